@@ -1,0 +1,359 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using NeverwinterDP.Actors.Kafka.Messages;
+using NeverwinterDP.Actors.Kafka.Settings;
+
+namespace NeverwinterDP.Actors.Kafka.Stages;
+
+/// <summary>What a source stage hears from its consumer; called on the poll thread, so implementations hand over to the stage.</summary>
+internal interface IConsumerPumpListener
+{
+    void OnRecords(TopicPartition partition);
+    void OnAssigned(IReadOnlyList<TopicPartition> partitions);
+    void OnRevoked(IReadOnlyList<TopicPartition> partitions);
+    void OnRecordsLost(TopicPartition partition, long fromOffset, long toOffset);
+    void OnFailed(Exception cause);
+}
+
+/// <summary>
+/// Owns one Confluent consumer and the thread that polls it (the consumer is not thread-safe, so every
+/// call — commit, pause, resume, close — runs here). Records go into a bounded buffer per partition; a
+/// full partition is paused while polling goes on, so the group membership stays alive and memory stays
+/// bounded. Records of revoked partitions are dropped, never emitted. A jump in offsets (the log start
+/// moved past the next offset, e.g. the embedded broker's retention) is reported as lost records.
+/// </summary>
+internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
+{
+    private readonly ConsumerSettings<TKey, TValue> _settings;
+    private readonly ISubscription _subscription;
+    private readonly ConcurrentQueue<Action<IConsumer<TKey, TValue>>> _commands = new();
+    private readonly ConcurrentDictionary<TopicPartition, PartitionBuffer> _buffers = new();
+    private readonly ConcurrentDictionary<TopicPartition, IConsumerPumpListener> _partitionListeners = new();
+    private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<string> _warn;
+    private volatile PartitionBuffer[] _snapshot = [];
+    private volatile bool _stopRequested;
+    private volatile KafkaException? _fatal;
+    private Thread? _thread;
+    private IConsumer<TKey, TValue>? _consumer;
+    private int _cursor;
+    private long _buffered;
+    private long _lost;
+    private long _maxBufferedSeen;
+
+    public ConsumerPump(ConsumerSettings<TKey, TValue> settings, ISubscription subscription, IConsumerPumpListener listener, Action<string> warn)
+    {
+        _settings = settings;
+        _subscription = subscription;
+        Listener = listener;
+        _warn = warn;
+        GroupId = settings.GroupId ?? "";
+    }
+
+    public IConsumerPumpListener Listener { get; }
+    public string GroupId { get; }
+    public Task Shutdown => _shutdown.Task;
+
+    /// <summary>Records held by this consumer's buffers now.</summary>
+    public long Buffered => Interlocked.Read(ref _buffered);
+
+    /// <summary>The most records ever held at once (for checking the bound).</summary>
+    public long MaxBufferedSeen => Interlocked.Read(ref _maxBufferedSeen);
+
+    /// <summary>Records found missing from the log (offset gaps) so far.</summary>
+    public long Lost => Interlocked.Read(ref _lost);
+
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "kafka-consumer-" + GroupId };
+        _thread.Start();
+    }
+
+    /// <summary>Routes one partition's notifications to a substream instead of the main listener.</summary>
+    public void RegisterPartitionListener(TopicPartition partition, IConsumerPumpListener listener)
+    {
+        _partitionListeners[partition] = listener;
+        // Records may have arrived before the substream existed.
+        if (_buffers.TryGetValue(partition, out var b) && !b.Queue.IsEmpty) listener.OnRecords(partition);
+    }
+
+    /// <summary>Removes a substream's registration (only its own: a later substream of the same partition may have replaced it).</summary>
+    public void UnregisterPartitionListener(TopicPartition partition, IConsumerPumpListener listener) =>
+        _partitionListeners.TryRemove(new KeyValuePair<TopicPartition, IConsumerPumpListener>(partition, listener));
+
+    /// <summary>Completes every live substream (the outer source stopped).</summary>
+    public void CompleteSubstreams()
+    {
+        foreach (var (tp, listener) in _partitionListeners) listener.OnRevoked([tp]);
+    }
+
+    public void FailSubstreams(Exception cause)
+    {
+        foreach (var listener in _partitionListeners.Values) listener.OnFailed(cause);
+    }
+
+    public bool IsAssigned(TopicPartition partition) => _buffers.ContainsKey(partition);
+
+    /// <summary>Takes the next record of one partition (called by that partition's stage).</summary>
+    public bool TryTake(TopicPartition partition, out ConsumeResult<TKey, TValue> record)
+    {
+        if (_buffers.TryGetValue(partition, out var buffer) && buffer.Queue.TryDequeue(out record!))
+        {
+            Taken(buffer);
+            return true;
+        }
+        record = null!;
+        return false;
+    }
+
+    /// <summary>Takes the next record of any partition, round-robin so no partition starves.</summary>
+    public bool TryTakeAny(out ConsumeResult<TKey, TValue> record)
+    {
+        var snapshot = _snapshot;
+        for (var i = 0; i < snapshot.Length; i++)
+        {
+            var buffer = snapshot[(_cursor + i) % snapshot.Length];
+            if (buffer.Queue.TryDequeue(out record!))
+            {
+                // Stay on a partition for a run of records (cheaper), move on when it is empty.
+                _cursor = (_cursor + i) % snapshot.Length;
+                Taken(buffer);
+                return true;
+            }
+        }
+        record = null!;
+        return false;
+    }
+
+    private void Taken(PartitionBuffer buffer)
+    {
+        Interlocked.Decrement(ref _buffered);
+        var count = Interlocked.Decrement(ref buffer.Count);
+        if (buffer.Paused && count <= _settings.MaxBufferedPerPartition / 2 && !buffer.ResumeRequested)
+        {
+            buffer.ResumeRequested = true;
+            _commands.Enqueue(c =>
+            {
+                buffer.ResumeRequested = false;
+                if (!buffer.Paused || buffer.Revoked) return;
+                buffer.Paused = false;
+                c.Resume([buffer.Partition]);
+            });
+        }
+    }
+
+    public Task Commit(IReadOnlyList<TopicPartitionOffset> offsets)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_shutdown.Task.IsCompleted)
+        {
+            done.SetException(new InvalidOperationException("the consumer is shut down; offsets were not committed"));
+            return done.Task;
+        }
+        _commands.Enqueue(c =>
+        {
+            try
+            {
+                CommitNow(c, offsets);
+                done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+            }
+        });
+        return done.Task;
+    }
+
+    /// <summary>Stops polling, leaves the group and closes the consumer; pending commands (commits) run first.</summary>
+    public void RequestShutdown() => _stopRequested = true;
+
+    private void CommitNow(IConsumer<TKey, TValue> consumer, IReadOnlyList<TopicPartitionOffset> offsets)
+    {
+        // Offsets of partitions this member no longer owns would overwrite the new owner's progress.
+        var owned = offsets.Where(o => _buffers.ContainsKey(o.TopicPartition) || _subscription is AssignmentSubscription).ToList();
+        if (owned.Count == 0) return;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                consumer.Commit(owned);
+                return;
+            }
+            catch (KafkaException e) when (attempt < 5 && IsRetriable(e.Error))
+            {
+                Thread.Sleep(50 * attempt);
+                owned = owned.Where(o => _buffers.ContainsKey(o.TopicPartition) || _subscription is AssignmentSubscription).ToList();
+                if (owned.Count == 0) return;
+            }
+        }
+    }
+
+    private static bool IsRetriable(Error e) =>
+        e.Code is ErrorCode.RebalanceInProgress or ErrorCode.RequestTimedOut or ErrorCode.NotCoordinatorForGroup
+            or ErrorCode.GroupLoadInProgress or ErrorCode.Local_Transport or ErrorCode.Local_TimedOut;
+
+    private void Run()
+    {
+        try
+        {
+            using var consumer = Build();
+            _consumer = consumer;
+            Subscribe(consumer);
+            while (!_stopRequested)
+            {
+                if (_fatal is { } fatal) throw fatal;
+                RunCommands(consumer);
+                var first = consumer.Consume(_settings.PollTimeout);
+                if (first is null) continue;
+                var touched = new HashSet<TopicPartition>();
+                Accept(consumer, first, touched);
+                // Drain what librdkafka already has, without waiting, before waking the stages once.
+                for (var i = 0; i < 1000; i++)
+                {
+                    var next = consumer.Consume(TimeSpan.Zero);
+                    if (next is null) break;
+                    Accept(consumer, next, touched);
+                }
+                foreach (var tp in touched) Notify(tp);
+            }
+            RunCommands(consumer);
+            try
+            {
+                if (_subscription is TopicSubscription) consumer.Close();
+            }
+            catch (KafkaException e)
+            {
+                _warn($"kafka consumer close: {e.Error.Reason}");
+            }
+            _consumer = null;
+            _shutdown.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _shutdown.TrySetResult();
+            Listener.OnFailed(e);
+        }
+        finally
+        {
+            // Commands queued after the loop ended fail rather than hang.
+            while (_commands.TryDequeue(out _)) { }
+        }
+    }
+
+    private IConsumer<TKey, TValue> Build()
+    {
+        var builder = _settings.CreateBuilder()
+            .SetErrorHandler((_, e) =>
+            {
+                if (e.IsFatal) _fatal = new KafkaException(e);
+                else _warn($"kafka consumer: {e.Reason}");
+            });
+        if (_subscription is TopicSubscription)
+        {
+            builder.SetPartitionsAssignedHandler((c, partitions) => Assigned(c, partitions));
+            builder.SetPartitionsRevokedHandler((c, partitions) => Revoked(c, partitions.Select(p => p.TopicPartition).ToList(), lost: false));
+            builder.SetPartitionsLostHandler((c, partitions) => Revoked(c, partitions.Select(p => p.TopicPartition).ToList(), lost: true));
+        }
+        return builder.Build();
+    }
+
+    private void Subscribe(IConsumer<TKey, TValue> consumer)
+    {
+        switch (_subscription)
+        {
+            case TopicSubscription t:
+                consumer.Subscribe(t.Topics);
+                break;
+            case AssignmentSubscription a:
+                Assigned(consumer, a.Partitions.Select(p => p.TopicPartition).ToList());
+                consumer.Assign(a.Partitions);
+                break;
+        }
+    }
+
+    private void Assigned(IConsumer<TKey, TValue> consumer, List<TopicPartition> partitions)
+    {
+        Dictionary<TopicPartition, long> committed = new();
+        try
+        {
+            foreach (var c in consumer.Committed(partitions, _settings.CommittedOffsetsTimeout))
+                if (c.Offset.Value >= 0) committed[c.TopicPartition] = c.Offset.Value;
+        }
+        catch (KafkaException e)
+        {
+            _warn($"could not read committed offsets of {string.Join(",", partitions)}: {e.Error.Reason}; gap detection starts at the first record");
+        }
+        foreach (var tp in partitions)
+        {
+            var buffer = new PartitionBuffer(tp) { NextExpected = committed.TryGetValue(tp, out var o) ? o : -1 };
+            _buffers[tp] = buffer;
+        }
+        _snapshot = _buffers.Values.ToArray();
+        Listener.OnAssigned(partitions);
+    }
+
+    private void Revoked(IConsumer<TKey, TValue> consumer, List<TopicPartition> partitions, bool lost)
+    {
+        // Commits already asked for still belong to us: run them before the partitions go.
+        if (!lost) RunCommands(consumer);
+        foreach (var tp in partitions)
+        {
+            if (!_buffers.TryRemove(tp, out var buffer)) continue;
+            buffer.Revoked = true;
+            var dropped = 0;
+            while (buffer.Queue.TryDequeue(out _)) dropped++;
+            Interlocked.Add(ref _buffered, -dropped);
+        }
+        _snapshot = _buffers.Values.ToArray();
+        foreach (var tp in partitions)
+            if (_partitionListeners.TryRemove(tp, out var sub)) sub.OnRevoked([tp]);
+        Listener.OnRevoked(partitions);
+    }
+
+    private void Accept(IConsumer<TKey, TValue> consumer, ConsumeResult<TKey, TValue> record, HashSet<TopicPartition> touched)
+    {
+        if (record.IsPartitionEOF) return;
+        if (!_buffers.TryGetValue(record.TopicPartition, out var buffer)) return; // revoked meanwhile
+        var offset = record.Offset.Value;
+        if (offset < buffer.NextExpected) return; // already buffered once (a refetch after resume)
+        if (buffer.NextExpected >= 0 && offset > buffer.NextExpected)
+        {
+            Interlocked.Add(ref _lost, offset - buffer.NextExpected);
+            _warn($"records lost from {record.TopicPartition}: offsets {buffer.NextExpected}..{offset - 1} are no longer in the log (retention)");
+            Listener.OnRecordsLost(record.TopicPartition, buffer.NextExpected, offset - 1);
+        }
+        buffer.NextExpected = offset + 1;
+        buffer.Queue.Enqueue(record);
+        var total = Interlocked.Increment(ref _buffered);
+        if (total > Interlocked.Read(ref _maxBufferedSeen)) Interlocked.Exchange(ref _maxBufferedSeen, total);
+        if (Interlocked.Increment(ref buffer.Count) >= _settings.MaxBufferedPerPartition && !buffer.Paused)
+        {
+            buffer.Paused = true;
+            consumer.Pause([record.TopicPartition]);
+        }
+        touched.Add(record.TopicPartition);
+    }
+
+    private void Notify(TopicPartition tp)
+    {
+        if (_partitionListeners.TryGetValue(tp, out var sub)) sub.OnRecords(tp);
+        else Listener.OnRecords(tp);
+    }
+
+    private void RunCommands(IConsumer<TKey, TValue> consumer)
+    {
+        while (_commands.TryDequeue(out var command)) command(consumer);
+    }
+
+    private sealed class PartitionBuffer(TopicPartition partition)
+    {
+        public TopicPartition Partition { get; } = partition;
+        public ConcurrentQueue<ConsumeResult<TKey, TValue>> Queue { get; } = new();
+        public int Count;
+        public volatile bool Paused;
+        public volatile bool ResumeRequested;
+        public volatile bool Revoked;
+        public long NextExpected;
+    }
+}

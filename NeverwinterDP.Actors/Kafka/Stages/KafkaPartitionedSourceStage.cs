@@ -1,0 +1,193 @@
+using Akka;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Streams.Stage;
+using Confluent.Kafka;
+using NeverwinterDP.Actors.Kafka.Messages;
+using NeverwinterDP.Actors.Kafka.Settings;
+
+namespace NeverwinterDP.Actors.Kafka.Stages;
+
+/// <summary>
+/// One consumer; a substream per assigned partition, emitted on assignment and completed on revocation
+/// (records of a revoked partition still in the buffer are dropped, the new owner reads them again).
+/// </summary>
+internal sealed class KafkaPartitionedSourceStage<TKey, TValue, TMessage>
+    : GraphStageWithMaterializedValue<SourceShape<(TopicPartition, Source<TMessage, NotUsed>)>, IControl>
+{
+    private readonly ConsumerSettings<TKey, TValue> _settings;
+    private readonly ISubscription _subscription;
+    private readonly Func<ICommitterEndpoint, string, ConsumeResult<TKey, TValue>, TMessage> _toMessage;
+
+    public KafkaPartitionedSourceStage(ConsumerSettings<TKey, TValue> settings, ISubscription subscription,
+        Func<ICommitterEndpoint, string, ConsumeResult<TKey, TValue>, TMessage> toMessage)
+    {
+        _settings = settings;
+        _subscription = subscription;
+        _toMessage = toMessage;
+        Shape = new SourceShape<(TopicPartition, Source<TMessage, NotUsed>)>(Out);
+    }
+
+    public Outlet<(TopicPartition, Source<TMessage, NotUsed>)> Out { get; } = new("KafkaPartitionedSource.out");
+    public override SourceShape<(TopicPartition, Source<TMessage, NotUsed>)> Shape { get; }
+    protected override Attributes InitialAttributes { get; } = Attributes.CreateName("KafkaPartitionedSource");
+
+    public override ILogicAndMaterializedValue<IControl> CreateLogicAndMaterializedValue(Attributes inheritedAttributes)
+    {
+        var logic = new Logic(this);
+        return new LogicAndMaterializedValue<IControl>(logic, logic.Control);
+    }
+
+    private sealed class Logic : GraphStageLogic, IConsumerPumpListener
+    {
+        private readonly KafkaPartitionedSourceStage<TKey, TValue, TMessage> _stage;
+        private readonly ConsumerPump<TKey, TValue> _pump;
+        private readonly List<TopicPartition> _pending = new();
+        private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Action<IReadOnlyList<TopicPartition>>? _onAssigned;
+        private Action<IReadOnlyList<TopicPartition>>? _onRevoked;
+        private Action<Exception>? _onFailed;
+        private Action? _onStop;
+        private volatile bool _draining;
+
+        public Logic(KafkaPartitionedSourceStage<TKey, TValue, TMessage> stage) : base(stage.Shape)
+        {
+            _stage = stage;
+            _pump = new ConsumerPump<TKey, TValue>(stage._settings, stage._subscription, this, m => Log.Warning(m));
+            Control = new PartitionedControl(this);
+            SetHandler(stage.Out, onPull: TryPush, onDownstreamFinish: _ => CompleteStage());
+        }
+
+        public IControl Control { get; }
+
+        public override void PreStart()
+        {
+            _onAssigned = GetAsyncCallback<IReadOnlyList<TopicPartition>>(partitions =>
+            {
+                _pending.AddRange(partitions);
+                TryPush();
+            });
+            _onRevoked = GetAsyncCallback<IReadOnlyList<TopicPartition>>(partitions => _pending.RemoveAll(partitions.Contains));
+            _onFailed = GetAsyncCallback<Exception>(FailStage);
+            _onStop = GetAsyncCallback(() =>
+            {
+                _draining = true;
+                CompleteStage();
+            });
+            _pump.Start();
+        }
+
+        private void TryPush()
+        {
+            while (_pending.Count > 0 && IsAvailable(_stage.Out))
+            {
+                var tp = _pending[0];
+                _pending.RemoveAt(0);
+                if (!_pump.IsAssigned(tp)) continue;
+                var source = Source.FromGraph(new SubSourceStage(_pump, tp, _stage._toMessage));
+                Push(_stage.Out, (tp, source));
+            }
+        }
+
+        public override void PostStop()
+        {
+            if (!_draining) _pump.RequestShutdown();
+            _pump.CompleteSubstreams();
+            _stopped.TrySetResult();
+        }
+
+        void IConsumerPumpListener.OnRecords(TopicPartition partition) { } // substreams pick their records up when they start
+        void IConsumerPumpListener.OnAssigned(IReadOnlyList<TopicPartition> partitions) => _onAssigned?.Invoke(partitions);
+        void IConsumerPumpListener.OnRevoked(IReadOnlyList<TopicPartition> partitions) => _onRevoked?.Invoke(partitions);
+        void IConsumerPumpListener.OnRecordsLost(TopicPartition partition, long fromOffset, long toOffset) { }
+        void IConsumerPumpListener.OnFailed(Exception cause)
+        {
+            _onFailed?.Invoke(cause);
+            _pump.FailSubstreams(cause);
+        }
+
+        private sealed class PartitionedControl(Logic logic) : IControl
+        {
+            public Task Stop()
+            {
+                logic._onStop?.Invoke();
+                return logic._stopped.Task;
+            }
+
+            public async Task Shutdown()
+            {
+                await Stop().ConfigureAwait(false);
+                logic._pump.RequestShutdown();
+                await logic._pump.Shutdown.ConfigureAwait(false);
+            }
+
+            public Task IsShutdown => logic._pump.Shutdown;
+            public long Buffered => logic._pump.Buffered;
+            public long MaxBuffered => logic._pump.MaxBufferedSeen;
+            public long LostRecords => logic._pump.Lost;
+        }
+    }
+
+    /// <summary>The records of one partition, until it is revoked or the consumer stops.</summary>
+    private sealed class SubSourceStage : GraphStage<SourceShape<TMessage>>
+    {
+        private readonly ConsumerPump<TKey, TValue> _pump;
+        private readonly TopicPartition _partition;
+        private readonly Func<ICommitterEndpoint, string, ConsumeResult<TKey, TValue>, TMessage> _toMessage;
+
+        public SubSourceStage(ConsumerPump<TKey, TValue> pump, TopicPartition partition,
+            Func<ICommitterEndpoint, string, ConsumeResult<TKey, TValue>, TMessage> toMessage)
+        {
+            _pump = pump;
+            _partition = partition;
+            _toMessage = toMessage;
+            Shape = new SourceShape<TMessage>(Out);
+        }
+
+        public Outlet<TMessage> Out { get; } = new("KafkaPartitionSubSource.out");
+        public override SourceShape<TMessage> Shape { get; }
+        protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new SubLogic(this);
+
+        private sealed class SubLogic : GraphStageLogic, IConsumerPumpListener
+        {
+            private readonly SubSourceStage _stage;
+            private Action? _onRecords;
+            private Action? _onRevoked;
+            private Action<Exception>? _onFailed;
+
+            public SubLogic(SubSourceStage stage) : base(stage.Shape)
+            {
+                _stage = stage;
+                SetHandler(stage.Out, onPull: TryPush, onDownstreamFinish: _ => CompleteStage());
+            }
+
+            public override void PreStart()
+            {
+                _onRecords = GetAsyncCallback(TryPush);
+                _onRevoked = GetAsyncCallback(CompleteStage);
+                _onFailed = GetAsyncCallback<Exception>(FailStage);
+                if (!_stage._pump.IsAssigned(_stage._partition))
+                {
+                    CompleteStage();
+                    return;
+                }
+                _stage._pump.RegisterPartitionListener(_stage._partition, this);
+            }
+
+            private void TryPush()
+            {
+                if (IsAvailable(_stage.Out) && _stage._pump.TryTake(_stage._partition, out var record))
+                    Push(_stage.Out, _stage._toMessage(_stage._pump, _stage._pump.GroupId, record));
+            }
+
+            public override void PostStop() => _stage._pump.UnregisterPartitionListener(_stage._partition, this);
+
+            void IConsumerPumpListener.OnRecords(TopicPartition partition) => _onRecords?.Invoke();
+            void IConsumerPumpListener.OnAssigned(IReadOnlyList<TopicPartition> partitions) { }
+            void IConsumerPumpListener.OnRevoked(IReadOnlyList<TopicPartition> partitions) => _onRevoked?.Invoke();
+            void IConsumerPumpListener.OnRecordsLost(TopicPartition partition, long fromOffset, long toOffset) { }
+            void IConsumerPumpListener.OnFailed(Exception cause) => _onFailed?.Invoke(cause);
+        }
+    }
+}
