@@ -35,6 +35,9 @@ public sealed record ConsumerSettings<TKey, TValue>
     /// <summary><c>committed-offsets-timeout</c>.</summary>
     public TimeSpan CommittedOffsetsTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary><c>commit-timeout</c>: how long a commit keeps being retried through a rebalance before it fails.</summary>
+    public TimeSpan CommitTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public static ConsumerSettings<TKey, TValue> Create(ActorSystem system, IDeserializer<TKey>? keyDeserializer, IDeserializer<TValue>? valueDeserializer) =>
         Create(KafkaConfig.Section(system, "consumer"), keyDeserializer, valueDeserializer);
 
@@ -49,6 +52,7 @@ public sealed record ConsumerSettings<TKey, TValue>
             MaxBufferedPerPartition = section.GetInt("max-buffered-per-partition", 2000),
             StopTimeout = section.GetTimeSpan("stop-timeout", TimeSpan.FromSeconds(30)),
             CommittedOffsetsTimeout = section.GetTimeSpan("committed-offsets-timeout", TimeSpan.FromSeconds(10)),
+            CommitTimeout = section.GetTimeSpan("commit-timeout", TimeSpan.FromSeconds(30)),
         };
 
     public string? BootstrapServers => Properties.TryGetValue("bootstrap.servers", out var b) ? b : null;

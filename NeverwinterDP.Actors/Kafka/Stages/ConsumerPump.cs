@@ -31,6 +31,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     private readonly ConcurrentDictionary<TopicPartition, IConsumerPumpListener> _partitionListeners = new();
     private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<string> _warn;
+    private readonly List<Action<IConsumer<TKey, TValue>>> _retryAfterPoll = new();
     private volatile PartitionBuffer[] _snapshot = [];
     private volatile bool _stopRequested;
     private volatile KafkaException? _fatal;
@@ -150,18 +151,26 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             done.SetException(new InvalidOperationException("the consumer is shut down; offsets were not committed"));
             return done.Task;
         }
-        _commands.Enqueue(c =>
+        var deadline = DateTime.UtcNow + _settings.CommitTimeout;
+        void Attempt(IConsumer<TKey, TValue> c)
         {
             try
             {
                 CommitNow(c, offsets);
                 done.TrySetResult();
             }
+            catch (KafkaException e) when (IsRetriable(e.Error) && DateTime.UtcNow < deadline)
+            {
+                // A rebalance is under way: it only completes if we keep polling, so retry after the next poll
+                // instead of waiting here. Partitions that move away meanwhile are dropped from the commit.
+                _retryAfterPoll.Add(Attempt);
+            }
             catch (Exception e)
             {
                 done.TrySetException(e);
             }
-        });
+        }
+        _commands.Enqueue(Attempt);
         return done.Task;
     }
 
@@ -170,23 +179,11 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
 
     private void CommitNow(IConsumer<TKey, TValue> consumer, IReadOnlyList<TopicPartitionOffset> offsets)
     {
-        // Offsets of partitions this member no longer owns would overwrite the new owner's progress.
+        // Offsets of partitions this member no longer owns would overwrite the new owner's progress; their
+        // records are redelivered to the new owner (at-least-once), so dropping them here is correct.
         var owned = offsets.Where(o => _buffers.ContainsKey(o.TopicPartition) || _subscription is AssignmentSubscription).ToList();
         if (owned.Count == 0) return;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                consumer.Commit(owned);
-                return;
-            }
-            catch (KafkaException e) when (attempt < 5 && IsRetriable(e.Error))
-            {
-                Thread.Sleep(50 * attempt);
-                owned = owned.Where(o => _buffers.ContainsKey(o.TopicPartition) || _subscription is AssignmentSubscription).ToList();
-                if (owned.Count == 0) return;
-            }
-        }
+        consumer.Commit(owned);
     }
 
     private static bool IsRetriable(Error e) =>
@@ -205,6 +202,8 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
                 if (_fatal is { } fatal) throw fatal;
                 RunCommands(consumer);
                 var first = consumer.Consume(_settings.PollTimeout);
+                foreach (var retry in _retryAfterPoll) _commands.Enqueue(retry);
+                _retryAfterPoll.Clear();
                 if (first is null) continue;
                 var touched = new HashSet<TopicPartition>();
                 Accept(consumer, first, touched);
