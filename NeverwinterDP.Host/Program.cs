@@ -1,1 +1,8 @@
-namespace NeverwinterDP.Host; public static class Program { public static int Main(string[] args) => 0; }
+using NeverwinterDP.Host.Cli;
+
+namespace NeverwinterDP.Host;
+
+public static class Program
+{
+    public static Task<int> Main(string[] args) => CliApp.RunAsync(args);
+}

@@ -1,0 +1,73 @@
+using System.Text;
+
+namespace NeverwinterDP.Protocol;
+
+/// <summary>
+/// Reads Avro binary primitives from a span. Every malformed input (truncation, an over-long varint, a length
+/// that points past the end, invalid UTF-8) throws <see cref="MalformedRecordException"/> naming the field.
+/// </summary>
+internal ref struct AvroBinaryReader
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly ReadOnlySpan<byte> _data;
+    private int _position;
+
+    public AvroBinaryReader(ReadOnlySpan<byte> data)
+    {
+        _data = data;
+        _position = 0;
+    }
+
+    public int Remaining => _data.Length - _position;
+
+    public long ReadLong(string field)
+    {
+        ulong n = 0;
+        var shift = 0;
+        while (true)
+        {
+            if (_position >= _data.Length) throw Truncated(field);
+            var b = _data[_position++];
+            n |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) break;
+            shift += 7;
+            if (shift > 63) throw new MalformedRecordException($"Avro field '{field}': varint longer than 10 bytes.");
+        }
+        return (long)(n >> 1) ^ -(long)(n & 1);
+    }
+
+    public string ReadString(string field)
+    {
+        var length = ReadLong(field);
+        if (length < 0) throw new MalformedRecordException($"Avro field '{field}': negative string length {length}.");
+        if (length > Remaining) throw Truncated(field);
+        var bytes = _data.Slice(_position, (int)length);
+        _position += (int)length;
+        if (bytes.IsEmpty) return "";
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new MalformedRecordException($"Avro field '{field}': string is not valid UTF-8.", e);
+        }
+    }
+
+    /// <summary>
+    /// Reads a map or array block header: the item count, or 0 at the end. A negative count (allowed by the
+    /// spec) is followed by the block's byte size, which we do not need.
+    /// </summary>
+    public long ReadBlockCount(string field)
+    {
+        var count = ReadLong(field);
+        if (count >= 0) return count;
+        if (count == long.MinValue) throw new MalformedRecordException($"Avro field '{field}': block count out of range.");
+        ReadLong(field);
+        return -count;
+    }
+
+    private readonly MalformedRecordException Truncated(string field) =>
+        new($"Avro field '{field}': data ends early (at byte {_position} of {_data.Length}).");
+}

@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace NeverwinterDP.Protocol;
+
+/// <summary>
+/// Writes a <see cref="LogEvent"/> as one NDJSON line: <c>ts, system_ts, host, ip, process, type, version,
+/// level, msg, attributes, lineage{node,seq}</c>. The files sink's format, and what <see cref="EventParser"/>
+/// reads back (attributes merge; system_ts and lineage become attributes).
+/// </summary>
+public static class LogEventJson
+{
+    // Relaxed escaping keeps non-ASCII text readable in the files; the output is never embedded in HTML.
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private static readonly JsonEncodedText Ts = JsonEncodedText.Encode("ts");
+    private static readonly JsonEncodedText SystemTs = JsonEncodedText.Encode("system_ts");
+    private static readonly JsonEncodedText Host = JsonEncodedText.Encode("host");
+    private static readonly JsonEncodedText Ip = JsonEncodedText.Encode("ip");
+    private static readonly JsonEncodedText Process = JsonEncodedText.Encode("process");
+    private static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
+    private static readonly JsonEncodedText Version = JsonEncodedText.Encode("version");
+    private static readonly JsonEncodedText Level = JsonEncodedText.Encode("level");
+    private static readonly JsonEncodedText Msg = JsonEncodedText.Encode("msg");
+    private static readonly JsonEncodedText Attributes = JsonEncodedText.Encode("attributes");
+    private static readonly JsonEncodedText Lineage = JsonEncodedText.Encode("lineage");
+    private static readonly JsonEncodedText Node = JsonEncodedText.Encode("node");
+    private static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
+
+    // A Utf8JsonWriter per thread, re-pointed with Reset, instead of one per line. Between lines it points at
+    // Detached so it does not keep the caller's buffer alive (Reset(Stream) would allocate every time).
+    [ThreadStatic] private static Utf8JsonWriter? t_writer;
+    private static readonly ArrayBufferWriter<byte> Detached = new(1);
+
+    /// <summary>Appends the event's JSON object and a <c>\n</c> to <paramref name="output"/>.</summary>
+    public static void WriteLine(LogEvent logEvent, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(logEvent);
+        ArgumentNullException.ThrowIfNull(output);
+
+        var writer = t_writer;
+        if (writer is null) t_writer = writer = new Utf8JsonWriter(output, Options);
+        else writer.Reset(output);
+        try
+        {
+            Write(writer, logEvent);
+            writer.Flush();
+        }
+        finally
+        {
+            writer.Reset(Detached);
+        }
+        output.GetSpan(1)[0] = (byte)'\n';
+        output.Advance(1);
+    }
+
+    /// <summary>The event's NDJSON line, <c>\n</c> included, as a new array.</summary>
+    public static byte[] ToLine(LogEvent logEvent)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        WriteLine(logEvent, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Writes the event as a JSON object into any writer, e.g. inside a larger document.</summary>
+    public static void Write(Utf8JsonWriter writer, LogEvent logEvent)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(logEvent);
+
+        writer.WriteStartObject();
+        writer.WriteNumber(Ts, logEvent.Ts);
+        writer.WriteNumber(SystemTs, logEvent.SystemTs);
+        writer.WriteString(Host, logEvent.Host);
+        writer.WriteString(Ip, logEvent.Ip);
+        writer.WriteString(Process, logEvent.Process);
+        writer.WriteString(Type, logEvent.Type);
+        writer.WriteString(Version, logEvent.Version);
+        writer.WriteString(Level, logEvent.Level);
+        writer.WriteString(Msg, logEvent.Message);
+        writer.WriteStartObject(Attributes);
+        if (logEvent.Attributes is Dictionary<string, string> dictionary)
+        {
+            foreach (var (key, value) in dictionary) writer.WriteString(key, value); // struct enumerator
+        }
+        else if (logEvent.Attributes.Count > 0) // an interface enumerator allocates
+        {
+            foreach (var (key, value) in logEvent.Attributes) writer.WriteString(key, value);
+        }
+        writer.WriteEndObject();
+        writer.WriteStartObject(Lineage);
+        writer.WriteString(Node, logEvent.Lineage.IngressNode);
+        writer.WriteNumber(Seq, logEvent.Lineage.SourceSeq);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+}
