@@ -1,6 +1,147 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using NeverwinterDP.Host.Bench;
+
 namespace NeverwinterDP.Host.Cli;
 
+/// <summary>
+/// <c>nwdp bench</c>: the end-to-end load generator for <c>POST /v1/events</c> (see <see cref="BenchRunner"/>).
+/// Progress goes to standard error about once a second; the summary (or with <c>--json</c> exactly one JSON
+/// object) to standard output. Exit 0 without errors, 1 with errors, 2 for usage errors.
+/// </summary>
 public static class BenchVerb
 {
-    public static readonly VerbSpec Spec = new("bench", "Load generator.", [], (_, _) => Task.FromResult(0));
+    public static readonly VerbSpec Spec = new(
+        "bench",
+        "Load generator: POST realistic NDJSON log events to a node's /v1/events and report throughput and latency.\n" +
+        "Batches answered 429/503 are resent after Retry-After; other non-2xx answers and transport failures are errors.\n" +
+        "Progress goes to standard error, the summary (or with --json one JSON object) to standard output.\n" +
+        "Exit 0 when every batch was accepted, 1 when there were errors, 2 for usage errors.",
+        [
+            new OptionSpec("--url", "node base URL (http://127.0.0.1:8080) or the full events URL (required)", "URL"),
+            new OptionSpec("--events", "events to send (default 1000000; no limit when only --duration is given)", "N"),
+            new OptionSpec("--batch", "events per request (default 100)", "B"),
+            new OptionSpec("--concurrency", "concurrent requests and connections (default 64)", "C"),
+            new OptionSpec("--duration", "stop sending new batches after this long (30s, 5m, ...)", "DURATION"),
+            new OptionSpec("--size", "bytes per event line, padded (default 200)", "BYTES"),
+            new OptionSpec("--type", "log type of the events, the 'type' field (default bench)", "T"),
+            new OptionSpec("--hosts", "distinct fake 'host' values (default 16)", "H"),
+            new OptionSpec("--gzip", "send gzip-compressed bodies", IsSwitch: true),
+            new OptionSpec("--json", "print the summary as one JSON object", IsSwitch: true),
+            new OptionSpec("--timeout", "per-request timeout (default 30s)", "DURATION"),
+            new OptionSpec("--retry-timeout", "give a batch up after it was refused (429/503) for this long (default 5m)", "DURATION"),
+            new OptionSpec("--run-id", "id put in every message (run=ID seq=N); random by default", "ID"),
+            new OptionSpec("--quiet", "no progress lines on standard error", IsSwitch: true, Alias: "-q"),
+        ],
+        RunAsync);
+
+    /// <summary>The verb as <c>nwdp</c> runs it: console output, Ctrl-C and SIGTERM stop the run cleanly.</summary>
+    public static async Task<int> RunAsync(CliArgs args, CancellationToken cancellation)
+    {
+        var options = ParseOptions(args); // usage errors before anything is set up
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var interrupts = 0;
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // The first Ctrl-C stops cleanly (summary printed); a second one ends the process at once.
+            if (Interlocked.Increment(ref interrupts) > 1) return;
+            e.Cancel = true;
+            Console.Error.WriteLine($"nwdp bench: stopping, waiting up to {options.DrainTimeout.TotalSeconds:0} s for requests in flight (Ctrl-C again to quit now)");
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+            {
+                ctx.Cancel = true;
+                stop.Cancel();
+            });
+            return await RunAsync(args, Console.Out, Console.Error, stop.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>Runs the verb writing to the given streams (tests use <see cref="StringWriter"/>s).</summary>
+    /// <exception cref="CliUsageException">A flag is missing or out of range.</exception>
+    public static async Task<int> RunAsync(CliArgs args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+    {
+        var options = ParseOptions(args);
+        var json = args.Switch("--json");
+        var quiet = args.Switch("--quiet");
+        var what = options.Events is { } n ? $"{n.ToString("N0", CultureInfo.InvariantCulture)} events" : "events";
+        if (options.Duration is { } d) what += $" for {d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
+        if (!quiet)
+            await stderr.WriteLineAsync(
+                $"nwdp bench: {what} to {options.Url}, batches of {options.Batch}, {options.Concurrency} connections, ~{options.EventSize} bytes/event{(options.Gzip ? ", gzip" : "")}");
+
+        var progress = quiet ? null : new LineProgress(stderr);
+        var report = await BenchRunner.RunAsync(options, progress, cancellation);
+
+        if (json) await stdout.WriteLineAsync(report.ToJson());
+        else await stdout.WriteAsync(report.ToText());
+        await stdout.FlushAsync(CancellationToken.None);
+        return report.ExitCode;
+    }
+
+    /// <summary>The <see cref="BenchOptions"/> for the flags; a bad flag is a <see cref="CliUsageException"/> naming it.</summary>
+    public static BenchOptions ParseOptions(CliArgs args)
+    {
+        if (args.Positionals.Count > 0) throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
+        var duration = args.GetDuration("--duration");
+        if (duration is { } d && d <= TimeSpan.Zero) throw new CliUsageException("flag '--duration' must be positive");
+        long? events = args.Has("--events") ? args.GetLong("--events", 0, min: 1) : duration is null ? 1_000_000 : null;
+        if (events > BenchEventGenerator.MaxSequence + 1) throw new CliUsageException($"flag '--events' must be at most {BenchEventGenerator.MaxSequence + 1}");
+        var batch = args.GetInt("--batch", 100, 1, 100_000);
+        var concurrency = args.GetInt("--concurrency", 64, 1, 10_000);
+        var size = args.GetInt("--size", 200, 1, 16 * 1024 * 1024);
+        if ((long)batch * (Math.Max(size, BenchEventGenerator.MaxBaseLineLength) + 1) > BenchOptions.MaxBodyBytes)
+            throw new CliUsageException($"flags '--batch' x '--size' make requests over {BenchOptions.MaxBodyBytes / (1024 * 1024)} MiB; lower one of them");
+        var type = args.Get("--type") ?? "bench";
+        if (!BenchEventGenerator.IsValidType(type)) throw new CliUsageException($"flag '--type' must be 1-100 letters, digits, '.', '_' or '-', got '{type}'");
+        var hosts = args.GetInt("--hosts", 16, 1, 10_000);
+        var runId = args.Get("--run-id");
+        if (runId is not null && !BenchEventGenerator.IsValidRunId(runId)) throw new CliUsageException($"flag '--run-id' must be 1-32 letters or digits, got '{runId}'");
+        var timeout = args.GetDuration("--timeout") ?? TimeSpan.FromSeconds(30);
+        if (timeout <= TimeSpan.Zero) throw new CliUsageException("flag '--timeout' must be positive");
+        var retryTimeout = args.GetDuration("--retry-timeout") ?? TimeSpan.FromMinutes(5);
+        // Last, so that 'nwdp bench --events abc' names --events rather than the missing --url.
+        var rawUrl = args.Get("--url") ?? throw new CliUsageException("flag '--url' is required (the node's base URL, e.g. http://127.0.0.1:8080)");
+        if (!BenchOptions.TryResolveEventsUrl(rawUrl, out var url, out var urlError)) throw new CliUsageException($"flag '--url' {urlError}");
+
+        return new BenchOptions
+        {
+            Url = url,
+            Events = events,
+            Duration = duration,
+            Batch = batch,
+            Concurrency = concurrency,
+            EventSize = size,
+            Type = type,
+            Hosts = hosts,
+            Gzip = args.Switch("--gzip"),
+            RunId = runId,
+            RequestTimeout = timeout,
+            RetryTimeout = retryTimeout,
+        };
+    }
+
+    /// <summary>Writes each progress report as one line, synchronously, in order.</summary>
+    private sealed class LineProgress(TextWriter writer) : IProgress<BenchProgress>
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(BenchProgress value)
+        {
+            if (value.Final) return; // the summary follows
+            lock (_gate)
+            {
+                writer.WriteLine(value.ToString());
+                writer.Flush();
+            }
+        }
+    }
 }

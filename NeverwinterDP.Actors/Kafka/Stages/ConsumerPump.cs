@@ -201,7 +201,17 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             {
                 if (_fatal is { } fatal) throw fatal;
                 RunCommands(consumer);
-                var first = consumer.Consume(_settings.PollTimeout);
+                ConsumeResult<TKey, TValue>? first;
+                try
+                {
+                    first = consumer.Consume(_settings.PollTimeout);
+                }
+                catch (ConsumeException e) when (!e.Error.IsFatal)
+                {
+                    // E.g. a pattern that matches no topic yet, or a partition error librdkafka recovers from.
+                    WarnRateLimited($"kafka consumer: {e.Error.Reason}");
+                    continue;
+                }
                 foreach (var retry in _retryAfterPoll) _commands.Enqueue(retry);
                 _retryAfterPoll.Clear();
                 if (first is null) continue;
@@ -210,7 +220,16 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
                 // Drain what librdkafka already has, without waiting, before waking the stages once.
                 for (var i = 0; i < 1000; i++)
                 {
-                    var next = consumer.Consume(TimeSpan.Zero);
+                    ConsumeResult<TKey, TValue>? next;
+                    try
+                    {
+                        next = consumer.Consume(TimeSpan.Zero);
+                    }
+                    catch (ConsumeException e) when (!e.Error.IsFatal)
+                    {
+                        WarnRateLimited($"kafka consumer: {e.Error.Reason}");
+                        break;
+                    }
                     if (next is null) break;
                     Accept(consumer, next, touched);
                 }
@@ -238,6 +257,17 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             // Commands queued after the loop ended fail rather than hang.
             while (_commands.TryDequeue(out _)) { }
         }
+    }
+
+    private readonly Dictionary<string, DateTime> _lastWarned = new();
+
+    /// <summary>The same warning at most once a minute: a missing topic is reported on every poll otherwise.</summary>
+    private void WarnRateLimited(string message)
+    {
+        var now = DateTime.UtcNow;
+        if (_lastWarned.TryGetValue(message, out var last) && now - last < TimeSpan.FromMinutes(1)) return;
+        _lastWarned[message] = now;
+        _warn(message);
     }
 
     private IConsumer<TKey, TValue> Build()

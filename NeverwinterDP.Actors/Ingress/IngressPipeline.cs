@@ -1,0 +1,144 @@
+using System.Threading.Channels;
+using Akka;
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.Streams.Supervision;
+using NeverwinterDP.Actors.Kafka;
+using NeverwinterDP.Actors.Kafka.Dsl;
+using NeverwinterDP.Actors.Kafka.Messages;
+using NeverwinterDP.Actors.Kafka.Settings;
+
+namespace NeverwinterDP.Actors.Ingress;
+
+/// <summary>How one submitted request ended.</summary>
+public enum IngressOutcome
+{
+    /// <summary>Kafka acknowledged every record (acks=all): answer 2xx.</summary>
+    Durable,
+
+    /// <summary>The queue to the producer is full: answer 429 and let the client retry.</summary>
+    Saturated,
+
+    /// <summary>The bus did not acknowledge (down, timed out): answer 503; nothing was promised.</summary>
+    Failed,
+
+    /// <summary>The node is shutting down: answer 503.</summary>
+    Stopping,
+}
+
+/// <summary>One request's records on their way to Kafka; completed once all are acknowledged or one failed.</summary>
+internal sealed record IngressBatch(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> Records, TaskCompletionSource<(IngressOutcome, Exception?)> Completion);
+
+/// <summary>
+/// The path from accepted requests to Kafka: a bounded channel of requests (many concurrent HTTP requests,
+/// one stream) into the producer stage; each request is one multi-record envelope whose result completes
+/// the request. Bounded end to end: channel capacity, producer parallelism and librdkafka's queue.
+/// </summary>
+public sealed class IngressPipeline : IAsyncDisposable
+{
+    private readonly Channel<IngressBatch> _channel;
+    private readonly IngressOptions _options;
+    private readonly ITopicProvisioner _topics;
+    private readonly Task<Done> _completion;
+    private volatile bool _stopping;
+
+    public IngressPipeline(ActorSystem system, ProducerSettings<byte[]?, byte[]> producerSettings, IngressOptions options, ITopicProvisioner topics)
+    {
+        _options = options;
+        _topics = topics;
+        _channel = Channel.CreateBounded<IngressBatch>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var materializer = system.Materializer(namePrefix: "ingress");
+        _completion = ChannelSource.FromReader(_channel.Reader)
+            .Select(b => (IEnvelope<byte[]?, byte[], IngressBatch>)ProducerMessage.Multi(b.Records, b))
+            .Via(KafkaProducer.FlexiFlow<byte[]?, byte[], IngressBatch>(producerSettings)
+                // A failed delivery answers its own request (503) and the stream goes on.
+                .WithAttributes(ActorAttributes.CreateSupervisionStrategy(Deciders.ResumingDecider)))
+            .RunWith(Sink.ForEach<IResults<byte[]?, byte[], IngressBatch>>(r =>
+            {
+                if (r is ProducerMessage.FailedResult<byte[]?, byte[], IngressBatch> failed)
+                    r.PassThrough.Completion.TrySetResult((IngressOutcome.Failed, failed.Cause));
+                else
+                    r.PassThrough.Completion.TrySetResult((IngressOutcome.Durable, null));
+            }), materializer);
+        _ = _completion.ContinueWith(t =>
+        {
+            // Should the stream die, nobody waits forever: drain the queue with a clear failure.
+            var cause = t.Exception?.GetBaseException() ?? new InvalidOperationException("ingress stopped");
+            while (_channel.Reader.TryRead(out var b)) b.Completion.TrySetResult((IngressOutcome.Failed, cause));
+        }, TaskScheduler.Default);
+    }
+
+    public IngressOptions Options => _options;
+
+    /// <summary>Requests waiting for the producer now.</summary>
+    public int Queued => _channel.Reader.Count;
+
+    public bool IsRunning => !_stopping && !_completion.IsCompleted;
+
+    /// <summary>
+    /// Sends one request's records and completes when they are durable in Kafka (or definitely not).
+    /// Topics of new log types are created first.
+    /// </summary>
+    public async Task<(IngressOutcome Outcome, Exception? Error)> SubmitAsync(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> records, CancellationToken cancellation)
+    {
+        if (!IsRunning) return (IngressOutcome.Stopping, null);
+        if (records.Count == 0) return (IngressOutcome.Durable, null);
+        try
+        {
+            string? last = null;
+            foreach (var r in records)
+            {
+                if (ReferenceEquals(r.Topic, last) || r.Topic == last) continue;
+                last = r.Topic;
+                await _topics.EnsureAsync(r.Topic, cancellation).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return (IngressOutcome.Failed, e);
+        }
+
+        var batch = new IngressBatch(records, new TaskCompletionSource<(IngressOutcome, Exception?)>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_channel.Writer.TryWrite(batch))
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            wait.CancelAfter(_options.EnqueueTimeout);
+            try
+            {
+                await _channel.Writer.WriteAsync(batch, wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+            {
+                return (IngressOutcome.Saturated, null);
+            }
+            catch (ChannelClosedException)
+            {
+                return (IngressOutcome.Stopping, null);
+            }
+        }
+        // Once queued, the answer waits for Kafka even if the client hangs up: the records may be written.
+        return await batch.Completion.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops taking requests and waits until every queued one has its answer.</summary>
+    public async Task StopAsync()
+    {
+        _stopping = true;
+        _channel.Writer.TryComplete();
+        try
+        {
+            await _completion.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Already reported to each request.
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using NeverwinterDP.Actors.Kafka.Embedded;
+using NeverwinterDP.Actors.Kafka.Native;
+
+namespace NeverwinterDP.Actors.Kafka;
+
+/// <summary>
+/// Makes sure a topic exists before the first record goes to it (a log type seen for the first time), so
+/// it gets our partition count rather than whatever broker auto-creation would give. Each topic is
+/// checked once per process.
+/// </summary>
+public interface ITopicProvisioner
+{
+    Task EnsureAsync(string topic, CancellationToken cancellation = default);
+}
+
+/// <summary>Creates topics through the embedded broker's own call (the mock has no CreateTopics API).</summary>
+public sealed class EmbeddedTopicProvisioner(EmbeddedKafka kafka, int partitions) : ITopicProvisioner
+{
+    private readonly ConcurrentDictionary<string, bool> _known = new();
+
+    public Task EnsureAsync(string topic, CancellationToken cancellation = default)
+    {
+        if (_known.ContainsKey(topic)) return Task.CompletedTask;
+        try
+        {
+            kafka.CreateTopic(topic, partitions);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("TOPIC_ALREADY_EXISTS", StringComparison.Ordinal))
+        {
+        }
+        _known[topic] = true;
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Creates topics on a real Kafka cluster with the admin API; an existing topic is fine.</summary>
+public sealed class AdminTopicProvisioner : ITopicProvisioner, IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task>> _known = new();
+    private readonly IAdminClient _admin;
+    private readonly int _partitions;
+    private readonly short _replicationFactor;
+
+    public AdminTopicProvisioner(string bootstrapServers, int partitions, short replicationFactor, IReadOnlyDictionary<string, string>? properties = null)
+    {
+        Librdkafka.EnsureLoaded();
+        var config = new Dictionary<string, string>(properties ?? new Dictionary<string, string>()) { ["bootstrap.servers"] = bootstrapServers };
+        _admin = new AdminClientBuilder(config).Build();
+        _partitions = partitions;
+        _replicationFactor = replicationFactor;
+    }
+
+    public Task EnsureAsync(string topic, CancellationToken cancellation = default)
+    {
+        var entry = _known.GetOrAdd(topic, t => new Lazy<Task>(() => CreateAsync(t)));
+        var task = entry.Value;
+        // A failed attempt (broker unreachable) is forgotten so the next request tries again.
+        if (task.IsFaulted) _known.TryRemove(new KeyValuePair<string, Lazy<Task>>(topic, entry));
+        return task.WaitAsync(cancellation);
+    }
+
+    private async Task CreateAsync(string topic)
+    {
+        try
+        {
+            await _admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = _partitions, ReplicationFactor = _replicationFactor }]).ConfigureAwait(false);
+        }
+        catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))
+        {
+        }
+    }
+
+    public void Dispose() => _admin.Dispose();
+}

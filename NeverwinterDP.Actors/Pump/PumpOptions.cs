@@ -1,0 +1,28 @@
+namespace NeverwinterDP.Actors.Pump;
+
+/// <summary>How the data pump reads and batches (HOCON <c>nwdp.pump</c>).</summary>
+public sealed record PumpOptions
+{
+    /// <summary><c>group-id</c>: the consumer group of the pump (one per sink instance: <c>&lt;group-id&gt;.&lt;sink&gt;</c>).</summary>
+    public string GroupId { get; init; } = "nwdp-pump";
+
+    /// <summary><c>topic-pattern</c>: the topics the pump reads.</summary>
+    public string TopicPattern { get; init; } = @"^nwdp\.logs\..*";
+
+    /// <summary><c>batch-size</c>: records per sink write.</summary>
+    public int BatchSize { get; init; } = 5000;
+
+    /// <summary><c>batch-interval</c>: a smaller batch is written after this long.</summary>
+    public TimeSpan BatchInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary><c>flush-interval</c>: the sink is flushed (files published) and offsets committed this often...</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary><c>flush-records</c>: ...or after this many records, whichever comes first.</summary>
+    public int FlushRecords { get; init; } = 500_000;
+
+    /// <summary><c>retry-min-backoff</c> / <c>retry-max-backoff</c>: errored writes are retried with exponential backoff and jitter.</summary>
+    public TimeSpan RetryMinBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan RetryMaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+}

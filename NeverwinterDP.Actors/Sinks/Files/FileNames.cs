@@ -1,0 +1,93 @@
+using System.Globalization;
+
+namespace NeverwinterDP.Actors.Sinks.Files;
+
+/// <summary>
+/// Names of the files sink's files. A published file is
+/// <c>&lt;topic&gt;-p&lt;partition:D4&gt;-o&lt;first:D20&gt;-o&lt;last:D20&gt;.ndjson</c> (or <c>.avro</c>): zero-padded
+/// so names sort by offset, and complete enough that recovery needs nothing but the names. A file being
+/// written is <c>.&lt;topic&gt;-p&lt;partition&gt;-o&lt;first&gt;.ndjson.tmp</c> in the same directory: the leading dot and
+/// the suffix make Hadoop, Spark, Hive, Vector and shell globs skip it, and the same directory makes the
+/// publishing rename atomic.
+/// </summary>
+internal static class FileNames
+{
+    public const string TempSuffix = ".tmp";
+
+    private const int OffsetDigits = 20;
+    private const int OffsetPartLength = 2 + OffsetDigits; // "-o" + digits
+
+    public static string Extension(FilesFormat format) => format == FilesFormat.Avro ? ".avro" : ".ndjson";
+
+    public static string Final(string topic, int partition, long first, long last, FilesFormat format) =>
+        string.Create(CultureInfo.InvariantCulture, $"{topic}-p{partition:D4}-o{first:D20}-o{last:D20}{Extension(format)}");
+
+    public static string Temp(string topic, int partition, long first, FilesFormat format) =>
+        string.Create(CultureInfo.InvariantCulture, $".{topic}-p{partition:D4}-o{first:D20}{Extension(format)}{TempSuffix}");
+
+    /// <summary>Kafka's legal topic names (<c>[a-zA-Z0-9._-]</c>, 1-249 long, not <c>.</c> or <c>..</c>): safe as a directory name.</summary>
+    public static bool IsLegalTopic(string? topic)
+    {
+        if (string.IsNullOrEmpty(topic) || topic.Length > 249 || topic is "." or "..") return false;
+        foreach (var c in topic)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not ('.' or '_' or '-')) return false;
+        }
+        return true;
+    }
+
+    /// <summary>A published file of <paramref name="topic"/>: its partition and offset range.</summary>
+    public static bool TryParseFinal(string name, string topic, out int partition, out long first, out long last)
+    {
+        partition = 0;
+        first = last = 0;
+        if (!TryStripExtension(name, out var stem) || stem.Length < 2 * OffsetPartLength) return false;
+        return TryParseOffset(stem[^OffsetPartLength..], out last)
+            && TryParseOffset(stem[^(2 * OffsetPartLength)..^OffsetPartLength], out first)
+            && TryParsePartition(stem[..^(2 * OffsetPartLength)], topic, out partition)
+            && first <= last;
+    }
+
+    /// <summary>A temporary file of <paramref name="topic"/> (one a dead process left, when we did not open it): its partition.</summary>
+    public static bool TryParseTemp(string name, string topic, out int partition)
+    {
+        partition = 0;
+        if (!name.StartsWith('.') || !name.EndsWith(TempSuffix, StringComparison.Ordinal)) return false;
+        if (!TryStripExtension(name.AsSpan(1, name.Length - 1 - TempSuffix.Length), out var stem) || stem.Length < OffsetPartLength) return false;
+        return TryParseOffset(stem[^OffsetPartLength..], out _) && TryParsePartition(stem[..^OffsetPartLength], topic, out partition);
+    }
+
+    private static bool TryStripExtension(ReadOnlySpan<char> name, out ReadOnlySpan<char> stem)
+    {
+        foreach (var extension in (ReadOnlySpan<string>)[".ndjson", ".avro"])
+        {
+            if (name.EndsWith(extension, StringComparison.Ordinal))
+            {
+                stem = name[..^extension.Length];
+                return true;
+            }
+        }
+        stem = default;
+        return false;
+    }
+
+    // "-o" followed by exactly 20 digits.
+    private static bool TryParseOffset(ReadOnlySpan<char> text, out long offset)
+    {
+        offset = 0;
+        return text.Length == OffsetPartLength && text.StartsWith("-o", StringComparison.Ordinal)
+            && IsDigits(text[2..]) && long.TryParse(text[2..], NumberStyles.None, CultureInfo.InvariantCulture, out offset);
+    }
+
+    // "<topic>-p" followed by the partition's digits.
+    private static bool TryParsePartition(ReadOnlySpan<char> text, string topic, out int partition)
+    {
+        partition = 0;
+        if (!text.StartsWith(topic, StringComparison.Ordinal)) return false;
+        var rest = text[topic.Length..];
+        return rest.StartsWith("-p", StringComparison.Ordinal) && rest.Length > 2 && IsDigits(rest[2..])
+            && int.TryParse(rest[2..], NumberStyles.None, CultureInfo.InvariantCulture, out partition);
+    }
+
+    private static bool IsDigits(ReadOnlySpan<char> text) => !text.IsEmpty && !text.ContainsAnyExceptInRange('0', '9');
+}

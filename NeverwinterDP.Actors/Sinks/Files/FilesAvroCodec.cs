@@ -1,0 +1,11 @@
+namespace NeverwinterDP.Actors.Sinks.Files;
+
+/// <summary>The block codec of Avro files (HOCON <c>nwdp.sinks.files.avro-codec</c>); both are read by every Avro tool.</summary>
+public enum FilesAvroCodec
+{
+    /// <summary><c>deflate</c>: smaller files, more CPU.</summary>
+    Deflate,
+
+    /// <summary><c>null</c>: blocks stored as they are.</summary>
+    Null,
+}

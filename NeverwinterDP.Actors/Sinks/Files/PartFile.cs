@@ -1,0 +1,101 @@
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Actors.Sinks.Files;
+
+/// <summary>
+/// One file of one (topic, partition, hour) while it is written: under its temporary name until
+/// <see cref="Publish"/> makes it durable and renames it to the name that carries its offset range. Holds
+/// the records of that partition and hour from <see cref="FirstOffset"/> to <see cref="LastOffset"/>, with
+/// no gaps but the offsets that went to other hours (recovery relies on that).
+/// </summary>
+internal abstract class PartFile : IDisposable
+{
+    protected PartFile(string directory, string topic, int partition, long firstOffset, FilesFormat format, long batch)
+    {
+        Directory = directory;
+        Topic = topic;
+        Partition = partition;
+        FirstOffset = firstOffset;
+        LastOffset = firstOffset - 1;
+        Format = format;
+        OpenedInBatch = batch;
+        TempPath = Path.Combine(directory, FileNames.Temp(topic, partition, firstOffset, format));
+    }
+
+    public string Directory { get; }
+
+    public string Topic { get; }
+
+    public int Partition { get; }
+
+    public long FirstOffset { get; }
+
+    public long LastOffset { get; private set; }
+
+    public FilesFormat Format { get; }
+
+    /// <summary>No record was appended (the one it was opened for was rejected).</summary>
+    public bool IsEmpty => LastOffset < FirstOffset;
+
+    /// <summary>The sink's write call that opened the file: records from earlier calls were already reported delivered.</summary>
+    public long OpenedInBatch { get; }
+
+    public string TempPath { get; }
+
+    /// <summary>Bytes written so far, buffered ones included; compared with the roll size.</summary>
+    public abstract long Length { get; }
+
+    public static PartFile Create(FilesSinkOptions options, string directory, string topic, int partition, long firstOffset, long batch) =>
+        options.Format == FilesFormat.Avro
+            ? new AvroPartFile(directory, topic, partition, firstOffset, options.AvroCodec, batch)
+            : new NdjsonPartFile(directory, topic, partition, firstOffset, options.Fsync, batch);
+
+    /// <summary>Appends one record; false (with a reason) when the event cannot be encoded, and then nothing was written.</summary>
+    /// <exception cref="IOException">The file failed; it must be abandoned.</exception>
+    public bool TryAppend(LogEvent logEvent, long offset, out string? reason)
+    {
+        if (!TryWrite(logEvent, out reason)) return false;
+        LastOffset = offset;
+        return true;
+    }
+
+    /// <summary>Flushes, fsyncs when asked, closes, and renames the file to its final name; answers that path.</summary>
+    /// <exception cref="IOException">The file failed; what it held is lost.</exception>
+    public string Publish(bool fsync)
+    {
+        Seal(fsync);
+        var final = Path.Combine(Directory, FileNames.Final(Topic, Partition, FirstOffset, LastOffset, Format));
+        // Replacing is right: a file of the same name holds the same records (same partition, hour and range).
+        File.Move(TempPath, final, overwrite: true);
+        return final;
+    }
+
+    /// <summary>Closes the file and deletes it: after a failure, its records are written again when redelivered.</summary>
+    public void Discard()
+    {
+        try
+        {
+            Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // It failed already; closing it is all that is left.
+        }
+        try
+        {
+            File.Delete(TempPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A leftover temporary file is deleted when a later process first sees this partition.
+        }
+    }
+
+    protected abstract bool TryWrite(LogEvent logEvent, out string? reason);
+
+    /// <summary>Writes out every buffered byte, fsyncs when asked, closes.</summary>
+    protected abstract void Seal(bool fsync);
+
+    /// <summary>Writes out what is buffered (no fsync) and closes, leaving the temporary file where it is.</summary>
+    public abstract void Dispose();
+}

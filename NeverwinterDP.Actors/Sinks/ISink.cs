@@ -1,0 +1,52 @@
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Actors.Sinks;
+
+/// <summary>One record handed to a sink: the event and where it came from on the bus (for idempotent ids and file names).</summary>
+public sealed record SinkRecord(string Topic, int Partition, long Offset, LogEvent Event);
+
+/// <summary>The outcome of one record in a written batch (the vocabulary of Vector's acknowledgements).</summary>
+public enum SinkOutcome
+{
+    /// <summary>Accepted by the store (durable once <see cref="ISink.FlushAsync"/> returns).</summary>
+    Delivered,
+
+    /// <summary>A transient failure: the framework retries the record with backoff.</summary>
+    Errored,
+
+    /// <summary>The store refuses the record for good: the framework dead-letters it and goes on.</summary>
+    Rejected,
+}
+
+/// <summary>Per-record outcomes of a batch, in batch order; <see cref="AllDelivered"/> for the common case.</summary>
+public sealed record SinkWriteResult(IReadOnlyList<SinkOutcome> Outcomes, IReadOnlyList<string?>? Reasons = null)
+{
+    public static SinkWriteResult AllDelivered(int count) => new(Enumerable.Repeat(SinkOutcome.Delivered, count).ToArray());
+
+    public bool IsAllDelivered => Outcomes.All(o => o == SinkOutcome.Delivered);
+}
+
+/// <summary>Whether the sink can reach its store.</summary>
+public sealed record SinkHealth(bool Healthy, string Detail);
+
+/// <summary>
+/// A sink: where the data pump delivers records. One class implements this and is registered with one line;
+/// the pump around it batches, retries, dead-letters, and commits offsets only after <see cref="FlushAsync"/>
+/// returned, so a sink must make everything delivered so far durable and visible by then. Records may be
+/// handed over again after a crash (at-least-once): a sink writes idempotently, keyed on topic-partition-offset.
+/// Calls are never concurrent for one instance.
+/// </summary>
+public interface ISink : IAsyncDisposable
+{
+    /// <summary>The sink instance's name (<c>files</c>, <c>es-main</c>, ...), used in metrics and the dead-letter topic.</summary>
+    string Name { get; }
+
+    Task OpenAsync(CancellationToken cancellation);
+
+    Task<SinkWriteResult> WriteAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation);
+
+    /// <summary>Makes every delivered record durable and published; after it returns, their offsets are committed.</summary>
+    Task FlushAsync(CancellationToken cancellation);
+
+    Task<SinkHealth> CheckHealthAsync(CancellationToken cancellation);
+}

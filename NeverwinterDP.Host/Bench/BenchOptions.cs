@@ -1,0 +1,118 @@
+namespace NeverwinterDP.Host.Bench;
+
+/// <summary>
+/// What <see cref="BenchRunner"/> sends: how many events, in which batches, over how many connections, how large
+/// and of which log type. The defaults are those of <c>nwdp bench</c>.
+/// </summary>
+public sealed record BenchOptions
+{
+    /// <summary>The events URL (<c>http://host:port/v1/events</c>); see <see cref="ResolveEventsUrl"/> for base URLs.</summary>
+    public required Uri Url { get; init; }
+
+    /// <summary>Events to send in all; null means no limit (then <see cref="Duration"/> or cancellation stops the run).</summary>
+    public long? Events { get; init; } = 1_000_000;
+
+    /// <summary>Stop generating new batches after this long; batches already in flight still finish.</summary>
+    public TimeSpan? Duration { get; init; }
+
+    /// <summary>Events per request.</summary>
+    public int Batch { get; init; } = 100;
+
+    /// <summary>Concurrent requests (and HTTP connections).</summary>
+    public int Concurrency { get; init; } = 64;
+
+    /// <summary>Bytes per NDJSON line, not counting its newline. Lines are padded up to it; they are never
+    /// shorter than their fields (about 170 bytes; long message heads are cut to fit).</summary>
+    public int EventSize { get; init; } = 200;
+
+    /// <summary>The log type of every event (the <c>type</c> field): letters, digits, <c>.</c>, <c>_</c>, <c>-</c>.</summary>
+    public string Type { get; init; } = "bench";
+
+    /// <summary>Distinct fake <c>host</c> values the events are spread over.</summary>
+    public int Hosts { get; init; } = 16;
+
+    /// <summary>Send bodies gzip-compressed (<c>Content-Encoding: gzip</c>).</summary>
+    public bool Gzip { get; init; }
+
+    /// <summary>Keep the <c>msg</c> of every event in <see cref="BenchReport.AcceptedMessages"/> /
+    /// <see cref="BenchReport.FailedMessages"/>, so a test can check that each arrived exactly once.
+    /// Costs memory: only for tests and small runs.</summary>
+    public bool RecordMessages { get; init; }
+
+    /// <summary>Identifies this run inside every message (<c>run=ID seq=N</c>); random when null.
+    /// Letters and digits only.</summary>
+    public string? RunId { get; init; }
+
+    /// <summary>How often progress is reported.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Give up on one request (a transport error) after this long.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A batch answered 429/503 is resent after <c>Retry-After</c> until accepted; after retrying for
+    /// this long it is given up and counted as an error.</summary>
+    public TimeSpan RetryTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Longest <c>Retry-After</c> honoured; longer ones are cut to this.</summary>
+    public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Once the run is cancelled, how long requests in flight (and their retries) may still take
+    /// before they are aborted and counted as errors.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The events URL for what a user typed: a base URL (<c>http://127.0.0.1:8080</c>, with or without a path
+    /// prefix) gets <c>/v1/events</c> appended, a URL already ending in <c>/v1/events</c> is kept, and
+    /// <c>HOST:PORT</c> without a scheme means http. Query strings (<c>?type=</c>) are kept.
+    /// </summary>
+    public static bool TryResolveEventsUrl(string raw, out Uri url, out string error)
+    {
+        url = null!;
+        error = "";
+        raw = raw.Trim();
+        if (raw.Length == 0)
+        {
+            error = "is empty";
+            return false;
+        }
+        if (!raw.Contains("://", StringComparison.Ordinal)) raw = "http://" + raw;
+        if (!Uri.TryCreate(raw, UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https") || string.IsNullOrEmpty(parsed.Host))
+        {
+            error = $"must be an http(s) URL like http://127.0.0.1:8080, got '{raw}'";
+            return false;
+        }
+        var builder = new UriBuilder(parsed);
+        var path = builder.Path.TrimEnd('/');
+        if (!path.EndsWith("/v1/events", StringComparison.Ordinal)) path += "/v1/events";
+        builder.Path = path;
+        url = builder.Uri;
+        return true;
+    }
+
+    /// <inheritdoc cref="TryResolveEventsUrl"/>
+    public static Uri ResolveEventsUrl(string raw) =>
+        TryResolveEventsUrl(raw, out var url, out var error) ? url : throw new ArgumentException("url " + error, nameof(raw));
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        if (Url.Scheme is not ("http" or "https")) throw new ArgumentException("Url must be http or https", nameof(Url));
+        if (Events is < 1) throw new ArgumentException("Events must be at least 1 (or null for no limit)", nameof(Events));
+        if (Duration is { } d && d <= TimeSpan.Zero) throw new ArgumentException("Duration must be positive", nameof(Duration));
+        if (Batch < 1) throw new ArgumentException("Batch must be at least 1", nameof(Batch));
+        if (Concurrency < 1) throw new ArgumentException("Concurrency must be at least 1", nameof(Concurrency));
+        if (EventSize < 1) throw new ArgumentException("EventSize must be at least 1", nameof(EventSize));
+        if (Hosts < 1) throw new ArgumentException("Hosts must be at least 1", nameof(Hosts));
+        if (!BenchEventGenerator.IsValidType(Type)) throw new ArgumentException("Type must be 1-100 letters, digits, '.', '_' or '-'", nameof(Type));
+        if (RunId is not null && !BenchEventGenerator.IsValidRunId(RunId)) throw new ArgumentException("RunId must be 1-32 letters or digits", nameof(RunId));
+        if ((long)Batch * (Math.Max(EventSize, BenchEventGenerator.MaxBaseLineLength) + 1) > MaxBodyBytes)
+            throw new ArgumentException($"Batch x EventSize must stay under {MaxBodyBytes / (1024 * 1024)} MiB per request", nameof(Batch));
+        if (ProgressInterval <= TimeSpan.Zero) throw new ArgumentException("ProgressInterval must be positive", nameof(ProgressInterval));
+        if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException("RequestTimeout must be positive", nameof(RequestTimeout));
+        if (RetryTimeout < TimeSpan.Zero) throw new ArgumentException("RetryTimeout must not be negative", nameof(RetryTimeout));
+        if (DrainTimeout < TimeSpan.Zero) throw new ArgumentException("DrainTimeout must not be negative", nameof(DrainTimeout));
+    }
+
+    /// <summary>Largest request body the bench builds (uncompressed).</summary>
+    public const long MaxBodyBytes = 256L * 1024 * 1024;
+}

@@ -1,0 +1,320 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace NeverwinterDP.Host.Bench;
+
+/// <summary>
+/// The end-to-end load generator behind <c>nwdp bench</c>: <see cref="BenchOptions.Concurrency"/> workers, each
+/// with its own loop and reused body buffer, claim batches of sequence numbers, render them with a
+/// <see cref="BenchEventGenerator"/> and <c>POST</c> them as NDJSON over one pooled <see cref="HttpClient"/>.
+/// A batch answered 429/503 is resent after <c>Retry-After</c> until it is accepted (or
+/// <see cref="BenchOptions.RetryTimeout"/> passes); any other non-2xx answer or transport failure is an error and
+/// the worker moves on, so every event generated ends up accepted or counted as failed.
+/// </summary>
+public static class BenchRunner
+{
+    /// <summary>
+    /// Runs until <see cref="BenchOptions.Events"/> were sent, <see cref="BenchOptions.Duration"/> passed, or
+    /// <paramref name="cancellation"/> fires. Cancelling stops new batches and gives those in flight
+    /// <see cref="BenchOptions.DrainTimeout"/> before aborting them; the report is returned either way.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static async Task<BenchReport> RunAsync(BenchOptions options, IProgress<BenchProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var run = new Run(options);
+        return await run.ExecuteAsync(progress, cancellation).ConfigureAwait(false);
+    }
+
+    private sealed class Run
+    {
+        private const int MaxErrorSamples = 5;
+
+        private readonly BenchOptions _options;
+        private readonly BenchEventGenerator _generator;
+        private readonly long _limit;
+        private readonly LatencyHistogram _latency = new();
+        private readonly long[] _status = new long[1000];
+        private readonly List<string> _errorSamples = [];
+        private long _start;
+        private long _nextSeq;
+        private long _eventsSent;
+        private long _eventsAccepted;
+        private long _eventsFailed;
+        private long _requests;
+        private long _retries;
+        private long _errors;
+        private long _transportErrors;
+        private long _bytesAccepted;
+        private long _bytesSent;
+        private int _inFlight;
+        private volatile bool _stopping;
+
+        public Run(BenchOptions options)
+        {
+            _options = options;
+            _generator = new BenchEventGenerator(options.RunId ?? BenchEventGenerator.NewRunId(), options.Type, options.Hosts, options.EventSize);
+            _limit = Math.Min(options.Events ?? long.MaxValue, BenchEventGenerator.MaxSequence + 1);
+        }
+
+        private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_start);
+
+        public async Task<BenchReport> ExecuteAsync(IProgress<BenchProgress>? progress, CancellationToken cancellation)
+        {
+            using var handler = new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = _options.Concurrency,
+                UseProxy = false,
+                UseCookies = false,
+                AllowAutoRedirect = false,
+                AutomaticDecompression = DecompressionMethods.None,
+                PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+                ConnectTimeout = _options.RequestTimeout < TimeSpan.FromSeconds(10) ? _options.RequestTimeout : TimeSpan.FromSeconds(10),
+            };
+            using var client = new HttpClient(handler, disposeHandler: false)
+            {
+                Timeout = Timeout.InfiniteTimeSpan, // per request, see SendBatchAsync
+                DefaultRequestVersion = HttpVersion.Version11,
+                DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            };
+            client.DefaultRequestHeaders.ExpectContinue = false;
+
+            using var abort = new CancellationTokenSource();
+            using var done = new CancellationTokenSource();
+            _start = Stopwatch.GetTimestamp();
+            var cancelled = false;
+            using (cancellation.Register(() =>
+                   {
+                       cancelled = true;
+                       _stopping = true;
+                       try
+                       {
+                           abort.CancelAfter(_options.DrainTimeout);
+                       }
+                       catch (ObjectDisposedException)
+                       {
+                       }
+                   }))
+            {
+                var progressLoop = progress is null ? Task.CompletedTask : ReportProgressAsync(progress, done.Token);
+                var workers = new Task<(List<string>? Accepted, List<string>? Failed)>[_options.Concurrency];
+                for (var i = 0; i < workers.Length; i++) workers[i] = Task.Run(() => WorkerAsync(client, abort.Token), CancellationToken.None);
+                var results = await Task.WhenAll(workers).ConfigureAwait(false);
+                var elapsed = Elapsed;
+                await done.CancelAsync().ConfigureAwait(false);
+                await progressLoop.ConfigureAwait(false);
+
+                progress?.Report(new BenchProgress(elapsed, Volatile.Read(ref _eventsSent), Volatile.Read(ref _eventsAccepted),
+                    elapsed > TimeSpan.Zero ? Volatile.Read(ref _eventsAccepted) / elapsed.TotalSeconds : 0,
+                    Volatile.Read(ref _requests), Volatile.Read(ref _retries), Volatile.Read(ref _errors), 0, Final: true));
+
+                var status = new SortedDictionary<int, long>();
+                for (var code = 0; code < _status.Length; code++)
+                    if (_status[code] > 0) status[code] = _status[code];
+                List<string>? accepted = null, failed = null;
+                if (_options.RecordMessages)
+                {
+                    accepted = results.SelectMany(r => r.Accepted!).ToList();
+                    failed = results.SelectMany(r => r.Failed!).ToList();
+                }
+                lock (_errorSamples)
+                {
+                    return new BenchReport
+                    {
+                        Url = _options.Url,
+                        RunId = _generator.RunId,
+                        EventsSent = _eventsSent,
+                        EventsAccepted = _eventsAccepted,
+                        EventsFailed = _eventsFailed,
+                        Requests = _requests,
+                        Retries = _retries,
+                        Errors = _errors,
+                        TransportErrors = _transportErrors,
+                        BytesAccepted = _bytesAccepted,
+                        BytesSent = _bytesSent,
+                        Elapsed = elapsed,
+                        Status = status,
+                        P50Ms = _latency.ValueAtPercentile(50) / 1000.0,
+                        P99Ms = _latency.ValueAtPercentile(99) / 1000.0,
+                        MaxMs = _latency.MaxMicros / 1000.0,
+                        ErrorSamples = _errorSamples.ToArray(),
+                        Cancelled = cancelled,
+                        AcceptedMessages = accepted,
+                        FailedMessages = failed,
+                    };
+                }
+            }
+        }
+
+        private async Task ReportProgressAsync(IProgress<BenchProgress> progress, CancellationToken done)
+        {
+            using var timer = new PeriodicTimer(_options.ProgressInterval);
+            var lastAccepted = 0L;
+            var lastAt = _start;
+            try
+            {
+                while (await timer.WaitForNextTickAsync(done).ConfigureAwait(false))
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    var accepted = Volatile.Read(ref _eventsAccepted);
+                    var seconds = Stopwatch.GetElapsedTime(lastAt, now).TotalSeconds;
+                    var rate = seconds > 0 ? (accepted - lastAccepted) / seconds : 0;
+                    lastAccepted = accepted;
+                    lastAt = now;
+                    progress.Report(new BenchProgress(Stopwatch.GetElapsedTime(_start, now), Volatile.Read(ref _eventsSent), accepted, rate,
+                        Volatile.Read(ref _requests), Volatile.Read(ref _retries), Volatile.Read(ref _errors), Volatile.Read(ref _inFlight), Final: false));
+                }
+            }
+            catch (OperationCanceledException) when (done.IsCancellationRequested)
+            {
+            }
+        }
+
+        private async Task<(List<string>? Accepted, List<string>? Failed)> WorkerAsync(HttpClient client, CancellationToken abort)
+        {
+            var batch = _options.Batch;
+            var buffer = new byte[_generator.BufferSize(batch)];
+            var compressed = _options.Gzip ? new MemoryStream() : null;
+            var accepted = _options.RecordMessages ? new List<string>() : null;
+            var failed = _options.RecordMessages ? new List<string>() : null;
+            while (!_stopping)
+            {
+                if (_options.Duration is { } duration && Elapsed >= duration)
+                {
+                    _stopping = true;
+                    break;
+                }
+                var first = Interlocked.Add(ref _nextSeq, batch) - batch;
+                if (first >= _limit) break;
+                var count = (int)Math.Min(batch, _limit - first);
+                Interlocked.Add(ref _eventsSent, count);
+                Interlocked.Increment(ref _inFlight);
+                bool ok;
+                try
+                {
+                    var length = _generator.Write(buffer, first, count, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                    ReadOnlyMemory<byte> body = buffer.AsMemory(0, length);
+                    if (compressed is not null)
+                    {
+                        compressed.SetLength(0);
+                        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(buffer, 0, length);
+                        body = compressed.GetBuffer().AsMemory(0, (int)compressed.Length);
+                    }
+                    ok = await SendBatchAsync(client, body, length, count, abort).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                }
+                var record = ok ? accepted : failed;
+                if (record is not null)
+                    for (var seq = first; seq < first + count; seq++) record.Add(_generator.MessageOf(seq));
+            }
+            return (accepted, failed);
+        }
+
+        /// <summary>Sends one batch until it is accepted (true) or given up (false), counting everything on the way.</summary>
+        private async Task<bool> SendBatchAsync(HttpClient client, ReadOnlyMemory<byte> body, int rawLength, int events, CancellationToken abort)
+        {
+            long? retryingSince = null;
+            var zeroDelayRetries = 0;
+            while (true)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, _options.Url);
+                request.Content = new ReadOnlyMemoryContent(body);
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/x-ndjson");
+                if (_options.Gzip) request.Content.Headers.TryAddWithoutValidation("Content-Encoding", "gzip");
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
+                timeout.CancelAfter(_options.RequestTimeout);
+
+                Interlocked.Increment(ref _requests);
+                Interlocked.Add(ref _bytesSent, body.Length);
+                var sentAt = Stopwatch.GetTimestamp();
+                HttpResponseMessage response;
+                try
+                {
+                    response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException)
+                {
+                    Interlocked.Increment(ref _transportErrors);
+                    var why = abort.IsCancellationRequested ? "aborted after the drain timeout"
+                        : e is OperationCanceledException ? $"no answer within {_options.RequestTimeout.TotalSeconds:0.###} s"
+                        : e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} ({inner.Message})" : e.Message;
+                    return GiveUp(events, "transport: " + why);
+                }
+                using (response)
+                {
+                    _latency.Record(Stopwatch.GetElapsedTime(sentAt));
+                    var code = (int)response.StatusCode;
+                    Interlocked.Increment(ref _status[Math.Clamp(code, 0, _status.Length - 1)]);
+                    if (code is >= 200 and < 300)
+                    {
+                        Interlocked.Add(ref _eventsAccepted, events);
+                        Interlocked.Add(ref _bytesAccepted, rawLength);
+                        return true;
+                    }
+                    if (code is 429 or 503)
+                    {
+                        retryingSince ??= sentAt;
+                        if (abort.IsCancellationRequested)
+                            return GiveUp(events, $"{code} and the run was aborted before a retry");
+                        if (Stopwatch.GetElapsedTime(retryingSince.Value) > _options.RetryTimeout)
+                            return GiveUp(events, $"{code}: still refused after retrying for {_options.RetryTimeout.TotalSeconds:0.###} s");
+                        Interlocked.Increment(ref _retries);
+                        try
+                        {
+                            await Task.Delay(RetryDelay(response.Headers.RetryAfter, ref zeroDelayRetries), abort).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            return GiveUp(events, $"{code} and the run was aborted while waiting to retry");
+                        }
+                        continue;
+                    }
+                    string text;
+                    try
+                    {
+                        text = await response.Content.ReadAsStringAsync(CancellationToken.None).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is HttpRequestException or IOException)
+                    {
+                        text = "";
+                    }
+                    text = text.ReplaceLineEndings(" ").Trim();
+                    if (text.Length > 200) text = text[..200] + "...";
+                    return GiveUp(events, $"{code} {response.ReasonPhrase}{(text.Length > 0 ? ": " + text : "")}");
+                }
+            }
+        }
+
+        private TimeSpan RetryDelay(RetryConditionHeaderValue? retryAfter, ref int zeroDelayRetries)
+        {
+            var delay = retryAfter switch
+            {
+                { Delta: { } delta } => delta,
+                { Date: { } date } => date - DateTimeOffset.UtcNow,
+                _ => TimeSpan.FromSeconds(1),
+            };
+            if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+            if (delay > _options.MaxRetryDelay) delay = _options.MaxRetryDelay;
+            // Retry-After: 0 is honoured the first time; a batch refused again and again backs off a little
+            // (up to 256 ms) so the bench does not spin on a node that is shedding load on the same machine.
+            if (delay == TimeSpan.Zero && zeroDelayRetries++ > 0) delay = TimeSpan.FromMilliseconds(1 << Math.Min(zeroDelayRetries, 8));
+            return delay;
+        }
+
+        private bool GiveUp(int events, string why)
+        {
+            Interlocked.Increment(ref _errors);
+            Interlocked.Add(ref _eventsFailed, events);
+            lock (_errorSamples)
+                if (_errorSamples.Count < MaxErrorSamples) _errorSamples.Add(why);
+            return false;
+        }
+    }
+}

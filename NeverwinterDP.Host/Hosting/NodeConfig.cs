@@ -1,0 +1,144 @@
+using System.Globalization;
+using Akka.Configuration;
+using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Actors.Kafka.Embedded;
+using NeverwinterDP.Actors.Kafka.Settings;
+using NeverwinterDP.Actors.Pump;
+
+namespace NeverwinterDP.Host.Hosting;
+
+/// <summary>
+/// A node's whole configuration: <c>cluster.hocon</c> (or <c>--config</c>), with environment variables and
+/// flags over it, and the Kafka stages' reference defaults under it. Typed views for each part.
+/// </summary>
+public sealed class NodeConfig
+{
+    private NodeConfig(Config hocon)
+    {
+        Hocon = hocon;
+        var nwdp = hocon.GetConfig("nwdp") ?? throw new ArgumentException("configuration has no 'nwdp' section");
+        DataDir = Path.GetFullPath(Required(nwdp, "node.data-dir"));
+        HttpEndpoint = ParseEndpoint(Required(nwdp, "http.endpoint"), "nwdp.http.endpoint");
+        NodeId = nwdp.GetString("node.id", "");
+        ShutdownTimeout = nwdp.GetTimeSpan("http.shutdown-timeout", TimeSpan.FromSeconds(30));
+        KafkaBootstrap = NullIfEmpty(nwdp.GetString("kafka.bootstrap-servers", ""));
+        TopicPartitions = Positive(nwdp.GetInt("kafka.topic-partitions", 8), "nwdp.kafka.topic-partitions");
+        TopicReplicationFactor = (short)Positive(nwdp.GetInt("kafka.topic-replication-factor", 1), "nwdp.kafka.topic-replication-factor");
+        EmbeddedKafka = new EmbeddedKafkaOptions
+        {
+            Brokers = Positive(nwdp.GetInt("embedded-kafka.brokers", 1), "nwdp.embedded-kafka.brokers"),
+            DefaultPartitions = Positive(nwdp.GetInt("embedded-kafka.default-partitions", 8), "nwdp.embedded-kafka.default-partitions"),
+        };
+        Ingress = new IngressOptions
+        {
+            MaxRequestBytes = Bytes(nwdp, "ingress.max-request-bytes", 16L << 20),
+            MaxDecompressedBytes = Bytes(nwdp, "ingress.max-decompressed-bytes", 64L << 20),
+            MaxEventsPerRequest = Positive(nwdp.GetInt("ingress.max-events-per-request", 100_000), "nwdp.ingress.max-events-per-request"),
+            QueueCapacity = Positive(nwdp.GetInt("ingress.queue-capacity", 512), "nwdp.ingress.queue-capacity"),
+            EnqueueTimeout = nwdp.GetTimeSpan("ingress.enqueue-timeout", TimeSpan.FromMilliseconds(500)),
+            RetryAfter = nwdp.GetTimeSpan("ingress.retry-after", TimeSpan.FromSeconds(1)),
+        };
+        PumpEnabled = nwdp.GetBoolean("pump.enabled", true);
+        Pump = new PumpOptions
+        {
+            GroupId = nwdp.GetString("pump.group-id", "nwdp-pump"),
+            TopicPattern = nwdp.GetString("pump.topic-pattern", @"^nwdp\.logs\..*"),
+            BatchSize = Positive(nwdp.GetInt("pump.batch-size", 5000), "nwdp.pump.batch-size"),
+            BatchInterval = nwdp.GetTimeSpan("pump.batch-interval", TimeSpan.FromMilliseconds(200)),
+            FlushInterval = nwdp.GetTimeSpan("pump.flush-interval", TimeSpan.FromSeconds(5)),
+            FlushRecords = Positive(nwdp.GetInt("pump.flush-records", 500_000), "nwdp.pump.flush-records"),
+            RetryMinBackoff = nwdp.GetTimeSpan("pump.retry-min-backoff", TimeSpan.FromMilliseconds(100)),
+            RetryMaxBackoff = nwdp.GetTimeSpan("pump.retry-max-backoff", TimeSpan.FromSeconds(10)),
+        };
+        FilesSinkEnabled = nwdp.GetBoolean("sinks.files.enabled", true);
+        var filesDir = nwdp.GetString("sinks.files.directory", "");
+        FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
+        FilesSinkFormat = nwdp.GetString("sinks.files.format", "ndjson");
+        if (FilesSinkFormat is not ("ndjson" or "avro"))
+            throw new ArgumentException($"nwdp.sinks.files.format must be ndjson or avro, got '{FilesSinkFormat}'");
+        FilesSinkRollSize = Bytes(nwdp, "sinks.files.roll-size", 256L << 20);
+        FilesSinkFsync = nwdp.GetBoolean("sinks.files.fsync", true);
+    }
+
+    public Config Hocon { get; }
+    public string DataDir { get; }
+    public (string Host, int Port) HttpEndpoint { get; }
+    public string NodeId { get; }
+    public TimeSpan ShutdownTimeout { get; }
+    public string? KafkaBootstrap { get; }
+    public int TopicPartitions { get; }
+    public short TopicReplicationFactor { get; }
+    public EmbeddedKafkaOptions EmbeddedKafka { get; }
+    public IngressOptions Ingress { get; }
+    public bool PumpEnabled { get; }
+    public PumpOptions Pump { get; }
+    public bool FilesSinkEnabled { get; }
+    public string FilesSinkDirectory { get; }
+    public string FilesSinkFormat { get; }
+    public long FilesSinkRollSize { get; }
+    public bool FilesSinkFsync { get; }
+
+    /// <summary>Environment variables a node reads, and the key each sets.</summary>
+    public static IReadOnlyDictionary<string, string> EnvironmentVariables { get; } = new Dictionary<string, string>
+    {
+        ["NWDP_DATA"] = "nwdp.node.data-dir",
+        ["NWDP_HTTP"] = "nwdp.http.endpoint",
+        ["NWDP_KAFKA"] = "nwdp.kafka.bootstrap-servers",
+        ["NWDP_NODE_ID"] = "nwdp.node.id",
+    };
+
+    /// <summary>The configuration file shipped beside the executable.</summary>
+    public static string DefaultFile => Path.Combine(AppContext.BaseDirectory, "cluster.hocon");
+
+    /// <summary>
+    /// Loads <paramref name="file"/> (or the default file), then applies <paramref name="overrides"/>
+    /// (HOCON paths to values, from flags), over the Kafka stages' defaults.
+    /// </summary>
+    public static NodeConfig Load(string? file, IReadOnlyDictionary<string, string>? overrides = null, string? extraHocon = null)
+    {
+        var path = file ?? DefaultFile;
+        if (!File.Exists(path)) throw new FileNotFoundException($"configuration file not found: {path}", path);
+        var config = ConfigurationFactory.ParseString(File.ReadAllText(path));
+        if (!string.IsNullOrWhiteSpace(extraHocon)) config = ConfigurationFactory.ParseString(extraHocon).WithFallback(config);
+        // Environment over the file, flags over the environment.
+        var settings = new Dictionary<string, string>();
+        foreach (var (variable, key) in EnvironmentVariables)
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value) settings[key] = value;
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
+        if (settings.Count > 0)
+        {
+            var text = string.Join('\n', settings.Select(kv => $"{kv.Key} = {Quote(kv.Value)}"));
+            config = ConfigurationFactory.ParseString(text).WithFallback(config);
+        }
+        return new NodeConfig(config.WithFallback(KafkaConfig.Default));
+    }
+
+    /// <summary>The id stamped on events' lineage: the configured one, or machine name and HTTP port.</summary>
+    public string ResolveNodeId(int httpPort) => string.IsNullOrEmpty(NodeId) ? $"{Environment.MachineName}-{httpPort}" : NodeId;
+
+    public static (string Host, int Port) ParseEndpoint(string value, string what)
+    {
+        var colon = value.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(value[(colon + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) || port is < 0 or > 65535)
+            throw new ArgumentException($"{what} must be HOST:PORT (port 0 picks a free one), got '{value}'");
+        return (value[..colon].Trim('[', ']'), port);
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    private static string Required(Config c, string path)
+    {
+        var v = c.GetString(path, "");
+        return string.IsNullOrWhiteSpace(v) ? throw new ArgumentException($"nwdp.{path} must be set") : v;
+    }
+
+    private static string? NullIfEmpty(string s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
+    private static int Positive(int value, string key) => value > 0 ? value : throw new ArgumentException($"{key} must be positive, got {value}");
+
+    private static long Bytes(Config c, string path, long fallback)
+    {
+        var v = c.GetByteSize(path) ?? fallback;
+        return v > 0 ? v : throw new ArgumentException($"nwdp.{path} must be a positive size, got {v}");
+    }
+}

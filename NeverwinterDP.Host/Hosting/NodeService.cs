@@ -1,0 +1,78 @@
+using Akka.Actor;
+using Confluent.Kafka;
+using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Actors.Kafka.Settings;
+using NeverwinterDP.Actors.Pump;
+using NeverwinterDP.Actors.Sinks;
+
+namespace NeverwinterDP.Host.Hosting;
+
+/// <summary>
+/// Runs the node's data path once the actor system is up: the ingress pipeline to Kafka and one data pump
+/// per sink. Stops them in order on shutdown (after Kestrel stopped taking requests): ingress answers what
+/// it holds, then each pump drains, flushes and commits.
+/// </summary>
+public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus bus, IEnumerable<ISinkRegistration> sinks, ILogger<NodeService> log) : IHostedService
+{
+    private readonly List<DataPump> _pumps = new();
+    private IngressPipeline? _ingress;
+
+    public IngressPipeline Ingress => _ingress ?? throw new InvalidOperationException("the node is not started");
+
+    public IReadOnlyList<DataPump> Pumps => _pumps;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (bus.Embedded is not null)
+            log.LogWarning("No Kafka cluster configured: using the EMBEDDED in-memory Kafka-protocol broker at {Bootstrap} " +
+                           "(about 5 MB kept per partition, gone when the node stops). It is for trying NeverwinterDP out and for tests; " +
+                           "give --kafka HOST:PORT for a real cluster.", bus.BootstrapServers);
+        else
+            log.LogInformation("Kafka cluster: {Bootstrap}", bus.BootstrapServers);
+
+        var producer = ProducerSettings<byte[]?, byte[]>.Create(system, Serializers.ByteArray!, Serializers.ByteArray)
+            .WithBootstrapServers(bus.BootstrapServers);
+        _ingress = new IngressPipeline(system, producer, config.Ingress, bus.Topics);
+
+        if (!config.PumpEnabled) return;
+        var consumer = ConsumerSettings<Ignore, byte[]>.Create(system, Deserializers.Ignore, Deserializers.ByteArray)
+            .WithBootstrapServers(bus.BootstrapServers);
+        foreach (var registration in sinks)
+        {
+            if (!registration.IsEnabled(config)) continue;
+            var sink = registration.Create(config);
+            var pump = new DataPump(system, consumer, sink, config.Pump);
+            await pump.StartAsync(cancellationToken);
+            _pumps.Add(pump);
+            log.LogInformation("Data pump for sink {Sink} started", sink.Name);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_ingress is not null)
+        {
+            await _ingress.StopAsync();
+            log.LogInformation("Ingress stopped; every accepted request was answered");
+        }
+        foreach (var pump in _pumps)
+        {
+            await pump.StopAsync();
+            log.LogInformation("Data pump for sink {Sink} stopped: {Delivered} delivered, {Committed} committed", pump.Sink.Name, pump.Stats.Delivered, pump.Stats.Committed);
+        }
+    }
+}
+
+/// <summary>One line per sink kind: whether the config enables it, and how to build it.</summary>
+public interface ISinkRegistration
+{
+    bool IsEnabled(NodeConfig config);
+    ISink Create(NodeConfig config);
+}
+
+/// <summary>A sink registration from two delegates (what <c>AddSink</c> builds).</summary>
+public sealed class SinkRegistration(Func<NodeConfig, bool> isEnabled, Func<NodeConfig, ISink> create) : ISinkRegistration
+{
+    public bool IsEnabled(NodeConfig config) => isEnabled(config);
+    public ISink Create(NodeConfig config) => create(config);
+}

@@ -1,0 +1,188 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Actors.Kafka.Messages;
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Host.Http;
+
+/// <summary>
+/// <c>POST /v1/events</c>: NDJSON or JSON (optionally gzip), parsed whole before anything is sent, so a
+/// request is accepted whole or not at all; answered 2xx only once Kafka acknowledged every event.
+/// </summary>
+public sealed class IngressEndpoint(IngressPipeline pipeline, NodeIdentity node, TimeProvider clock, SourceSequences sequences)
+{
+    private const string KeyHeader = "X-Nwdp-Key";
+
+    public async Task HandleAsync(HttpContext http)
+    {
+        var options = pipeline.Options;
+        var request = http.Request;
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = options.MaxRequestBytes;
+        if (request.ContentLength > options.MaxRequestBytes)
+        {
+            await Error(http, 413, $"request body is {request.ContentLength} bytes; the limit is {options.MaxRequestBytes}");
+            return;
+        }
+        if (ContentKinds.FromContentType(request.ContentType) is not { } kind)
+        {
+            await Error(http, 415, $"unsupported Content-Type '{request.ContentType}': use application/x-ndjson or application/json");
+            return;
+        }
+        byte[]? rented = null;
+        try
+        {
+            var gzip = request.Headers.ContentEncoding.ToString() switch
+            {
+                "" or "identity" => false,
+                var e when e.Equals("gzip", StringComparison.OrdinalIgnoreCase) => true,
+                var e => throw new BadRequestException(415, $"unsupported Content-Encoding '{e}': use gzip or none"),
+            };
+            int length;
+            (rented, length) = await ReadBodyAsync(request.Body, gzip, gzip ? options.MaxDecompressedBytes : options.MaxRequestBytes, http.RequestAborted);
+            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+            var remote = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            var context = new IngressContext(request.Query["type"].ToString(), remote, remote, node.Id, now)
+            {
+                NextSourceSeq = sequences.Next,
+            };
+            var parsed = EventParser.Parse(rented.AsSpan(0, length), kind, context);
+            if (!parsed.IsSuccess)
+            {
+                await Error(http, 400, parsed.Error, parsed.Line);
+                return;
+            }
+            if (parsed.Events.Count > options.MaxEventsPerRequest)
+            {
+                await Error(http, 413, $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
+                return;
+            }
+            var requestKey = request.Headers[KeyHeader].ToString();
+            var records = new ProducerRecord<byte[]?, byte[]>[parsed.Events.Count];
+            for (var i = 0; i < records.Length; i++)
+            {
+                var e = parsed.Events[i];
+                var key = e.Attributes.TryGetValue("key", out var k) ? k : requestKey.Length > 0 ? requestKey : e.Host;
+                records[i] = new ProducerRecord<byte[]?, byte[]>(TopicNames.ForType(e.Type),
+                    new Confluent.Kafka.Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = LogEventAvro.EncodeFramed(e) });
+            }
+
+            var (outcome, error) = await pipeline.SubmitAsync(records, http.RequestAborted);
+            switch (outcome)
+            {
+                case IngressOutcome.Durable:
+                    http.Response.StatusCode = 200;
+                    await http.Response.WriteAsJsonAsync(new AcceptedBody(records.Length), IngressJson.Default.AcceptedBody);
+                    break;
+                case IngressOutcome.Saturated:
+                    await Error(http, 429, "the bus is saturated; retry later", retryAfter: options.RetryAfter);
+                    break;
+                case IngressOutcome.Stopping:
+                    await Error(http, 503, "the node is shutting down; retry on another node or later", retryAfter: options.RetryAfter);
+                    break;
+                default:
+                    await Error(http, 503, "the bus did not acknowledge the events: " + (error?.Message ?? "unknown error"), retryAfter: options.RetryAfter);
+                    break;
+            }
+        }
+        catch (BadRequestException e)
+        {
+            await Error(http, e.Status, e.Message);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Reads the body into a pooled buffer, refusing (413) past <paramref name="max"/> bytes after decompression.</summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(Stream body, bool gzip, long max, CancellationToken cancellation)
+    {
+        var source = gzip ? new GZipStream(body, CompressionMode.Decompress, leaveOpen: true) : body;
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                int read;
+                try
+                {
+                    read = await source.ReadAsync(buffer.AsMemory(length), cancellation);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new BadRequestException(400, "body is not valid gzip: " + e.Message);
+                }
+                catch (BadHttpRequestException e) when (e.StatusCode == 413)
+                {
+                    throw new BadRequestException(413, $"request body exceeds the limit of {max} bytes");
+                }
+                if (read == 0) break;
+                length += read;
+                if (length > max) throw new BadRequestException(413, $"request body exceeds the limit of {max} bytes{(gzip ? " after decompression" : "")}");
+            }
+            return (buffer, length);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        finally
+        {
+            if (gzip) await source.DisposeAsync();
+        }
+    }
+
+    private static async Task Error(HttpContext http, int status, string message, int? line = null, TimeSpan? retryAfter = null)
+    {
+        http.Response.StatusCode = status;
+        if (retryAfter is { } ra) http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ra.TotalSeconds)).ToString();
+        await http.Response.WriteAsJsonAsync(new ErrorBody(message, line), IngressJson.Default.ErrorBody);
+    }
+
+    private sealed class BadRequestException(int status, string message) : Exception(message)
+    {
+        public int Status { get; } = status;
+    }
+}
+
+/// <summary>The identity of this node in lineage and answers.</summary>
+public sealed class NodeIdentity
+{
+    public string Id { get; set; } = Environment.MachineName;
+}
+
+/// <summary>Per-source (host, process) sequence numbers stamped on events' lineage.</summary>
+public sealed class SourceSequences
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), StrongBox> _next = new();
+
+    public long Next(string host, string process) => Interlocked.Increment(ref _next.GetOrAdd((host, process), _ => new StrongBox()).Value);
+
+    private sealed class StrongBox
+    {
+        public long Value;
+    }
+}
+
+public sealed record AcceptedBody(int Accepted);
+
+public sealed record ErrorBody(string Error, int? Line);
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(AcceptedBody))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ErrorBody))]
+internal sealed partial class IngressJson : System.Text.Json.Serialization.JsonSerializerContext;

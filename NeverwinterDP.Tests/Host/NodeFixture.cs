@@ -1,0 +1,102 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using System.Text;
+using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Http;
+
+namespace NeverwinterDP.Tests.Host;
+
+/// <summary>A clock the test moves (ingress time decides the hour folder).</summary>
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    private long _ticks = start.UtcTicks;
+
+    public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+}
+
+/// <summary>A node in this process on a temp data dir and a free port; stopped and deleted on dispose.</summary>
+public sealed class InProcessNode : IAsyncDisposable
+{
+    private InProcessNode(WebApplication app, NodeConfig config, Uri http)
+    {
+        App = app;
+        Config = config;
+        Http = http;
+        Client = new HttpClient { BaseAddress = http, Timeout = TimeSpan.FromSeconds(120) };
+    }
+
+    public WebApplication App { get; }
+    public NodeConfig Config { get; }
+    public Uri Http { get; }
+    public HttpClient Client { get; }
+    public string FilesDir => Config.FilesSinkDirectory;
+    public NodeService Node => App.Services.GetRequiredService<NodeService>();
+    public KafkaBus Bus => App.Services.GetRequiredService<KafkaBus>();
+
+    public static async Task<InProcessNode> StartAsync(string dataDir, TimeProvider? clock = null, Dictionary<string, string>? overrides = null,
+        Action<IServiceCollection>? configureServices = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["nwdp.node.data-dir"] = dataDir,
+            ["nwdp.http.endpoint"] = "127.0.0.1:0",
+            ["nwdp.pump.flush-interval"] = "300ms",
+            ["nwdp.pump.batch-interval"] = "50ms",
+        };
+        foreach (var (k, v) in overrides ?? new()) settings[k] = v;
+        var config = NodeConfig.Load(null, settings);
+        var app = NodeHost.Build(config, clock, configureServices);
+        await app.StartAsync();
+        var http = app.HttpAddress();
+        app.Services.GetRequiredService<NodeIdentity>().Id = "test-" + http.Port;
+        return new InProcessNode(app, config, http);
+    }
+
+    public Task<HttpResponseMessage> PostNdjsonAsync(IEnumerable<string> lines, string? type = null)
+    {
+        var content = new StringContent(string.Join('\n', lines) + "\n", Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+        return Client.PostAsync("/v1/events" + (type is null ? "" : "?type=" + type), content);
+    }
+
+    /// <summary>Every NDJSON line published under the files sink for <paramref name="topic"/> (temp files excluded).</summary>
+    public IReadOnlyList<string> PublishedLines(string topic)
+    {
+        var dir = Path.Combine(FilesDir, topic);
+        if (!Directory.Exists(dir)) return [];
+        return Directory.EnumerateFiles(dir, "*.ndjson", SearchOption.AllDirectories)
+            .Where(f => !Path.GetFileName(f).StartsWith('.'))
+            .SelectMany(File.ReadLines)
+            .Where(l => l.Length > 0)
+            .ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
+
+/// <summary>A temp directory deleted at the end of the test.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "nwdp-test-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
