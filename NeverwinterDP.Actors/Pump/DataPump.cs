@@ -21,18 +21,21 @@ public sealed class PumpStats
     private long _retries;
     private long _committed;
     private long _flushes;
+    private long _restarts;
 
     public long Delivered => Interlocked.Read(ref _delivered);
     public long Rejected => Interlocked.Read(ref _rejected);
     public long Retries => Interlocked.Read(ref _retries);
     public long Committed => Interlocked.Read(ref _committed);
     public long Flushes => Interlocked.Read(ref _flushes);
+    public long Restarts => Interlocked.Read(ref _restarts);
 
     internal void AddDelivered(long n) => Interlocked.Add(ref _delivered, n);
     internal void AddRejected(long n) => Interlocked.Add(ref _rejected, n);
     internal void AddRetry() => Interlocked.Increment(ref _retries);
     internal void AddCommitted(long n) => Interlocked.Add(ref _committed, n);
     internal void AddFlush() => Interlocked.Increment(ref _flushes);
+    internal void AddRestart() => Interlocked.Increment(ref _restarts);
 }
 
 /// <summary>
@@ -48,8 +51,10 @@ public sealed class DataPump
     private readonly ISink _sink;
     private readonly PumpOptions _options;
     private readonly ILoggingAdapter _log;
-    private readonly CancellationTokenSource _stopping = new();
-    private DrainingControl<Done>? _control;
+    private readonly CancellationTokenSource _abort = new();
+    private volatile bool _stopRequested;
+    private volatile DrainingControl<Done>? _control;
+    private Task _runner = Task.CompletedTask;
 
     public DataPump(ActorSystem system, ConsumerSettings<Ignore, byte[]> consumerSettings, ISink sink, PumpOptions options)
     {
@@ -64,48 +69,100 @@ public sealed class DataPump
 
     public ISink Sink => _sink;
 
-    /// <summary>Completes (or fails) when the pump stops.</summary>
-    public Task Completion => _control?.StreamCompletion ?? Task.CompletedTask;
-
+    /// <summary>True while a stream runs (false between a failure and its restart).</summary>
     public bool IsRunning => _control is { StreamCompletion.IsCompleted: false };
 
+    /// <summary>The consumer of the stream running now.</summary>
     public IControl? Control => _control?.Control;
 
+    /// <summary>Opens the sink and starts the stream; a stream that fails is started again after a backoff.</summary>
     public async Task StartAsync(CancellationToken cancellation)
     {
         await _sink.OpenAsync(cancellation).ConfigureAwait(false);
+        _control = Materialize();
+        _runner = Task.Run(SuperviseAsync, CancellationToken.None);
+    }
+
+    private DrainingControl<Done> Materialize()
+    {
         var materializer = _system.Materializer(namePrefix: "pump-" + _sink.Name);
         var flushEvery = Math.Max(1, _options.FlushRecords / Math.Max(1, _options.BatchSize));
-        _control = KafkaConsumer.CommittableSource(_consumerSettings, Subscriptions.TopicPattern(_options.TopicPattern))
+        return KafkaConsumer.CommittableSource(_consumerSettings, Subscriptions.TopicPattern(_options.TopicPattern))
             .GroupedWithin(_options.BatchSize, _options.BatchInterval)
             .SelectAsync(1, WriteAsync)
             .GroupedWithin(flushEvery, _options.FlushInterval)
             .SelectAsync(1, FlushAndCommitAsync)
             .ToMaterialized(Akka.Streams.Dsl.Sink.Ignore<Done>(), DrainingControl<Done>.Create)
             .Run(materializer);
-        _ = _control.StreamCompletion.ContinueWith(t =>
-        {
-            if (t.IsFaulted) _log.Error(t.Exception!.GetBaseException(), "pump {0} failed; uncommitted records will be read again", _sink.Name);
-        }, TaskScheduler.Default);
     }
 
-    /// <summary>Stops reading, lets the records in flight reach the sink, flushes, commits, leaves the group.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Restarts the stream after a failure (sink lost records it had accepted, a fatal consumer error, ...):
+    /// a new consumer resumes at the committed offsets, so what was not committed is delivered again.
+    /// </summary>
+    private async Task SuperviseAsync()
     {
-        if (_control is null) return;
-        try
+        var backoff = _options.RetryMinBackoff;
+        while (true)
         {
-            await _control.DrainAndShutdown().ConfigureAwait(false);
+            var control = _control!;
+            try
+            {
+                await control.StreamCompletion.ConfigureAwait(false);
+                if (_stopRequested) return;
+                _log.Warning("pump {0} completed unexpectedly; restarting", _sink.Name);
+            }
+            catch (Exception e)
+            {
+                if (_stopRequested) return;
+                _log.Error(e.GetBaseException(), "pump {0} failed; restarting in {1} from the committed offsets", _sink.Name, backoff);
+            }
+            try
+            {
+                await control.Control.Shutdown().ConfigureAwait(false);
+                await Task.Delay(Jitter(backoff), _abort.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (_stopRequested) return;
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxBackoff.Ticks));
+            Stats.AddRestart();
+            _control = Materialize();
         }
-        catch (Exception e)
+    }
+
+    /// <summary>
+    /// Stops reading, lets the records in flight reach the sink, flushes, commits, leaves the group. A sink
+    /// that cannot take them within <paramref name="drainTimeout"/> is abandoned: those records were not
+    /// committed and are delivered again next time.
+    /// </summary>
+    public async Task StopAsync(TimeSpan? drainTimeout = null)
+    {
+        _stopRequested = true;
+        var control = _control;
+        if (control is not null)
         {
-            _log.Warning("pump {0} stopped with {1}; uncommitted records will be read again", _sink.Name, e.GetBaseException().Message);
+            var drain = control.DrainAndShutdown();
+            try
+            {
+                await drain.WaitAsync(drainTimeout ?? TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _log.Warning("pump {0}: the sink did not drain in time; uncommitted records will be read again", _sink.Name);
+                _abort.Cancel();
+                try { await drain.WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false); } catch (Exception) { }
+            }
+            catch (Exception e)
+            {
+                _log.Warning("pump {0} stopped with {1}; uncommitted records will be read again", _sink.Name, e.GetBaseException().Message);
+            }
         }
-        finally
-        {
-            _stopping.Cancel();
-            await _sink.DisposeAsync().ConfigureAwait(false);
-        }
+        _abort.Cancel();
+        await _runner.ConfigureAwait(false);
+        await _sink.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task<(CommittableOffsetBatch Offsets, int Count)> WriteAsync(IEnumerable<CommittableMessage<Ignore, byte[]>> group)
@@ -133,7 +190,7 @@ public sealed class DataPump
         var backoff = _options.RetryMinBackoff;
         while (pending.Count > 0)
         {
-            var result = await _sink.WriteAsync(pending, _stopping.Token).ConfigureAwait(false);
+            var result = await _sink.WriteAsync(pending, _abort.Token).ConfigureAwait(false);
             var retry = new List<SinkRecord>();
             for (var i = 0; i < pending.Count; i++)
             {
@@ -155,7 +212,7 @@ public sealed class DataPump
             if (retry.Count == 0) break;
             Stats.AddRetry();
             _log.Warning("sink {0}: {1} records errored, retrying in {2}", _sink.Name, retry.Count, backoff);
-            await Task.Delay(Jitter(backoff), _stopping.Token).ConfigureAwait(false);
+            await Task.Delay(Jitter(backoff), _abort.Token).ConfigureAwait(false);
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxBackoff.Ticks));
             pending = retry;
         }
@@ -176,14 +233,14 @@ public sealed class DataPump
         {
             try
             {
-                await _sink.FlushAsync(_stopping.Token).ConfigureAwait(false);
+                await _sink.FlushAsync(_abort.Token).ConfigureAwait(false);
                 break;
             }
             catch (Exception e) when (e is IOException or TimeoutException or HttpRequestException)
             {
                 Stats.AddRetry();
                 _log.Warning("sink {0} flush failed ({1}), retrying in {2}", _sink.Name, e.Message, backoff);
-                await Task.Delay(Jitter(backoff), _stopping.Token).ConfigureAwait(false);
+                await Task.Delay(Jitter(backoff), _abort.Token).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxBackoff.Ticks));
             }
         }
