@@ -18,6 +18,13 @@ public sealed record IngressOptions
     /// <summary><c>enqueue-timeout</c>.</summary>
     public TimeSpan EnqueueTimeout { get; init; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// <c>max-bus-backlog</c>: records acknowledged by this node's ingress but not yet read by its slowest pump;
+    /// past it requests get 429 until the pump catches up. 0 = no limit (a real Kafka cluster's retention is
+    /// days). The embedded broker keeps only ~5 MB per partition, so the node sets a limit for it.
+    /// </summary>
+    public long MaxBusBacklog { get; init; }
+
     /// <summary><c>retry-after</c>: the Retry-After given with 429 and 503.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(1);
 }

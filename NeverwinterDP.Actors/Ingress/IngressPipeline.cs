@@ -42,6 +42,7 @@ public sealed class IngressPipeline : IAsyncDisposable
     private readonly ITopicProvisioner _topics;
     private readonly Task<Done> _completion;
     private volatile bool _stopping;
+    private long _acknowledged;
 
     public IngressPipeline(ActorSystem system, ProducerSettings<byte[]?, byte[]> producerSettings, IngressOptions options, ITopicProvisioner topics)
     {
@@ -63,7 +64,10 @@ public sealed class IngressPipeline : IAsyncDisposable
                 if (r is ProducerMessage.FailedResult<byte[]?, byte[], IngressBatch> failed)
                     r.PassThrough.Completion.TrySetResult((IngressOutcome.Failed, failed.Cause));
                 else
+                {
+                    Interlocked.Add(ref _acknowledged, r.PassThrough.Records.Count);
                     r.PassThrough.Completion.TrySetResult((IngressOutcome.Durable, null));
+                }
             }), materializer);
         _ = _completion.ContinueWith(t =>
         {
@@ -80,6 +84,15 @@ public sealed class IngressPipeline : IAsyncDisposable
 
     public bool IsRunning => !_stopping && !_completion.IsCompleted;
 
+    /// <summary>Records Kafka acknowledged through this pipeline since it started.</summary>
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+
+    /// <summary>
+    /// Records on the bus not yet read by the slowest local pump; past <see cref="IngressOptions.MaxBusBacklog"/>
+    /// requests get 429. Set by the node (it knows its pumps).
+    /// </summary>
+    public Func<long>? BusBacklog { get; set; }
+
     /// <summary>
     /// Sends one request's records and completes when they are durable in Kafka (or definitely not).
     /// Topics of new log types are created first.
@@ -88,6 +101,9 @@ public sealed class IngressPipeline : IAsyncDisposable
     {
         if (!IsRunning) return (IngressOutcome.Stopping, null);
         if (records.Count == 0) return (IngressOutcome.Durable, null);
+        // The bus can only hold so much (the embedded broker keeps ~5 MB per partition): refuse rather than
+        // let unread records fall off its end.
+        if (_options.MaxBusBacklog > 0 && BusBacklog?.Invoke() > _options.MaxBusBacklog) return (IngressOutcome.Saturated, null);
         try
         {
             string? last = null;
@@ -126,18 +142,20 @@ public sealed class IngressPipeline : IAsyncDisposable
     }
 
     /// <summary>Stops taking requests and waits until every queued one has its answer.</summary>
-    public async Task StopAsync()
+    public async Task StopAsync(TimeSpan? timeout = null)
     {
         _stopping = true;
         _channel.Writer.TryComplete();
         try
         {
-            await _completion.ConfigureAwait(false);
+            // Bounded: requests still waiting then get 503 (the producer's message timeout is the real bound).
+            await _completion.WaitAsync(timeout ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
         }
         catch (Exception)
         {
-            // Already reported to each request.
+            // Failures were already reported to each request.
         }
+        while (_channel.Reader.TryRead(out var b)) b.Completion.TrySetResult((IngressOutcome.Stopping, null));
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

@@ -17,6 +17,7 @@ namespace NeverwinterDP.Actors.Pump;
 public sealed class PumpStats
 {
     private long _delivered;
+    private long _consumed;
     private long _rejected;
     private long _retries;
     private long _committed;
@@ -24,6 +25,9 @@ public sealed class PumpStats
     private long _restarts;
 
     public long Delivered => Interlocked.Read(ref _delivered);
+
+    /// <summary>Records read from the bus (re-reads after a restart count again).</summary>
+    public long Consumed => Interlocked.Read(ref _consumed);
     public long Rejected => Interlocked.Read(ref _rejected);
     public long Retries => Interlocked.Read(ref _retries);
     public long Committed => Interlocked.Read(ref _committed);
@@ -31,6 +35,7 @@ public sealed class PumpStats
     public long Restarts => Interlocked.Read(ref _restarts);
 
     internal void AddDelivered(long n) => Interlocked.Add(ref _delivered, n);
+    internal void AddConsumed(long n) => Interlocked.Add(ref _consumed, n);
     internal void AddRejected(long n) => Interlocked.Add(ref _rejected, n);
     internal void AddRetry() => Interlocked.Increment(ref _retries);
     internal void AddCommitted(long n) => Interlocked.Add(ref _committed, n);
@@ -108,9 +113,14 @@ public sealed class DataPump
             var control = _control!;
             try
             {
-                await control.StreamCompletion.ConfigureAwait(false);
+                // Stop cancels the wait too: a stream whose actor system is gone never completes.
+                await control.StreamCompletion.WaitAsync(_abort.Token).ConfigureAwait(false);
                 if (_stopRequested) return;
                 _log.Warning("pump {0} completed unexpectedly; restarting", _sink.Name);
+            }
+            catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+            {
+                return;
             }
             catch (Exception e)
             {
@@ -168,6 +178,7 @@ public sealed class DataPump
     private async Task<(CommittableOffsetBatch Offsets, int Count)> WriteAsync(IEnumerable<CommittableMessage<Ignore, byte[]>> group)
     {
         var messages = group as IReadOnlyList<CommittableMessage<Ignore, byte[]>> ?? group.ToList();
+        Stats.AddConsumed(messages.Count);
         var offsets = CommittableOffsetBatch.Empty;
         var records = new List<SinkRecord>(messages.Count);
         foreach (var m in messages)

@@ -37,7 +37,9 @@ public sealed class NodeConfig
             QueueCapacity = Positive(nwdp.GetInt("ingress.queue-capacity", 512), "nwdp.ingress.queue-capacity"),
             EnqueueTimeout = nwdp.GetTimeSpan("ingress.enqueue-timeout", TimeSpan.FromMilliseconds(500)),
             RetryAfter = nwdp.GetTimeSpan("ingress.retry-after", TimeSpan.FromSeconds(1)),
+            MaxBusBacklog = BacklogSetting(nwdp.GetString("ingress.max-bus-backlog", "auto")),
         };
+        EmbeddedMaxUnread = Positive(nwdp.GetInt("embedded-kafka.max-unread-records", 20_000), "nwdp.embedded-kafka.max-unread-records");
         PumpEnabled = nwdp.GetBoolean("pump.enabled", true);
         Pump = new PumpOptions
         {
@@ -69,6 +71,12 @@ public sealed class NodeConfig
     public int TopicPartitions { get; }
     public short TopicReplicationFactor { get; }
     public EmbeddedKafkaOptions EmbeddedKafka { get; }
+
+    /// <summary>
+    /// Records the embedded broker may hold unread before ingress answers 429. Keys route a whole backlog to
+    /// one partition in the worst case, and it keeps ~5 MB per partition, so this is a total, not per partition.
+    /// </summary>
+    public int EmbeddedMaxUnread { get; }
     public IngressOptions Ingress { get; }
     public bool PumpEnabled { get; }
     public PumpOptions Pump { get; }
@@ -123,6 +131,15 @@ public sealed class NodeConfig
             throw new ArgumentException($"{what} must be HOST:PORT (port 0 picks a free one), got '{value}'");
         return (value[..colon].Trim('[', ']'), port);
     }
+
+    /// <summary><c>auto</c> (-1: decided by the node), <c>off</c>/0, or a number of records.</summary>
+    private static long BacklogSetting(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "auto" or "" => -1,
+        "off" or "0" => 0,
+        var v when long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0 => n,
+        _ => throw new ArgumentException($"nwdp.ingress.max-bus-backlog must be auto, off or a positive number of records, got '{value}'"),
+    };
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 

@@ -32,7 +32,15 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
 
         var producer = ProducerSettings<byte[]?, byte[]>.Create(system, Serializers.ByteArray!, Serializers.ByteArray)
             .WithBootstrapServers(bus.BootstrapServers);
-        _ingress = new IngressPipeline(system, producer, config.Ingress, bus.Topics);
+        var ingressOptions = config.Ingress;
+        if (ingressOptions.MaxBusBacklog < 0)
+            ingressOptions = ingressOptions with { MaxBusBacklog = bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0 };
+        _ingress = new IngressPipeline(system, producer, ingressOptions, bus.Topics)
+        {
+            BusBacklog = () => _pumps.Count == 0 ? 0 : _ingress!.Acknowledged - _pumps.Min(p => p.Stats.Consumed),
+        };
+        if (ingressOptions.MaxBusBacklog > 0)
+            log.LogInformation("Ingress answers 429 while more than {Backlog} acknowledged records wait for the pump", ingressOptions.MaxBusBacklog);
 
         if (!config.PumpEnabled) return;
         var consumer = ConsumerSettings<Ignore, byte[]>.Create(system, Deserializers.Ignore, Deserializers.ByteArray)
@@ -54,6 +62,18 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
         {
             await _ingress.StopAsync();
             log.LogInformation("Ingress stopped; every accepted request was answered");
+        }
+        if (bus.Embedded is not null && _pumps.Count > 0 && _ingress is not null)
+        {
+            // The embedded broker dies with this process: acknowledged records still on it must reach the
+            // sinks first, or they are lost. (A real cluster keeps them for the next start.)
+            var deadline = DateTime.UtcNow + config.ShutdownTimeout;
+            long Backlog() => _ingress.Acknowledged - _pumps.Min(p => p.Stats.Delivered + p.Stats.Rejected);
+            if (Backlog() > 0) log.LogInformation("Waiting for the pumps to deliver {Backlog} records from the embedded broker before it stops", Backlog());
+            while (Backlog() > 0 && DateTime.UtcNow < deadline && _pumps.All(p => p.IsRunning || p.Stats.Restarts > 0))
+                await Task.Delay(50, CancellationToken.None);
+            if (Backlog() > 0)
+                log.LogError("{Backlog} acknowledged records were still on the embedded broker when the shutdown timeout ran out; they are lost", Backlog());
         }
         foreach (var pump in _pumps)
         {

@@ -24,10 +24,10 @@ public sealed record ConsumerSettings<TKey, TValue>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
 
     /// <summary><c>poll-timeout</c>.</summary>
-    public TimeSpan PollTimeout { get; init; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan PollTimeout { get; init; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary><c>max-buffered-per-partition</c>: a partition whose buffer holds this many records is paused.</summary>
-    public int MaxBufferedPerPartition { get; init; } = 2000;
+    public int MaxBufferedPerPartition { get; init; } = 10_000;
 
     /// <summary><c>stop-timeout</c>.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -37,6 +37,13 @@ public sealed record ConsumerSettings<TKey, TValue>
 
     /// <summary><c>commit-timeout</c>: how long a commit keeps being retried through a rebalance before it fails.</summary>
     public TimeSpan CommitTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// <c>expect-log-start-at-zero</c>: a group with no committed offset expects each partition to start at offset
+    /// 0 and reports the missing head as lost records. Right for NeverwinterDP's own topics; turn it off for
+    /// topics whose retention deletes old records by design.
+    /// </summary>
+    public bool ExpectLogStartAtZero { get; init; } = true;
 
     public static ConsumerSettings<TKey, TValue> Create(ActorSystem system, IDeserializer<TKey>? keyDeserializer, IDeserializer<TValue>? valueDeserializer) =>
         Create(KafkaConfig.Section(system, "consumer"), keyDeserializer, valueDeserializer);
@@ -48,11 +55,12 @@ public sealed record ConsumerSettings<TKey, TValue>
         new(keyDeserializer, valueDeserializer)
         {
             Properties = KafkaConfig.ClientProperties(section),
-            PollTimeout = section.GetTimeSpan("poll-timeout", TimeSpan.FromMilliseconds(50)),
-            MaxBufferedPerPartition = section.GetInt("max-buffered-per-partition", 2000),
+            PollTimeout = section.GetTimeSpan("poll-timeout", TimeSpan.FromMilliseconds(10)),
+            MaxBufferedPerPartition = section.GetInt("max-buffered-per-partition", 10_000),
             StopTimeout = section.GetTimeSpan("stop-timeout", TimeSpan.FromSeconds(30)),
             CommittedOffsetsTimeout = section.GetTimeSpan("committed-offsets-timeout", TimeSpan.FromSeconds(10)),
             CommitTimeout = section.GetTimeSpan("commit-timeout", TimeSpan.FromSeconds(30)),
+            ExpectLogStartAtZero = section.GetBoolean("expect-log-start-at-zero", true),
         };
 
     public string? BootstrapServers => Properties.TryGetValue("bootstrap.servers", out var b) ? b : null;

@@ -315,7 +315,9 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         }
         foreach (var tp in partitions)
         {
-            var buffer = new PartitionBuffer(tp) { NextExpected = committed.TryGetValue(tp, out var o) ? o : -1 };
+            // With no committed offset the group reads from the log start; a log that no longer starts at 0 lost
+            // records before anyone read them (unless retention removed them on purpose: then turn this off).
+            var buffer = new PartitionBuffer(tp) { NextExpected = committed.TryGetValue(tp, out var o) ? o : _settings.ExpectLogStartAtZero ? 0 : -1 };
             _buffers[tp] = buffer;
         }
         _snapshot = _buffers.Values.ToArray();

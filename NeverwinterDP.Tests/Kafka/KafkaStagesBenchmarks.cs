@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Akka;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.TestKit.Xunit2;
+using Confluent.Kafka;
+using NeverwinterDP.Actors.Kafka.Dsl;
+using NeverwinterDP.Actors.Kafka.Embedded;
+using NeverwinterDP.Actors.Kafka.Messages;
+using NeverwinterDP.Actors.Kafka.Settings;
+using NeverwinterDP.Actors.Kafka.Stages;
+using Xunit;
+using Xunit.Abstractions;
+using static NeverwinterDP.Tests.Kafka.KafkaTestKit;
+
+namespace NeverwinterDP.Tests.Kafka;
+
+/// <summary>
+/// Raw throughput of the Kafka stages against the embedded broker, 200-byte records. Prints rates, asserts
+/// only that everything arrived. Run: dotnet test -c Release --filter "FullyQualifiedName~KafkaStagesBenchmarks".
+/// </summary>
+[Trait("Category", "Benchmark")]
+public sealed class KafkaStagesBenchmarks : TestKit
+{
+    private readonly ITestOutputHelper _output;
+
+    public KafkaStagesBenchmarks(ITestOutputHelper output) : base("akka.loglevel = WARNING", output: output) => _output = output;
+
+    [Fact]
+    public async Task Produce_and_consume_rates_of_200_byte_records()
+    {
+        using var kafka = new EmbeddedKafka();
+        var topic = UniqueName("bench");
+        // Enough partitions that the mock's ~5 MB per partition holds the whole run.
+        kafka.CreateTopic(topic, 32);
+        const int n = 1_000_000;
+        var value = new byte[200];
+        Random.Shared.NextBytes(value);
+        var materializer = Sys.Materializer();
+        var settings = ProducerSettings<byte[], byte[]>.Create(Serializers.ByteArray, Serializers.ByteArray).WithBootstrapServers(kafka.BootstrapServers);
+
+        var sw = Stopwatch.StartNew();
+        await Source.From(Enumerable.Range(0, n))
+            .Select(i => new ProducerRecord<byte[], byte[]>(topic, new Message<byte[], byte[]> { Key = BitConverter.GetBytes(i), Value = value }))
+            .RunWith(KafkaProducer.PlainSink(settings), materializer);
+        _output.WriteLine($"PlainSink (acks=all, idempotent, lz4): {n / sw.Elapsed.TotalSeconds:N0} records/s");
+
+        sw.Restart();
+        var batches = Enumerable.Range(0, n / 100).Select(b => (IEnvelope<byte[], byte[], int>)ProducerMessage.Multi(
+            Enumerable.Range(0, 100).Select(i => new ProducerRecord<byte[], byte[]>(topic, new Message<byte[], byte[]> { Key = BitConverter.GetBytes(i), Value = value })).ToArray(), b));
+        await Source.From(batches).Via(KafkaProducer.FlexiFlow<byte[], byte[], int>(settings)).RunWith(Sink.Ignore<IResults<byte[], byte[], int>>(), materializer);
+        _output.WriteLine($"FlexiFlow, 100-record MultiMessages: {n / sw.Elapsed.TotalSeconds:N0} records/s");
+
+        var consumer = ConsumerSettings<Ignore, byte[]>.Create(Deserializers.Ignore, Deserializers.ByteArray).WithBootstrapServers(kafka.BootstrapServers);
+        sw.Restart();
+        var count = 0;
+        var plain = KafkaConsumer.PlainSource(consumer.WithGroupId(UniqueName("plain")), Subscriptions.Topics(topic))
+            .Select(_ => Interlocked.Increment(ref count))
+            .ToMaterialized(Sink.Ignore<int>(), Keep.Left).Run(materializer);
+        await AwaitAssertAsync(() => Assert.True(Volatile.Read(ref count) >= 2 * n), TimeSpan.FromMinutes(3), TimeSpan.FromMilliseconds(20));
+        var elapsed = sw.Elapsed;
+        await plain.Shutdown();
+        _output.WriteLine($"PlainSource: {2 * n / elapsed.TotalSeconds:N0} records/s (incl. ~group join)");
+
+        sw.Restart();
+        count = 0;
+        var committable = KafkaConsumer.CommittableSource(consumer.WithGroupId(UniqueName("commit")), Subscriptions.Topics(topic))
+            .Select(m => { Interlocked.Increment(ref count); return (ICommittable)m.CommittableOffset; })
+            .ToMaterialized(Committer.Sink(CommitterSettings.Default), DrainingControl<Done>.Create).Run(materializer);
+        await AwaitAssertAsync(() => Assert.True(Volatile.Read(ref count) >= 2 * n), TimeSpan.FromMinutes(3), TimeSpan.FromMilliseconds(20));
+        elapsed = sw.Elapsed;
+        await committable.DrainAndShutdown();
+        _output.WriteLine($"CommittableSource + Committer.Sink: {2 * n / elapsed.TotalSeconds:N0} records/s (incl. ~group join)");
+    }
+}
