@@ -71,6 +71,11 @@ public sealed class AdminTopicProvisioner : ITopicProvisioner, IDisposable
         catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))
         {
         }
+        catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_UnsupportedFeature)
+        {
+            // A broker without the CreateTopics API (an embedded broker in another process, `nwdp broker`):
+            // the topic must exist already or be auto-created on first produce.
+        }
     }
 
     public void Dispose() => _admin.Dispose();

@@ -33,6 +33,9 @@ public static class RunVerb
         var bus = app.Services.GetRequiredService<KafkaBus>();
         Console.Out.WriteLine($"ready http={http.ToString().TrimEnd('/')} kafka={bus.BootstrapServers} data={config.DataDir}");
         Console.Out.Flush();
+        // Standard output carries only the ready line: whatever else writes to the console (Akka's own
+        // loggers while the system shuts down) goes to standard error.
+        Console.SetOut(Console.Error);
         await app.WaitForShutdownAsync(cancellation);
         return 0;
     }

@@ -55,7 +55,11 @@ internal sealed class KafkaPartitionedSourceStage<TKey, TValue, TMessage>
         {
             _stage = stage;
             _pump = new ConsumerPump<TKey, TValue>(stage._settings, stage._subscription, this, m => Log.Warning(m));
-            Control = new PartitionedControl(this);
+            Control = new ConsumerControl<TKey, TValue>(_pump, () =>
+            {
+                _onStop?.Invoke();
+                return _stopped.Task;
+            });
             SetHandler(stage.Out, onPull: TryPush, onDownstreamFinish: _ => CompleteStage());
         }
 
@@ -105,27 +109,6 @@ internal sealed class KafkaPartitionedSourceStage<TKey, TValue, TMessage>
         {
             _onFailed?.Invoke(cause);
             _pump.FailSubstreams(cause);
-        }
-
-        private sealed class PartitionedControl(Logic logic) : IControl
-        {
-            public Task Stop()
-            {
-                logic._onStop?.Invoke();
-                return logic._stopped.Task;
-            }
-
-            public async Task Shutdown()
-            {
-                await Stop().ConfigureAwait(false);
-                logic._pump.RequestShutdown();
-                await logic._pump.Shutdown.ConfigureAwait(false);
-            }
-
-            public Task IsShutdown => logic._pump.Shutdown;
-            public long Buffered => logic._pump.Buffered;
-            public long MaxBuffered => logic._pump.MaxBufferedSeen;
-            public long LostRecords => logic._pump.Lost;
         }
     }
 

@@ -51,7 +51,11 @@ internal sealed class KafkaSourceStage<TKey, TValue, TMessage> : GraphStageWithM
         {
             _stage = stage;
             _pump = new ConsumerPump<TKey, TValue>(stage._settings, stage._subscription, this, m => Log.Warning(m));
-            Control = new SourceControl(this);
+            Control = new ConsumerControl<TKey, TValue>(_pump, () =>
+            {
+                _onStop?.Invoke();
+                return _stopped.Task;
+            });
             SetHandler(stage.Out, onPull: TryPush, onDownstreamFinish: _ => CompleteStage());
         }
 
@@ -87,26 +91,5 @@ internal sealed class KafkaSourceStage<TKey, TValue, TMessage> : GraphStageWithM
         void IConsumerPumpListener.OnRevoked(IReadOnlyList<TopicPartition> partitions) { }
         void IConsumerPumpListener.OnRecordsLost(TopicPartition partition, long fromOffset, long toOffset) { }
         void IConsumerPumpListener.OnFailed(Exception cause) => _onFailed?.Invoke(cause);
-
-        private sealed class SourceControl(Logic logic) : IControl
-        {
-            public Task Stop()
-            {
-                logic._onStop?.Invoke();
-                return logic._stopped.Task;
-            }
-
-            public async Task Shutdown()
-            {
-                await Stop().ConfigureAwait(false);
-                logic._pump.RequestShutdown();
-                await logic._pump.Shutdown.ConfigureAwait(false);
-            }
-
-            public Task IsShutdown => logic._pump.Shutdown;
-            public long Buffered => logic._pump.Buffered;
-            public long MaxBuffered => logic._pump.MaxBufferedSeen;
-            public long LostRecords => logic._pump.Lost;
-        }
     }
 }
