@@ -25,11 +25,10 @@ dotnet test NeverwinterDP.sln -c Release --filter "Category!=Benchmark" --logger
 status=${PIPESTATUS[0]}
 set -e
 # One plain closing line: "N passed, N failed, N skipped".
-summary=$(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -1 || true)
-if [ -n "$summary" ]; then
-  failed=$(echo "$summary" | sed -E 's/Failed: +([0-9]+).*/\1/')
-  passed=$(echo "$summary" | sed -E 's/.*Passed: +([0-9]+).*/\1/')
-  skipped=$(echo "$summary" | sed -E 's/.*Skipped: +([0-9]+).*/\1/')
-  echo "$passed passed, $failed failed, $skipped skipped"
+passed=$(grep -aE '^\s*Passed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
+failed=$(grep -aE '^\s*Failed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
+skipped=$(grep -aE '^\s*Skipped: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
+if [ -n "$passed$failed" ]; then
+  echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 fi
 exit "$status"

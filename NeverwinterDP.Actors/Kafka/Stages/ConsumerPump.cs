@@ -70,15 +70,38 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         _thread.Start();
     }
 
-    /// <summary>Routes one partition's notifications to a substream instead of the main listener.</summary>
-    public void RegisterPartitionListener(TopicPartition partition, IConsumerPumpListener listener)
+    /// <summary>
+    /// The current assignment of a partition (a new object each time it is assigned), or null. A substream
+    /// belongs to one assignment: after a revoke and a re-assignment to this same member it must not live on.
+    /// </summary>
+    public object? Assignment(TopicPartition partition) => _buffers.TryGetValue(partition, out var b) ? b : null;
+
+    /// <summary>
+    /// Routes one partition's notifications to the substream of <paramref name="assignment"/>. False when that
+    /// assignment is already over (the substream completes at once). A substream of an older assignment
+    /// still registered is told its partition was revoked.
+    /// </summary>
+    public bool RegisterPartitionListener(TopicPartition partition, object assignment, IConsumerPumpListener listener)
     {
-        _partitionListeners[partition] = listener;
+        if (!ReferenceEquals(Assignment(partition), assignment)) return false;
+        IConsumerPumpListener? previous = null;
+        _partitionListeners.AddOrUpdate(partition, listener, (_, old) =>
+        {
+            previous = old;
+            return listener;
+        });
+        if (previous is not null && !ReferenceEquals(previous, listener)) previous.OnRevoked([partition]);
+        // A revoke may have run between the check and the registration: check again.
+        if (!ReferenceEquals(Assignment(partition), assignment))
+        {
+            _partitionListeners.TryRemove(new KeyValuePair<TopicPartition, IConsumerPumpListener>(partition, listener));
+            return false;
+        }
         // Records may have arrived before the substream existed.
         if (_buffers.TryGetValue(partition, out var b) && !b.Queue.IsEmpty) listener.OnRecords(partition);
+        return true;
     }
 
-    /// <summary>Removes a substream's registration (only its own: a later substream of the same partition may have replaced it).</summary>
     public void UnregisterPartitionListener(TopicPartition partition, IConsumerPumpListener listener) =>
         _partitionListeners.TryRemove(new KeyValuePair<TopicPartition, IConsumerPumpListener>(partition, listener));
 
@@ -96,9 +119,9 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     public bool IsAssigned(TopicPartition partition) => _buffers.ContainsKey(partition);
 
     /// <summary>Takes the next record of one partition (called by that partition's stage).</summary>
-    public bool TryTake(TopicPartition partition, out ConsumeResult<TKey, TValue> record)
+    public bool TryTake(TopicPartition partition, object assignment, out ConsumeResult<TKey, TValue> record)
     {
-        if (_buffers.TryGetValue(partition, out var buffer) && buffer.Queue.TryDequeue(out record!))
+        if (_buffers.TryGetValue(partition, out var buffer) && ReferenceEquals(buffer, assignment) && buffer.Queue.TryDequeue(out record!))
         {
             Taken(buffer);
             return true;
@@ -321,6 +344,22 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             _buffers[tp] = buffer;
         }
         _snapshot = _buffers.Values.ToArray();
+        // librdkafka may keep a partition paused across a rebalance; a fresh assignment starts with an empty
+        // buffer, so make sure it is fetched (after this handler returns, when the assignment is in place).
+        var fresh = partitions.Select(tp => _buffers[tp]).ToList();
+        _commands.Enqueue(c =>
+        {
+            var toResume = fresh.Where(b => !b.Revoked && !b.Paused).Select(b => b.Partition).ToList();
+            if (toResume.Count == 0) return;
+            try
+            {
+                c.Resume(toResume);
+            }
+            catch (KafkaException e)
+            {
+                _warn($"could not resume {string.Join(",", toResume)}: {e.Error.Reason}");
+            }
+        });
         Listener.OnAssigned(partitions);
     }
 
@@ -328,6 +367,17 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     {
         // Commits already asked for still belong to us: run them before the partitions go.
         if (!lost) RunCommands(consumer);
+        var paused = partitions.Where(tp => _buffers.TryGetValue(tp, out var b) && b.Paused).ToList();
+        if (paused.Count > 0 && !lost)
+        {
+            try
+            {
+                consumer.Resume(paused); // do not carry a pause into the next assignment
+            }
+            catch (KafkaException)
+            {
+            }
+        }
         foreach (var tp in partitions)
         {
             if (!_buffers.TryRemove(tp, out var buffer)) continue;

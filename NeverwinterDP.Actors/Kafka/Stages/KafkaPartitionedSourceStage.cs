@@ -88,8 +88,8 @@ internal sealed class KafkaPartitionedSourceStage<TKey, TValue, TMessage>
             {
                 var tp = _pending[0];
                 _pending.RemoveAt(0);
-                if (!_pump.IsAssigned(tp)) continue;
-                var source = Source.FromGraph(new SubSourceStage(_pump, tp, _stage._toMessage));
+                if (_pump.Assignment(tp) is not { } assignment) continue;
+                var source = Source.FromGraph(new SubSourceStage(_pump, tp, assignment, _stage._toMessage));
                 Push(_stage.Out, (tp, source));
             }
         }
@@ -117,13 +117,15 @@ internal sealed class KafkaPartitionedSourceStage<TKey, TValue, TMessage>
     {
         private readonly ConsumerPump<TKey, TValue> _pump;
         private readonly TopicPartition _partition;
+        private readonly object _assignment;
         private readonly Func<ICommitterEndpoint, string, ConsumeResult<TKey, TValue>, TMessage> _toMessage;
 
-        public SubSourceStage(ConsumerPump<TKey, TValue> pump, TopicPartition partition,
+        public SubSourceStage(ConsumerPump<TKey, TValue> pump, TopicPartition partition, object assignment,
             Func<ICommitterEndpoint, string, ConsumeResult<TKey, TValue>, TMessage> toMessage)
         {
             _pump = pump;
             _partition = partition;
+            _assignment = assignment;
             _toMessage = toMessage;
             Shape = new SourceShape<TMessage>(Out);
         }
@@ -150,17 +152,13 @@ internal sealed class KafkaPartitionedSourceStage<TKey, TValue, TMessage>
                 _onRecords = GetAsyncCallback(TryPush);
                 _onRevoked = GetAsyncCallback(CompleteStage);
                 _onFailed = GetAsyncCallback<Exception>(FailStage);
-                if (!_stage._pump.IsAssigned(_stage._partition))
-                {
-                    CompleteStage();
-                    return;
-                }
-                _stage._pump.RegisterPartitionListener(_stage._partition, this);
+                // The partition may have been revoked (and even assigned here again) before this substream ran.
+                if (!_stage._pump.RegisterPartitionListener(_stage._partition, _stage._assignment, this)) CompleteStage();
             }
 
             private void TryPush()
             {
-                if (IsAvailable(_stage.Out) && _stage._pump.TryTake(_stage._partition, out var record))
+                if (IsAvailable(_stage.Out) && _stage._pump.TryTake(_stage._partition, _stage._assignment, out var record))
                     Push(_stage.Out, _stage._toMessage(_stage._pump, _stage._pump.GroupId, record));
             }
 
