@@ -30,7 +30,8 @@ public static class NodeHost
         var (host, port) = config.HttpEndpoint;
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = config.Ingress.MaxRequestBytes;
+            // Endpoints enforce their own body limits (the ingress answers 413 with a JSON body).
+            k.Limits.MaxRequestBodySize = Math.Max(config.Ingress.MaxRequestBytes, config.Ingress.MaxDecompressedBytes);
             k.Listen(host switch
             {
                 "localhost" => IPAddress.Loopback,

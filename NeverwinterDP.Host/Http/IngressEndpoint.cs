@@ -21,9 +21,12 @@ public sealed class IngressEndpoint(IngressPipeline pipeline, NodeIdentity node,
     {
         var options = pipeline.Options;
         var request = http.Request;
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = options.MaxRequestBytes;
+        // The limits are enforced below, as the body is read; Kestrel's own limit would cut the connection
+        // before the client could read our 413.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
         if (request.ContentLength > options.MaxRequestBytes)
         {
+            await DrainAsync(request.Body, DrainLimit(options), http.RequestAborted);
             await Error(http, 413, $"request body is {request.ContentLength} bytes; the limit is {options.MaxRequestBytes}");
             return;
         }
@@ -90,6 +93,7 @@ public sealed class IngressEndpoint(IngressPipeline pipeline, NodeIdentity node,
         }
         catch (BadRequestException e)
         {
+            if (e.Status == 413) await DrainAsync(request.Body, DrainLimit(options), http.RequestAborted);
             await Error(http, e.Status, e.Message);
         }
         finally
@@ -142,6 +146,28 @@ public sealed class IngressEndpoint(IngressPipeline pipeline, NodeIdentity node,
         finally
         {
             if (gzip) await source.DisposeAsync();
+        }
+    }
+
+    /// <summary>How much of a refused body is read and thrown away so that the client can read the answer; past it the connection is closed.</summary>
+    private static long DrainLimit(IngressOptions options) => Math.Max(4 * options.MaxRequestBytes, 64L << 20);
+
+    private static async Task DrainAsync(Stream body, long limit, CancellationToken cancellation)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            long total = 0;
+            int read;
+            while (total < limit && (read = await body.ReadAsync(buffer, cancellation)) > 0) total += read;
+        }
+        catch (Exception e) when (e is IOException or BadHttpRequestException or OperationCanceledException)
+        {
+            // The client went away; nothing to answer.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
