@@ -66,6 +66,7 @@ public sealed class IngressPipeline : IAsyncDisposable
                 else
                 {
                     Interlocked.Add(ref _acknowledged, r.PassThrough.Records.Count);
+                    if (r is ProducerMessage.MultiResult<byte[]?, byte[], IngressBatch> multi) NoteAcknowledged(multi.Parts);
                     r.PassThrough.Completion.TrySetResult((IngressOutcome.Durable, null));
                 }
             }), materializer);
@@ -84,12 +85,36 @@ public sealed class IngressPipeline : IAsyncDisposable
 
     public bool IsRunning => !_stopping && !_completion.IsCompleted;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Confluent.Kafka.TopicPartition, long> _acknowledgedNext = new();
+
+    /// <summary>Per partition, the offset after the last record this pipeline got acknowledged.</summary>
+    public IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> AcknowledgedNextOffsets => _acknowledgedNext;
+
+    private void NoteAcknowledged(IReadOnlyList<Confluent.Kafka.DeliveryResult<byte[]?, byte[]>> parts)
+    {
+        // Parts of one request mostly share a partition (one key per sender): update once per run.
+        Confluent.Kafka.TopicPartition? tp = null;
+        long next = -1;
+        foreach (var part in parts)
+        {
+            if (tp is not null && !part.TopicPartition.Equals(tp))
+            {
+                var (t, n) = (tp, next);
+                _acknowledgedNext.AddOrUpdate(t, n, (_, old) => Math.Max(old, n));
+                next = -1;
+            }
+            tp = part.TopicPartition;
+            next = Math.Max(next, part.Offset.Value + 1);
+        }
+        if (tp is not null) _acknowledgedNext.AddOrUpdate(tp, next, (_, old) => Math.Max(old, next));
+    }
+
     /// <summary>Records Kafka acknowledged through this pipeline since it started.</summary>
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
 
     /// <summary>
-    /// Records on the bus not yet read by the slowest local pump; past <see cref="IngressOptions.MaxBusBacklog"/>
-    /// requests get 429. Set by the node (it knows its pumps).
+    /// The most records on one partition of the bus not yet read by the slowest local pump; past
+    /// <see cref="IngressOptions.MaxBusBacklog"/> requests get 429. Set by the node (it knows its pumps).
     /// </summary>
     public Func<long>? BusBacklog { get; set; }
 

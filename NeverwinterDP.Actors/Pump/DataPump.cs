@@ -77,6 +77,26 @@ public sealed class DataPump
     /// <summary>True while a stream runs (false between a failure and its restart).</summary>
     public bool IsRunning => _control is { StreamCompletion.IsCompleted: false };
 
+    /// <summary>Records taken off the bus by this pump's consumers (re-reads after a restart count again).</summary>
+    public long Received => Interlocked.Read(ref _receivedBefore) + (_control?.Control.Received ?? 0);
+
+    private long _receivedBefore;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, long> _positions = new();
+
+    /// <summary>
+    /// Per partition, the next offset this pump's consumer takes; kept across restarts and rebalances (the
+    /// last known position), so a partition between owners does not look empty.
+    /// </summary>
+    public IReadOnlyDictionary<TopicPartition, long> Positions
+    {
+        get
+        {
+            if (_control?.Control.Positions is { } now)
+                foreach (var (tp, next) in now) _positions.AddOrUpdate(tp, next, (_, old) => Math.Max(old, next));
+            return _positions;
+        }
+    }
+
     /// <summary>The consumer of the stream running now.</summary>
     public IControl? Control => _control?.Control;
 
@@ -139,6 +159,7 @@ public sealed class DataPump
             if (_stopRequested) return;
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxBackoff.Ticks));
             Stats.AddRestart();
+            Interlocked.Add(ref _receivedBefore, control.Control.Received);
             _control = Materialize();
         }
     }

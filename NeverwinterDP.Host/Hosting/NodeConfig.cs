@@ -39,7 +39,7 @@ public sealed class NodeConfig
             RetryAfter = nwdp.GetTimeSpan("ingress.retry-after", TimeSpan.FromSeconds(1)),
             MaxBusBacklog = BacklogSetting(nwdp.GetString("ingress.max-bus-backlog", "auto")),
         };
-        EmbeddedMaxUnread = Positive(nwdp.GetInt("embedded-kafka.max-unread-records", 20_000), "nwdp.embedded-kafka.max-unread-records");
+        EmbeddedMaxUnread = Positive(nwdp.GetInt("embedded-kafka.max-unread-per-partition", 20_000), "nwdp.embedded-kafka.max-unread-per-partition");
         PumpEnabled = nwdp.GetBoolean("pump.enabled", true);
         Pump = new PumpOptions
         {
@@ -73,8 +73,8 @@ public sealed class NodeConfig
     public EmbeddedKafkaOptions EmbeddedKafka { get; }
 
     /// <summary>
-    /// Records the embedded broker may hold unread before ingress answers 429. Keys route a whole backlog to
-    /// one partition in the worst case, and it keeps ~5 MB per partition, so this is a total, not per partition.
+    /// Records one partition of the embedded broker may hold unread before ingress answers 429 (it keeps
+    /// ~5 MB per partition; 20,000 events of ~200 bytes are ~4 MB before lz4).
     /// </summary>
     public int EmbeddedMaxUnread { get; }
     public IngressOptions Ingress { get; }

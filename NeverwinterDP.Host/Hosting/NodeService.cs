@@ -37,10 +37,10 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
             ingressOptions = ingressOptions with { MaxBusBacklog = bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0 };
         _ingress = new IngressPipeline(system, producer, ingressOptions, bus.Topics)
         {
-            BusBacklog = () => _pumps.Count == 0 ? 0 : _ingress!.Acknowledged - _pumps.Min(p => p.Stats.Consumed),
+            BusBacklog = BusBacklog,
         };
         if (ingressOptions.MaxBusBacklog > 0)
-            log.LogInformation("Ingress answers 429 while more than {Backlog} acknowledged records wait for the pump", ingressOptions.MaxBusBacklog);
+            log.LogInformation("Ingress answers 429 while more than {Backlog} acknowledged records of one partition wait for the pump", ingressOptions.MaxBusBacklog);
 
         if (!config.PumpEnabled) return;
         var consumer = ConsumerSettings<Ignore, byte[]>.Create(system, Deserializers.Ignore, Deserializers.ByteArray)
@@ -56,6 +56,24 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
         }
     }
 
+    /// <summary>
+    /// The most records on any one partition that ingress got acknowledged and the slowest pump has not yet
+    /// taken off the bus (what taken is safe from the broker's retention). Per partition, because a
+    /// partition is what the embedded broker bounds (~5 MB), and one sender's key puts all its events on one.
+    /// </summary>
+    private long BusBacklog()
+    {
+        if (_pumps.Count == 0 || _ingress is null) return 0;
+        long worst = 0;
+        foreach (var pump in _pumps)
+        {
+            var positions = pump.Positions;
+            foreach (var (tp, acked) in _ingress.AcknowledgedNextOffsets)
+                worst = Math.Max(worst, acked - positions.GetValueOrDefault(tp));
+        }
+        return worst;
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_ingress is not null)
@@ -68,7 +86,7 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
             // The embedded broker dies with this process: acknowledged records still on it must reach the
             // sinks first, or they are lost. (A real cluster keeps them for the next start.)
             var deadline = DateTime.UtcNow + config.ShutdownTimeout;
-            long Backlog() => _ingress.Acknowledged - _pumps.Min(p => p.Stats.Delivered + p.Stats.Rejected);
+            long Backlog() => Math.Max(_ingress.Acknowledged - _pumps.Min(p => p.Stats.Delivered + p.Stats.Rejected), BusBacklog());
             if (Backlog() > 0) log.LogInformation("Waiting for the pumps to deliver {Backlog} records from the embedded broker before it stops", Backlog());
             while (Backlog() > 0 && DateTime.UtcNow < deadline && _pumps.All(p => p.IsRunning || p.Stats.Restarts > 0))
                 await Task.Delay(50, CancellationToken.None);

@@ -17,6 +17,12 @@ public interface IControl
     /// <summary>Records held by the stage right now (bounded by max-buffered-per-partition per partition).</summary>
     long Buffered { get; }
 
+    /// <summary>Per assigned partition, the next offset this consumer will take from Kafka.</summary>
+    IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> Positions { get; }
+
+    /// <summary>Records this consumer has taken from Kafka so far (buffered or emitted).</summary>
+    long Received { get; }
+
     /// <summary>The most records the stage ever held at once.</summary>
     long MaxBuffered { get; }
 
