@@ -17,7 +17,6 @@ namespace NeverwinterDP.Actors.Pump;
 public sealed class PumpStats
 {
     private long _delivered;
-    private long _consumed;
     private long _rejected;
     private long _retries;
     private long _committed;
@@ -25,9 +24,6 @@ public sealed class PumpStats
     private long _restarts;
 
     public long Delivered => Interlocked.Read(ref _delivered);
-
-    /// <summary>Records read from the bus (re-reads after a restart count again).</summary>
-    public long Consumed => Interlocked.Read(ref _consumed);
     public long Rejected => Interlocked.Read(ref _rejected);
     public long Retries => Interlocked.Read(ref _retries);
     public long Committed => Interlocked.Read(ref _committed);
@@ -35,7 +31,6 @@ public sealed class PumpStats
     public long Restarts => Interlocked.Read(ref _restarts);
 
     internal void AddDelivered(long n) => Interlocked.Add(ref _delivered, n);
-    internal void AddConsumed(long n) => Interlocked.Add(ref _consumed, n);
     internal void AddRejected(long n) => Interlocked.Add(ref _rejected, n);
     internal void AddRetry() => Interlocked.Increment(ref _retries);
     internal void AddCommitted(long n) => Interlocked.Add(ref _committed, n);
@@ -77,10 +72,6 @@ public sealed class DataPump
     /// <summary>True while a stream runs (false between a failure and its restart).</summary>
     public bool IsRunning => _control is { StreamCompletion.IsCompleted: false };
 
-    /// <summary>Records taken off the bus by this pump's consumers (re-reads after a restart count again).</summary>
-    public long Received => Interlocked.Read(ref _receivedBefore) + (_control?.Control.Received ?? 0);
-
-    private long _receivedBefore;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, long> _positions = new();
 
     /// <summary>
@@ -159,7 +150,6 @@ public sealed class DataPump
             if (_stopRequested) return;
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxBackoff.Ticks));
             Stats.AddRestart();
-            Interlocked.Add(ref _receivedBefore, control.Control.Received);
             _control = Materialize();
         }
     }
@@ -199,7 +189,6 @@ public sealed class DataPump
     private async Task<(CommittableOffsetBatch Offsets, int Count)> WriteAsync(IEnumerable<CommittableMessage<Ignore, byte[]>> group)
     {
         var messages = group as IReadOnlyList<CommittableMessage<Ignore, byte[]>> ?? group.ToList();
-        Stats.AddConsumed(messages.Count);
         var offsets = CommittableOffsetBatch.Empty;
         var records = new List<SinkRecord>(messages.Count);
         foreach (var m in messages)

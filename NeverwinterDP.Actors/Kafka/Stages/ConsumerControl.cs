@@ -14,7 +14,6 @@ internal sealed class ConsumerControl<TKey, TValue>(ConsumerPump<TKey, TValue> p
 
     public Task IsShutdown => pump.Shutdown;
     public long Buffered => pump.Buffered;
-    public long Received => pump.Received;
     public IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> Positions => pump.Positions;
     public long MaxBuffered => pump.MaxBufferedSeen;
     public long LostRecords => pump.Lost;

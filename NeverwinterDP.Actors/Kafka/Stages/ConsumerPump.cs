@@ -40,7 +40,6 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     private int _cursor;
     private long _buffered;
     private long _lost;
-    private long _received;
     private long _maxBufferedSeen;
 
     public ConsumerPump(ConsumerSettings<TKey, TValue> settings, ISubscription subscription, IConsumerPumpListener listener, Action<string> warn)
@@ -65,9 +64,6 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     /// <summary>Per assigned partition, the next offset to take (unknown ones, before the first record, left out).</summary>
     public IReadOnlyDictionary<TopicPartition, long> Positions =>
         _snapshot.Where(b => !b.Revoked && Interlocked.Read(ref b.NextExpected) >= 0).ToDictionary(b => b.Partition, b => Interlocked.Read(ref b.NextExpected));
-
-    /// <summary>Records taken from Kafka so far.</summary>
-    public long Received => Interlocked.Read(ref _received);
 
     /// <summary>Records found missing from the log (offset gaps) so far.</summary>
     public long Lost => Interlocked.Read(ref _lost);
@@ -124,7 +120,6 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         foreach (var listener in _partitionListeners.Values) listener.OnFailed(cause);
     }
 
-    public bool IsAssigned(TopicPartition partition) => _buffers.ContainsKey(partition);
 
     /// <summary>Takes the next record of one partition (called by that partition's stage).</summary>
     public bool TryTake(TopicPartition partition, object assignment, out ConsumeResult<TKey, TValue> record)
@@ -414,7 +409,6 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         }
         buffer.NextExpected = offset + 1;
         buffer.Queue.Enqueue(record);
-        Interlocked.Increment(ref _received);
         var total = Interlocked.Increment(ref _buffered);
         if (total > Interlocked.Read(ref _maxBufferedSeen)) Interlocked.Exchange(ref _maxBufferedSeen, total);
         if (Interlocked.Increment(ref buffer.Count) >= _settings.MaxBufferedPerPartition && !buffer.Paused)

@@ -1,5 +1,3 @@
-using Akka;
-
 namespace NeverwinterDP.Actors.Kafka.Stages;
 
 /// <summary>The materialized value of every consumer source: stop emitting, shut the consumer down, drain.</summary>
@@ -19,9 +17,6 @@ public interface IControl
 
     /// <summary>Per assigned partition, the next offset this consumer will take from Kafka.</summary>
     IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> Positions { get; }
-
-    /// <summary>Records this consumer has taken from Kafka so far (buffered or emitted).</summary>
-    long Received { get; }
 
     /// <summary>The most records the stage ever held at once.</summary>
     long MaxBuffered { get; }
@@ -63,9 +58,4 @@ public sealed class DrainingControl<T>
 
     /// <summary>Stops the source, lets in-flight records finish and commit, then closes the consumer.</summary>
     public Task<T> DrainAndShutdown() => Control.DrainAndShutdown(StreamCompletion);
-}
-
-internal static class DoneTask
-{
-    public static readonly Task<Done> Completed = Task.FromResult(Done.Instance);
 }
