@@ -39,33 +39,20 @@ internal sealed class KafkaPartitionedSourceStage<TKey, TValue, TMessage>
         return new LogicAndMaterializedValue<IControl>(logic, logic.Control);
     }
 
-    private sealed class Logic : GraphStageLogic, IConsumerPumpListener
+    private sealed class Logic : ConsumerSourceLogic<TKey, TValue>
     {
         private readonly KafkaPartitionedSourceStage<TKey, TValue, TMessage> _stage;
-        private readonly ConsumerPump<TKey, TValue> _pump;
         private readonly List<TopicPartition> _pending = new();
-        private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private Action<IReadOnlyList<TopicPartition>>? _onAssigned;
         private Action<IReadOnlyList<TopicPartition>>? _onRevoked;
-        private Action<Exception>? _onFailed;
-        private Action? _onStop;
-        private volatile bool _draining;
 
-        public Logic(KafkaPartitionedSourceStage<TKey, TValue, TMessage> stage) : base(stage.Shape)
+        public Logic(KafkaPartitionedSourceStage<TKey, TValue, TMessage> stage) : base(stage.Shape, stage._settings, stage._subscription)
         {
             _stage = stage;
-            _pump = new ConsumerPump<TKey, TValue>(stage._settings, stage._subscription, this, m => Log.Warning(m));
-            Control = new ConsumerControl<TKey, TValue>(_pump, () =>
-            {
-                _onStop?.Invoke();
-                return _stopped.Task;
-            });
             SetHandler(stage.Out, onPull: TryPush, onDownstreamFinish: _ => CompleteStage());
         }
 
-        public IControl Control { get; }
-
-        public override void PreStart()
+        protected override void CreateCallbacks()
         {
             _onAssigned = GetAsyncCallback<IReadOnlyList<TopicPartition>>(partitions =>
             {
@@ -73,13 +60,6 @@ internal sealed class KafkaPartitionedSourceStage<TKey, TValue, TMessage>
                 TryPush();
             });
             _onRevoked = GetAsyncCallback<IReadOnlyList<TopicPartition>>(partitions => _pending.RemoveAll(partitions.Contains));
-            _onFailed = GetAsyncCallback<Exception>(FailStage);
-            _onStop = GetAsyncCallback(() =>
-            {
-                _draining = true;
-                CompleteStage();
-            });
-            _pump.Start();
         }
 
         private void TryPush()
@@ -88,27 +68,22 @@ internal sealed class KafkaPartitionedSourceStage<TKey, TValue, TMessage>
             {
                 var tp = _pending[0];
                 _pending.RemoveAt(0);
-                if (_pump.Assignment(tp) is not { } assignment) continue;
-                var source = Source.FromGraph(new SubSourceStage(_pump, tp, assignment, _stage._toMessage));
+                if (Pump.Assignment(tp) is not { } assignment) continue;
+                var source = Source.FromGraph(new SubSourceStage(Pump, tp, assignment, _stage._toMessage));
                 Push(_stage.Out, (tp, source));
             }
         }
 
-        public override void PostStop()
-        {
-            if (!_draining) _pump.RequestShutdown();
-            _pump.CompleteSubstreams();
-            _stopped.TrySetResult();
-        }
+        protected override void OnStopped() => Pump.CompleteSubstreams();
 
-        void IConsumerPumpListener.OnRecords(TopicPartition partition) { } // substreams pick their records up when they start
-        void IConsumerPumpListener.OnAssigned(IReadOnlyList<TopicPartition> partitions) => _onAssigned?.Invoke(partitions);
-        void IConsumerPumpListener.OnRevoked(IReadOnlyList<TopicPartition> partitions) => _onRevoked?.Invoke(partitions);
-        void IConsumerPumpListener.OnRecordsLost(TopicPartition partition, long fromOffset, long toOffset) { }
-        void IConsumerPumpListener.OnFailed(Exception cause)
+        // Records: substreams pick theirs up when they start.
+        public override void OnAssigned(IReadOnlyList<TopicPartition> partitions) => _onAssigned?.Invoke(partitions);
+        public override void OnRevoked(IReadOnlyList<TopicPartition> partitions) => _onRevoked?.Invoke(partitions);
+
+        public override void OnFailed(Exception cause)
         {
-            _onFailed?.Invoke(cause);
-            _pump.FailSubstreams(cause);
+            base.OnFailed(cause);
+            Pump.FailSubstreams(cause);
         }
     }
 

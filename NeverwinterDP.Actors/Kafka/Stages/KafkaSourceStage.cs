@@ -1,4 +1,3 @@
-using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using Confluent.Kafka;
@@ -37,59 +36,25 @@ internal sealed class KafkaSourceStage<TKey, TValue, TMessage> : GraphStageWithM
         return new LogicAndMaterializedValue<IControl>(logic, logic.Control);
     }
 
-    private sealed class Logic : GraphStageLogic, IConsumerPumpListener
+    private sealed class Logic : ConsumerSourceLogic<TKey, TValue>
     {
         private readonly KafkaSourceStage<TKey, TValue, TMessage> _stage;
-        private readonly ConsumerPump<TKey, TValue> _pump;
-        private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private Action? _onRecords;
-        private Action<Exception>? _onFailed;
-        private Action? _onStop;
-        private volatile bool _draining;
 
-        public Logic(KafkaSourceStage<TKey, TValue, TMessage> stage) : base(stage.Shape)
+        public Logic(KafkaSourceStage<TKey, TValue, TMessage> stage) : base(stage.Shape, stage._settings, stage._subscription)
         {
             _stage = stage;
-            _pump = new ConsumerPump<TKey, TValue>(stage._settings, stage._subscription, this, m => Log.Warning(m));
-            Control = new ConsumerControl<TKey, TValue>(_pump, () =>
-            {
-                _onStop?.Invoke();
-                return _stopped.Task;
-            });
             SetHandler(stage.Out, onPull: TryPush, onDownstreamFinish: _ => CompleteStage());
         }
 
-        public IControl Control { get; }
-
-        public override void PreStart()
-        {
-            _onRecords = GetAsyncCallback(TryPush);
-            _onFailed = GetAsyncCallback<Exception>(FailStage);
-            _onStop = GetAsyncCallback(() =>
-            {
-                _draining = true;
-                CompleteStage();
-            });
-            _pump.Start();
-        }
+        protected override void CreateCallbacks() => _onRecords = GetAsyncCallback(TryPush);
 
         private void TryPush()
         {
-            if (IsAvailable(_stage.Out) && _pump.TryTakeAny(out var record))
-                Push(_stage.Out, _stage._toMessage(_pump, _pump.GroupId, record));
+            if (IsAvailable(_stage.Out) && Pump.TryTakeAny(out var record))
+                Push(_stage.Out, _stage._toMessage(Pump, Pump.GroupId, record));
         }
 
-        public override void PostStop()
-        {
-            // Stopped through Control.Stop: the consumer lives on for commits until Shutdown.
-            if (!_draining) _pump.RequestShutdown();
-            _stopped.TrySetResult();
-        }
-
-        void IConsumerPumpListener.OnRecords(TopicPartition partition) => _onRecords?.Invoke();
-        void IConsumerPumpListener.OnAssigned(IReadOnlyList<TopicPartition> partitions) { }
-        void IConsumerPumpListener.OnRevoked(IReadOnlyList<TopicPartition> partitions) { }
-        void IConsumerPumpListener.OnRecordsLost(TopicPartition partition, long fromOffset, long toOffset) { }
-        void IConsumerPumpListener.OnFailed(Exception cause) => _onFailed?.Invoke(cause);
+        public override void OnRecords(TopicPartition partition) => _onRecords?.Invoke();
     }
 }
