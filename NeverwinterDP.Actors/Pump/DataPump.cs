@@ -9,6 +9,7 @@ using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Kafka.Stages;
 using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Pump;
@@ -51,19 +52,28 @@ public sealed class DataPump
     private readonly ISink _sink;
     private readonly PumpOptions _options;
     private readonly ILoggingAdapter _log;
+    private readonly IDeadLetterQueue _deadLetters;
+    private readonly SinkDelivery _delivery;
     private readonly CancellationTokenSource _abort = new();
     private volatile bool _stopRequested;
     private volatile DrainingControl<Done>? _control;
     private Task _runner = Task.CompletedTask;
 
-    public DataPump(ActorSystem system, ConsumerSettings<Ignore, byte[]> consumerSettings, ISink sink, PumpOptions options)
+    /// <param name="deadLetters">Where rejected and undecodable records go (<c>nwdp.dlq.&lt;sink&gt;</c>).</param>
+    public DataPump(ActorSystem system, ConsumerSettings<Ignore, byte[]> consumerSettings, ISink sink, PumpOptions options, IDeadLetterQueue deadLetters)
     {
         _system = system;
         _sink = sink;
         _options = options;
+        _deadLetters = deadLetters;
         _consumerSettings = consumerSettings.WithGroupId(consumerSettings.GroupId ?? $"{options.GroupId}.{sink.Name}");
         _log = Logging.GetLogger(system, $"pump.{sink.Name}");
+        var retry = new SinkRetryOptions { MinBackoff = options.RetryMinBackoff, MaxBackoff = options.RetryMaxBackoff, MaxAttempts = options.RetryMaxAttempts };
+        _delivery = new SinkDelivery(sink, retry, deadLetters, warn: m => _log.Warning(m));
     }
+
+    /// <summary>The sink's own counters (delivered, dead-lettered, retries, write time).</summary>
+    public SinkMetrics SinkMetrics => _delivery.Metrics;
 
     public PumpStats Stats { get; } = new();
 
@@ -104,7 +114,7 @@ public sealed class DataPump
         var materializer = _system.Materializer(namePrefix: "pump-" + _sink.Name);
         var flushEvery = Math.Max(1, _options.FlushRecords / Math.Max(1, _options.BatchSize));
         return KafkaConsumer.CommittableSource(_consumerSettings, Subscriptions.TopicPattern(_options.TopicPattern))
-            .GroupedWithin(_options.BatchSize, _options.BatchInterval)
+            .GroupedWeightedWithin(_options.BatchBytes, _options.BatchSize, _options.BatchInterval, m => (m.Record.Message.Value?.Length ?? 0) + 1L)
             .SelectAsync(1, WriteAsync)
             .GroupedWithin(flushEvery, _options.FlushInterval)
             .SelectAsync(1, FlushAndCommitAsync)
@@ -191,6 +201,7 @@ public sealed class DataPump
         var messages = group as IReadOnlyList<CommittableMessage<Ignore, byte[]>> ?? group.ToList();
         var offsets = CommittableOffsetBatch.Empty;
         var records = new List<SinkRecord>(messages.Count);
+        List<DeadLetterRecord>? undecodable = null;
         foreach (var m in messages)
         {
             offsets.Updated(m.CommittableOffset);
@@ -201,44 +212,31 @@ public sealed class DataPump
             }
             catch (MalformedRecordException e)
             {
-                // Not ours to fix and retrying cannot help: counted, logged, and its offset is committed.
-                Stats.AddRejected(1);
-                _log.Warning("undecodable record {0}-{1}@{2} skipped: {3}", r.Topic, r.Partition.Value, r.Offset.Value, e.Message);
+                // Not ours to fix and retrying cannot help: kept in the dead-letter topic (raw bytes), offset committed.
+                _log.Warning("undecodable record {0}-{1}@{2} dead-lettered: {3}", r.Topic, r.Partition.Value, r.Offset.Value, e.Message);
+                (undecodable ??= new List<DeadLetterRecord>()).Add(new DeadLetterRecord(
+                    new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, UndecodableEvent(r.Message.Value)), "undecodable: " + e.Message));
             }
+        }
+        if (undecodable is not null)
+        {
+            await _deadLetters.SendAsync(_sink.Name, undecodable, _abort.Token).ConfigureAwait(false);
+            Stats.AddRejected(undecodable.Count);
         }
 
-        var pending = records;
-        var backoff = _options.RetryMinBackoff;
-        while (pending.Count > 0)
-        {
-            var result = await _sink.WriteAsync(pending, _abort.Token).ConfigureAwait(false);
-            var retry = new List<SinkRecord>();
-            for (var i = 0; i < pending.Count; i++)
-            {
-                switch (result.Outcomes[i])
-                {
-                    case SinkOutcome.Delivered:
-                        Stats.AddDelivered(1);
-                        break;
-                    case SinkOutcome.Rejected:
-                        Stats.AddRejected(1);
-                        _log.Warning("sink {0} rejected {1}-{2}@{3}: {4}", _sink.Name, pending[i].Topic, pending[i].Partition, pending[i].Offset,
-                            result.Reasons?[i] ?? "no reason given");
-                        break;
-                    default:
-                        retry.Add(pending[i]);
-                        break;
-                }
-            }
-            if (retry.Count == 0) break;
-            Stats.AddRetry();
-            _log.Warning("sink {0}: {1} records errored, retrying in {2}", _sink.Name, retry.Count, backoff);
-            await Task.Delay(Jitter(backoff), _abort.Token).ConfigureAwait(false);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxBackoff.Ticks));
-            pending = retry;
-        }
+        var report = await _delivery.DeliverAsync(records, _abort.Token).ConfigureAwait(false);
+        Stats.AddDelivered(report.Delivered);
+        Stats.AddRejected(report.DeadLettered);
+        for (var i = 0; i < report.Retries; i++) Stats.AddRetry();
         return (offsets, messages.Count);
     }
+
+    /// <summary>A record that is not a LogEvent travels to the dead-letter topic with its bytes as the message (base64).</summary>
+    private static Protocol.LogEvent UndecodableEvent(byte[]? bytes) => new()
+    {
+        Message = Convert.ToBase64String(bytes ?? []),
+        Type = "undecodable",
+    };
 
     private async Task<Done> FlushAndCommitAsync(IEnumerable<(CommittableOffsetBatch Offsets, int Count)> written)
     {
@@ -249,22 +247,7 @@ public sealed class DataPump
             batch.Updated(offsets);
             count += n;
         }
-        var backoff = _options.RetryMinBackoff;
-        while (true)
-        {
-            try
-            {
-                await _sink.FlushAsync(_abort.Token).ConfigureAwait(false);
-                break;
-            }
-            catch (Exception e) when (e is IOException or TimeoutException or HttpRequestException)
-            {
-                Stats.AddRetry();
-                _log.Warning("sink {0} flush failed ({1}), retrying in {2}", _sink.Name, e.Message, backoff);
-                await Task.Delay(Jitter(backoff), _abort.Token).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.RetryMaxBackoff.Ticks));
-            }
-        }
+        await _delivery.FlushAsync(_abort.Token).ConfigureAwait(false);
         Stats.AddFlush();
         await batch.Commit().ConfigureAwait(false);
         Stats.AddCommitted(count);

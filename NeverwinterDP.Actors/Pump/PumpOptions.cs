@@ -12,6 +12,9 @@ public sealed record PumpOptions
     /// <summary><c>batch-size</c>: records per sink write.</summary>
     public int BatchSize { get; init; } = 5000;
 
+    /// <summary><c>batch-bytes</c>: ...or this many bytes of records (as they are on the bus), whichever comes first.</summary>
+    public long BatchBytes { get; init; } = 16L << 20;
+
     /// <summary><c>batch-interval</c>: a smaller batch is written after this long.</summary>
     public TimeSpan BatchInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
@@ -25,4 +28,7 @@ public sealed record PumpOptions
     public TimeSpan RetryMinBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
 
     public TimeSpan RetryMaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>retry-max-attempts</c>: attempts before errored records are dead-lettered; 0 = until the store takes them.</summary>
+    public int RetryMaxAttempts { get; init; }
 }

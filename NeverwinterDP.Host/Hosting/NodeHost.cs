@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
 using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Host.Http;
 
 namespace NeverwinterDP.Host.Hosting;
@@ -46,7 +47,7 @@ public static class NodeHost
             .AddSingleton(clock ?? TimeProvider.System)
             .AddSingleton(_ => KafkaBus.Create(config))
             .AddNodeActorSystem(config)
-            .AddFilesSink()
+            .AddSinks()
             .AddSingleton<NodeService>()
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
             .AddSingleton<NodeIdentity>()
@@ -76,9 +77,9 @@ public static class NodeHost
                 if (config.Hocon.GetStringList("akka.cluster.seed-nodes").Count == 0) cluster.Join(cluster.SelfAddress);
             }));
 
-    /// <summary>Registers a sink kind: one line per sink.</summary>
-    public static IServiceCollection AddSink(this IServiceCollection services, Func<NodeConfig, bool> isEnabled, Func<NodeConfig, ISink> create) =>
-        services.AddSingleton<ISinkRegistration>(new SinkRegistration(isEnabled, create));
+    /// <summary>Registers a sink kind: one line per sink class. Instances come from <c>nwdp.sinks.&lt;name&gt;</c> with this <c>kind</c>.</summary>
+    public static IServiceCollection AddSinkKind(this IServiceCollection services, string kind, Func<SinkSection, ISink> create) =>
+        services.AddSingleton(new SinkKind(kind, create));
 
     /// <summary>The address Kestrel actually listens on (port 0 resolved).</summary>
     public static Uri HttpAddress(this WebApplication app)

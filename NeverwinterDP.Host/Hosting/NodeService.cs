@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -12,9 +13,10 @@ namespace NeverwinterDP.Host.Hosting;
 /// per sink. Stops them in order on shutdown (after Kestrel stopped taking requests): ingress answers what
 /// it holds, then each pump drains, flushes and commits.
 /// </summary>
-public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus bus, IEnumerable<ISinkRegistration> sinks, ILogger<NodeService> log) : IHostedService
+public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus bus, IEnumerable<SinkKind> kinds, ILogger<NodeService> log) : IHostedService
 {
     private readonly List<DataPump> _pumps = new();
+    private KafkaDeadLetterQueue? _deadLetters;
     private IngressPipeline? _ingress;
 
     public IngressPipeline Ingress => _ingress ?? throw new InvalidOperationException("the node is not started");
@@ -43,16 +45,17 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
             log.LogInformation("Ingress answers 429 while more than {Backlog} acknowledged records of one partition wait for the pump", ingressOptions.MaxBusBacklog);
 
         if (!config.PumpEnabled) return;
+        // Every instance is built (and so validated) before any starts: a bad sink config stops the node at once.
+        var sinks = SinkKind.CreateAll(kinds, config.Hocon.GetConfig("nwdp.sinks"), config.DataDir);
         var consumer = ConsumerSettings<Ignore, byte[]>.Create(system, Deserializers.Ignore, Deserializers.ByteArray)
             .WithBootstrapServers(bus.BootstrapServers);
-        foreach (var registration in sinks)
+        _deadLetters = new KafkaDeadLetterQueue(producer.CreateKafkaProducer());
+        foreach (var (section, sink) in sinks)
         {
-            if (!registration.IsEnabled(config)) continue;
-            var sink = registration.Create(config);
-            var pump = new DataPump(system, consumer, sink, config.Pump);
+            var pump = new DataPump(system, consumer, sink, config.Pump with { TopicPattern = section.Topics }, _deadLetters);
             await pump.StartAsync(cancellationToken);
             _pumps.Add(pump);
-            log.LogInformation("Data pump for sink {Sink} started", sink.Name);
+            log.LogInformation("Data pump for sink {Sink} ({Kind}, topics {Topics}) started", sink.Name, section.Kind, section.Topics);
         }
     }
 
@@ -98,19 +101,30 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
             await pump.StopAsync();
             log.LogInformation("Data pump for sink {Sink} stopped: {Delivered} delivered, {Committed} committed", pump.Sink.Name, pump.Stats.Delivered, pump.Stats.Committed);
         }
+        _deadLetters?.Dispose();
     }
 }
 
-/// <summary>One line per sink kind: whether the config enables it, and how to build it.</summary>
-public interface ISinkRegistration
+/// <summary>A sink class the host can build, by <c>kind</c> (what <c>AddSinkKind</c> registers).</summary>
+public sealed record SinkKind(string Kind, Func<SinkSection, ISink> Create)
 {
-    bool IsEnabled(NodeConfig config);
-    ISink Create(NodeConfig config);
-}
-
-/// <summary>A sink registration from two delegates (what <c>AddSink</c> builds).</summary>
-public sealed class SinkRegistration(Func<NodeConfig, bool> isEnabled, Func<NodeConfig, ISink> create) : ISinkRegistration
-{
-    public bool IsEnabled(NodeConfig config) => isEnabled(config);
-    public ISink Create(NodeConfig config) => create(config);
+    /// <summary>
+    /// Builds every enabled instance under <c>nwdp.sinks</c>; throws <see cref="SinkConfigException"/> naming
+    /// the key for an unknown kind or a bad option.
+    /// </summary>
+    public static List<(SinkSection Section, ISink Sink)> CreateAll(IEnumerable<SinkKind> kinds, Akka.Configuration.Config? sinks, string dataDir)
+    {
+        var byKind = kinds.ToDictionary(k => k.Kind, StringComparer.OrdinalIgnoreCase);
+        var result = new List<(SinkSection, ISink)>();
+        if (sinks is null || sinks.IsEmpty) return result;
+        foreach (var name in sinks.AsEnumerable().Select(kv => kv.Key).Distinct())
+        {
+            var section = new SinkSection(name, sinks.GetConfig(name), dataDir);
+            if (!section.Enabled) continue;
+            if (!byKind.TryGetValue(section.Kind, out var kind))
+                throw new SinkConfigException(section.Key("kind"), $"unknown sink kind '{section.Kind}'; this build knows {string.Join(", ", byKind.Keys.Order())}");
+            result.Add((section, kind.Create(section)));
+        }
+        return result;
+    }
 }

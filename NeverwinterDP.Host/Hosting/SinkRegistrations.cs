@@ -2,10 +2,12 @@ using NeverwinterDP.Actors.Sinks.Files;
 
 namespace NeverwinterDP.Host.Hosting;
 
-/// <summary>The sinks this build knows: one registration line each (enabled by <c>nwdp.sinks.&lt;name&gt;.enabled</c>).</summary>
+/// <summary>
+/// The sink kinds this build knows: one registration line each. Instances are configured under
+/// <c>nwdp.sinks.&lt;name&gt;</c> (<c>kind</c> defaults to the name); see README "Writing a sink".
+/// </summary>
 public static class SinkRegistrations
 {
-    public static IServiceCollection AddFilesSink(this IServiceCollection services) =>
-        services.AddSink(c => c.Hocon.GetBoolean("nwdp.sinks.files.enabled", true),
-            c => new FilesSink(FilesSinkOptions.FromConfig(c.Hocon.GetConfig("nwdp.sinks.files"), c.FilesSinkDirectory)));
+    public static IServiceCollection AddSinks(this IServiceCollection services) => services
+        .AddSinkKind("files", s => new FilesSink(FilesSinkOptions.FromConfig(s.Config, Path.Combine(s.DataDir, "sinks", s.Name)), s.Name));
 }

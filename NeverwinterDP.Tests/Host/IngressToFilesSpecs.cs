@@ -140,7 +140,8 @@ public sealed class IngressToFilesSpecs(ITestOutputHelper output)
             ["nwdp.ingress.enqueue-timeout"] = "50ms",
             ["nwdp.pump.batch-size"] = "200",
             ["nwdp.sinks.files.enabled"] = "off",
-        }, configureServices: s => s.AddSink(_ => true, _ => slow));
+            ["nwdp.sinks.slow.kind"] = "recording",
+        }, configureServices: s => s.AddSinkKind("recording", _ => slow));
         var run = Guid.NewGuid().ToString("N")[..8];
         node.Bus.Embedded!.SetBrokerRtt(1, TimeSpan.FromMilliseconds(300));
 

@@ -1,3 +1,4 @@
+using NeverwinterDP.Tests.Sinks.Compliance;
 using System.Collections.Concurrent;
 using Akka.TestKit.Xunit2;
 using Confluent.Kafka;
@@ -37,7 +38,7 @@ public sealed class DataPumpSpecs(ITestOutputHelper output) : TestKit("akka.logl
         {
             BatchSize = 500, BatchInterval = TimeSpan.FromMilliseconds(50), FlushInterval = TimeSpan.FromMilliseconds(200),
             RetryMinBackoff = TimeSpan.FromMilliseconds(50), RetryMaxBackoff = TimeSpan.FromMilliseconds(200),
-        });
+        }, new RecordingDeadLetters());
         await pump.StartAsync(CancellationToken.None);
         await AwaitAssertAsync(() => Assert.Equal(n, sink.Flushed.Count), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
         await pump.StopAsync();
@@ -71,7 +72,7 @@ public sealed class DataPumpSpecs(ITestOutputHelper output) : TestKit("akka.logl
             if (Interlocked.Decrement(ref _failuresLeft) >= 0)
             {
                 _pending.Clear();
-                throw new InvalidOperationException("the store lost what it had accepted");
+                throw new RedeliveryRequiredException("the store lost what it had accepted", null);
             }
             foreach (var (k, v) in _pending) Flushed[k] = v;
             _pending.Clear();

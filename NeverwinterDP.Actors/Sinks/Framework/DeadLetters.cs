@@ -1,0 +1,13 @@
+namespace NeverwinterDP.Actors.Sinks.Framework;
+
+/// <summary>A record a sink refused for good, and why.</summary>
+public sealed record DeadLetterRecord(SinkRecord Record, string Reason);
+
+/// <summary>
+/// Where rejected records go (<c>nwdp.dlq.&lt;sink&gt;</c> on the bus). <see cref="SendAsync"/> returns once the
+/// letters are durable: the pump commits the records' offsets only after that.
+/// </summary>
+public interface IDeadLetterQueue
+{
+    Task SendAsync(string sink, IReadOnlyList<DeadLetterRecord> letters, CancellationToken cancellation);
+}
