@@ -4,6 +4,8 @@ using Akka.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
+using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Host.Http;
@@ -52,8 +54,8 @@ public static class NodeHost
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
             .AddSingleton<NodeIdentity>()
             .AddSingleton<SourceSequences>()
-            .AddSingleton(sp => new IngressEndpoint(sp.GetRequiredService<NodeService>().Ingress, sp.GetRequiredService<NodeIdentity>(),
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SourceSequences>()));
+            .AddSingleton(sp => new EventIngress(sp.GetRequiredService<NodeService>().Ingress, sp.GetServices<IIngressObserver>()))
+            .AddSingleton<IngressEndpoint>();
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();

@@ -13,13 +13,13 @@ namespace NeverwinterDP.Host.Http;
 /// <c>POST /v1/events</c>: NDJSON or JSON (optionally gzip), parsed whole before anything is sent, so a
 /// request is accepted whole or not at all; answered 2xx only once Kafka acknowledged every event.
 /// </summary>
-public sealed class IngressEndpoint(IngressPipeline pipeline, NodeIdentity node, TimeProvider clock, SourceSequences sequences)
+public sealed class IngressEndpoint(EventIngress ingress, NodeIdentity node, TimeProvider clock, SourceSequences sequences)
 {
     private const string KeyHeader = "X-Nwdp-Key";
 
     public async Task HandleAsync(HttpContext http)
     {
-        var options = pipeline.Options;
+        var options = ingress.Options;
         var request = http.Request;
         // The limits are enforced below, as the body is read; Kestrel's own limit would cut the connection
         // before the client could read our 413.
@@ -63,22 +63,12 @@ public sealed class IngressEndpoint(IngressPipeline pipeline, NodeIdentity node,
                 await Error(http, 413, $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
                 return;
             }
-            var requestKey = request.Headers[KeyHeader].ToString();
-            var records = new ProducerRecord<byte[]?, byte[]>[parsed.Events.Count];
-            for (var i = 0; i < records.Length; i++)
-            {
-                var e = parsed.Events[i];
-                var key = e.Attributes.TryGetValue("key", out var k) ? k : requestKey.Length > 0 ? requestKey : e.Host;
-                records[i] = new ProducerRecord<byte[]?, byte[]>(TopicNames.ForType(e.Type),
-                    new Confluent.Kafka.Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = LogEventAvro.EncodeFramed(e) });
-            }
-
-            var (outcome, error) = await pipeline.SubmitAsync(records, http.RequestAborted);
+            var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
             switch (outcome)
             {
                 case IngressOutcome.Durable:
                     http.Response.StatusCode = 200;
-                    await http.Response.WriteAsJsonAsync(new AcceptedBody(records.Length), IngressJson.Default.AcceptedBody);
+                    await http.Response.WriteAsJsonAsync(new AcceptedBody(parsed.Events.Count), IngressJson.Default.AcceptedBody);
                     break;
                 case IngressOutcome.Saturated:
                     await Error(http, 429, "the bus is saturated; retry later", retryAfter: options.RetryAfter);
