@@ -48,7 +48,8 @@ public static class NodeHost
             .AddSingleton(config)
             .AddSingleton(clock ?? TimeProvider.System)
             .AddSingleton(_ => KafkaBus.Create(config))
-            .AddNodeActorSystem(config)
+            .AddClusterEntityServices()
+            .AddNodeActorSystem(config, clock ?? TimeProvider.System)
             .AddSinks()
             .AddSingleton<NodeService>()
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
@@ -65,9 +66,14 @@ public static class NodeHost
     }
 
     /// <summary>The actor system from the node's HOCON; with no seed nodes it forms a cluster of its own.</summary>
-    public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config) =>
+    public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config, TimeProvider clock) =>
         services.AddAkka("nwdp", (akka, _) => akka
             .AddHocon(config.Hocon, HoconAddMode.Prepend)
+            .AddHocon(config.Persistence.ToHocon(), HoconAddMode.Prepend)
+            .AddHocon(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
+            .WithEmitterRegistry()
+            .WithWatchdog(config.Watchdog with { Clock = clock })
+            .WithSinkWriters(config)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
