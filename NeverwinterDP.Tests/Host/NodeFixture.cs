@@ -35,6 +35,9 @@ public sealed class InProcessNode : IAsyncDisposable
     public string FilesDir => Config.FilesSinkDirectory;
     public NodeService Node => App.Services.GetRequiredService<NodeService>();
     public KafkaBus Bus => App.Services.GetRequiredService<KafkaBus>();
+    public Akka.Actor.ActorSystem System => App.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+    public Akka.Cluster.Cluster Cluster => Akka.Cluster.Cluster.Get(System);
+    public NeverwinterDP.Actors.Registry.EmitterRegistry Registry => App.Services.GetRequiredService<NeverwinterDP.Actors.Registry.EmitterRegistry>();
 
     public static async Task<InProcessNode> StartAsync(string dataDir, TimeProvider? clock = null, Dictionary<string, string>? overrides = null,
         Action<IServiceCollection>? configureServices = null)
