@@ -31,7 +31,11 @@ public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressO
         }
         var result = await pipeline.SubmitAsync(records, cancellation).ConfigureAwait(false);
         if (result.Outcome == IngressOutcome.Durable)
-            foreach (var observer in _observers) observer.Accepted(events);
+            foreach (var observer in _observers)
+            {
+                observer.Accepted(events);
+                observer.WrittenToBus(events);
+            }
         return result;
     }
 }

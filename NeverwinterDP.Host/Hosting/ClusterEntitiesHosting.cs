@@ -6,6 +6,7 @@ using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -89,7 +90,8 @@ public static class ClusterEntitiesHosting
             var system = sp.GetRequiredService<ActorSystem>();
             var bus = sp.GetRequiredService<KafkaBus>();
             var consumer = ConsumerSettings<Ignore, byte[]>.Create(system, Deserializers.Ignore, Deserializers.ByteArray).WithBootstrapServers(bus.BootstrapServers);
-            return new SinkWriterContext(sp.GetRequiredService<SinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>());
+            return new SinkWriterContext(sp.GetRequiredService<SinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
+                sp.GetService<IDeliveryObserver>());
         })
         .AddSingleton<IWatchdogPublisher>(sp =>
         {
