@@ -6,6 +6,7 @@ using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Host.Hosting;
@@ -16,6 +17,8 @@ public sealed class EmitterRegion;
 public sealed class WatchdogRegion;
 
 public sealed class SinkWriterRegion;
+
+public sealed class SpilloverRegion;
 
 /// <summary>
 /// The sharded entities of a node, one hosting extension each (as Akka.Hosting's own): the emitter registry,
@@ -74,9 +77,34 @@ public static class ClusterEntitiesHosting
         });
     }
 
+    /// <summary>
+    /// Spillover entities (one per topic), persisted and remembered: a node that restarts with a backlog replays
+    /// it without waiting for traffic. Not passivated while they hold batches.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithSpillover(this AkkaConfigurationBuilder akka) =>
+        akka.AddHocon(SpillSerializer.Hocon, HoconAddMode.Prepend)
+            .WithShardRegion<SpilloverRegion>(SpilloverEntity.TypeName,
+                (_, _, resolver) => topic => SpilloverEntity.PropsFor(topic, resolver.GetService<SpillContext>()),
+                new RegistryMessageExtractor(RegistryShards),
+                new ShardOptions
+                {
+                    RememberEntities = true,
+                    RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
+                    ShouldPassivateIdleEntities = false,
+                });
+
     /// <summary>The services the entities use.</summary>
     public static IServiceCollection AddClusterEntityServices(this IServiceCollection services) => services
         .AddSingleton<LocalPumps>()
+        .AddSingleton(sp => new BusCircuit(sp.GetRequiredService<NodeConfig>().Spill.ProbeInterval, sp.GetRequiredService<TimeProvider>()))
+        .AddSingleton(sp => new SpillQuota(sp.GetRequiredService<NodeConfig>().Spill.QuotaBytes))
+        .AddSingleton(sp =>
+        {
+            var node = sp.GetRequiredService<NodeService>();
+            return new SpillContext(sp.GetRequiredService<NodeConfig>().Spill, sp.GetRequiredService<SpillQuota>(), sp.GetRequiredService<BusCircuit>(),
+                () => node.IngressIfStarted, sp.GetServices<IIngressObserver>().ToList(), sp.GetRequiredService<TimeProvider>());
+        })
+        .AddSingleton(sp => new Spillover(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30)))
         .AddSingleton<SinkCatalog>()
         .AddSingleton(sp =>
         {

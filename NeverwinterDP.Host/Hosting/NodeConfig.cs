@@ -5,6 +5,7 @@ using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Spill;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -65,6 +66,15 @@ public sealed class NodeConfig
             CheckInterval = nwdp.GetTimeSpan("watchdog.check-interval", TimeSpan.FromSeconds(1)),
             PersistBeatsEvery = nwdp.GetTimeSpan("watchdog.persist-beats-every", TimeSpan.FromSeconds(5)),
         };
+        Spill = new SpillOptions
+        {
+            Enabled = nwdp.GetBoolean("spill.enabled", true),
+            After = nwdp.GetTimeSpan("spill.after", TimeSpan.FromSeconds(5)),
+            QuotaBytes = Bytes(nwdp, "spill.quota", 1L << 30),
+            ProbeInterval = nwdp.GetTimeSpan("spill.probe-interval", TimeSpan.FromSeconds(1)),
+            ReplayRate = Positive(nwdp.GetInt("spill.replay-rate", 50_000), "nwdp.spill.replay-rate"),
+            ReplayInterval = nwdp.GetTimeSpan("spill.replay-interval", TimeSpan.FromMilliseconds(200)),
+        };
         FilesSinkEnabled = nwdp.GetBoolean("sinks.files.enabled", true);
         var filesDir = nwdp.GetString("sinks.files.directory", "");
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
@@ -116,6 +126,8 @@ public sealed class NodeConfig
     public TimeSpan DefaultBeatInterval { get; }
 
     public WatchdogOptions Watchdog { get; }
+
+    public SpillOptions Spill { get; }
 
     public bool FilesSinkEnabled { get; }
     public string FilesSinkDirectory { get; }

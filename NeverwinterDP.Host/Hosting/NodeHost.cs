@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Host.Http;
@@ -55,7 +56,8 @@ public static class NodeHost
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
             .AddSingleton<NodeIdentity>()
             .AddSingleton<SourceSequences>()
-            .AddSingleton(sp => new EventIngress(sp.GetRequiredService<NodeService>().Ingress, sp.GetServices<IIngressObserver>()))
+            .AddSingleton(sp => new EventIngress(sp.GetRequiredService<NodeService>().Ingress, sp.GetServices<IIngressObserver>(),
+                config.Spill.Enabled ? sp.GetRequiredService<Spillover>() : null, sp.GetRequiredService<BusCircuit>()))
             .AddSingleton<IngressEndpoint>();
 
         configureServices?.Invoke(builder.Services);
@@ -74,6 +76,7 @@ public static class NodeHost
             .WithEmitterRegistry()
             .WithWatchdog(config.Watchdog with { Clock = clock })
             .WithSinkWriters(config)
+            .WithSpillover()
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();

@@ -19,6 +19,9 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
 
     public IngressPipeline Ingress => _ingress ?? throw new InvalidOperationException("the node is not started");
 
+    /// <summary>The ingress pipeline once started (the spillover entities replay through it).</summary>
+    public IngressPipeline? IngressIfStarted => _ingress;
+
     /// <summary>The sink writers running in this process now.</summary>
     public IReadOnlyList<DataPump> Pumps => pumps.All;
 
@@ -33,6 +36,8 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
 
         var producer = ProducerSettings<byte[]?, byte[]>.Create(system, Serializers.ByteArray!, Serializers.ByteArray)
             .WithBootstrapServers(bus.BootstrapServers);
+        // With spillover, a record Kafka has not taken within nwdp.spill.after is reported not persisted and spilled.
+        if (config.Spill.Enabled) producer = producer.WithProperty("message.timeout.ms", ((long)config.Spill.After.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         var ingressOptions = config.Ingress;
         if (ingressOptions.MaxBusBacklog < 0)
             ingressOptions = ingressOptions with { MaxBusBacklog = bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0 };
