@@ -26,6 +26,12 @@ public sealed record SpilledBatch(string Topic, long SpilledAtMs, IReadOnlyList<
 /// <summary>Journal event: the batch at <paramref name="SequenceNr"/> is in Kafka (it is deleted from the journal after).</summary>
 public sealed record SpillReplayed(long SequenceNr);
 
+/// <summary>A journal row that did not read back as a batch (garbled): kept aside, not replayed.</summary>
+public sealed record DamagedSpilledBatch(byte[] Raw, string Reason);
+
+/// <summary>Journal event: the row at <paramref name="SequenceNr"/> was damaged, written to the quarantine directory, and is skipped.</summary>
+public sealed record SpillQuarantined(long SequenceNr, string Reason);
+
 /// <summary>Asks a spillover entity for its backlog.</summary>
 public sealed record GetSpillStatus(string Topic) : IRegistryEnvelope
 {
@@ -33,4 +39,5 @@ public sealed record GetSpillStatus(string Topic) : IRegistryEnvelope
 }
 
 /// <summary>A topic's spill backlog: batches, events and bytes waiting for replay, the oldest's age, what was replayed.</summary>
-public sealed record SpillStatus(string Topic, int Batches, long Events, long Bytes, long OldestSpilledAtMs, long ReplayedBatches, long ReplayedEvents, string State);
+public sealed record SpillStatus(string Topic, int Batches, long Events, long Bytes, long OldestSpilledAtMs, long ReplayedBatches, long ReplayedEvents,
+    long QuarantinedBatches, string State);

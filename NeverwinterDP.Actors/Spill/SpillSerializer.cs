@@ -15,7 +15,8 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
 
     public override string Manifest(object o) => o switch
     {
-        SpilledBatch => "B",
+        SpilledBatch => "B2",
+        SpillQuarantined => "Q",
         SpillReplayed => "R",
         SpillBatch => "S",
         SpillAccepted => "A",
@@ -42,6 +43,10 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
                 case SpillReplayed r:
                     w.Write(r.SequenceNr);
                     break;
+                case SpillQuarantined q:
+                    w.Write(q.SequenceNr);
+                    w.Write(q.Reason);
+                    break;
                 case SpillAccepted a:
                     w.Write(a.Topic);
                     w.Write(a.SequenceNr);
@@ -54,17 +59,39 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
                     throw new ArgumentException($"cannot serialize {o.GetType()}");
             }
         }
-        return stream.ToArray();
+        if (o is not SpilledBatch) return stream.ToArray();
+        // A journal row of a batch carries its own checksum: [crc32][body].
+        var body = stream.ToArray();
+        var framed = new byte[body.Length + 4];
+        BitConverter.TryWriteBytes(framed.AsSpan(0, 4), Crc32.Compute(body));
+        body.CopyTo(framed, 4);
+        return framed;
     }
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
+        if (manifest == "B2")
+        {
+            // A damaged row must not stop the entity's recovery (that would stop every batch behind it): it
+            // comes back as a DamagedSpilledBatch, which the entity quarantines and reports.
+            if (bytes.Length < 4 || BitConverter.ToUInt32(bytes, 0) != Crc32.Compute(bytes.AsSpan(4)))
+                return new DamagedSpilledBatch(bytes, "checksum mismatch");
+            try
+            {
+                using var body = new BinaryReader(new MemoryStream(bytes, 4, bytes.Length - 4));
+                return new SpilledBatch(body.ReadString(), body.ReadInt64(), ReadRecords(body));
+            }
+            catch (Exception e) when (e is EndOfStreamException or IOException or System.Runtime.Serialization.SerializationException or ArgumentException)
+            {
+                return new DamagedSpilledBatch(bytes, e.Message);
+            }
+        }
         using var r = new BinaryReader(new MemoryStream(bytes));
         return manifest switch
         {
-            "B" => new SpilledBatch(r.ReadString(), r.ReadInt64(), ReadRecords(r)),
             "S" => new SpillBatch(r.ReadString(), ReadRecords(r)),
             "R" => new SpillReplayed(r.ReadInt64()),
+            "Q" => new SpillQuarantined(r.ReadInt64(), r.ReadString()),
             "A" => new SpillAccepted(r.ReadString(), r.ReadInt64()),
             "F" => new SpillRefused(r.ReadString(), r.ReadString()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown spill manifest '{manifest}'"),
@@ -106,6 +133,7 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
             "NeverwinterDP.Actors.Spill.SpilledBatch, NeverwinterDP.Actors" = nwdp-spill
             "NeverwinterDP.Actors.Spill.SpillBatch, NeverwinterDP.Actors" = nwdp-spill
             "NeverwinterDP.Actors.Spill.SpillReplayed, NeverwinterDP.Actors" = nwdp-spill
+            "NeverwinterDP.Actors.Spill.SpillQuarantined, NeverwinterDP.Actors" = nwdp-spill
             "NeverwinterDP.Actors.Spill.SpillAccepted, NeverwinterDP.Actors" = nwdp-spill
             "NeverwinterDP.Actors.Spill.SpillRefused, NeverwinterDP.Actors" = nwdp-spill
           }

@@ -13,8 +13,9 @@ using NeverwinterDP.Protocol;
 namespace NeverwinterDP.Actors.Spill;
 
 /// <summary>What every spillover entity on a node shares.</summary>
+/// <param name="QuarantineDir">Where damaged journal rows are written (raw bytes, one file each).</param>
 public sealed record SpillContext(SpillOptions Options, SpillQuota Quota, BusCircuit Circuit, Func<IngressPipeline?> Pipeline,
-    IReadOnlyList<IIngressObserver> Observers, TimeProvider Clock);
+    IReadOnlyList<IIngressObserver> Observers, TimeProvider Clock, string QuarantineDir);
 
 /// <summary>
 /// The spillover store of one topic and its recovery agent, a sharded persistent entity (remembered, so a
@@ -33,6 +34,8 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     private readonly SpillContext _context;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SortedDictionary<long, (int Events, long Bytes, long SpilledAtMs)> _pending = new();
+    private readonly List<long> _damaged = new();
+    private long _quarantined;
     private bool _replaying;
     private long _replayedBatches;
     private long _replayedEvents;
@@ -50,6 +53,26 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             _context.Quota.Add(b.Bytes);
         });
         Recover<SpillReplayed>(r => Forget(r.SequenceNr));
+        Recover<DamagedSpilledBatch>(d =>
+        {
+            _damaged.Add(LastSequenceNr);
+            var file = Path.Combine(_context.QuarantineDir, $"{_topic}-{LastSequenceNr:D12}.bin");
+            try
+            {
+                Directory.CreateDirectory(_context.QuarantineDir);
+                File.WriteAllBytes(file, d.Raw);
+            }
+            catch (IOException e)
+            {
+                _log.Error("spill {0}: could not keep damaged batch {1} aside: {2}", _topic, LastSequenceNr, e.Message);
+            }
+            _log.Error("spill {0}: batch {1} in the journal is damaged ({2}); kept aside as {3} and skipped", _topic, LastSequenceNr, d.Reason, file);
+        });
+        Recover<SpillQuarantined>(q =>
+        {
+            _damaged.Remove(q.SequenceNr);
+            _quarantined++;
+        });
 
         Command<SpillBatch>(OnSpill);
         Command<GetSpillStatus>(_ => Sender.Tell(Status()));
@@ -67,6 +90,13 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
 
     protected override void OnReplaySuccess()
     {
+        // Damaged rows found during recovery: recorded as quarantined, so the journal can delete past them.
+        if (_damaged.Count > 0)
+            PersistAll(_damaged.Select(seq => new SpillQuarantined(seq, "damaged in the journal")).ToList(), q =>
+            {
+                _damaged.Remove(q.SequenceNr);
+                _quarantined++;
+            });
         if (_pending.Count > 0)
             _log.Info("spill {0}: {1} batches ({2} events) waiting for the bus", _topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events));
         Timers.StartPeriodicTimer(ReplayTimer, ReplayTick.Instance, _context.Options.ReplayInterval);
@@ -174,7 +204,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     }
 
     private SpillStatus Status() => new(_topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events), _pending.Values.Sum(p => p.Bytes),
-        _pending.Count == 0 ? 0 : _pending.Values.Min(p => p.SpilledAtMs), _replayedBatches, _replayedEvents,
+        _pending.Count == 0 ? 0 : _pending.Values.Min(p => p.SpilledAtMs), _replayedBatches, _replayedEvents, _quarantined,
         _pending.Count == 0 ? "empty" : _replaying ? "replaying" : _context.Circuit.IsUp ? "waiting" : "bus down");
 
     private sealed class ReplayTick

@@ -102,7 +102,8 @@ public static class ClusterEntitiesHosting
         {
             var node = sp.GetRequiredService<NodeService>();
             return new SpillContext(sp.GetRequiredService<NodeConfig>().Spill, sp.GetRequiredService<SpillQuota>(), sp.GetRequiredService<BusCircuit>(),
-                () => node.IngressIfStarted, sp.GetServices<IIngressObserver>().ToList(), sp.GetRequiredService<TimeProvider>());
+                () => node.IngressIfStarted, sp.GetServices<IIngressObserver>().ToList(), sp.GetRequiredService<TimeProvider>(),
+                Path.Combine(sp.GetRequiredService<NodeConfig>().DataDir, "quarantine", "spill"));
         })
         .AddSingleton(sp => new Spillover(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30)))
         .AddSingleton<SinkCatalog>()

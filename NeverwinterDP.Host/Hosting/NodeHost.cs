@@ -13,12 +13,17 @@ using NeverwinterDP.Host.Http;
 
 namespace NeverwinterDP.Host.Hosting;
 
+/// <summary>What the start-up check of the state store found (null: not SQLite).</summary>
+public sealed record StateStoreStatus(StateStoreReport? Report);
+
 /// <summary>Builds a node: Kestrel (ingress, health), the actor system, the bus, the data path.</summary>
 public static class NodeHost
 {
     /// <param name="configureServices">Extra registrations (tests add sinks here).</param>
     public static WebApplication Build(NodeConfig config, TimeProvider? clock = null, Action<IServiceCollection>? configureServices = null)
     {
+        // Before anything opens it: a damaged SQLite state store is quarantined and salvaged, not fatal.
+        var store = StateStoreCheck.Run(config);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "nwdp" });
         builder.Logging.ClearProviders();
         // Standard output carries the ready line for scripts; logs go to standard error.
@@ -47,6 +52,7 @@ public static class NodeHost
 
         builder.Services
             .AddSingleton(config)
+            .AddSingleton(new StateStoreStatus(store))
             .AddSingleton(clock ?? TimeProvider.System)
             .AddSingleton(_ => KafkaBus.Create(config))
             .AddClusterEntityServices()

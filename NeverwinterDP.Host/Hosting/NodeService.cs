@@ -27,6 +27,9 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (services.GetService<StateStoreStatus>()?.Report is { Healthy: false } damaged)
+            log.LogError("The state store was damaged ({Problem}) and is quarantined at {Kept}: {Salvaged} rows salvaged and replayed, {Lost} unreadable",
+                damaged.Detail, damaged.QuarantinedTo, damaged.Salvaged, damaged.Lost);
         if (bus.Embedded is not null)
             log.LogWarning("No Kafka cluster configured: using the EMBEDDED in-memory Kafka-protocol broker at {Bootstrap} " +
                            "(about 5 MB kept per partition, gone when the node stops). It is for trying NeverwinterDP out and for tests; " +
