@@ -2,13 +2,11 @@
 # $NWDP_TEST_SERVICES, started and stopped by test.sh. Sourced by test.sh: adds its Debian package to need[]
 # and defines start_/stop_ functions; start_ exports NWDP_TEST_MARIADB (a MySqlConnector connection string
 # for database nwdp_test, user nwdp with a password, over the socket).
-need_cmd mariadbd mariadb-server
+need_cmd /usr/sbin/mariadbd mariadb-server
 services+=(mariadb)
 
 start_mariadb() {
   local dir="$NWDP_TEST_SERVICES/mariadb"
-  local mariadbd
-  mariadbd=$(command -v mariadbd || echo /usr/sbin/mariadbd)
   mkdir -p "$dir/data" "$dir/run"
   local user=()
   if [ "$(id -u)" = 0 ]; then chown -R mysql:mysql "$dir"; user=(--user=mysql); fi
@@ -16,13 +14,14 @@ start_mariadb() {
   mariadb-install-db --no-defaults "${user[@]}" --datadir="$dir/data" --auth-root-authentication-method=normal \
     --skip-test-db >"$dir/install.log" 2>&1
   # No fsync per commit (like fsync=off for PostgreSQL): the tests need crash-safety of the sink, not of the disk.
-  "$mariadbd" --no-defaults "${user[@]}" --datadir="$dir/data" --socket="$dir/run/mariadb.sock" \
+  /usr/sbin/mariadbd --no-defaults "${user[@]}" --datadir="$dir/data" --socket="$dir/run/mariadb.sock" \
     --pid-file="$dir/run/mariadb.pid" --log-error="$dir/server.log" --skip-networking \
     --innodb-flush-log-at-trx-commit=2 --max-connections=200 --character-set-server=utf8mb4 \
     --collation-server=utf8mb4_bin >/dev/null 2>&1 &
   local i
   for i in $(seq 1 300); do
     mariadb-admin --no-defaults --socket="$dir/run/mariadb.sock" -u root ping >/dev/null 2>&1 && break
+    if [ "$i" = 300 ]; then echo "test.sh: MariaDB did not start; $dir/server.log:" >&2; tail -20 "$dir/server.log" >&2; return 1; fi
     sleep 0.2
   done
   mariadb --no-defaults --socket="$dir/run/mariadb.sock" -u root <<'SQL'

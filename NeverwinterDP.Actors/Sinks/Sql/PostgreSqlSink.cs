@@ -4,39 +4,22 @@ using NpgsqlTypes;
 
 namespace NeverwinterDP.Actors.Sinks.Sql;
 
-/// <summary>How <see cref="PostgreSqlSink"/> sends rows (both skip keys already present).</summary>
-public enum PostgreSqlWriteMethod
-{
-    /// <summary><c>INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING</c>: one statement per max-rows-per-statement rows.</summary>
-    Unnest,
-
-    /// <summary>Binary <c>COPY</c> into a temporary table, then <c>INSERT ... SELECT ... ON CONFLICT DO NOTHING</c>.</summary>
-    Copy,
-}
-
 /// <summary>
 /// Writes records to a PostgreSQL table (kind <c>postgresql</c>, Npgsql); see <see cref="SqlSink"/> for the
-/// batching, the idempotence and how failures are classified. Attributes are <c>jsonb</c>, strings <c>text</c>.
+/// batching, the idempotence and how failures are classified. Rows go in <c>INSERT ... SELECT * FROM unnest(...)
+/// ON CONFLICT (topic, partition, offset) DO NOTHING</c>. Attributes are <c>jsonb</c>, strings <c>text</c>.
 /// </summary>
 public sealed class PostgreSqlSink : SqlSink
 {
-    private readonly PostgreSqlWriteMethod _method;
     private readonly string _insert;
-    private readonly string _copy;
-    private readonly string _copyInsert;
-    private readonly string _stage;
 
-    public PostgreSqlSink(SqlSinkOptions options, string name = "postgresql", PostgreSqlWriteMethod method = PostgreSqlWriteMethod.Unnest)
+    public PostgreSqlSink(SqlSinkOptions options, string name = "postgresql")
         : base(options, name, PostgreSqlDialect.Instance)
     {
-        _method = method;
         var columns = SqlColumns.ColumnList(Dialect);
         var conflict = $"ON CONFLICT ({SqlColumns.ColumnList(Dialect, SqlColumns.Key)}) DO NOTHING";
         var arrays = string.Join(", ", SqlColumns.All.Select((c, i) => $"${i + 1}::{Dialect.TypeOf(c.Kind)}[]"));
         _insert = $"INSERT INTO {QuotedTable} ({columns}) SELECT * FROM unnest({arrays}) {conflict}";
-        _stage = $"CREATE TEMP TABLE IF NOT EXISTS nwdp_stage (LIKE {QuotedTable} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS";
-        _copy = $"COPY pg_temp.nwdp_stage ({columns}) FROM STDIN (FORMAT BINARY)";
-        _copyInsert = $"INSERT INTO {QuotedTable} ({columns}) SELECT {columns} FROM pg_temp.nwdp_stage {conflict}";
     }
 
     protected override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);
@@ -60,12 +43,10 @@ public sealed class PostgreSqlSink : SqlSink
         }
     }
 
-    protected override Task InsertAsync(DbConnection connection, DbTransaction transaction, ArraySegment<SinkRecord> rows, CancellationToken cancellation) =>
-        _method == PostgreSqlWriteMethod.Copy
-            ? CopyAsync((NpgsqlConnection)connection, transaction, rows, cancellation)
-            : UnnestAsync(connection, transaction, rows, cancellation);
-
-    private async Task UnnestAsync(DbConnection connection, DbTransaction transaction, ArraySegment<SinkRecord> rows, CancellationToken cancellation)
+    // One array per column, unnested into rows by the server: a statement of 15 parameters whatever the
+    // number of rows. Measured against binary COPY into a temporary table plus INSERT ... SELECT ... ON CONFLICT,
+    // this took 1.3 s of client CPU per 300k events against 2.3-3.7 s, and no more server CPU.
+    protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, ArraySegment<SinkRecord> rows, CancellationToken cancellation)
     {
         foreach (var chunk in Chunks(rows, Options.MaxRowsPerStatement))
         {
@@ -93,45 +74,6 @@ public sealed class PostgreSqlSink : SqlSink
                 var type = column.Kind == SqlColumnKind.Json ? NpgsqlDbType.Jsonb : NpgsqlDbType.Text;
                 return new NpgsqlParameter<string[]> { TypedValue = texts, NpgsqlDbType = NpgsqlDbType.Array | type };
         }
-    }
-
-    private async Task CopyAsync(NpgsqlConnection connection, DbTransaction transaction, ArraySegment<SinkRecord> rows, CancellationToken cancellation)
-    {
-        // One staging table per session, emptied by every commit. Asked for in every transaction, as a
-        // rollback (a data error) undoes its creation too.
-        await using (var stage = Command(connection, transaction, _stage))
-        {
-            await stage.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
-        }
-        await using (var importer = await connection.BeginBinaryImportAsync(_copy, cancellation).ConfigureAwait(false))
-        {
-            importer.Timeout = Options.CommandTimeout;
-            foreach (var row in rows)
-            {
-                await importer.StartRowAsync(cancellation).ConfigureAwait(false);
-                foreach (var column in SqlColumns.All)
-                {
-                    switch (column.Kind)
-                    {
-                        case SqlColumnKind.BigInt:
-                            await importer.WriteAsync(column.Long!(row), NpgsqlDbType.Bigint, cancellation).ConfigureAwait(false);
-                            break;
-                        case SqlColumnKind.Int:
-                            await importer.WriteAsync((int)column.Long!(row), NpgsqlDbType.Integer, cancellation).ConfigureAwait(false);
-                            break;
-                        case SqlColumnKind.Json:
-                            await importer.WriteAsync(column.Text!(row), NpgsqlDbType.Jsonb, cancellation).ConfigureAwait(false);
-                            break;
-                        default:
-                            await importer.WriteAsync(column.Text!(row), NpgsqlDbType.Text, cancellation).ConfigureAwait(false);
-                            break;
-                    }
-                }
-            }
-            await importer.CompleteAsync(cancellation).ConfigureAwait(false);
-        }
-        await using var insert = Command(connection, transaction, _copyInsert);
-        await insert.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -71,7 +71,12 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
     [Fact]
     public async Task Stores_every_field_of_the_event()
     {
-        var e = Event(7) with { Attributes = new Dictionary<string, string> { ["user"] = "4711", ["quote\"d"] = "é ü \\ \n" } };
+        // Everything a literal could trip on: quotes, backslashes, placeholders, control characters, astral plane.
+        var e = Event(7) with
+        {
+            Message = "it's a \\ \"test\" ? @p :p $1 `t` \r\n\t \u001a ü 🎉 '); DROP TABLE x; --",
+            Attributes = new Dictionary<string, string> { ["user"] = "4711", ["quote\"d"] = "é ü \\ \n ' ?" },
+        };
         await using var sink = server.CreateSink(Options(), "sql");
         await sink.OpenAsync(CancellationToken.None);
         Assert.True((await sink.WriteAsync([new SinkRecord(Topic, 3, 7, e)], CancellationToken.None)).IsAllDelivered);
