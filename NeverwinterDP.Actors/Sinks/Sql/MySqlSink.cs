@@ -22,6 +22,7 @@ public sealed class MySqlSink : SqlSink
     public MySqlSink(SqlSinkOptions options, string name = "mysql")
         : base(options, name, MySqlDialect.Instance)
     {
+        CheckConnectionString(name, options.ConnectionString, cs => _ = new MySqlConnectionStringBuilder(cs));
         _insertHead = $"INSERT INTO {QuotedTable} ({SqlColumns.ColumnList(Dialect)}) VALUES ";
         var offset = Dialect.Quote("offset");
         _insertTail = $" ON DUPLICATE KEY UPDATE {offset} = {offset}";

@@ -16,6 +16,7 @@ public sealed class PostgreSqlSink : SqlSink
     public PostgreSqlSink(SqlSinkOptions options, string name = "postgresql")
         : base(options, name, PostgreSqlDialect.Instance)
     {
+        CheckConnectionString(name, options.ConnectionString, cs => _ = new NpgsqlConnectionStringBuilder(cs));
         var columns = SqlColumns.ColumnList(Dialect);
         var conflict = $"ON CONFLICT ({SqlColumns.ColumnList(Dialect, SqlColumns.Key)}) DO NOTHING";
         var arrays = string.Join(", ", SqlColumns.All.Select((c, i) => $"${i + 1}::{Dialect.TypeOf(c.Kind)}[]"));

@@ -44,6 +44,20 @@ public abstract class SqlSink : ISink
     /// <summary>The table's name as the statements use it.</summary>
     protected string QuotedTable { get; }
 
+    /// <summary>Fails at construction (the node's start) on a connection string the client library cannot read.</summary>
+    protected static string CheckConnectionString(string name, string connectionString, Action<string> parse)
+    {
+        try
+        {
+            parse(connectionString);
+            return connectionString;
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"nwdp.sinks.{name}.connection-string: {e.Message}", e);
+        }
+    }
+
     /// <summary>A new, closed connection.</summary>
     protected abstract DbConnection CreateConnection(string connectionString);
 

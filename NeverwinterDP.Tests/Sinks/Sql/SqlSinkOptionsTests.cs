@@ -58,4 +58,16 @@ public class SqlSinkOptionsTests
         Assert.Equal($"nwdp.sinks.pg.{key}", e.Key);
         Assert.StartsWith($"nwdp.sinks.pg.{key}:", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_connection_string_the_client_cannot_read_fails_at_construction_naming_the_key()
+    {
+        var options = new SqlSinkOptions { ConnectionString = "Host=db;NoSuchKeyword=1" };
+
+        var pg = Assert.Throws<ArgumentException>(() => new PostgreSqlSink(options, "pg"));
+        var my = Assert.Throws<ArgumentException>(() => new MySqlSink(options, "my"));
+
+        Assert.StartsWith("nwdp.sinks.pg.connection-string: ", pg.Message, StringComparison.Ordinal);
+        Assert.StartsWith("nwdp.sinks.my.connection-string: ", my.Message, StringComparison.Ordinal);
+    }
 }
