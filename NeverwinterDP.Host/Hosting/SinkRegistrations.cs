@@ -1,4 +1,5 @@
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.Sql;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -9,5 +10,8 @@ namespace NeverwinterDP.Host.Hosting;
 public static class SinkRegistrations
 {
     public static IServiceCollection AddSinks(this IServiceCollection services) => services
-        .AddSinkKind("files", s => new FilesSink(FilesSinkOptions.FromConfig(s.Config, Path.Combine(s.DataDir, "sinks", s.Name)), s.Name));
+        .AddSinkKind("files", s => new FilesSink(FilesSinkOptions.FromConfig(s.Config, Path.Combine(s.DataDir, "sinks", s.Name)), s.Name))
+        .AddSinkKind("postgresql", s => new PostgreSqlSink(SqlSinkOptions.FromConfig(s), s.Name))
+        .AddSinkKind("mysql", s => new MySqlSink(SqlSinkOptions.FromConfig(s), s.Name))
+        .AddSinkKind("mariadb", s => new MySqlSink(SqlSinkOptions.FromConfig(s), s.Name));
 }
