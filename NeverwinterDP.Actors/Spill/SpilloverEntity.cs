@@ -74,6 +74,8 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             _quarantined++;
         });
 
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
         Command<SpillBatch>(OnSpill);
         Command<GetSpillStatus>(_ => Sender.Tell(Status()));
         Command<ReplayTick>(_ => ReplayNext());
@@ -88,7 +90,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
 
     public static Props PropsFor(string topic, SpillContext context) => Props.Create(() => new SpilloverEntity(topic, context));
 
-    protected override void OnReplaySuccess()
+    private void OnRecovered()
     {
         // Damaged rows found during recovery: recorded as quarantined, so the journal can delete past them.
         if (_damaged.Count > 0)
@@ -100,7 +102,6 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         if (_pending.Count > 0)
             _log.Info("spill {0}: {1} batches ({2} events) waiting for the bus", _topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events));
         Timers.StartPeriodicTimer(ReplayTimer, ReplayTick.Instance, _context.Options.ReplayInterval);
-        base.OnReplaySuccess();
     }
 
     protected override void PostStop()

@@ -77,7 +77,37 @@ public static class StateStoreCheck
         }
     }
 
-    private static (Dictionary<string, long> Salvaged, Dictionary<string, long> Lost) Salvage(string damaged, string fresh)
+    private static (Dictionary<string, long> Salvaged, Dictionary<string, long> Lost) Salvage(string kept, string fresh)
+    {
+        // Read from a copy padded back to the size its header claims: SQLite refuses a truncated file outright,
+        // but reads every page still there once the missing ones exist (as zeros, which fail on their own).
+        var damaged = kept + ".salvage";
+        File.Copy(kept, damaged, overwrite: true);
+        try
+        {
+            PadToHeaderSize(damaged);
+            return SalvageFrom(damaged, fresh);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            File.Delete(damaged);
+        }
+    }
+
+    private static void PadToHeaderSize(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        var header = new byte[100];
+        if (file.Read(header, 0, header.Length) < header.Length) return;
+        var pageSize = (header[16] << 8) | header[17];
+        if (pageSize == 1) pageSize = 65536;
+        var pages = (long)((uint)header[28] << 24 | (uint)header[29] << 16 | (uint)header[30] << 8 | header[31]);
+        var claimed = pages * pageSize;
+        if (pageSize >= 512 && claimed > file.Length && claimed < (1L << 40)) file.SetLength(claimed);
+    }
+
+    private static (Dictionary<string, long> Salvaged, Dictionary<string, long> Lost) SalvageFrom(string damaged, string fresh)
     {
         var salvaged = new Dictionary<string, long>();
         var lost = new Dictionary<string, long>();
