@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Sinks.Elasticsearch;
 using NeverwinterDP.Actors.Sinks.Files;
 
 namespace NeverwinterDP.Host.Hosting;
@@ -9,5 +10,6 @@ namespace NeverwinterDP.Host.Hosting;
 public static class SinkRegistrations
 {
     public static IServiceCollection AddSinks(this IServiceCollection services) => services
-        .AddSinkKind("files", s => new FilesSink(FilesSinkOptions.FromConfig(s.Config, Path.Combine(s.DataDir, "sinks", s.Name)), s.Name));
+        .AddSinkKind("files", s => new FilesSink(FilesSinkOptions.FromConfig(s.Config, Path.Combine(s.DataDir, "sinks", s.Name)), s.Name))
+        .AddSinkKind("elasticsearch", s => new ElasticsearchSink(ElasticsearchSinkOptions.FromConfig(s), s.Name));
 }
