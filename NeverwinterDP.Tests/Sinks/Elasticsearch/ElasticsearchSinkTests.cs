@@ -123,6 +123,7 @@ public sealed class ElasticsearchSinkTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(FakeAbort.WhileReading)]
     [InlineData(FakeAbort.BeforeStoring)]
     [InlineData(FakeAbort.AfterStoring)]
     public async Task A_dropped_connection_is_errored_and_the_retry_leaves_each_document_once(FakeAbort when)

@@ -34,6 +34,9 @@ public enum FakeFlavor
 /// <summary>When a dropped connection happens.</summary>
 public enum FakeAbort
 {
+    /// <summary>After the first bytes of the body, while the client is still sending.</summary>
+    WhileReading,
+
     /// <summary>After reading the request, before storing anything.</summary>
     BeforeStoring,
 
@@ -360,9 +363,6 @@ public sealed class FakeElasticsearch : IAsyncDisposable
     private async Task BulkAsync(HttpContext context, string? pathIndex)
     {
         var watch = Stopwatch.StartNew();
-        var read = await ReadBodyAsync(context);
-        if (read is not var (body, wire)) return;
-
         int? failStatus = null;
         FakeAbort? abort = null;
         lock (_gate)
@@ -370,6 +370,15 @@ public sealed class FakeElasticsearch : IAsyncDisposable
             if (_abortNext.Count > 0) abort = _abortNext.Dequeue();
             else if (_failNext.Count > 0) failStatus = _failNext.Dequeue();
         }
+        if (abort == FakeAbort.WhileReading)
+        {
+            var some = new byte[16];
+            _ = await context.Request.Body.ReadAsync(some);
+            context.Abort();
+            return;
+        }
+        var read = await ReadBodyAsync(context);
+        if (read is not var (body, wire)) return;
         if (abort == FakeAbort.BeforeStoring)
         {
             context.Abort();
