@@ -92,7 +92,9 @@ internal sealed class BulkBody
         _writer.WriteNumber(Ts, e.Ts);
         _writer.WriteNumber(SystemTs, e.SystemTs);
         _writer.WriteString(Host, e.Host);
-        _writer.WriteString(Ip, e.Ip);
+        // Left out when unknown: the ECS mappings of Elasticsearch 8+ logs data streams type "ip" as an IP
+        // address, and an empty string is not one (every event without an ip would be refused).
+        if (e.Ip.Length > 0) _writer.WriteString(Ip, e.Ip);
         _writer.WriteString(Process, e.Process);
         _writer.WriteString(Type, e.Type);
         _writer.WriteString(Version, e.Version);

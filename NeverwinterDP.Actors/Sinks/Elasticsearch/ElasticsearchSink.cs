@@ -202,7 +202,7 @@ public sealed class ElasticsearchSink : ISink
                 if (_options.Compression) request.Content.Headers.ContentEncoding.Add("gzip");
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
                 var status = (int)response.StatusCode;
-                if (status == 200)
+                if (status is >= 200 and < 300)
                 {
                     await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
                     using var doc = await JsonDocument.ParseAsync(stream, default, timeout.Token).ConfigureAwait(false);

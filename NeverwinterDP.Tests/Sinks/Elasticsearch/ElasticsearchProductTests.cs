@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Elasticsearch;
 using Xunit;
 using static NeverwinterDP.Tests.Sinks.Elasticsearch.EsTestKit;
 
@@ -23,7 +24,8 @@ public sealed class ElasticsearchProductTests
     public async Task Every_flavour_delivers_rejects_and_answers_a_replay_409(FakeFlavor flavor, string product, string parsingError)
     {
         await using var fake = await FakeElasticsearch.StartAsync(flavor);
-        await using var sink = Sink(fake);
+        // Not logs-*-*: on 8 and 9 those are data streams, whose mappings an index creation cannot set.
+        await using var sink = Sink(fake, o => o with { Index = IndexNameTemplate.Parse("nwdp-{type}-{yyyy.MM.dd}") });
         await sink.OpenAsync(CancellationToken.None);
         var health = await sink.CheckHealthAsync(CancellationToken.None);
         Assert.True(health.Healthy, health.Detail);
@@ -36,7 +38,7 @@ public sealed class ElasticsearchProductTests
         {
             // An attribute the operator mapped as long takes numbers (and numeric strings, coerced) only.
             var mapping = """{"mappings":{"properties":{"attributes":{"properties":{"code":{"type":"long"}}}}}}""";
-            using var created = await http.PutAsync(new Uri(fake.Url, "logs-web-2025.11.29"), new StringContent(mapping, Encoding.UTF8, "application/json"));
+            using var created = await http.PutAsync(new Uri(fake.Url, "nwdp-web-2025.11.29"), new StringContent(mapping, Encoding.UTF8, "application/json"));
             Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
         }
         var nextDay = Nov28 + 86_400_000;
@@ -86,6 +88,36 @@ public sealed class ElasticsearchProductTests
         Assert.Equal(406, (int)plain.StatusCode);
         using var unterminated = await http.PostAsync(new Uri(fake.Url, "_bulk"), new StringContent(body.TrimEnd('\n'), Encoding.UTF8, "application/x-ndjson"));
         Assert.Equal(400, (int)unterminated.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(FakeFlavor.Elasticsearch8)]
+    [InlineData(FakeFlavor.Elasticsearch9)]
+    public async Task On_8_and_9_the_default_names_are_data_streams_the_sink_writes_with_create_and_timestamp(FakeFlavor flavor)
+    {
+        await using var fake = await FakeElasticsearch.StartAsync(flavor);
+        await using var sink = Sink(fake);
+        await sink.OpenAsync(CancellationToken.None);
+        var noIp = new SinkRecord(Topic, 0, 3, Event(3) with { Ip = "" });
+        var hostname = new SinkRecord(Topic, 0, 4, Event(4) with { Ip = "web-01.local" });
+
+        var result = await sink.WriteAsync([.. Records(0, 3), noIp, hostname], CancellationToken.None);
+
+        Assert.Equal([SinkOutcome.Delivered, SinkOutcome.Delivered, SinkOutcome.Delivered, SinkOutcome.Delivered, SinkOutcome.Rejected], result.Outcomes);
+        Assert.Contains("'web-01.local' is not an IP string literal", result.Reasons![4]);
+        Assert.Equal("ip", fake.MappedType("logs-web-2025.11.28", "ip"));
+        Assert.False(fake.Documents().Single(d => d.Id == Id(3)).Source.TryGetProperty("ip", out _));
+
+        // The fake keeps the data stream's rules for other clients too: index is refused, items name the backing index.
+        using var http = new HttpClient();
+        var body = "{\"index\":{\"_index\":\"logs-web-2025.11.28\",\"_id\":\"z\"}}\n{\"@timestamp\":\"2025-11-28T00:00:00Z\"}\n" +
+                   "{\"create\":{\"_index\":\"logs-web-2025.11.28\",\"_id\":\"y\"}}\n{\"msg\":\"no time\"}\n";
+        using var response = await http.PostAsync(new Uri(fake.Url, "_bulk"), new StringContent(body, Encoding.UTF8, "application/x-ndjson"));
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var items = doc.RootElement.GetProperty("items").EnumerateArray().ToList();
+        Assert.Contains("only write ops with an op_type of create", items[0].GetProperty("index").GetProperty("error").GetProperty("reason").GetString());
+        Assert.Contains("[@timestamp] is missing", items[1].GetProperty("create").GetProperty("error").GetProperty("reason").GetString());
+        Assert.StartsWith(".ds-logs-web-2025.11.28-", items[1].GetProperty("create").GetProperty("_index").GetString());
     }
 
     [Fact]

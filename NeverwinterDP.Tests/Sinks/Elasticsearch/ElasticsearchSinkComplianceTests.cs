@@ -1,4 +1,3 @@
-using System.Text;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
@@ -6,25 +5,15 @@ using NeverwinterDP.Tests.Sinks.Compliance;
 namespace NeverwinterDP.Tests.Sinks.Elasticsearch;
 
 /// <summary>
-/// The sink contract against <see cref="FakeElasticsearch"/> (Elasticsearch 8 flavour). The index is created
-/// up front with an explicit mapping, as an operator's index template would: <c>attributes.code</c> is a
-/// long, so the rejectable event (code = "not-a-number") is refused per item with document_parsing_exception.
+/// The sink contract against <see cref="FakeElasticsearch"/> as Elasticsearch 8 with the default index names
+/// (<c>logs-compliance-2025.11.28</c>), which the built-in <c>logs</c> template makes a data stream with ECS
+/// mappings: the rejectable event's <c>ip</c> is no IP address, refused per item with document_parsing_exception.
 /// </summary>
 public sealed class ElasticsearchSinkComplianceTests : SinkComplianceSuite
 {
-    // The suite's events (ts 1_764_300_000_000 + offset) are all of 2025-11-28 UTC, type "compliance".
-    private const string Index = "logs-compliance-2025.11.28";
-
     private FakeElasticsearch _fake = null!;
 
-    protected override async Task PrepareStoreAsync()
-    {
-        _fake = await FakeElasticsearch.StartAsync(FakeFlavor.Elasticsearch8);
-        using var http = new HttpClient();
-        var mapping = """{"mappings":{"properties":{"attributes":{"properties":{"code":{"type":"long"}}}}}}""";
-        using var response = await http.PutAsync(new Uri(_fake.Url, Index), new StringContent(mapping, Encoding.UTF8, "application/json"));
-        response.EnsureSuccessStatusCode();
-    }
+    protected override async Task PrepareStoreAsync() => _fake = await FakeElasticsearch.StartAsync(FakeFlavor.Elasticsearch8);
 
     protected override async Task CleanUpStoreAsync() => await _fake.DisposeAsync();
 
@@ -50,6 +39,5 @@ public sealed class ElasticsearchSinkComplianceTests : SinkComplianceSuite
         return Task.CompletedTask;
     }
 
-    protected override LogEvent RejectableEvent(long offset) =>
-        Event(offset) with { Attributes = new Dictionary<string, string> { ["offset"] = offset.ToString(System.Globalization.CultureInfo.InvariantCulture), ["code"] = "not-a-number" } };
+    protected override LogEvent RejectableEvent(long offset) => Event(offset) with { Ip = "not-an-ip" };
 }

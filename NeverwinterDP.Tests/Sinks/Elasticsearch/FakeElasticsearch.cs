@@ -57,7 +57,9 @@ public sealed record FakeBulkRequest(int Items, long BodyBytes, long WireBytes, 
 /// <c>GET /{index}/_count</c>. Indices are created on first write with dynamic mapping: a field's first value
 /// fixes its type (number, text, date, boolean, object), and a later value that type cannot hold is answered
 /// per item with 400 <c>mapper_parsing_exception</c> (<c>document_parsing_exception</c> on 8/9), as the real
-/// server does. Failures on demand: the next N _bulk requests answered 429/503/..., dropped connections,
+/// server does. On 8 and 9 an auto-created <c>logs-*-*</c> name is a data stream, as the built-in <c>logs</c>
+/// template makes it: only <c>create</c>, <c>@timestamp</c> required, strings mapped as keyword and the ECS fields
+/// <c>ip</c>, <c>*.ip</c>, <c>*_ip</c> as ip (a value that is no IP address is refused). Failures on demand: the next N _bulk requests answered 429/503/..., dropped connections,
 /// per-document item errors, required authentication, a red cluster.
 /// </summary>
 public sealed class FakeElasticsearch : IAsyncDisposable
@@ -522,7 +524,7 @@ public sealed class FakeElasticsearch : IAsyncDisposable
         if (!_indices.TryGetValue(op.Index, out var index))
         {
             if (op.Action == "delete") return new ItemResult(op, id, 404, "not_found", 1, 0, null, null);
-            _indices[op.Index] = index = new FakeIndex(op.Index);
+            _indices[op.Index] = index = new FakeIndex(op.Index) { DataStream = MakesDataStream(op.Index) };
         }
         var exists = index.Docs.TryGetValue(id, out var existing);
         if (op.Action == "delete")
@@ -531,6 +533,8 @@ public sealed class FakeElasticsearch : IAsyncDisposable
             index.Docs.Remove(id);
             return new ItemResult(op, id, 200, "deleted", existing!.Version + 1, index.NextSeqNo++, null, null);
         }
+        if (index.DataStream && op.Action != "create")
+            return ItemResult.Failed(op, id, 400, "illegal_argument_exception", $"only write ops with an op_type of create are allowed in data streams", index);
         if (op.Action == "create" && exists)
         {
             return ItemResult.Failed(op, id, 409, "version_conflict_engine_exception",
@@ -549,15 +553,17 @@ public sealed class FakeElasticsearch : IAsyncDisposable
         {
             return ItemResult.Failed(op, id, 400, ParsingException, "failed to parse", causedBy: ("json_parse_exception", e.Message));
         }
+        if (index.DataStream && !source.TryGetProperty("@timestamp", out _))
+            return ItemResult.Failed(op, id, 400, ParsingException, "data stream timestamp field [@timestamp] is missing", index);
         var added = new Dictionary<string, string>(StringComparer.Ordinal);
         if (MapObject(index, "", source, added, id) is { } mappingError)
-            return ItemResult.Failed(op, id, 400, ParsingException, mappingError.Reason, causedBy: mappingError.Cause);
+            return ItemResult.Failed(op, id, 400, ParsingException, mappingError.Reason, index, mappingError.Cause);
         foreach (var (path, type) in added) index.Mapping[path] = type;
 
         var version = exists ? existing!.Version + 1 : 1;
         var seqNo = index.NextSeqNo++;
         index.Docs[id] = new StoredDoc(id, version, seqNo, KeepSources ? source : default);
-        return new ItemResult(op, id, exists ? 200 : 201, exists ? "updated" : "created", version, seqNo, null, null);
+        return new ItemResult(op, id, exists ? 200 : 201, exists ? "updated" : "created", version, seqNo, null, index);
     }
 
     /// <summary>Checks a document against the index's mapping, collecting the dynamic mappings its new fields add.</summary>
@@ -602,30 +608,46 @@ public sealed class FakeElasticsearch : IAsyncDisposable
         if (mapped == "object") return new MappingError($"object mapping for [{path}] tried to parse field [{path.Split('.')[^1]}] as object, but found a concrete value", null);
         if (mapped is null)
         {
-            added[path] = value.ValueKind switch
+            var type = value.ValueKind switch
             {
                 JsonValueKind.Number => value.TryGetInt64(out _) ? "long" : "float",
                 JsonValueKind.True or JsonValueKind.False => "boolean",
+                // logs@mappings + ecs@mappings of a logs-*-* data stream: no date detection, ECS dynamic templates.
+                _ when index.DataStream => path == "@timestamp" ? "date"
+                    : path == "ip" || path.EndsWith(".ip", StringComparison.Ordinal) || path.EndsWith("_ip", StringComparison.Ordinal) ? "ip"
+                    : "keyword",
                 _ => DateLike.IsMatch(value.GetString()!) ? "date" : "text",
             };
-            return null;
+            added[path] = type;
+            if (type != "ip") return null;
+            mapped = type; // the new mapping applies to this very value
         }
         var ok = mapped switch
         {
             _ when NumericTypes.Contains(mapped) => value.ValueKind == JsonValueKind.Number
                 || (value.ValueKind == JsonValueKind.String && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _)), // coerce
             "boolean" => value.ValueKind is JsonValueKind.True or JsonValueKind.False || (value.ValueKind == JsonValueKind.String && value.GetString() is "true" or "false" or ""),
+            "ip" => value.ValueKind == JsonValueKind.String && IsIpLiteral(value.GetString()!),
             "date" => value.ValueKind == JsonValueKind.Number || (value.ValueKind == JsonValueKind.String && DateLike.IsMatch(value.GetString()!)),
             _ => true, // text, keyword, ...: any scalar as text
         };
         if (ok) return null;
-        var cause = NumericTypes.Contains(mapped)
+        var cause = mapped == "ip" ? ("illegal_argument_exception", $"'{Preview(value)}' is not an IP string literal.")
+            : NumericTypes.Contains(mapped)
             ? ("illegal_argument_exception", $"For input string: \"{Preview(value)}\"")
             : mapped == "boolean"
                 ? ("illegal_argument_exception", $"Failed to parse value [{Preview(value)}] as only [true] or [false] are allowed.")
                 : ("illegal_argument_exception", $"failed to parse date field [{Preview(value)}] with format [strict_date_optional_time||epoch_millis]");
         return new MappingError($"failed to parse field [{path}] of type [{mapped}] in document with id '{id}'. Preview of field's value: '{Preview(value)}'", cause);
     }
+
+    /// <summary>What InetAddresses.forString takes: dotted-quad IPv4 or IPv6 text (not "1" or "0x7f.1").</summary>
+    private static bool IsIpLiteral(string text) =>
+        System.Net.IPAddress.TryParse(text, out _) && (text.Contains(':') || (text.Split('.').Length == 4 && text.All(c => char.IsAsciiDigit(c) || c == '.')));
+
+    /// <summary>Elasticsearch 8+ installs the index template <c>logs</c> (pattern <c>logs-*-*</c>, data_stream: {}): auto-created names that match become data streams.</summary>
+    private bool MakesDataStream(string name) =>
+        Flavor is FakeFlavor.Elasticsearch8 or FakeFlavor.Elasticsearch9 && name.StartsWith("logs-", StringComparison.Ordinal) && name.IndexOf('-', 5) > 5;
 
     private static string? Mapped(FakeIndex index, Dictionary<string, string> added, string path) =>
         added.TryGetValue(path, out var t) ? t : index.Mapping.GetValueOrDefault(path);
@@ -652,7 +674,8 @@ public sealed class FakeElasticsearch : IAsyncDisposable
     {
         w.WriteStartObject();
         w.WriteStartObject(r.Op.Action);
-        w.WriteString("_index", r.Op.Index);
+        // A data stream answers with the backing index the document went to.
+        w.WriteString("_index", r.Index is { DataStream: true } ds ? ds.BackingIndex : r.Op.Index);
         if (HasTypes) w.WriteString("_type", "_doc");
         w.WriteString("_id", r.Id);
         if (r.Error is { } error)
@@ -718,6 +741,12 @@ public sealed class FakeElasticsearch : IAsyncDisposable
 
     private async Task CreateIndexAsync(HttpContext context, string name)
     {
+        if (MakesDataStream(name))
+        {
+            await WriteErrorAsync(context, 400, "illegal_argument_exception",
+                $"cannot create index with name [{name}], because it matches with template [logs] that creates data streams only, use create data stream api instead");
+            return;
+        }
         if (InvalidIndexName(name) is { } invalid)
         {
             await WriteErrorAsync(context, 400, "invalid_index_name_exception", $"Invalid index name [{name}], {invalid}");
@@ -940,6 +969,11 @@ public sealed class FakeElasticsearch : IAsyncDisposable
         public Dictionary<string, string> Mapping { get; } = new(StringComparer.Ordinal);
 
         public long NextSeqNo { get; set; }
+
+        /// <summary>A data stream (create only, @timestamp required, ECS dynamic mappings); its documents live in one backing index here.</summary>
+        public bool DataStream { get; init; }
+
+        public string BackingIndex { get; } = $".ds-{name}-{DateTime.UtcNow:yyyy.MM.dd}-000001";
     }
 
     private sealed record StoredDoc(string Id, long Version, long SeqNo, JsonElement Source);
