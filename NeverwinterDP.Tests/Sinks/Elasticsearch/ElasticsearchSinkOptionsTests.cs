@@ -91,3 +91,27 @@ public class ElasticsearchSinkOptionsTests
         Assert.EndsWith("ä", odd);
     }
 }
+
+public class ElasticsearchSinkRegistrationTests
+{
+    [Fact]
+    public async Task The_host_builds_an_elasticsearch_instance_from_its_section()
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        NeverwinterDP.Host.Hosting.SinkRegistrations.AddSinks(services);
+        var kinds = services.Select(d => d.ImplementationInstance).OfType<NeverwinterDP.Host.Hosting.SinkKind>();
+        var sinks = Akka.Configuration.ConfigurationFactory.ParseString("""
+            es-main { kind = elasticsearch, urls = ["http://es-1:9200"], index = "app-{type}-{yyyy.MM.dd}" }
+            """);
+
+        var built = NeverwinterDP.Host.Hosting.SinkKind.CreateAll(kinds, sinks, Path.GetTempPath());
+
+        var (section, sink) = Assert.Single(built);
+        Assert.Equal("es-main", section.Name);
+        Assert.IsType<ElasticsearchSink>(sink);
+        Assert.Equal("es-main", sink.Name);
+        await sink.DisposeAsync();
+        var bad = Akka.Configuration.ConfigurationFactory.ParseString("es-main { kind = elasticsearch }");
+        Assert.Equal("nwdp.sinks.es-main.urls", Assert.Throws<SinkConfigException>(() => NeverwinterDP.Host.Hosting.SinkKind.CreateAll(kinds, bad, Path.GetTempPath())).Key);
+    }
+}
