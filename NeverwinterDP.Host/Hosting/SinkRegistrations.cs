@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Sinks.Elasticsearch;
 using NeverwinterDP.Actors.Sinks.Files;
 using NeverwinterDP.Actors.Sinks.Sql;
 
@@ -13,5 +14,6 @@ public static class SinkRegistrations
         .AddSinkKind("files", s => new FilesSink(FilesSinkOptions.FromConfig(s.Config, Path.Combine(s.DataDir, "sinks", s.Name)), s.Name))
         .AddSinkKind("postgresql", s => new PostgreSqlSink(SqlSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("mysql", s => new MySqlSink(SqlSinkOptions.FromConfig(s), s.Name))
-        .AddSinkKind("mariadb", s => new MySqlSink(SqlSinkOptions.FromConfig(s), s.Name));
+        .AddSinkKind("mariadb", s => new MySqlSink(SqlSinkOptions.FromConfig(s), s.Name))
+        .AddSinkKind("elasticsearch", s => new ElasticsearchSink(ElasticsearchSinkOptions.FromConfig(s), s.Name));
 }
