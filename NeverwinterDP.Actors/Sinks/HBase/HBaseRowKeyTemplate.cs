@@ -13,8 +13,15 @@ namespace NeverwinterDP.Actors.Sinks.HBase;
 /// </summary>
 public sealed class HBaseRowKeyTemplate
 {
-    /// <summary>The default: newest first per type, the host and the ingress sequence number keep keys apart.</summary>
-    public const string Default = "{type}|{reverse_ts}|{host}|{source_seq}";
+    /// <summary>
+    /// The default: newest first per type and host; the record's place on the bus keeps keys apart and makes
+    /// a replay land on the same row. (<c>{source_seq}</c> cannot do that: it is counted per ingress node and
+    /// source in memory and starts again at 1 when a node restarts, so two events could share a row.)
+    /// </summary>
+    public const string Default = "{type}|{reverse_ts}|{host}|{topic}|{partition}|{offset}";
+
+    /// <summary>The placeholders every template must hold: together they name one record on the bus.</summary>
+    public static IReadOnlyList<string> Required { get; } = ["topic", "partition", "offset"];
 
     /// <summary>Every placeholder a template may use.</summary>
     public static IReadOnlyList<string> Placeholders { get; } =
@@ -33,8 +40,9 @@ public sealed class HBaseRowKeyTemplate
 
     /// <summary>
     /// Parses <paramref name="text"/>; <paramref name="key"/> is the full HOCON key named in errors. A template
-    /// must hold <c>{source_seq}</c> or <c>{offset}</c>: without one, two events of one host and millisecond would
-    /// get the same row and the second would silently overwrite the first.
+    /// must hold <c>{topic}</c>, <c>{partition}</c> and <c>{offset}</c>: the sink's writes are idempotent on
+    /// (topic, partition, offset), and without all three two different records could get the same row, the
+    /// second silently overwriting the first.
     /// </summary>
     public static HBaseRowKeyTemplate Parse(string text, string key)
     {
@@ -64,8 +72,9 @@ public sealed class HBaseRowKeyTemplate
             i = end;
         }
         if (literal.Length > 0) parts.Add((literal.ToString(), null));
-        if (!parts.Any(p => p.Item2 is "source_seq" or "offset"))
-            throw new SinkConfigException(key, $"'{text}' must contain {{source_seq}} or {{offset}}, or different events would share a row and overwrite each other");
+        var missing = Required.Where(r => !parts.Any(p => p.Item2 == r)).ToList();
+        if (missing.Count > 0)
+            throw new SinkConfigException(key, $"'{text}' lacks {string.Join(", ", missing.Select(m => "{" + m + "}"))}: a row key must hold {{topic}}, {{partition}} and {{offset}}, or different records could share a row and overwrite each other");
         return new HBaseRowKeyTemplate(text, parts.ToArray());
     }
 

@@ -13,7 +13,7 @@ namespace NeverwinterDP.Actors.Sinks.HBase;
 ///   table = nwdp_logs                 # the table
 ///   column-family = e                 # the one column family every cell goes to
 ///   create-table = on                 # create the table (with the family) when it does not exist
-///   row-key = "{type}|{reverse_ts}|{host}|{source_seq}"
+///   row-key = "{type}|{reverse_ts}|{host}|{topic}|{partition}|{offset}"
 ///   max-rows-per-request = 1000       # rows in one batched PUT
 ///   request-timeout = 30s             # one HTTP request
 ///   max-cell-size = 10 MiB            # hbase.client.keyvalue.maxsize: larger cells are rejected here
