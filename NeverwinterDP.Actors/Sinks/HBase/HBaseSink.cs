@@ -21,7 +21,8 @@ namespace NeverwinterDP.Actors.Sinks.HBase;
 /// leave the records <see cref="SinkOutcome.Errored"/> for the framework to retry. A 400 means HBase refused a
 /// row (the REST server maps the client's IllegalArgumentException, e.g. "KeyValue size too large", to 400);
 /// since a batched PUT succeeds or fails as a whole, the batch is bisected until the refused rows stand
-/// alone, and those are <see cref="SinkOutcome.Rejected"/> with the server's message. Rows that can be known
+/// alone, and those are <see cref="SinkOutcome.Rejected"/> with the server's message (a 413, a request too
+/// large for a proxy in front of the server, is bisected the same way). Rows that can be known
 /// to fail (a cell over <c>max-cell-size</c>, a row key over 32767 bytes, a negative ts) are rejected before sending.
 /// </para>
 /// </summary>
@@ -135,11 +136,12 @@ public sealed class HBaseSink : ISink
             context.Settle(from, to, SinkOutcome.Delivered, null);
             return;
         }
-        if (status == HttpStatusCode.BadRequest)
+        // 413: a proxy (or a REST server with a request size limit) refused the request's size; halves fit.
+        if (status is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge)
         {
             if (to - from == 1)
             {
-                context.Settle(from, to, SinkOutcome.Rejected, $"HBase REST refused the row (400): {Describe(body)}");
+                context.Settle(from, to, SinkOutcome.Rejected, $"HBase REST refused the row ({(int)status}): {Describe(body)}");
                 return;
             }
             var middle = from + (to - from) / 2;

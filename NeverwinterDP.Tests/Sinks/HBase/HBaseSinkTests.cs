@@ -237,6 +237,20 @@ public sealed class HBaseSinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_413_splits_the_put_in_halves_that_fit()
+    {
+        await using var sink = Sink();
+        await WriteAsync(sink, Records(1));
+        _fake.FailNextWrites(1, 413);
+
+        var result = await sink.WriteAsync(Records(100, 1), CancellationToken.None);
+
+        Assert.True(result.IsAllDelivered);
+        Assert.Equal([1, 50, 50], _fake.RowsPerWrite);
+        Assert.Equal(101, _fake.ReadRows(Table).Count);
+    }
+
+    [Fact]
     public async Task Rows_known_to_be_too_large_are_rejected_without_being_sent()
     {
         await using var sink = Sink(o => o with { MaxCellSize = 1024 });
