@@ -411,14 +411,17 @@ public sealed class FakeHBaseRest : IAsyncDisposable
                 applied = true;
                 foreach (var (row, cells) in puts)
                 {
-                    if (!t.Rows.TryGetValue(row, out var columns)) t.Rows[row] = columns = new Dictionary<string, SortedDictionary<long, byte[]>>(StringComparer.Ordinal);
+                    if (!t.Rows.TryGetValue(row, out var columns)) t.Rows[row] = columns = new Dictionary<string, List<FakeHBaseCell>>(StringComparer.Ordinal);
                     foreach (var (column, ts, value) in cells)
                     {
-                        if (!columns.TryGetValue(column, out var versions))
-                            columns[column] = versions = new SortedDictionary<long, byte[]>(Comparer<long>.Create((a, b) => b.CompareTo(a)));
-                        versions[ts] = value; // the same (row, column, timestamp) is the same version: replaced
-                        var keep = t.Families[column[..column.IndexOf(':', StringComparison.Ordinal)]];
-                        while (versions.Count > keep) versions.Remove(versions.Keys.Last());
+                        var name = t.ColumnNames.TryGetValue(column, out var known) ? known : t.ColumnNames[column] = column;
+                        if (!columns.TryGetValue(name, out var versions)) columns[name] = versions = new List<FakeHBaseCell>(1);
+                        // Newest first; the same (row, column, timestamp) is the same version: replaced, not added.
+                        var at = versions.FindIndex(c => c.Timestamp <= ts);
+                        if (at >= 0 && versions[at].Timestamp == ts) versions[at] = new FakeHBaseCell(ts, value);
+                        else versions.Insert(at < 0 ? versions.Count : at, new FakeHBaseCell(ts, value));
+                        var keep = t.Families[name[..name.IndexOf(':', StringComparison.Ordinal)]];
+                        if (versions.Count > keep) versions.RemoveRange(keep, versions.Count - keep);
                     }
                 }
                 _rowsPerWrite.Add(puts.Count);
@@ -437,10 +440,10 @@ public sealed class FakeHBaseRest : IAsyncDisposable
         await TextAsync(context, 200, "");
     }
 
-    private static FakeHBaseRow Snapshot(byte[] key, Dictionary<string, SortedDictionary<long, byte[]>> columns, int versions) =>
+    private static FakeHBaseRow Snapshot(byte[] key, Dictionary<string, List<FakeHBaseCell>> columns, int versions) =>
         new(key, columns.ToDictionary(
             c => c.Key,
-            c => (IReadOnlyList<FakeHBaseCell>)c.Value.Take(versions).Select(v => new FakeHBaseCell(v.Key, v.Value)).ToList(),
+            c => (IReadOnlyList<FakeHBaseCell>)c.Value.Take(versions).ToList(),
             StringComparer.Ordinal));
 
     private static bool IsJson(string? contentType) =>
@@ -468,7 +471,10 @@ public sealed class FakeHBaseRest : IAsyncDisposable
     {
         public Dictionary<string, int> Families { get; } = families;
 
-        public SortedDictionary<byte[], Dictionary<string, SortedDictionary<long, byte[]>>> Rows { get; } = new(ByteOrder.Instance);
+        public SortedDictionary<byte[], Dictionary<string, List<FakeHBaseCell>>> Rows { get; } = new(ByteOrder.Instance);
+
+        /// <summary>One string per column name, shared by all rows (a store of millions of cells stays small).</summary>
+        public Dictionary<string, string> ColumnNames { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class ByteOrder : IComparer<byte[]>
