@@ -1,6 +1,7 @@
 using NeverwinterDP.Actors.Sinks.Elasticsearch;
 using NeverwinterDP.Actors.Sinks.Files;
 using NeverwinterDP.Actors.Sinks.Sql;
+using NeverwinterDP.Actors.Sinks.HBase;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -15,5 +16,6 @@ public static class SinkRegistrations
         .AddSinkKind("postgresql", s => new PostgreSqlSink(SqlSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("mysql", s => new MySqlSink(SqlSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("mariadb", s => new MySqlSink(SqlSinkOptions.FromConfig(s), s.Name))
-        .AddSinkKind("elasticsearch", s => new ElasticsearchSink(ElasticsearchSinkOptions.FromConfig(s), s.Name));
+        .AddSinkKind("elasticsearch", s => new ElasticsearchSink(ElasticsearchSinkOptions.FromConfig(s), s.Name))
+        .AddSinkKind("hbase", s => new HBaseSink(HBaseSinkOptions.FromConfig(s), s.Name));
 }
