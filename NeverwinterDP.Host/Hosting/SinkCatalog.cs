@@ -17,20 +17,11 @@ public sealed class SinkCatalog : ISinkCatalog
     {
         _pump = config.Pump;
         WritersPerSink = config.WritersPerSink;
-        var byKind = kinds.ToDictionary(k => k.Kind, StringComparer.OrdinalIgnoreCase);
-        var sinks = config.Hocon.GetConfig("nwdp.sinks");
-        if (sinks is not null && !sinks.IsEmpty)
+        foreach (var (section, kind) in SinkKind.Resolve(kinds, config.Hocon.GetConfig("nwdp.sinks"), config.DataDir))
         {
-            foreach (var name in sinks.AsEnumerable().Select(kv => kv.Key.Split('.')[0]).Distinct())
-            {
-                var section = new SinkSection(name, sinks.GetConfig(name), config.DataDir);
-                if (!section.Enabled) continue;
-                if (!byKind.TryGetValue(section.Kind, out var kind))
-                    throw new SinkConfigException(section.Key("kind"), $"unknown sink kind '{section.Kind}'; this build knows {string.Join(", ", byKind.Keys.Order())}");
-                // Built once now so every option is validated at start (constructors do no I/O; OpenAsync does).
-                kind.Create(section).DisposeAsync().AsTask().GetAwaiter().GetResult();
-                _sinks[name] = (section, kind);
-            }
+            // Built once now so every option is validated at start (constructors do no I/O; OpenAsync does).
+            kind.Create(section).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _sinks[section.Name] = (section, kind);
         }
         EntityIds = _sinks.Keys.Order(StringComparer.Ordinal)
             .SelectMany(name => Enumerable.Range(0, WritersPerSink).Select(slot => $"{name}/{slot}"))
@@ -51,4 +42,29 @@ public sealed class SinkCatalog : ISinkCatalog
 }
 
 /// <summary>A sink class the host can build, by <c>kind</c> (what <c>AddSinkKind</c> registers).</summary>
-public sealed record SinkKind(string Kind, Func<SinkSection, ISink> Create);
+public sealed record SinkKind(string Kind, Func<SinkSection, ISink> Create)
+{
+    /// <summary>
+    /// The enabled instances under <c>nwdp.sinks</c> with their kind; throws <see cref="SinkConfigException"/>
+    /// naming the key for an unknown kind or a bad common option.
+    /// </summary>
+    public static List<(SinkSection Section, SinkKind Kind)> Resolve(IEnumerable<SinkKind> kinds, Akka.Configuration.Config? sinks, string dataDir)
+    {
+        var byKind = kinds.ToDictionary(k => k.Kind, StringComparer.OrdinalIgnoreCase);
+        var result = new List<(SinkSection, SinkKind)>();
+        if (sinks is null || sinks.IsEmpty) return result;
+        foreach (var name in sinks.AsEnumerable().Select(kv => kv.Key.Split('.')[0]).Distinct().Order(StringComparer.Ordinal))
+        {
+            var section = new SinkSection(name, sinks.GetConfig(name), dataDir);
+            if (!section.Enabled) continue;
+            if (!byKind.TryGetValue(section.Kind, out var kind))
+                throw new SinkConfigException(section.Key("kind"), $"unknown sink kind '{section.Kind}'; this build knows {string.Join(", ", byKind.Keys.Order())}");
+            result.Add((section, kind));
+        }
+        return result;
+    }
+
+    /// <summary>Builds every enabled instance (validating its options).</summary>
+    public static List<(SinkSection Section, ISink Sink)> CreateAll(IEnumerable<SinkKind> kinds, Akka.Configuration.Config? sinks, string dataDir) =>
+        Resolve(kinds, sinks, dataDir).Select(r => (r.Section, r.Kind.Create(r.Section))).ToList();
+}
