@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Sinks.ClickHouse;
 using NeverwinterDP.Actors.Sinks.Files;
 using NeverwinterDP.Actors.Sinks.Hive;
 
@@ -11,5 +12,6 @@ public static class SinkRegistrations
 {
     public static IServiceCollection AddSinks(this IServiceCollection services) => services
         .AddSinkKind("files", s => new FilesSink(FilesSinkOptions.FromConfig(s.Config, Path.Combine(s.DataDir, "sinks", s.Name)), s.Name))
-        .AddSinkKind("hive", s => new HiveSink(HiveSinkOptions.FromConfig(s), s.Name));
+        .AddSinkKind("hive", s => new HiveSink(HiveSinkOptions.FromConfig(s), s.Name))
+        .AddSinkKind("clickhouse", s => new ClickHouseSink(ClickHouseSinkOptions.FromConfig(s), s.Name));
 }

@@ -4,6 +4,7 @@
 # NWDP_TEST_CLICKHOUSE (the HTTP URL, e.g. http://127.0.0.1:41234/). Users: default (no password) and
 # nwdp (password nwdp-secret), for the sink's authentication tests.
 need_cmd /usr/sbin/clickhouse-server clickhouse-server
+need_cmd curl curl
 services+=(clickhouse)
 
 start_clickhouse() {
