@@ -24,10 +24,16 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     public const string PartitionsFile = "partitions.sql";
 
     private readonly Dictionary<string, Table> _tables = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Table, string Type, UtcHour Hour)> _noted = [];
 
-    /// <summary>Notes that a partition directory of <paramref name="table"/> exists (its line is written at the next <see cref="Flush"/>).</summary>
-    /// <exception cref="IOException">The table's partitions.sql could not be read.</exception>
-    public void Register(string table, string type, UtcHour hour)
+    /// <summary>
+    /// Notes that a partition directory of <paramref name="table"/> exists; its line is written at the next
+    /// <see cref="Flush"/>. No I/O here: a file just published must not look failed because its table's DDL could not be read.
+    /// </summary>
+    public void Register(string table, string type, UtcHour hour) => _noted.Add((table, type, hour));
+
+    // Reads the table's partitions.sql at first use.
+    private void Add(string table, string type, UtcHour hour)
     {
         var t = TableOf(table);
         var (dt, hh) = HivePartition(hour);
@@ -41,6 +47,11 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     /// <exception cref="IOException">A file could not be written; what was not written is tried again next time.</exception>
     public void Flush()
     {
+        foreach (var (table, type, hour) in _noted.ToArray())
+        {
+            Add(table, type, hour);
+            _noted.Remove((table, type, hour));
+        }
         foreach (var (name, table) in _tables)
         {
             var ddl = Path.Combine(root, name, DdlDirectory);

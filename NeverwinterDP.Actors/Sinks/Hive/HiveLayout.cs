@@ -85,7 +85,18 @@ internal sealed class HiveLayout : PartLayout
 
     public override void Published(string topic, SlotKey key, string directory) => _catalog.Register(Table(topic), key.Bucket, key.Hour);
 
-    public override void Flush() => _catalog.Flush();
+    public override void Flush()
+    {
+        try
+        {
+            _catalog.Flush();
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            // EACCES/EPERM: as any other failed write, the flush fails and the next one tries again.
+            throw new IOException($"Writing the Hive DDL under {Root} failed: {e.Message}", e);
+        }
+    }
 
     private string Table(string topic)
     {

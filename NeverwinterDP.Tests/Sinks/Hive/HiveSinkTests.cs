@@ -190,6 +190,32 @@ public class HiveSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task A_partitions_sql_that_cannot_be_written_fails_the_flush_and_the_next_flush_writes_the_lines()
+    {
+        await using var sink = Sink();
+        await WriteAndFlush(sink, [new SinkRecord(Topic, 0, 0, Event(0, TenOClock))]);
+        var ddl = Path.Combine(Root, Table, "_ddl");
+        var result = await sink.WriteAsync([new SinkRecord(Topic, 0, 1, Event(1, TenOClock + 3_600_000))], CancellationToken.None);
+        Assert.True(result.IsAllDelivered);
+
+        await Compliance.ImmutableAttribute.SetAsync(ddl, on: true);
+        try
+        {
+            await Assert.ThrowsAnyAsync<IOException>(() => sink.FlushAsync(CancellationToken.None));
+        }
+        finally
+        {
+            await Compliance.ImmutableAttribute.SetAsync(ddl, on: false);
+        }
+        Assert.Single(await File.ReadAllLinesAsync(Path.Combine(ddl, "partitions.sql")));
+
+        await sink.FlushAsync(CancellationToken.None);
+        var lines = await File.ReadAllLinesAsync(Path.Combine(ddl, "partitions.sql"));
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("hour='11'", lines[1]);
+    }
+
+    [Fact]
     public async Task Roll_rows_publishes_a_file_every_that_many_rows_and_names_carry_the_offsets()
     {
         await using (var sink = Sink(rollRows: 4))
