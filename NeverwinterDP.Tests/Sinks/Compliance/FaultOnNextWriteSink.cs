@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NeverwinterDP.Actors.Sinks;
 
 namespace NeverwinterDP.Tests.Sinks.Compliance;
@@ -48,24 +47,39 @@ public sealed class FaultOnNextWriteSink(ISink inner) : ISink
 }
 
 /// <summary>
-/// The immutable attribute (<c>chattr +i</c>, ext4/xfs/btrfs): a directory carrying it refuses new entries with
-/// EPERM even for root, which the tests run as and which ignores permission bits. A real file-system failure.
+/// A real file-system failure that root meets too (root ignores permission bits, and <c>chattr +i</c> needs a
+/// capability containers usually lack): directories the sink writes into are moved aside and a regular file
+/// put in each one's place, so creating a file there fails with ENOTDIR/EEXIST. <see cref="Repair"/> puts them back.
 /// </summary>
-public static class ImmutableAttribute
+public sealed class DirectoriesReplacedByFiles
 {
-    public static Task SetAsync(string path, bool on) => RunAsync("chattr", "-R", on ? "+i" : "-i", path);
+    private const string Aside = ".moved-aside";
+    private readonly List<string> _replaced = [];
 
-    private static async Task RunAsync(string command, params string[] args)
+    /// <summary>Replaces <paramref name="directories"/>, or when none are given every leaf directory under <paramref name="root"/>.</summary>
+    public Task Fault(string root, params string[] directories)
     {
-        var info = new ProcessStartInfo(command) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{command} did not start");
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
+        var targets = directories.Length > 0
+            ? directories
+            : Directory.GetDirectories(root, "*", SearchOption.AllDirectories).Where(d => Directory.GetDirectories(d).Length == 0).ToArray();
+        if (targets.Length == 0) throw new InvalidOperationException($"no directory under {root} to replace");
+        foreach (var directory in targets)
         {
-            throw new InvalidOperationException($"{command} {string.Join(' ', args)} failed ({process.ExitCode}): {error.Trim()} " +
-                "(the fault needs a file system with the immutable attribute, e.g. ext4, and CAP_LINUX_IMMUTABLE)");
+            Directory.Move(directory, directory + Aside);
+            File.WriteAllText(directory, "a regular file where the sink expects its directory");
+            _replaced.Add(directory);
         }
+        return Task.CompletedTask;
+    }
+
+    public Task Repair()
+    {
+        foreach (var directory in _replaced)
+        {
+            File.Delete(directory);
+            Directory.Move(directory + Aside, directory);
+        }
+        _replaced.Clear();
+        return Task.CompletedTask;
     }
 }

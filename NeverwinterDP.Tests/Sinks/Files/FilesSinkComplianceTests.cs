@@ -11,14 +11,15 @@ namespace NeverwinterDP.Tests.Sinks.Files;
 /// <summary>
 /// The files sink against the shared contract. Stored records are read back from the published NDJSON files
 /// with System.Text.Json (not the sink's code): topic from the directory, partition from the file name, offset
-/// from the compliance events' <c>offset</c> attribute. The transient fault is the immutable attribute on the
-/// whole tree for one write (new files cannot be created, even by root); unreachable is a directory under a
+/// from the compliance events' <c>offset</c> attribute. The transient fault: for one write, each directory holding
+/// files is replaced by a regular file (new files cannot be created there, even by root); unreachable is a directory under a
 /// regular file; rejectable is an event whose system_ts no hour directory can name.
 /// </summary>
 public sealed class FilesSinkComplianceTests : SinkComplianceSuite
 {
     private readonly TempDirectory _dir = new();
     private readonly List<FaultOnNextWriteSink> _sinks = [];
+    private readonly DirectoriesReplacedByFiles _fault = new();
 
     private string Root => Path.Combine(_dir.Path, "files");
 
@@ -26,7 +27,7 @@ public sealed class FilesSinkComplianceTests : SinkComplianceSuite
 
     protected override async Task CleanUpStoreAsync()
     {
-        await ImmutableAttribute.SetAsync(_dir.Path, on: false);
+        await _fault.Repair();
         _dir.Dispose();
     }
 
@@ -46,7 +47,7 @@ public sealed class FilesSinkComplianceTests : SinkComplianceSuite
 
     protected override Task FailNextWriteAsync()
     {
-        _sinks[^1].Arm(() => ImmutableAttribute.SetAsync(Root, on: true), () => ImmutableAttribute.SetAsync(Root, on: false));
+        _sinks[^1].Arm(() => _fault.Fault(Root), _fault.Repair);
         return Task.CompletedTask;
     }
 

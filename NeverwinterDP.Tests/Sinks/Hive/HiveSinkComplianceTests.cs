@@ -11,14 +11,15 @@ namespace NeverwinterDP.Tests.Sinks.Hive;
 
 /// <summary>
 /// The Hive sink against the shared contract, Parquet files read back by DuckDB (<c>read_parquet</c> with hive
-/// partitioning). Transient fault: the immutable attribute on the tree for one write (new files cannot be
-/// created, even by root). Unreachable: a directory under a regular file. Rejectable: a lone UTF-16 surrogate
+/// partitioning). Transient fault: for one write, each directory holding files is replaced by a regular file
+/// (new files cannot be created there, even by root). Unreachable: a directory under a regular file. Rejectable: a lone UTF-16 surrogate
 /// in the message, which Parquet's UTF-8 strings cannot hold.
 /// </summary>
 public sealed class HiveSinkParquetComplianceTests : SinkComplianceSuite
 {
     private readonly TempDirectory _dir = new();
     private readonly List<FaultOnNextWriteSink> _sinks = [];
+    private readonly DirectoriesReplacedByFiles _fault = new();
 
     private string Root => Path.Combine(_dir.Path, "hive");
 
@@ -26,7 +27,7 @@ public sealed class HiveSinkParquetComplianceTests : SinkComplianceSuite
 
     protected override async Task CleanUpStoreAsync()
     {
-        await ImmutableAttribute.SetAsync(_dir.Path, on: false);
+        await _fault.Repair();
         _dir.Dispose();
     }
 
@@ -46,7 +47,7 @@ public sealed class HiveSinkParquetComplianceTests : SinkComplianceSuite
 
     protected override Task FailNextWriteAsync()
     {
-        _sinks[^1].Arm(() => ImmutableAttribute.SetAsync(Root, on: true), () => ImmutableAttribute.SetAsync(Root, on: false));
+        _sinks[^1].Arm(() => _fault.Fault(Root), _fault.Repair);
         return Task.CompletedTask;
     }
 
@@ -73,6 +74,7 @@ public sealed class HiveSinkAvroComplianceTests : SinkComplianceSuite
 {
     private readonly TempDirectory _dir = new();
     private readonly List<FaultOnNextWriteSink> _sinks = [];
+    private readonly DirectoriesReplacedByFiles _fault = new();
 
     private string Root => Path.Combine(_dir.Path, "hive");
 
@@ -80,7 +82,7 @@ public sealed class HiveSinkAvroComplianceTests : SinkComplianceSuite
 
     protected override async Task CleanUpStoreAsync()
     {
-        await ImmutableAttribute.SetAsync(_dir.Path, on: false);
+        await _fault.Repair();
         _dir.Dispose();
     }
 
@@ -100,7 +102,7 @@ public sealed class HiveSinkAvroComplianceTests : SinkComplianceSuite
 
     protected override Task FailNextWriteAsync()
     {
-        _sinks[^1].Arm(() => ImmutableAttribute.SetAsync(Root, on: true), () => ImmutableAttribute.SetAsync(Root, on: false));
+        _sinks[^1].Arm(() => _fault.Fault(Root), _fault.Repair);
         return Task.CompletedTask;
     }
 

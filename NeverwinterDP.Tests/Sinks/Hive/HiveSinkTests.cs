@@ -198,14 +198,15 @@ public class HiveSinkTests : IDisposable
         var result = await sink.WriteAsync([new SinkRecord(Topic, 0, 1, Event(1, TenOClock + 3_600_000))], CancellationToken.None);
         Assert.True(result.IsAllDelivered);
 
-        await Compliance.ImmutableAttribute.SetAsync(ddl, on: true);
+        var fault = new Compliance.DirectoriesReplacedByFiles();
+        await fault.Fault(Root, ddl);
         try
         {
             await Assert.ThrowsAnyAsync<IOException>(() => sink.FlushAsync(CancellationToken.None));
         }
         finally
         {
-            await Compliance.ImmutableAttribute.SetAsync(ddl, on: false);
+            await fault.Repair();
         }
         Assert.Single(await File.ReadAllLinesAsync(Path.Combine(ddl, "partitions.sql")));
 
