@@ -2,6 +2,8 @@ using NeverwinterDP.Actors.Sinks.Elasticsearch;
 using NeverwinterDP.Actors.Sinks.Files;
 using NeverwinterDP.Actors.Sinks.Sql;
 using NeverwinterDP.Actors.Sinks.HBase;
+using NeverwinterDP.Actors.Sinks.ClickHouse;
+using NeverwinterDP.Actors.Sinks.Hive;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -17,5 +19,7 @@ public static class SinkRegistrations
         .AddSinkKind("mysql", s => new MySqlSink(SqlSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("mariadb", s => new MySqlSink(SqlSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("elasticsearch", s => new ElasticsearchSink(ElasticsearchSinkOptions.FromConfig(s), s.Name))
-        .AddSinkKind("hbase", s => new HBaseSink(HBaseSinkOptions.FromConfig(s), s.Name));
+        .AddSinkKind("hbase", s => new HBaseSink(HBaseSinkOptions.FromConfig(s), s.Name))
+        .AddSinkKind("hive", s => new HiveSink(HiveSinkOptions.FromConfig(s), s.Name))
+        .AddSinkKind("clickhouse", s => new ClickHouseSink(ClickHouseSinkOptions.FromConfig(s), s.Name));
 }

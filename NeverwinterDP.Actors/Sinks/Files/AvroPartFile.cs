@@ -14,8 +14,8 @@ internal sealed class AvroPartFile : PartFile
     private readonly IFileWriter<LogEvent> _writer;
     private bool _closed;
 
-    public AvroPartFile(string directory, string topic, int partition, long firstOffset, FilesAvroCodec codec, long batch)
-        : base(directory, topic, partition, firstOffset, FilesFormat.Avro, batch)
+    public AvroPartFile(FileNames names, string directory, string topic, int partition, long firstOffset, FilesAvroCodec codec, long batch)
+        : base(names, directory, topic, partition, firstOffset, ".avro", batch)
     {
         _stream = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read, StreamBuffer);
         try
@@ -34,7 +34,7 @@ internal sealed class AvroPartFile : PartFile
     /// <summary>What reached the stream; the block being filled (up to the sync interval) is not counted.</summary>
     public override long Length => _stream.Position;
 
-    protected override bool TryWrite(LogEvent logEvent, out string? reason)
+    protected override bool TryWrite(LogEvent logEvent, long offset, out string? reason)
     {
         try
         {

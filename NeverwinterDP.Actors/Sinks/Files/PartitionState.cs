@@ -1,9 +1,9 @@
 namespace NeverwinterDP.Actors.Sinks.Files;
 
-/// <summary>The files sink's state for one (topic, partition): its hour slots, created as records need them.</summary>
-internal sealed class PartitionState(string topic, int partition, Dictionary<long, long> recovered)
+/// <summary>The files sink's state for one (topic, partition): its slots (hour and bucket), created as records need them.</summary>
+internal sealed class PartitionState(string topic, int partition, Dictionary<SlotKey, long> recovered)
 {
-    private readonly Dictionary<long, HourSlot> _slots = [];
+    private readonly Dictionary<SlotKey, HourSlot> _slots = [];
     private HourSlot? _lastSlot;
 
     public string Topic { get; } = topic;
@@ -24,20 +24,18 @@ internal sealed class PartitionState(string topic, int partition, Dictionary<lon
         if (offset > HighestSeen) HighestSeen = offset;
     }
 
-    /// <summary>The slot of <paramref name="hour"/>, created from what recovery found on disk (hour index → highest published offset).</summary>
-    public HourSlot SlotFor(UtcHour hour)
+    /// <summary>The slot of <paramref name="key"/>, created from what recovery found on disk (slot → highest published offset).</summary>
+    public HourSlot SlotFor(SlotKey key)
     {
         var last = _lastSlot;
-        if (last is not null && last.Hour == hour) return last;
-        if (!_slots.TryGetValue(hour.Index, out var slot))
+        if (last is not null && last.Key == key) return last;
+        if (!_slots.TryGetValue(key, out var slot))
         {
-            slot = new HourSlot(this, hour, recovered.GetValueOrDefault(hour.Index, -1));
-            _slots.Add(hour.Index, slot);
+            slot = new HourSlot(this, key, recovered.GetValueOrDefault(key, -1));
+            _slots.Add(key, slot);
         }
         return _lastSlot = slot;
     }
-
-    public bool TryGetSlot(UtcHour hour, out HourSlot? slot) => _slots.TryGetValue(hour.Index, out slot);
 
     /// <summary>
     /// After a successful flush: everything seen is durable, so it becomes the floor, and the slots and
@@ -51,13 +49,13 @@ internal sealed class PartitionState(string topic, int partition, Dictionary<lon
             if (slot.IsBroken || slot.File is not null) return;
         }
         Floor = Math.Max(Floor, HighestSeen);
-        foreach (var (hour, slot) in _slots)
+        foreach (var (key, slot) in _slots)
         {
-            if (slot.PublishedUpTo <= Floor) _slots.Remove(hour);
+            if (slot.PublishedUpTo <= Floor) _slots.Remove(key);
         }
-        foreach (var (hour, highest) in recovered)
+        foreach (var (key, highest) in recovered)
         {
-            if (highest <= Floor) recovered.Remove(hour);
+            if (highest <= Floor) recovered.Remove(key);
         }
         _lastSlot = null;
     }
