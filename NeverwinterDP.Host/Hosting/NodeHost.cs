@@ -22,6 +22,7 @@ public static class NodeHost
     /// <param name="configureServices">Extra registrations (tests add sinks here).</param>
     public static WebApplication Build(NodeConfig config, TimeProvider? clock = null, Action<IServiceCollection>? configureServices = null)
     {
+        Directory.CreateDirectory(config.DataDir);
         // Before anything opens it: a damaged SQLite state store is quarantined and salvaged, not fatal.
         var store = StateStoreCheck.Run(config);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "nwdp" });

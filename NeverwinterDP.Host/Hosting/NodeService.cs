@@ -13,9 +13,10 @@ namespace NeverwinterDP.Host.Hosting;
 /// what it holds; on the embedded broker the local pumps deliver what is on it; the registry reports its last
 /// counts. The sink writers then drain and commit when sharding hands their shards off.
 /// </summary>
-public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus bus, LocalPumps pumps, IServiceProvider services, ILogger<NodeService> log) : IHostedService
+public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus bus, LocalPumps pumps, SinkCatalog sinks, IServiceProvider services, ILogger<NodeService> log) : IHostedService
 {
     private IngressPipeline? _ingress;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Text.RegularExpressions.Regex> _topicFilters = new();
 
     public IngressPipeline Ingress => _ingress ?? throw new InvalidOperationException("the node is not started");
 
@@ -61,17 +62,19 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
     /// </summary>
     private long BusBacklog()
     {
+        if (_ingress is null || !config.PumpEnabled) return 0;
         var running = pumps.All;
-        if (running.Count == 0 || _ingress is null) return 0;
         long worst = 0;
-        foreach (var sink in running.GroupBy(p => p.Sink.Name))
+        foreach (var sink in sinks.Sections)
         {
+            // A sink whose writers are not running (yet) has taken nothing: all it must read counts.
             var positions = new Dictionary<TopicPartition, long>();
-            foreach (var pump in sink)
+            foreach (var pump in running.Where(p => p.Sink.Name == sink.Name))
                 foreach (var (tp, next) in pump.Positions)
                     positions[tp] = Math.Max(positions.GetValueOrDefault(tp), next);
+            var topics = _topicFilters.GetOrAdd(sink.Topics, t => new System.Text.RegularExpressions.Regex(t, System.Text.RegularExpressions.RegexOptions.Compiled));
             foreach (var (tp, acked) in _ingress.AcknowledgedNextOffsets)
-                worst = Math.Max(worst, acked - positions.GetValueOrDefault(tp));
+                if (topics.IsMatch(tp.Topic)) worst = Math.Max(worst, acked - positions.GetValueOrDefault(tp));
         }
         return worst;
     }
@@ -83,7 +86,7 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
             await _ingress.StopAsync();
             log.LogInformation("Ingress stopped; every accepted request was answered");
         }
-        if (bus.Embedded is not null && pumps.All.Count > 0 && _ingress is not null)
+        if (bus.Embedded is not null && _ingress is not null)
         {
             // The embedded broker dies with this process: acknowledged records still on it must reach the
             // sinks first, or they are lost. (A real cluster keeps them for the next start.)

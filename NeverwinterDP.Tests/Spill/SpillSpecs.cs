@@ -74,6 +74,42 @@ public sealed class SpillSpecs(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(0, total).Select(i => $"{run}-{i}").Order(), published.Order());
     }
 
+    [Fact]
+    public async Task When_the_spill_quota_is_used_up_ingress_answers_503_and_nothing_accepted_before_is_lost()
+    {
+        using var dir = new TempDir();
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new()
+        {
+            ["nwdp.spill.after"] = "1s",
+            ["nwdp.spill.probe-interval"] = "200ms",
+            ["nwdp.spill.quota"] = "40KiB",
+            ["nwdp.sinks.files.fsync"] = "off",
+        });
+        var run = Guid.NewGuid().ToString("N")[..8];
+        node.Bus.Embedded!.BrokerDown(1);
+        var accepted = new List<string>();
+        HttpResponseMessage? refused = null;
+        for (var b = 0; b < 100 && refused is null; b++)
+        {
+            var messages = Enumerable.Range(b * 50, 50).Select(i => $"{run}-{i}").ToList();
+            var response = await node.PostNdjsonAsync(messages.Select(m => JsonSerializer.Serialize(new { host = "h", msg = m })), type: "quota");
+            if (response.IsSuccessStatusCode) accepted.AddRange(messages);
+            else refused = response;
+        }
+        Assert.NotNull(refused);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        Assert.Contains("quota", await refused.Content.ReadAsStringAsync());
+        Assert.NotEmpty(accepted);
+        output.WriteLine($"{accepted.Count} events accepted before the quota was used up");
+
+        node.Bus.Embedded.BrokerUp(1);
+        var topic = TopicNames.ForType("quota");
+        await Wait.UntilAsync(() => node.PublishedLines(topic).Count >= accepted.Count, TimeSpan.FromSeconds(60));
+        var published = node.PublishedLines(topic).Select(MessageOf).ToList();
+        Assert.Equal(accepted.Order(), published.Order());
+    }
+
     private static string MessageOf(string line)
     {
         using var doc = JsonDocument.Parse(line);

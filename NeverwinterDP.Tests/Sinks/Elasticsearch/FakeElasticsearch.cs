@@ -67,7 +67,7 @@ public sealed class FakeElasticsearch : IAsyncDisposable
     private static readonly Regex DateLike = new(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$", RegexOptions.Compiled);
     private static readonly HashSet<string> NumericTypes = ["long", "integer", "short", "byte", "double", "float", "half_float", "scaled_float", "unsigned_long"];
 
-    private readonly WebApplication _app;
+    private WebApplication _app;
     private readonly object _gate = new();
     private readonly Dictionary<string, FakeIndex> _indices = new(StringComparer.Ordinal);
     private readonly List<FakeBulkRequest> _bulkRequests = new();
@@ -136,8 +136,32 @@ public sealed class FakeElasticsearch : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_stopped) return;
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    private bool _stopped;
+
+    /// <summary>Stops the server (connections refused from now on); the documents are kept for <see cref="RestartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        _stopped = true;
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>Starts the server again on the same port, with the same documents (an outage that ends).</summary>
+    public async Task RestartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{Url.Port}");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
+        _app = builder.Build();
+        _app.Run(HandleAsync);
+        await _app.StartAsync();
+        _stopped = false;
     }
 
     // ---- failures on demand -------------------------------------------------------------------------------
