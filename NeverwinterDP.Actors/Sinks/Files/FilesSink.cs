@@ -22,10 +22,10 @@ public sealed class FilesSink : ISink
     private readonly string _root;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
-    private readonly HashSet<HourSlot> _open = [];
-    private readonly HashSet<HourSlot> _lostDelivered = [];
+    private readonly HashSet<HourSlot<PartFile>> _open = [];
+    private readonly HashSet<HourSlot<PartFile>> _lostDelivered = [];
     private readonly HashSet<string> _directoriesToSync = new(StringComparer.Ordinal);
-    private PartitionState? _lastPartition;
+    private PartitionState<PartFile>? _lastPartition;
     private long _writeCalls;
     private bool _disposed;
 
@@ -165,7 +165,7 @@ public sealed class FilesSink : ISink
         var call = ++_writeCalls;
         var outcomes = new SinkOutcome[batch.Count]; // Delivered is the default
         string?[]? reasons = null;
-        List<(HourSlot Slot, long LostFrom, int Index)>? failures = null;
+        List<(HourSlot<PartFile> Slot, long LostFrom, int Index)>? failures = null;
         string? unreadableTopic = null, unreadableReason = null; // a failing scan is tried once per call, not per record
 
         for (var i = 0; i < batch.Count; i++)
@@ -182,7 +182,7 @@ public sealed class FilesSink : ISink
                 Set(i, SinkOutcome.Errored, unreadableReason);
                 continue;
             }
-            PartitionState? partition;
+            PartitionState<PartFile>? partition;
             try
             {
                 partition = PartitionOf(record.Topic, record.Partition);
@@ -251,7 +251,7 @@ public sealed class FilesSink : ISink
     private static void ErrorRecordsLostEarlierInBatch(
         IReadOnlyList<SinkRecord> batch,
         SinkOutcome[] outcomes,
-        List<(HourSlot Slot, long LostFrom, int Index)> failures,
+        List<(HourSlot<PartFile> Slot, long LostFrom, int Index)> failures,
         Action<int, SinkOutcome, string?> set)
     {
         foreach (var (slot, lostFrom, failedAt) in failures)
@@ -269,7 +269,7 @@ public sealed class FilesSink : ISink
         }
     }
 
-    private static bool IsWritable(SinkRecord? record, out UtcHour hour, out string? reason)
+    internal static bool IsWritable(SinkRecord? record, out UtcHour hour, out string? reason)
     {
         hour = default;
         reason = record switch
@@ -286,7 +286,7 @@ public sealed class FilesSink : ISink
     }
 
     /// <summary>The partition's state; recovers it from disk at first sight. Null for a topic that is no safe directory name.</summary>
-    private PartitionState? PartitionOf(string topic, int partition)
+    private PartitionState<PartFile>? PartitionOf(string topic, int partition)
     {
         var last = _lastPartition;
         if (last is not null && last.Partition == partition && (ReferenceEquals(last.Topic, topic) || last.Topic == topic)) return last;
@@ -300,7 +300,7 @@ public sealed class FilesSink : ISink
         if (!topicState.Partitions.TryGetValue(partition, out var state))
         {
             foreach (var leftover in topicState.Scan.TakeLeftovers(partition)) DeleteLeftover(leftover);
-            state = new PartitionState(topic, partition, topicState.Scan.TakePublished(partition));
+            state = new PartitionState<PartFile>(topic, partition, topicState.Scan.Published(partition));
             topicState.Partitions.Add(partition, state);
         }
         return _lastPartition = state;
@@ -318,7 +318,7 @@ public sealed class FilesSink : ISink
         }
     }
 
-    private PartFile Open(HourSlot slot, long firstOffset, long call)
+    private PartFile Open(HourSlot<PartFile> slot, long firstOffset, long call)
     {
         var partition = slot.Partition;
         var directory = Path.Combine(_root, partition.Topic, slot.Hour.RelativePath);
@@ -329,7 +329,7 @@ public sealed class FilesSink : ISink
         return file;
     }
 
-    private void Publish(HourSlot slot)
+    private void Publish(HourSlot<PartFile> slot)
     {
         var file = slot.File!;
         if (file.IsEmpty)
@@ -347,7 +347,7 @@ public sealed class FilesSink : ISink
 
     // A full file is published at once, its directory synced too, so the next file of the hour can never be
     // durable without it (recovery reads the hour's highest offset).
-    private void Roll(HourSlot slot)
+    private void Roll(HourSlot<PartFile> slot)
     {
         Publish(slot);
         try
@@ -360,7 +360,7 @@ public sealed class FilesSink : ISink
         }
     }
 
-    private void Fail(HourSlot slot, long lostFrom, bool lostDelivered, Exception because)
+    private void Fail(HourSlot<PartFile> slot, long lostFrom, bool lostDelivered, Exception because)
     {
         slot.File?.Discard();
         _open.Remove(slot);
@@ -368,7 +368,7 @@ public sealed class FilesSink : ISink
         if (lostDelivered) _lostDelivered.Add(slot);
     }
 
-    private void Repaired(HourSlot slot)
+    private void Repaired(HourSlot<PartFile> slot)
     {
         slot.Repaired();
         _lostDelivered.Remove(slot);

@@ -1,16 +1,18 @@
 namespace NeverwinterDP.Actors.Sinks.Files;
 
 /// <summary>
-/// The files sink's state for one (topic, partition, hour). Idempotence is kept per hour, not per partition:
+/// The state of the files and HDFS sinks for one (topic, partition, hour); <typeparamref name="TFile"/> is
+/// the sink's file being written. Idempotence is kept per hour, not per partition:
 /// a partition has a file open for every hour its records fall in, and a flush renames them one at a time,
 /// so after a crash between two renames a partition-wide "highest published offset" would count the records
 /// of the file not yet renamed as written, and skip them when they come again. Within one hour the files are
 /// published in offset order and hold every record of the hour in their range, so the highest published
 /// offset of the hour is exact.
 /// </summary>
-internal sealed class HourSlot(PartitionState partition, UtcHour hour, long publishedUpTo)
+internal sealed class HourSlot<TFile>(PartitionState<TFile> partition, UtcHour hour, long publishedUpTo)
+    where TFile : class
 {
-    public PartitionState Partition { get; } = partition;
+    public PartitionState<TFile> Partition { get; } = partition;
 
     public UtcHour Hour { get; } = hour;
 
@@ -21,7 +23,7 @@ internal sealed class HourSlot(PartitionState partition, UtcHour hour, long publ
     public long WrittenUpTo { get; private set; } = publishedUpTo;
 
     /// <summary>The file being written, if any.</summary>
-    public PartFile? File { get; private set; }
+    public TFile? File { get; private set; }
 
     /// <summary>
     /// While at least 0: the first offset of a file that failed. Records above it are refused (errored) until
@@ -37,7 +39,7 @@ internal sealed class HourSlot(PartitionState partition, UtcHour hour, long publ
 
     public bool IsBroken => LostFrom >= 0;
 
-    public void Opened(PartFile file) => File = file;
+    public void Opened(TFile file) => File = file;
 
     public void Appended(long offset) => WrittenUpTo = offset;
 

@@ -1,10 +1,15 @@
 namespace NeverwinterDP.Actors.Sinks.Files;
 
-/// <summary>The files sink's state for one (topic, partition): its hour slots, created as records need them.</summary>
-internal sealed class PartitionState(string topic, int partition, Dictionary<long, long> recovered)
+/// <summary>
+/// The state of the files and HDFS sinks for one (topic, partition): its hour slots, created as records need
+/// them. <paramref name="recovered"/> (hour index → highest published offset) is read when a slot is created,
+/// so marks added to it later (the HDFS sink lists an hour when it is first needed) count for later slots.
+/// </summary>
+internal sealed class PartitionState<TFile>(string topic, int partition, Dictionary<long, long> recovered)
+    where TFile : class
 {
-    private readonly Dictionary<long, HourSlot> _slots = [];
-    private HourSlot? _lastSlot;
+    private readonly Dictionary<long, HourSlot<TFile>> _slots = [];
+    private HourSlot<TFile>? _lastSlot;
 
     public string Topic { get; } = topic;
 
@@ -25,19 +30,19 @@ internal sealed class PartitionState(string topic, int partition, Dictionary<lon
     }
 
     /// <summary>The slot of <paramref name="hour"/>, created from what recovery found on disk (hour index → highest published offset).</summary>
-    public HourSlot SlotFor(UtcHour hour)
+    public HourSlot<TFile> SlotFor(UtcHour hour)
     {
         var last = _lastSlot;
         if (last is not null && last.Hour == hour) return last;
         if (!_slots.TryGetValue(hour.Index, out var slot))
         {
-            slot = new HourSlot(this, hour, recovered.GetValueOrDefault(hour.Index, -1));
+            slot = new HourSlot<TFile>(this, hour, recovered.GetValueOrDefault(hour.Index, -1));
             _slots.Add(hour.Index, slot);
         }
         return _lastSlot = slot;
     }
 
-    public bool TryGetSlot(UtcHour hour, out HourSlot? slot) => _slots.TryGetValue(hour.Index, out slot);
+    public bool TryGetSlot(UtcHour hour, out HourSlot<TFile>? slot) => _slots.TryGetValue(hour.Index, out slot);
 
     /// <summary>
     /// After a successful flush: everything seen is durable, so it becomes the floor, and the slots and

@@ -1,10 +1,11 @@
 namespace NeverwinterDP.Actors.Sinks.Files;
 
 /// <summary>
-/// What one topic's directory tree says, read at the topic's first use: for each partition, the highest
-/// offset in its published files of each hour, and the temporary files a dead process left. File names are
-/// the whole truth (a rename publishes a file), so this is exact whatever step a previous process died at,
-/// and it needs no state of its own that could be lost or disagree.
+/// What one topic's directory tree says: for each partition, the highest offset in its published files of
+/// each hour, and the temporary files a dead process left. File names are the whole truth (a rename
+/// publishes a file), so this is exact whatever step a previous process died at, and it needs no state of
+/// its own that could be lost or disagree. The files sink reads a local tree at the topic's first use
+/// (<see cref="Run"/>); the HDFS sink adds the listing of each hour directory as it first needs it (<see cref="Add"/>).
 /// </summary>
 internal sealed class TopicScan
 {
@@ -33,31 +34,36 @@ internal sealed class TopicScan
             }
             foreach (var path in Directory.EnumerateFiles(hourDirectory, "*", Everything))
             {
-                var name = Path.GetFileName(path);
-                if (FileNames.TryParseFinal(name, topic, out var partition, out _, out var last))
-                {
-                    var hours = Published(partition);
-                    if (!hours.TryGetValue(hour.Index, out var highest) || last > highest) hours[hour.Index] = last;
-                }
-                else if (FileNames.TryParseTemp(name, topic, out partition))
-                {
-                    if (!scan._leftovers.TryGetValue(partition, out var list)) scan._leftovers[partition] = list = [];
-                    list.Add(path);
-                }
+                scan.Add(topic, hour, Path.GetFileName(path), path);
             }
         }
         return scan;
+    }
 
-        Dictionary<long, long> Published(int partition)
+    /// <summary>Takes in one entry of an hour directory of <paramref name="topic"/>; names of another shape are ignored.</summary>
+    public void Add(string topic, UtcHour hour, string name, string path)
+    {
+        if (FileNames.TryParseFinal(name, topic, out var partition, out _, out var last))
         {
-            if (!scan._published.TryGetValue(partition, out var hours)) scan._published[partition] = hours = [];
-            return hours;
+            var hours = Published(partition);
+            if (!hours.TryGetValue(hour.Index, out var highest) || last > highest) hours[hour.Index] = last;
+        }
+        else if (FileNames.TryParseTemp(name, topic, out partition))
+        {
+            if (!_leftovers.TryGetValue(partition, out var list)) _leftovers[partition] = list = [];
+            list.Add(path);
         }
     }
 
-    /// <summary>Hands over one partition's published high-water marks (hour index → highest offset); empty the second time.</summary>
-    public Dictionary<long, long> TakePublished(int partition) =>
-        _published.Remove(partition, out var hours) ? hours : [];
+    /// <summary>
+    /// One partition's published high-water marks (hour index → highest offset), the same dictionary every
+    /// time, so what <see cref="Add"/> learns later shows in it.
+    /// </summary>
+    public Dictionary<long, long> Published(int partition)
+    {
+        if (!_published.TryGetValue(partition, out var hours)) _published[partition] = hours = [];
+        return hours;
+    }
 
     /// <summary>Hands over one partition's leftover temporary files; empty the second time.</summary>
     public IReadOnlyList<string> TakeLeftovers(int partition) =>
