@@ -293,7 +293,10 @@ public sealed class FakeWebHdfs : IAsyncDisposable
         try
         {
             int n;
-            while ((n = await ctx.Request.Body.ReadAsync(buffer)) > 0)
+            // While a pause is pending, read no further than half the body, so the pause finds exactly half written.
+            while ((n = await ctx.Request.Body.ReadAsync(paused is not null && length is > 1 && received < length / 2
+                       ? buffer.AsMemory(0, (int)Math.Min(buffer.Length, length.Value / 2 - received))
+                       : buffer.AsMemory())) > 0)
             {
                 lock (_gate) file.Content.Write(buffer, 0, n);
                 received += n;
