@@ -1,4 +1,5 @@
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.Hdfs;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -9,5 +10,6 @@ namespace NeverwinterDP.Host.Hosting;
 public static class SinkRegistrations
 {
     public static IServiceCollection AddSinks(this IServiceCollection services) => services
-        .AddSinkKind("files", s => new FilesSink(FilesSinkOptions.FromConfig(s.Config, Path.Combine(s.DataDir, "sinks", s.Name)), s.Name));
+        .AddSinkKind("files", s => new FilesSink(FilesSinkOptions.FromConfig(s.Config, Path.Combine(s.DataDir, "sinks", s.Name)), s.Name))
+        .AddSinkKind("hdfs", s => new HdfsSink(HdfsSinkOptions.FromConfig(s), s.Name));
 }

@@ -76,7 +76,7 @@ public sealed record HdfsSinkOptions
             Root = s.GetString("root", DefaultRoot).Trim(),
             User = NullIfBlank(s.GetString("user", "")),
             DelegationToken = NullIfBlank(s.GetString("delegation-token", "")),
-            AvroCodec = s.GetChoice("avro-codec", "deflate", "deflate", "null") == "null" ? FilesAvroCodec.Null : FilesAvroCodec.Deflate,
+            AvroCodec = ReadCodec(s),
             RollSize = s.GetBytes("roll-size", DefaultRollSize),
             BufferLimit = s.GetBytes("buffer-limit", DefaultBufferLimit),
             RequestTimeout = s.GetDuration("request-timeout", TimeSpan.FromSeconds(30)),
@@ -143,6 +143,14 @@ public sealed record HdfsSinkOptions
         }
         return urls.Count > 0 ? urls : throw new SinkConfigException(s.Key(key), "is required");
     }
+
+    // As the files sink reads it: HOCON reads a bare null as a null string, a quoted "null" as empty text.
+    private static FilesAvroCodec ReadCodec(SinkSection s) => (s.Config.GetString("avro-codec", "deflate") ?? "").Trim().ToLowerInvariant() switch
+    {
+        "deflate" => FilesAvroCodec.Deflate,
+        "null" or "none" or "" => FilesAvroCodec.Null,
+        var other => throw new SinkConfigException(s.Key("avro-codec"), $"must be deflate or null, got '{other}'"),
+    };
 
     private static string? NullIfBlank(string text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 }

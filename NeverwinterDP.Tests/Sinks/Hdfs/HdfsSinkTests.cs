@@ -310,15 +310,15 @@ public sealed class HdfsSinkTests : IAsyncLifetime
     [Fact]
     public async Task Past_the_buffer_limit_the_largest_file_is_published_early_and_records_error_while_HDFS_refuses()
     {
-        var options = Options(_fake, _root) with { RollSize = 1_000_000, BufferLimit = 1_000_000, AvroCodec = NeverwinterDP.Actors.Sinks.Files.FilesAvroCodec.Null };
+        var options = Options(_fake, _root) with { RollSize = 200_000, BufferLimit = 200_000, AvroCodec = NeverwinterDP.Actors.Sinks.Files.FilesAvroCodec.Null };
         await using var sink = new HdfsSink(options);
         await sink.OpenAsync(CancellationToken.None);
-        var first = Records(0, 19_999, TenOClock);
+        var first = Records(0, 3_999, TenOClock);
         await WriteAllDelivered(sink, first); // passes the limit: published early
         Assert.NotEmpty(Published(_fake, _root));
 
         _fake.SafeMode = true;
-        var more = Records(20_000, 59_999, TenOClock, partition: 1);
+        var more = Records(4_000, 11_999, TenOClock, partition: 1);
         var result = await sink.WriteAsync(more, CancellationToken.None);
         Assert.Contains(SinkOutcome.Errored, result.Outcomes);
         Assert.Contains("buffer-limit", result.Reasons!.First(r => r is not null)!, StringComparison.Ordinal);
