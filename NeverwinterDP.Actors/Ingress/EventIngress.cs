@@ -1,6 +1,7 @@
 using System.Text;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Ingress;
@@ -10,9 +11,22 @@ namespace NeverwinterDP.Actors.Ingress;
 /// event to its topic and key, encodes it, submits the batch as a whole and, once Kafka made it durable, tells
 /// the observers (emitter registry, watchdog, stats).
 /// </summary>
-public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressObserver> observers)
+/// <remarks>
+/// With a spillover store: a batch Kafka did not take (failed or timed out, <c>nwdp.spill.after</c>) is handed
+/// to the store instead, and the answer is durable once the store wrote it. While the bus is known to be down,
+/// only one request per probe interval tries Kafka; the rest spill at once.
+/// </remarks>
+public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressObserver> observers, Spillover? spillover = null, BusCircuit? circuit = null)
 {
     private readonly IIngressObserver[] _observers = observers.ToArray();
+
+    /// <summary>Batches and events that went to the spillover store.</summary>
+    public long SpilledBatches => Interlocked.Read(ref _spilledBatches);
+
+    public long SpilledEvents => Interlocked.Read(ref _spilledEvents);
+
+    private long _spilledBatches;
+    private long _spilledEvents;
 
     public IngressPipeline Pipeline => pipeline;
 
@@ -29,9 +43,30 @@ public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressO
             records[i] = new ProducerRecord<byte[]?, byte[]>(TopicNames.ForType(e.Type),
                 new Confluent.Kafka.Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = LogEventAvro.EncodeFramed(e) });
         }
-        var result = await pipeline.SubmitAsync(records, cancellation).ConfigureAwait(false);
+        var tryBus = spillover is null || circuit is null || circuit.ShouldTryBus();
+        var result = tryBus ? await pipeline.SubmitAsync(records, cancellation).ConfigureAwait(false) : (IngressOutcome.Failed, null);
         if (result.Outcome == IngressOutcome.Durable)
-            foreach (var observer in _observers) observer.Accepted(events);
-        return result;
+        {
+            circuit?.Succeeded();
+            foreach (var observer in _observers)
+            {
+                observer.Accepted(events);
+                observer.WrittenToBus(events);
+            }
+            return result;
+        }
+        if (result.Outcome != IngressOutcome.Failed || spillover is null) return result;
+
+        if (tryBus) circuit?.Failed();
+        var spilled = await spillover.SpillAsync(records, cancellation).ConfigureAwait(false);
+        if (spilled.Outcome != IngressOutcome.Durable) return (IngressOutcome.Failed, spilled.Error ?? result.Item2);
+        Interlocked.Increment(ref _spilledBatches);
+        Interlocked.Add(ref _spilledEvents, events.Count);
+        foreach (var observer in _observers)
+        {
+            observer.Accepted(events);
+            observer.Spilled(events);
+        }
+        return spilled;
     }
 }

@@ -60,7 +60,9 @@ public sealed class DataPump
     private Task _runner = Task.CompletedTask;
 
     /// <param name="deadLetters">Where rejected and undecodable records go (<c>nwdp.dlq.&lt;sink&gt;</c>).</param>
-    public DataPump(ActorSystem system, ConsumerSettings<Ignore, byte[]> consumerSettings, ISink sink, PumpOptions options, IDeadLetterQueue deadLetters)
+    /// <param name="observer">Told which records were delivered (per-sink counts for metrics and the audit).</param>
+    public DataPump(ActorSystem system, ConsumerSettings<Ignore, byte[]> consumerSettings, ISink sink, PumpOptions options, IDeadLetterQueue deadLetters,
+        IDeliveryObserver? observer = null)
     {
         _system = system;
         _sink = sink;
@@ -69,7 +71,7 @@ public sealed class DataPump
         _consumerSettings = consumerSettings.WithGroupId(consumerSettings.GroupId ?? $"{options.GroupId}.{sink.Name}");
         _log = Logging.GetLogger(system, $"pump.{sink.Name}");
         var retry = new SinkRetryOptions { MinBackoff = options.RetryMinBackoff, MaxBackoff = options.RetryMaxBackoff, MaxAttempts = options.RetryMaxAttempts };
-        _delivery = new SinkDelivery(sink, retry, deadLetters, warn: m => _log.Warning(m));
+        _delivery = new SinkDelivery(sink, retry, deadLetters, warn: m => _log.Warning(m), observer: observer);
     }
 
     /// <summary>The sink's own counters (delivered, dead-lettered, retries, write time).</summary>

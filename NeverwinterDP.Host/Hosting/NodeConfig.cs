@@ -4,6 +4,8 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
+using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Spill;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -52,6 +54,27 @@ public sealed class NodeConfig
             RetryMinBackoff = nwdp.GetTimeSpan("pump.retry-min-backoff", TimeSpan.FromMilliseconds(100)),
             RetryMaxBackoff = nwdp.GetTimeSpan("pump.retry-max-backoff", TimeSpan.FromSeconds(10)),
         };
+        WritersPerSink = Positive(nwdp.GetInt("pump.writers-per-sink", 2), "nwdp.pump.writers-per-sink");
+        SinkWriterKeepAlive = nwdp.GetTimeSpan("pump.keep-alive-interval", TimeSpan.FromSeconds(5));
+        Roles = hocon.GetStringList("akka.cluster.roles").Select(r => r.Trim().ToLowerInvariant()).Where(r => r.Length > 0).ToList();
+        Persistence = PersistenceOptions.FromConfig(nwdp, DataDir);
+        RegistryFlushInterval = nwdp.GetTimeSpan("registry.flush-interval", TimeSpan.FromSeconds(1));
+        DefaultBeatInterval = nwdp.GetTimeSpan("watchdog.event-beat-interval", TimeSpan.FromSeconds(10));
+        Watchdog = new WatchdogOptions
+        {
+            OfflineAfter = nwdp.GetTimeSpan("watchdog.offline-after", TimeSpan.FromSeconds(30)),
+            CheckInterval = nwdp.GetTimeSpan("watchdog.check-interval", TimeSpan.FromSeconds(1)),
+            PersistBeatsEvery = nwdp.GetTimeSpan("watchdog.persist-beats-every", TimeSpan.FromSeconds(5)),
+        };
+        Spill = new SpillOptions
+        {
+            Enabled = nwdp.GetBoolean("spill.enabled", true),
+            After = nwdp.GetTimeSpan("spill.after", TimeSpan.FromSeconds(5)),
+            QuotaBytes = Bytes(nwdp, "spill.quota", 1L << 30),
+            ProbeInterval = nwdp.GetTimeSpan("spill.probe-interval", TimeSpan.FromSeconds(1)),
+            ReplayRate = Positive(nwdp.GetInt("spill.replay-rate", 50_000), "nwdp.spill.replay-rate"),
+            ReplayInterval = nwdp.GetTimeSpan("spill.replay-interval", TimeSpan.FromMilliseconds(200)),
+        };
         FilesSinkEnabled = nwdp.GetBoolean("sinks.files.enabled", true);
         var filesDir = nwdp.GetString("sinks.files.directory", "");
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
@@ -80,6 +103,32 @@ public sealed class NodeConfig
     public IngressOptions Ingress { get; }
     public bool PumpEnabled { get; }
     public PumpOptions Pump { get; }
+    /// <summary><c>nwdp.pump.writers-per-sink</c>: sink-writer entities (consumer group members) per sink, spread over the pump nodes.</summary>
+    public int WritersPerSink { get; }
+
+    /// <summary><c>nwdp.pump.keep-alive-interval</c>: how often every node asks for every sink writer to run.</summary>
+    public TimeSpan SinkWriterKeepAlive { get; }
+
+    public const string PumpRole = "pump";
+    public const string IngressRole = "ingress";
+
+    /// <summary><c>akka.cluster.roles</c>; none = every role.</summary>
+    public IReadOnlyList<string> Roles { get; }
+
+    public bool HasRole(string role) => Roles.Count == 0 || Roles.Contains(role);
+
+    public PersistenceOptions Persistence { get; }
+
+    /// <summary><c>nwdp.registry.flush-interval</c>: how often a node reports the activity it summed to the emitter entities.</summary>
+    public TimeSpan RegistryFlushInterval { get; }
+
+    /// <summary><c>nwdp.watchdog.event-beat-interval</c>: the heartbeat interval assumed for a source that only sends events.</summary>
+    public TimeSpan DefaultBeatInterval { get; }
+
+    public WatchdogOptions Watchdog { get; }
+
+    public SpillOptions Spill { get; }
+
     public bool FilesSinkEnabled { get; }
     public string FilesSinkDirectory { get; }
     public string FilesSinkFormat { get; }

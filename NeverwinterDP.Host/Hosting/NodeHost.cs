@@ -6,11 +6,15 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Host.Http;
 
 namespace NeverwinterDP.Host.Hosting;
+
+/// <summary>What the start-up check of the state store found (null: not SQLite).</summary>
+public sealed record StateStoreStatus(StateStoreReport? Report);
 
 /// <summary>Builds a node: Kestrel (ingress, health), the actor system, the bus, the data path.</summary>
 public static class NodeHost
@@ -18,6 +22,8 @@ public static class NodeHost
     /// <param name="configureServices">Extra registrations (tests add sinks here).</param>
     public static WebApplication Build(NodeConfig config, TimeProvider? clock = null, Action<IServiceCollection>? configureServices = null)
     {
+        // Before anything opens it: a damaged SQLite state store is quarantined and salvaged, not fatal.
+        var store = StateStoreCheck.Run(config);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "nwdp" });
         builder.Logging.ClearProviders();
         // Standard output carries the ready line for scripts; logs go to standard error.
@@ -46,15 +52,18 @@ public static class NodeHost
 
         builder.Services
             .AddSingleton(config)
+            .AddSingleton(new StateStoreStatus(store))
             .AddSingleton(clock ?? TimeProvider.System)
             .AddSingleton(_ => KafkaBus.Create(config))
-            .AddNodeActorSystem(config)
+            .AddClusterEntityServices()
+            .AddNodeActorSystem(config, clock ?? TimeProvider.System)
             .AddSinks()
             .AddSingleton<NodeService>()
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
             .AddSingleton<NodeIdentity>()
             .AddSingleton<SourceSequences>()
-            .AddSingleton(sp => new EventIngress(sp.GetRequiredService<NodeService>().Ingress, sp.GetServices<IIngressObserver>()))
+            .AddSingleton(sp => new EventIngress(sp.GetRequiredService<NodeService>().Ingress, sp.GetServices<IIngressObserver>(),
+                config.Spill.Enabled ? sp.GetRequiredService<Spillover>() : null, sp.GetRequiredService<BusCircuit>()))
             .AddSingleton<IngressEndpoint>();
 
         configureServices?.Invoke(builder.Services);
@@ -65,9 +74,15 @@ public static class NodeHost
     }
 
     /// <summary>The actor system from the node's HOCON; with no seed nodes it forms a cluster of its own.</summary>
-    public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config) =>
+    public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config, TimeProvider clock) =>
         services.AddAkka("nwdp", (akka, _) => akka
             .AddHocon(config.Hocon, HoconAddMode.Prepend)
+            .AddHocon(config.Persistence.ToHocon(), HoconAddMode.Prepend)
+            .AddHocon(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
+            .WithEmitterRegistry()
+            .WithWatchdog(config.Watchdog with { Clock = clock })
+            .WithSinkWriters(config)
+            .WithSpillover()
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();

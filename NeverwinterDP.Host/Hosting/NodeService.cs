@@ -3,28 +3,33 @@ using Confluent.Kafka;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
-using NeverwinterDP.Actors.Sinks;
-using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Registry;
 
 namespace NeverwinterDP.Host.Hosting;
 
 /// <summary>
-/// Runs the node's data path once the actor system is up: the ingress pipeline to Kafka and one data pump
-/// per sink. Stops them in order on shutdown (after Kestrel stopped taking requests): ingress answers what
-/// it holds, then each pump drains, flushes and commits.
+/// Runs the node's ingress pipeline to Kafka once the actor system is up (the pump runs in the sharded
+/// sink-writer entities). Stops in order on shutdown (after Kestrel stopped taking requests): ingress answers
+/// what it holds; on the embedded broker the local pumps deliver what is on it; the registry reports its last
+/// counts. The sink writers then drain and commit when sharding hands their shards off.
 /// </summary>
-public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus bus, IEnumerable<SinkKind> kinds, ILogger<NodeService> log) : IHostedService
+public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus bus, LocalPumps pumps, IServiceProvider services, ILogger<NodeService> log) : IHostedService
 {
-    private readonly List<DataPump> _pumps = new();
-    private KafkaDeadLetterQueue? _deadLetters;
     private IngressPipeline? _ingress;
 
     public IngressPipeline Ingress => _ingress ?? throw new InvalidOperationException("the node is not started");
 
-    public IReadOnlyList<DataPump> Pumps => _pumps;
+    /// <summary>The ingress pipeline once started (the spillover entities replay through it).</summary>
+    public IngressPipeline? IngressIfStarted => _ingress;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>The sink writers running in this process now.</summary>
+    public IReadOnlyList<DataPump> Pumps => pumps.All;
+
+    public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (services.GetService<StateStoreStatus>()?.Report is { Healthy: false } damaged)
+            log.LogError("The state store was damaged ({Problem}) and is quarantined at {Kept}: {Salvaged} rows salvaged and replayed, {Lost} unreadable",
+                damaged.Detail, damaged.QuarantinedTo, damaged.Salvaged, damaged.Lost);
         if (bus.Embedded is not null)
             log.LogWarning("No Kafka cluster configured: using the EMBEDDED in-memory Kafka-protocol broker at {Bootstrap} " +
                            "(about 5 MB kept per partition, gone when the node stops). It is for trying NeverwinterDP out and for tests; " +
@@ -34,6 +39,8 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
 
         var producer = ProducerSettings<byte[]?, byte[]>.Create(system, Serializers.ByteArray!, Serializers.ByteArray)
             .WithBootstrapServers(bus.BootstrapServers);
+        // With spillover, a record Kafka has not taken within nwdp.spill.after is reported not persisted and spilled.
+        if (config.Spill.Enabled) producer = producer.WithProperty("message.timeout.ms", ((long)config.Spill.After.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         var ingressOptions = config.Ingress;
         if (ingressOptions.MaxBusBacklog < 0)
             ingressOptions = ingressOptions with { MaxBusBacklog = bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0 };
@@ -43,34 +50,26 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
         };
         if (ingressOptions.MaxBusBacklog > 0)
             log.LogInformation("Ingress answers 429 while more than {Backlog} acknowledged records of one partition wait for the pump", ingressOptions.MaxBusBacklog);
-
-        if (!config.PumpEnabled) return;
-        // Every instance is built (and so validated) before any starts: a bad sink config stops the node at once.
-        var sinks = SinkKind.CreateAll(kinds, config.Hocon.GetConfig("nwdp.sinks"), config.DataDir);
-        var consumer = ConsumerSettings<Ignore, byte[]>.Create(system, Deserializers.Ignore, Deserializers.ByteArray)
-            .WithBootstrapServers(bus.BootstrapServers);
-        _deadLetters = new KafkaDeadLetterQueue(producer.CreateKafkaProducer());
-        foreach (var (section, sink) in sinks)
-        {
-            var pump = new DataPump(system, consumer, sink, config.Pump with { TopicPattern = section.Topics }, _deadLetters);
-            await pump.StartAsync(cancellationToken);
-            _pumps.Add(pump);
-            log.LogInformation("Data pump for sink {Sink} ({Kind}, topics {Topics}) started", sink.Name, section.Kind, section.Topics);
-        }
+        return Task.CompletedTask;
     }
 
     /// <summary>
-    /// The most records on any one partition that ingress got acknowledged and the slowest pump has not yet
-    /// taken off the bus (what taken is safe from the broker's retention). Per partition, because a
+    /// The most records on any one partition that ingress got acknowledged and the slowest local pump has not
+    /// yet taken off the bus (what is taken is safe from the broker's retention). Per partition, because a
     /// partition is what the embedded broker bounds (~5 MB), and one sender's key puts all its events on one.
+    /// Pumps of one sink share its partitions: a partition counts against the sink that reads it furthest.
     /// </summary>
     private long BusBacklog()
     {
-        if (_pumps.Count == 0 || _ingress is null) return 0;
+        var running = pumps.All;
+        if (running.Count == 0 || _ingress is null) return 0;
         long worst = 0;
-        foreach (var pump in _pumps)
+        foreach (var sink in running.GroupBy(p => p.Sink.Name))
         {
-            var positions = pump.Positions;
+            var positions = new Dictionary<TopicPartition, long>();
+            foreach (var pump in sink)
+                foreach (var (tp, next) in pump.Positions)
+                    positions[tp] = Math.Max(positions.GetValueOrDefault(tp), next);
             foreach (var (tp, acked) in _ingress.AcknowledgedNextOffsets)
                 worst = Math.Max(worst, acked - positions.GetValueOrDefault(tp));
         }
@@ -84,47 +83,27 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
             await _ingress.StopAsync();
             log.LogInformation("Ingress stopped; every accepted request was answered");
         }
-        if (bus.Embedded is not null && _pumps.Count > 0 && _ingress is not null)
+        if (bus.Embedded is not null && pumps.All.Count > 0 && _ingress is not null)
         {
             // The embedded broker dies with this process: acknowledged records still on it must reach the
             // sinks first, or they are lost. (A real cluster keeps them for the next start.)
             var deadline = DateTime.UtcNow + config.ShutdownTimeout;
-            long Backlog() => Math.Max(_ingress.Acknowledged - _pumps.Min(p => p.Stats.Delivered + p.Stats.Rejected), BusBacklog());
-            if (Backlog() > 0) log.LogInformation("Waiting for the pumps to deliver {Backlog} records from the embedded broker before it stops", Backlog());
-            while (Backlog() > 0 && DateTime.UtcNow < deadline && _pumps.All(p => p.IsRunning || p.Stats.Restarts > 0))
+            if (BusBacklog() > 0) log.LogInformation("Waiting for the pumps to deliver {Backlog} records from the embedded broker before it stops", BusBacklog());
+            while (BusBacklog() > 0 && DateTime.UtcNow < deadline)
                 await Task.Delay(50, CancellationToken.None);
-            if (Backlog() > 0)
-                log.LogError("{Backlog} acknowledged records were still on the embedded broker when the shutdown timeout ran out; they are lost", Backlog());
+            if (BusBacklog() > 0)
+                log.LogError("{Backlog} acknowledged records were still on the embedded broker when the shutdown timeout ran out; they are lost", BusBacklog());
         }
-        foreach (var pump in _pumps)
+        if (services.GetService<EmitterRegistry>() is { } registry)
         {
-            await pump.StopAsync();
-            log.LogInformation("Data pump for sink {Sink} stopped: {Delivered} delivered, {Committed} committed", pump.Sink.Name, pump.Stats.Delivered, pump.Stats.Committed);
+            try
+            {
+                await registry.FlushAsync();
+            }
+            catch (Exception e)
+            {
+                log.LogWarning("The emitter registry's last counts were not sent: {Error}", e.Message);
+            }
         }
-        _deadLetters?.Dispose();
-    }
-}
-
-/// <summary>A sink class the host can build, by <c>kind</c> (what <c>AddSinkKind</c> registers).</summary>
-public sealed record SinkKind(string Kind, Func<SinkSection, ISink> Create)
-{
-    /// <summary>
-    /// Builds every enabled instance under <c>nwdp.sinks</c>; throws <see cref="SinkConfigException"/> naming
-    /// the key for an unknown kind or a bad option.
-    /// </summary>
-    public static List<(SinkSection Section, ISink Sink)> CreateAll(IEnumerable<SinkKind> kinds, Akka.Configuration.Config? sinks, string dataDir)
-    {
-        var byKind = kinds.ToDictionary(k => k.Kind, StringComparer.OrdinalIgnoreCase);
-        var result = new List<(SinkSection, ISink)>();
-        if (sinks is null || sinks.IsEmpty) return result;
-        foreach (var name in sinks.AsEnumerable().Select(kv => kv.Key).Distinct())
-        {
-            var section = new SinkSection(name, sinks.GetConfig(name), dataDir);
-            if (!section.Enabled) continue;
-            if (!byKind.TryGetValue(section.Kind, out var kind))
-                throw new SinkConfigException(section.Key("kind"), $"unknown sink kind '{section.Kind}'; this build knows {string.Join(", ", byKind.Keys.Order())}");
-            result.Add((section, kind.Create(section)));
-        }
-        return result;
     }
 }

@@ -141,6 +141,8 @@ public sealed class IngressToFilesSpecs(ITestOutputHelper output)
             ["nwdp.pump.batch-size"] = "200",
             ["nwdp.sinks.files.enabled"] = "off",
             ["nwdp.sinks.slow.kind"] = "recording",
+            // One writer: the test hands the same sink instance to whoever builds one.
+            ["nwdp.pump.writers-per-sink"] = "1",
         }, configureServices: s => s.AddSinkKind("recording", _ => slow));
         var run = Guid.NewGuid().ToString("N")[..8];
         node.Bus.Embedded!.SetBrokerRtt(1, TimeSpan.FromMilliseconds(300));

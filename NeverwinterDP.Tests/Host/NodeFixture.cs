@@ -35,9 +35,12 @@ public sealed class InProcessNode : IAsyncDisposable
     public string FilesDir => Config.FilesSinkDirectory;
     public NodeService Node => App.Services.GetRequiredService<NodeService>();
     public KafkaBus Bus => App.Services.GetRequiredService<KafkaBus>();
+    public Akka.Actor.ActorSystem System => App.Services.GetRequiredService<Akka.Actor.ActorSystem>();
+    public Akka.Cluster.Cluster Cluster => Akka.Cluster.Cluster.Get(System);
+    public NeverwinterDP.Actors.Registry.EmitterRegistry Registry => App.Services.GetRequiredService<NeverwinterDP.Actors.Registry.EmitterRegistry>();
 
     public static async Task<InProcessNode> StartAsync(string dataDir, TimeProvider? clock = null, Dictionary<string, string>? overrides = null,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null, string? extraHocon = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -47,7 +50,7 @@ public sealed class InProcessNode : IAsyncDisposable
             ["nwdp.pump.batch-interval"] = "50ms",
         };
         foreach (var (k, v) in overrides ?? new()) settings[k] = v;
-        var config = NodeConfig.Load(null, settings);
+        var config = NodeConfig.Load(null, settings, extraHocon);
         var app = NodeHost.Build(config, clock, configureServices);
         await app.StartAsync();
         var http = app.HttpAddress();

@@ -7,7 +7,7 @@ namespace NeverwinterDP.Actors.Sinks.Files;
 /// <summary>
 /// An Avro object container file of <c>neverwinterdp.LogEvent</c> records written to any stream by Apache.Avro's
 /// DataFileWriter (header, blocks, codec, sync markers), with our encoder (<see cref="LogEventDatumWriter"/>).
-/// The files sink gives it a file, the HDFS sink a memory buffer. The stream is left open.
+/// The files and Hive sinks give it a file, the HDFS sink a memory buffer. The stream is left open.
 /// </summary>
 internal sealed class AvroContainerWriter : IDisposable
 {

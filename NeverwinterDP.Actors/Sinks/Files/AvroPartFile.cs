@@ -1,6 +1,8 @@
+using NeverwinterDP.Protocol;
+
 namespace NeverwinterDP.Actors.Sinks.Files;
 
-/// <summary>An Avro object container file of <c>neverwinterdp.LogEvent</c> records (see <see cref="AvroContainerWriter"/>).</summary>
+/// <summary>An Avro object container file of <c>neverwinterdp.LogEvent</c> records on disk (see <see cref="AvroContainerWriter"/>).</summary>
 internal sealed class AvroPartFile : PartFile
 {
     private const int StreamBuffer = 256 * 1024;
@@ -9,8 +11,8 @@ internal sealed class AvroPartFile : PartFile
     private readonly AvroContainerWriter _writer;
     private bool _closed;
 
-    public AvroPartFile(string directory, string topic, int partition, long firstOffset, FilesAvroCodec codec, long batch)
-        : base(directory, topic, partition, firstOffset, FilesFormat.Avro, batch)
+    public AvroPartFile(FileNames names, string directory, string topic, int partition, long firstOffset, FilesAvroCodec codec, long batch)
+        : base(names, directory, topic, partition, firstOffset, ".avro", batch)
     {
         _stream = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read, StreamBuffer);
         try
@@ -27,7 +29,7 @@ internal sealed class AvroPartFile : PartFile
     /// <summary>What reached the stream; the block being filled (up to the sync interval) is not counted.</summary>
     public override long Length => _stream.Position;
 
-    protected override bool TryWrite(NeverwinterDP.Protocol.LogEvent logEvent, out string? reason) => _writer.TryAppend(logEvent, out reason);
+    protected override bool TryWrite(LogEvent logEvent, long offset, out string? reason) => _writer.TryAppend(logEvent, out reason);
 
     protected override void Seal(bool fsync)
     {

@@ -3,27 +3,32 @@ using System.Globalization;
 namespace NeverwinterDP.Actors.Sinks.Files;
 
 /// <summary>
-/// Names of the files sink's files. A published file is
-/// <c>&lt;topic&gt;-p&lt;partition:D4&gt;-o&lt;first:D20&gt;-o&lt;last:D20&gt;.ndjson</c> (or <c>.avro</c>): zero-padded
-/// so names sort by offset, and complete enough that recovery needs nothing but the names. A file being
-/// written is <c>.&lt;topic&gt;-p&lt;partition&gt;-o&lt;first&gt;.ndjson.tmp</c> in the same directory: the leading dot and
+/// Names of the part files the files and Hive sinks write. A published file is
+/// <c>&lt;prefix&gt;&lt;topic&gt;-p&lt;partition:D4&gt;-o&lt;first:D20&gt;-o&lt;last:D20&gt;&lt;extension&gt;</c>: zero-padded so names sort by
+/// offset, and complete enough that recovery needs nothing but the names. A file being written is
+/// <c>.&lt;prefix&gt;&lt;topic&gt;-p&lt;partition&gt;-o&lt;first&gt;&lt;extension&gt;.tmp</c> in the same directory: the leading dot and
 /// the suffix make Hadoop, Spark, Hive, Vector and shell globs skip it, and the same directory makes the
-/// publishing rename atomic.
+/// publishing rename atomic. The files sink has no prefix (<see cref="Files"/>); the Hive sink uses <c>part-</c>.
 /// </summary>
-internal static class FileNames
+internal sealed class FileNames(string prefix, params string[] extensions)
 {
     public const string TempSuffix = ".tmp";
 
     private const int OffsetDigits = 20;
     private const int OffsetPartLength = 2 + OffsetDigits; // "-o" + digits
 
+    /// <summary>The files sink's names: no prefix, <c>.ndjson</c> or <c>.avro</c>.</summary>
+    public static FileNames Files { get; } = new("", ".ndjson", ".avro");
+
+    public string Prefix { get; } = prefix;
+
     public static string Extension(FilesFormat format) => format == FilesFormat.Avro ? ".avro" : ".ndjson";
 
-    public static string Final(string topic, int partition, long first, long last, FilesFormat format) =>
-        string.Create(CultureInfo.InvariantCulture, $"{topic}-p{partition:D4}-o{first:D20}-o{last:D20}{Extension(format)}");
+    public string Final(string topic, int partition, long first, long last, string extension) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Prefix}{topic}-p{partition:D4}-o{first:D20}-o{last:D20}{extension}");
 
-    public static string Temp(string topic, int partition, long first, FilesFormat format) =>
-        string.Create(CultureInfo.InvariantCulture, $".{topic}-p{partition:D4}-o{first:D20}{Extension(format)}{TempSuffix}");
+    public string Temp(string topic, int partition, long first, string extension) =>
+        string.Create(CultureInfo.InvariantCulture, $".{Prefix}{topic}-p{partition:D4}-o{first:D20}{extension}{TempSuffix}");
 
     /// <summary>Kafka's legal topic names (<c>[a-zA-Z0-9._-]</c>, 1-249 long, not <c>.</c> or <c>..</c>): safe as a directory name.</summary>
     public static bool IsLegalTopic(string? topic)
@@ -37,7 +42,7 @@ internal static class FileNames
     }
 
     /// <summary>A published file of <paramref name="topic"/>: its partition and offset range.</summary>
-    public static bool TryParseFinal(string name, string topic, out int partition, out long first, out long last)
+    public bool TryParseFinal(string name, string topic, out int partition, out long first, out long last)
     {
         partition = 0;
         first = last = 0;
@@ -49,7 +54,7 @@ internal static class FileNames
     }
 
     /// <summary>A temporary file of <paramref name="topic"/> (one a dead process left, when we did not open it): its partition.</summary>
-    public static bool TryParseTemp(string name, string topic, out int partition)
+    public bool TryParseTemp(string name, string topic, out int partition)
     {
         partition = 0;
         if (!name.StartsWith('.') || !name.EndsWith(TempSuffix, StringComparison.Ordinal)) return false;
@@ -57,9 +62,9 @@ internal static class FileNames
         return TryParseOffset(stem[^OffsetPartLength..], out _) && TryParsePartition(stem[..^OffsetPartLength], topic, out partition);
     }
 
-    private static bool TryStripExtension(ReadOnlySpan<char> name, out ReadOnlySpan<char> stem)
+    private bool TryStripExtension(ReadOnlySpan<char> name, out ReadOnlySpan<char> stem)
     {
-        foreach (var extension in (ReadOnlySpan<string>)[".ndjson", ".avro"])
+        foreach (var extension in extensions)
         {
             if (name.EndsWith(extension, StringComparison.Ordinal))
             {
@@ -79,10 +84,12 @@ internal static class FileNames
             && IsDigits(text[2..]) && long.TryParse(text[2..], NumberStyles.None, CultureInfo.InvariantCulture, out offset);
     }
 
-    // "<topic>-p" followed by the partition's digits.
-    private static bool TryParsePartition(ReadOnlySpan<char> text, string topic, out int partition)
+    // "<prefix><topic>-p" followed by the partition's digits.
+    private bool TryParsePartition(ReadOnlySpan<char> text, string topic, out int partition)
     {
         partition = 0;
+        if (!text.StartsWith(Prefix, StringComparison.Ordinal)) return false;
+        text = text[Prefix.Length..];
         if (!text.StartsWith(topic, StringComparison.Ordinal)) return false;
         var rest = text[topic.Length..];
         return rest.StartsWith("-p", StringComparison.Ordinal) && rest.Length > 2 && IsDigits(rest[2..])

@@ -1,20 +1,22 @@
 namespace NeverwinterDP.Actors.Sinks.Files;
 
 /// <summary>
-/// The state of the files and HDFS sinks for one (topic, partition, hour); <typeparamref name="TFile"/> is
-/// the sink's file being written. Idempotence is kept per hour, not per partition:
+/// The state of one (topic, partition, hour, bucket) of a part file sink; <typeparamref name="TFile"/> is the
+/// sink's file being written (<see cref="PartFile"/> on a local tree, the HDFS sink's in-memory file). Idempotence is kept per hour, not per partition:
 /// a partition has a file open for every hour its records fall in, and a flush renames them one at a time,
 /// so after a crash between two renames a partition-wide "highest published offset" would count the records
 /// of the file not yet renamed as written, and skip them when they come again. Within one hour the files are
 /// published in offset order and hold every record of the hour in their range, so the highest published
 /// offset of the hour is exact.
 /// </summary>
-internal sealed class HourSlot<TFile>(PartitionState<TFile> partition, UtcHour hour, long publishedUpTo)
+internal sealed class HourSlot<TFile>(PartitionState<TFile> partition, SlotKey key, long publishedUpTo)
     where TFile : class
 {
     public PartitionState<TFile> Partition { get; } = partition;
 
-    public UtcHour Hour { get; } = hour;
+    public SlotKey Key { get; } = key;
+
+    public UtcHour Hour => Key.Hour;
 
     /// <summary>The highest offset in a published file of this hour; -1 when there is none.</summary>
     public long PublishedUpTo { get; private set; } = publishedUpTo;
@@ -67,5 +69,5 @@ internal sealed class HourSlot<TFile>(PartitionState<TFile> partition, UtcHour h
         LostBecause = null;
     }
 
-    public override string ToString() => $"{Partition} hour {Hour}";
+    public override string ToString() => $"{Partition} {Key}";
 }

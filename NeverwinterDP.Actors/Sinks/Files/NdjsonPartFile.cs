@@ -10,8 +10,8 @@ internal sealed class NdjsonPartFile : PartFile
     private readonly LineBuffer _buffer;
     private bool _closed;
 
-    public NdjsonPartFile(string directory, string topic, int partition, long firstOffset, bool fsync, long batch)
-        : base(directory, topic, partition, firstOffset, FilesFormat.Ndjson, batch)
+    public NdjsonPartFile(FileNames names, string directory, string topic, int partition, long firstOffset, bool fsync, long batch)
+        : base(names, directory, topic, partition, firstOffset, ".ndjson", batch)
     {
         // Create, not CreateNew: a file of this name is a leftover of ours that failed or was never published.
         _handle = File.OpenHandle(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read);
@@ -20,7 +20,7 @@ internal sealed class NdjsonPartFile : PartFile
 
     public override long Length => _buffer.Length;
 
-    protected override bool TryWrite(LogEvent logEvent, out string? reason)
+    protected override bool TryWrite(LogEvent logEvent, long offset, out string? reason)
     {
         _buffer.BeginRecord();
         try

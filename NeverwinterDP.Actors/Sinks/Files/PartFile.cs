@@ -10,16 +10,19 @@ namespace NeverwinterDP.Actors.Sinks.Files;
 /// </summary>
 internal abstract class PartFile : IDisposable
 {
-    protected PartFile(string directory, string topic, int partition, long firstOffset, FilesFormat format, long batch)
+    private readonly FileNames _names;
+
+    protected PartFile(FileNames names, string directory, string topic, int partition, long firstOffset, string extension, long batch)
     {
+        _names = names;
         Directory = directory;
         Topic = topic;
         Partition = partition;
         FirstOffset = firstOffset;
         LastOffset = firstOffset - 1;
-        Format = format;
+        Extension = extension;
         OpenedInBatch = batch;
-        TempPath = Path.Combine(directory, FileNames.Temp(topic, partition, firstOffset, format));
+        TempPath = Path.Combine(directory, names.Temp(topic, partition, firstOffset, extension));
     }
 
     public string Directory { get; }
@@ -32,7 +35,11 @@ internal abstract class PartFile : IDisposable
 
     public long LastOffset { get; private set; }
 
-    public FilesFormat Format { get; }
+    /// <summary>The file name's extension, with its dot.</summary>
+    public string Extension { get; }
+
+    /// <summary>Records appended.</summary>
+    public long Count { get; private set; }
 
     /// <summary>No record was appended (the one it was opened for was rejected).</summary>
     public bool IsEmpty => LastOffset < FirstOffset;
@@ -45,17 +52,13 @@ internal abstract class PartFile : IDisposable
     /// <summary>Bytes written so far, buffered ones included; compared with the roll size.</summary>
     public abstract long Length { get; }
 
-    public static PartFile Create(FilesSinkOptions options, string directory, string topic, int partition, long firstOffset, long batch) =>
-        options.Format == FilesFormat.Avro
-            ? new AvroPartFile(directory, topic, partition, firstOffset, options.AvroCodec, batch)
-            : new NdjsonPartFile(directory, topic, partition, firstOffset, options.Fsync, batch);
-
     /// <summary>Appends one record; false (with a reason) when the event cannot be encoded, and then nothing was written.</summary>
     /// <exception cref="IOException">The file failed; it must be abandoned.</exception>
     public bool TryAppend(LogEvent logEvent, long offset, out string? reason)
     {
-        if (!TryWrite(logEvent, out reason)) return false;
+        if (!TryWrite(logEvent, offset, out reason)) return false;
         LastOffset = offset;
+        Count++;
         return true;
     }
 
@@ -64,7 +67,7 @@ internal abstract class PartFile : IDisposable
     public string Publish(bool fsync)
     {
         Seal(fsync);
-        var final = Path.Combine(Directory, FileNames.Final(Topic, Partition, FirstOffset, LastOffset, Format));
+        var final = Path.Combine(Directory, _names.Final(Topic, Partition, FirstOffset, LastOffset, Extension));
         // Replacing is right: a file of the same name holds the same records (same partition, hour and range).
         File.Move(TempPath, final, overwrite: true);
         return final;
@@ -91,7 +94,7 @@ internal abstract class PartFile : IDisposable
         }
     }
 
-    protected abstract bool TryWrite(LogEvent logEvent, out string? reason);
+    protected abstract bool TryWrite(LogEvent logEvent, long offset, out string? reason);
 
     /// <summary>Writes out every buffered byte, fsyncs when asked, closes.</summary>
     protected abstract void Seal(bool fsync);

@@ -1,14 +1,14 @@
 namespace NeverwinterDP.Actors.Sinks.Files;
 
 /// <summary>
-/// The state of the files and HDFS sinks for one (topic, partition): its hour slots, created as records need
-/// them. <paramref name="recovered"/> (hour index → highest published offset) is read when a slot is created,
-/// so marks added to it later (the HDFS sink lists an hour when it is first needed) count for later slots.
+/// A part file sink's state for one (topic, partition): its slots (hour and bucket), created as records need
+/// them. <paramref name="recovered"/> (slot → highest published offset) is read when a slot is created, so
+/// marks added to it later (the HDFS sink lists an hour directory when it first needs it) count for later slots.
 /// </summary>
-internal sealed class PartitionState<TFile>(string topic, int partition, Dictionary<long, long> recovered)
+internal sealed class PartitionState<TFile>(string topic, int partition, Dictionary<SlotKey, long> recovered)
     where TFile : class
 {
-    private readonly Dictionary<long, HourSlot<TFile>> _slots = [];
+    private readonly Dictionary<SlotKey, HourSlot<TFile>> _slots = [];
     private HourSlot<TFile>? _lastSlot;
 
     public string Topic { get; } = topic;
@@ -29,20 +29,18 @@ internal sealed class PartitionState<TFile>(string topic, int partition, Diction
         if (offset > HighestSeen) HighestSeen = offset;
     }
 
-    /// <summary>The slot of <paramref name="hour"/>, created from what recovery found on disk (hour index → highest published offset).</summary>
-    public HourSlot<TFile> SlotFor(UtcHour hour)
+    /// <summary>The slot of <paramref name="key"/>, created from what recovery found on disk (slot → highest published offset).</summary>
+    public HourSlot<TFile> SlotFor(SlotKey key)
     {
         var last = _lastSlot;
-        if (last is not null && last.Hour == hour) return last;
-        if (!_slots.TryGetValue(hour.Index, out var slot))
+        if (last is not null && last.Key == key) return last;
+        if (!_slots.TryGetValue(key, out var slot))
         {
-            slot = new HourSlot<TFile>(this, hour, recovered.GetValueOrDefault(hour.Index, -1));
-            _slots.Add(hour.Index, slot);
+            slot = new HourSlot<TFile>(this, key, recovered.GetValueOrDefault(key, -1));
+            _slots.Add(key, slot);
         }
         return _lastSlot = slot;
     }
-
-    public bool TryGetSlot(UtcHour hour, out HourSlot<TFile>? slot) => _slots.TryGetValue(hour.Index, out slot);
 
     /// <summary>
     /// After a successful flush: everything seen is durable, so it becomes the floor, and the slots and
@@ -56,13 +54,13 @@ internal sealed class PartitionState<TFile>(string topic, int partition, Diction
             if (slot.IsBroken || slot.File is not null) return;
         }
         Floor = Math.Max(Floor, HighestSeen);
-        foreach (var (hour, slot) in _slots)
+        foreach (var (key, slot) in _slots)
         {
-            if (slot.PublishedUpTo <= Floor) _slots.Remove(hour);
+            if (slot.PublishedUpTo <= Floor) _slots.Remove(key);
         }
-        foreach (var (hour, highest) in recovered)
+        foreach (var (key, highest) in recovered)
         {
-            if (highest <= Floor) recovered.Remove(hour);
+            if (highest <= Floor) recovered.Remove(key);
         }
         _lastSlot = null;
     }

@@ -1,54 +1,41 @@
 namespace NeverwinterDP.Actors.Sinks.Files;
 
 /// <summary>
-/// What one topic's directory tree says: for each partition, the highest offset in its published files of
-/// each hour, and the temporary files a dead process left. File names are the whole truth (a rename
-/// publishes a file), so this is exact whatever step a previous process died at, and it needs no state of
-/// its own that could be lost or disagree. The files sink reads a local tree at the topic's first use
-/// (<see cref="Run"/>); the HDFS sink adds the listing of each hour directory as it first needs it (<see cref="Add"/>).
+/// What one topic's files say: for each partition, the highest offset in its published files of each slot
+/// (hour, bucket), and the temporary files a dead process left. File names are the whole truth (a rename
+/// publishes a file), so this is exact whatever step a previous process died at, and it needs no state of its
+/// own that could be lost or disagree. A local tree is read whole at the topic's first use (<see cref="Run"/>);
+/// the HDFS sink adds the listing of each hour directory when it first needs it (<see cref="Add"/>).
 /// </summary>
 internal sealed class TopicScan
 {
-    // Temporary files start with a dot, which .NET counts as hidden on Unix and skips by default.
-    private static readonly EnumerationOptions Everything = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
-
-    private readonly Dictionary<int, Dictionary<long, long>> _published = [];
+    private readonly Dictionary<int, Dictionary<SlotKey, long>> _published = [];
     private readonly Dictionary<int, List<string>> _leftovers = [];
 
-    /// <summary>Reads <c>&lt;root&gt;/&lt;topic&gt;/yyyy/MM/dd/HH/</c>; entries of another shape are not ours and are ignored.</summary>
+    /// <summary>Reads the layout's directories of <paramref name="topic"/>; entries of another shape are not ours and are ignored.</summary>
     /// <exception cref="IOException">The tree could not be read.</exception>
-    public static TopicScan Run(string root, string topic)
+    public static TopicScan Run(PartLayout layout, string topic)
     {
         var scan = new TopicScan();
-        var topicDirectory = Path.Combine(root, topic);
-        if (!Directory.Exists(topicDirectory)) return scan;
-
-        foreach (var year in Directory.EnumerateDirectories(topicDirectory, "*", Everything))
-        foreach (var month in Directory.EnumerateDirectories(year, "*", Everything))
-        foreach (var day in Directory.EnumerateDirectories(month, "*", Everything))
-        foreach (var hourDirectory in Directory.EnumerateDirectories(day, "*", Everything))
+        foreach (var (directory, key) in layout.ExistingDirectories(topic))
         {
-            if (!UtcHour.TryParse(Path.GetFileName(year), Path.GetFileName(month), Path.GetFileName(day), Path.GetFileName(hourDirectory), out var hour))
+            foreach (var path in Directory.EnumerateFiles(directory, "*", PartLayout.Everything))
             {
-                continue;
-            }
-            foreach (var path in Directory.EnumerateFiles(hourDirectory, "*", Everything))
-            {
-                scan.Add(topic, hour, Path.GetFileName(path), path);
+                scan.Add(layout.Names, topic, key, Path.GetFileName(path), path);
             }
         }
         return scan;
     }
 
-    /// <summary>Takes in one entry of an hour directory of <paramref name="topic"/>; names of another shape are ignored.</summary>
-    public void Add(string topic, UtcHour hour, string name, string path)
+    /// <summary>Takes in one entry, named <paramref name="name"/>, of a directory of <paramref name="topic"/>'s slot <paramref name="key"/>; names of another shape are ignored.</summary>
+    public void Add(FileNames names, string topic, SlotKey key, string name, string path)
     {
-        if (FileNames.TryParseFinal(name, topic, out var partition, out _, out var last))
+        if (names.TryParseFinal(name, topic, out var partition, out _, out var last))
         {
-            var hours = Published(partition);
-            if (!hours.TryGetValue(hour.Index, out var highest) || last > highest) hours[hour.Index] = last;
+            var slots = Published(partition);
+            if (!slots.TryGetValue(key, out var highest) || last > highest) slots[key] = last;
         }
-        else if (FileNames.TryParseTemp(name, topic, out partition))
+        else if (names.TryParseTemp(name, topic, out partition))
         {
             if (!_leftovers.TryGetValue(partition, out var list)) _leftovers[partition] = list = [];
             list.Add(path);
@@ -56,13 +43,13 @@ internal sealed class TopicScan
     }
 
     /// <summary>
-    /// One partition's published high-water marks (hour index → highest offset), the same dictionary every
-    /// time, so what <see cref="Add"/> learns later shows in it.
+    /// One partition's published high-water marks (slot → highest offset): the same dictionary every time, so
+    /// what <see cref="Add"/> learns later shows in the <see cref="PartitionState{TFile}"/> built on it.
     /// </summary>
-    public Dictionary<long, long> Published(int partition)
+    public Dictionary<SlotKey, long> Published(int partition)
     {
-        if (!_published.TryGetValue(partition, out var hours)) _published[partition] = hours = [];
-        return hours;
+        if (!_published.TryGetValue(partition, out var slots)) _published[partition] = slots = [];
+        return slots;
     }
 
     /// <summary>Hands over one partition's leftover temporary files; empty the second time.</summary>

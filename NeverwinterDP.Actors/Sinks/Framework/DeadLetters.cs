@@ -11,3 +11,9 @@ public interface IDeadLetterQueue
 {
     Task SendAsync(string sink, IReadOnlyList<DeadLetterRecord> letters, CancellationToken cancellation);
 }
+
+/// <summary>Told which records a sink delivered (per-sink counts for metrics and the loss audit); must not block.</summary>
+public interface IDeliveryObserver
+{
+    void Delivered(string sink, IReadOnlyList<SinkRecord> records);
+}

@@ -24,9 +24,12 @@ public sealed class SinkDelivery
     private readonly Action<string>? _warn;
     private readonly ResiliencePipeline _pipeline;
     private readonly ResiliencePipeline _flushPipeline;
+    private readonly IDeliveryObserver? _observer;
 
-    public SinkDelivery(ISink sink, SinkRetryOptions retry, IDeadLetterQueue deadLetters, SinkMetrics? metrics = null, Action<string>? warn = null)
+    public SinkDelivery(ISink sink, SinkRetryOptions retry, IDeadLetterQueue deadLetters, SinkMetrics? metrics = null, Action<string>? warn = null,
+        IDeliveryObserver? observer = null)
     {
+        _observer = observer;
         _sink = sink;
         _retry = retry;
         _deadLetters = deadLetters;
@@ -77,6 +80,7 @@ public sealed class SinkDelivery
                 if (result.Outcomes.Count != pending.Count)
                     throw new SinkContractException($"sink {_sink.Name} returned {result.Outcomes.Count} outcomes for {pending.Count} records");
                 List<SinkRecord>? errored = null;
+                List<SinkRecord>? deliveredNow = _observer is null ? null : new List<SinkRecord>(pending.Count);
                 string? firstReason = null;
                 for (var i = 0; i < pending.Count; i++)
                 {
@@ -85,6 +89,7 @@ public sealed class SinkDelivery
                     {
                         case SinkOutcome.Delivered:
                             delivered++;
+                            deliveredNow?.Add(pending[i]);
                             break;
                         case SinkOutcome.Rejected:
                             letters.Add(new DeadLetterRecord(pending[i], reason ?? "rejected by the store (no reason given)"));
@@ -95,6 +100,7 @@ public sealed class SinkDelivery
                             break;
                     }
                 }
+                if (deliveredNow is { Count: > 0 }) _observer!.Delivered(_sink.Name, deliveredNow);
                 if (errored is not null)
                 {
                     Metrics.AddErrored(errored.Count);

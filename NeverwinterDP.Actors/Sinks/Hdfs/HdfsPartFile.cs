@@ -13,6 +13,8 @@ namespace NeverwinterDP.Actors.Sinks.Hdfs;
 /// </summary>
 internal sealed class HdfsPartFile : IDisposable
 {
+    private const string Extension = ".avro";
+
     private readonly SegmentedBuffer _buffer = new();
     private readonly AvroContainerWriter _writer;
 
@@ -23,7 +25,7 @@ internal sealed class HdfsPartFile : IDisposable
         Partition = partition;
         FirstOffset = firstOffset;
         LastOffset = firstOffset - 1;
-        TempPath = hourDirectory + "/" + FileNames.Temp(topic, partition, firstOffset, FilesFormat.Avro);
+        TempPath = hourDirectory + "/" + FileNames.Files.Temp(topic, partition, firstOffset, Extension);
         _writer = new AvroContainerWriter(_buffer, codec, TempPath);
     }
 
@@ -44,7 +46,7 @@ internal sealed class HdfsPartFile : IDisposable
     public string TempPath { get; }
 
     /// <summary>The published name; valid once sealed.</summary>
-    public string FinalPath => HourDirectory + "/" + FileNames.Final(Topic, Partition, FirstOffset, LastOffset, FilesFormat.Avro);
+    public string FinalPath => HourDirectory + "/" + FileNames.Files.Final(Topic, Partition, FirstOffset, LastOffset, Extension);
 
     /// <summary>Bytes in memory; the Avro block being filled (up to the sync interval) is not counted.</summary>
     public long Length => _buffer.Length;

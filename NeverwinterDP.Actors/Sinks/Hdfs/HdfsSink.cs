@@ -1,4 +1,5 @@
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.Hdfs;
@@ -14,9 +15,9 @@ namespace NeverwinterDP.Actors.Sinks.Hdfs;
 /// hour ended <c>close-hour-after</c> ago.
 /// </summary>
 /// <remarks>
-/// Idempotent across crashes as the files sink is, with the same pieces (<see cref="HourSlot{TFile}"/>,
-/// <see cref="PartitionState{TFile}"/>, <see cref="TopicScan"/>): a record at or below the highest offset
-/// published for its (topic, partition, hour) is skipped and reported delivered. That mark comes from the
+/// Idempotent across crashes as the files sink is, with the same pieces (<see cref="FilesLayout"/>'s slots,
+/// <see cref="HourSlot{TFile}"/>, <see cref="PartitionState{TFile}"/>, <see cref="TopicScan"/>): a record at or below
+/// the highest offset published for its (topic, partition, hour) is skipped and reported delivered. That mark comes from the
 /// names LISTSTATUS finds in the hour directory, listed when the hour is first needed; temporary files a dead
 /// process left there are deleted (DELETE) for the partitions this sink holds. Memory is bounded by
 /// <c>buffer-limit</c>: past it the largest part files are published early, and while HDFS refuses them
@@ -34,11 +35,10 @@ public sealed class HdfsSink : ISink
     private readonly WebHdfsClient _client;
     private readonly TimeProvider _time;
     private readonly string _root;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SinkGate _gate;
     private readonly Dictionary<string, HdfsTopic> _topics = new(StringComparer.Ordinal);
     private readonly HashSet<HourSlot<HdfsPartFile>> _open = [];
     private long _buffered;
-    private bool _disposed;
 
     /// <param name="options">Where and how to write; validated here.</param>
     /// <param name="name">The sink instance's name (metrics, dead-letter topic).</param>
@@ -53,6 +53,7 @@ public sealed class HdfsSink : ISink
         _root = options.Root.Length > 1 ? options.Root.TrimEnd('/') : "";
         _client = new WebHdfsClient(options.NamenodeUrls, options.User, options.DelegationToken, options.RequestTimeout);
         Name = name;
+        _gate = new SinkGate(this);
     }
 
     public string Name { get; }
@@ -62,34 +63,25 @@ public sealed class HdfsSink : ISink
     /// <summary>Creates the root directory (MKDIRS, which is idempotent).</summary>
     public async Task OpenAsync(CancellationToken cancellation)
     {
-        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
-        try
+        using (await _gate.EnterAsync(cancellation).ConfigureAwait(false))
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_root.Length > 0) await _client.MkdirsAsync(_root, cancellation).ConfigureAwait(false);
-        }
-        catch (WebHdfsException e)
-        {
-            throw new WebHdfsException(Describe(e), e.Status, e.Exception, e.JavaClassName, e);
-        }
-        finally
-        {
-            _gate.Release();
+            try
+            {
+                if (_root.Length > 0) await _client.MkdirsAsync(_root, cancellation).ConfigureAwait(false);
+            }
+            catch (WebHdfsException e)
+            {
+                throw new WebHdfsException(Describe(e), e.Status, e.Exception, e.JavaClassName, e);
+            }
         }
     }
 
     public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
-        try
+        using (await _gate.EnterAsync(cancellation).ConfigureAwait(false))
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             return await WriteAsyncCore(batch, cancellation).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
         }
     }
 
@@ -97,10 +89,8 @@ public sealed class HdfsSink : ISink
     /// <exception cref="WebHdfsException">Something is not published yet; nothing is lost, a retry goes on.</exception>
     public async Task FlushAsync(CancellationToken cancellation)
     {
-        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
-        try
+        using (await _gate.EnterAsync(cancellation).ConfigureAwait(false))
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             var failures = new List<WebHdfsException>();
             // Within a slot there is one file at a time, so every hour's files are published in offset order.
             foreach (var slot in _open.OrderBy(s => s.Partition.Topic, StringComparer.Ordinal).ThenBy(s => s.Partition.Partition).ThenBy(s => s.Hour.Index).ToList())
@@ -121,10 +111,6 @@ public sealed class HdfsSink : ISink
                 foreach (var partition in topic.Partitions.Values) partition.Settle();
             }
             await MarkClosedHoursAsync(cancellation).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
         }
     }
 
@@ -160,19 +146,11 @@ public sealed class HdfsSink : ISink
     /// <summary>Drops the part files in memory without publishing them: their records were not committed and come again.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_disposed) return;
-            _disposed = true;
-            foreach (var slot in _open) slot.File?.Dispose();
-            _open.Clear();
-            _client.Dispose();
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        using var turn = await _gate.CloseAsync().ConfigureAwait(false);
+        if (turn is null) return;
+        foreach (var slot in _open) slot.File?.Dispose();
+        _open.Clear();
+        _client.Dispose();
     }
 
     private async Task<SinkWriteResult> WriteAsyncCore(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
@@ -188,11 +166,13 @@ public sealed class HdfsSink : ISink
         {
             cancellation.ThrowIfCancellationRequested();
             var record = batch[i];
-            if (!FilesSink.IsWritable(record, out var hour, out var why))
+            var why = PartLayout.Malformed(record);
+            if (why is not null || !FilesLayout.TryPlaceInHour(record!, out var key, out why))
             {
                 Set(i, SinkOutcome.Rejected, why);
                 continue;
             }
+            var hour = key.Hour;
             if (!FileNames.IsLegalTopic(record.Topic))
             {
                 Set(i, SinkOutcome.Rejected, $"'{record.Topic}' is not a Kafka topic name ([a-zA-Z0-9._-], at most 249), so not a safe HDFS path component");
@@ -223,7 +203,7 @@ public sealed class HdfsSink : ISink
 
             var offset = record.Offset;
             if (offset <= partition.Floor) continue; // a replay of what a flush made durable
-            var slot = partition.SlotFor(hour);
+            var slot = partition.SlotFor(key);
             if (offset <= slot.WrittenUpTo) continue; // a replay: already in a published or buffered file
 
             if (slot.File is { IsSealed: true })
@@ -294,7 +274,7 @@ public sealed class HdfsSink : ISink
         var entries = await _client.ListStatusAsync(directory, cancellation).ConfigureAwait(false);
         foreach (var entry in entries ?? [])
         {
-            if (!entry.IsDirectory) topic.Scan.Add(topic.Name, hour, entry.PathSuffix, directory + "/" + entry.PathSuffix);
+            if (!entry.IsDirectory) topic.Scan.Add(FileNames.Files, topic.Name, new SlotKey(hour, ""), entry.PathSuffix, directory + "/" + entry.PathSuffix);
         }
         topic.Listed(hour);
         foreach (var partition in topic.Partitions.Keys) await DeleteLeftoversAsync(topic, partition, cancellation).ConfigureAwait(false);

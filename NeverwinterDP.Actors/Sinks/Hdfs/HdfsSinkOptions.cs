@@ -12,7 +12,7 @@ namespace NeverwinterDP.Actors.Sinks.Hdfs;
 ///   root = "/nwdp/logs"                   # files go to &lt;root&gt;/&lt;topic&gt;/yyyy/MM/dd/HH/
 ///   user = ""                             # user.name (simple auth); empty: none sent
 ///   delegation-token = ""                 # sent as delegation=; empty: none sent
-///   format = avro                         # avro (Parquet not yet)
+///   format = avro                         # avro (parquet is refused: not yet)
 ///   avro-codec = deflate                  # deflate | null
 ///   roll-size = 64 MiB                    # a part file is published once its buffer reaches this
 ///   buffer-limit = 512 MiB                # all open part files together; the largest are published early past it
@@ -65,7 +65,7 @@ public sealed record HdfsSinkOptions
         var format = s.GetString("format", "avro").Trim().ToLowerInvariant();
         if (format == "parquet")
         {
-            throw new SinkConfigException(s.Key("format"), "parquet is not supported by the hdfs sink yet; use avro");
+            throw new SinkConfigException(s.Key("format"), "parquet is not supported by the hdfs sink yet (the shared Parquet rows leave out type, which the Hive sink partitions by and this tree does not); use avro");
         }
         if (format != "avro") throw new SinkConfigException(s.Key("format"), $"must be avro, got '{format}'");
 

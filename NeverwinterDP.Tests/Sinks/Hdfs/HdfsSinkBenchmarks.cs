@@ -28,7 +28,7 @@ public class HdfsSinkBenchmarks(ITestOutputHelper output)
         var root = NewRoot();
         await using var sink = new HdfsSink(Options(fake, root));
         await sink.OpenAsync(CancellationToken.None);
-        var events = Enumerable.Range(0, 1000).Select(TypicalEvent).ToArray();
+        var events = Enumerable.Range(0, 1000).Select(FilesSinkBenchmarks.TypicalEvent).ToArray();
 
         // Warm up (JIT, first files, hour listing), then measure only the sink's calls.
         await sink.WriteAsync(Batch(0, 50_000, events), CancellationToken.None);
@@ -70,19 +70,4 @@ public class HdfsSinkBenchmarks(ITestOutputHelper output)
         for (var o = from; o < from + count; o++) batch.Add(new SinkRecord(Topic, (int)(o % Partitions), o / Partitions, events[o % events.Length]));
         return batch;
     }
-
-    // About 200 bytes as an NDJSON line, like the files sink benchmark's events.
-    private static LogEvent TypicalEvent(int i) => new()
-    {
-        Ts = TenOClock + i - 3,
-        SystemTs = TenOClock + i,
-        Host = "web-01",
-        Ip = "10.1.2.3",
-        Process = "checkout",
-        Type = "web",
-        Level = "info",
-        Message = $"order {i} placed by user 4711 in 23 ms",
-        Attributes = new Dictionary<string, string> { ["user"] = "4711" },
-        Lineage = new Lineage("node-1", i),
-    };
 }

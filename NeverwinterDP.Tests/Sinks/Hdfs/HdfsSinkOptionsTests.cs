@@ -89,6 +89,7 @@ public class HdfsSinkOptionsTests
     {
         var e = Refused("namenode-url = \"http://nn1:9870\"\nformat = parquet");
         Assert.Contains("not supported by the hdfs sink yet", e.Message, StringComparison.Ordinal);
+        Assert.Contains("leave out type", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -25,12 +25,12 @@ internal sealed record HdfsStored(string Path, string Topic, int Partition, stri
 /// <summary>Sinks, records and readers the HDFS sink tests share.</summary>
 internal static partial class HdfsSinkTestKit
 {
-    public const string Topic = "nwdp.logs.web";
+    // The records are the files sink tests' (same layout, same names).
+    public const string Topic = FilesSinkTestKit.Topic;
 
-    /// <summary>2024-03-05T10:00:00Z, the start of an hour.</summary>
-    public static readonly long TenOClock = new DateTimeOffset(2024, 3, 5, 10, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    public static readonly long TenOClock = FilesSinkTestKit.TenOClock;
 
-    public static readonly long ElevenOClock = TenOClock + 3_600_000;
+    public static readonly long ElevenOClock = FilesSinkTestKit.ElevenOClock;
 
     public static string NewRoot() => "/nwdp/test-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -53,38 +53,20 @@ internal static partial class HdfsSinkTestKit
         return sink;
     }
 
-    public static LogEvent Event(string topic, int partition, long offset, long systemTs) => new()
-    {
-        Ts = systemTs - 5,
-        SystemTs = systemTs,
-        Host = "web-01",
-        Ip = "10.1.2.3",
-        Process = "checkout",
-        Type = "web",
-        Version = "2.1.0",
-        Level = "info",
-        Message = Key(topic, partition, offset),
-        Attributes = new Dictionary<string, string> { ["user"] = "4711" },
-        Lineage = new Lineage("node-1", offset),
-    };
+    public static LogEvent Event(string topic, int partition, long offset, long systemTs) => FilesSinkTestKit.Event(topic, partition, offset, systemTs);
 
-    public static string Key(string topic, int partition, long offset) => $"{topic}/{partition}/{offset}";
+    public static string Key(string topic, int partition, long offset) => FilesSinkTestKit.Key(topic, partition, offset);
 
     public static SinkRecord Record(long offset, long systemTs, int partition = 0, string topic = Topic) =>
-        new(topic, partition, offset, Event(topic, partition, offset, systemTs));
+        FilesSinkTestKit.Record(offset, systemTs, partition, topic);
 
-    /// <summary>Records <paramref name="from"/>..<paramref name="to"/> of one partition, all in the hour starting at <paramref name="hour"/>.</summary>
     public static List<SinkRecord> Records(long from, long to, long hour, int partition = 0, string topic = Topic) =>
-        [.. Enumerable.Range(0, (int)(to - from + 1)).Select(i => Record(from + i, hour + i, partition, topic))];
+        FilesSinkTestKit.Records(from, to, hour, partition, topic);
 
-    public static async Task WriteAllDelivered(ISink sink, IReadOnlyList<SinkRecord> batch)
-    {
-        var result = await sink.WriteAsync(batch, CancellationToken.None);
-        Assert.True(result.IsAllDelivered, string.Join(", ", result.Reasons?.Where(r => r is not null).Distinct() ?? []));
-    }
+    public static Task WriteAllDelivered(ISink sink, IReadOnlyList<SinkRecord> batch) => FilesSinkTestKit.WriteAllDelivered(sink, batch);
 
     public static string FinalName(int partition, long first, long last, string topic = Topic) =>
-        string.Create(CultureInfo.InvariantCulture, $"{topic}-p{partition:D4}-o{first:D20}-o{last:D20}.avro");
+        FilesSinkTestKit.FinalName(partition, first, last, ".avro", topic);
 
     public static string HourDirectory(string root, long hourStart, string topic = Topic) =>
         $"{root}/{topic}/{DateTimeOffset.FromUnixTimeMilliseconds(hourStart).UtcDateTime.ToString("yyyy'/'MM'/'dd'/'HH", CultureInfo.InvariantCulture)}";

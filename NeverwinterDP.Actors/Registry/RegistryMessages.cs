@@ -1,0 +1,64 @@
+namespace NeverwinterDP.Actors.Registry;
+
+/// <summary>A message for one sharded registry entity (emitter: <c>host/process</c>; watchdog: host).</summary>
+public interface IRegistryEnvelope
+{
+    string EntityId { get; }
+}
+
+/// <summary>
+/// What ingress accepted from one source since the last report (aggregated per node, sent about once a second).
+/// Also the emitter's journal event: facts about accepted events, applied by adding.
+/// </summary>
+public sealed record SourceActivity(
+    string SourceId,
+    string Host,
+    string Process,
+    long FirstSeenMs,
+    long LastSeenMs,
+    string Version,
+    Dictionary<string, long> EventsByType,
+    long Events,
+    long Bytes,
+    long LastSourceSeq) : IRegistryEnvelope
+{
+    public string EntityId => SourceId;
+}
+
+/// <summary>Asks an emitter for its <see cref="SourceInfo"/> (answers <see cref="SourceUnknown"/> if it never saw an event).</summary>
+public sealed record GetSource(string SourceId) : IRegistryEnvelope
+{
+    public string EntityId => SourceId;
+}
+
+public sealed record SourceUnknown(string SourceId);
+
+/// <summary>A sign of life of one process on a host (a heartbeat, or accepted events) for the watchdog.</summary>
+public sealed record HostBeat(string Host, string Process, long TsMs, long IntervalMs, bool IsHeartbeat) : IRegistryEnvelope
+{
+    public string EntityId => Host;
+}
+
+/// <summary>Asks a watchdog entity for its <see cref="HostStatus"/>.</summary>
+public sealed record GetHostStatus(string Host) : IRegistryEnvelope
+{
+    public string EntityId => Host;
+}
+
+public sealed record HostUnknown(string Host);
+
+/// <summary>Journal events of the watchdog entity.</summary>
+public sealed record HostBeatRecorded(string Process, long TsMs, long IntervalMs);
+
+public sealed record HostWentOnline(long AtMs);
+
+public sealed record HostWentOffline(long AtMs, long LastBeatMs);
+
+/// <summary>An online/offline transition, as published on <c>nwdp.watchdog</c>.</summary>
+public sealed record WatchdogTransition(string Host, bool Online, long AtMs, long LastBeatMs, IReadOnlyList<string> Processes);
+
+/// <summary>Publishes watchdog transitions (to the <c>nwdp.watchdog</c> topic); must not block.</summary>
+public interface IWatchdogPublisher
+{
+    void Publish(WatchdogTransition transition);
+}

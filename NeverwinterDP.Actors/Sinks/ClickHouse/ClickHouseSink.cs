@@ -1,0 +1,203 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace NeverwinterDP.Actors.Sinks.ClickHouse;
+
+/// <summary>
+/// Inserts records into a ClickHouse table over the HTTP interface (<c>INSERT INTO t FORMAT JSONEachRow</c>, the
+/// batch as the body; no driver). The table (<c>ENGINE = ReplacingMergeTree ORDER BY (topic, partition, offset)</c>)
+/// is created if missing. Idempotence: a replayed record has the same sorting key, so merges keep one row;
+/// until they have run, readers ask for <c>SELECT ... FINAL</c>. Outcomes: a connection failure, a timeout or
+/// a server error that is not about the data (too many parts, memory, a missing table, authentication)
+/// errors the batch (retried); a data error (a value the server cannot parse) is narrowed down by bisecting
+/// the batch, and only the rows the server refuses alone are rejected, with its message.
+/// </summary>
+/// <remarks>Works with ClickHouse 18.16 (Debian 12's) and current releases: only types and syntax both know.</remarks>
+public sealed partial class ClickHouseSink : ISink
+{
+    // ClickHouse error codes that mean "this data cannot be inserted", whatever is retried (src/Common/ErrorCodes.cpp).
+    private static readonly HashSet<int> DataErrors =
+    [
+        6,   // CANNOT_PARSE_TEXT
+        25,  // CANNOT_PARSE_ESCAPE_SEQUENCE
+        26,  // CANNOT_PARSE_QUOTED_STRING
+        27,  // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+        38,  // CANNOT_PARSE_DATE
+        41,  // CANNOT_PARSE_DATETIME
+        53,  // TYPE_MISMATCH
+        69,  // ARGUMENT_OUT_OF_BOUND
+        70,  // CANNOT_CONVERT_TYPE
+        72,  // CANNOT_PARSE_NUMBER
+        117, // INCORRECT_DATA
+        131, // TOO_LARGE_STRING_SIZE
+        190, // SIZES_OF_ARRAYS_DOESNT_MATCH
+        321, // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+        349, // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+        469, // VIOLATED_CONSTRAINT
+    ];
+
+    private readonly ClickHouseSinkOptions _options;
+    private readonly HttpClient _http;
+    private readonly string _insertPath;
+    private readonly string _qualifiedTable;
+
+    public ClickHouseSink(ClickHouseSinkOptions options, string name = "clickhouse", HttpMessageHandler? handler = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        options.Validate();
+        _options = options;
+        Name = name;
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = options.RequestTimeout })
+        {
+            BaseAddress = options.Url,
+            Timeout = options.RequestTimeout,
+        };
+        if (options.User is not null)
+        {
+            _http.DefaultRequestHeaders.Add("X-ClickHouse-User", options.User);
+            if (options.Password is not null) _http.DefaultRequestHeaders.Add("X-ClickHouse-Key", options.Password);
+        }
+        _qualifiedTable = $"`{options.Database}`.`{options.Table}`";
+        _insertPath = "?query=" + Uri.EscapeDataString($"INSERT INTO {_qualifiedTable} FORMAT JSONEachRow");
+    }
+
+    public string Name { get; }
+
+    public ClickHouseSinkOptions Options => _options;
+
+    /// <summary>The statement <c>create-table = on</c> runs.</summary>
+    public string CreateTableSql =>
+        $"CREATE TABLE IF NOT EXISTS {_qualifiedTable} ({ClickHouseRows.Columns}) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(`date`) ORDER BY (`topic`, `partition`, `offset`)";
+
+    public async Task OpenAsync(CancellationToken cancellation)
+    {
+        if (!_options.CreateTable) return;
+        await QueryAsync($"CREATE DATABASE IF NOT EXISTS `{_options.Database}`", cancellation).ConfigureAwait(false);
+        await QueryAsync(CreateTableSql, cancellation).ConfigureAwait(false);
+    }
+
+    public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var outcomes = new SinkOutcome[batch.Count];
+        var reasons = new string?[batch.Count];
+        var body = new ArrayBufferWriter<byte>(Math.Max(256, batch.Count * 300));
+        var rows = new List<(int Index, int Start, int End)>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (!ClickHouseRows.CanWrite(batch[i], out var why))
+            {
+                (outcomes[i], reasons[i]) = (SinkOutcome.Rejected, why);
+                continue;
+            }
+            var start = body.WrittenCount;
+            ClickHouseRows.Write(batch[i], body);
+            rows.Add((i, start, body.WrittenCount));
+        }
+        if (rows.Count > 0) await InsertAsync(0, rows.Count).ConfigureAwait(false);
+        return new SinkWriteResult(outcomes, reasons);
+
+        // Rows [from, to) of `rows`: one INSERT; on a data error, each half on its own until single rows remain.
+        async Task InsertAsync(int from, int to)
+        {
+            var (start, end) = (rows[from].Start, rows[to - 1].End);
+            var failure = await SendAsync(_insertPath, new ReadOnlyMemoryContent(body.WrittenMemory[start..end]), cancellation).ConfigureAwait(false);
+            if (failure is null) return; // delivered (the default outcome)
+            if (!failure.Value.IsDataError)
+            {
+                for (var r = from; r < to; r++) (outcomes[rows[r].Index], reasons[rows[r].Index]) = (SinkOutcome.Errored, failure.Value.Message);
+                return;
+            }
+            if (to - from == 1)
+            {
+                (outcomes[rows[from].Index], reasons[rows[from].Index]) = (SinkOutcome.Rejected, "ClickHouse refused the row: " + failure.Value.Message);
+                return;
+            }
+            var middle = from + (to - from) / 2;
+            await InsertAsync(from, middle).ConfigureAwait(false);
+            await InsertAsync(middle, to).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Nothing to do: an INSERT that answered 200 is written (ClickHouse writes the part before it answers).</summary>
+    public Task FlushAsync(CancellationToken cancellation) => Task.CompletedTask;
+
+    public async Task<SinkHealth> CheckHealthAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            var failure = await SendAsync("", new StringContent("SELECT 1", Encoding.UTF8), cancellation).ConfigureAwait(false);
+            return failure is null
+                ? new SinkHealth(true, $"{_options.Url} answers")
+                : new SinkHealth(false, $"{_options.Url}: {failure.Value.Message}");
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return new SinkHealth(false, $"{_options.Url}: no answer before the health check was cancelled");
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Runs a statement; throws with the server's message when it fails.</summary>
+    private async Task QueryAsync(string sql, CancellationToken cancellation)
+    {
+        var failure = await SendAsync("", new StringContent(sql, Encoding.UTF8), cancellation).ConfigureAwait(false);
+        if (failure is not null) throw new HttpRequestException($"ClickHouse sink '{Name}': {sql[..Math.Min(sql.Length, 80)]}... failed: {failure.Value.Message}");
+    }
+
+    /// <summary>POSTs to the HTTP interface; null when it answered 200, else why not (never throws but for the caller's cancellation).</summary>
+    private async Task<Failure?> SendAsync(string pathAndQuery, HttpContent content, CancellationToken cancellation)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = content };
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellation).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.OK) return null;
+            var text = (await response.Content.ReadAsStringAsync(cancellation).ConfigureAwait(false)).Trim();
+            var code = ExceptionCode(response.Headers, text);
+            var message = $"HTTP {(int)response.StatusCode}{(code is null ? "" : $", code {code}")}: {Shorten(text)}";
+            return new Failure(code is { } c && DataErrors.Contains(c), message);
+        }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            return new Failure(false, $"no answer within request-timeout ({_options.RequestTimeout.TotalSeconds:0.###}s)");
+        }
+        catch (HttpRequestException e)
+        {
+            return new Failure(false, $"{_options.Url}: {e.Message}");
+        }
+    }
+
+    // Current servers send X-ClickHouse-Exception-Code; all, 18.x included, start the body with "Code: N".
+    private static int? ExceptionCode(HttpResponseHeaders headers, string body)
+    {
+        if (headers.TryGetValues("X-ClickHouse-Exception-Code", out var values)
+            && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var fromHeader))
+        {
+            return fromHeader;
+        }
+        var m = CodeInBody().Match(body);
+        return m.Success ? int.Parse(m.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture) : null;
+    }
+
+    private static string Shorten(string text)
+    {
+        text = text.Replace(", e.what() = DB::Exception", "", StringComparison.Ordinal).ReplaceLineEndings(" ");
+        return text.Length <= 600 ? text : text[..600] + "...";
+    }
+
+    [GeneratedRegex(@"^Code: (\d+)")]
+    private static partial Regex CodeInBody();
+
+    private readonly record struct Failure(bool IsDataError, string Message);
+}

@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.Formats;
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Actors.Sinks.Hive;
+
+/// <summary>
+/// The HCatalog registration beside each table's data: <c>&lt;table&gt;/_ddl/create_table.sql</c> (written once,
+/// atomically, rewritten only if the schema changed) and <c>&lt;table&gt;/_ddl/partitions.sql</c>, one
+/// <c>ALTER TABLE ... ADD IF NOT EXISTS PARTITION</c> per partition directory, appended and fsynced at each flush.
+/// The set of registered partitions is read back from that file, so a restart adds no duplicate; a line a
+/// crash cut short is dropped and its partition registered again (every partition directory found by recovery
+/// is registered, so a file published just before a crash is not left out). Hive's <c>_</c> prefix keeps the
+/// <c>_ddl</c> directory out of the table's data.
+/// </summary>
+internal sealed partial class HiveCatalog(string root, string locationBase, HiveFormat format, bool fsync)
+{
+    public const string DdlDirectory = "_ddl";
+    public const string CreateFile = "create_table.sql";
+    public const string PartitionsFile = "partitions.sql";
+
+    private readonly Dictionary<string, Table> _tables = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Table, string Type, UtcHour Hour)> _noted = [];
+
+    /// <summary>
+    /// Notes that a partition directory of <paramref name="table"/> exists; its line is written at the next
+    /// <see cref="Flush"/>. No I/O here: a file just published must not look failed because its table's DDL could not be read.
+    /// </summary>
+    public void Register(string table, string type, UtcHour hour) => _noted.Add((table, type, hour));
+
+    // Reads the table's partitions.sql at first use.
+    private void Add(string table, string type, UtcHour hour)
+    {
+        var t = TableOf(table);
+        var (dt, hh) = HivePartition(hour);
+        var spec = string.Create(CultureInfo.InvariantCulture, $"type={type}/dt={dt}/hour={hh}");
+        if (!t.Registered.Add(spec)) return;
+        t.Pending.Add(string.Create(CultureInfo.InvariantCulture,
+            $"ALTER TABLE `{table}` ADD IF NOT EXISTS PARTITION (type='{type}', dt='{dt}', hour='{hh}') LOCATION '{Literal(Location(table) + "/" + spec)}';\n"));
+    }
+
+    /// <summary>Writes what is new: each table's create_table.sql once, the partition lines noted since the last flush.</summary>
+    /// <exception cref="IOException">A file could not be written; what was not written is tried again next time.</exception>
+    public void Flush()
+    {
+        foreach (var (table, type, hour) in _noted.ToArray())
+        {
+            Add(table, type, hour);
+            _noted.Remove((table, type, hour));
+        }
+        foreach (var (name, table) in _tables)
+        {
+            var ddl = Path.Combine(root, name, DdlDirectory);
+            if (!table.CreateWritten)
+            {
+                WriteCreateTable(ddl, name);
+                table.CreateWritten = true;
+            }
+            if (table.Pending.Count == 0) continue;
+            var path = Path.Combine(ddl, PartitionsFile);
+            var isNew = !File.Exists(path);
+            using (var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read))
+            {
+                var bytes = Encoding.UTF8.GetBytes(string.Concat(table.Pending));
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: fsync);
+            }
+            if (isNew && fsync) DirectorySync.Fsync(ddl);
+            table.Pending.Clear();
+        }
+    }
+
+    /// <summary>The CREATE TABLE statement of <paramref name="table"/> for this format: the columns the files hold, partitioned by type, dt, hour.</summary>
+    public string CreateTable(string table)
+    {
+        var sql = new StringBuilder();
+        sql.Append(CultureInfo.InvariantCulture, $"CREATE EXTERNAL TABLE IF NOT EXISTS `{table}` (\n");
+        var columns = format == HiveFormat.Parquet ? LogEventParquet.HiveColumns : AvroColumns;
+        sql.AppendJoin(",\n", columns.Select(c => $"  `{c.Name}` {c.HiveType}"));
+        sql.Append("\n)\nPARTITIONED BY (`type` STRING, `dt` STRING, `hour` STRING)\n");
+        sql.Append(format == HiveFormat.Parquet ? "STORED AS PARQUET\n" : "STORED AS AVRO\n");
+        sql.Append(CultureInfo.InvariantCulture, $"LOCATION '{Literal(Location(table))}'");
+        if (format == HiveFormat.Avro) sql.Append(CultureInfo.InvariantCulture, $"\nTBLPROPERTIES ('avro.schema.literal'='{Literal(AvroReaderSchema)}')");
+        sql.Append(";\n");
+        return sql.ToString();
+    }
+
+    /// <summary>The columns of the Avro files as Hive maps <c>neverwinterdp.LogEvent</c>, <c>type</c> left out (it is the partition column).</summary>
+    public static IReadOnlyList<(string Name, string HiveType)> AvroColumns { get; } =
+    [
+        ("ts", "BIGINT"), ("system_ts", "BIGINT"), ("host", "STRING"), ("ip", "STRING"), ("process", "STRING"),
+        ("version", "STRING"), ("level", "STRING"), ("message", "STRING"), ("attributes", "MAP<STRING,STRING>"),
+        ("lineage", "STRUCT<ingress_node:STRING,source_seq:BIGINT>"),
+    ];
+
+    /// <summary>
+    /// The reader schema Hive reads the Avro files with: <c>neverwinterdp.LogEvent</c> without <c>type</c> (Avro
+    /// schema resolution skips a writer field the reader lacks) and without docs.
+    /// </summary>
+    public static string AvroReaderSchema { get; } = BuildAvroReaderSchema();
+
+    public static (string Dt, string Hour) HivePartition(UtcHour hour)
+    {
+        var start = hour.Start;
+        return (start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), start.ToString("HH", CultureInfo.InvariantCulture));
+    }
+
+    private string Location(string table) => locationBase.TrimEnd('/') + "/" + table;
+
+    private Table TableOf(string name)
+    {
+        if (_tables.TryGetValue(name, out var table)) return table;
+        table = new Table();
+        var path = Path.Combine(root, name, DdlDirectory, PartitionsFile);
+        if (File.Exists(path))
+        {
+            var text = File.ReadAllText(path, Encoding.UTF8);
+            var complete = text.LastIndexOf('\n') + 1;
+            if (complete < text.Length)
+            {
+                // A line a crash cut short: drop it (its partition is registered again below, or when next seen).
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+                stream.SetLength(Encoding.UTF8.GetByteCount(text.AsSpan(0, complete)));
+                stream.Flush(flushToDisk: fsync);
+            }
+            foreach (Match m in PartitionLine().Matches(text[..complete]))
+            {
+                table.Registered.Add($"type={m.Groups[1].Value}/dt={m.Groups[2].Value}/hour={m.Groups[3].Value}");
+            }
+        }
+        _tables.Add(name, table);
+        return table;
+    }
+
+    private void WriteCreateTable(string ddl, string table)
+    {
+        var path = Path.Combine(ddl, CreateFile);
+        var sql = CreateTable(table);
+        if (File.Exists(path) && File.ReadAllText(path, Encoding.UTF8) == sql) return;
+        var created = !Directory.Exists(ddl);
+        Directory.CreateDirectory(ddl);
+        if (created && fsync) DirectorySync.Fsync(Path.GetDirectoryName(ddl)!);
+        var temp = Path.Combine(ddl, "." + CreateFile + FileNames.TempSuffix);
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(Encoding.UTF8.GetBytes(sql));
+            stream.Flush(flushToDisk: fsync);
+        }
+        File.Move(temp, path, overwrite: true);
+        if (fsync) DirectorySync.Fsync(ddl);
+    }
+
+    // A Hive string literal: quotes and backslashes escaped.
+    private static string Literal(string text) => text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal);
+
+    private static string BuildAvroReaderSchema()
+    {
+        var schema = JsonNode.Parse(Schemas.LogEvent)!;
+        var fields = schema["fields"]!.AsArray();
+        fields.Remove(fields.First(f => (string?)f!["name"] == "type"));
+        StripDocs(schema);
+        return schema.ToJsonString();
+
+        static void StripDocs(JsonNode? node)
+        {
+            if (node is JsonObject o)
+            {
+                o.Remove("doc");
+                foreach (var (_, child) in o.ToList()) StripDocs(child);
+            }
+            else if (node is JsonArray a)
+            {
+                foreach (var child in a) StripDocs(child);
+            }
+        }
+    }
+
+    [GeneratedRegex(@"PARTITION \(type='([^']*)', dt='([^']*)', hour='([^']*)'\)")]
+    private static partial Regex PartitionLine();
+
+    private sealed class Table
+    {
+        public HashSet<string> Registered { get; } = new(StringComparer.Ordinal);
+
+        public List<string> Pending { get; } = [];
+
+        public bool CreateWritten { get; set; }
+    }
+}

@@ -1,0 +1,189 @@
+using System.Buffers;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using MySqlConnector;
+
+namespace NeverwinterDP.Actors.Sinks.Sql;
+
+/// <summary>
+/// Writes records to a MySQL or MariaDB table (kinds <c>mysql</c> and <c>mariadb</c>, MySqlConnector); see
+/// <see cref="SqlSink"/> for the batching, the idempotence and how failures are classified. Rows go in
+/// multi-row <c>INSERT ... ON DUPLICATE KEY UPDATE</c> with a no-op update, so a replayed key is skipped while
+/// a bad value still fails (<c>INSERT IGNORE</c> would turn it into a warning and store a truncated value).
+/// The session runs in strict SQL mode for the same reason.
+/// </summary>
+public sealed class MySqlSink : SqlSink
+{
+    private readonly string _insertHead;
+    private readonly string _insertTail;
+    private long _maxPacket = 16 * 1024 * 1024;
+
+    public MySqlSink(SqlSinkOptions options, string name = "mysql")
+        : base(options, name, MySqlDialect.Instance)
+    {
+        CheckConnectionString(name, options.ConnectionString, cs => _ = new MySqlConnectionStringBuilder(cs));
+        _insertHead = $"INSERT INTO {QuotedTable} ({SqlColumns.ColumnList(Dialect)}) VALUES ";
+        var offset = Dialect.Quote("offset");
+        _insertTail = $" ON DUPLICATE KEY UPDATE {offset} = {offset}";
+    }
+
+    protected override DbConnection CreateConnection(string connectionString) => new MySqlConnection(connectionString);
+
+    protected override string HealthConnectionString(TimeSpan timeout) =>
+        new MySqlConnectionStringBuilder(Options.ConnectionString) { ConnectionTimeout = (uint)timeout.TotalSeconds }.ConnectionString;
+
+    protected override async Task PrepareSessionAsync(DbConnection connection, CancellationToken cancellation)
+    {
+        // Strict: a value that does not fit is an error (rejected), never silently truncated.
+        await using var session = Command(connection, null, "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'; SELECT @@max_allowed_packet");
+        _maxPacket = Convert.ToInt64(await session.ExecuteScalarAsync(cancellation).ConfigureAwait(false), CultureInfo.InvariantCulture);
+    }
+
+    protected override async Task VerifyTableAsync(DbConnection connection, CancellationToken cancellation)
+    {
+        var parts = Options.TableParts;
+        await using (var columns = Command(connection, null, $"SELECT {SqlColumns.ColumnList(Dialect)} FROM {QuotedTable} WHERE 1 = 0"))
+        {
+            try
+            {
+                await (await columns.ExecuteReaderAsync(cancellation).ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (MySqlException e)
+            {
+                throw new InvalidOperationException($"sink {Name}: table {Options.Table} cannot be written (it needs the columns {SqlColumns.ColumnList(Dialect)}): {e.Message}", e);
+            }
+        }
+        await using var key = Command(connection, null, """
+            SELECT COUNT(*) FROM (
+              SELECT index_name FROM information_schema.statistics
+              WHERE table_schema = COALESCE(@schema, DATABASE()) AND table_name = @table AND non_unique = 0
+              GROUP BY index_name
+              HAVING COUNT(*) = 3 AND SUM(column_name IN ('topic', 'partition', 'offset')) = 3) k
+            """);
+        key.Parameters.Add(new MySqlParameter("@schema", parts.Count == 2 ? parts[0] : null));
+        key.Parameters.Add(new MySqlParameter("@table", parts[^1]));
+        if (Convert.ToInt64(await key.ExecuteScalarAsync(cancellation).ConfigureAwait(false), CultureInfo.InvariantCulture) == 0)
+        {
+            throw new InvalidOperationException($"sink {Name}: table {Options.Table} has no unique key on (topic, partition, offset): a replay would store rows twice");
+        }
+    }
+
+    // Rows are written as literals in the statement text (escaped as the session's sql_mode, set above,
+    // expects): 15 MySqlParameter objects and boxed values per row cost three times the client CPU.
+    protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, ArraySegment<SinkRecord> rows, CancellationToken cancellation)
+    {
+        // UTF-8 needs at most 3 bytes a char: a statement of this many chars fits in max_allowed_packet.
+        var budget = (_maxPacket - 4096) / 3;
+        var sql = new StringBuilder(_insertHead.Length + Math.Min(rows.Count, Options.MaxRowsPerStatement) * 256);
+        var row = new StringBuilder(256);
+        var inStatement = 0;
+        foreach (var record in rows)
+        {
+            row.Clear();
+            AppendRow(row, record);
+            if (inStatement > 0 && (inStatement == Options.MaxRowsPerStatement || sql.Length + row.Length + _insertTail.Length > budget))
+            {
+                await ExecuteAsync(connection, transaction, sql, cancellation).ConfigureAwait(false);
+                inStatement = 0;
+            }
+            if (inStatement == 0) sql.Clear().Append(_insertHead);
+            else sql.Append(',');
+            sql.Append(row);
+            inStatement++;
+        }
+        if (inStatement > 0) await ExecuteAsync(connection, transaction, sql, cancellation).ConfigureAwait(false);
+    }
+
+    private async Task ExecuteAsync(DbConnection connection, DbTransaction transaction, StringBuilder sql, CancellationToken cancellation)
+    {
+        await using var insert = Command(connection, transaction, sql.Append(_insertTail).ToString());
+        await insert.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
+    }
+
+    private static void AppendRow(StringBuilder sql, SinkRecord record)
+    {
+        sql.Append('(');
+        var first = true;
+        foreach (var column in SqlColumns.All)
+        {
+            if (!first) sql.Append(',');
+            first = false;
+            if (column.Long is { } number) sql.Append(CultureInfo.InvariantCulture, $"{number(record)}");
+            else AppendQuoted(sql, column.Text!(record));
+        }
+        sql.Append(')');
+    }
+
+    private static readonly SearchValues<char> Escaped = SearchValues.Create("\0'\\\n\r\x1a");
+
+    /// <summary>A string literal as mysql_real_escape_string writes it (valid without NO_BACKSLASH_ESCAPES, which the session turns off).</summary>
+    private static void AppendQuoted(StringBuilder sql, string value)
+    {
+        sql.Append('\'');
+        var rest = value.AsSpan();
+        int at;
+        while ((at = rest.IndexOfAny(Escaped)) >= 0)
+        {
+            sql.Append(rest[..at]).Append(rest[at] switch
+            {
+                '\0' => "\\0",
+                '\'' => "\\'",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                _ => "\\Z",
+            });
+            rest = rest[(at + 1)..];
+        }
+        sql.Append(rest).Append('\'');
+    }
+
+    protected override string? RefuseBeforeWrite(SinkRecord record)
+    {
+        // Cheap bound first (escaping doubles a char at most, UTF-8 triples it); exact only for large rows.
+        long chars = 0;
+        foreach (var column in SqlColumns.All)
+        {
+            if (column.Kind is SqlColumnKind.Text) chars += column.Text!(record).Length;
+        }
+        chars += 4096 + record.Event.Attributes.Sum(a => (long)a.Key.Length + a.Value.Length);
+        if (chars * 6 < _maxPacket - 4096) return null;
+        var row = new StringBuilder();
+        AppendRow(row, record);
+        var bytes = Encoding.UTF8.GetByteCount(row.ToString()) + _insertHead.Length + _insertTail.Length;
+        return bytes > _maxPacket - 1024
+            ? $"the row is {bytes} bytes as SQL, more than the server's max_allowed_packet ({_maxPacket} bytes)"
+            : null;
+    }
+
+    /// <summary>
+    /// The server refused a value: too long (1406), a bad string or number (1366, 1292, 1264, 1367, 1300),
+    /// NULL (1048), invalid JSON (MySQL 3140; MariaDB's JSON is a CHECK: 4025; MySQL CHECK 3819). Everything
+    /// else (connection, 1205 lock wait timeout, 1213 deadlock, 1053 shutdown, 1927 killed, ...) is retried.
+    /// </summary>
+    protected override bool IsDataError(Exception e) =>
+        e is MySqlException { Number: 1406 or 1366 or 1292 or 1264 or 1367 or 1300 or 1048 or 3140 or 4025 or 3819 };
+
+    protected override string Describe(Exception e) => e is MySqlException m ? $"MySQL {m.Number}: {m.Message}" : e.Message;
+
+}
+
+/// <summary>MySQL / MariaDB: backquoted identifiers, VARCHAR(255) for short strings, InnoDB, utf8mb4 compared as bytes (topics are case-sensitive).</summary>
+public sealed record MySqlDialect : SqlDialect
+{
+    public static MySqlDialect Instance { get; } = new();
+
+    public override string Quote(string identifier) => $"`{identifier.Replace("`", "``", StringComparison.Ordinal)}`";
+
+    public override string TypeOf(SqlColumnKind kind) => kind switch
+    {
+        SqlColumnKind.BigInt => "BIGINT",
+        SqlColumnKind.Int => "INT",
+        SqlColumnKind.ShortText => "VARCHAR(255)",
+        SqlColumnKind.Json => "JSON",
+        _ => "LONGTEXT",
+    };
+
+    public override string TableSuffix => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+}

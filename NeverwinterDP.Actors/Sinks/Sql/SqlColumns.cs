@@ -1,0 +1,104 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace NeverwinterDP.Actors.Sinks.Sql;
+
+/// <summary>What a column holds; each dialect names the SQL type (<see cref="SqlDialect"/>).</summary>
+public enum SqlColumnKind
+{
+    /// <summary>A 64-bit integer (epoch milliseconds, offsets, sequence numbers).</summary>
+    BigInt,
+
+    /// <summary>A 32-bit integer (the partition).</summary>
+    Int,
+
+    /// <summary>A short string: host, ip, level, topic ... (MySQL: VARCHAR(255)).</summary>
+    ShortText,
+
+    /// <summary>A string of any length: the message.</summary>
+    Text,
+
+    /// <summary>A JSON object as text: the attributes (PostgreSQL: jsonb).</summary>
+    Json,
+}
+
+/// <summary>One column of the table and how a record fills it: <see cref="Long"/> for integers, <see cref="Text"/> otherwise.</summary>
+public sealed record SqlColumn(string Name, SqlColumnKind Kind, Func<SinkRecord, long>? Long = null, Func<SinkRecord, string>? Text = null);
+
+/// <summary>
+/// The table every SQL sink writes: one column per <see cref="Protocol.LogEvent"/> field plus where the record
+/// came from (topic, partition, offset), which is the table's primary key, so a replayed record is a no-op.
+/// </summary>
+public static class SqlColumns
+{
+    /// <summary>The columns in table order (also the order of every INSERT and COPY).</summary>
+    public static IReadOnlyList<SqlColumn> All { get; } =
+    [
+        new("ts", SqlColumnKind.BigInt, Long: r => r.Event.Ts),
+        new("system_ts", SqlColumnKind.BigInt, Long: r => r.Event.SystemTs),
+        new("host", SqlColumnKind.ShortText, Text: r => r.Event.Host ?? ""),
+        new("ip", SqlColumnKind.ShortText, Text: r => r.Event.Ip ?? ""),
+        new("process", SqlColumnKind.ShortText, Text: r => r.Event.Process ?? ""),
+        new("type", SqlColumnKind.ShortText, Text: r => r.Event.Type ?? ""),
+        new("version", SqlColumnKind.ShortText, Text: r => r.Event.Version ?? ""),
+        new("level", SqlColumnKind.ShortText, Text: r => r.Event.Level ?? ""),
+        new("message", SqlColumnKind.Text, Text: r => r.Event.Message ?? ""),
+        new("attributes", SqlColumnKind.Json, Text: r => AttributesJson(r.Event.Attributes)),
+        new("ingress_node", SqlColumnKind.ShortText, Text: r => r.Event.Lineage.IngressNode ?? ""),
+        new("source_seq", SqlColumnKind.BigInt, Long: r => r.Event.Lineage.SourceSeq),
+        new("topic", SqlColumnKind.ShortText, Text: r => r.Topic),
+        new("partition", SqlColumnKind.Int, Long: r => r.Partition),
+        new("offset", SqlColumnKind.BigInt, Long: r => r.Offset),
+    ];
+
+    /// <summary>The key that makes writes idempotent.</summary>
+    public static IReadOnlyList<string> Key { get; } = ["topic", "partition", "offset"];
+
+    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _jsonBuffer;
+
+    /// <summary>The attributes as a JSON object of strings (<c>{}</c> when there are none).</summary>
+    public static string AttributesJson(IReadOnlyDictionary<string, string>? attributes)
+    {
+        if (attributes is null || attributes.Count == 0) return "{}";
+        var buffer = _jsonBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in attributes) writer.WriteString(key, value);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary><c>CREATE TABLE IF NOT EXISTS</c> in the dialect: every column NOT NULL, the key as primary key.</summary>
+    public static string CreateTableSql(SqlDialect dialect, string table) =>
+        $"CREATE TABLE IF NOT EXISTS {dialect.QuoteTable(table)} (" +
+        string.Join(", ", All.Select(c => $"{dialect.Quote(c.Name)} {dialect.TypeOf(c.Kind)} NOT NULL")) +
+        $", PRIMARY KEY ({ColumnList(dialect, Key)})){dialect.TableSuffix}";
+
+    /// <summary>The quoted, comma-separated names.</summary>
+    public static string ColumnList(SqlDialect dialect, IEnumerable<string> names) => string.Join(", ", names.Select(dialect.Quote));
+
+    /// <summary>Every column, quoted, in table order.</summary>
+    public static string ColumnList(SqlDialect dialect) => ColumnList(dialect, All.Select(c => c.Name));
+}
+
+/// <summary>What differs in the table's DDL between servers: identifier quotes, column types, table options.</summary>
+public abstract record SqlDialect
+{
+    public abstract string Quote(string identifier);
+
+    public abstract string TypeOf(SqlColumnKind kind);
+
+    /// <summary>Appended after the closing parenthesis of CREATE TABLE (engine, character set).</summary>
+    public virtual string TableSuffix => "";
+
+    /// <summary>A [schema.]table name quoted part by part (the options allow only letters, digits and underscores).</summary>
+    public string QuoteTable(string table) => string.Join(".", table.Split('.').Select(Quote));
+}

@@ -1,0 +1,308 @@
+using System.Data.Common;
+using System.Diagnostics;
+
+namespace NeverwinterDP.Actors.Sinks.Sql;
+
+/// <summary>
+/// What the SQL sinks share: one connection per sink (calls are never concurrent), the table created when
+/// missing, one transaction per batch (committed before <see cref="WriteAsync"/> returns, so a delivered
+/// record is durable then and <see cref="FlushAsync"/> has nothing left to do), and the outcome of each record:
+/// <list type="bullet">
+/// <item>a data error (the server refuses a value: NUL in PostgreSQL text, a string too long for its column,
+/// invalid JSON ...) makes the sink search the batch by halves for the rows at fault; only those are
+/// <see cref="SinkOutcome.Rejected"/>, with the server's message, and the rest is delivered;</item>
+/// <item>any other failure (connection lost or refused, timeout, deadlock, server shutting down, a table
+/// that does not fit) drops the connection and counts as <see cref="SinkOutcome.Errored"/>: the framework
+/// retries, and the insert, which skips keys already present, makes the retry idempotent.</item>
+/// </list>
+/// A server subclass says how to connect, how to insert a run of rows and which errors are the data's fault.
+/// </summary>
+public abstract class SqlSink : ISink
+{
+    /// <summary>How long <see cref="CheckHealthAsync"/> waits for a connection and <c>SELECT 1</c>.</summary>
+    public static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(5);
+
+    private DbConnection? _connection;
+    private bool _disposed;
+
+    protected SqlSink(SqlSinkOptions options, string name, SqlDialect dialect)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Options = options;
+        Name = name;
+        Dialect = dialect;
+        QuotedTable = dialect.QuoteTable(options.Table);
+    }
+
+    public string Name { get; }
+
+    public SqlSinkOptions Options { get; }
+
+    protected SqlDialect Dialect { get; }
+
+    /// <summary>The table's name as the statements use it.</summary>
+    protected string QuotedTable { get; }
+
+    /// <summary>Fails at construction (the node's start) on a connection string the client library cannot read.</summary>
+    protected static string CheckConnectionString(string name, string connectionString, Action<string> parse)
+    {
+        try
+        {
+            parse(connectionString);
+            return connectionString;
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"nwdp.sinks.{name}.connection-string: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A new, closed connection.</summary>
+    protected abstract DbConnection CreateConnection(string connectionString);
+
+    /// <summary>The connection string for <see cref="CheckHealthAsync"/>: the configured one with a short connect timeout.</summary>
+    protected abstract string HealthConnectionString(TimeSpan timeout);
+
+    /// <summary>Session settings after a connection opened (strict SQL mode ...).</summary>
+    protected virtual Task PrepareSessionAsync(DbConnection connection, CancellationToken cancellation) => Task.CompletedTask;
+
+    /// <summary>Fails (with a message an operator can act on) when the table lacks a column or the unique key on topic, partition, offset.</summary>
+    protected abstract Task VerifyTableAsync(DbConnection connection, CancellationToken cancellation);
+
+    /// <summary>Inserts <paramref name="rows"/> inside <paramref name="transaction"/>, skipping keys already present.</summary>
+    protected abstract Task InsertAsync(DbConnection connection, DbTransaction transaction, ArraySegment<SinkRecord> rows, CancellationToken cancellation);
+
+    /// <summary>Whether the server refused a value of the rows (not the connection, the table or the server's state).</summary>
+    protected abstract bool IsDataError(Exception e);
+
+    /// <summary>A reason to reject a record without sending it (too large for the server's packet), or null.</summary>
+    protected virtual string? RefuseBeforeWrite(SinkRecord record) => null;
+
+    /// <summary>The reason a rejected record carries: the server's message.</summary>
+    protected virtual string Describe(Exception e) => e.Message;
+
+    public async Task OpenAsync(CancellationToken cancellation)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            var connection = await ConnectionAsync(cancellation).ConfigureAwait(false);
+            if (Options.CreateTable)
+            {
+                await using var create = Command(connection, null, SqlColumns.CreateTableSql(Dialect, Options.Table));
+                await create.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
+            }
+            await VerifyTableAsync(connection, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            await DropConnectionAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var outcomes = new SinkOutcome[batch.Count];
+        string?[]? reasons = null;
+
+        // Records refused up front are rejected; the rest are written, remembering their place in the batch.
+        var rows = new SinkRecord[batch.Count];
+        var places = new int[batch.Count];
+        var count = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (RefuseBeforeWrite(batch[i]) is { } refusal)
+            {
+                outcomes[i] = SinkOutcome.Rejected;
+                (reasons ??= new string?[batch.Count])[i] = refusal;
+                continue;
+            }
+            rows[count] = batch[i];
+            places[count++] = i;
+        }
+        if (count == 0) return new SinkWriteResult(outcomes, reasons);
+
+        try
+        {
+            await CommitAsync(new ArraySegment<SinkRecord>(rows, 0, count), cancellation).ConfigureAwait(false);
+            return new SinkWriteResult(outcomes, reasons); // Delivered is the default outcome
+        }
+        catch (Exception e) when (IsDataError(e))
+        {
+            reasons ??= new string?[batch.Count];
+            await SearchRejectedAsync(rows, places, count, e, outcomes, reasons, cancellation).ConfigureAwait(false);
+            return new SinkWriteResult(outcomes, reasons);
+        }
+        catch
+        {
+            // The connection's state is unknown (lost, timed out, cancelled mid-statement): start over on a new one.
+            await DropConnectionAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Nothing to do: <see cref="WriteAsync"/> commits before it returns.</summary>
+    public Task FlushAsync(CancellationToken cancellation)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Task.CompletedTask;
+    }
+
+    public async Task<SinkHealth> CheckHealthAsync(CancellationToken cancellation)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(HealthTimeout);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await using var connection = CreateConnection(HealthConnectionString(HealthTimeout));
+            await connection.OpenAsync(timeout.Token).ConfigureAwait(false);
+            await using var select = connection.CreateCommand();
+            select.CommandText = "SELECT 1";
+            select.CommandTimeout = (int)HealthTimeout.TotalSeconds;
+            await select.ExecuteScalarAsync(timeout.Token).ConfigureAwait(false);
+            return new SinkHealth(true, $"SELECT 1 answered in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            var what = timeout.IsCancellationRequested ? $"no answer within {HealthTimeout.TotalSeconds:0} s" : $"{e.GetType().Name}: {e.GetBaseException().Message}";
+            return new SinkHealth(false, $"{Name}: cannot reach the server: {what}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await DropConnectionAsync().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A command with the configured timeout.</summary>
+    protected DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        command.CommandTimeout = Options.CommandTimeoutSeconds;
+        return command;
+    }
+
+    /// <summary>Runs of at most <paramref name="size"/> rows.</summary>
+    protected static IEnumerable<ArraySegment<SinkRecord>> Chunks(ArraySegment<SinkRecord> rows, int size)
+    {
+        for (var at = 0; at < rows.Count; at += size) yield return rows.Slice(at, Math.Min(size, rows.Count - at));
+    }
+
+    private async Task<DbConnection> ConnectionAsync(CancellationToken cancellation)
+    {
+        if (_connection is { State: System.Data.ConnectionState.Open }) return _connection;
+        await DropConnectionAsync().ConfigureAwait(false);
+        var connection = CreateConnection(Options.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellation).ConfigureAwait(false);
+            await PrepareSessionAsync(connection, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        _connection = connection;
+        return connection;
+    }
+
+    private async Task DropConnectionAsync()
+    {
+        var connection = _connection;
+        _connection = null;
+        if (connection is null) return;
+        try
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // A broken connection may fail to close cleanly; it is gone either way.
+        }
+    }
+
+    /// <summary>Writes <paramref name="rows"/> in one transaction; any exception leaves nothing of them written.</summary>
+    private async Task CommitAsync(ArraySegment<SinkRecord> rows, CancellationToken cancellation)
+    {
+        var connection = await ConnectionAsync(cancellation).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation).ConfigureAwait(false);
+        await InsertAsync(connection, transaction, rows, cancellation).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellation).ConfigureAwait(false);
+        // Disposing an uncommitted transaction rolls it back (on a live connection).
+    }
+
+    /// <summary>
+    /// The batch failed on a data error: commit it in halves, halving again where it fails, until every row
+    /// is delivered or alone and rejected. A few bad rows among n cost a few times log2(n) transactions.
+    /// A failure that is not a data error stops the search: what is left is errored (retried by the framework).
+    /// </summary>
+    private async Task SearchRejectedAsync(SinkRecord[] rows, int[] places, int count, Exception failure, SinkOutcome[] outcomes, string?[] reasons, CancellationToken cancellation)
+    {
+        if (count == 1)
+        {
+            // The batch was this one row.
+            outcomes[places[0]] = SinkOutcome.Rejected;
+            reasons[places[0]] = Describe(failure);
+            return;
+        }
+        var ranges = new Stack<(int Start, int Count)>();
+        ranges.Push((count / 2, count - count / 2));
+        ranges.Push((0, count / 2));
+        while (ranges.TryPop(out var range))
+        {
+            try
+            {
+                await CommitAsync(new ArraySegment<SinkRecord>(rows, range.Start, range.Count), cancellation).ConfigureAwait(false);
+                // Delivered (the default outcome).
+            }
+            catch (Exception e) when (IsDataError(e))
+            {
+                if (range.Count == 1)
+                {
+                    outcomes[places[range.Start]] = SinkOutcome.Rejected;
+                    reasons[places[range.Start]] = Describe(e);
+                }
+                else
+                {
+                    var half = range.Count / 2;
+                    ranges.Push((range.Start + half, range.Count - half));
+                    ranges.Push((range.Start, half));
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
+            {
+                await DropConnectionAsync().ConfigureAwait(false);
+                var reason = $"{e.GetType().Name}: {e.GetBaseException().Message}";
+                foreach (var left in ranges.Prepend(range))
+                {
+                    for (var i = left.Start; i < left.Start + left.Count; i++)
+                    {
+                        outcomes[places[i]] = SinkOutcome.Errored;
+                        reasons[places[i]] = reason;
+                    }
+                }
+                return;
+            }
+            catch
+            {
+                await DropConnectionAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+    }
+}

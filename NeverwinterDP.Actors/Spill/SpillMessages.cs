@@ -1,0 +1,43 @@
+using NeverwinterDP.Actors.Registry;
+
+namespace NeverwinterDP.Actors.Spill;
+
+/// <summary>One record as ingress would have produced it: key and (Confluent-framed Avro) value.</summary>
+public sealed record SpilledRecord(byte[]? Key, byte[] Value);
+
+/// <summary>Spill these records of one topic (one request's share); answered <see cref="SpillAccepted"/> once durable.</summary>
+public sealed record SpillBatch(string Topic, IReadOnlyList<SpilledRecord> Records) : IRegistryEnvelope
+{
+    public string EntityId => Topic;
+
+    public long Bytes => Records.Sum(r => (long)r.Value.Length + (r.Key?.Length ?? 0));
+}
+
+public sealed record SpillAccepted(string Topic, long SequenceNr);
+
+public sealed record SpillRefused(string Topic, string Reason);
+
+/// <summary>The spillover entity's journal event: one spilled batch (one row per batch, not per record).</summary>
+public sealed record SpilledBatch(string Topic, long SpilledAtMs, IReadOnlyList<SpilledRecord> Records)
+{
+    public long Bytes => Records.Sum(r => (long)r.Value.Length + (r.Key?.Length ?? 0));
+}
+
+/// <summary>Journal event: the batch at <paramref name="SequenceNr"/> is in Kafka (it is deleted from the journal after).</summary>
+public sealed record SpillReplayed(long SequenceNr);
+
+/// <summary>A journal row that did not read back as a batch (garbled): kept aside, not replayed.</summary>
+public sealed record DamagedSpilledBatch(byte[] Raw, string Reason);
+
+/// <summary>Journal event: the row at <paramref name="SequenceNr"/> was damaged, written to the quarantine directory, and is skipped.</summary>
+public sealed record SpillQuarantined(long SequenceNr, string Reason);
+
+/// <summary>Asks a spillover entity for its backlog.</summary>
+public sealed record GetSpillStatus(string Topic) : IRegistryEnvelope
+{
+    public string EntityId => Topic;
+}
+
+/// <summary>A topic's spill backlog: batches, events and bytes waiting for replay, the oldest's age, what was replayed.</summary>
+public sealed record SpillStatus(string Topic, int Batches, long Events, long Bytes, long OldestSpilledAtMs, long ReplayedBatches, long ReplayedEvents,
+    long QuarantinedBatches, string State);

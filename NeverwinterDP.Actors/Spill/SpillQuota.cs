@@ -1,0 +1,27 @@
+namespace NeverwinterDP.Actors.Spill;
+
+/// <summary>Bytes of spilled, not yet replayed events held by this node's spillover entities, against the quota.</summary>
+public sealed class SpillQuota(long limitBytes)
+{
+    private long _used;
+
+    public long Limit { get; } = limitBytes;
+
+    public long Used => Interlocked.Read(ref _used);
+
+    /// <summary>Reserves <paramref name="bytes"/> if they fit under the limit.</summary>
+    public bool TryReserve(long bytes)
+    {
+        while (true)
+        {
+            var used = Interlocked.Read(ref _used);
+            if (used + bytes > Limit) return false;
+            if (Interlocked.CompareExchange(ref _used, used + bytes, used) == used) return true;
+        }
+    }
+
+    /// <summary>Counts bytes found in the store at recovery (even past the limit: they are already kept).</summary>
+    public void Add(long bytes) => Interlocked.Add(ref _used, bytes);
+
+    public void Release(long bytes) => Interlocked.Add(ref _used, -bytes);
+}

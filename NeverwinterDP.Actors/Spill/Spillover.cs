@@ -1,0 +1,38 @@
+using Akka.Actor;
+using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Actors.Kafka.Messages;
+
+namespace NeverwinterDP.Actors.Spill;
+
+/// <summary>The spill quota is used up: ingress answers 503 with Retry-After rather than take what it cannot keep.</summary>
+public sealed class SpillRefusedException(string reason) : Exception(reason);
+
+/// <summary>
+/// Ingress's side of the spillover store: hands a request's records, per topic, to that topic's spillover entity
+/// and reports durable once every entity wrote its share to the journal.
+/// </summary>
+public sealed class Spillover(IActorRef region, TimeSpan askTimeout)
+{
+    public async Task<(IngressOutcome Outcome, Exception? Error)> SpillAsync(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> records, CancellationToken cancellation)
+    {
+        var byTopic = records.GroupBy(r => r.Topic)
+            .Select(g => new SpillBatch(g.Key, g.Select(r => new SpilledRecord(r.Message.Key, r.Message.Value)).ToList()));
+        try
+        {
+            var answers = await Task.WhenAll(byTopic.Select(b => region.Ask<object>(b, askTimeout, cancellation))).ConfigureAwait(false);
+            var refused = answers.OfType<SpillRefused>().FirstOrDefault();
+            return refused is null ? (IngressOutcome.Durable, null) : (IngressOutcome.Failed, new SpillRefusedException(refused.Reason));
+        }
+        catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+        {
+            return (IngressOutcome.Failed, new TimeoutException($"the spillover store did not confirm within {askTimeout}", e));
+        }
+    }
+
+    /// <summary>The backlog of the topics spilled so far (those whose entities know them).</summary>
+    public async Task<IReadOnlyList<SpillStatus>> StatusAsync(IEnumerable<string> topics, CancellationToken cancellation)
+    {
+        var answers = await Task.WhenAll(topics.Select(t => region.Ask<SpillStatus>(new GetSpillStatus(t), askTimeout, cancellation))).ConfigureAwait(false);
+        return answers.OrderBy(s => s.Topic, StringComparer.Ordinal).ToList();
+    }
+}

@@ -1,0 +1,217 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Actors.Kafka.Messages;
+using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Actors.Spill;
+
+/// <summary>What every spillover entity on a node shares.</summary>
+/// <param name="QuarantineDir">Where damaged journal rows are written (raw bytes, one file each).</param>
+public sealed record SpillContext(SpillOptions Options, SpillQuota Quota, BusCircuit Circuit, Func<IngressPipeline?> Pipeline,
+    IReadOnlyList<IIngressObserver> Observers, TimeProvider Clock, string QuarantineDir);
+
+/// <summary>
+/// The spillover store of one topic and its recovery agent, a sharded persistent entity (remembered, so a
+/// backlog is replayed after a restart without anyone asking). Ingress hands it the records Kafka did not take;
+/// each batch is one journal event, acknowledged once written. While the bus is up it replays the oldest batch
+/// to Kafka — in order, one at a time, at most <see cref="SpillOptions.ReplayRate"/> events a second so live
+/// traffic keeps flowing — records that it is in Kafka, and deletes what is replayed from the journal.
+/// Only an index (sequence number, count, bytes) is kept in memory; payloads are read back from the journal.
+/// </summary>
+public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
+{
+    public const string TypeName = "spillover";
+    private const string ReplayTimer = "replay";
+
+    private readonly string _topic;
+    private readonly SpillContext _context;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly SortedDictionary<long, (int Events, long Bytes, long SpilledAtMs)> _pending = new();
+    private readonly List<long> _damaged = new();
+    private long _quarantined;
+    private bool _replaying;
+    private long _replayedBatches;
+    private long _replayedEvents;
+    private DateTimeOffset _nextReplayAt = DateTimeOffset.MinValue;
+
+    public SpilloverEntity(string topic, SpillContext context)
+    {
+        _topic = topic;
+        _context = context;
+        PersistenceId = TypeName + "|" + topic;
+
+        Recover<SpilledBatch>(b =>
+        {
+            _pending[LastSequenceNr] = (b.Records.Count, b.Bytes, b.SpilledAtMs);
+            _context.Quota.Add(b.Bytes);
+        });
+        Recover<SpillReplayed>(r => Forget(r.SequenceNr));
+        Recover<DamagedSpilledBatch>(d =>
+        {
+            _damaged.Add(LastSequenceNr);
+            var file = Path.Combine(_context.QuarantineDir, $"{_topic}-{LastSequenceNr:D12}.bin");
+            try
+            {
+                Directory.CreateDirectory(_context.QuarantineDir);
+                File.WriteAllBytes(file, d.Raw);
+            }
+            catch (IOException e)
+            {
+                _log.Error("spill {0}: could not keep damaged batch {1} aside: {2}", _topic, LastSequenceNr, e.Message);
+            }
+            _log.Error("spill {0}: batch {1} in the journal is damaged ({2}); kept aside as {3} and skipped", _topic, LastSequenceNr, d.Reason, file);
+        });
+        Recover<SpillQuarantined>(q =>
+        {
+            _damaged.Remove(q.SequenceNr);
+            _quarantined++;
+        });
+
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<SpillBatch>(OnSpill);
+        Command<GetSpillStatus>(_ => Sender.Tell(Status()));
+        Command<ReplayTick>(_ => ReplayNext());
+        Command<Replayed>(OnReplayed);
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(f => _log.Warning("spill {0}: deleting replayed batches failed ({1}); they stay until the next delete", _topic, f.Cause.Message));
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props PropsFor(string topic, SpillContext context) => Props.Create(() => new SpilloverEntity(topic, context));
+
+    private void OnRecovered()
+    {
+        // Damaged rows found during recovery: recorded as quarantined, so the journal can delete past them.
+        if (_damaged.Count > 0)
+            PersistAll(_damaged.Select(seq => new SpillQuarantined(seq, "damaged in the journal")).ToList(), q =>
+            {
+                _damaged.Remove(q.SequenceNr);
+                _quarantined++;
+            });
+        if (_pending.Count > 0)
+            _log.Info("spill {0}: {1} batches ({2} events) waiting for the bus", _topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events));
+        Timers.StartPeriodicTimer(ReplayTimer, ReplayTick.Instance, _context.Options.ReplayInterval);
+    }
+
+    protected override void PostStop()
+    {
+        // The bytes are this node's only while the entity lives here.
+        _context.Quota.Release(_pending.Values.Sum(p => p.Bytes));
+        base.PostStop();
+    }
+
+    private void OnSpill(SpillBatch batch)
+    {
+        var bytes = batch.Bytes;
+        if (!_context.Quota.TryReserve(bytes))
+        {
+            Sender.Tell(new SpillRefused(_topic, $"the spill quota ({_context.Quota.Limit} bytes) is used up"));
+            return;
+        }
+        var sender = Sender;
+        var evt = new SpilledBatch(_topic, _context.Clock.GetUtcNow().ToUnixTimeMilliseconds(), batch.Records);
+        // PersistAsync: the journal batches many of these into one write; the ack waits for that write.
+        PersistAsync(evt, e =>
+        {
+            _pending[LastSequenceNr] = (e.Records.Count, bytes, e.SpilledAtMs);
+            sender.Tell(new SpillAccepted(_topic, LastSequenceNr));
+        });
+    }
+
+    private void ReplayNext()
+    {
+        if (_replaying || _pending.Count == 0) return;
+        var now = _context.Clock.GetUtcNow();
+        if (now < _nextReplayAt || _context.Pipeline() is not { IsRunning: true } pipeline || !_context.Circuit.ShouldTryBus()) return;
+        var (seq, entry) = _pending.First();
+        _replaying = true;
+        var self = Self;
+        LoadAsync(seq).ContinueWith(async load =>
+        {
+            if (load.IsFaulted || load.Result is null) return new Replayed(seq, null, IngressOutcome.Failed, load.Exception?.GetBaseException());
+            var batch = load.Result;
+            var records = batch.Records.Select(r => new ProducerRecord<byte[]?, byte[]>(_topic, new Confluent.Kafka.Message<byte[]?, byte[]> { Key = r.Key, Value = r.Value })).ToList();
+            var (outcome, error) = await pipeline.SubmitAsync(records, CancellationToken.None).ConfigureAwait(false);
+            return new Replayed(seq, batch, outcome, error);
+        }).Unwrap().PipeTo(self);
+        _nextReplayAt = now + TimeSpan.FromSeconds((double)entry.Events / Math.Max(1, _context.Options.ReplayRate));
+    }
+
+    private Task<SpilledBatch?> LoadAsync(long seq)
+    {
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        return journal.CurrentEventsByPersistenceId(PersistenceId, seq, seq)
+            .Select(e => e.Event as SpilledBatch)
+            .RunWith(Sink.FirstOrDefault<SpilledBatch?>(), Context.System.Materializer());
+    }
+
+    private void OnReplayed(Replayed r)
+    {
+        _replaying = false;
+        if (r.Outcome != IngressOutcome.Durable)
+        {
+            if (r.Outcome == IngressOutcome.Failed) _context.Circuit.Failed();
+            if (r.Batch is null && r.Error is not null) _log.Warning("spill {0}: reading batch {1} back failed: {2}", _topic, r.SequenceNr, r.Error.Message);
+            return;
+        }
+        _context.Circuit.Succeeded();
+        Persist(new SpillReplayed(r.SequenceNr), e =>
+        {
+            var events = Forget(e.SequenceNr);
+            _replayedBatches++;
+            _replayedEvents += events;
+            var decoded = Decode(r.Batch!);
+            foreach (var o in _context.Observers) o.WrittenToBus(decoded);
+            // Everything up to the oldest batch still waiting is replayed: gone from the journal.
+            var upTo = _pending.Count == 0 ? LastSequenceNr : _pending.Keys.First() - 1;
+            if (upTo > 0) DeleteMessages(upTo);
+            if (_pending.Count == 0) _log.Info("spill {0}: backlog replayed ({1} batches, {2} events)", _topic, _replayedBatches, _replayedEvents);
+        });
+    }
+
+    private int Forget(long seq)
+    {
+        if (!_pending.Remove(seq, out var entry)) return 0;
+        _context.Quota.Release(entry.Bytes);
+        return entry.Events;
+    }
+
+    private static List<Protocol.LogEvent> Decode(SpilledBatch batch)
+    {
+        var events = new List<Protocol.LogEvent>(batch.Records.Count);
+        foreach (var r in batch.Records)
+        {
+            try
+            {
+                events.Add(LogEventAvro.DecodeFramed(r.Value));
+            }
+            catch (MalformedRecordException)
+            {
+                // Counted by whoever reads it from the bus; the stats only see what they can read.
+            }
+        }
+        return events;
+    }
+
+    private SpillStatus Status() => new(_topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events), _pending.Values.Sum(p => p.Bytes),
+        _pending.Count == 0 ? 0 : _pending.Values.Min(p => p.SpilledAtMs), _replayedBatches, _replayedEvents, _quarantined,
+        _pending.Count == 0 ? "empty" : _replaying ? "replaying" : _context.Circuit.IsUp ? "waiting" : "bus down");
+
+    private sealed class ReplayTick
+    {
+        public static readonly ReplayTick Instance = new();
+    }
+
+    private sealed record Replayed(long SequenceNr, SpilledBatch? Batch, IngressOutcome Outcome, Exception? Error);
+}

@@ -1,0 +1,68 @@
+namespace NeverwinterDP.Host.Hosting;
+
+/// <summary>
+/// Where the cluster keeps its state (HOCON <c>nwdp.persistence</c>): the emitter registry, the watchdog and the
+/// remembered entities, through Akka.Persistence.Sql. SQLite in the data directory by default (one node);
+/// PostgreSQL or MySQL/MariaDB for a cluster, whose nodes must all see the same database.
+/// </summary>
+public sealed record PersistenceOptions(string Provider, string ConnectionString)
+{
+    public static readonly string[] Providers = ["sqlite", "postgresql", "mysql"];
+
+    public static PersistenceOptions FromConfig(Akka.Configuration.Config nwdp, string dataDir)
+    {
+        var provider = nwdp.GetString("persistence.provider", "sqlite").Trim().ToLowerInvariant();
+        if (provider == "mariadb") provider = "mysql";
+        if (!Providers.Contains(provider))
+            throw new ArgumentException($"nwdp.persistence.provider must be one of {string.Join(", ", Providers)}, got '{provider}'");
+        var connection = nwdp.GetString("persistence.connection-string", "");
+        if (string.IsNullOrWhiteSpace(connection))
+        {
+            if (provider != "sqlite") throw new ArgumentException($"nwdp.persistence.connection-string is required with provider {provider}");
+            connection = $"Data Source={Path.Combine(dataDir, "nwdp-state.db")};Pooling=True";
+        }
+        return new PersistenceOptions(provider, connection);
+    }
+
+    /// <summary>The linq2db provider name Akka.Persistence.Sql wants.</summary>
+    public string ProviderName => Provider switch
+    {
+        "postgresql" => "PostgreSQL.15",
+        "mysql" => "MySqlConnector",
+        _ => "SQLite.MS",
+    };
+
+    /// <summary>Journal, snapshot store and query plugin over one database; tables created at first use.</summary>
+    public string ToHocon()
+    {
+        var cs = Quote(ConnectionString);
+        var provider = Quote(ProviderName);
+        return $$"""
+            akka.persistence {
+              journal {
+                plugin = "akka.persistence.journal.sql"
+                sql {
+                  connection-string = {{cs}}
+                  provider-name = {{provider}}
+                  auto-initialize = on
+                }
+              }
+              snapshot-store {
+                plugin = "akka.persistence.snapshot-store.sql"
+                sql {
+                  connection-string = {{cs}}
+                  provider-name = {{provider}}
+                  auto-initialize = on
+                }
+              }
+              query.journal.sql {
+                write-plugin = "akka.persistence.journal.sql"
+                connection-string = {{cs}}
+                provider-name = {{provider}}
+              }
+            }
+            """;
+    }
+
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+}

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Sinks.Sql;
+using NeverwinterDP.Protocol;
+using NeverwinterDP.Tests.Sinks.Compliance;
+using Xunit;
+
+namespace NeverwinterDP.Tests.Sinks.Sql;
+
+/// <summary>What the SQL sinks do beyond the compliance suite, against each real server; each test has its own table.</summary>
+public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
+{
+    private const string Topic = "nwdp.logs.sql";
+    private static readonly SinkRetryOptions FastRetry = new() { MinBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200) };
+    private readonly string _table = SqlTestServer.NewTableName();
+
+    public Task InitializeAsync() => server.DropAsync(_table);
+
+    public Task DisposeAsync() => server.DropAsync(_table);
+
+    private SqlSinkOptions Options(string? connectionString = null) => new() { ConnectionString = connectionString ?? server.ConnectionString, Table = _table };
+
+    private static LogEvent Event(long offset) => new()
+    {
+        Ts = 1_764_300_000_000 + offset,
+        SystemTs = 1_764_300_000_100 + offset,
+        Host = "web-01",
+        Ip = "10.1.2.3",
+        Process = "checkout",
+        Type = "web",
+        Version = "2",
+        Level = "info",
+        Message = $"order {offset} placed",
+        Attributes = new Dictionary<string, string> { ["user"] = "4711" },
+        Lineage = new Lineage("node-1", offset + 1),
+    };
+
+    private static List<SinkRecord> Records(long from, int count) =>
+        Enumerable.Range(0, count).Select(i => new SinkRecord(Topic, 0, from + i, Event(from + i))).ToList();
+
+    private async Task AssertStoredOnceAsync(long from, int count)
+    {
+        var stored = (await server.ReadAsync(_table)).OrderBy(s => s.Offset).ToList();
+        Assert.Equal(count, stored.Count);
+        Assert.Equal(Enumerable.Range(0, count).Select(i => from + i), stored.Select(s => s.Offset));
+        Assert.All(stored, s => Assert.Equal($"order {s.Offset} placed", s.Message));
+    }
+
+    [Fact]
+    public async Task Creates_the_table_when_missing_and_reuses_it_when_present()
+    {
+        Assert.False(await server.TableExistsAsync(_table));
+        await using (var sink = server.CreateSink(Options(), "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            Assert.True(await server.TableExistsAsync(_table));
+            Assert.True((await sink.WriteAsync(Records(0, 10), CancellationToken.None)).IsAllDelivered);
+        }
+
+        // A second sink (a restart) finds the table with its rows, creating nothing, and goes on.
+        await using (var sink = server.CreateSink(Options(), "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            Assert.True((await sink.WriteAsync(Records(10, 10), CancellationToken.None)).IsAllDelivered);
+        }
+        await AssertStoredOnceAsync(0, 20);
+    }
+
+    [Fact]
+    public async Task Stores_every_field_of_the_event()
+    {
+        // Everything a literal could trip on: quotes, backslashes, placeholders, control characters, astral plane.
+        var e = Event(7) with
+        {
+            Message = "it's a \\ \"test\" ? @p :p $1 `t` \r\n\t \u001a ü 🎉 '); DROP TABLE x; --",
+            Attributes = new Dictionary<string, string> { ["user"] = "4711", ["quote\"d"] = "é ü \\ \n ' ?" },
+        };
+        await using var sink = server.CreateSink(Options(), "sql");
+        await sink.OpenAsync(CancellationToken.None);
+        Assert.True((await sink.WriteAsync([new SinkRecord(Topic, 3, 7, e)], CancellationToken.None)).IsAllDelivered);
+
+        await using var connection = server.Connect();
+        await connection.OpenAsync();
+        await using var select = connection.CreateCommand();
+        select.CommandText = $"SELECT ts, system_ts, host, ip, process, type, version, level, message, attributes, ingress_node, source_seq, topic, {server.Quote("partition")}, {server.Quote("offset")} FROM {server.Quote(_table)}";
+        await using var reader = await select.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(e.Ts, reader.GetInt64(0));
+        Assert.Equal(e.SystemTs, reader.GetInt64(1));
+        Assert.Equal([e.Host, e.Ip, e.Process, e.Type, e.Version, e.Level, e.Message], Enumerable.Range(2, 7).Select(reader.GetString));
+        Assert.Equal(e.Attributes, JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(9)));
+        Assert.Equal(e.Lineage.IngressNode, reader.GetString(10));
+        Assert.Equal(e.Lineage.SourceSeq, reader.GetInt64(11));
+        Assert.Equal((Topic, 3, 7L), (reader.GetString(12), reader.GetInt32(13), reader.GetInt64(14)));
+        Assert.False(await reader.ReadAsync());
+    }
+
+    [Fact]
+    public async Task Without_create_table_a_missing_table_fails_at_open_naming_it()
+    {
+        await using var sink = server.CreateSink(Options() with { CreateTable = false }, "sql");
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.OpenAsync(CancellationToken.None));
+
+        Assert.Contains(_table, e.Message, StringComparison.Ordinal);
+        Assert.False(await server.TableExistsAsync(_table));
+    }
+
+    [Fact]
+    public async Task A_table_without_the_unique_key_is_refused_at_open()
+    {
+        // The sink's own columns, but no key: a replay would duplicate, so the sink must not write there.
+        await using (var sink = server.CreateSink(Options(), "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+        }
+        await server.ScalarAsync($"CREATE TABLE {server.Quote(_table + "_nokey")} AS SELECT * FROM {server.Quote(_table)}");
+        try
+        {
+            await using var sink = server.CreateSink(Options() with { Table = _table + "_nokey", CreateTable = false }, "sql");
+            var e = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.OpenAsync(CancellationToken.None));
+            Assert.Contains("unique", e.Message, StringComparison.OrdinalIgnoreCase);
+        }
+        finally
+        {
+            await server.DropAsync(_table + "_nokey");
+        }
+    }
+
+    [Fact]
+    public async Task Rejects_only_the_bad_rows_of_a_large_batch_with_the_servers_message()
+    {
+        var batch = Records(0, 5000);
+        int[] bad = [0, 1234, 1235, 4999];
+        foreach (var i in bad) batch[i] = batch[i] with { Event = server.Rejectable(batch[i].Event) };
+        await using var sink = server.CreateSink(Options() with { MaxRowsPerStatement = 700 }, "sql");
+        await sink.OpenAsync(CancellationToken.None);
+
+        var result = await sink.WriteAsync(batch, CancellationToken.None);
+
+        Assert.Equal(bad, Enumerable.Range(0, batch.Count).Where(i => result.Outcomes[i] != SinkOutcome.Delivered));
+        Assert.All(bad, i => Assert.Equal(SinkOutcome.Rejected, result.Outcomes[i]));
+        Assert.All(bad, i => Assert.Matches("^(PostgreSQL|MySQL) [0-9A-Z]+: ", result.Reasons![i]!));
+        var stored = await server.ReadAsync(_table);
+        Assert.Equal(Enumerable.Range(0, 5000).Except(bad).Select(i => (long)i), stored.Select(s => s.Offset).Order());
+    }
+
+    [Fact]
+    public async Task A_replay_after_a_crash_mid_batch_stores_each_record_once()
+    {
+        // A first life: one batch committed, the next cut off mid-write (the process dies), offsets never committed.
+        var sink = server.CreateSink(Options() with { MaxRowsPerStatement = 500 }, "sql");
+        await sink.OpenAsync(CancellationToken.None);
+        Assert.True((await sink.WriteAsync(Records(0, 500), CancellationToken.None)).IsAllDelivered);
+        using (var crash = new CancellationTokenSource(TimeSpan.FromMilliseconds(40)))
+        {
+            try
+            {
+                await sink.WriteAsync(Records(500, 20_000), crash.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        await sink.DisposeAsync();
+
+        // A batch is one transaction: none of it or all of it, never a part.
+        var count = (await server.ReadAsync(_table)).Count;
+        Assert.True(count is 500 or 20_500, $"{count} rows: a batch was stored in part");
+
+        // The next life reads everything again from the last committed offset.
+        await using var again = server.CreateSink(Options(), "sql");
+        await again.OpenAsync(CancellationToken.None);
+        foreach (var chunk in Records(0, 20_500).Chunk(5000))
+        {
+            Assert.True((await again.WriteAsync(chunk, CancellationToken.None)).IsAllDelivered);
+        }
+        await AssertStoredOnceAsync(0, 20_500);
+    }
+
+    [Fact]
+    public async Task Writes_during_an_outage_error_and_are_retried_until_the_server_is_back()
+    {
+        var dir = Path.Combine("/tmp", "nwdp-px-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dir);
+        try
+        {
+            await using var proxy = new SocketProxy(server.ProxySocketPath(dir), server.ServerSocketPath);
+            await using var sink = server.CreateSink(Options(server.WithSocketDirectory(dir)), "sql-outage");
+            await sink.OpenAsync(CancellationToken.None);
+            var deadLetters = new RecordingDeadLetters();
+            var delivery = new SinkDelivery(sink, FastRetry, deadLetters);
+            Assert.Equal(1000, (await delivery.DeliverAsync(Records(0, 1000), CancellationToken.None)).Delivered);
+
+            proxy.Cut();
+            Assert.False((await sink.CheckHealthAsync(CancellationToken.None)).Healthy);
+            var during = delivery.DeliverAsync(Records(1000, 1000), CancellationToken.None);
+            var waited = Stopwatch.StartNew();
+            while (delivery.Metrics.Retries < 3 && !during.IsCompleted && waited.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(20);
+            Assert.False(during.IsCompleted, "a write succeeded while the server was out of reach");
+            Assert.True(delivery.Metrics.Retries >= 3, "the errored write was retried");
+
+            proxy.Restore();
+            var report = await during.WaitAsync(TimeSpan.FromSeconds(30));
+            await delivery.FlushAsync(CancellationToken.None);
+
+            Assert.Equal(1000, report.Delivered);
+            Assert.Empty(deadLetters.Letters);
+            Assert.True((await sink.CheckHealthAsync(CancellationToken.None)).Healthy);
+            await AssertStoredOnceAsync(0, 2000);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
+
+public sealed class PostgreSqlSinkTests() : SqlSinkTests(SqlTestServer.PostgreSql);
+
+public sealed class MariaDbSinkTests() : SqlSinkTests(SqlTestServer.MariaDb);

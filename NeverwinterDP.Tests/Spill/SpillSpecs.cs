@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Protocol;
+using NeverwinterDP.Tests.Host;
+using NeverwinterDP.Tests.TestServices;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace NeverwinterDP.Tests.Spill;
+
+/// <summary>Spillover: events the bus cannot take are kept in the journal and replayed when it returns.</summary>
+public sealed class SpillSpecs(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Broker_down_for_10s_while_100000_events_are_posted_every_2xx_event_arrives_exactly_once()
+    {
+        using var dir = new TempDir();
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new()
+        {
+            ["nwdp.spill.after"] = "2s",
+            ["nwdp.spill.probe-interval"] = "500ms",
+            ["nwdp.sinks.files.fsync"] = "off",
+        });
+        var run = Guid.NewGuid().ToString("N")[..8];
+        const int total = 100_000, batch = 250;
+        var acked = new ConcurrentBag<string>();
+        var statuses = new ConcurrentDictionary<HttpStatusCode, int>();
+        var next = -1;
+        var outage = Task.CompletedTask;
+
+        async Task SendAsync()
+        {
+            int b;
+            while ((b = Interlocked.Increment(ref next)) < total / batch)
+            {
+                var lines = Enumerable.Range(b * batch, batch).Select(i => JsonSerializer.Serialize(new { host = $"h{i % 7}", msg = $"{run}-{i}" })).ToList();
+                while (true)
+                {
+                    var response = await node.PostNdjsonAsync(lines, type: "spill");
+                    statuses.AddOrUpdate(response.StatusCode, 1, (_, c) => c + 1);
+                    if (response.IsSuccessStatusCode) break;
+                    await Task.Delay(100);
+                }
+                foreach (var l in lines) acked.Add(l);
+                if (b == 80)
+                {
+                    outage = Task.Run(async () =>
+                    {
+                        output.WriteLine($"broker down at {acked.Count} acked");
+                        node.Bus.Embedded!.BrokerDown(1);
+                        await Task.Delay(TimeSpan.FromSeconds(10));
+                        node.Bus.Embedded.BrokerUp(1);
+                        output.WriteLine($"broker up at {acked.Count} acked");
+                    });
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => SendAsync()));
+        await outage;
+        output.WriteLine(string.Join(", ", statuses.Select(kv => $"{(int)kv.Key}={kv.Value}")));
+        var ingress = node.App.Services.GetRequiredService<EventIngress>();
+        output.WriteLine($"spilled {ingress.SpilledEvents} events in {ingress.SpilledBatches} batches");
+        Assert.Equal(total, acked.Count);
+        Assert.True(ingress.SpilledEvents > 0, "nothing was spilled during the outage");
+
+        var topic = TopicNames.ForType("spill");
+        await Wait.UntilAsync(() => node.PublishedLines(topic).Count >= total, TimeSpan.FromSeconds(180), () => $"{node.PublishedLines(topic).Count} published");
+        var published = node.PublishedLines(topic).Select(MessageOf).ToList();
+        Assert.Equal(total, published.Count);
+        Assert.Equal(Enumerable.Range(0, total).Select(i => $"{run}-{i}").Order(), published.Order());
+    }
+
+    private static string MessageOf(string line)
+    {
+        using var doc = JsonDocument.Parse(line);
+        return doc.RootElement.GetProperty("msg").GetString()!;
+    }
+}
