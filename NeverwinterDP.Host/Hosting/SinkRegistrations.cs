@@ -1,5 +1,6 @@
 using NeverwinterDP.Actors.Sinks.Elasticsearch;
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.Hdfs;
 using NeverwinterDP.Actors.Sinks.Sql;
 using NeverwinterDP.Actors.Sinks.HBase;
 using NeverwinterDP.Actors.Sinks.ClickHouse;
@@ -21,5 +22,6 @@ public static class SinkRegistrations
         .AddSinkKind("elasticsearch", s => new ElasticsearchSink(ElasticsearchSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("hbase", s => new HBaseSink(HBaseSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("hive", s => new HiveSink(HiveSinkOptions.FromConfig(s), s.Name))
+        .AddSinkKind("hdfs", s => new HdfsSink(HdfsSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("clickhouse", s => new ClickHouseSink(ClickHouseSinkOptions.FromConfig(s), s.Name));
 }

@@ -64,8 +64,8 @@ public class FilesSinkBenchmarks(ITestOutputHelper output)
         output.WriteLine($"for comparison, LogEventJson alone into memory: {EncodeOnlyRate(events):N0} events/s");
     }
 
-    // About 200 bytes as an NDJSON line, like the lines services post.
-    private static LogEvent TypicalEvent(int i) => new()
+    // About 200 bytes as an NDJSON line, like the lines services post (the HDFS benchmark's events too).
+    internal static LogEvent TypicalEvent(int i) => new()
     {
         Ts = TenOClock + i - 3,
         SystemTs = TenOClock + i,

@@ -1,17 +1,14 @@
-using Avro;
-using Avro.File;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.Files;
 
-/// <summary>An Avro object container file of <c>neverwinterdp.LogEvent</c> records, written by Apache.Avro's DataFileWriter.</summary>
+/// <summary>An Avro object container file of <c>neverwinterdp.LogEvent</c> records on disk (see <see cref="AvroContainerWriter"/>).</summary>
 internal sealed class AvroPartFile : PartFile
 {
     private const int StreamBuffer = 256 * 1024;
 
     private readonly FileStream _stream;
-    private readonly LogEventDatumWriter _datumWriter = new();
-    private readonly IFileWriter<LogEvent> _writer;
+    private readonly AvroContainerWriter _writer;
     private bool _closed;
 
     public AvroPartFile(FileNames names, string directory, string topic, int partition, long firstOffset, FilesAvroCodec codec, long batch)
@@ -20,9 +17,7 @@ internal sealed class AvroPartFile : PartFile
         _stream = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read, StreamBuffer);
         try
         {
-            var codecType = codec == FilesAvroCodec.Null ? Codec.Type.Null : Codec.Type.Deflate;
-            // leaveOpen: closing the writer must not close the stream before we fsync it.
-            _writer = DataFileWriter<LogEvent>.OpenWriter(_datumWriter, _stream, Codec.CreateCodec(codecType), leaveOpen: true);
+            _writer = new AvroContainerWriter(_stream, codec, TempPath);
         }
         catch
         {
@@ -34,40 +29,11 @@ internal sealed class AvroPartFile : PartFile
     /// <summary>What reached the stream; the block being filled (up to the sync interval) is not counted.</summary>
     public override long Length => _stream.Position;
 
-    protected override bool TryWrite(LogEvent logEvent, long offset, out string? reason)
-    {
-        try
-        {
-            _datumWriter.Encode(logEvent);
-        }
-        catch (Exception e) when (e is ArgumentException or AvroException or OverflowException)
-        {
-            reason = "the event cannot be written as Avro: " + e.Message;
-            return false;
-        }
-        try
-        {
-            _writer.Append(logEvent);
-        }
-        catch (AvroException e)
-        {
-            // The datum was encoded already, so this is the block going to the stream: a file failure.
-            throw new IOException($"Writing {TempPath} failed: {e.Message}", e);
-        }
-        reason = null;
-        return true;
-    }
+    protected override bool TryWrite(LogEvent logEvent, long offset, out string? reason) => _writer.TryAppend(logEvent, out reason);
 
     protected override void Seal(bool fsync)
     {
-        try
-        {
-            _writer.Close(); // writes the last block; the stream stays open (leaveOpen)
-        }
-        catch (AvroException e)
-        {
-            throw new IOException($"Writing {TempPath} failed: {e.Message}", e);
-        }
+        _writer.Close(); // writes the last block; the stream stays open
         _stream.Flush(flushToDisk: fsync);
         Close();
     }
@@ -77,11 +43,7 @@ internal sealed class AvroPartFile : PartFile
         if (_closed) return;
         try
         {
-            _writer.Close();
-        }
-        catch (AvroException)
-        {
-            // Closed already, or its stream failed: the temporary file is of no use either way.
+            _writer.Dispose();
         }
         finally
         {
@@ -89,8 +51,6 @@ internal sealed class AvroPartFile : PartFile
         }
     }
 
-    // The writer is closed (not disposed: its Dispose closes again, and that throws once closed); it holds
-    // only memory, so a writer whose Close failed needs nothing more.
     private void Close()
     {
         if (_closed) return;

@@ -1,16 +1,18 @@
 namespace NeverwinterDP.Actors.Sinks.Files;
 
 /// <summary>
-/// The state of one (topic, partition, hour, bucket) of a part file sink. Idempotence is kept per hour, not per partition:
+/// The state of one (topic, partition, hour, bucket) of a part file sink; <typeparamref name="TFile"/> is the
+/// sink's file being written (<see cref="PartFile"/> on a local tree, the HDFS sink's in-memory file). Idempotence is kept per hour, not per partition:
 /// a partition has a file open for every hour its records fall in, and a flush renames them one at a time,
 /// so after a crash between two renames a partition-wide "highest published offset" would count the records
 /// of the file not yet renamed as written, and skip them when they come again. Within one hour the files are
 /// published in offset order and hold every record of the hour in their range, so the highest published
 /// offset of the hour is exact.
 /// </summary>
-internal sealed class HourSlot(PartitionState partition, SlotKey key, long publishedUpTo)
+internal sealed class HourSlot<TFile>(PartitionState<TFile> partition, SlotKey key, long publishedUpTo)
+    where TFile : class
 {
-    public PartitionState Partition { get; } = partition;
+    public PartitionState<TFile> Partition { get; } = partition;
 
     public SlotKey Key { get; } = key;
 
@@ -23,7 +25,7 @@ internal sealed class HourSlot(PartitionState partition, SlotKey key, long publi
     public long WrittenUpTo { get; private set; } = publishedUpTo;
 
     /// <summary>The file being written, if any.</summary>
-    public PartFile? File { get; private set; }
+    public TFile? File { get; private set; }
 
     /// <summary>
     /// While at least 0: the first offset of a file that failed. Records above it are refused (errored) until
@@ -39,7 +41,7 @@ internal sealed class HourSlot(PartitionState partition, SlotKey key, long publi
 
     public bool IsBroken => LostFrom >= 0;
 
-    public void Opened(PartFile file) => File = file;
+    public void Opened(TFile file) => File = file;
 
     public void Appended(long offset) => WrittenUpTo = offset;
 

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Actors.Sinks.Files;
 
@@ -23,14 +24,13 @@ public abstract class PartFileSink : ISink
     private readonly bool _fsync;
     private readonly long _rollSize;
     private readonly long _rollRows;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SinkGate _gate;
     private readonly Dictionary<string, TopicState> _topics = new(StringComparer.Ordinal);
-    private readonly HashSet<HourSlot> _open = [];
-    private readonly HashSet<HourSlot> _lostDelivered = [];
+    private readonly HashSet<HourSlot<PartFile>> _open = [];
+    private readonly HashSet<HourSlot<PartFile>> _lostDelivered = [];
     private readonly HashSet<string> _directoriesToSync = new(StringComparer.Ordinal);
-    private PartitionState? _lastPartition;
+    private PartitionState<PartFile>? _lastPartition;
     private long _writeCalls;
-    private bool _disposed;
 
     private protected PartFileSink(PartLayout layout, string name, bool fsync, long rollSize, long rollRows)
     {
@@ -41,6 +41,7 @@ public abstract class PartFileSink : ISink
         _rollSize = rollSize;
         _rollRows = rollRows;
         Name = name;
+        _gate = new SinkGate(this);
     }
 
     public string Name { get; }
@@ -50,40 +51,25 @@ public abstract class PartFileSink : ISink
 
     public async Task OpenAsync(CancellationToken cancellation)
     {
-        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
-        try
+        using (await _gate.EnterAsync(cancellation).ConfigureAwait(false))
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             EnsureDirectory(_root);
-        }
-        finally
-        {
-            _gate.Release();
         }
     }
 
     public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        // The contract says calls never overlap; the gate keeps a pump that overlaps write and flush correct anyway.
-        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
-        try
+        using (await _gate.EnterAsync(cancellation).ConfigureAwait(false))
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             return Write(batch);
-        }
-        finally
-        {
-            _gate.Release();
         }
     }
 
     public async Task FlushAsync(CancellationToken cancellation)
     {
-        await _gate.WaitAsync(cancellation).ConfigureAwait(false);
-        try
+        using (await _gate.EnterAsync(cancellation).ConfigureAwait(false))
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             foreach (var slot in _open.ToArray())
             {
                 cancellation.ThrowIfCancellationRequested();
@@ -115,10 +101,6 @@ public abstract class PartFileSink : ISink
                 foreach (var partition in topic.Partitions.Values) partition.Settle();
             }
         }
-        finally
-        {
-            _gate.Release();
-        }
     }
 
     public Task<SinkHealth> CheckHealthAsync(CancellationToken cancellation)
@@ -140,28 +122,20 @@ public abstract class PartFileSink : ISink
     /// <summary>Closes the open files without publishing them: their records were not committed and come again.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
-        try
+        using var turn = await _gate.CloseAsync().ConfigureAwait(false);
+        if (turn is null) return;
+        foreach (var slot in _open)
         {
-            if (_disposed) return;
-            _disposed = true;
-            foreach (var slot in _open)
+            try
             {
-                try
-                {
-                    slot.File?.Dispose();
-                }
-                catch (Exception e) when (IsFileFailure(e))
-                {
-                    // Nothing depends on a temporary file; the next process deletes it.
-                }
+                slot.File?.Dispose();
             }
-            _open.Clear();
+            catch (Exception e) when (IsFileFailure(e))
+            {
+                // Nothing depends on a temporary file; the next process deletes it.
+            }
         }
-        finally
-        {
-            _gate.Release();
-        }
+        _open.Clear();
     }
 
     private SinkWriteResult Write(IReadOnlyList<SinkRecord> batch)
@@ -169,7 +143,7 @@ public abstract class PartFileSink : ISink
         var call = ++_writeCalls;
         var outcomes = new SinkOutcome[batch.Count]; // Delivered is the default
         string?[]? reasons = null;
-        List<(HourSlot Slot, long LostFrom, int Index)>? failures = null;
+        List<(HourSlot<PartFile> Slot, long LostFrom, int Index)>? failures = null;
         string? unreadableTopic = null, unreadableReason = null; // a failing scan is tried once per call, not per record
 
         for (var i = 0; i < batch.Count; i++)
@@ -186,7 +160,7 @@ public abstract class PartFileSink : ISink
                 Set(i, SinkOutcome.Errored, unreadableReason);
                 continue;
             }
-            PartitionState? partition;
+            PartitionState<PartFile>? partition;
             try
             {
                 partition = PartitionOf(record.Topic, record.Partition);
@@ -256,7 +230,7 @@ public abstract class PartFileSink : ISink
         PartLayout layout,
         IReadOnlyList<SinkRecord> batch,
         SinkOutcome[] outcomes,
-        List<(HourSlot Slot, long LostFrom, int Index)> failures,
+        List<(HourSlot<PartFile> Slot, long LostFrom, int Index)> failures,
         Action<int, SinkOutcome, string?> set)
     {
         foreach (var (slot, lostFrom, failedAt) in failures)
@@ -277,19 +251,12 @@ public abstract class PartFileSink : ISink
     private bool IsWritable(SinkRecord? record, out SlotKey key, out string? reason)
     {
         key = default;
-        reason = record switch
-        {
-            null => "no record",
-            { Event: null } => "the record has no event",
-            { Partition: < 0 } => $"partition {record.Partition} is negative",
-            { Offset: < 0 } => $"offset {record.Offset} is negative",
-            _ => null,
-        };
+        reason = PartLayout.Malformed(record);
         return reason is null && _layout.TryPlace(record!, out key, out reason);
     }
 
     /// <summary>The partition's state; recovers it from disk at first sight. Null for a topic that is no safe directory name.</summary>
-    private PartitionState? PartitionOf(string topic, int partition)
+    private PartitionState<PartFile>? PartitionOf(string topic, int partition)
     {
         var last = _lastPartition;
         if (last is not null && last.Partition == partition && (ReferenceEquals(last.Topic, topic) || last.Topic == topic)) return last;
@@ -303,7 +270,7 @@ public abstract class PartFileSink : ISink
         if (!topicState.Partitions.TryGetValue(partition, out var state))
         {
             foreach (var leftover in topicState.Scan.TakeLeftovers(partition)) DeleteLeftover(leftover);
-            state = new PartitionState(topic, partition, topicState.Scan.TakePublished(partition));
+            state = new PartitionState<PartFile>(topic, partition, topicState.Scan.Published(partition));
             topicState.Partitions.Add(partition, state);
         }
         return _lastPartition = state;
@@ -321,7 +288,7 @@ public abstract class PartFileSink : ISink
         }
     }
 
-    private PartFile Open(HourSlot slot, long firstOffset, long call)
+    private PartFile Open(HourSlot<PartFile> slot, long firstOffset, long call)
     {
         var partition = slot.Partition;
         var directory = _layout.DirectoryOf(partition.Topic, slot.Key);
@@ -332,7 +299,7 @@ public abstract class PartFileSink : ISink
         return file;
     }
 
-    private void Publish(HourSlot slot)
+    private void Publish(HourSlot<PartFile> slot)
     {
         var file = slot.File!;
         if (file.IsEmpty)
@@ -351,7 +318,7 @@ public abstract class PartFileSink : ISink
 
     // A full file is published at once, its directory synced too, so the next file of the hour can never be
     // durable without it (recovery reads the hour's highest offset).
-    private void Roll(HourSlot slot)
+    private void Roll(HourSlot<PartFile> slot)
     {
         Publish(slot);
         try
@@ -364,7 +331,7 @@ public abstract class PartFileSink : ISink
         }
     }
 
-    private void Fail(HourSlot slot, long lostFrom, bool lostDelivered, Exception because)
+    private void Fail(HourSlot<PartFile> slot, long lostFrom, bool lostDelivered, Exception because)
     {
         slot.File?.Discard();
         _open.Remove(slot);
@@ -372,7 +339,7 @@ public abstract class PartFileSink : ISink
         if (lostDelivered) _lostDelivered.Add(slot);
     }
 
-    private void Repaired(HourSlot slot)
+    private void Repaired(HourSlot<PartFile> slot)
     {
         slot.Repaired();
         _lostDelivered.Remove(slot);

@@ -45,6 +45,16 @@ internal abstract class PartLayout(string root)
     {
     }
 
+    /// <summary>Why no layout can place <paramref name="record"/> (no record or event, a negative partition or offset); null when it is whole.</summary>
+    public static string? Malformed(SinkRecord? record) => record switch
+    {
+        null => "no record",
+        { Event: null } => "the record has no event",
+        { Partition: < 0 } => $"partition {record.Partition} is negative",
+        { Offset: < 0 } => $"offset {record.Offset} is negative",
+        _ => null,
+    };
+
     /// <summary>Enumerates everything, the dotted temporary files too (.NET counts them as hidden on Unix and skips them by default).</summary>
     public static EnumerationOptions Everything { get; } = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
 }
@@ -54,7 +64,10 @@ internal sealed class FilesLayout(FilesSinkOptions options, string root) : PartL
 {
     public override FileNames Names => FileNames.Files;
 
-    public override bool TryPlace(SinkRecord record, out SlotKey key, out string? reason)
+    public override bool TryPlace(SinkRecord record, out SlotKey key, out string? reason) => TryPlaceInHour(record, out key, out reason);
+
+    /// <summary>The files sink's slots, which the HDFS sink's tree has too: the UTC hour of the system timestamp, no bucket.</summary>
+    public static bool TryPlaceInHour(SinkRecord record, out SlotKey key, out string? reason)
     {
         key = default;
         if (!UtcHour.TryFromEpochMs(record.Event.SystemTs, out var hour))

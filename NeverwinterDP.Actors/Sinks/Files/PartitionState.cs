@@ -1,10 +1,15 @@
 namespace NeverwinterDP.Actors.Sinks.Files;
 
-/// <summary>The files sink's state for one (topic, partition): its slots (hour and bucket), created as records need them.</summary>
-internal sealed class PartitionState(string topic, int partition, Dictionary<SlotKey, long> recovered)
+/// <summary>
+/// A part file sink's state for one (topic, partition): its slots (hour and bucket), created as records need
+/// them. <paramref name="recovered"/> (slot → highest published offset) is read when a slot is created, so
+/// marks added to it later (the HDFS sink lists an hour directory when it first needs it) count for later slots.
+/// </summary>
+internal sealed class PartitionState<TFile>(string topic, int partition, Dictionary<SlotKey, long> recovered)
+    where TFile : class
 {
-    private readonly Dictionary<SlotKey, HourSlot> _slots = [];
-    private HourSlot? _lastSlot;
+    private readonly Dictionary<SlotKey, HourSlot<TFile>> _slots = [];
+    private HourSlot<TFile>? _lastSlot;
 
     public string Topic { get; } = topic;
 
@@ -25,13 +30,13 @@ internal sealed class PartitionState(string topic, int partition, Dictionary<Slo
     }
 
     /// <summary>The slot of <paramref name="key"/>, created from what recovery found on disk (slot → highest published offset).</summary>
-    public HourSlot SlotFor(SlotKey key)
+    public HourSlot<TFile> SlotFor(SlotKey key)
     {
         var last = _lastSlot;
         if (last is not null && last.Key == key) return last;
         if (!_slots.TryGetValue(key, out var slot))
         {
-            slot = new HourSlot(this, key, recovered.GetValueOrDefault(key, -1));
+            slot = new HourSlot<TFile>(this, key, recovered.GetValueOrDefault(key, -1));
             _slots.Add(key, slot);
         }
         return _lastSlot = slot;

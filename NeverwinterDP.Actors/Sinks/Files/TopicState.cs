@@ -5,5 +5,5 @@ internal sealed class TopicState(TopicScan scan)
 {
     public TopicScan Scan { get; } = scan;
 
-    public Dictionary<int, PartitionState> Partitions { get; } = [];
+    public Dictionary<int, PartitionState<PartFile>> Partitions { get; } = [];
 }

@@ -61,5 +61,8 @@ internal readonly record struct UtcHour(long Index)
         }
     }
 
+    /// <summary><c>yyyy/MM/dd/HH</c> with slashes, whatever the platform (HDFS paths, URLs).</summary>
+    public string SlashPath => Start.ToString("yyyy'/'MM'/'dd'/'HH", CultureInfo.InvariantCulture);
+
     public override string ToString() => Start.ToString("yyyy-MM-dd'T'HH'Z'", CultureInfo.InvariantCulture);
 }

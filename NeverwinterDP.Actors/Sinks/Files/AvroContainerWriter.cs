@@ -1,0 +1,86 @@
+using Avro;
+using Avro.File;
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Actors.Sinks.Files;
+
+/// <summary>
+/// An Avro object container file of <c>neverwinterdp.LogEvent</c> records written to any stream by Apache.Avro's
+/// DataFileWriter (header, blocks, codec, sync markers), with our encoder (<see cref="LogEventDatumWriter"/>).
+/// The files and Hive sinks give it a file, the HDFS sink a memory buffer. The stream is left open.
+/// </summary>
+internal sealed class AvroContainerWriter : IDisposable
+{
+    private readonly LogEventDatumWriter _datumWriter = new();
+    private readonly IFileWriter<LogEvent> _writer;
+    private readonly string _target;
+    private bool _closed;
+
+    /// <param name="stream">Where the file goes; not closed by this writer.</param>
+    /// <param name="codec">The block codec.</param>
+    /// <param name="target">What the stream is, for error messages (a path).</param>
+    public AvroContainerWriter(Stream stream, FilesAvroCodec codec, string target)
+    {
+        var codecType = codec == FilesAvroCodec.Null ? Codec.Type.Null : Codec.Type.Deflate;
+        _writer = DataFileWriter<LogEvent>.OpenWriter(_datumWriter, stream, Codec.CreateCodec(codecType), leaveOpen: true);
+        _target = target;
+    }
+
+    /// <summary>Appends one event; false (with a reason) when it cannot be encoded, and then nothing was written.</summary>
+    /// <exception cref="IOException">The stream failed while a full block went to it.</exception>
+    public bool TryAppend(LogEvent logEvent, out string? reason)
+    {
+        try
+        {
+            _datumWriter.Encode(logEvent);
+        }
+        catch (Exception e) when (e is ArgumentException or AvroException or OverflowException)
+        {
+            reason = "the event cannot be written as Avro: " + e.Message;
+            return false;
+        }
+        try
+        {
+            _writer.Append(logEvent);
+        }
+        catch (AvroException e)
+        {
+            // The datum was encoded already, so this is the block going to the stream: a stream failure.
+            throw new IOException($"Writing {_target} failed: {e.Message}", e);
+        }
+        reason = null;
+        return true;
+    }
+
+    /// <summary>Writes the last block; the stream stays open.</summary>
+    /// <exception cref="IOException">The stream failed.</exception>
+    public void Close()
+    {
+        if (_closed) return;
+        _closed = true;
+        try
+        {
+            _writer.Close();
+        }
+        catch (AvroException e)
+        {
+            throw new IOException($"Writing {_target} failed: {e.Message}", e);
+        }
+    }
+
+    // The writer is closed (not disposed: its Dispose closes again, and that throws once closed); it holds
+    // only memory, so a writer whose Close failed needs nothing more.
+    public void Dispose()
+    {
+        if (_closed) return;
+        _closed = true;
+        try
+        {
+            _writer.Close();
+        }
+        catch (AvroException)
+        {
+            // Closed already, or its stream failed: what it wrote is of no use either way.
+        }
+    }
+}
