@@ -54,6 +54,8 @@ public static class NodeHost
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
             .AddSingleton<NodeIdentity>()
             .AddSingleton<SourceSequences>()
+            .AddSingleton(sp => new IngressContexts(() => sp.GetRequiredService<NodeIdentity>().Id, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<SourceSequences>().Next))
             .AddSingleton(sp => new EventIngress(sp.GetRequiredService<NodeService>().Ingress, sp.GetServices<IIngressObserver>()))
             .AddSingleton<IngressEndpoint>();
 
