@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Remote;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Host.Http;
@@ -57,7 +58,11 @@ public static class NodeHost
             .AddSingleton(sp => new IngressContexts(() => sp.GetRequiredService<NodeIdentity>().Id, sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<SourceSequences>().Next))
             .AddSingleton(sp => new EventIngress(sp.GetRequiredService<NodeService>().Ingress, sp.GetServices<IIngressObserver>()))
-            .AddSingleton<IngressEndpoint>();
+            .AddSingleton<IngressEndpoint>()
+            // After NodeService: starts once the ingress runs, stops before it.
+            .AddSingleton<RemoteIngressMetrics>()
+            .AddSingleton<RemoteIngressService>()
+            .AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>());
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
@@ -70,6 +75,8 @@ public static class NodeHost
     public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config) =>
         services.AddAkka("nwdp", (akka, _) => akka
             .AddHocon(config.Hocon, HoconAddMode.Prepend)
+            // Under the node's configuration: the emitter protocol's serializer and frames large enough for its batches.
+            .AddHocon(RemoteIngressHocon.Node, HoconAddMode.Append)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
