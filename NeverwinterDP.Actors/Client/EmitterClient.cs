@@ -144,6 +144,13 @@ public sealed class EmitterClient : IAsyncDisposable
         return false;
     }
 
+    /// <summary>The receptionists the client knows now (the given contact points, then what the cluster told it).</summary>
+    public async Task<IReadOnlyList<string>> ContactPointsAsync(TimeSpan timeout)
+    {
+        var points = await _clusterClient.Ask<ContactPoints>(GetContactPoints.Instance, timeout).ConfigureAwait(false);
+        return points.ContactPointsList.Select(p => p.ToString()).ToList();
+    }
+
     /// <summary>Events <see cref="Post"/> holds (buffered, in flight or being retried).</summary>
     public long PostBuffered => Interlocked.Read(ref _postHeld);
 

@@ -36,7 +36,7 @@ public sealed class RemoteIngressService(IServiceProvider services, ActorSystem 
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_receptionist is null) return;
+        if (_receptionist is null || system.WhenTerminated.IsCompleted) return;
         ClusterClientReceptionist.Get(system).UnregisterService(_receptionist);
         try
         {

@@ -37,7 +37,7 @@ public sealed class InProcessNode : IAsyncDisposable
     public KafkaBus Bus => App.Services.GetRequiredService<KafkaBus>();
 
     public static async Task<InProcessNode> StartAsync(string dataDir, TimeProvider? clock = null, Dictionary<string, string>? overrides = null,
-        Action<IServiceCollection>? configureServices = null)
+        Action<IServiceCollection>? configureServices = null, string? extraHocon = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -47,7 +47,7 @@ public sealed class InProcessNode : IAsyncDisposable
             ["nwdp.pump.batch-interval"] = "50ms",
         };
         foreach (var (k, v) in overrides ?? new()) settings[k] = v;
-        var config = NodeConfig.Load(null, settings);
+        var config = NodeConfig.Load(null, settings, extraHocon);
         var app = NodeHost.Build(config, clock, configureServices);
         await app.StartAsync();
         var http = app.HttpAddress();
