@@ -210,14 +210,17 @@ public sealed class EmitterClient : IAsyncDisposable
         return batches;
     }
 
+    // A LogEvent built without a process says "unknown" (LogEvent.DefaultProcess): that is none given.
     private LogEvent Complete(LogEvent e) =>
-        string.IsNullOrEmpty(e.Host) || string.IsNullOrEmpty(e.Process)
+        string.IsNullOrEmpty(e.Host) || NoProcess(e.Process)
             ? e with
             {
                 Host = string.IsNullOrEmpty(e.Host) ? _options.Host : e.Host,
-                Process = string.IsNullOrEmpty(e.Process) ? _options.Process : e.Process,
+                Process = NoProcess(e.Process) ? _options.Process : e.Process,
             }
             : e;
+
+    private static bool NoProcess(string process) => string.IsNullOrEmpty(process) || process == LogEvent.DefaultProcess;
 
     private static string SourceId(LogEvent e) => e.Host + "/" + e.Process;
 

@@ -14,7 +14,7 @@ public sealed record EmitterClientOptions
     /// <summary>Host for events that give none (and of the client's own heartbeat source). Default: the machine name.</summary>
     public string Host { get; init; } = Environment.MachineName;
 
-    /// <summary>Process for events that give none. Default: this process's name.</summary>
+    /// <summary>Process for events that give none (empty, or <c>unknown</c>: what a LogEvent built without one says). Default: this process's name.</summary>
     public string Process { get; init; } = System.Diagnostics.Process.GetCurrentProcess().ProcessName;
 
     /// <summary>Most events in one batch (<see cref="EmitterClient.EmitAsync"/> splits larger calls; <see cref="EmitterClient.Post"/> sends a batch when this many wait).</summary>
