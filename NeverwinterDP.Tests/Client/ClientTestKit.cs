@@ -33,6 +33,7 @@ internal static class ClientTestKit
               heartbeat-interval = 500ms
               acceptable-heartbeat-pause = 2s
               establishing-get-contacts-interval = 300ms
+              refresh-contacts-interval = 1s
             }
             """),
     };

@@ -50,17 +50,18 @@ public sealed class EmitterFailoverSpecs(ITestOutputHelper output)
         try
         {
             var systemA = nodeA.App.Services.GetRequiredService<ActorSystem>();
-            var seed = Cluster.Get(systemA).SelfAddress;
-            nodeB = await InProcessNode.StartAsync(dirB.Path, clock, common, extraHocon: $"akka.cluster.seed-nodes = [\"{seed}\"]");
-            await ClientTestKit.Eventually(() => Cluster.Get(systemA).State.Members.Count(m => m.Status == MemberStatus.Up) == 2, TimeSpan.FromSeconds(30));
-
             var run = Guid.NewGuid().ToString("N")[..8];
             var hosts = new[] { "app-1", "app-2", "app-3" };
             const int batches = 60;
             const int perBatch = 100;
             var acked = new List<LogEvent>();
+            // The client starts while A is the whole cluster, so it is connected to A; it learns B later.
             await using var client = EmitterClient.Start(ClientTestKit.Options(nodeA));
-            // The client knows only A at first; it must have learnt B from the cluster before A goes.
+            await client.EmitAsync([ClientTestKit.Event(run, "probe", 0, "probe")]).WaitAsync(TimeSpan.FromSeconds(30));
+
+            var seed = Cluster.Get(systemA).SelfAddress;
+            nodeB = await InProcessNode.StartAsync(dirB.Path, clock, common, extraHocon: $"akka.cluster.seed-nodes = [\"{seed}\"]");
+            await ClientTestKit.Eventually(() => Cluster.Get(systemA).State.Members.Count(m => m.Status == MemberStatus.Up) == 2, TimeSpan.FromSeconds(30));
             await ClientTestKit.Eventually(() => client.ContactPointsAsync(TimeSpan.FromSeconds(5)).Result.Contains(nodeB.ContactPoint()),
                 TimeSpan.FromSeconds(30));
 
@@ -107,6 +108,9 @@ public sealed class EmitterFailoverSpecs(ITestOutputHelper output)
             output.WriteLine($"{published.Count} published, {duplicates} duplicates; ingress nodes: " +
                              string.Join(", ", published.GroupBy(p => p.IngressNode).Select(g => $"{g.Key}={g.Count()}")));
             Assert.All(copies, kv => Assert.InRange(kv.Value, 1, 2));
+            // Both nodes took part: A before it went, B after.
+            Assert.Contains(published, p => p.IngressNode == "test-" + nodeA.Http.Port);
+            Assert.Contains(published, p => p.IngressNode == "test-" + nodeB.Http.Port);
 
             foreach (var host in hosts)
             {
