@@ -157,11 +157,18 @@ public sealed class IngressReceptionist : ReceiveActor, IWithTimers
     {
         state.InFlight = pending;
         var batch = pending.Batch;
-        var context = _contexts.For(null, LogEvent.DefaultProcess, "");
-        var events = new LogEvent[batch.Events.Count];
-        for (var i = 0; i < events.Length; i++) events[i] = context.Complete(batch.Events[i]);
+        var contexts = _contexts;
+        var accept = _accept;
         var seq = batch.BatchSeq;
-        _accept(events, batch.Key, CancellationToken.None).PipeTo(Self,
+        // Stamping and encoding run off the actor, so sources do not wait for each other's; a source still has
+        // one batch at a time in flight, which keeps its order (and its node-assigned sequence numbers).
+        Task.Run(() =>
+        {
+            var context = contexts.For(null, LogEvent.DefaultProcess, "");
+            var events = new LogEvent[batch.Events.Count];
+            for (var i = 0; i < events.Length; i++) events[i] = context.Complete(batch.Events[i]);
+            return accept(events, batch.Key, CancellationToken.None);
+        }).PipeTo(Self,
             success: r => new Completed(key, seq, r.Outcome, r.Error),
             failure: e => new Completed(key, seq, IngressOutcome.Failed, e));
     }
