@@ -132,9 +132,14 @@ public sealed class EmitterClient : IAsyncDisposable
     public bool Post(LogEvent logEvent)
     {
         ArgumentNullException.ThrowIfNull(logEvent);
-        if (_disposed != 0 || Interlocked.Increment(ref _postHeld) > _options.PostBufferCapacity)
+        if (_disposed != 0)
         {
-            if (_disposed == 0) Interlocked.Decrement(ref _postHeld);
+            Interlocked.Increment(ref Metrics._postRejected);
+            return false;
+        }
+        if (Interlocked.Increment(ref _postHeld) > _options.PostBufferCapacity)
+        {
+            Interlocked.Decrement(ref _postHeld);
             Interlocked.Increment(ref Metrics._postRejected);
             return false;
         }

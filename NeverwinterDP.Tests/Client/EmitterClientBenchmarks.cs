@@ -19,7 +19,7 @@ public sealed class EmitterClientBenchmarks(ITestOutputHelper output)
         using var dir = new TempDir();
         // Ingress only: the pump would share the two cores and its backlog limit would throttle the sender.
         await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new() { ["nwdp.pump.enabled"] = "off" });
-        await using var client = EmitterClient.Start(ClientTestKit.Options(node) with { MaxBatchEvents = batchSize, MaxBatchBytes = 3_500_000 });
+        await using var client = EmitterClient.Start(ClientTestKit.Options(node) with { MaxBatchEvents = batchSize, MaxBatchBytes = 3_500_000, AckTimeout = TimeSpan.FromSeconds(30) });
         const int sources = 8;
         var total = Math.Max(200_000, batchSize * sources * 4);
         var batches = Enumerable.Range(0, total / batchSize)
