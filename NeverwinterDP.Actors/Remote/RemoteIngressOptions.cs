@@ -26,7 +26,7 @@ public sealed record RemoteIngressOptions
     /// <summary><c>source-idle-timeout</c>: how long the sequence state of an idle source is kept (it only spares duplicates).</summary>
     public TimeSpan SourceIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary><c>retry-after</c>: the retry-after of refusals for a saturated, stopping or failing node.</summary>
+    /// <summary>The retry-after of refusals for a saturated, stopping or failing node; the node gives its <c>nwdp.ingress.retry-after</c>.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Reads <c>nwdp.remote-ingress</c> from <paramref name="hocon"/> (the whole node config); missing keys keep their defaults.</summary>
@@ -44,7 +44,6 @@ public sealed record RemoteIngressOptions
             MaxBatchesInFlight = Positive(c.GetInt("max-batches-in-flight", d.MaxBatchesInFlight), "max-batches-in-flight"),
             MaxBatchesPerSource = Positive(c.GetInt("max-batches-per-source", d.MaxBatchesPerSource), "max-batches-per-source"),
             SourceIdleTimeout = Positive(c.GetTimeSpan("source-idle-timeout", d.SourceIdleTimeout), "source-idle-timeout"),
-            RetryAfter = Positive(c.GetTimeSpan("retry-after", d.RetryAfter), "retry-after"),
         };
     }
 
