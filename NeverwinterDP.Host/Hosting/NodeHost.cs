@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Logging.Console;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Remote;
 using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
@@ -63,9 +64,15 @@ public static class NodeHost
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
             .AddSingleton<NodeIdentity>()
             .AddSingleton<SourceSequences>()
+            .AddSingleton(sp => new IngressContexts(() => sp.GetRequiredService<NodeIdentity>().Id, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<SourceSequences>().Next))
             .AddSingleton(sp => new EventIngress(sp.GetRequiredService<NodeService>().Ingress, sp.GetServices<IIngressObserver>(),
                 config.Spill.Enabled ? sp.GetRequiredService<Spillover>() : null, sp.GetRequiredService<BusCircuit>()))
-            .AddSingleton<IngressEndpoint>();
+            .AddSingleton<IngressEndpoint>()
+            // After NodeService: starts once the ingress runs, stops before it.
+            .AddSingleton<RemoteIngressMetrics>()
+            .AddSingleton<RemoteIngressService>()
+            .AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>());
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
@@ -80,6 +87,8 @@ public static class NodeHost
             .AddHocon(config.Hocon, HoconAddMode.Prepend)
             .AddHocon(config.Persistence.ToHocon(), HoconAddMode.Prepend)
             .AddHocon(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
+            // Under the node's configuration: the emitter protocol's serializer and frames large enough for its batches.
+            .AddHocon(RemoteIngressHocon.Node, HoconAddMode.Append)
             .WithEmitterRegistry()
             .WithWatchdog(config.Watchdog with { Clock = clock })
             .WithSinkWriters(config)

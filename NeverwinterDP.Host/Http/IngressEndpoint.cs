@@ -13,7 +13,7 @@ namespace NeverwinterDP.Host.Http;
 /// <c>POST /v1/events</c>: NDJSON or JSON (optionally gzip), parsed whole before anything is sent, so a
 /// request is accepted whole or not at all; answered 2xx only once Kafka acknowledged every event.
 /// </summary>
-public sealed class IngressEndpoint(EventIngress ingress, NodeIdentity node, TimeProvider clock, SourceSequences sequences)
+public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contexts)
 {
     private const string KeyHeader = "X-Nwdp-Key";
 
@@ -46,12 +46,8 @@ public sealed class IngressEndpoint(EventIngress ingress, NodeIdentity node, Tim
             };
             int length;
             (rented, length) = await ReadBodyAsync(request.Body, gzip, gzip ? options.MaxDecompressedBytes : options.MaxRequestBytes, http.RequestAborted);
-            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
             var remote = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            var context = new IngressContext(request.Query["type"].ToString(), remote, remote, node.Id, now)
-            {
-                NextSourceSeq = sequences.Next,
-            };
+            var context = contexts.For(request.Query["type"].ToString(), remote, remote);
             var parsed = EventParser.Parse(rented.AsSpan(0, length), kind, context);
             if (!parsed.IsSuccess)
             {

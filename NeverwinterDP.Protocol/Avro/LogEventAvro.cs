@@ -66,6 +66,17 @@ public static class LogEventAvro
     public static LogEvent Decode(ReadOnlySpan<byte> avro)
     {
         var r = new AvroBinaryReader(avro);
+        var logEvent = Read(ref r);
+        if (r.Remaining != 0)
+        {
+            throw new MalformedRecordException($"Avro LogEvent: {r.Remaining} bytes left over after the record.");
+        }
+        return logEvent;
+    }
+
+    /// <summary>Reads one LogEvent record at the reader's position (records written back to back, as in a batch).</summary>
+    internal static LogEvent Read(ref AvroBinaryReader r)
+    {
         var ts = r.ReadLong("ts");
         var systemTs = r.ReadLong("system_ts");
         var host = r.ReadString("host");
@@ -78,11 +89,6 @@ public static class LogEventAvro
         var attributes = ReadAttributes(ref r);
         var node = r.ReadString("lineage.ingress_node");
         var seq = r.ReadLong("lineage.source_seq");
-        if (r.Remaining != 0)
-        {
-            throw new MalformedRecordException($"Avro LogEvent: {r.Remaining} bytes left over after the record.");
-        }
-
         return new LogEvent
         {
             Ts = ts,

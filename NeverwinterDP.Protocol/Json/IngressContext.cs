@@ -18,4 +18,32 @@ public sealed record IngressContext(string? DefaultType, string Host, string Ip,
     /// the events carry <see cref="Lineage.SourceSeq"/> 0 and the caller may assign them later.
     /// </summary>
     public Func<string, string, long>? NextSourceSeq { get; init; }
+
+    /// <summary>
+    /// Completes an event that arrived already built (Akka-remote ingress) the way <see cref="EventParser"/>
+    /// completes one it parsed: what the sender left empty gets the same defaults, <see cref="LogEvent.SystemTs"/>
+    /// is the ingress time, the lineage names this node, and a <see cref="Lineage.SourceSeq"/> of 0 is taken
+    /// from <see cref="NextSourceSeq"/> (the sender's own sequence number is kept).
+    /// </summary>
+    public LogEvent Complete(LogEvent sent)
+    {
+        ArgumentNullException.ThrowIfNull(sent);
+        var type = string.IsNullOrEmpty(DefaultType) ? LogEvent.DefaultType : DefaultType;
+        var completed = sent with
+        {
+            Ts = sent.Ts != 0 ? sent.Ts : NowMs,
+            SystemTs = NowMs,
+            Host = string.IsNullOrEmpty(sent.Host) ? Host : sent.Host,
+            Ip = string.IsNullOrEmpty(sent.Ip) ? Ip : sent.Ip,
+            Process = string.IsNullOrEmpty(sent.Process) ? LogEvent.DefaultProcess : sent.Process,
+            Type = string.IsNullOrEmpty(sent.Type) ? type : sent.Type,
+            Version = sent.Version ?? "",
+            Level = string.IsNullOrEmpty(sent.Level) ? LogEvent.DefaultLevel : sent.Level,
+            Message = sent.Message ?? "",
+            Attributes = sent.Attributes ?? LogEvent.NoAttributes,
+            Lineage = new Lineage(IngressNode, sent.Lineage.SourceSeq),
+        };
+        if (completed.Lineage.SourceSeq == 0 && NextSourceSeq is { } next) completed.StampSourceSeq(next(completed.Host, completed.Process));
+        return completed;
+    }
 }

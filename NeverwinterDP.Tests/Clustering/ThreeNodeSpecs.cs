@@ -13,7 +13,7 @@ using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace NeverwinterDP.Tests.Cluster;
+namespace NeverwinterDP.Tests.Clustering;
 
 /// <summary>
 /// Three nodes in this process sharing one Kafka (the embedded broker, here outside the nodes), one PostgreSQL

@@ -7,7 +7,7 @@ using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace NeverwinterDP.Tests.Cluster;
+namespace NeverwinterDP.Tests.Clustering;
 
 /// <summary>The emitter registry and the watchdog: fed by ingress and heartbeats, persisted, surviving a restart.</summary>
 public sealed class RegistrySpecs(ITestOutputHelper output)

@@ -1,0 +1,92 @@
+using Akka.Configuration;
+
+namespace NeverwinterDP.Actors.Client;
+
+/// <summary>How an <see cref="EmitterClient"/> reaches the cluster, batches, retries and stops.</summary>
+public sealed record EmitterClientOptions
+{
+    /// <summary>
+    /// Receptionists of the cluster's nodes, <c>akka.tcp://nwdp@HOST:PORT/system/receptionist</c> (the node logs
+    /// its own at start). Give several: the client uses one at a time and moves to another when it is lost.
+    /// </summary>
+    public required IReadOnlyList<string> ContactPoints { get; init; }
+
+    /// <summary>Host for events that give none (and of the client's own heartbeat source). Default: the machine name.</summary>
+    public string Host { get; init; } = Environment.MachineName;
+
+    /// <summary>Process for events that give none (empty, or <c>unknown</c>: what a LogEvent built without one says). Default: this process's name.</summary>
+    public string Process { get; init; } = System.Diagnostics.Process.GetCurrentProcess().ProcessName;
+
+    /// <summary>Most events in one batch (<see cref="EmitterClient.EmitAsync"/> splits larger calls; <see cref="EmitterClient.Post"/> sends a batch when this many wait).</summary>
+    public int MaxBatchEvents { get; init; } = 1000;
+
+    /// <summary>Most bytes (Avro-encoded events) in one batch; keep it under the node's <c>nwdp.remote-ingress.max-batch-bytes</c> (4 MiB).</summary>
+    public long MaxBatchBytes { get; init; } = 1L << 20;
+
+    /// <summary>How long <see cref="EmitterClient.Post"/>ed events wait for a fuller batch.</summary>
+    public TimeSpan BatchInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Events <see cref="EmitterClient.Post"/> may hold that are not yet acknowledged (buffered, in flight or
+    /// being retried). When full, <see cref="EmitterClient.Post"/> returns false at once.
+    /// </summary>
+    public int PostBufferCapacity { get; init; } = 100_000;
+
+    /// <summary>Batches of one source in flight at once (at most the node's <c>max-batches-per-source</c>, 16).</summary>
+    public int WindowPerSource { get; init; } = 4;
+
+    /// <summary>A batch not answered within this is sent again (with the ones after it).</summary>
+    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>First retry delay; doubles per retry of the same source (with jitter) up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan MinBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often each source seen gets a heartbeat (the watchdog's liveness signal).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long <see cref="EmitterClient.DisposeAsync"/> waits for what is buffered and in flight to be acknowledged.</summary>
+    public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Stamp a per-source sequence number (from 1, per client) on events that carry none, so lineage stays one sequence across nodes.</summary>
+    public bool AssignSourceSeq { get; init; } = true;
+
+    /// <summary>
+    /// Address the client's own actor system binds for remoting (only when the client creates it; port 0).
+    /// Default <c>0.0.0.0</c>, advertised as the machine name; nodes answer over the client's connection.
+    /// </summary>
+    public string? Hostname { get; init; }
+
+    /// <summary>
+    /// Extra Akka configuration over the client's defaults (only when the client creates its system), e.g.
+    /// <c>akka.cluster.client.heartbeat-interval</c> / <c>acceptable-heartbeat-pause</c> (how fast a lost node is noticed).
+    /// </summary>
+    public Config? AkkaConfig { get; init; }
+
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (ContactPoints is null || ContactPoints.Count == 0) throw new ArgumentException("EmitterClientOptions.ContactPoints: give at least one receptionist address");
+        foreach (var c in ContactPoints)
+            if (!Akka.Actor.ActorPath.TryParse(c, out _))
+                throw new ArgumentException($"EmitterClientOptions.ContactPoints: '{c}' is not an actor path like akka.tcp://nwdp@host:port/system/receptionist");
+        if (string.IsNullOrEmpty(Host)) throw new ArgumentException("EmitterClientOptions.Host must not be empty");
+        if (string.IsNullOrEmpty(Process)) throw new ArgumentException("EmitterClientOptions.Process must not be empty");
+        Positive(MaxBatchEvents, nameof(MaxBatchEvents));
+        Positive(MaxBatchBytes, nameof(MaxBatchBytes));
+        Positive(PostBufferCapacity, nameof(PostBufferCapacity));
+        Positive(WindowPerSource, nameof(WindowPerSource));
+        Positive(BatchInterval.Ticks, nameof(BatchInterval));
+        Positive(AckTimeout.Ticks, nameof(AckTimeout));
+        Positive(MinBackoff.Ticks, nameof(MinBackoff));
+        if (MaxBackoff < MinBackoff) throw new ArgumentException("EmitterClientOptions.MaxBackoff must not be below MinBackoff");
+        Positive(HeartbeatInterval.Ticks, nameof(HeartbeatInterval));
+        if (FlushTimeout < TimeSpan.Zero) throw new ArgumentException("EmitterClientOptions.FlushTimeout must not be negative");
+    }
+
+    private static void Positive(long value, string name)
+    {
+        if (value <= 0) throw new ArgumentException($"EmitterClientOptions.{name} must be positive, got {value}");
+    }
+}
