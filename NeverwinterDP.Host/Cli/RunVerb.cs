@@ -86,8 +86,8 @@ public static class RunVerb
         if (args.Get("--roles") is { } roles)
         {
             foreach (var role in roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                if (!NeverwinterDP.Actors.Cluster.NodeRoles.All.Contains(role))
-                    throw new CliUsageException($"flag '--roles': unknown role '{role}'; roles are {string.Join(", ", NeverwinterDP.Actors.Cluster.NodeRoles.All)}");
+                if (!NeverwinterDP.Actors.NodeRoles.All.Contains(role))
+                    throw new CliUsageException($"flag '--roles': unknown role '{role}'; roles are {string.Join(", ", NeverwinterDP.Actors.NodeRoles.All)}");
             overrides["nwdp.cluster.roles"] = roles;
         }
         if (args.Get("--admin") is { } admin)

@@ -1,6 +1,6 @@
 using Akka.Configuration;
 using Akka.Configuration.Hocon;
-using NeverwinterDP.Actors.Cluster;
+using NeverwinterDP.Actors;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -10,7 +10,7 @@ namespace NeverwinterDP.Host.Hosting;
 /// <c>akka.remote.dot-netty.tcp</c> and <c>akka.cluster</c>, so an operator sets a node's place in the
 /// cluster in one spot.
 /// </summary>
-public sealed record ClusterOptions(string Hostname, int Port, IReadOnlyList<string> Seeds, IReadOnlyList<string> Roles)
+public sealed record ClusterOptions(string Hostname, int Port, IReadOnlyList<string> Seeds, IReadOnlyList<string> Roles, bool JoinSelf)
 {
     /// <summary>The actor system's name: part of every cluster address (<c>akka.tcp://nwdp@host:port</c>).</summary>
     public const string SystemName = "nwdp";
@@ -27,7 +27,8 @@ public sealed record ClusterOptions(string Hostname, int Port, IReadOnlyList<str
             hocon.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1"),
             hocon.GetInt("akka.remote.dot-netty.tcp.port", 0),
             hocon.GetStringList("akka.cluster.seed-nodes").ToList(),
-            roles);
+            roles,
+            hocon.GetBoolean("nwdp.cluster.join-self", true));
     }
 
     /// <summary>

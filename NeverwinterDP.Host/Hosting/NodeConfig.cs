@@ -1,6 +1,6 @@
 using System.Globalization;
 using Akka.Configuration;
-using NeverwinterDP.Actors.Cluster;
+using NeverwinterDP.Actors;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Kafka.Settings;

@@ -1,7 +1,7 @@
 using Akka.Cluster;
 using Akka.Hosting;
 using Microsoft.Extensions.Logging.Console;
-using NeverwinterDP.Actors.Cluster;
+using NeverwinterDP.Actors;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks;
@@ -71,10 +71,17 @@ public static class NodeHost
         return app;
     }
 
-    /// <summary>The actor system from the node's HOCON; with no seed nodes it forms a cluster of its own.</summary>
+    /// <summary>
+    /// The actor system from the node's HOCON; with no seed nodes it forms a cluster of its own (unless
+    /// <c>nwdp.cluster.join-self = off</c>: then it waits for <c>nwdp cluster join</c>).
+    /// </summary>
     public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config) =>
         services.AddAkka(ClusterOptions.SystemName, (akka, _) => akka
             .AddHocon(config.Hocon, HoconAddMode.Prepend)
+            // GracefulLeave stops the data path in this phase when the cluster removes the node: give it the
+            // time the host gives the data path.
+            .AddHocon($"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {(long)(config.ShutdownTimeout + TimeSpan.FromSeconds(30)).TotalMilliseconds}ms",
+                HoconAddMode.Prepend)
             .ConfigureLoggers(loggers =>
             {
                 loggers.ClearLoggers();
@@ -83,7 +90,7 @@ public static class NodeHost
             .AddStartup((system, _) =>
             {
                 var cluster = Cluster.Get(system);
-                if (config.Hocon.GetStringList("akka.cluster.seed-nodes").Count == 0) cluster.Join(cluster.SelfAddress);
+                if (config.Cluster.Seeds.Count == 0 && config.Cluster.JoinSelf) cluster.Join(cluster.SelfAddress);
             }));
 
     /// <summary>Registers a sink kind: one line per sink class. Instances come from <c>nwdp.sinks.&lt;name&gt;</c> with this <c>kind</c>.</summary>

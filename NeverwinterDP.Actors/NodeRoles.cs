@@ -1,4 +1,4 @@
-namespace NeverwinterDP.Actors.Cluster;
+namespace NeverwinterDP.Actors;
 
 /// <summary>
 /// The cluster roles a node can have (<c>nwdp.cluster.roles</c>, <c>nwdp run --roles</c>); a node has both by
