@@ -110,6 +110,19 @@ public sealed class AdminAccessSpecs
             }
         }
 
+        // Every ops verb has help naming the common flags.
+        foreach (var verb in verbs)
+        {
+            var name = verb.TakeWhile(w => !w.StartsWith('-') && !w.Contains(':')).ToArray();
+            var verbHelp = await Nwdp.RunAsync([.. name, "--help"]);
+            Assert.True(verbHelp.ExitCode == 0, verbHelp.ToString());
+            Assert.StartsWith($"Usage: nwdp {string.Join(' ', name)}", verbHelp.Stdout);
+            foreach (var flag in new[] { "--node", "--token", "--json" }) Assert.Contains(flag, verbHelp.Stdout);
+        }
+        var overview = await Nwdp.RunAsync("--help");
+        foreach (var verb in verbs)
+            Assert.Contains("  " + string.Join(' ', verb.TakeWhile(w => !w.StartsWith('-') && !w.Contains(':'))) + " ", overview.Stdout);
+
         // The default node is the admin API's default address.
         var help = await Nwdp.RunAsync("cluster", "show", "--help");
         Assert.True(help.ExitCode == 0, help.ToString());

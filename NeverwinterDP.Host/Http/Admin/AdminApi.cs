@@ -43,20 +43,37 @@ public static class AdminApi
         var listeners = app.Services.GetRequiredService<NodeListeners>();
         var token = app.Services.GetRequiredService<NodeConfig>().Admin.Token;
         var expected = token is null ? null : Encoding.UTF8.GetBytes("Bearer " + token);
-        app.Use((http, next) =>
+        app.Use(async (http, next) =>
         {
             var onAdminListener = listeners.IsAdminConnection(http);
             var adminRoute = http.GetEndpoint()?.Metadata.GetMetadata<AdminRoute>() is not null;
             if (!onAdminListener)
-                return adminRoute ? Error(http, 404, "not found: the admin API has its own listener (nwdp.admin.endpoint)") : next(http);
+            {
+                if (adminRoute) await Error(http, 404, "not found: the admin API has its own listener (nwdp.admin.endpoint)");
+                else await next(http);
+                return;
+            }
             if (expected is not null && !Authorized(http, expected))
             {
                 http.Response.Headers.WWWAuthenticate = "Bearer";
-                return Error(http, 401, "the admin API needs 'Authorization: Bearer TOKEN' with the node's nwdp.admin.token (nwdp: --token or NWDP_ADMIN_TOKEN)");
+                await Error(http, 401, "the admin API needs 'Authorization: Bearer TOKEN' with the node's nwdp.admin.token (nwdp: --token or NWDP_ADMIN_TOKEN)");
+                return;
             }
             if (!adminRoute)
-                return Error(http, 404, $"no admin route {http.Request.Method} {http.Request.Path}");
-            return next(http);
+            {
+                await Error(http, 404, $"no admin route {http.Request.Method} {http.Request.Path}");
+                return;
+            }
+            try
+            {
+                await next(http);
+            }
+            catch (Exception e) when (!http.Response.HasStarted && !http.RequestAborted.IsCancellationRequested)
+            {
+                // An actor that did not answer in time (a shard region, a remote member) or anything else: JSON, as every error here.
+                var timeout = e is Akka.Actor.AskTimeoutException or TimeoutException;
+                await Error(http, timeout ? 504 : 500, $"{(timeout ? "timed out" : "failed")}: {e.Message}");
+            }
         });
     }
 
