@@ -60,8 +60,9 @@ public sealed class ClusterVerbSpecs(ITestOutputHelper output)
         var join = await Nwdp.RunAsync("cluster", "join", n1.ClusterAddress, "--node", n3.AdminNode);
         Assert.True(join.ExitCode == 0, join.ToString());
         Assert.Contains($"was asked to join {n1.ClusterAddress}", join.Stdout);
-        await Poll.UntilAsync(() => Task.FromResult(UpMembers(n1) == 3 && UpMembers(n3) == 3), Membership,
-            () => $"node-1 sees {UpMembers(n1)} members up, node-3 {UpMembers(n3)}");
+        // Every node's own view (gossip converges node by node): the verbs below ask each of them.
+        await Poll.UntilAsync(() => Task.FromResult(UpMembers(n1) == 3 && UpMembers(n2) == 3 && UpMembers(n3) == 3), Membership,
+            () => $"node-1 sees {UpMembers(n1)} members up, node-2 {UpMembers(n2)}, node-3 {UpMembers(n3)}");
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: three members up");
 
         // The event stream starts with the current state.

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
@@ -124,7 +125,18 @@ public static class TestShards
     public const string TypeName = "test-touch";
 
     public static Task<IActorRef> StartAsync(ActorSystem system) =>
-        ClusterSharding.Get(system).StartAsync(TypeName, _ => Props.Create(() => new Entity()), ClusterShardingSettings.Create(system), new Extractor());
+        ClusterSharding.Get(system).StartAsync(TypeName, _ => Props.Create(() => new Entity()), ClusterShardingSettings.Create(system), new Extractor(),
+            new NoRebalance(), PoisonPill.Instance);
+
+    /// <summary>New shards go to the region with the fewest; none ever moves, so counts read at different moments agree.</summary>
+    private sealed class NoRebalance : IShardAllocationStrategy
+    {
+        public Task<IActorRef> AllocateShard(IActorRef requester, string shardId, IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations) =>
+            Task.FromResult(currentShardAllocations.OrderBy(kv => kv.Value.Count).ThenBy(kv => kv.Key.Path.ToString(), StringComparer.Ordinal).First().Key);
+
+        public Task<IImmutableSet<string>> Rebalance(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations, IImmutableSet<string> rebalanceInProgress) =>
+            Task.FromResult<IImmutableSet<string>>(ImmutableHashSet<string>.Empty);
+    }
 
     private sealed class Extractor() : HashCodeMessageExtractor(10)
     {
