@@ -8,6 +8,10 @@ public static class CliApp
         RunVerb.Spec,
         BrokerVerb.Spec,
         BenchVerb.Spec,
+        .. Admin.ClusterVerbs.Specs,
+        .. Admin.ShardingVerbs.Specs,
+        Admin.ActorVerbs.Hierarchy,
+        .. Admin.RegistryVerbs.Specs,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellation = default)
@@ -55,7 +59,9 @@ public static class CliApp
         }
         try
         {
-            return await verb.Verb.Run(parsed, cancellation);
+            return verb.Verb.RunWith is { } runWith
+                ? await runWith(parsed, stdout, stderr, cancellation)
+                : await verb.Verb.Run(parsed, cancellation);
         }
         catch (CliUsageException e)
         {

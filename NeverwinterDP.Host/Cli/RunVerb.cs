@@ -3,7 +3,7 @@ using NeverwinterDP.Host.Hosting;
 namespace NeverwinterDP.Host.Cli;
 
 /// <summary>
-/// <c>nwdp run</c>: starts a node. Prints <c>ready http=... kafka=... data=...</c> on standard output once it
+/// <c>nwdp run</c>: starts a node. Prints <c>ready http=... kafka=... data=... node=... admin=...</c> on standard output once it
 /// accepts traffic; Ctrl-C / SIGTERM stop it gracefully (stop accepting, answer requests in flight, drain
 /// the pump, commit) and it exits 0.
 /// </summary>
@@ -12,11 +12,17 @@ public static class RunVerb
     public static readonly VerbSpec Spec = new(
         "run",
         "Start a node: HTTP ingress, Kafka bus (embedded in-memory broker unless --kafka is given), data pump and sinks.\n" +
-        "Prints 'ready http=URL kafka=BOOTSTRAP data=DIR' on standard output when it accepts traffic.",
+        "Prints 'ready http=URL kafka=BOOTSTRAP data=DIR node=AKKA-ADDRESS admin=URL' on standard output when it accepts traffic\n" +
+        "(admin=... only when the admin API is on).",
         [
             new OptionSpec("--data", "data directory (nwdp.node.data-dir; default ./data)", "DIR"),
             new OptionSpec("--http", "HTTP listen address (nwdp.http.endpoint; default 127.0.0.1:8080; port 0 = any free port)", "ADDR:PORT"),
             new OptionSpec("--kafka", "bootstrap servers of a real Kafka cluster (nwdp.kafka.bootstrap-servers); none = embedded broker", "BOOTSTRAP"),
+            new OptionSpec("--node-port", "Akka remoting port of this node (nwdp.cluster.port; default 0 = any free port, printed as node=...)", "PORT"),
+            new OptionSpec("--node-host", "host name or IP other nodes reach this node at (nwdp.cluster.hostname; default 127.0.0.1)", "HOST"),
+            new OptionSpec("--seed", "seed nodes to join, comma-separated (nwdp.cluster.seeds); none = a cluster of one", "HOST:PORT[,HOST:PORT...]"),
+            new OptionSpec("--roles", "what this node does, comma-separated: ingress, pump (nwdp.cluster.roles; default both)", "ROLES"),
+            new OptionSpec("--admin", "admin API listen address (nwdp.admin.endpoint; default 127.0.0.1:9110; port 0 = any free port; off = none)", "HOST:PORT"),
             new OptionSpec("--config", "HOCON file to use instead of the cluster.hocon beside the executable", "FILE"),
             new OptionSpec("--set", "override one HOCON key, e.g. --set nwdp.pump.flush-interval=1s (repeatable)", "KEY=VALUE", Repeatable: true),
         ],
@@ -30,8 +36,7 @@ public static class RunVerb
         await app.StartAsync(cancellation);
         var http = app.HttpAddress();
         app.Services.GetRequiredService<NeverwinterDP.Host.Http.NodeIdentity>().Id = config.ResolveNodeId(http.Port);
-        var bus = app.Services.GetRequiredService<KafkaBus>();
-        Console.Out.WriteLine($"ready http={http.ToString().TrimEnd('/')} kafka={bus.BootstrapServers} data={config.DataDir}");
+        Console.Out.WriteLine(ReadyLine(app, config));
         Console.Out.Flush();
         // Standard output carries only the ready line: whatever else writes to the console (Akka's own
         // loggers while the system shuts down) goes to standard error.
@@ -40,10 +45,66 @@ public static class RunVerb
         return 0;
     }
 
+    /// <summary>
+    /// <c>ready http=URL kafka=BOOTSTRAP data=DIR node=AKKA-ADDRESS [admin=URL]</c>: the first three fields stay
+    /// first and unchanged (scripts parse them); the cluster address and the admin API follow.
+    /// </summary>
+    public static string ReadyLine(WebApplication app, NodeConfig config)
+    {
+        var http = app.HttpAddress().ToString().TrimEnd('/');
+        var bus = app.Services.GetRequiredService<KafkaBus>();
+        var line = $"ready http={http} kafka={bus.BootstrapServers} data={config.DataDir} node={app.ClusterAddress()}";
+        return app.AdminAddress() is { } admin ? line + $" admin={admin.ToString().TrimEnd('/')}" : line;
+    }
+
     public static NodeConfig LoadConfig(CliArgs args)
     {
         var overrides = new Dictionary<string, string>();
         if (args.Get("--data") is { } data) overrides["nwdp.node.data-dir"] = data;
+        if (args.Get("--node-port") is { } nodePort)
+        {
+            if (!int.TryParse(nodePort, out var p) || p is < 0 or > 65535)
+                throw new CliUsageException($"flag '--node-port' must be a port number (0 = any free port), got '{nodePort}'");
+            overrides["nwdp.cluster.port"] = nodePort;
+        }
+        if (args.Get("--node-host") is { } nodeHost) overrides["nwdp.cluster.hostname"] = nodeHost;
+        if (args.Get("--seed") is { } seeds)
+        {
+            foreach (var seed in seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                try
+                {
+                    ClusterOptions.SeedAddress(seed);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CliUsageException($"flag '--seed': {e.Message}");
+                }
+            }
+            overrides["nwdp.cluster.seeds"] = seeds;
+        }
+        if (args.Get("--roles") is { } roles)
+        {
+            foreach (var role in roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (!NeverwinterDP.Actors.NodeRoles.All.Contains(role))
+                    throw new CliUsageException($"flag '--roles': unknown role '{role}'; roles are {string.Join(", ", NeverwinterDP.Actors.NodeRoles.All)}");
+            overrides["nwdp.cluster.roles"] = roles;
+        }
+        if (args.Get("--admin") is { } admin)
+        {
+            if (admin != "off")
+            {
+                try
+                {
+                    NodeConfig.ParseEndpoint(admin, "flag '--admin'");
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CliUsageException(e.Message);
+                }
+            }
+            overrides["nwdp.admin.endpoint"] = admin;
+        }
         if (args.Get("--http") is { } http)
         {
             try

@@ -13,6 +13,12 @@ public sealed record VerbSpec(string Name, string Summary, IReadOnlyList<OptionS
 {
     public static readonly OptionSpec Help = new("--help", "show this help", IsSwitch: true, Alias: "-h");
 
+    /// <summary>
+    /// The verb writing to the streams <see cref="CliApp.RunAsync"/> was given (tests capture them); when set,
+    /// <c>CliApp</c> calls it instead of <see cref="Run"/>.
+    /// </summary>
+    public Func<CliArgs, TextWriter, TextWriter, CancellationToken, Task<int>>? RunWith { get; init; }
+
     public OptionSpec? Find(string name) =>
         name is "--help" or "-h" ? Help : Options.FirstOrDefault(o => o.Name == name || o.Alias == name);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Akka.Configuration;
+using NeverwinterDP.Actors;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Kafka.Settings;
@@ -83,6 +84,9 @@ public sealed class NodeConfig
             throw new ArgumentException($"nwdp.sinks.files.format must be ndjson or avro, got '{FilesSinkFormat}'");
         FilesSinkRollSize = Bytes(nwdp, "sinks.files.roll-size", 256L << 20);
         FilesSinkFsync = nwdp.GetBoolean("sinks.files.fsync", true);
+        Cluster = ClusterOptions.FromConfig(hocon);
+        Admin = AdminOptions.FromConfig(nwdp, HttpEndpoint);
+        PumpEnabled = PumpEnabled && Cluster.HasRole(NodeRoles.Pump);
     }
 
     public Config Hocon { get; }
@@ -135,6 +139,12 @@ public sealed class NodeConfig
     public long FilesSinkRollSize { get; }
     public bool FilesSinkFsync { get; }
 
+    /// <summary>Cluster membership: remoting address, seeds, roles (<c>nwdp.cluster</c>).</summary>
+    public ClusterOptions Cluster { get; }
+
+    /// <summary>The admin API listener (<c>nwdp.admin</c>).</summary>
+    public AdminOptions Admin { get; }
+
     /// <summary>Environment variables a node reads, and the key each sets.</summary>
     public static IReadOnlyDictionary<string, string> EnvironmentVariables { get; } = new Dictionary<string, string>
     {
@@ -142,6 +152,9 @@ public sealed class NodeConfig
         ["NWDP_HTTP"] = "nwdp.http.endpoint",
         ["NWDP_KAFKA"] = "nwdp.kafka.bootstrap-servers",
         ["NWDP_NODE_ID"] = "nwdp.node.id",
+        ["NWDP_NODE_PORT"] = "nwdp.cluster.port",
+        ["NWDP_SEEDS"] = "nwdp.cluster.seeds",
+        ["NWDP_ADMIN_TOKEN"] = "nwdp.admin.token",
     };
 
     /// <summary>The configuration file shipped beside the executable.</summary>
@@ -167,6 +180,8 @@ public sealed class NodeConfig
             var text = string.Join('\n', settings.Select(kv => $"{kv.Key} = {Quote(kv.Value)}"));
             config = ConfigurationFactory.ParseString(text).WithFallback(config);
         }
+        // nwdp.cluster.* decides akka.remote / akka.cluster: one place for the operator, the flags and the env.
+        config = ClusterOptions.AkkaOverlay(config).WithFallback(config);
         return new NodeConfig(config.WithFallback(KafkaConfig.Default));
     }
 
@@ -190,7 +205,7 @@ public sealed class NodeConfig
         _ => throw new ArgumentException($"nwdp.ingress.max-bus-backlog must be auto, off or a positive number of records, got '{value}'"),
     };
 
-    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    internal static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
     private static string Required(Config c, string path)
     {

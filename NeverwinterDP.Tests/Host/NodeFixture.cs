@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using System.Text;
 using NeverwinterDP.Host.Hosting;
 using NeverwinterDP.Host.Http;
@@ -20,9 +21,14 @@ public sealed class ManualClock(DateTimeOffset start) : TimeProvider
 /// <summary>A node in this process on a temp data dir and a free port; stopped and deleted on dispose.</summary>
 public sealed class InProcessNode : IAsyncDisposable
 {
+    private readonly Task _shutdown;
+
     private InProcessNode(WebApplication app, NodeConfig config, Uri http)
     {
         App = app;
+        // As 'nwdp run' does: when something stops the application (a signal there; here the cluster removing
+        // the node, or DisposeAsync), the host stops in order.
+        _shutdown = app.WaitForShutdownAsync();
         Config = config;
         Http = http;
         Client = new HttpClient { BaseAddress = http, Timeout = TimeSpan.FromSeconds(120) };
@@ -39,6 +45,12 @@ public sealed class InProcessNode : IAsyncDisposable
     public Akka.Cluster.Cluster Cluster => Akka.Cluster.Cluster.Get(System);
     public NeverwinterDP.Actors.Registry.EmitterRegistry Registry => App.Services.GetRequiredService<NeverwinterDP.Actors.Registry.EmitterRegistry>();
 
+    /// <summary>This node's cluster address (<c>akka.tcp://nwdp@127.0.0.1:PORT</c>).</summary>
+    public string ClusterAddress => App.ClusterAddress().ToString();
+
+    /// <summary>HOST:PORT of the admin API (what <c>--node</c> takes).</summary>
+    public string AdminNode => App.AdminAddress() is { } a ? $"{a.Host}:{a.Port}" : throw new InvalidOperationException("the admin API is off");
+
     public static async Task<InProcessNode> StartAsync(string dataDir, TimeProvider? clock = null, Dictionary<string, string>? overrides = null,
         Action<IServiceCollection>? configureServices = null, string? extraHocon = null)
     {
@@ -46,6 +58,7 @@ public sealed class InProcessNode : IAsyncDisposable
         {
             ["nwdp.node.data-dir"] = dataDir,
             ["nwdp.http.endpoint"] = "127.0.0.1:0",
+            ["nwdp.admin.endpoint"] = "127.0.0.1:0",
             ["nwdp.pump.flush-interval"] = "300ms",
             ["nwdp.pump.batch-interval"] = "50ms",
         };
@@ -80,7 +93,8 @@ public sealed class InProcessNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await App.StopAsync();
+        App.Lifetime.StopApplication();
+        await _shutdown;
         await App.DisposeAsync();
     }
 }

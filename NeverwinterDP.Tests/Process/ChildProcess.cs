@@ -95,7 +95,7 @@ public sealed class ChildProcess : IAsyncDisposable
         info.ArgumentList.Add(NwdpDll);
         foreach (var a in args) info.ArgumentList.Add(a);
         // The node reads these (over its config file); a developer's shell must not steer the tests.
-        foreach (var variable in new[] { "NWDP_DATA", "NWDP_HTTP", "NWDP_KAFKA", "NWDP_NODE_ID" }) info.Environment.Remove(variable);
+        foreach (var variable in new[] { "NWDP_DATA", "NWDP_HTTP", "NWDP_KAFKA", "NWDP_NODE_ID", "NWDP_NODE_PORT", "NWDP_SEEDS", "NWDP_ADMIN_TOKEN" }) info.Environment.Remove(variable);
         return new ChildProcess(name, info, keepStdinOpen);
     }
 

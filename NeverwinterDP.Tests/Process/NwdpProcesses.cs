@@ -25,13 +25,15 @@ internal static class Limits
 /// <summary><c>nwdp run</c> in its own process, ready (its ready line parsed).</summary>
 public sealed partial class NodeProcess : IAsyncDisposable
 {
-    private NodeProcess(ChildProcess child, string readyLine, Uri http, string kafka, string dataDir)
+    private NodeProcess(ChildProcess child, string readyLine, Uri http, string kafka, string dataDir, string clusterAddress, string? adminNode)
     {
         Child = child;
         ReadyLine = readyLine;
         Http = http;
         Kafka = kafka;
         DataDir = dataDir;
+        ClusterAddress = clusterAddress;
+        AdminNode = adminNode;
     }
 
     public ChildProcess Child { get; }
@@ -39,27 +41,37 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public Uri Http { get; }
     public string Kafka { get; }
     public string DataDir { get; }
+
+    /// <summary>The node's cluster address from the ready line (<c>node=akka.tcp://nwdp@HOST:PORT</c>).</summary>
+    public string ClusterAddress { get; }
+
+    /// <summary>HOST:PORT of the admin API from the ready line (<c>admin=http://HOST:PORT</c>); null when off.</summary>
+    public string? AdminNode { get; }
     public string FilesDir => Path.Combine(DataDir, "sinks", "files");
 
     /// <summary>Test settings: the pump batches and publishes quickly.</summary>
     public static readonly string[] FastPump = ["nwdp.pump.flush-interval=300ms", "nwdp.pump.batch-interval=50ms"];
 
     /// <summary>
-    /// Starts <c>nwdp run --http 127.0.0.1:0 --data DIR [--kafka K] --set ...</c> and waits for its ready line.
-    /// The process is killed if it does not get ready.
+    /// Starts <c>nwdp run --http 127.0.0.1:0 --admin 127.0.0.1:0 --data DIR [--kafka K] [FLAGS] --set ...</c> and
+    /// waits for its ready line. The process is killed if it does not get ready.
     /// </summary>
-    public static async Task<NodeProcess> StartAsync(string name, string dataDir, string? kafka = null, IEnumerable<string>? settings = null)
+    public static async Task<NodeProcess> StartAsync(string name, string dataDir, string? kafka = null, IEnumerable<string>? settings = null,
+        IEnumerable<string>? flags = null)
     {
-        var args = new List<string> { "run", "--http", "127.0.0.1:0", "--data", dataDir };
+        var args = new List<string> { "run", "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDir };
         if (kafka is not null) args.AddRange(["--kafka", kafka]);
+        args.AddRange(flags ?? []);
         foreach (var s in settings ?? FastPump) args.AddRange(["--set", s]);
         var child = ChildProcess.StartNwdp(name, args);
         try
         {
             var line = await child.WaitForStdoutAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Limits.Ready, "ready line");
             var m = ReadyLineRegex().Match(line);
-            if (!m.Success) throw new FormatException($"{name}: ready line '{line}' does not read 'ready http=URL kafka=BOOTSTRAP data=DIR'. {child.Describe()}");
-            return new NodeProcess(child, line, new Uri(m.Groups["http"].Value), m.Groups["kafka"].Value, m.Groups["data"].Value);
+            if (!m.Success) throw new FormatException($"{name}: ready line '{line}' does not read 'ready http=URL kafka=BOOTSTRAP data=DIR node=ADDRESS [admin=URL]'. {child.Describe()}");
+            var admin = m.Groups["admin"].Success ? new Uri(m.Groups["admin"].Value) : null;
+            return new NodeProcess(child, line, new Uri(m.Groups["http"].Value), m.Groups["kafka"].Value, m.Groups["data"].Value,
+                m.Groups["node"].Value, admin is null ? null : $"{admin.Host}:{admin.Port}");
         }
         catch
         {
@@ -77,7 +89,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Child.DisposeAsync();
 
-    [GeneratedRegex(@"^ready http=(?<http>http://\S+) kafka=(?<kafka>\S+) data=(?<data>.+)$")]
+    [GeneratedRegex(@"^ready http=(?<http>http://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.tcp://nwdp@\S+:\d+)( admin=(?<admin>http://\S+))?$")]
     private static partial Regex ReadyLineRegex();
 }
 

@@ -1,0 +1,35 @@
+using NeverwinterDP.Host.Http.Admin;
+
+namespace NeverwinterDP.Host.Cli.Admin;
+
+/// <summary><c>nwdp sources</c> and <c>nwdp watchdog</c>: what the emitter registry and the watchdog know.</summary>
+public static class RegistryVerbs
+{
+    public static IReadOnlyList<VerbSpec> Specs { get; } =
+    [
+        AdminVerb.Create("sources", "The sources (host/process) that sent events: counts, bytes, last seen.", SourcesAsync),
+        AdminVerb.Create("watchdog", "The hosts the watchdog tracks: online/offline, last heartbeat, processes.", WatchdogAsync),
+    ];
+
+    private static string Time(long ms) => ms <= 0 ? "-" : DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'");
+
+    private static async Task<int> SourcesAsync(AdminCall call)
+    {
+        var reply = await call.Client.GetAsync("/v1/sources", AdminJson.Default.SourcesResponse, call.Cancellation);
+        if (call.Json) return await AdminVerb.PrintJsonAsync(call, reply.Json);
+        var rows = reply.Value.Sources.Select(s => new[] { s.SourceId, s.Events.ToString(), s.Bytes.ToString(), Time(s.LastSeenMs), s.Version }).ToList();
+        await AdminVerb.WriteTableAsync(call.Out, ["source", "events", "bytes", "last seen", "version"], rows);
+        await call.Out.WriteLineAsync($"Count: {rows.Count} sources");
+        return 0;
+    }
+
+    private static async Task<int> WatchdogAsync(AdminCall call)
+    {
+        var reply = await call.Client.GetAsync("/v1/watchdog", AdminJson.Default.WatchdogResponse, call.Cancellation);
+        if (call.Json) return await AdminVerb.PrintJsonAsync(call, reply.Json);
+        var rows = reply.Value.Hosts.Select(h => new[] { h.Host, h.Online ? "online" : "OFFLINE", Time(h.LastHeartbeatMs), string.Join(',', h.Processes) }).ToList();
+        await AdminVerb.WriteTableAsync(call.Out, ["host", "state", "last heartbeat", "processes"], rows);
+        await call.Out.WriteLineAsync($"Count: {rows.Count} hosts, {reply.Value.Hosts.Count(h => !h.Online)} offline");
+        return 0;
+    }
+}

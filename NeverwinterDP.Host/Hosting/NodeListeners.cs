@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace NeverwinterDP.Host.Hosting;
+
+/// <summary>
+/// The node's two Kestrel listeners: ingress/health and the admin API. Routes are bound to one of them
+/// (see <c>AdminApi.MapAdminApi</c>): a request is told apart by the local port it arrived on, which is
+/// why the two must use different ports.
+/// </summary>
+public sealed class NodeListeners
+{
+    internal ListenOptions? Http { get; set; }
+
+    internal ListenOptions? Admin { get; set; }
+
+    /// <summary>The port ingress listens on (port 0 resolved once started).</summary>
+    public int HttpPort => Http?.IPEndPoint?.Port ?? throw new InvalidOperationException("the HTTP listener is not configured");
+
+    /// <summary>The port of the admin API (port 0 resolved once started); null when it is off.</summary>
+    public int? AdminPort => Admin?.IPEndPoint?.Port;
+
+    public bool IsAdminConnection(HttpContext http) => AdminPort is { } port && http.Connection.LocalPort == port;
+}

@@ -1,0 +1,71 @@
+using System.Text.Json.Serialization;
+using NeverwinterDP.Actors.Registry;
+
+namespace NeverwinterDP.Host.Http.Admin;
+
+// What the admin API answers, and what the nwdp ops verbs read back: one set of records for both sides.
+// JSON names are snake_case (see AdminJson); dictionary keys (shard ids) are kept as they are.
+
+/// <summary>One cluster member as this node sees it.</summary>
+public sealed record MemberInfo(string Address, IReadOnlyList<string> Roles, string Status, bool Reachable, int UpNumber, bool Leader, bool Self);
+
+/// <summary><c>GET /v1/cluster/members</c>.</summary>
+public sealed record MembersResponse(string Self, string? Leader, IReadOnlyList<MemberInfo> Members);
+
+/// <summary><c>GET /v1/cluster/status</c>: this node.</summary>
+public sealed record StatusResponse(MemberInfo Node, string? Leader, int Members, int Unreachable, long UptimeSeconds);
+
+/// <summary><c>GET /v1/cluster/leader</c>: the leader, and the leader of each role.</summary>
+public sealed record LeaderResponse(string? Leader, IReadOnlyDictionary<string, string?> RoleLeaders);
+
+/// <summary>What a cluster command did (<c>leave</c>, <c>join</c>, <c>down</c>, <c>down-unreachable</c>).</summary>
+public sealed record CommandResponse(string Action, IReadOnlyList<string> Addresses, string Message);
+
+/// <summary>One line of <c>GET /v1/cluster/events</c> (NDJSON): MemberJoined, MemberUp, MemberLeft, MemberExited,
+/// MemberRemoved, MemberDowned, UnreachableMember, ReachableMember, LeaderChanged, ...</summary>
+public sealed record MembershipEvent(string Event, string? Address, IReadOnlyList<string>? Roles, string? Status, long TsMs);
+
+/// <summary>A shard region on this node: its shards and entities here.</summary>
+public sealed record RegionInfo(string Type, int Shards, int Entities);
+
+/// <summary><c>GET /v1/sharding/regions</c>.</summary>
+public sealed record RegionsResponse(IReadOnlyList<RegionInfo> Regions);
+
+/// <summary><c>GET /v1/sharding/region-stats?type=T</c>: this node's shards of one type, entities per shard.</summary>
+public sealed record RegionStatsResponse(string Type, string Address, IReadOnlyDictionary<string, int> Shards, int Entities, IReadOnlyList<string> Failed);
+
+/// <summary>One member's shards of a type (<see cref="ShardStatsResponse"/>).</summary>
+public sealed record MemberShards(string Address, IReadOnlyDictionary<string, int> Shards, int Entities, IReadOnlyList<string> Failed);
+
+/// <summary><c>GET /v1/sharding/shard-stats?type=T</c>: the shards of one type across the cluster.</summary>
+public sealed record ShardStatsResponse(string Type, IReadOnlyList<MemberShards> Members, int Shards, int Entities);
+
+/// <summary>One actor: its path and its depth under <c>/user</c> or <c>/system</c> (0 for those two).</summary>
+public sealed record ActorEntry(string Path, int Depth, int Children);
+
+/// <summary><c>GET /v1/actors?depth=N</c>: the actor tree, depth first, parents before children.</summary>
+public sealed record ActorsResponse(int Depth, bool Truncated, IReadOnlyList<ActorEntry> Actors);
+
+/// <summary><c>GET /v1/sources</c>.</summary>
+public sealed record SourcesResponse(IReadOnlyList<SourceInfo> Sources);
+
+/// <summary><c>GET /v1/watchdog</c>.</summary>
+public sealed record WatchdogResponse(IReadOnlyList<HostStatus> Hosts);
+
+/// <summary>Every 4xx/5xx of the admin API.</summary>
+public sealed record ErrorResponse(string Error);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(MembersResponse))]
+[JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(LeaderResponse))]
+[JsonSerializable(typeof(CommandResponse))]
+[JsonSerializable(typeof(MembershipEvent))]
+[JsonSerializable(typeof(RegionsResponse))]
+[JsonSerializable(typeof(RegionStatsResponse))]
+[JsonSerializable(typeof(ShardStatsResponse))]
+[JsonSerializable(typeof(ActorsResponse))]
+[JsonSerializable(typeof(SourcesResponse))]
+[JsonSerializable(typeof(WatchdogResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+public sealed partial class AdminJson : JsonSerializerContext;
