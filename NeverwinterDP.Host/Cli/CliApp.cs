@@ -8,6 +8,8 @@ public static class CliApp
         RunVerb.Spec,
         BrokerVerb.Spec,
         BenchVerb.Spec,
+        StatsVerbs.Stats,
+        StatsVerbs.Audit,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellation = default)

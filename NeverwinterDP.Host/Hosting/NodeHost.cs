@@ -51,6 +51,7 @@ public static class NodeHost
             .AddClusterEntityServices()
             .AddNodeActorSystem(config, clock ?? TimeProvider.System)
             .AddSinks()
+            .AddNodeStats(config)
             .AddSingleton<NodeService>()
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
             .AddSingleton<NodeIdentity>()
@@ -62,6 +63,7 @@ public static class NodeHost
         var app = builder.Build();
         app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => endpoint.HandleAsync(http));
         app.MapHealthEndpoints();
+        app.MapNodeStats();
         return app;
     }
 
