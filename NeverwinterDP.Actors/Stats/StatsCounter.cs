@@ -219,16 +219,16 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
     {
         if (!m.Series.TryGetValue(key, out var tally))
         {
-            if (m.Series.Count >= _options.MaxSeriesPerMinute) key = Other;
-            if (!m.Series.TryGetValue(key, out tally)) m.Series[key] = tally = new Tally();
+            var bounded = m.Series.Count >= _options.MaxSeriesPerMinute ? Other : key;
+            if (!m.Series.TryGetValue(bounded, out tally)) m.Series[bounded] = tally = new Tally();
         }
         tally.Lines[category] += lines;
         tally.Bytes[category] += bytes;
 
         if (!_totals.TryGetValue(key, out var total))
         {
-            if (_totals.Count >= _options.MaxMetricSeries) key = Other;
-            if (!_totals.TryGetValue(key, out total)) _totals[key] = total = new Tally();
+            var bounded = _totals.Count >= _options.MaxMetricSeries ? Other : key;
+            if (!_totals.TryGetValue(bounded, out total)) _totals[bounded] = total = new Tally();
         }
         total.Lines[category] += lines;
         total.Bytes[category] += bytes;
