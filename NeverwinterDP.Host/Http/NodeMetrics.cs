@@ -76,7 +76,10 @@ public sealed class NodeMetrics
                 long[] now = [m.Delivered, m.DeadLettered, m.Errored, m.Retries, m.Batches, m.Flushes];
                 var before = _seen.TryGetValue(m, out var b) ? b : new long[now.Length];
                 for (var i = 0; i < now.Length; i++)
-                    if (now[i] > before[i]) _sink[i].WithLabels(m.Sink).Inc(now[i] - before[i]);
+                {
+                    var child = _sink[i].WithLabels(m.Sink); // exported from the start, at 0
+                    if (now[i] > before[i]) child.Inc(now[i] - before[i]);
+                }
                 _seen[m] = now;
             }
             foreach (var gone in _seen.Keys.Where(k => !live.Contains(k)).ToList()) _seen.Remove(gone);
