@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks;
@@ -105,20 +106,27 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
     private void CountIngress(IReadOnlyList<LogEvent> events, bool spilled)
     {
         // Sum the batch locally: a batch mostly holds a few sources, often consecutively.
+        // The parser shares host/process/type strings between events, so a small cache keyed on the strings'
+        // identity finds the cell without hashing their text; a miss falls back to comparing values.
         var cells = new List<Cell>(4);
         Dictionary<(long, SeriesKey), Cell>? index = null;
-        Cell? last = null;
+        var recent = new Cell?[RecentSlots];
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
             var minute = Floor(e.SystemTs);
-            if (last is null || last.Minute != minute || !ReferenceEquals(last.Type, e.Type) || !ReferenceEquals(last.Process, e.Process) || !ReferenceEquals(last.Host, e.Host))
+            var slot = (RuntimeHelpers.GetHashCode(e.Host) ^ RuntimeHelpers.GetHashCode(e.Process) * 397 ^ RuntimeHelpers.GetHashCode(e.Type) * 31 ^ (int)minute) & (RecentSlots - 1);
+            var cell = recent[slot];
+            if (cell is null || cell.Minute != minute || !ReferenceEquals(cell.Host, e.Host) || !ReferenceEquals(cell.Process, e.Process) || !ReferenceEquals(cell.Type, e.Type))
             {
-                last = Find(cells, ref index, minute, e.Type, e.Process, e.Host);
+                cell = Find(cells, ref index, minute, e.Type, e.Process, e.Host);
+                // Remember this event's own strings: the next event of the source most likely shares them.
+                recent[slot] = ReferenceEquals(cell.Host, e.Host) && ReferenceEquals(cell.Process, e.Process) && ReferenceEquals(cell.Type, e.Type)
+                    ? cell : cell.Alias(e.Type, e.Process, e.Host);
             }
             var category = (int)StatsCategories.Of(e);
-            last.Lines[category]++;
-            last.Bytes[category] += Encoding.UTF8.GetByteCount(e.Message);
+            cell.Lines[category]++;
+            cell.Bytes[category] += Encoding.UTF8.GetByteCount(e.Message);
         }
 
         lock (_gate)
@@ -323,14 +331,33 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
         public readonly long[] Bytes = new long[StatsCategories.Count];
     }
 
-    private sealed class Cell(long minute, string type, string process, string host)
+    private const int RecentSlots = 32;
+
+    /// <summary>A batch-local sum of one series; an alias shares the sums under other (equal) string instances.</summary>
+    private sealed class Cell
     {
-        public readonly long Minute = minute;
-        public readonly string Type = type;
-        public readonly string Process = process;
-        public readonly string Host = host;
-        public readonly long[] Lines = new long[3];
-        public readonly long[] Bytes = new long[3];
+        public readonly long Minute;
+        public readonly string Type;
+        public readonly string Process;
+        public readonly string Host;
+        public readonly long[] Lines;
+        public readonly long[] Bytes;
+
+        public Cell(long minute, string type, string process, string host) : this(minute, type, process, host, new long[3], new long[3])
+        {
+        }
+
+        private Cell(long minute, string type, string process, string host, long[] lines, long[] bytes)
+        {
+            Minute = minute;
+            Type = type;
+            Process = process;
+            Host = host;
+            Lines = lines;
+            Bytes = bytes;
+        }
+
+        public Cell Alias(string type, string process, string host) => new(Minute, type, process, host, Lines, Bytes);
     }
 
     private sealed class Minute(long start)
