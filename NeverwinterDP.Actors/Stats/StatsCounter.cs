@@ -232,6 +232,7 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
         }
         tally.Lines[category] += lines;
         tally.Bytes[category] += bytes;
+        tally.Dirty = true;
 
         if (!_totals.TryGetValue(key, out var total))
         {
@@ -252,12 +253,13 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
         }
         flow.Lines[0] += lines;
         flow.Bytes[0] += bytes;
+        flow.Dirty = true;
     }
 
     /// <summary>
-    /// The records due for publishing: every minute that ended at least <see cref="StatsOptions.Grace"/> ago (or
-    /// all, with <paramref name="all"/>) and changed since it was last collected, all its series. Drops minutes
-    /// past the retention.
+    /// The records due for publishing: of every minute that ended at least <see cref="StatsOptions.Grace"/> ago (or
+    /// of all, with <paramref name="all"/>), the series and points that changed since they were last collected
+    /// (each record carries the whole count so far). Drops minutes past the retention.
     /// </summary>
     public IReadOnlyList<StatsRecord> Collect(string node, bool all = false)
     {
@@ -274,6 +276,8 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
                     var minute = StatsRecord.FormatMinute(start);
                     foreach (var (key, t) in m.Series)
                     {
+                        if (!t.Dirty) continue;
+                        t.Dirty = false;
                         var lines = new Dictionary<string, long>(StatsCategories.Count);
                         var bytes = new Dictionary<string, long>(StatsCategories.Count);
                         for (var k = 0; k < StatsCategories.Count; k++)
@@ -288,11 +292,15 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
                         });
                     }
                     foreach (var (key, t) in m.Flows)
+                    {
+                        if (!t.Dirty) continue;
+                        t.Dirty = false;
                         records.Add(new StatsRecord
                         {
                             Node = node, Point = key.Point, Sink = key.Sink, Minute = minute, MinuteMs = start, Type = key.Type,
                             Lines = t.Lines[0], Bytes = t.Bytes[0], PublishedMs = now,
                         });
+                    }
                 }
                 if (start + MinuteMs < now - (long)_options.Retention.TotalMilliseconds && !m.Dirty) (expired ??= new()).Add(start);
             }
@@ -306,7 +314,11 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
     public void MarkUnpublished(long minuteMs)
     {
         lock (_gate)
-            if (_minutes.TryGetValue(minuteMs, out var m)) m.Dirty = true;
+        {
+            if (!_minutes.TryGetValue(minuteMs, out var m)) return;
+            m.Dirty = true;
+            foreach (var t in m.Series.Values.Concat(m.Flows.Values)) t.Dirty = true;
+        }
     }
 
     /// <summary>Cumulative lines and bytes per series and category since start (the Prometheus counters).</summary>
@@ -327,6 +339,9 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
 
     private sealed class Tally
     {
+        /// <summary>Changed since it was last collected.</summary>
+        public bool Dirty;
+
         public readonly long[] Lines = new long[StatsCategories.Count];
         public readonly long[] Bytes = new long[StatsCategories.Count];
     }
