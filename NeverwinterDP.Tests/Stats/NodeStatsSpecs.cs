@@ -199,6 +199,58 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Each_node_counts_and_publishes_its_own_events_and_either_node_answers_for_both()
+    {
+        using var kafka = new NeverwinterDP.Actors.Kafka.Embedded.EmbeddedKafka(new NeverwinterDP.Actors.Kafka.Embedded.EmbeddedKafkaOptions { DefaultPartitions = 4 });
+        kafka.CreateTopic(TopicNames.Stats, 4);
+        kafka.CreateTopic(TopicNames.ForType("app"), 4);
+        using var dir = new TempDir();
+        var clock = new ManualClock(Minute0.AddSeconds(5));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "a"));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "b"));
+        await using var a = await InProcessNode.StartAsync(Path.Combine(dir.Path, "a"), clock, Settings(new() { ["nwdp.kafka.bootstrap-servers"] = kafka.BootstrapServers }));
+        await using var b = await InProcessNode.StartAsync(Path.Combine(dir.Path, "b"), clock, Settings(new()
+        {
+            ["nwdp.kafka.bootstrap-servers"] = kafka.BootstrapServers,
+            ["nwdp.pump.enabled"] = "off",
+        }));
+
+        Assert.Equal(HttpStatusCode.OK, (await a.PostNdjsonAsync(Enumerable.Repeat(Line("h1", "web", "info", "one"), 3), type: "app")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await b.PostNdjsonAsync(Enumerable.Repeat(Line("h1", "web", "error", "two"), 5), type: "app")).StatusCode);
+        await Wait.UntilAsync(() => a.Node.Pumps.Sum(p => p.SinkMetrics.Delivered) == 8, Timeout, () => $"{a.Node.Pumps.Sum(p => p.SinkMetrics.Delivered)} delivered");
+
+        // Each node's /metrics holds only its own counts (a registry per node, though both run in this process).
+        var ma = ParseMetrics(await a.Client.GetStringAsync("/metrics"));
+        var mb = ParseMetrics(await b.Client.GetStringAsync("/metrics"));
+        const string normal = "nwdp_events_total{category=normal,host=h1,process=web,type=app}";
+        const string error = "nwdp_events_total{category=error,host=h1,process=web,type=app}";
+        Assert.Equal((3.0, 0.0), (ma[normal], ma.GetValueOrDefault(error)));
+        Assert.Equal((0.0, 5.0), (mb.GetValueOrDefault(normal), mb[error]));
+        Assert.Equal(8, ma["nwdp_sink_delivered_total{sink=files}"]);
+        Assert.False(mb.ContainsKey("nwdp_sink_delivered_total{sink=files}"));
+
+        clock.Advance(TimeSpan.FromMinutes(1) + Grace);
+        var ids = new[] { a, b }.Select(n => n.App.Services.GetRequiredService<NodeIdentity>().Id).ToList();
+        var onTopic = await ConsumeStatsAsync(kafka.BootstrapServers, records => records.Count(r => r.Point == StatsPoints.Ingress) >= 2 && records.Any(r => r.Point == StatsPoints.Delivered));
+        Assert.Equal(3, onTopic.Last(r => r.Point == StatsPoints.Ingress && r.Node == ids[0]).CategoryLines!["normal"]);
+        Assert.Equal(5, onTopic.Last(r => r.Point == StatsPoints.Ingress && r.Node == ids[1]).CategoryLines!["error"]);
+        Assert.Equal(ids[0], onTopic.Last(r => r.Point == StatsPoints.Delivered).Node);
+
+        foreach (var node in new[] { a, b })
+        {
+            var store = node.App.Services.GetRequiredService<StatsStore>();
+            await Wait.UntilAsync(() => store.Audit(0) is [{ Accepted: 8, Sinks: [{ Delivered: 8 }] }], Timeout, () => $"{store.Audit(0).Count} audit rows");
+            var row = Assert.Single(store.Stats(0));
+            Assert.Equal((3L, 5L), (row.Lines["normal"], row.Lines["error"]));
+        }
+        clock.Advance(Settle);
+        var (code, stdout, _) = await RunAsync(StatsVerbs.Audit, StatsVerbs.RunAuditAsync, "--node", $"{b.Http.Host}:{b.Http.Port}");
+        output.WriteLine(stdout);
+        Assert.Equal(0, code);
+        Assert.Contains("2026-11-28 21:18  app   8         8       8 ok", stdout);
+    }
+
+    [Fact]
     public async Task The_verbs_name_an_unreachable_node_and_exit_1_and_reject_bad_flags_with_exit_2()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
