@@ -12,6 +12,8 @@ public static class CliApp
         .. Admin.ShardingVerbs.Specs,
         Admin.ActorVerbs.Hierarchy,
         .. Admin.RegistryVerbs.Specs,
+        StatsVerbs.Stats,
+        StatsVerbs.Audit,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellation = default)

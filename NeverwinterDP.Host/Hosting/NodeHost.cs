@@ -59,6 +59,7 @@ public static class NodeHost
             .AddNodeActorSystem(config, clock ?? TimeProvider.System)
             .AddHostedService<GracefulLeave>()
             .AddSinks()
+            .AddNodeStats(config)
             .AddSingleton<NodeService>()
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
             .AddSingleton<NodeIdentity>()
@@ -85,6 +86,7 @@ public static class NodeHost
                 statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapHealthEndpoints();
         if (config.Admin.Enabled) app.MapAdminApi();
+        app.MapNodeStats();
         return app;
     }
 

@@ -1,0 +1,385 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Actors.Stats;
+
+/// <summary>One (type, process, host) series; <see cref="StatsCounter.Other"/> is where series past the bound go.</summary>
+public readonly record struct SeriesKey(string Type, string Process, string Host);
+
+/// <summary>Cumulative lines and bytes of one series per category (a copy, for metrics).</summary>
+public sealed record SeriesTotals(SeriesKey Key, long[] Lines, long[] Bytes);
+
+/// <summary>
+/// Counts a node's events per UTC minute (of their ingress time) and (type, process, host) in six categories, and
+/// per type at the three audit points (accepted, on the bus, delivered per sink). Cheap on the hot path: a batch
+/// is summed into a few local cells without a lock (consecutive events of one source share a cell), then merged
+/// under one short lock per batch. Bounded: at most <see cref="StatsOptions.MaxSeriesPerMinute"/> series per
+/// minute (more are counted under <c>_other</c>), minutes older than <see cref="StatsOptions.Retention"/> dropped.
+/// <para>
+/// Accepted and Spilled: ingress calls <see cref="Accepted"/> for every durable batch and then <see cref="Spilled"/>
+/// for one that went to the spillover store. Accepted counts each event in its category (normal, error,
+/// watchdog); Spilled moves the same events from that category to its <c>_spill</c> twin, so a spilled event
+/// ends up counted once, only as spill. Both happen before the minute is published (grace), so a published
+/// minute never shows the intermediate state.
+/// </para>
+/// </summary>
+public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDeliveryObserver
+{
+    public const string OtherLabel = "_other";
+    public static readonly SeriesKey Other = new(OtherLabel, OtherLabel, OtherLabel);
+    private const long MinuteMs = 60_000;
+
+    private readonly object _gate = new();
+    private readonly StatsOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly SortedDictionary<long, Minute> _minutes = new();
+    private readonly Dictionary<SeriesKey, Tally> _totals = new();
+    private long _dropped;
+    private long _acceptedEvents;
+    private long _spilledEvents;
+    private long _heartbeats;
+
+    public StatsCounter(StatsOptions options, TimeProvider clock)
+    {
+        _options = options;
+        _clock = clock;
+    }
+
+    public StatsOptions Options => _options;
+
+    /// <summary>Events counted at no minute because theirs was older than the retention (late replays).</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Events ingress made durable (Kafka or spill), since start.</summary>
+    public long AcceptedEvents => Interlocked.Read(ref _acceptedEvents);
+
+    /// <summary>Of those, spilled.</summary>
+    public long SpilledEvents => Interlocked.Read(ref _spilledEvents);
+
+    public long Heartbeats => Interlocked.Read(ref _heartbeats);
+
+    public void Accepted(IReadOnlyList<LogEvent> events)
+    {
+        if (events.Count == 0) return;
+        Interlocked.Add(ref _acceptedEvents, events.Count);
+        CountIngress(events, spilled: false);
+    }
+
+    public void Spilled(IReadOnlyList<LogEvent> events)
+    {
+        if (events.Count == 0) return;
+        Interlocked.Add(ref _spilledEvents, events.Count);
+        CountIngress(events, spilled: true);
+    }
+
+    public void WrittenToBus(IReadOnlyList<LogEvent> events)
+    {
+        if (events.Count > 0) CountFlow(StatsPoints.Bus, null, events, e => e);
+    }
+
+    public void Delivered(string sink, IReadOnlyList<SinkRecord> records)
+    {
+        if (records.Count > 0) CountFlow(StatsPoints.Delivered, sink, records, r => r.Event);
+    }
+
+    /// <summary>A heartbeat is one watchdog line of type <c>heartbeat</c> (0 bytes) in the minute it arrived.</summary>
+    public void Heartbeat(SourceHeartbeat heartbeat)
+    {
+        Interlocked.Increment(ref _heartbeats);
+        var minute = Floor(_clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var key = new SeriesKey("heartbeat", heartbeat.Process, heartbeat.Host);
+        lock (_gate)
+        {
+            if (MinuteFor(minute) is not { } m)
+            {
+                _dropped++;
+                return;
+            }
+            AddToSeries(m, key, (int)StatsCategory.Watchdog, 1, 0);
+        }
+    }
+
+    private void CountIngress(IReadOnlyList<LogEvent> events, bool spilled)
+    {
+        // Sum the batch locally: a batch mostly holds a few sources, often consecutively.
+        // The parser shares host/process/type strings between events, so a small cache keyed on the strings'
+        // identity finds the cell without hashing their text; a miss falls back to comparing values.
+        var cells = new List<Cell>(4);
+        Dictionary<(long, SeriesKey), Cell>? index = null;
+        var recent = new Cell?[RecentSlots];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            var minute = Floor(e.SystemTs);
+            var slot = (RuntimeHelpers.GetHashCode(e.Host) ^ RuntimeHelpers.GetHashCode(e.Process) * 397 ^ RuntimeHelpers.GetHashCode(e.Type) * 31 ^ (int)minute) & (RecentSlots - 1);
+            var cell = recent[slot];
+            if (cell is null || cell.Minute != minute || !ReferenceEquals(cell.Host, e.Host) || !ReferenceEquals(cell.Process, e.Process) || !ReferenceEquals(cell.Type, e.Type))
+            {
+                cell = Find(cells, ref index, minute, e.Type, e.Process, e.Host);
+                // Remember this event's own strings: the next event of the source most likely shares them.
+                recent[slot] = ReferenceEquals(cell.Host, e.Host) && ReferenceEquals(cell.Process, e.Process) && ReferenceEquals(cell.Type, e.Type)
+                    ? cell : cell.Alias(e.Type, e.Process, e.Host);
+            }
+            var category = (int)StatsCategories.Of(e);
+            cell.Lines[category]++;
+            cell.Bytes[category] += Encoding.UTF8.GetByteCount(e.Message);
+        }
+
+        lock (_gate)
+        {
+            foreach (var c in cells)
+            {
+                var m = MinuteFor(c.Minute);
+                long lines = 0, bytes = 0;
+                for (var k = 0; k < 3; k++)
+                {
+                    lines += c.Lines[k];
+                    bytes += c.Bytes[k];
+                }
+                if (m is null)
+                {
+                    if (!spilled) _dropped += lines;
+                    continue;
+                }
+                var key = new SeriesKey(c.Type, c.Process, c.Host);
+                for (var k = 0; k < 3; k++)
+                {
+                    if (c.Lines[k] == 0) continue;
+                    if (spilled)
+                    {
+                        AddToSeries(m, key, k, -c.Lines[k], -c.Bytes[k]);
+                        AddToSeries(m, key, k + 3, c.Lines[k], c.Bytes[k]);
+                    }
+                    else AddToSeries(m, key, k, c.Lines[k], c.Bytes[k]);
+                }
+                if (!spilled) AddToFlow(m, StatsPoints.Accepted, null, c.Type, lines, bytes);
+            }
+        }
+    }
+
+    private void CountFlow<T>(string point, string? sink, IReadOnlyList<T> items, Func<T, LogEvent> eventOf)
+    {
+        var cells = new List<Cell>(2);
+        Dictionary<(long, SeriesKey), Cell>? index = null;
+        Cell? last = null;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var e = eventOf(items[i]);
+            var minute = Floor(e.SystemTs);
+            if (last is null || last.Minute != minute || !ReferenceEquals(last.Type, e.Type))
+            {
+                last = Find(cells, ref index, minute, e.Type, "", "");
+            }
+            last.Lines[0]++;
+            last.Bytes[0] += Encoding.UTF8.GetByteCount(e.Message);
+        }
+        lock (_gate)
+        {
+            foreach (var c in cells)
+            {
+                if (MinuteFor(c.Minute) is { } m) AddToFlow(m, point, sink, c.Type, c.Lines[0], c.Bytes[0]);
+                else _dropped += c.Lines[0];
+            }
+        }
+    }
+
+    /// <summary>The batch-local cell of a series: a scan while there are few, a dictionary past that.</summary>
+    private static Cell Find(List<Cell> cells, ref Dictionary<(long, SeriesKey), Cell>? index, long minute, string type, string process, string host)
+    {
+        if (index is null)
+        {
+            foreach (var c in cells)
+                if (c.Minute == minute && c.Type == type && c.Process == process && c.Host == host)
+                    return c;
+            if (cells.Count >= 8)
+            {
+                index = new Dictionary<(long, SeriesKey), Cell>();
+                foreach (var c in cells) index[(c.Minute, new SeriesKey(c.Type, c.Process, c.Host))] = c;
+            }
+        }
+        else if (index.TryGetValue((minute, new SeriesKey(type, process, host)), out var found)) return found;
+        var cell = new Cell(minute, type, process, host);
+        cells.Add(cell);
+        index?.Add((minute, new SeriesKey(type, process, host)), cell);
+        return cell;
+    }
+
+    /// <summary>The minute's table, created on first use; null when it is older than the retention.</summary>
+    private Minute? MinuteFor(long minute)
+    {
+        if (_minutes.TryGetValue(minute, out var m))
+        {
+            m.Dirty = true;
+            return m;
+        }
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (minute + MinuteMs < now - (long)_options.Retention.TotalMilliseconds) return null;
+        m = new Minute(minute) { Dirty = true };
+        _minutes[minute] = m;
+        return m;
+    }
+
+    private void AddToSeries(Minute m, SeriesKey key, int category, long lines, long bytes)
+    {
+        if (!m.Series.TryGetValue(key, out var tally))
+        {
+            var bounded = m.Series.Count >= _options.MaxSeriesPerMinute ? Other : key;
+            if (!m.Series.TryGetValue(bounded, out tally)) m.Series[bounded] = tally = new Tally();
+        }
+        tally.Lines[category] += lines;
+        tally.Bytes[category] += bytes;
+        tally.Dirty = true;
+
+        if (!_totals.TryGetValue(key, out var total))
+        {
+            var bounded = _totals.Count >= _options.MaxMetricSeries ? Other : key;
+            if (!_totals.TryGetValue(bounded, out total)) _totals[bounded] = total = new Tally();
+        }
+        total.Lines[category] += lines;
+        total.Bytes[category] += bytes;
+    }
+
+    private void AddToFlow(Minute m, string point, string? sink, string type, long lines, long bytes)
+    {
+        var key = new FlowKey(point, sink, type);
+        if (!m.Flows.TryGetValue(key, out var flow))
+        {
+            if (m.Flows.Count >= _options.MaxSeriesPerMinute) key = key with { Type = OtherLabel };
+            if (!m.Flows.TryGetValue(key, out flow)) m.Flows[key] = flow = new Tally();
+        }
+        flow.Lines[0] += lines;
+        flow.Bytes[0] += bytes;
+        flow.Dirty = true;
+    }
+
+    /// <summary>
+    /// The records due for publishing: of every minute that ended at least <see cref="StatsOptions.Grace"/> ago (or
+    /// of all, with <paramref name="all"/>), the series and points that changed since they were last collected
+    /// (each record carries the whole count so far). Drops minutes past the retention.
+    /// </summary>
+    public IReadOnlyList<StatsRecord> Collect(string node, bool all = false)
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var records = new List<StatsRecord>();
+        lock (_gate)
+        {
+            List<long>? expired = null;
+            foreach (var (start, m) in _minutes)
+            {
+                if (m.Dirty && (all || start + MinuteMs + (long)_options.Grace.TotalMilliseconds <= now))
+                {
+                    m.Dirty = false;
+                    var minute = StatsRecord.FormatMinute(start);
+                    foreach (var (key, t) in m.Series)
+                    {
+                        if (!t.Dirty) continue;
+                        t.Dirty = false;
+                        var lines = new Dictionary<string, long>(StatsCategories.Count);
+                        var bytes = new Dictionary<string, long>(StatsCategories.Count);
+                        for (var k = 0; k < StatsCategories.Count; k++)
+                        {
+                            lines[StatsCategories.Names[k]] = t.Lines[k];
+                            bytes[StatsCategories.Names[k]] = t.Bytes[k];
+                        }
+                        records.Add(new StatsRecord
+                        {
+                            Node = node, Point = StatsPoints.Ingress, Minute = minute, MinuteMs = start, Type = key.Type, Process = key.Process, Host = key.Host,
+                            Lines = t.Lines.Sum(), Bytes = t.Bytes.Sum(), CategoryLines = lines, CategoryBytes = bytes, PublishedMs = now,
+                        });
+                    }
+                    foreach (var (key, t) in m.Flows)
+                    {
+                        if (!t.Dirty) continue;
+                        t.Dirty = false;
+                        records.Add(new StatsRecord
+                        {
+                            Node = node, Point = key.Point, Sink = key.Sink, Minute = minute, MinuteMs = start, Type = key.Type,
+                            Lines = t.Lines[0], Bytes = t.Bytes[0], PublishedMs = now,
+                        });
+                    }
+                }
+                if (start + MinuteMs < now - (long)_options.Retention.TotalMilliseconds && !m.Dirty) (expired ??= new()).Add(start);
+            }
+            if (expired is not null)
+                foreach (var start in expired) _minutes.Remove(start);
+        }
+        return records;
+    }
+
+    /// <summary>A minute whose records did not reach the bus is published again at the next collect.</summary>
+    public void MarkUnpublished(long minuteMs)
+    {
+        lock (_gate)
+        {
+            if (!_minutes.TryGetValue(minuteMs, out var m)) return;
+            m.Dirty = true;
+            foreach (var t in m.Series.Values.Concat(m.Flows.Values)) t.Dirty = true;
+        }
+    }
+
+    /// <summary>Cumulative lines and bytes per series and category since start (the Prometheus counters).</summary>
+    public IReadOnlyList<SeriesTotals> Totals()
+    {
+        lock (_gate) return _totals.Select(kv => new SeriesTotals(kv.Key, (long[])kv.Value.Lines.Clone(), (long[])kv.Value.Bytes.Clone())).ToList();
+    }
+
+    /// <summary>Minutes held now (for tests and health).</summary>
+    public int MinutesHeld
+    {
+        get { lock (_gate) return _minutes.Count; }
+    }
+
+    private static long Floor(long ms) => ms - ((ms % MinuteMs) + MinuteMs) % MinuteMs;
+
+    private readonly record struct FlowKey(string Point, string? Sink, string Type);
+
+    private sealed class Tally
+    {
+        /// <summary>Changed since it was last collected.</summary>
+        public bool Dirty;
+
+        public readonly long[] Lines = new long[StatsCategories.Count];
+        public readonly long[] Bytes = new long[StatsCategories.Count];
+    }
+
+    private const int RecentSlots = 32;
+
+    /// <summary>A batch-local sum of one series; an alias shares the sums under other (equal) string instances.</summary>
+    private sealed class Cell
+    {
+        public readonly long Minute;
+        public readonly string Type;
+        public readonly string Process;
+        public readonly string Host;
+        public readonly long[] Lines;
+        public readonly long[] Bytes;
+
+        public Cell(long minute, string type, string process, string host) : this(minute, type, process, host, new long[3], new long[3])
+        {
+        }
+
+        private Cell(long minute, string type, string process, string host, long[] lines, long[] bytes)
+        {
+            Minute = minute;
+            Type = type;
+            Process = process;
+            Host = host;
+            Lines = lines;
+            Bytes = bytes;
+        }
+
+        public Cell Alias(string type, string process, string host) => new(Minute, type, process, host, Lines, Bytes);
+    }
+
+    private sealed class Minute(long start)
+    {
+        public long Start { get; } = start;
+        public bool Dirty { get; set; }
+        public Dictionary<SeriesKey, Tally> Series { get; } = new();
+        public Dictionary<FlowKey, Tally> Flows { get; } = new();
+    }
+}

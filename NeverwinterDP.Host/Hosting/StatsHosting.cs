@@ -1,0 +1,74 @@
+using Confluent.Kafka;
+using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Actors.Kafka.Native;
+using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Stats;
+using NeverwinterDP.Host.Http;
+using NeverwinterDP.Protocol;
+using Prometheus;
+
+namespace NeverwinterDP.Host.Hosting;
+
+/// <summary>Per-minute monitoring, the loss audit and <c>/metrics</c> (<c>nwdp.stats</c>): one call each for services and routes.</summary>
+public static class StatsHosting
+{
+    /// <summary>The counter (an ingress, heartbeat and delivery observer), its publisher, the cluster-wide store and the metrics.</summary>
+    public static IServiceCollection AddNodeStats(this IServiceCollection services, NodeConfig config) => services
+        .AddSingleton(StatsOptions.FromConfig(config.Hocon.GetConfig("nwdp.stats")))
+        .AddSingleton(sp => new StatsCounter(sp.GetRequiredService<StatsOptions>(), sp.GetRequiredService<TimeProvider>()))
+        .AddSingleton<IIngressObserver>(sp => sp.GetRequiredService<StatsCounter>())
+        .AddSingleton<IHeartbeatListener>(sp => sp.GetRequiredService<StatsCounter>())
+        .AddSingleton<IDeliveryObserver>(sp => sp.GetRequiredService<StatsCounter>())
+        .AddSingleton(sp => new StatsStore(sp.GetRequiredService<StatsOptions>(), sp.GetRequiredService<TimeProvider>()))
+        .AddSingleton<NodeMetrics>()
+        .AddHostedService<StatsService>();
+
+    /// <summary><c>GET /metrics</c> (Prometheus), the ingress request counter, and the stats API.</summary>
+    public static WebApplication MapNodeStats(this WebApplication app)
+    {
+        var metrics = app.Services.GetRequiredService<NodeMetrics>();
+        app.Use(async (http, next) =>
+        {
+            await next(http);
+            if (http.Request.Path == "/v1/events" && HttpMethods.IsPost(http.Request.Method)) metrics.IngressRequest(http.Response.StatusCode);
+        });
+        app.MapMetrics("/metrics", metrics.Registry);
+        app.MapStatsApi();
+        return app;
+    }
+}
+
+/// <summary>Publishes this node's counts to <c>nwdp.stats</c> and reads every node's into the store.</summary>
+public sealed class StatsService(StatsCounter counter, StatsStore store, StatsOptions options, KafkaBus bus, NodeIdentity identity, ILogger<StatsService> log)
+    : IHostedService
+{
+    private StatsPublisher? _publisher;
+    private StatsFeed? _feed;
+
+    public StatsPublisher Publisher => _publisher ?? throw new InvalidOperationException("stats are not started");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await bus.Topics.EnsureAsync(TopicNames.Stats, cancellationToken);
+        Librdkafka.EnsureLoaded();
+        var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = bus.BootstrapServers,
+            Acks = Acks.All,
+            EnableIdempotence = true,
+            LingerMs = 50,
+        }).Build();
+        void Warn(string m) => log.LogWarning("{Message}", m);
+        _publisher = new StatsPublisher(counter, producer, () => identity.Id, Warn);
+        _feed = new StatsFeed(bus.BootstrapServers, store, options, Warn);
+        _publisher.Start();
+        _feed.Start();
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_publisher is not null) await _publisher.DisposeAsync();
+        if (_feed is not null) await _feed.DisposeAsync();
+    }
+}

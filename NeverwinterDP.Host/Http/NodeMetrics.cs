@@ -1,0 +1,88 @@
+using NeverwinterDP.Actors.Pump;
+using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Stats;
+using Prometheus;
+
+namespace NeverwinterDP.Host.Http;
+
+/// <summary>
+/// The node's Prometheus metrics (<c>GET /metrics</c>), in a registry of its own (not prometheus-net's static
+/// one), so nodes in one process keep apart. Event and sink counters are read from their owners at scrape time.
+/// </summary>
+public sealed class NodeMetrics
+{
+    private static readonly string[] SinkCounterNames = ["delivered", "dead_lettered", "errored", "retries", "batches", "flushes"];
+
+    private readonly StatsCounter _stats;
+    private readonly LocalPumps _pumps;
+    private readonly Counter _events;
+    private readonly Counter _bytes;
+    private readonly Counter _dropped;
+    private readonly Counter _accepted;
+    private readonly Counter _spilled;
+    private readonly Counter _heartbeats;
+    private readonly Counter _requests;
+    private readonly Counter[] _sink;
+    private readonly object _sinkGate = new();
+    // Pumps come and go (hand-off, restart) with fresh counters: what each added since the last scrape is summed.
+    private readonly Dictionary<SinkMetrics, long[]> _seen = new(ReferenceEqualityComparer.Instance);
+
+    public NodeMetrics(StatsCounter stats, LocalPumps pumps)
+    {
+        _stats = stats;
+        _pumps = pumps;
+        Registry = Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(Registry);
+        string[] series = ["type", "process", "host", "category"];
+        _events = factory.CreateCounter("nwdp_events_total", "Events ingress made durable, per log type, process, host and category (normal, error, watchdog and their _spill twins); heartbeats count as watchdog lines of type heartbeat.", series);
+        _bytes = factory.CreateCounter("nwdp_event_bytes_total", "UTF-8 bytes of the messages of those events.", series);
+        _dropped = factory.CreateCounter("nwdp_stats_dropped_total", "Events not counted per minute because their minute was past nwdp.stats.retention.");
+        _accepted = factory.CreateCounter("nwdp_ingress_events_accepted_total", "Events ingress made durable (in Kafka or spilled).");
+        _spilled = factory.CreateCounter("nwdp_ingress_events_spilled_total", "Events ingress wrote to the spillover store.");
+        _heartbeats = factory.CreateCounter("nwdp_ingress_heartbeats_total", "Heartbeats received.");
+        _requests = factory.CreateCounter("nwdp_ingress_requests_total", "Ingress requests (POST /v1/events) by outcome (accepted, refused) and HTTP status.", "outcome", "status");
+        _sink = SinkCounterNames.Select(n => factory.CreateCounter($"nwdp_sink_{n}_total", $"Sink records {n.Replace('_', '-')} (per sink instance; summed over its writers on this node).", "sink")).ToArray();
+        Registry.AddBeforeCollectCallback(Refresh);
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>Counts one answered ingress request.</summary>
+    public void IngressRequest(int status) =>
+        _requests.WithLabels(status is >= 200 and < 300 ? "accepted" : "refused", status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+
+    private void Refresh()
+    {
+        foreach (var t in _stats.Totals())
+        {
+            for (var c = 0; c < StatsCategories.Count; c++)
+            {
+                if (t.Lines[c] == 0 && t.Bytes[c] == 0) continue;
+                var labels = new[] { t.Key.Type, t.Key.Process, t.Key.Host, StatsCategories.Names[c] };
+                _events.WithLabels(labels).IncTo(t.Lines[c]);
+                _bytes.WithLabels(labels).IncTo(t.Bytes[c]);
+            }
+        }
+        _dropped.IncTo(_stats.Dropped);
+        _accepted.IncTo(_stats.AcceptedEvents);
+        _spilled.IncTo(_stats.SpilledEvents);
+        _heartbeats.IncTo(_stats.Heartbeats);
+
+        lock (_sinkGate)
+        {
+            var live = _pumps.All.Select(p => p.SinkMetrics).ToList();
+            foreach (var m in live)
+            {
+                long[] now = [m.Delivered, m.DeadLettered, m.Errored, m.Retries, m.Batches, m.Flushes];
+                var before = _seen.TryGetValue(m, out var b) ? b : new long[now.Length];
+                for (var i = 0; i < now.Length; i++)
+                {
+                    var child = _sink[i].WithLabels(m.Sink); // exported from the start, at 0
+                    if (now[i] > before[i]) child.Inc(now[i] - before[i]);
+                }
+                _seen[m] = now;
+            }
+            foreach (var gone in _seen.Keys.Where(k => !live.Contains(k)).ToList()) _seen.Remove(gone);
+        }
+    }
+}
