@@ -85,4 +85,70 @@ public sealed class ClusterProcessSpecs(ITestOutputHelper output)
         var exit = await n1.StopGracefullyAsync();
         Assert.True(exit == 0, $"node-1 exited {exit}. {n1.Child.Describe()}");
     }
+
+    /// <summary>
+    /// Three processes on one Kafka (node-1's embedded broker), one PostgreSQL (persistence) and one files directory:
+    /// node-3 runs a sink writer and is SIGKILLed while events flow; once it is downed its writer restarts on another
+    /// node and every acknowledged event is in the files exactly once.
+    /// </summary>
+    [Fact]
+    public async Task A_SIGKILLed_nodes_sink_writer_restarts_elsewhere_and_every_acknowledged_event_is_delivered()
+    {
+        await using var db = await NeverwinterDP.Tests.TestServices.PostgresDatabase.CreateAsync();
+        using var d1 = new TempDir();
+        using var d2 = new TempDir();
+        using var d3 = new TempDir();
+        using var shared = new TempDir();
+        string[] settings =
+        [
+            .. NodeProcess.FastPump,
+            "nwdp.persistence.provider=postgresql",
+            $"nwdp.persistence.connection-string={db.ConnectionString}",
+            $"nwdp.sinks.files.directory={shared.Path}",
+            "nwdp.sinks.files.fsync=off",
+            "nwdp.pump.writers-per-sink=3",
+            "nwdp.pump.keep-alive-interval=1s",
+        ];
+        await using var n1 = await NodeProcess.StartAsync("node-1", d1.Path, settings: settings, flags: ["--node-port", "0"]);
+        await using var n2 = await NodeProcess.StartAsync("node-2", d2.Path, kafka: n1.Kafka, settings: settings, flags: ["--seed", n1.ClusterAddress]);
+        await using var n3 = await NodeProcess.StartAsync("node-3", d3.Path, kafka: n1.Kafka, settings: settings, flags: ["--seed", n1.ClusterAddress, "--roles", "pump"]);
+        await ShowUntilAsync(n1, s => s.Stdout.Count(l => l.Contains("| Up")) == 3, "three members up");
+        var deadline = Stopwatch.StartNew();
+        while (!n3.Child.Stderr.Any(l => l.Contains("sink writer files/") && l.Contains(" started on ")))
+        {
+            Assert.True(deadline.Elapsed < Membership, $"no sink writer started on node-3. {n3.Child.Describe()}");
+            await Task.Delay(200);
+        }
+
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var acked = new List<string>();
+        using var client = Ingress.NewClient();
+        for (var b = 0; b < 40; b++)
+        {
+            if (b == 15)
+            {
+                n3.Child.Signal(ChildProcess.SIGKILL);
+                await n3.Child.WaitForExitAsync(Limits.ShortVerb);
+                output.WriteLine($"node-3 killed after {acked.Count} acknowledged events");
+            }
+            var lines = Enumerable.Range(b * 500, 500).Select(i => $"{run}-{i}").ToList();
+            var via = b % 2 == 0 ? n1 : n2;
+            var response = await Ingress.PostAsync(client, via.Http, "killed", lines.Select(m => Ingress.Line(m, "h" + (b % 5))));
+            if (response.IsSuccessStatusCode) acked.AddRange(lines);
+        }
+        await ShowUntilAsync(n1, s => s.Stdout.Any(l => l.StartsWith(n3.ClusterAddress + " ", StringComparison.Ordinal) && l.Contains("unreachable")), "node-3 unreachable");
+        var down = await NwdpAsync("cluster", "down-unreachable", "--node", n1.AdminNode!);
+        Assert.True(down.ExitCode == 0, down.ToString());
+        await ShowUntilAsync(n1, s => s.Stdout[^1] == "Count: 2 nodes", "two members");
+
+        var published = await PublishedFiles.WaitForAsync(shared.Path, "killed", m => m.Count >= acked.Count, m => $"{m.Count} of {acked.Count} published",
+            TimeSpan.FromSeconds(120), () => n1.Child.Describe() + "\n" + n2.Child.Describe());
+        output.WriteLine($"{acked.Count} acknowledged, {published.Count} published");
+        Assert.Equal(acked.Count, published.Count);
+        Assert.Equal(acked.Order(), published.Order());
+        Assert.Contains(n1.Child.Stderr.Concat(n2.Child.Stderr), l => l.Contains("sink writer files/") && l.Contains(" started on "));
+
+        Assert.Equal(0, await n2.StopGracefullyAsync());
+        Assert.Equal(0, await n1.StopGracefullyAsync());
+    }
 }
