@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 
@@ -27,6 +29,21 @@ public sealed class Spillover(IActorRef region, TimeSpan askTimeout)
         {
             return (IngressOutcome.Failed, new TimeoutException($"the spillover store did not confirm within {askTimeout}", e));
         }
+    }
+
+    /// <summary>Every topic that ever spilled (the spillover entities in the journal).</summary>
+    public async Task<IReadOnlyList<string>> TopicsAsync(ActorSystem system, CancellationToken cancellation)
+    {
+        var journal = Akka.Persistence.Query.PersistenceQuery.Get(system)
+            .ReadJournalFor<Akka.Persistence.Sql.Query.SqlReadJournal>(Akka.Persistence.Sql.Query.SqlReadJournal.Identifier);
+        const string prefix = SpilloverEntity.TypeName + "|";
+        var ids = await journal.CurrentPersistenceIds()
+            .Where(id => id.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(id => id[prefix.Length..])
+            .RunWith(Sink.Seq<string>(), system.Materializer())
+            .WaitAsync(cancellation)
+            .ConfigureAwait(false);
+        return ids.Distinct().Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The backlog of the topics spilled so far (those whose entities know them).</summary>

@@ -12,6 +12,7 @@ public static class CliApp
         .. Admin.ShardingVerbs.Specs,
         Admin.ActorVerbs.Hierarchy,
         .. Admin.RegistryVerbs.Specs,
+        .. Admin.SpillVerbs.Specs,
         StatsVerbs.Stats,
         StatsVerbs.Audit,
     ];

@@ -69,6 +69,20 @@ public sealed class SpillDamageSpecs(ITestOutputHelper output)
         Assert.Equal(sent.Take((Batches - 1) * PerBatch).Order(), published.Order());
         var kept = Assert.Single(Directory.GetFiles(Path.Combine(dir.Path, "quarantine", "spill")));
         output.WriteLine($"quarantined: {kept}");
+
+        // The ops verbs report it: spill check fails (exit 3) naming the batch; spill status counts it.
+        var check = await NeverwinterDP.Tests.Ops.Nwdp.RunAsync("spill", "check", "--node", node.AdminNode);
+        output.WriteLine(check.ToString());
+        Assert.Equal(3, check.ExitCode);
+        Assert.Contains(Path.GetFileName(kept), check.Stdout);
+        await Wait.UntilAsync(async () =>
+        {
+            var status = await NeverwinterDP.Tests.Ops.Nwdp.RunAsync("spill", "status", "--node", node.AdminNode, "--json");
+            using var json = JsonDocument.Parse(status.Stdout);
+            // Once everything is replayed (and deleted from the journal) the topic has no backlog, or is gone from the list.
+            var topic = json.RootElement.GetProperty("topics").EnumerateArray().Where(t => t.GetProperty("topic").GetString() == "nwdp.logs.damage").ToList();
+            return status.ExitCode == 0 && topic.All(t => t.GetProperty("batches").GetInt32() == 0 && t.GetProperty("events").GetInt64() == 0);
+        }, TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -90,6 +104,10 @@ public sealed class SpillDamageSpecs(ITestOutputHelper output)
         Assert.True(report.Salvaged > 0);
         Assert.True(File.Exists(report.QuarantinedTo));
         Assert.Null(StateStoreCheck.Inspect(path));
+        var check = await NeverwinterDP.Tests.Ops.Nwdp.RunAsync("spill", "check", "--node", node.AdminNode);
+        output.WriteLine(check.ToString());
+        Assert.Equal(3, check.ExitCode);
+        Assert.Contains("quarantined at start", check.Stdout);
 
         // What survived is replayed, each event once and whole batches only; the node takes new events too.
         var fresh = Enumerable.Range(0, 50).Select(i => $"{run}-new-{i}").ToList();

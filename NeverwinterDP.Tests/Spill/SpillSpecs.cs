@@ -102,6 +102,11 @@ public sealed class SpillSpecs(ITestOutputHelper output)
         Assert.Contains("quota", await refused.Content.ReadAsStringAsync());
         Assert.NotEmpty(accepted);
         output.WriteLine($"{accepted.Count} events accepted before the quota was used up");
+        var status = await NeverwinterDP.Tests.Ops.Nwdp.RunAsync("spill", "status", "--node", node.AdminNode);
+        output.WriteLine(status.ToString());
+        Assert.Equal(0, status.ExitCode);
+        Assert.Contains("bus DOWN", status.Stdout);
+        Assert.Matches($@"nwdp\.logs\.quota\s*\|\s*\d+\s*\|\s*{accepted.Count}\s*\|", status.Stdout);
 
         node.Bus.Embedded.BrokerUp(1);
         var topic = TopicNames.ForType("quota");

@@ -32,6 +32,8 @@ public static class AdminApi
         admin.MapGet("/actors", ActorHierarchy.Get);
         admin.MapGet("/sources", RegistryAdmin.SourcesAsync);
         admin.MapGet("/watchdog", RegistryAdmin.WatchdogAsync);
+        admin.MapGet("/spill/status", SpillAdmin.StatusAsync);
+        admin.MapGet("/spill/check", SpillAdmin.Check);
     }
 
     /// <summary>

@@ -55,6 +55,17 @@ public sealed record WatchdogResponse(IReadOnlyList<HostStatus> Hosts);
 /// <summary>Every 4xx/5xx of the admin API.</summary>
 public sealed record ErrorResponse(string Error);
 
+/// <summary><c>GET /v1/spill/status</c>: the spill backlog per topic and this node's quota.</summary>
+public sealed record SpillStatusResponse(IReadOnlyList<NeverwinterDP.Actors.Spill.SpillStatus> Topics, long QuotaUsedBytes, long QuotaLimitBytes, bool BusUp,
+    long? BusDownSinceMs);
+
+/// <summary>
+/// <c>GET /v1/spill/check</c>: the state store's integrity now (SQLite's quick_check), what was quarantined at
+/// earlier starts, and spilled batches kept aside because their checksum did not match.
+/// </summary>
+public sealed record SpillCheckResponse(string Provider, string? Store, bool Healthy, string Detail,
+    IReadOnlyList<NeverwinterDP.Host.Hosting.StateStoreReport> Quarantines, IReadOnlyList<string> QuarantinedBatches);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(MembersResponse))]
 [JsonSerializable(typeof(StatusResponse))]
@@ -67,5 +78,7 @@ public sealed record ErrorResponse(string Error);
 [JsonSerializable(typeof(ActorsResponse))]
 [JsonSerializable(typeof(SourcesResponse))]
 [JsonSerializable(typeof(WatchdogResponse))]
+[JsonSerializable(typeof(SpillStatusResponse))]
+[JsonSerializable(typeof(SpillCheckResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 public sealed partial class AdminJson : JsonSerializerContext;

@@ -1,0 +1,35 @@
+using Microsoft.Data.Sqlite;
+using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Host.Hosting;
+
+namespace NeverwinterDP.Host.Http.Admin;
+
+/// <summary>The spillover store's backlog and integrity (what <c>nwdp spill status</c> and <c>nwdp spill check</c> show).</summary>
+public static class SpillAdmin
+{
+    public static async Task<IResult> StatusAsync(IServiceProvider services, CancellationToken cancellation)
+    {
+        var spill = services.GetRequiredService<Spillover>();
+        var quota = services.GetRequiredService<SpillQuota>();
+        var circuit = services.GetRequiredService<BusCircuit>();
+        var topics = await spill.TopicsAsync(services.GetRequiredService<Akka.Actor.ActorSystem>(), cancellation);
+        var status = await spill.StatusAsync(topics, cancellation);
+        return AdminApi.Json(new SpillStatusResponse(status, quota.Used, quota.Limit, circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds()),
+            AdminJson.Default.SpillStatusResponse);
+    }
+
+    public static IResult Check(IServiceProvider services)
+    {
+        var config = services.GetRequiredService<NodeConfig>();
+        var quarantined = Path.Combine(config.DataDir, "quarantine", "spill");
+        var batches = Directory.Exists(quarantined) ? Directory.GetFiles(quarantined).Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
+        var reports = StateStoreCheck.Quarantined(config.DataDir);
+        if (config.Persistence.Provider != "sqlite")
+            return AdminApi.Json(new SpillCheckResponse(config.Persistence.Provider, null, batches.Count == 0,
+                $"the {config.Persistence.Provider} server checks its own storage", reports, batches), AdminJson.Default.SpillCheckResponse);
+        var path = new SqliteConnectionStringBuilder(config.Persistence.ConnectionString).DataSource;
+        var problem = File.Exists(path) ? StateStoreCheck.Inspect(path) : null;
+        var detail = problem ?? (batches.Count == 0 ? "ok" : $"ok; {batches.Count} damaged spilled batches were kept aside");
+        return AdminApi.Json(new SpillCheckResponse("sqlite", path, problem is null && batches.Count == 0, detail, reports, batches), AdminJson.Default.SpillCheckResponse);
+    }
+}
