@@ -53,6 +53,10 @@ public sealed record ClusterOptions(string Hostname, int Port, IReadOnlyList<str
         var roles = config.HasPath("nwdp.cluster.roles") ? Strings(config, "nwdp.cluster.roles")
             : config.GetStringList("akka.cluster.roles").Count > 0 ? null
             : NodeRoles.All.ToList();
+        // A node that runs no pump must not carry the pump role: the sink writers' shard coordinator lives on the
+        // oldest member with that role, and a member that hosts no region would keep it from ever starting.
+        if (!config.GetBoolean("nwdp.pump.enabled", true))
+            roles = (roles ?? config.GetStringList("akka.cluster.roles").ToList()).Where(r => r != NodeRoles.Pump).ToList();
         if (roles is not null)
         {
             if (roles.Count == 0) throw new ArgumentException($"nwdp.cluster.roles must name at least one role ({string.Join(", ", NodeRoles.All)})");
