@@ -20,6 +20,9 @@ internal sealed class FileNames(string prefix, params string[] extensions)
     /// <summary>The files sink's names: no prefix, <c>.ndjson</c> or <c>.avro</c>.</summary>
     public static FileNames Files { get; } = new("", ".ndjson", ".avro");
 
+    /// <summary>The HDFS sink's names: the files sink's, as Avro or Parquet.</summary>
+    public static FileNames Hdfs { get; } = new("", ".avro", ".parquet");
+
     public string Prefix { get; } = prefix;
 
     public static string Extension(FilesFormat format) => format == FilesFormat.Avro ? ".avro" : ".ndjson";

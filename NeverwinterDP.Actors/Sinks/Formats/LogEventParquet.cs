@@ -20,6 +20,7 @@ public sealed class LogEventParquet
     private static readonly DataField Host = Text("host");
     private static readonly DataField Ip = Text("ip");
     private static readonly DataField Process = Text("process");
+    private static readonly DataField Type = Text("type");
     private static readonly DataField Version = Text("version");
     private static readonly DataField Level = Text("level");
     private static readonly DataField Message = Text("message");
@@ -35,6 +36,19 @@ public sealed class LogEventParquet
     /// <summary>The file schema.</summary>
     public static ParquetSchema Schema { get; } = new(
         Ts, SystemTs, Host, Ip, Process, Version, Level, Message, Attributes, IngressNode, SourceSeq, Topic, Partition, Offset);
+
+    /// <summary>The file schema with <c>type</c> as a column (after <c>process</c>), for trees not partitioned by type (HDFS).</summary>
+    public static ParquetSchema SchemaWithType { get; } = new(
+        Ts, SystemTs, Host, Ip, Process, Type, Version, Level, Message, Attributes, IngressNode, SourceSeq, Topic, Partition, Offset);
+
+    /// <param name="withType">Write <c>type</c> as a column (<see cref="SchemaWithType"/>); off for type-partitioned trees (Hive).</param>
+    public LogEventParquet(bool withType = false) => _withType = withType;
+
+    private readonly bool _withType;
+    private readonly List<string> _type = [];
+
+    /// <summary>The schema the rows are written with.</summary>
+    public ParquetSchema FileSchema => _withType ? SchemaWithType : Schema;
 
     /// <summary>The columns as Hive declares them (name, Hive type), in file order: what a CREATE TABLE over these files lists.</summary>
     public static IReadOnlyList<(string Name, string HiveType)> HiveColumns { get; } =
@@ -78,6 +92,7 @@ public sealed class LogEventParquet
         AddText(_host, logEvent.Host);
         AddText(_ip, logEvent.Ip);
         AddText(_process, logEvent.Process);
+        if (_withType) AddText(_type, logEvent.Type);
         AddText(_version, logEvent.Version);
         AddText(_level, logEvent.Level);
         AddText(_message, logEvent.Message);
@@ -119,6 +134,7 @@ public sealed class LogEventParquet
             await group.WriteAsync(Host, _host).ConfigureAwait(false);
             await group.WriteAsync(Ip, _ip).ConfigureAwait(false);
             await group.WriteAsync(Process, _process).ConfigureAwait(false);
+            if (_withType) await group.WriteAsync(Type, _type).ConfigureAwait(false);
             await group.WriteAsync(Version, _version).ConfigureAwait(false);
             await group.WriteAsync(Level, _level).ConfigureAwait(false);
             await group.WriteAsync(Message, _message).ConfigureAwait(false);
@@ -138,7 +154,7 @@ public sealed class LogEventParquet
 
     public void Clear()
     {
-        foreach (var list in new System.Collections.IList[] { _ts, _systemTs, _host, _ip, _process, _version, _level, _message, _node, _topic, _keys, _values, _mapDefinitions, _mapRepetitions, _partition, _seq, _offset })
+        foreach (var list in new System.Collections.IList[] { _ts, _systemTs, _host, _ip, _process, _type, _version, _level, _message, _node, _topic, _keys, _values, _mapDefinitions, _mapRepetitions, _partition, _seq, _offset })
         {
             list.Clear();
         }

@@ -274,7 +274,7 @@ public sealed class HdfsSink : ISink
         var entries = await _client.ListStatusAsync(directory, cancellation).ConfigureAwait(false);
         foreach (var entry in entries ?? [])
         {
-            if (!entry.IsDirectory) topic.Scan.Add(FileNames.Files, topic.Name, new SlotKey(hour, ""), entry.PathSuffix, directory + "/" + entry.PathSuffix);
+            if (!entry.IsDirectory) topic.Scan.Add(FileNames.Hdfs, topic.Name, new SlotKey(hour, ""), entry.PathSuffix, directory + "/" + entry.PathSuffix);
         }
         topic.Listed(hour);
         foreach (var partition in topic.Partitions.Keys) await DeleteLeftoversAsync(topic, partition, cancellation).ConfigureAwait(false);
@@ -310,7 +310,8 @@ public sealed class HdfsSink : ISink
 
     private HdfsPartFile Open(HdfsTopic topic, HourSlot<HdfsPartFile> slot, long firstOffset)
     {
-        var file = new HdfsPartFile(topic.HourDirectory(slot.Hour), topic.Name, slot.Partition.Partition, firstOffset, _options.AvroCodec);
+        var file = new HdfsPartFile(topic.HourDirectory(slot.Hour), topic.Name, slot.Partition.Partition, firstOffset, _options.AvroCodec, _options.Format,
+            _options.ParquetCompression);
         slot.Opened(file);
         _open.Add(slot);
         _buffered += file.Length;

@@ -85,11 +85,13 @@ public class HdfsSinkOptionsTests
     }
 
     [Fact]
-    public void Parquet_is_refused_with_the_reason()
+    public void Parquet_is_a_format_with_its_compression()
     {
-        var e = Refused("namenode-url = \"http://nn1:9870\"\nformat = parquet");
-        Assert.Contains("not supported by the hdfs sink yet", e.Message, StringComparison.Ordinal);
-        Assert.Contains("leave out type", e.Message, StringComparison.Ordinal);
+        var o = Parse("namenode-url = \"http://nn1:9870\"\nformat = parquet\nparquet-compression = gzip");
+        Assert.Equal(HdfsFormat.Parquet, o.Format);
+        Assert.Equal(Parquet.CompressionMethod.Gzip, o.ParquetCompression);
+        Assert.Equal(HdfsFormat.Avro, Parse("namenode-url = \"http://nn1:9870\"").Format);
+        Assert.Equal("nwdp.sinks.hdfs.format", Refused("namenode-url = \"http://nn1:9870\"\nformat = orc").Key);
     }
 
     [Fact]

@@ -82,7 +82,7 @@ internal static partial class HdfsSinkTestKit
 
     public static List<string> PublishedPaths(FakeWebHdfs fake, string root) => [.. Published(fake, root).Select(f => f.Path)];
 
-    [GeneratedRegex(@"^(?<topic>[a-zA-Z0-9._-]+)-p(?<p>\d{4})-o\d{20}-o\d{20}\.avro$")]
+    [GeneratedRegex(@"^(?<topic>[a-zA-Z0-9._-]+)-p(?<p>\d{4})-o\d{20}-o\d{20}\.(avro|parquet)$")]
     private static partial Regex PublishedName();
 
     /// <summary>Every record of every published file, decoded by Apache.Avro's DataFileReader; topic and partition from the path.</summary>
