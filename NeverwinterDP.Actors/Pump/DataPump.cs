@@ -34,6 +34,7 @@ public sealed class PumpStats
     internal void AddDelivered(long n) => Interlocked.Add(ref _delivered, n);
     internal void AddRejected(long n) => Interlocked.Add(ref _rejected, n);
     internal void AddRetry() => Interlocked.Increment(ref _retries);
+    internal void AddRetries(long n) => Interlocked.Add(ref _retries, n);
     internal void AddCommitted(long n) => Interlocked.Add(ref _committed, n);
     internal void AddFlush() => Interlocked.Increment(ref _flushes);
     internal void AddRestart() => Interlocked.Increment(ref _restarts);
@@ -229,7 +230,7 @@ public sealed class DataPump
         var report = await _delivery.DeliverAsync(records, _abort.Token).ConfigureAwait(false);
         Stats.AddDelivered(report.Delivered);
         Stats.AddRejected(report.DeadLettered);
-        for (var i = 0; i < report.Retries; i++) Stats.AddRetry();
+        Stats.AddRetries(report.Retries);
         return (offsets, messages.Count);
     }
 

@@ -67,18 +67,8 @@ public sealed record EmitterState(
 {
     public EmitterState Add(SourceActivity a)
     {
-        var types = new Dictionary<string, long>(EventsByType);
-        foreach (var (type, n) in a.EventsByType) types[type] = types.GetValueOrDefault(type) + n;
-        return this with
-        {
-            FirstSeenMs = Math.Min(FirstSeenMs, a.FirstSeenMs),
-            LastSeenMs = Math.Max(LastSeenMs, a.LastSeenMs),
-            Version = string.IsNullOrEmpty(a.Version) ? Version : a.Version,
-            EventsByType = types,
-            Events = Events + a.Events,
-            Bytes = Bytes + a.Bytes,
-            LastSourceSeq = Math.Max(LastSourceSeq, a.LastSourceSeq),
-        };
+        var sum = new SourceActivity(SourceId, Host, Process, FirstSeenMs, LastSeenMs, Version, EventsByType, Events, Bytes, LastSourceSeq).Plus(a);
+        return new EmitterState(SourceId, Host, Process, sum.FirstSeenMs, sum.LastSeenMs, sum.Version, sum.EventsByType, sum.Events, sum.Bytes, sum.LastSourceSeq);
     }
 
     public SourceInfo ToInfo() => new(SourceId, Host, Process, FirstSeenMs, LastSeenMs, Version, EventsByType, Events, Bytes, LastSourceSeq);

@@ -1,9 +1,5 @@
 using System.Text;
 using Akka.Actor;
-using Akka.Persistence.Query;
-using Akka.Persistence.Sql.Query;
-using Akka.Streams;
-using Akka.Streams.Dsl;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Registry;
@@ -35,29 +31,23 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
     public void Accepted(IReadOnlyList<LogEvent> events)
     {
         // Summed here, on the request's thread, so the actor gets one small message per batch and source.
-        var summary = new Dictionary<(string Host, string Process), SourceActivity>();
-        foreach (var e in events)
+        foreach (var source in events.GroupBy(e => (e.Host, e.Process)))
         {
-            var key = (e.Host, e.Process);
-            var bytes = Encoding.UTF8.GetByteCount(e.Message);
-            if (!summary.TryGetValue(key, out var a))
+            var types = new Dictionary<string, long>();
+            long bytes = 0, first = long.MaxValue, last = long.MinValue, seq = 0;
+            var version = "";
+            foreach (var e in source)
             {
-                summary[key] = new SourceActivity(SourceIdOf(e.Host, e.Process), e.Host, e.Process, e.SystemTs, e.SystemTs, e.Version,
-                    new Dictionary<string, long> { [e.Type] = 1 }, 1, bytes, e.Lineage.SourceSeq);
-                continue;
+                types[e.Type] = types.GetValueOrDefault(e.Type) + 1;
+                bytes += Encoding.UTF8.GetByteCount(e.Message);
+                first = Math.Min(first, e.SystemTs);
+                last = Math.Max(last, e.SystemTs);
+                if (!string.IsNullOrEmpty(e.Version)) version = e.Version;
+                seq = Math.Max(seq, e.Lineage.SourceSeq);
             }
-            a.EventsByType[e.Type] = a.EventsByType.GetValueOrDefault(e.Type) + 1;
-            summary[key] = a with
-            {
-                FirstSeenMs = Math.Min(a.FirstSeenMs, e.SystemTs),
-                LastSeenMs = Math.Max(a.LastSeenMs, e.SystemTs),
-                Version = string.IsNullOrEmpty(e.Version) ? a.Version : e.Version,
-                Events = a.Events + 1,
-                Bytes = a.Bytes + bytes,
-                LastSourceSeq = Math.Max(a.LastSourceSeq, e.Lineage.SourceSeq),
-            };
+            var (host, process) = source.Key;
+            _aggregator.Tell(new SourceActivity(SourceIdOf(host, process), host, process, first, last, version, types, types.Values.Sum(), bytes, seq));
         }
-        foreach (var a in summary.Values) _aggregator.Tell(a);
     }
 
     public void Heartbeat(SourceHeartbeat heartbeat) =>
@@ -82,21 +72,10 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
         return answers.OfType<HostStatus>().OrderBy(h => h.Host, StringComparer.Ordinal).ToList();
     }
 
-    private async Task<List<string>> EntityIdsAsync(string typeName, CancellationToken cancellation)
-    {
-        var journal = PersistenceQuery.Get(_system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        var prefix = typeName + "|";
-        return (await journal.CurrentPersistenceIds()
-                .Where(id => id.StartsWith(prefix, StringComparison.Ordinal))
-                .Select(id => id[prefix.Length..])
-                .RunWith(Sink.Seq<string>(), _system.Materializer())
-                .WaitAsync(cancellation)
-                .ConfigureAwait(false))
-            .Distinct()
-            .ToList();
-    }
+    private Task<IReadOnlyList<string>> EntityIdsAsync(string typeName, CancellationToken cancellation) =>
+        PersistentEntities.IdsAsync(_system, typeName, cancellation);
 
-    private async Task<List<object>> AskAllAsync(List<string> ids, Func<string, IRegistryEnvelope> query, CancellationToken cancellation, bool watchdog = false)
+    private async Task<List<object>> AskAllAsync(IReadOnlyList<string> ids, Func<string, IRegistryEnvelope> query, CancellationToken cancellation, bool watchdog = false)
     {
         var region = watchdog ? _watchdogs : _emitters;
         var results = new List<object>(ids.Count);
@@ -118,24 +97,7 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
 
         public ActivityAggregator(IActorRef emitters, IActorRef watchdogs, TimeSpan interval, long beatIntervalMs)
         {
-            Receive<SourceActivity>(a =>
-            {
-                if (!_pending.TryGetValue(a.SourceId, out var sum))
-                {
-                    _pending[a.SourceId] = a with { EventsByType = new Dictionary<string, long>(a.EventsByType) };
-                    return;
-                }
-                foreach (var (type, n) in a.EventsByType) sum.EventsByType[type] = sum.EventsByType.GetValueOrDefault(type) + n;
-                _pending[a.SourceId] = sum with
-                {
-                    FirstSeenMs = Math.Min(sum.FirstSeenMs, a.FirstSeenMs),
-                    LastSeenMs = Math.Max(sum.LastSeenMs, a.LastSeenMs),
-                    Version = string.IsNullOrEmpty(a.Version) ? sum.Version : a.Version,
-                    Events = sum.Events + a.Events,
-                    Bytes = sum.Bytes + a.Bytes,
-                    LastSourceSeq = Math.Max(sum.LastSourceSeq, a.LastSourceSeq),
-                };
-            });
+            Receive<SourceActivity>(a => _pending[a.SourceId] = _pending.TryGetValue(a.SourceId, out var sum) ? sum.Plus(a) : a);
             Receive<Flush>(_ =>
             {
                 foreach (var a in _pending.Values)

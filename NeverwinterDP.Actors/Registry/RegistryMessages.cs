@@ -23,6 +23,23 @@ public sealed record SourceActivity(
     long LastSourceSeq) : IRegistryEnvelope
 {
     public string EntityId => SourceId;
+
+    /// <summary>This activity and <paramref name="more"/> of the same source summed (counts added, first/last widened, newest version kept).</summary>
+    public SourceActivity Plus(SourceActivity more)
+    {
+        var types = new Dictionary<string, long>(EventsByType);
+        foreach (var (type, n) in more.EventsByType) types[type] = types.GetValueOrDefault(type) + n;
+        return this with
+        {
+            FirstSeenMs = Math.Min(FirstSeenMs, more.FirstSeenMs),
+            LastSeenMs = Math.Max(LastSeenMs, more.LastSeenMs),
+            Version = string.IsNullOrEmpty(more.Version) ? Version : more.Version,
+            EventsByType = types,
+            Events = Events + more.Events,
+            Bytes = Bytes + more.Bytes,
+            LastSourceSeq = Math.Max(LastSourceSeq, more.LastSourceSeq),
+        };
+    }
 }
 
 /// <summary>Asks an emitter for its <see cref="SourceInfo"/> (answers <see cref="SourceUnknown"/> if it never saw an event).</summary>

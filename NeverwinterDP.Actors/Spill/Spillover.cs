@@ -1,6 +1,4 @@
 using Akka.Actor;
-using Akka.Streams;
-using Akka.Streams.Dsl;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 
@@ -32,19 +30,8 @@ public sealed class Spillover(IActorRef region, TimeSpan askTimeout)
     }
 
     /// <summary>Every topic that ever spilled (the spillover entities in the journal).</summary>
-    public async Task<IReadOnlyList<string>> TopicsAsync(ActorSystem system, CancellationToken cancellation)
-    {
-        var journal = Akka.Persistence.Query.PersistenceQuery.Get(system)
-            .ReadJournalFor<Akka.Persistence.Sql.Query.SqlReadJournal>(Akka.Persistence.Sql.Query.SqlReadJournal.Identifier);
-        const string prefix = SpilloverEntity.TypeName + "|";
-        var ids = await journal.CurrentPersistenceIds()
-            .Where(id => id.StartsWith(prefix, StringComparison.Ordinal))
-            .Select(id => id[prefix.Length..])
-            .RunWith(Sink.Seq<string>(), system.Materializer())
-            .WaitAsync(cancellation)
-            .ConfigureAwait(false);
-        return ids.Distinct().Order(StringComparer.Ordinal).ToList();
-    }
+    public Task<IReadOnlyList<string>> TopicsAsync(ActorSystem system, CancellationToken cancellation) =>
+        Registry.PersistentEntities.IdsAsync(system, SpilloverEntity.TypeName, cancellation);
 
     /// <summary>The backlog of the topics spilled so far (those whose entities know them).</summary>
     public async Task<IReadOnlyList<SpillStatus>> StatusAsync(IEnumerable<string> topics, CancellationToken cancellation)

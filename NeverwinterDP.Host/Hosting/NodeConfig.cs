@@ -76,14 +76,8 @@ public sealed class NodeConfig
             ReplayRate = Positive(nwdp.GetInt("spill.replay-rate", 50_000), "nwdp.spill.replay-rate"),
             ReplayInterval = nwdp.GetTimeSpan("spill.replay-interval", TimeSpan.FromMilliseconds(200)),
         };
-        FilesSinkEnabled = nwdp.GetBoolean("sinks.files.enabled", true);
         var filesDir = nwdp.GetString("sinks.files.directory", "");
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
-        FilesSinkFormat = nwdp.GetString("sinks.files.format", "ndjson");
-        if (FilesSinkFormat is not ("ndjson" or "avro"))
-            throw new ArgumentException($"nwdp.sinks.files.format must be ndjson or avro, got '{FilesSinkFormat}'");
-        FilesSinkRollSize = Bytes(nwdp, "sinks.files.roll-size", 256L << 20);
-        FilesSinkFsync = nwdp.GetBoolean("sinks.files.fsync", true);
         Cluster = ClusterOptions.FromConfig(hocon);
         Admin = AdminOptions.FromConfig(nwdp, HttpEndpoint);
         PumpEnabled = PumpEnabled && Cluster.HasRole(NodeRoles.Pump);
@@ -133,11 +127,7 @@ public sealed class NodeConfig
 
     public SpillOptions Spill { get; }
 
-    public bool FilesSinkEnabled { get; }
     public string FilesSinkDirectory { get; }
-    public string FilesSinkFormat { get; }
-    public long FilesSinkRollSize { get; }
-    public bool FilesSinkFsync { get; }
 
     /// <summary>Cluster membership: remoting address, seeds, roles (<c>nwdp.cluster</c>).</summary>
     public ClusterOptions Cluster { get; }
