@@ -43,9 +43,12 @@ public sealed class AdminTopicProvisioner : ITopicProvisioner, IDisposable
     private readonly IAdminClient _admin;
     private readonly int _partitions;
     private readonly short _replicationFactor;
+    private readonly TimeSpan _timeout;
 
-    public AdminTopicProvisioner(string bootstrapServers, int partitions, short replicationFactor, IReadOnlyDictionary<string, string>? properties = null)
+    /// <param name="timeout">How long one creation may wait for the cluster (default 10 s).</param>
+    public AdminTopicProvisioner(string bootstrapServers, int partitions, short replicationFactor, IReadOnlyDictionary<string, string>? properties = null, TimeSpan? timeout = null)
     {
+        _timeout = timeout ?? TimeSpan.FromSeconds(10);
         Librdkafka.EnsureLoaded();
         var config = new Dictionary<string, string>(properties ?? new Dictionary<string, string>()) { ["bootstrap.servers"] = bootstrapServers };
         _admin = new AdminClientBuilder(config).Build();
@@ -66,7 +69,10 @@ public sealed class AdminTopicProvisioner : ITopicProvisioner, IDisposable
     {
         try
         {
-            await _admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = _partitions, ReplicationFactor = _replicationFactor }]).ConfigureAwait(false);
+            // Bounded: while the cluster is unreachable ingress must hear "failed" soon (and spill), not after
+            // librdkafka's minute of waiting for a controller.
+            await _admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = _partitions, ReplicationFactor = _replicationFactor }],
+                new CreateTopicsOptions { RequestTimeout = _timeout, OperationTimeout = _timeout }).ConfigureAwait(false);
         }
         catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))
         {

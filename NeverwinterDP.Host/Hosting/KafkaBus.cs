@@ -30,7 +30,8 @@ public sealed class KafkaBus : IDisposable
     {
         if (config.KafkaBootstrap is { } bootstrap)
         {
-            var admin = new AdminTopicProvisioner(bootstrap, config.TopicPartitions, config.TopicReplicationFactor);
+            var admin = new AdminTopicProvisioner(bootstrap, config.TopicPartitions, config.TopicReplicationFactor,
+                timeout: config.Spill.Enabled ? config.Spill.After : null); // a new log type spills as soon as a slow produce would
             return new KafkaBus(bootstrap, null, admin, admin);
         }
         var embedded = new EmbeddedKafka(config.EmbeddedKafka);

@@ -45,6 +45,9 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
                   connection-string = {{cs}}
                   provider-name = {{provider}}
                   auto-initialize = on
+                  # Spilled batches are large blobs: bound as parameters, not spelled out as hex in the SQL text.
+                  prefer-parameters-on-multirow-insert = on
+                  {{(Provider == "sqlite" ? "parallelism = 1 # SQLite has one writer: more only wait on its lock (in 150 ms sleeps)" : "")}}
                 }
               }
               snapshot-store {

@@ -26,9 +26,17 @@ public static class StateStoreCheck
     {
         if (config.Persistence.Provider != "sqlite") return null;
         var path = new SqliteConnectionStringBuilder(config.Persistence.ConnectionString).DataSource;
-        if (!File.Exists(path)) return new StateStoreReport(path, true, "no store yet", null, new Dictionary<string, long>(), new Dictionary<string, long>());
+        if (!File.Exists(path))
+        {
+            UseWriteAheadLog(path);
+            return new StateStoreReport(path, true, "no store yet", null, new Dictionary<string, long>(), new Dictionary<string, long>());
+        }
         var problem = Inspect(path);
-        if (problem is null) return new StateStoreReport(path, true, "ok", null, new Dictionary<string, long>(), new Dictionary<string, long>());
+        if (problem is null)
+        {
+            UseWriteAheadLog(path);
+            return new StateStoreReport(path, true, "ok", null, new Dictionary<string, long>(), new Dictionary<string, long>());
+        }
 
         var quarantine = Path.Combine(config.DataDir, "quarantine", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'"));
         Directory.CreateDirectory(quarantine);
@@ -39,6 +47,7 @@ public static class StateStoreCheck
         log?.LogError("The state store {Path} is damaged ({Problem}); it was moved to {Kept}. Salvaging what can be read...", path, problem, kept);
 
         var (salvaged, lost) = Salvage(kept, path);
+        UseWriteAheadLog(path);
         var report = new StateStoreReport(path, false, problem, kept, salvaged, lost);
         File.WriteAllText(Path.Combine(quarantine, ReportFile), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         log?.LogError("State store salvaged: {Salvaged} rows copied to a new store, {Lost} rows unreadable and left in quarantine ({Report})",
@@ -57,12 +66,28 @@ public static class StateStoreCheck
             .ToList();
     }
 
+    /// <summary>
+    /// Puts the store in WAL mode (kept in the file): a commit is one append and one fsync of the log instead of a
+    /// rollback journal written, synced and deleted, which more than doubles how fast spilled batches are written.
+    /// synchronous stays FULL (SQLite's default), so an acknowledged write survives a crash or a power cut.
+    /// </summary>
+    private static void UseWriteAheadLog(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL";
+        command.ExecuteScalar();
+    }
+
     /// <summary>Null when the file passes SQLite's own check; else what is wrong.</summary>
     public static string? Inspect(string path)
     {
         try
         {
-            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            // Read-write (never creating): a log left by a crash is folded in on open, which read-only cannot do.
+            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
             connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA quick_check";
@@ -83,6 +108,7 @@ public static class StateStoreCheck
         // but reads every page still there once the missing ones exist (as zeros, which fail on their own).
         var damaged = kept + ".salvage";
         File.Copy(kept, damaged, overwrite: true);
+        if (File.Exists(kept + "-wal")) File.Copy(kept + "-wal", damaged + "-wal", overwrite: true); // committed rows not yet in the file
         try
         {
             PadToHeaderSize(damaged);
@@ -91,7 +117,7 @@ public static class StateStoreCheck
         finally
         {
             SqliteConnection.ClearAllPools();
-            File.Delete(damaged);
+            foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(damaged + suffix);
         }
     }
 
@@ -111,7 +137,7 @@ public static class StateStoreCheck
     {
         var salvaged = new Dictionary<string, long>();
         var lost = new Dictionary<string, long>();
-        using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = damaged, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        using var source = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = damaged, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
         using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = fresh, Pooling = false }.ToString());
         try
         {

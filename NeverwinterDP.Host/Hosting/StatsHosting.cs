@@ -43,14 +43,50 @@ public static class StatsHosting
 public sealed class StatsService(StatsCounter counter, StatsStore store, StatsOptions options, KafkaBus bus, NodeIdentity identity, ILogger<StatsService> log)
     : IHostedService
 {
+    private readonly CancellationTokenSource _stop = new();
+    private Task _starting = Task.CompletedTask;
     private StatsPublisher? _publisher;
     private StatsFeed? _feed;
 
     public StatsPublisher Publisher => _publisher ?? throw new InvalidOperationException("stats are not started");
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts publishing and reading once the stats topic exists. In the background: a node must come up (and
+    /// spill) while Kafka is down; the counts wait in the counter until then.
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        await bus.Topics.EnsureAsync(TopicNames.Stats, cancellationToken);
+        _starting = Task.Run(() => StartWhenBusAnswersAsync(_stop.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task StartWhenBusAnswersAsync(CancellationToken stop)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await bus.Topics.EnsureAsync(TopicNames.Stats, stop);
+                break;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                if (attempt == 1 || attempt % 10 == 0)
+                    log.LogWarning("The stats topic {Topic} cannot be created yet ({Error}); per-minute stats are kept and published once Kafka answers", TopicNames.Stats, e.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 2 * attempt)), stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
         Librdkafka.EnsureLoaded();
         var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
         {
@@ -60,14 +96,24 @@ public sealed class StatsService(StatsCounter counter, StatsStore store, StatsOp
             LingerMs = 50,
         }).Build();
         void Warn(string m) => log.LogWarning("{Message}", m);
-        _publisher = new StatsPublisher(counter, producer, () => identity.Id, Warn);
-        _feed = new StatsFeed(bus.BootstrapServers, store, options, Warn);
-        _publisher.Start();
-        _feed.Start();
+        lock (_stop)
+        {
+            if (stop.IsCancellationRequested)
+            {
+                producer.Dispose();
+                return;
+            }
+            _publisher = new StatsPublisher(counter, producer, () => identity.Id, Warn);
+            _feed = new StatsFeed(bus.BootstrapServers, store, options, Warn);
+            _publisher.Start();
+            _feed.Start();
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        lock (_stop) _stop.Cancel();
+        await _starting;
         if (_publisher is not null) await _publisher.DisposeAsync();
         if (_feed is not null) await _feed.DisposeAsync();
     }

@@ -287,12 +287,20 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
 
     private readonly Dictionary<string, DateTime> _lastWarned = new();
 
-    /// <summary>The same warning at most once a minute: a missing topic is reported on every poll otherwise.</summary>
+    /// <summary>
+    /// The same warning at most once a minute: a missing topic is reported on every poll otherwise. "The same"
+    /// ignores librdkafka's timing detail ("(after 0ms in state CONNECT)"), which differs every time.
+    /// </summary>
     private void WarnRateLimited(string message)
     {
+        var key = System.Text.RegularExpressions.Regex.Replace(message, @"\(after \d+ms[^)]*\)", "");
         var now = DateTime.UtcNow;
-        if (_lastWarned.TryGetValue(message, out var last) && now - last < TimeSpan.FromMinutes(1)) return;
-        _lastWarned[message] = now;
+        lock (_lastWarned)
+        {
+            if (_lastWarned.TryGetValue(key, out var last) && now - last < TimeSpan.FromMinutes(1)) return;
+            if (_lastWarned.Count > 1000) _lastWarned.Clear(); // bounded: messages name brokers and topics
+            _lastWarned[key] = now;
+        }
         _warn(message);
     }
 
@@ -302,7 +310,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             .SetErrorHandler((_, e) =>
             {
                 if (e.IsFatal) _fatal = new KafkaException(e);
-                else _warn($"kafka consumer: {e.Reason}");
+                else WarnRateLimited($"kafka consumer: {e.Reason}"); // a broker that is down is reported every few ms otherwise
             });
         if (_subscription is TopicSubscription)
         {
