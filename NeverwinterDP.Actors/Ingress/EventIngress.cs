@@ -43,7 +43,7 @@ public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressO
             records[i] = new ProducerRecord<byte[]?, byte[]>(TopicNames.ForType(e.Type),
                 new Confluent.Kafka.Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = LogEventAvro.EncodeFramed(e) });
         }
-        var tryBus = spillover is null || circuit is null || circuit.ShouldTryBus();
+        var tryBus = spillover is null || circuit is null || circuit.ShouldIngressTryBus();
         var result = tryBus ? await pipeline.SubmitAsync(records, cancellation).ConfigureAwait(false) : (IngressOutcome.Failed, null);
         if (result.Outcome == IngressOutcome.Durable)
         {

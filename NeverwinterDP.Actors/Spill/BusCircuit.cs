@@ -16,7 +16,16 @@ public sealed class BusCircuit(TimeSpan probeInterval, TimeProvider? clock = nul
     /// <summary>When the bus went down (null while up).</summary>
     public DateTimeOffset? DownSince => Interlocked.Read(ref _downSinceTicks) is var t and > 0 ? new DateTimeOffset(t, TimeSpan.Zero) : null;
 
-    /// <summary>True if this request should try Kafka: always while up; one per probe interval while down.</summary>
+    /// <summary>
+    /// True while this node's spillover entities hold a backlog: their replay attempts probe the bus, so ingress
+    /// requests need not (a probing request waits out the produce timeout; a replay waits for nobody).
+    /// </summary>
+    public Func<bool>? ReplayProbes { get; init; }
+
+    /// <summary>Whether an ingress request should try Kafka: while up; while down only if no replay probes for it.</summary>
+    public bool ShouldIngressTryBus() => IsUp || (ReplayProbes?.Invoke() != true && ShouldTryBus());
+
+    /// <summary>True if this attempt should try Kafka: always while up; one per probe interval while down.</summary>
     public bool ShouldTryBus()
     {
         if (IsUp) return true;

@@ -96,7 +96,10 @@ public static class ClusterEntitiesHosting
     /// <summary>The services the entities use.</summary>
     public static IServiceCollection AddClusterEntityServices(this IServiceCollection services) => services
         .AddSingleton<LocalPumps>()
-        .AddSingleton(sp => new BusCircuit(sp.GetRequiredService<NodeConfig>().Spill.ProbeInterval, sp.GetRequiredService<TimeProvider>()))
+        .AddSingleton(sp => new BusCircuit(sp.GetRequiredService<NodeConfig>().Spill.ProbeInterval, sp.GetRequiredService<TimeProvider>())
+        {
+            ReplayProbes = () => sp.GetRequiredService<SpillQuota>().Used > 0,
+        })
         .AddSingleton(sp => new SpillQuota(sp.GetRequiredService<NodeConfig>().Spill.QuotaBytes))
         .AddSingleton(sp =>
         {
