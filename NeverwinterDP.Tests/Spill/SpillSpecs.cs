@@ -77,6 +77,7 @@ public sealed class SpillSpecs(ITestOutputHelper output)
         var topic = TopicNames.ForType("spill");
         await Wait.UntilAsync(() => node.PublishedLines(topic).Count >= total, TimeSpan.FromSeconds(180), () => $"{node.PublishedLines(topic).Count} published");
         var published = node.PublishedLines(topic).Select(MessageOf).ToList();
+        if (published.Count != total) await DescribeDuplicatesAsync(node, topic);
         Assert.Equal(total, published.Count);
         Assert.Equal(Enumerable.Range(0, total).Select(i => $"{run}-{i}").Order(), published.Order());
 
@@ -149,6 +150,19 @@ public sealed class SpillSpecs(ITestOutputHelper output)
         await Wait.UntilAsync(() => node.PublishedLines(topic).Count >= accepted.Count, TimeSpan.FromSeconds(60));
         var published = node.PublishedLines(topic).Select(MessageOf).ToList();
         Assert.Equal(accepted.Order(), published.Order());
+    }
+
+    /// <summary>On a failure: which messages are in the files sink more than once, in which files, and whether that lasts.</summary>
+    private async Task DescribeDuplicatesAsync(InProcessNode node, string topic)
+    {
+        var dir = Path.Combine(node.FilesDir, topic);
+        var where = Directory.EnumerateFiles(dir, "*.ndjson", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith('.'))
+            .SelectMany(f => File.ReadLines(f).Where(l => l.Length > 0).Select(l => (Message: MessageOf(l), File: Path.GetRelativePath(dir, f))))
+            .GroupBy(x => x.Message).Where(g => g.Count() > 1).ToList();
+        output.WriteLine($"{where.Count} messages more than once; e.g.:");
+        foreach (var g in where.Take(5)) output.WriteLine($"  {g.Key}: {string.Join(", ", g.Select(x => x.File))}");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        output.WriteLine($"5 s later: {node.PublishedLines(topic).Count} lines");
     }
 
     /// <summary>The real time plus an offset the test moves forward.</summary>
