@@ -74,7 +74,12 @@ public sealed class DataPump
         _consumerSettings = consumerSettings.WithGroupId(consumerSettings.GroupId ?? $"{options.GroupId}.{sink.Name}");
         _log = Logging.GetLogger(system, $"pump.{sink.Name}");
         var retry = new SinkRetryOptions { MinBackoff = options.RetryMinBackoff, MaxBackoff = options.RetryMaxBackoff, MaxAttempts = options.RetryMaxAttempts };
-        _once = observer is null ? null : new DeliveredOnce(observer);
+        _once = observer switch
+        {
+            null => null,
+            DeliveredOnceBySink shared => shared.For(sink.Name),
+            _ => new DeliveredOnce(observer),
+        };
         _delivery = new SinkDelivery(sink, retry, deadLetters, warn: m => _log.Warning(m), observer: _once);
     }
 

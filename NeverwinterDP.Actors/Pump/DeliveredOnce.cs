@@ -65,3 +65,17 @@ public sealed class DeliveredOnce(IDeliveryObserver inner) : IDeliveryObserver
         public readonly HashSet<long> Uncommitted = new();
     }
 }
+
+/// <summary>
+/// One <see cref="DeliveredOnce"/> per sink for the whole node, shared by that sink's pumps: a sink writer that is
+/// restarted, or a partition that moves between two writers of the sink on this node, does not count again what
+/// an earlier pump here delivered but did not commit. Given to the pumps as their observer.
+/// </summary>
+public sealed class DeliveredOnceBySink(IDeliveryObserver inner) : IDeliveryObserver
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DeliveredOnce> _sinks = new();
+
+    public DeliveredOnce For(string sink) => _sinks.GetOrAdd(sink, _ => new DeliveredOnce(inner));
+
+    public void Delivered(string sink, IReadOnlyList<SinkRecord> records) => For(sink).Delivered(sink, records);
+}

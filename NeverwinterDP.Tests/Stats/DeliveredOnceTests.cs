@@ -48,4 +48,18 @@ public sealed class DeliveredOnceTests
         Assert.Equal([Range(18, 20)], recorder.Calls.Select(c => c.Offsets));
         Assert.Equal(5 + 6 + 4, once.Repeated);
     }
+
+    [Fact]
+    public void The_pumps_of_a_sink_on_one_node_share_what_was_told_and_other_sinks_count_on_their_own()
+    {
+        var recorder = new Recorder();
+        var shared = new DeliveredOnceBySink(recorder);
+        shared.For("files").Delivered("files", Records(0, Range(0, 4)));
+        // A new pump of the same sink (a restarted writer) replays the same records: not told again.
+        shared.For("files").Delivered("files", Records(0, Range(0, 6)));
+        // Another sink delivering the same records counts them for itself.
+        shared.Delivered("drop", Records(0, Range(0, 1)));
+        Assert.Equal(["files 0,1,2,3,4", "files 5,6", "drop 0,1"], recorder.Calls.Select(c => $"{c.Sink} {string.Join(',', c.Offsets)}"));
+        Assert.Same(shared.For("files"), shared.For("files"));
+    }
 }
