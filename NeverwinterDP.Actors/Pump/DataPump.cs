@@ -55,13 +55,15 @@ public sealed class DataPump
     private readonly ILoggingAdapter _log;
     private readonly IDeadLetterQueue _deadLetters;
     private readonly SinkDelivery _delivery;
+    private readonly DeliveredOnce? _once;
     private readonly CancellationTokenSource _abort = new();
     private volatile bool _stopRequested;
     private volatile DrainingControl<Done>? _control;
     private Task _runner = Task.CompletedTask;
 
     /// <param name="deadLetters">Where rejected and undecodable records go (<c>nwdp.dlq.&lt;sink&gt;</c>).</param>
-    /// <param name="observer">Told which records were delivered (per-sink counts for metrics and the audit).</param>
+    /// <param name="observer">Told which records were delivered (per-sink counts for metrics and the audit): each record
+    /// once, though the pump writes again what it had not committed when its stream restarts (see <see cref="DeliveredOnce"/>).</param>
     public DataPump(ActorSystem system, ConsumerSettings<Ignore, byte[]> consumerSettings, ISink sink, PumpOptions options, IDeadLetterQueue deadLetters,
         IDeliveryObserver? observer = null)
     {
@@ -72,7 +74,13 @@ public sealed class DataPump
         _consumerSettings = consumerSettings.WithGroupId(consumerSettings.GroupId ?? $"{options.GroupId}.{sink.Name}");
         _log = Logging.GetLogger(system, $"pump.{sink.Name}");
         var retry = new SinkRetryOptions { MinBackoff = options.RetryMinBackoff, MaxBackoff = options.RetryMaxBackoff, MaxAttempts = options.RetryMaxAttempts };
-        _delivery = new SinkDelivery(sink, retry, deadLetters, warn: m => _log.Warning(m), observer: observer);
+        _once = observer switch
+        {
+            null => null,
+            DeliveredOnceBySink shared => shared.For(sink.Name),
+            _ => new DeliveredOnce(observer),
+        };
+        _delivery = new SinkDelivery(sink, retry, deadLetters, warn: m => _log.Warning(m), observer: _once);
     }
 
     /// <summary>The sink's own counters (delivered, dead-lettered, retries, write time).</summary>
@@ -253,6 +261,7 @@ public sealed class DataPump
         await _delivery.FlushAsync(_abort.Token).ConfigureAwait(false);
         Stats.AddFlush();
         await batch.Commit().ConfigureAwait(false);
+        _once?.Committed(batch.Offsets);
         Stats.AddCommitted(count);
         return Done.Instance;
     }

@@ -1,12 +1,12 @@
 namespace NeverwinterDP.Actors.Stats;
 
-/// <summary>One row of <c>/admin/stats</c>: a minute and (type, process, host), summed over the nodes that counted it.</summary>
+/// <summary>One row of <c>GET /v1/stats</c>: a minute and (type, process, host), summed over the nodes that counted it.</summary>
 public sealed record StatsRow(long MinuteMs, string Minute, string Type, string Process, string Host, IReadOnlyDictionary<string, long> Lines, IReadOnlyDictionary<string, long> Bytes);
 
 /// <summary>What one sink did with one (type, minute): delivered lines and the verdict.</summary>
 public sealed record AuditSink(string Sink, long Delivered, string Verdict);
 
-/// <summary>One row of <c>/admin/audit</c>: a type and minute at the three points, a verdict per sink.</summary>
+/// <summary>One row of <c>GET /v1/audit</c>: a type and minute at the three points, a verdict per sink.</summary>
 public sealed record AuditRow(long MinuteMs, string Minute, string Type, long Accepted, long OnBus, bool Settled, IReadOnlyList<AuditSink> Sinks);
 
 /// <summary>Audit verdicts.</summary>

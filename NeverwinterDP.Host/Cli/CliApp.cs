@@ -13,8 +13,8 @@ public static class CliApp
         Admin.ActorVerbs.Hierarchy,
         .. Admin.RegistryVerbs.Specs,
         .. Admin.SpillVerbs.Specs,
-        StatsVerbs.Stats,
-        StatsVerbs.Audit,
+        Admin.StatsVerbs.Stats,
+        Admin.StatsVerbs.Audit,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellation = default)

@@ -118,14 +118,14 @@ public sealed class CliArgs
         {
             if (!raw.EndsWith(suffix, StringComparison.Ordinal)) continue;
             if (suffix == "s" && raw.EndsWith("ms", StringComparison.Ordinal)) continue;
-            if (double.TryParse(raw[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0)
+            if (double.TryParse(raw[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n >= 0 && n * ms < TimeSpan.MaxValue.TotalMilliseconds)
             {
                 duration = TimeSpan.FromMilliseconds(n * ms);
                 return true;
             }
             return false;
         }
-        if (double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+        if (double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 && seconds < TimeSpan.MaxValue.TotalSeconds)
         {
             duration = TimeSpan.FromSeconds(seconds);
             return true;

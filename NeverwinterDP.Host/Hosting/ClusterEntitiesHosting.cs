@@ -123,7 +123,7 @@ public static class ClusterEntitiesHosting
             var bus = sp.GetRequiredService<KafkaBus>();
             var consumer = ConsumerSettings<Ignore, byte[]>.Create(system, Deserializers.Ignore, Deserializers.ByteArray).WithBootstrapServers(bus.BootstrapServers);
             return new SinkWriterContext(sp.GetRequiredService<SinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
-                sp.GetService<IDeliveryObserver>());
+                sp.GetService<IDeliveryObserver>() is { } observer ? new DeliveredOnceBySink(observer) : null);
         })
         .AddSingleton<IWatchdogPublisher>(sp =>
         {

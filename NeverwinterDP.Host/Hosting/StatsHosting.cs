@@ -24,7 +24,7 @@ public static class StatsHosting
         .AddSingleton<NodeMetrics>()
         .AddHostedService<StatsService>();
 
-    /// <summary><c>GET /metrics</c> (Prometheus), the ingress request counter, and the stats API.</summary>
+    /// <summary><c>GET /metrics</c> (Prometheus), and the ingress request counter (the stats API is the admin API's <c>/v1/stats</c> and <c>/v1/audit</c>).</summary>
     public static WebApplication MapNodeStats(this WebApplication app)
     {
         var metrics = app.Services.GetRequiredService<NodeMetrics>();
@@ -34,7 +34,6 @@ public static class StatsHosting
             if (http.Request.Path == "/v1/events" && HttpMethods.IsPost(http.Request.Method)) metrics.IngressRequest(http.Response.StatusCode);
         });
         app.MapMetrics("/metrics", metrics.Registry);
-        app.MapStatsApi();
         return app;
     }
 }

@@ -64,6 +64,13 @@ public sealed class AdminAccessSpecs
         var right = await Nwdp.RunAsync("cluster", "show", "--node", admin, "--token", token);
         Assert.True(right.ExitCode == 0, right.ToString());
         Assert.Equal("Count: 1 nodes", right.Lines[^1]);
+        foreach (var verb in new[] { "stats", "audit" })
+        {
+            var refusedStats = await Nwdp.RunAsync(verb, "--node", admin);
+            Assert.True(refusedStats.ExitCode == 1 && refusedStats.Stderr.Contains($"node {admin} answered 401"), refusedStats.ToString());
+            var allowed = await Nwdp.RunAsync(verb, "--node", admin, "--token", token, "--json");
+            Assert.True(allowed.ExitCode == 0, allowed.ToString());
+        }
 
         using var http = new HttpClient { BaseAddress = new Uri($"http://{admin}") };
         using (var response = await http.GetAsync("/v1/cluster/status"))
@@ -95,7 +102,7 @@ public sealed class AdminAccessSpecs
             ["cluster", "show"], ["cluster", "status"], ["cluster", "leader"], ["cluster", "leave"], ["cluster", "join", "127.0.0.1:2552"],
             ["cluster", "down", "127.0.0.1:2552"], ["cluster", "down-unreachable"], ["cluster", "tail"],
             ["cluster-sharding", "regions"], ["cluster-sharding", "region-stats", "-t", "emitter"], ["cluster-sharding", "shard-stats", "-t", "emitter"],
-            ["actor", "hierarchy"], ["sources"], ["watchdog"],
+            ["actor", "hierarchy"], ["sources"], ["watchdog"], ["stats"], ["audit"],
         ];
         foreach (var verb in verbs)
         {
@@ -140,6 +147,8 @@ public sealed class AdminAccessSpecs
             (["cluster-sharding", "region-stats"], "'--type'"),
             (["cluster-sharding", "shard-stats", "--node", node], "'--type'"),
             (["actor", "hierarchy", "-d", "deep"], "'--depth'"),
+            (["stats", "--since", "soon", "--node", node], "'--since'"),
+            (["audit", "--node", "nohost"], "'--node'"),
             (["cluster", "show", "--bogus"], "'--bogus'"),
             (["run", "--seed", "nohostport"], "'--seed'"),
             (["run", "--roles", "ingress,pumps"], "'pumps'"),

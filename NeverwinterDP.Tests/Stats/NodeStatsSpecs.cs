@@ -11,10 +11,12 @@ using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Cli;
+using NeverwinterDP.Host.Cli.Admin;
 using NeverwinterDP.Host.Hosting;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
+using NeverwinterDP.Tests.Ops;
 using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using Xunit.Abstractions;
@@ -112,10 +114,10 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         Assert.Equal(11, onTopic.Last(r => r.Point == StatsPoints.Delivered && r.Type == "app" && r.Sink == "files").Lines);
 
         // nwdp stats: the table and the JSON, from the node's store.
-        var where = $"{node.Http.Host}:{node.Http.Port}";
+        var where = node.AdminNode;
         var store = node.App.Services.GetRequiredService<StatsStore>();
         await Wait.UntilAsync(() => store.Stats(0).Count == 4, Timeout, () => $"{store.Stats(0).Count} rows in the store");
-        var (code, stdout, stderr) = await RunAsync(StatsVerbs.Stats, StatsVerbs.RunStatsAsync, "--node", where, "--since", "10m");
+        var (code, stdout, stderr) = await RunAsync("stats", "--node", where, "--since", "10m");
         output.WriteLine(stdout);
         Assert.Equal((0, ""), (code, stderr));
         var table = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Regex.Split(l.Trim(), @"\s{2,}")).ToList();
@@ -127,7 +129,7 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
             ["2026-11-28 21:18", "heartbeat", "agent", "h3", "0/0", "0/0", "4/10", "0/0", "0/0", "0/0"],
         ], table.Skip(1));
 
-        (code, stdout, _) = await RunAsync(StatsVerbs.Stats, StatsVerbs.RunStatsAsync, "--node", where, "--host", "h2", "--type", "app", "--json");
+        (code, stdout, _) = await RunAsync("stats", "--node", where, "--host", "h2", "--type", "app", "--json");
         Assert.Equal(0, code);
         var row = Assert.Single(JsonDocument.Parse(stdout).RootElement.GetProperty("rows").EnumerateArray());
         Assert.Equal(("app", "db", "h2", "2026-11-28T21:18:00Z"), (row.GetProperty("type").GetString(), row.GetProperty("process").GetString(), row.GetProperty("host").GetString(), row.GetProperty("minute").GetString()));
@@ -135,11 +137,11 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         Assert.Equal([33L, 4, 0, 0, 0, 0], StatsCategories.Names.Select(n => row.GetProperty("bytes").GetProperty(n).GetInt64()));
 
         // A clean run: once settled, nothing lost, nothing duplicated, exit 0.
-        (code, stdout, _) = await RunAsync(StatsVerbs.Audit, StatsVerbs.RunAuditAsync, "--node", where, "--json");
+        (code, stdout, _) = await RunAsync("audit", "--node", where, "--json");
         Assert.Equal(0, code);
         Assert.All(JsonDocument.Parse(stdout).RootElement.GetProperty("rows").EnumerateArray(), r => Assert.False(r.GetProperty("settled").GetBoolean()));
         clock.Advance(Settle);
-        (code, stdout, stderr) = await RunAsync(StatsVerbs.Audit, StatsVerbs.RunAuditAsync, "--node", where);
+        (code, stdout, stderr) = await RunAsync("audit", "--node", where);
         output.WriteLine(stdout);
         Assert.Equal((0, ""), (code, stderr));
         var audit = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Regex.Split(l.Trim(), @"\s{2,}")).ToList();
@@ -175,12 +177,12 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
             () => $"files {Delivered("files")}, drop {Delivered("drop")} + {Letters("drop")} dead-lettered");
 
         clock.Advance(TimeSpan.FromMinutes(1) + Grace);
-        var where = $"{node.Http.Host}:{node.Http.Port}";
+        var where = node.AdminNode;
         var store = node.App.Services.GetRequiredService<StatsStore>();
         await Wait.UntilAsync(() => store.Audit(0).Count == 2 && store.Audit(0).All(r => r.Accepted > 0 && r.Sinks.Count > 0), Timeout, () => $"{store.Audit(0).Count} audit rows");
         clock.Advance(Settle);
 
-        var (code, stdout, stderr) = await RunAsync(StatsVerbs.Audit, StatsVerbs.RunAuditAsync, "--node", where, "--since", "1h");
+        var (code, stdout, stderr) = await RunAsync("audit", "--node", where, "--since", "1h");
         output.WriteLine(stdout);
         Assert.Equal((3, ""), (code, stderr));
         var table = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => Regex.Split(l.Trim(), @"\s{2,}")).ToList();
@@ -189,7 +191,7 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         Assert.Equal(["2026-11-28 21:18", "twice", "6", "6", "-", "8 DUPLICATED 2", "<-- DUPLICATED in files"], table[2]);
         Assert.Equal("1 lost and 1 duplicated (minute, type, sink) in the last 3600 s", table[3][0]);
 
-        (code, stdout, _) = await RunAsync(StatsVerbs.Audit, StatsVerbs.RunAuditAsync, "--node", where, "--json");
+        (code, stdout, _) = await RunAsync("audit", "--node", where, "--json");
         Assert.Equal(3, code);
         var json = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal((1, 1), (json.GetProperty("lost").GetInt32(), json.GetProperty("duplicated").GetInt32()));
@@ -244,7 +246,7 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
             Assert.Equal((3L, 5L), (row.Lines["normal"], row.Lines["error"]));
         }
         clock.Advance(Settle);
-        var (code, stdout, _) = await RunAsync(StatsVerbs.Audit, StatsVerbs.RunAuditAsync, "--node", $"{b.Http.Host}:{b.Http.Port}");
+        var (code, stdout, _) = await RunAsync("audit", "--node", b.AdminNode);
         output.WriteLine(stdout);
         Assert.Equal(0, code);
         Assert.Contains("2026-11-28 21:18  app   8         8       8 ok", stdout);
@@ -257,7 +259,7 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        var (code, stdout, stderr) = await RunAsync(StatsVerbs.Audit, StatsVerbs.RunAuditAsync, "--node", $"127.0.0.1:{port}");
+        var (code, stdout, stderr) = await RunAsync("audit", "--node", $"127.0.0.1:{port}");
         Assert.Equal((1, ""), (code, stdout));
         Assert.StartsWith($"nwdp audit: cannot reach node 127.0.0.1:{port}", stderr);
         Assert.Single(stderr.Trim().Split('\n'));
@@ -269,13 +271,63 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         Assert.Contains("--node", err.ToString());
     }
 
-    /// <summary>Runs a verb's code path as <c>nwdp</c> does, with captured output.</summary>
-    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(VerbSpec spec, Func<CliArgs, TextWriter, TextWriter, CancellationToken, Task<int>> run, params string[] args)
+    [Fact]
+    public async Task The_stats_and_audit_routes_are_served_on_the_admin_listener_only_and_name_a_bad_parameter()
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await run(CliArgs.Parse(args, spec), stdout, stderr, CancellationToken.None);
-        return (code, stdout.ToString(), stderr.ToString());
+        using var dir = new TempDir();
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: Settings());
+        Assert.Equal(HttpStatusCode.OK, (await node.PostNdjsonAsync([Line("h1", "web", "info", "one")], type: "app")).StatusCode);
+
+        // The ingress listener: neither the admin routes nor the old /admin paths.
+        foreach (var path in new[] { "/v1/stats", "/v1/audit", "/v1/stats?since=10m&type=app", "/admin/stats", "/admin/audit" })
+        {
+            using var response = await node.Client.GetAsync(path);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path} on the ingress listener: {(int)response.StatusCode}");
+        }
+
+        using var admin = new HttpClient { BaseAddress = new Uri("http://" + node.AdminNode) };
+        using (var response = await admin.GetAsync("/v1/stats?since=10m&type=app&host=h1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            var root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(JsonValueKind.String, root.GetProperty("since").ValueKind);
+            Assert.Equal(JsonValueKind.Array, root.GetProperty("rows").ValueKind);
+        }
+        using (var response = await admin.GetAsync("/v1/audit"))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal(30, root.GetProperty("settle_time_s").GetDouble());
+            Assert.Equal((0, 0), (root.GetProperty("lost").GetInt64(), root.GetProperty("duplicated").GetInt64()));
+        }
+        // The old paths are not admin routes either.
+        using (var response = await admin.GetAsync("/admin/stats"))
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+
+        // A bad since: 400 with a JSON error naming the parameter.
+        foreach (var path in new[] { "/v1/stats?since=soon", "/v1/audit?since=-5m", "/v1/audit?since=1e400h", "/v1/stats?since=10m&since=1h", "/v1/audit?since=" })
+        {
+            using var response = await admin.GetAsync(path);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode} {body}");
+            Assert.Contains("'since'", JsonDocument.Parse(body).RootElement.GetProperty("error").GetString());
+        }
+
+        // The verbs ask the admin listener by default: told the ingress port, they name the 404.
+        var (code, stdout, stderr) = await RunAsync("audit", "--node", $"{node.Http.Host}:{node.Http.Port}");
+        Assert.Equal((1, ""), (code, stdout));
+        Assert.Contains("answered 404", stderr);
+        var help = await Nwdp.RunAsync("stats", "--help");
+        Assert.Contains("default 127.0.0.1:9110", help.Stdout);
+        foreach (var flag in new[] { "--type", "--host", "--since", "--node", "--token", "--json" }) Assert.Contains(flag, help.Stdout);
+    }
+
+    /// <summary>Runs <c>nwdp</c> with these arguments as the executable does, with captured output.</summary>
+    private static async Task<(int Code, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        var outcome = await Nwdp.RunAsync(args);
+        return (outcome.ExitCode, outcome.Stdout, outcome.Stderr);
     }
 
     private static Dictionary<string, (long, long)> Expect((long, long) normal = default, (long, long) error = default, (long, long) watchdog = default) => new()

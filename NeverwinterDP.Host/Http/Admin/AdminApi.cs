@@ -7,7 +7,7 @@ namespace NeverwinterDP.Host.Http.Admin;
 
 /// <summary>
 /// The admin API (what <c>nwdp cluster ...</c>, <c>cluster-sharding ...</c>, <c>actor hierarchy</c>,
-/// <c>sources</c> and <c>watchdog</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
+/// <c>sources</c>, <c>watchdog</c>, <c>spill</c>, <c>stats</c> and <c>audit</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
 /// Errors are <c>{"error": "..."}</c> with a 4xx/5xx status.
 /// </summary>
 public static class AdminApi
@@ -34,6 +34,8 @@ public static class AdminApi
         admin.MapGet("/watchdog", RegistryAdmin.WatchdogAsync);
         admin.MapGet("/spill/status", SpillAdmin.StatusAsync);
         admin.MapGet("/spill/check", SpillAdmin.Check);
+        admin.MapGet("/stats", StatsAdmin.Stats);
+        admin.MapGet("/audit", StatsAdmin.Audit);
     }
 
     /// <summary>

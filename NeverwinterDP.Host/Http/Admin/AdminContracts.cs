@@ -66,6 +66,18 @@ public sealed record SpillStatusResponse(IReadOnlyList<NeverwinterDP.Actors.Spil
 public sealed record SpillCheckResponse(string Provider, string? Store, bool Healthy, string Detail,
     IReadOnlyList<NeverwinterDP.Host.Hosting.StateStoreReport> Quarantines, IReadOnlyList<string> QuarantinedBatches);
 
+/// <summary>
+/// <c>GET /v1/stats?type=&amp;host=&amp;since=10m</c>: per minute and (type, process, host), summed over the nodes,
+/// lines and bytes per category (normal, error, watchdog and their <c>_spill</c> twins); <c>since</c> is the first minute.
+/// </summary>
+public sealed record StatsResponse(string Since, IReadOnlyList<NeverwinterDP.Actors.Stats.StatsRow> Rows);
+
+/// <summary>
+/// <c>GET /v1/audit?since=1h</c>: per type and minute, accepted, on the bus and delivered per sink with a verdict
+/// (ok, lost, duplicated, pending); <c>lost</c> and <c>duplicated</c> count the flagged (minute, type, sink).
+/// </summary>
+public sealed record AuditResponse(string Since, double SettleTimeS, long Lost, long Duplicated, IReadOnlyList<NeverwinterDP.Actors.Stats.AuditRow> Rows);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(MembersResponse))]
 [JsonSerializable(typeof(StatusResponse))]
@@ -80,5 +92,7 @@ public sealed record SpillCheckResponse(string Provider, string? Store, bool Hea
 [JsonSerializable(typeof(WatchdogResponse))]
 [JsonSerializable(typeof(SpillStatusResponse))]
 [JsonSerializable(typeof(SpillCheckResponse))]
+[JsonSerializable(typeof(StatsResponse))]
+[JsonSerializable(typeof(AuditResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 public sealed partial class AdminJson : JsonSerializerContext;
