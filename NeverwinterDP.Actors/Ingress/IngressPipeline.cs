@@ -12,6 +12,12 @@ using NeverwinterDP.Actors.Kafka.Settings;
 namespace NeverwinterDP.Actors.Ingress;
 
 /// <summary>How one submitted request ended.</summary>
+/// <summary>
+/// Kafka did not confirm records that it may have written all the same (a produce timed out, or the connection
+/// broke with the request in flight): a replay of them must look on the bus first.
+/// </summary>
+public sealed class PossiblyWrittenException(Exception cause) : Exception(cause.Message, cause);
+
 public enum IngressOutcome
 {
     /// <summary>Kafka acknowledged every record (acks=all): answer 2xx.</summary>
@@ -62,7 +68,7 @@ public sealed class IngressPipeline : IAsyncDisposable
             .RunWith(Sink.ForEach<IResults<byte[]?, byte[], IngressBatch>>(r =>
             {
                 if (r is ProducerMessage.FailedResult<byte[]?, byte[], IngressBatch> failed)
-                    r.PassThrough.Completion.TrySetResult((IngressOutcome.Failed, failed.Cause));
+                    r.PassThrough.Completion.TrySetResult((IngressOutcome.Failed, new PossiblyWrittenException(failed.Cause)));
                 else
                 {
                     Interlocked.Add(ref _acknowledged, r.PassThrough.Records.Count);
@@ -90,6 +96,21 @@ public sealed class IngressPipeline : IAsyncDisposable
     /// <summary>Per partition, the offset after the last record this pipeline got acknowledged.</summary>
     public IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> AcknowledgedNextOffsets => _acknowledgedNext;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, System.Collections.Concurrent.ConcurrentDictionary<int, long>> _acknowledgedNextByTopic = new();
+
+    /// <summary>
+    /// Per partition of <paramref name="topic"/>, the offset after the last record this pipeline got acknowledged:
+    /// taken before a submit, a lower bound of where its records can land (partitions never written: absent).
+    /// </summary>
+    public IReadOnlyDictionary<int, long> AcknowledgedNextOffsetsOf(string topic) =>
+        _acknowledgedNextByTopic.TryGetValue(topic, out var partitions) ? new Dictionary<int, long>(partitions) : new Dictionary<int, long>();
+
+    private void NoteNext(Confluent.Kafka.TopicPartition tp, long next)
+    {
+        _acknowledgedNext.AddOrUpdate(tp, next, (_, old) => Math.Max(old, next));
+        _acknowledgedNextByTopic.GetOrAdd(tp.Topic, _ => new()).AddOrUpdate(tp.Partition.Value, next, (_, old) => Math.Max(old, next));
+    }
+
     private void NoteAcknowledged(IReadOnlyList<Confluent.Kafka.DeliveryResult<byte[]?, byte[]>> parts)
     {
         // Parts of one request mostly share a partition (one key per sender): update once per run.
@@ -99,14 +120,13 @@ public sealed class IngressPipeline : IAsyncDisposable
         {
             if (tp is not null && !part.TopicPartition.Equals(tp))
             {
-                var (t, n) = (tp, next);
-                _acknowledgedNext.AddOrUpdate(t, n, (_, old) => Math.Max(old, n));
+                NoteNext(tp, next);
                 next = -1;
             }
             tp = part.TopicPartition;
             next = Math.Max(next, part.Offset.Value + 1);
         }
-        if (tp is not null) _acknowledgedNext.AddOrUpdate(tp, next, (_, old) => Math.Max(old, next));
+        if (tp is not null) NoteNext(tp, next);
     }
 
     /// <summary>Records Kafka acknowledged through this pipeline since it started.</summary>
