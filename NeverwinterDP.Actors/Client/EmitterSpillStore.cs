@@ -156,7 +156,7 @@ internal sealed class EmitterSpillStore : IDisposable
 
     /// <summary>
     /// Marks a record acknowledged (written through to the OS at once; fsync'ed by <see cref="SyncAcks"/>); deletes
-    /// its segment once every record of it is, unless it is the one being written.
+    /// its segment once every record of it is.
     /// </summary>
     public void Ack(SpillRecordRef record)
     {
@@ -169,7 +169,7 @@ internal sealed class EmitterSpillStore : IDisposable
         segment.Acks.Flush();
         BacklogBatches--;
         BacklogEvents -= record.Events;
-        if (segment != _active && segment.AckedOffsets.Count >= segment.Records) Delete(segment);
+        if (segment.AckedOffsets.Count >= segment.Records) Delete(segment); // the one being written too: the next append starts another
         Publish();
     }
 
