@@ -98,7 +98,7 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
         {
             var source = SourceOf(record.SourceId);
             source.Spilling = true;
-            source.Spilled.Enqueue(new SpillRef(record, null));
+            source.Spilled.Enqueue(new SpillRef(record, null, 0));
             _seen.Add((record.Host, record.Process));
         }
         Context.GetLogger().Warning("NeverwinterDP EmitterClient: the spill store holds {0} batches ({1} events) of {2} sources from before; resending them once the cluster answers",
@@ -158,9 +158,14 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
         Pump(source);
     }
 
+    /// <summary>
+    /// Queues a batch to send. A batch that was numbered before it spilled keeps its number: a copy sent under it
+    /// earlier (the ClusterClient delivers what it buffered once it reconnects) is then the same batch to the node,
+    /// written once.
+    /// </summary>
     private void Queue(Source source, OutBatch batch)
     {
-        batch.Seq = source.NextSeq++;
+        if (batch.Seq == 0) batch.Seq = source.NextSeq++;
         source.Unsent.Enqueue(batch);
     }
 
@@ -317,7 +322,7 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
         {
             var rest = source.Spilled.ToList();
             source.Spilled.Clear();
-            foreach (var b in fromStore) source.Spilled.Enqueue(new SpillRef(b.Record!, b.Owner));
+            foreach (var b in fromStore) source.Spilled.Enqueue(new SpillRef(b.Record!, b.Owner, b.Seq));
             foreach (var r in rest) source.Spilled.Enqueue(r);
         }
         SpillBatches(source, batches.Where(b => b.Record is null).ToList());
@@ -370,7 +375,7 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
             Interlocked.Increment(ref _metrics._batchesSpilled);
             Interlocked.Add(ref _metrics._eventsSpilled, b.Events.Count);
             var keep = b.Owner is not null && b.Owner.Spilled(b.Events.Count);
-            source.Spilled.Enqueue(new SpillRef(record, keep ? b.Owner : null));
+            source.Spilled.Enqueue(new SpillRef(record, keep ? b.Owner : null, b.Seq));
         }
         return events;
     }
@@ -453,7 +458,7 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
                 }
                 Interlocked.Increment(ref _metrics._pendingBatches);
                 Interlocked.Add(ref _metrics._pendingEvents, read.Events.Count);
-                Queue(source, new OutBatch(read.Host, read.Process, read.Events, read.Key, spilled.Owner, spilled.Record));
+                Queue(source, new OutBatch(read.Host, read.Process, read.Events, read.Key, spilled.Owner, spilled.Record) { Seq = spilled.Seq });
                 continue;
             }
             if (source.Held.TryDequeue(out var held))
@@ -488,7 +493,7 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
             {
                 // Read back from the store: still there.
                 Unload(b);
-                source.Spilled.Enqueue(new SpillRef(b.Record!, b.Owner));
+                source.Spilled.Enqueue(new SpillRef(b.Record!, b.Owner, b.Seq));
             }
             var toWrite = all.Where(b => b.Record is null).Concat(source.Held).ToList();
             source.Held.Clear();
@@ -553,8 +558,8 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
         public readonly Queue<OutBatch> Held = new();
     }
 
-    /// <summary>A spilled batch and, if an <see cref="EmitterClient.EmitAsync"/> call waits for it, that call.</summary>
-    private sealed record SpillRef(SpillRecordRef Record, IBatchOwner? Owner);
+    /// <summary>A spilled batch, the call that waits for it (an <see cref="EmitterClient.EmitAsync"/>, else null), and its number if it had one (else 0).</summary>
+    private sealed record SpillRef(SpillRecordRef Record, IBatchOwner? Owner, long Seq);
 
     private sealed class OutBatch(string host, string process, IReadOnlyList<LogEvent> events, string? key, IBatchOwner? owner, SpillRecordRef? record)
     {

@@ -16,7 +16,7 @@ public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
 
     /// <summary>Starts a node; with <paramref name="port"/>, on that remoting port (a node coming back where the client knows it).</summary>
     private static Task<InProcessNode> StartNode(string dataDir, int? port = null) =>
-        InProcessNode.StartAsync(dataDir, new ManualClock(Start), port is null ? null : new() { ["akka.remote.dot-netty.tcp.port"] = port.Value.ToString() });
+        InProcessNode.StartAsync(dataDir, new ManualClock(Start), port is null ? null : new() { ["nwdp.cluster.port"] = port.Value.ToString() });
 
     private static int RemotingPort(InProcessNode node) => node.Cluster.SelfAddress.Port ?? throw new InvalidOperationException("no port");
 
