@@ -52,6 +52,9 @@ public sealed class EmitterClient : IAsyncDisposable
         _sender = system.ActorOf(EmitterSender.Props(_clusterClient, options, Metrics, ClientId, store, () => Interlocked.Exchange(ref _spillAsked, 0)),
             "nwdp-emitter-" + ClientId);
         _postOwner = new PostOwner(this);
+        if (store is not null && store.QuarantineFiles.Count > 0)
+            system.Log.Error("NeverwinterDP EmitterClient: {0} damaged parts of the spill store were moved aside (see the .reason files): {1}",
+                store.QuarantineFiles.Count, string.Join(", ", store.QuarantineFiles));
         _batcher = Task.Run(RunBatcherAsync);
     }
 
@@ -124,10 +127,7 @@ public sealed class EmitterClient : IAsyncDisposable
             }
             """);
         var config = (options.AkkaConfig ?? Config.Empty).WithFallback(ownConfig).WithFallback(RequiredConfig);
-        var own = ActorSystem.Create("nwdp-emitter", config);
-        if (store is not null && store.QuarantineFiles.Count > 0)
-            own.Log.Error("NeverwinterDP EmitterClient: {0} damaged parts of the spill store were moved aside: {1}", store.QuarantineFiles.Count, string.Join(", ", store.QuarantineFiles));
-        return new EmitterClient(options, own, ownsSystem: true, store, metrics);
+        return new EmitterClient(options, ActorSystem.Create("nwdp-emitter", config), ownsSystem: true, store, metrics);
     }
 
     /// <summary>

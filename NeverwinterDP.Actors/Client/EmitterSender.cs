@@ -99,7 +99,7 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
             var source = SourceOf(record.SourceId);
             source.Spilling = true;
             source.Spilled.Enqueue(new SpillRef(record, null, 0));
-            _seen.Add((record.Host, record.Process));
+            // Not added to the heartbeat sources: the process that wrote them may be gone.
         }
         Context.GetLogger().Warning("NeverwinterDP EmitterClient: the spill store holds {0} batches ({1} events) of {2} sources from before; resending them once the cluster answers",
             _store.BacklogBatches, _store.BacklogEvents, _sources.Count);

@@ -56,16 +56,23 @@ public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
             await node.DisposeAsync(); // the cluster is down
         }
 
-        const int total = 20_000;
-        for (var i = 0; i < total; i++)
+        const int posted = 20_000;
+        const int emitted = 100;
+        const int total = posted + emitted;
+        for (var i = 0; i < posted; i++)
             Assert.True(await PostPatiently(client, ClientTestKit.Event(run, "spiller", i, "spilled"), TimeSpan.FromSeconds(60)), $"event {i} was never taken");
-        await ClientTestKit.Eventually(() => client.Metrics.EventsSpilled == total, TimeSpan.FromSeconds(60), () => client.Metrics.ToString());
+        await ClientTestKit.Eventually(() => client.Metrics.EventsSpilled == posted, TimeSpan.FromSeconds(60), () => client.Metrics.ToString());
+        // A call of the spilling source queues behind what it spilled and completes only when the cluster acknowledged it.
+        var call = client.EmitAsync(Enumerable.Range(posted, emitted).Select(i => ClientTestKit.Event(run, "spiller", i, "spilled")).ToList());
+        await ClientTestKit.Eventually(() => client.Metrics.EventsSpilled == total, TimeSpan.FromSeconds(30), () => client.Metrics.ToString());
+        Assert.False(call.IsCompleted);
         output.WriteLine("cluster down: " + client.Metrics);
         Assert.True(client.Metrics.PostRejected > 0, "the Post buffer never filled");
         Assert.Equal(total, client.Metrics.SpillBacklogEvents);
         Assert.True(client.Metrics.SpillBytes > 0);
         Assert.Equal(1, client.Metrics.EventsAcked); // the probe only
         Assert.NotEmpty(Directory.GetFiles(spill.Path, "*.seg"));
+        Assert.False(call.IsCompleted);
 
         await using var back = await StartNode(data.Path, port);
         Assert.Equal(port, RemotingPort(back));
@@ -73,11 +80,12 @@ public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
         await ClientTestKit.Eventually(() => client.Metrics.EventsResent == total && back.Published(topic).Count >= total, TimeSpan.FromSeconds(180),
             () => $"{client.Metrics}; {back.Published(topic).Count} published");
         output.WriteLine("cluster back: " + client.Metrics);
+        await call.WaitAsync(TimeSpan.FromSeconds(30));
 
         var published = back.Published(topic);
         Assert.Equal(total, published.Count);
         var expected = Enumerable.Range(0, total).Select(i => $"{run}-spiller-{i}").ToList();
-        Assert.Equal(expected, published.Select(p => p.Message)); // every id once, in the order posted
+        Assert.Equal(expected, published.Select(p => p.Message)); // every id once, in the order given to the client
         Assert.Equal(0, client.Metrics.SpillBacklogEvents);
         Assert.Equal(0, client.Metrics.EventsFailed);
         Assert.Equal(total + 1, client.Metrics.EventsAcked);
