@@ -23,6 +23,9 @@ namespace NeverwinterDP.Actors.Client;
 /// after failover, another; success is reported only on an acknowledgement. At least once: a batch a node made
 /// durable whose acknowledgement was lost (that node died or became unreachable) is written again by the next
 /// node, so it can appear twice, the copy after the original; the same node never writes a batch twice.
+/// With <see cref="EmitterClientOptions.SpillDirectory"/>, a source whose batches wait too long (or all, when the
+/// <see cref="Post"/> buffer is full) moves them to a local store (fsync'ed) and resends them from there, in order,
+/// once the cluster answers; a later client with the same directory resends what this one left there.
 /// </remarks>
 public sealed class EmitterClient : IAsyncDisposable
 {

@@ -46,7 +46,10 @@ public sealed record EmitterClientOptions
     /// <summary>How often each source seen gets a heartbeat (the watchdog's liveness signal).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long <see cref="EmitterClient.DisposeAsync"/> waits for what is buffered and in flight to be acknowledged.</summary>
+    /// <summary>
+    /// How long <see cref="EmitterClient.DisposeAsync"/> waits for what is buffered and in flight to be acknowledged;
+    /// what is not is failed, or written to the <see cref="SpillDirectory"/> when there is one.
+    /// </summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Stamp a per-source sequence number (from 1, per client) on events that carry none, so lineage stays one sequence across nodes.</summary>
