@@ -23,6 +23,9 @@ namespace NeverwinterDP.Actors.Client;
 /// after failover, another; success is reported only on an acknowledgement. At least once: a batch a node made
 /// durable whose acknowledgement was lost (that node died or became unreachable) is written again by the next
 /// node, so it can appear twice, the copy after the original; the same node never writes a batch twice.
+/// With <see cref="EmitterClientOptions.SpillDirectory"/>, a source whose batches wait too long (or all, when the
+/// <see cref="Post"/> buffer is full) moves them to a local store (fsync'ed) and resends them from there, in order,
+/// once the cluster answers; a later client with the same directory resends what this one left there.
 /// </remarks>
 public sealed class EmitterClient : IAsyncDisposable
 {
@@ -34,24 +37,32 @@ public sealed class EmitterClient : IAsyncDisposable
     private readonly Channel<LogEvent> _posted = Channel.CreateUnbounded<LogEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _batcher;
     private readonly PostOwner _postOwner;
+    private readonly EmitterSpillStore? _store;
     private long _postHeld;
     private int _disposed;
+    private int _spillAsked;
 
-    private EmitterClient(EmitterClientOptions options, ActorSystem system, bool ownsSystem)
+    private EmitterClient(EmitterClientOptions options, ActorSystem system, bool ownsSystem, EmitterSpillStore? store, EmitterClientMetrics metrics)
     {
         _options = options;
         _system = system;
         _ownsSystem = ownsSystem;
+        _store = store;
+        Metrics = metrics;
         ClientId = Guid.NewGuid().ToString("N");
         var contacts = options.ContactPoints.Select(c => ActorPath.Parse(c)).ToImmutableHashSet();
         _clusterClient = system.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(system).WithInitialContacts(contacts)), "nwdp-cluster-client-" + ClientId);
-        _sender = system.ActorOf(EmitterSender.Props(_clusterClient, options, Metrics, ClientId), "nwdp-emitter-" + ClientId);
+        _sender = system.ActorOf(EmitterSender.Props(_clusterClient, options, Metrics, ClientId, store, () => Interlocked.Exchange(ref _spillAsked, 0)),
+            "nwdp-emitter-" + ClientId);
         _postOwner = new PostOwner(this);
+        if (store is not null && store.QuarantineFiles.Count > 0)
+            system.Log.Error("NeverwinterDP EmitterClient: {0} damaged parts of the spill store were moved aside (see the .reason files): {1}",
+                store.QuarantineFiles.Count, string.Join(", ", store.QuarantineFiles));
         _batcher = Task.Run(RunBatcherAsync);
     }
 
     /// <summary>What the client did and holds; read any time.</summary>
-    public EmitterClientMetrics Metrics { get; } = new();
+    public EmitterClientMetrics Metrics { get; }
 
     /// <summary>This client instance (batch numbers restart with it).</summary>
     public string ClientId { get; }
@@ -74,6 +85,7 @@ public sealed class EmitterClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     /// <exception cref="InvalidOperationException">The given system cannot carry the emitter protocol.</exception>
+    /// <exception cref="IOException">The <see cref="EmitterClientOptions.SpillDirectory"/> is locked by another client, or cannot be used.</exception>
     public static EmitterClient Start(EmitterClientOptions options, ActorSystem? system = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -84,11 +96,27 @@ public sealed class EmitterClient : IAsyncDisposable
                 throw new InvalidOperationException("the actor system has no serializer binding for the emitter protocol: include EmitterClient.RequiredConfig in its configuration");
             if (system.Settings.ProviderClass.Contains("Local", StringComparison.Ordinal))
                 throw new InvalidOperationException("the actor system must use akka.actor.provider = remote (or cluster) to reach the cluster");
-            return new EmitterClient(options, system, ownsSystem: false);
         }
+        var metrics = new EmitterClientMetrics();
+        // Opened (and locked, and scanned) before anything starts: a directory in use fails the start.
+        var store = options.SpillDirectory is null ? null : EmitterSpillStore.Open(options.SpillDirectory, options.SpillMaxBytes, options.SpillSegmentBytes, metrics);
+        try
+        {
+            return StartWith(options, system, store, metrics);
+        }
+        catch
+        {
+            store?.Dispose();
+            throw;
+        }
+    }
+
+    private static EmitterClient StartWith(EmitterClientOptions options, ActorSystem? system, EmitterSpillStore? store, EmitterClientMetrics metrics)
+    {
+        if (system is not null) return new EmitterClient(options, system, ownsSystem: false, store, metrics);
         var bind = options.Hostname ?? "0.0.0.0";
         var advertised = options.Hostname is null ? $"public-hostname = \"{Environment.MachineName}\"" : "";
-        var own = ConfigurationFactory.ParseString($$"""
+        var ownConfig = ConfigurationFactory.ParseString($$"""
             akka {
               actor.provider = remote
               remote.dot-netty.tcp {
@@ -101,8 +129,8 @@ public sealed class EmitterClient : IAsyncDisposable
               coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
             """);
-        var config = (options.AkkaConfig ?? Config.Empty).WithFallback(own).WithFallback(RequiredConfig);
-        return new EmitterClient(options, ActorSystem.Create("nwdp-emitter", config), ownsSystem: true);
+        var config = (options.AkkaConfig ?? Config.Empty).WithFallback(ownConfig).WithFallback(RequiredConfig);
+        return new EmitterClient(options, ActorSystem.Create("nwdp-emitter", config), ownsSystem: true, store, metrics);
     }
 
     /// <summary>
@@ -141,6 +169,8 @@ public sealed class EmitterClient : IAsyncDisposable
         {
             Interlocked.Decrement(ref _postHeld);
             Interlocked.Increment(ref Metrics._postRejected);
+            // With a spill store, a full buffer moves what it holds to disk (the room comes back once that is fsync'ed).
+            if (_store is not null && Interlocked.Exchange(ref _spillAsked, 1) == 0) _sender.Tell(EmitterSender.SpillNow.Instance);
             return false;
         }
         if (_posted.Writer.TryWrite(logEvent)) return true;
@@ -162,7 +192,9 @@ public sealed class EmitterClient : IAsyncDisposable
     /// <summary>
     /// Stops taking events, sends what is buffered and waits up to <see cref="EmitterClientOptions.FlushTimeout"/>
     /// for everything pending to be acknowledged; what is still not is failed (counted in
-    /// <see cref="EmitterClientMetrics.EventsFailed"/>). Then stops the client (and its own actor system).
+    /// <see cref="EmitterClientMetrics.EventsFailed"/>) or, with a <see cref="EmitterClientOptions.SpillDirectory"/>,
+    /// written to the spill store for the next client with that directory (<see cref="EmitAsync"/> calls still
+    /// waiting fail). Then stops the client (and its own actor system) and releases the directory.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -175,11 +207,33 @@ public sealed class EmitterClient : IAsyncDisposable
         }
         catch (AskTimeoutException)
         {
-            // What is left is failed as the sender stops.
+            // What is left is spilled or failed as the sender stops.
         }
-        await _sender.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        await _clusterClient.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-        if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
+        if (_store is not null)
+        {
+            try
+            {
+                var spilled = await _sender.Ask<EmitterSender.SpilledAtStop>(EmitterSender.SpillAll.Instance, TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+                if (spilled.Batches > 0 || _store.BacklogBatches > 0)
+                    _system.Log.Warning("NeverwinterDP EmitterClient: stopping with {0} events ({1} batches) not acknowledged written to the spill store in {2} " +
+                                        "({3} events there in all); the next client with that directory sends them",
+                        spilled.Events, spilled.Batches, _options.SpillDirectory, _store.BacklogEvents);
+            }
+            catch (AskTimeoutException)
+            {
+                _system.Log.Error("NeverwinterDP EmitterClient: writing what is left to the spill store did not finish in time; what is not there is failed");
+            }
+        }
+        try
+        {
+            await _sender.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await _clusterClient.GracefulStop(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            if (_ownsSystem) await _system.Terminate().ConfigureAwait(false);
+        }
+        finally
+        {
+            _store?.Dispose();
+        }
     }
 
     private List<EmitterSender.Enqueue> Batch(IReadOnlyList<LogEvent> events)
@@ -314,6 +368,8 @@ public sealed class EmitterClient : IAsyncDisposable
         }
 
         public void Failed(int events, Exception error) => _completion.TrySetException(error);
+
+        public bool Spilled(int events) => true; // the call completes when the spilled batch is acknowledged
     }
 
     /// <summary>Frees room in the <see cref="Post"/> buffer as posted batches end; counts the ones given up on.</summary>
@@ -325,6 +381,12 @@ public sealed class EmitterClient : IAsyncDisposable
         {
             Interlocked.Add(ref client._postHeld, -events);
             client._system.Log.Warning("NeverwinterDP EmitterClient: {0} posted events were not delivered: {1}", events, error.Message);
+        }
+
+        public bool Spilled(int events)
+        {
+            Interlocked.Add(ref client._postHeld, -events);
+            return false; // durable in the store: nobody waits for it any more
         }
     }
 }

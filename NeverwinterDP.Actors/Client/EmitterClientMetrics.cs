@@ -14,6 +14,13 @@ public sealed class EmitterClientMetrics
     internal long _pendingBatches;
     internal long _postRejected;
     internal long _heartbeatsSent;
+    internal long _eventsSpilled;
+    internal long _batchesSpilled;
+    internal long _spillBytes;
+    internal long _spillBacklogEvents;
+    internal long _spillBacklogBatches;
+    internal long _eventsResent;
+    internal long _quarantinedRecords;
 
     /// <summary>Events a node acknowledged as durable.</summary>
     public long EventsAcked => Interlocked.Read(ref _eventsAcked);
@@ -45,9 +52,30 @@ public sealed class EmitterClientMetrics
 
     public long HeartbeatsSent => Interlocked.Read(ref _heartbeatsSent);
 
+    /// <summary>Events written to the spill store (each once; also at dispose).</summary>
+    public long EventsSpilled => Interlocked.Read(ref _eventsSpilled);
+
+    public long BatchesSpilled => Interlocked.Read(ref _batchesSpilled);
+
+    /// <summary>Bytes of the spill store's segment files on disk now (bounded by <see cref="EmitterClientOptions.SpillMaxBytes"/>).</summary>
+    public long SpillBytes => Interlocked.Read(ref _spillBytes);
+
+    /// <summary>Events in the spill store not yet acknowledged (including what a previous client left there).</summary>
+    public long SpillBacklogEvents => Interlocked.Read(ref _spillBacklogEvents);
+
+    public long SpillBacklogBatches => Interlocked.Read(ref _spillBacklogBatches);
+
+    /// <summary>Events read back from the spill store and acknowledged by a node.</summary>
+    public long EventsResent => Interlocked.Read(ref _eventsResent);
+
+    /// <summary>Damaged parts of the spill store moved aside into quarantine files (a torn tail counts once).</summary>
+    public long QuarantinedRecords => Interlocked.Read(ref _quarantinedRecords);
+
     public override string ToString() =>
         $"acked={EventsAcked} events/{BatchesAcked} batches, sent={BatchesSent}, retries={Retries}, timeouts={Timeouts}, refusals={Refusals}, " +
-        $"failed={EventsFailed}, pending={PendingEvents} events/{PendingBatches} batches, post-rejected={PostRejected}, heartbeats={HeartbeatsSent}";
+        $"failed={EventsFailed}, pending={PendingEvents} events/{PendingBatches} batches, post-rejected={PostRejected}, heartbeats={HeartbeatsSent}, " +
+        $"spilled={EventsSpilled} events/{BatchesSpilled} batches, spill-bytes={SpillBytes}, spill-backlog={SpillBacklogEvents} events/{SpillBacklogBatches} batches, " +
+        $"resent={EventsResent}, quarantined={QuarantinedRecords}";
 }
 
 /// <summary>A batch was refused permanently (it is invalid: empty, too many events, too large); sending it again cannot help.</summary>

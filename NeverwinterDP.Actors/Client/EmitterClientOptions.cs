@@ -46,7 +46,10 @@ public sealed record EmitterClientOptions
     /// <summary>How often each source seen gets a heartbeat (the watchdog's liveness signal).</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long <see cref="EmitterClient.DisposeAsync"/> waits for what is buffered and in flight to be acknowledged.</summary>
+    /// <summary>
+    /// How long <see cref="EmitterClient.DisposeAsync"/> waits for what is buffered and in flight to be acknowledged;
+    /// what is not is failed, or written to the <see cref="SpillDirectory"/> when there is one.
+    /// </summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Stamp a per-source sequence number (from 1, per client) on events that carry none, so lineage stays one sequence across nodes.</summary>
@@ -63,6 +66,24 @@ public sealed record EmitterClientOptions
     /// <c>akka.cluster.client.heartbeat-interval</c> / <c>acceptable-heartbeat-pause</c> (how fast a lost node is noticed).
     /// </summary>
     public Config? AkkaConfig { get; init; }
+
+    /// <summary>
+    /// Directory of the client's local spill store; null (the default) turns spilling off. With it, a source whose
+    /// oldest unacknowledged batch waited <see cref="SpillAfter"/>, or every source when the <see cref="EmitterClient.Post"/>
+    /// buffer is full, is written to disk (fsync'ed) and resent from there, in order, once the cluster answers; at
+    /// dispose, what is not acknowledged within <see cref="FlushTimeout"/> is written there for the next client with
+    /// this directory. One client per directory (it is locked).
+    /// </summary>
+    public string? SpillDirectory { get; init; }
+
+    /// <summary>Most bytes the spill store's segment files may take; past it batches wait in memory and <see cref="EmitterClient.Post"/> returns false when its buffer is full.</summary>
+    public long SpillMaxBytes { get; init; } = 1L << 30;
+
+    /// <summary>How long a source's oldest unacknowledged batch may wait before the source spills.</summary>
+    public TimeSpan SpillAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Size at which the spill store starts a new segment file (a segment is deleted once all of it is acknowledged).</summary>
+    public long SpillSegmentBytes { get; init; } = 64L << 20;
 
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate()
@@ -83,6 +104,17 @@ public sealed record EmitterClientOptions
         if (MaxBackoff < MinBackoff) throw new ArgumentException("EmitterClientOptions.MaxBackoff must not be below MinBackoff");
         Positive(HeartbeatInterval.Ticks, nameof(HeartbeatInterval));
         if (FlushTimeout < TimeSpan.Zero) throw new ArgumentException("EmitterClientOptions.FlushTimeout must not be negative");
+        if (SpillDirectory is not null)
+        {
+            if (string.IsNullOrWhiteSpace(SpillDirectory))
+                throw new ArgumentException("EmitterClientOptions.SpillDirectory must not be empty (null turns spilling off)");
+            Positive(SpillAfter.Ticks, nameof(SpillAfter));
+            Positive(SpillSegmentBytes, nameof(SpillSegmentBytes));
+            if (SpillMaxBytes < MaxBatchBytes)
+                throw new ArgumentException($"EmitterClientOptions.SpillMaxBytes ({SpillMaxBytes}) must hold at least one batch (MaxBatchBytes, {MaxBatchBytes})");
+            if (SpillSegmentBytes > SpillMaxBytes)
+                throw new ArgumentException($"EmitterClientOptions.SpillSegmentBytes ({SpillSegmentBytes}) must not exceed SpillMaxBytes ({SpillMaxBytes})");
+        }
     }
 
     private static void Positive(long value, string name)
