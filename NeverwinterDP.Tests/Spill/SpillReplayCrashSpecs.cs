@@ -89,7 +89,6 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
         try
         {
             sent = await SpillAsync(node, kafka, "crash", run, batches, perBatch);
-            Assert.Equal(0, SpillBus.Count(kafka.BootstrapServers, topic, Partitions));
             kafka.BrokerUp(1);
             interrupted = await acked.Task.WaitAsync(TimeSpan.FromSeconds(60));
             output.WriteLine($"batch {interrupted} acknowledged by Kafka; stopping the node before it is recorded replayed");
