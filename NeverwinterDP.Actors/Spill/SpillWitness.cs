@@ -34,10 +34,11 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
     private readonly TimeSpan _timeout;
     private readonly ITopicProvisioner? _topics;
     private readonly object _gate = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, List<int>> _partitions = new();
     private IAdminClient? _admin;
     private IConsumer<Ignore, Ignore>? _watermarks;
 
-    /// <param name="topics">Creates the topic before its end offsets are read (as ingress would before producing), so it gets our partition count.</param>
+    /// <param name="topics">Creates a topic that does not exist yet before its end offsets are read (as ingress would before producing), so it gets our partition count.</param>
     /// <param name="timeout">How long one request may wait for the bus; a scan fails when it reads nothing for this long.</param>
     public KafkaSpillWitness(string bootstrapServers, ITopicProvisioner? topics = null, TimeSpan? timeout = null)
     {
@@ -50,10 +51,21 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
     public Task<IReadOnlyDictionary<int, long>> EndOffsetsAsync(string topic, CancellationToken cancellation) =>
         Task.Run<IReadOnlyDictionary<int, long>>(async () =>
         {
-            if (_topics is not null) await _topics.EnsureAsync(topic, cancellation).ConfigureAwait(false);
+            // Partitions are cached: a partition added later is missing from the marker, and a scan reads such
+            // a partition from its start (more reading, never a record missed).
+            if (!_partitions.TryGetValue(topic, out var partitions))
+            {
+                partitions = Partitions(topic);
+                if (partitions.Count == 0 && _topics is not null)
+                {
+                    await _topics.EnsureAsync(topic, cancellation).ConfigureAwait(false);
+                    partitions = Partitions(topic);
+                }
+                if (partitions.Count > 0) _partitions[topic] = partitions;
+            }
             var consumer = Watermarks();
             var ends = new Dictionary<int, long>();
-            foreach (var p in Partitions(topic))
+            foreach (var p in partitions)
             {
                 cancellation.ThrowIfCancellationRequested();
                 ends[p] = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), _timeout).High.Value;
