@@ -26,6 +26,25 @@ public sealed record SpilledBatch(string Topic, long SpilledAtMs, IReadOnlyList<
 /// <summary>Journal event: the batch at <paramref name="SequenceNr"/> is in Kafka (it is deleted from the journal after).</summary>
 public sealed record SpillReplayed(long SequenceNr);
 
+/// <summary>
+/// Journal event, written before the batch at <paramref name="SequenceNr"/> is first submitted to Kafka: the end
+/// offset of each partition of the topic read just before. Its records can only land at or after these offsets,
+/// so after a crash (a marker without <see cref="SpillReplayed"/>) the recovery agent scans from there for the
+/// records already on the bus (their <see cref="SpillHeader"/>) and produces only the others.
+/// </summary>
+public sealed record SpillReplayStarting(long SequenceNr, IReadOnlyDictionary<int, long> EndOffsets);
+
+/// <summary>The Kafka header on every replayed record: <c>nwdp-spill = "&lt;persistenceId&gt;/&lt;seq&gt;/&lt;index&gt;"</c>.</summary>
+public static class SpillHeader
+{
+    public const string Name = "nwdp-spill";
+
+    /// <summary>What every record of one batch's header starts with.</summary>
+    public static string Prefix(string persistenceId, long sequenceNr) => $"{persistenceId}/{sequenceNr}/";
+
+    public static byte[] Value(string persistenceId, long sequenceNr, int index) => System.Text.Encoding.UTF8.GetBytes(Prefix(persistenceId, sequenceNr) + index);
+}
+
 /// <summary>A journal row that did not read back as a batch (garbled): kept aside, not replayed.</summary>
 public sealed record DamagedSpilledBatch(byte[] Raw, string Reason);
 

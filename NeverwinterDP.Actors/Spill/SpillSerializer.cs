@@ -18,6 +18,7 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
         SpilledBatch => "B2",
         SpillQuarantined => "Q",
         SpillReplayed => "R",
+        SpillReplayStarting => "M",
         SpillBatch => "S",
         SpillAccepted => "A",
         SpillRefused => "F",
@@ -42,6 +43,15 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
                     break;
                 case SpillReplayed r:
                     w.Write(r.SequenceNr);
+                    break;
+                case SpillReplayStarting m:
+                    w.Write(m.SequenceNr);
+                    w.Write(m.EndOffsets.Count);
+                    foreach (var (partition, offset) in m.EndOffsets.OrderBy(kv => kv.Key))
+                    {
+                        w.Write(partition);
+                        w.Write(offset);
+                    }
                     break;
                 case SpillQuarantined q:
                     w.Write(q.SequenceNr);
@@ -91,11 +101,22 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
         {
             "S" => new SpillBatch(r.ReadString(), ReadRecords(r)),
             "R" => new SpillReplayed(r.ReadInt64()),
+            "M" => ReadMarker(r),
             "Q" => new SpillQuarantined(r.ReadInt64(), r.ReadString()),
             "A" => new SpillAccepted(r.ReadString(), r.ReadInt64()),
             "F" => new SpillRefused(r.ReadString(), r.ReadString()),
             _ => throw new System.Runtime.Serialization.SerializationException($"unknown spill manifest '{manifest}'"),
         };
+    }
+
+    private static SpillReplayStarting ReadMarker(BinaryReader r)
+    {
+        var seq = r.ReadInt64();
+        var count = r.ReadInt32();
+        if (count < 0) throw new System.Runtime.Serialization.SerializationException("negative partition count in a replay marker");
+        var offsets = new Dictionary<int, long>(count);
+        for (var i = 0; i < count; i++) offsets[r.ReadInt32()] = r.ReadInt64();
+        return new SpillReplayStarting(seq, offsets);
     }
 
     private static void WriteRecords(BinaryWriter w, IReadOnlyList<SpilledRecord> records)
@@ -133,6 +154,7 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
             "NeverwinterDP.Actors.Spill.SpilledBatch, NeverwinterDP.Actors" = nwdp-spill
             "NeverwinterDP.Actors.Spill.SpillBatch, NeverwinterDP.Actors" = nwdp-spill
             "NeverwinterDP.Actors.Spill.SpillReplayed, NeverwinterDP.Actors" = nwdp-spill
+            "NeverwinterDP.Actors.Spill.SpillReplayStarting, NeverwinterDP.Actors" = nwdp-spill
             "NeverwinterDP.Actors.Spill.SpillQuarantined, NeverwinterDP.Actors" = nwdp-spill
             "NeverwinterDP.Actors.Spill.SpillAccepted, NeverwinterDP.Actors" = nwdp-spill
             "NeverwinterDP.Actors.Spill.SpillRefused, NeverwinterDP.Actors" = nwdp-spill

@@ -15,7 +15,20 @@ namespace NeverwinterDP.Actors.Spill;
 /// <summary>What every spillover entity on a node shares.</summary>
 /// <param name="QuarantineDir">Where damaged journal rows are written (raw bytes, one file each).</param>
 public sealed record SpillContext(SpillOptions Options, SpillQuota Quota, BusCircuit Circuit, Func<IngressPipeline?> Pipeline,
-    IReadOnlyList<IIngressObserver> Observers, TimeProvider Clock, string QuarantineDir);
+    IReadOnlyList<IIngressObserver> Observers, TimeProvider Clock, string QuarantineDir)
+{
+    /// <summary>
+    /// Reads the bus for exactly-once replay (a marker before each batch, a scan after a crash). Without one,
+    /// a batch whose replay was interrupted after Kafka took it is replayed again (at least once).
+    /// </summary>
+    public ISpillWitness? Witness { get; init; }
+
+    /// <summary>A test seam: awaited after Kafka acknowledged a replayed batch, before it is recorded replayed.</summary>
+    public SpillReplayHook? Hook { get; init; }
+}
+
+/// <summary>A test seam: <paramref name="Acked"/>(topic, sequence number) runs after Kafka acknowledged a replayed batch and before the journal records it.</summary>
+public sealed record SpillReplayHook(Func<string, long, Task> Acked);
 
 /// <summary>
 /// The spillover store of one topic and its recovery agent, a sharded persistent entity (remembered, so a
@@ -25,6 +38,13 @@ public sealed record SpillContext(SpillOptions Options, SpillQuota Quota, BusCir
 /// traffic keeps flowing — records that it is in Kafka, and deletes what is replayed from the journal.
 /// Only an index (sequence number, count, bytes) is kept in memory; payloads are read back from the journal.
 /// </summary>
+/// <remarks>
+/// Exactly once across a crash, with the bus as the witness: before a batch is first submitted the entity
+/// persists <see cref="SpillReplayStarting"/> (the topic's end offsets), and every replayed record carries the
+/// <see cref="SpillHeader"/> naming its batch and index. A batch with a marker but no <see cref="SpillReplayed"/>
+/// (the node died after Kafka took some or all of it, or a submit failed part way) is never produced blindly:
+/// the topic is scanned from the marker's offsets to its end, and only the records not found there are produced.
+/// </remarks>
 public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
 {
     public const string TypeName = "spillover";
@@ -35,6 +55,10 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SortedDictionary<long, (int Events, long Bytes, long SpilledAtMs)> _pending = new();
     private readonly List<long> _damaged = new();
+    // Batches with a replay marker: where their records could be on the bus.
+    private readonly Dictionary<long, IReadOnlyDictionary<int, long>> _markers = new();
+    // Batches of which we know exactly which records are on the bus (a scan, or a submit that sent nothing).
+    private readonly Dictionary<long, IReadOnlySet<int>> _known = new();
     private long _quarantined;
     private bool _replaying;
     private long _replayedBatches;
@@ -53,6 +77,10 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             _context.Quota.Add(b.Bytes);
         });
         Recover<SpillReplayed>(r => Forget(r.SequenceNr));
+        Recover<SpillReplayStarting>(m =>
+        {
+            if (_pending.ContainsKey(m.SequenceNr)) _markers[m.SequenceNr] = m.EndOffsets;
+        });
         Recover<DamagedSpilledBatch>(d =>
         {
             _damaged.Add(LastSequenceNr);
@@ -80,6 +108,13 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         Command<GetSpillStatus>(_ => Sender.Tell(Status()));
         Command<ReplayTick>(_ => ReplayNext());
         Command<Replayed>(OnReplayed);
+        Command<EndsRead>(OnEndsRead);
+        Command<Witnessed>(OnWitnessed);
+        Command<WitnessFailed>(f =>
+        {
+            _replaying = false;
+            _log.Warning("spill {0}: the bus could not be read for batch {1} ({2}); nothing is produced until it can", _topic, f.SequenceNr, f.Error.GetBaseException().Message);
+        });
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.Warning("spill {0}: deleting replayed batches failed ({1}); they stay until the next delete", _topic, f.Cause.Message));
     }
@@ -101,6 +136,8 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             });
         if (_pending.Count > 0)
             _log.Info("spill {0}: {1} batches ({2} events) waiting for the bus", _topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events));
+        foreach (var seq in _markers.Keys)
+            _log.Warning("spill {0}: batch {1} was being replayed when the node stopped; the bus is checked for its records before any is produced again", _topic, seq);
         Timers.StartPeriodicTimer(ReplayTimer, ReplayTick.Instance, _context.Options.ReplayInterval);
     }
 
@@ -136,16 +173,75 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         if (now < _nextReplayAt || _context.Pipeline() is not { IsRunning: true } pipeline || !_context.Circuit.ShouldTryBus()) return;
         var (seq, entry) = _pending.First();
         _replaying = true;
-        var self = Self;
+        _nextReplayAt = now + TimeSpan.FromSeconds((double)entry.Events / Math.Max(1, _context.Options.ReplayRate));
+        if (_context.Witness is not { } witness || _known.TryGetValue(seq, out _))
+        {
+            Submit(seq, pipeline);
+            return;
+        }
+        if (_markers.TryGetValue(seq, out var from))
+        {
+            // Some of it may be on the bus already: find out which before producing anything.
+            var log = _log;
+            var topic = _topic;
+            witness.FindAsync(_topic, SpillHeader.Prefix(PersistenceId, seq), from, p => log.Info("spill {0}: batch {1}: {2}", topic, seq, p), CancellationToken.None)
+                .PipeTo(Self, success: found => new Witnessed(seq, found), failure: e => new WitnessFailed(seq, e));
+            return;
+        }
+        witness.EndOffsetsAsync(_topic, CancellationToken.None)
+            .PipeTo(Self, success: ends => new EndsRead(seq, ends), failure: e => new WitnessFailed(seq, e));
+    }
+
+    private void OnEndsRead(EndsRead r)
+    {
+        // One journal write per batch: from here on, a crash leaves a marker to scan from.
+        Persist(new SpillReplayStarting(r.SequenceNr, r.EndOffsets), m =>
+        {
+            _markers[m.SequenceNr] = m.EndOffsets;
+            _known[m.SequenceNr] = new HashSet<int>();
+            if (_context.Pipeline() is { IsRunning: true } pipeline) Submit(m.SequenceNr, pipeline);
+            else _replaying = false;
+        });
+    }
+
+    private void OnWitnessed(Witnessed w)
+    {
+        if (!_pending.TryGetValue(w.SequenceNr, out var entry))
+        {
+            _replaying = false;
+            return;
+        }
+        _log.Info("spill {0}: batch {1}: {2} of {3} events already on the bus; producing the other {4}", _topic, w.SequenceNr, w.Found.Count, entry.Events,
+            entry.Events - w.Found.Count);
+        _known[w.SequenceNr] = w.Found;
+        if (_context.Pipeline() is { IsRunning: true } pipeline) Submit(w.SequenceNr, pipeline);
+        else _replaying = false;
+    }
+
+    /// <summary>Loads the batch and submits its records not known to be on the bus, each with its <see cref="SpillHeader"/>.</summary>
+    private void Submit(long seq, IngressPipeline pipeline)
+    {
+        var skip = _known.GetValueOrDefault(seq) ?? new HashSet<int>();
+        var persistenceId = PersistenceId;
+        var topic = _topic;
+        var hook = _context.Hook;
+        var headers = _context.Witness is not null;
         LoadAsync(seq).ContinueWith(async load =>
         {
             if (load.IsFaulted || load.Result is null) return new Replayed(seq, null, IngressOutcome.Failed, load.Exception?.GetBaseException());
             var batch = load.Result;
-            var records = batch.Records.Select(r => new ProducerRecord<byte[]?, byte[]>(_topic, new Confluent.Kafka.Message<byte[]?, byte[]> { Key = r.Key, Value = r.Value })).ToList();
+            var records = new List<ProducerRecord<byte[]?, byte[]>>(batch.Records.Count - skip.Count);
+            for (var i = 0; i < batch.Records.Count; i++)
+            {
+                if (skip.Contains(i)) continue;
+                var message = new Confluent.Kafka.Message<byte[]?, byte[]> { Key = batch.Records[i].Key, Value = batch.Records[i].Value };
+                if (headers) message.Headers = new Confluent.Kafka.Headers { { SpillHeader.Name, SpillHeader.Value(persistenceId, seq, i) } };
+                records.Add(new ProducerRecord<byte[]?, byte[]>(topic, message));
+            }
             var (outcome, error) = await pipeline.SubmitAsync(records, CancellationToken.None).ConfigureAwait(false);
+            if (outcome == IngressOutcome.Durable && hook is not null) await hook.Acked(topic, seq).ConfigureAwait(false);
             return new Replayed(seq, batch, outcome, error);
-        }).Unwrap().PipeTo(self);
-        _nextReplayAt = now + TimeSpan.FromSeconds((double)entry.Events / Math.Max(1, _context.Options.ReplayRate));
+        }).Unwrap().PipeTo(Self);
     }
 
     private Task<SpilledBatch?> LoadAsync(long seq)
@@ -161,6 +257,9 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         _replaying = false;
         if (r.Outcome != IngressOutcome.Durable)
         {
+            // Saturated and Stopping are answered before anything is queued: what is on the bus is still known.
+            // Failed (timed out) may have left some records on the bus: scan before producing again.
+            if (r.Outcome == IngressOutcome.Failed && r.Batch is not null) _known.Remove(r.SequenceNr);
             if (r.Outcome == IngressOutcome.Failed) _context.Circuit.Failed();
             if (r.Batch is null && r.Error is not null) _log.Warning("spill {0}: reading batch {1} back failed: {2}", _topic, r.SequenceNr, r.Error.Message);
             return;
@@ -182,6 +281,8 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
 
     private int Forget(long seq)
     {
+        _markers.Remove(seq);
+        _known.Remove(seq);
         if (!_pending.Remove(seq, out var entry)) return 0;
         _context.Quota.Release(entry.Bytes);
         return entry.Events;
@@ -214,4 +315,10 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     }
 
     private sealed record Replayed(long SequenceNr, SpilledBatch? Batch, IngressOutcome Outcome, Exception? Error);
+
+    private sealed record EndsRead(long SequenceNr, IReadOnlyDictionary<int, long> EndOffsets);
+
+    private sealed record Witnessed(long SequenceNr, IReadOnlySet<int> Found);
+
+    private sealed record WitnessFailed(long SequenceNr, Exception Error);
 }

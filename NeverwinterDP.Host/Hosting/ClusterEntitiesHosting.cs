@@ -106,8 +106,13 @@ public static class ClusterEntitiesHosting
             var node = sp.GetRequiredService<NodeService>();
             return new SpillContext(sp.GetRequiredService<NodeConfig>().Spill, sp.GetRequiredService<SpillQuota>(), sp.GetRequiredService<BusCircuit>(),
                 () => node.IngressIfStarted, sp.GetServices<IIngressObserver>().ToList(), sp.GetRequiredService<TimeProvider>(),
-                Path.Combine(sp.GetRequiredService<NodeConfig>().DataDir, "quarantine", "spill"));
+                Path.Combine(sp.GetRequiredService<NodeConfig>().DataDir, "quarantine", "spill"))
+            {
+                Witness = sp.GetRequiredService<KafkaSpillWitness>(),
+                Hook = sp.GetService<SpillReplayHook>(),
+            };
         })
+        .AddSingleton(sp => new KafkaSpillWitness(sp.GetRequiredService<KafkaBus>().BootstrapServers, sp.GetRequiredService<KafkaBus>().Topics))
         .AddSingleton(sp => new Spillover(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30)))
         .AddSingleton<SinkCatalog>()
         .AddSingleton(sp =>
