@@ -32,6 +32,19 @@ public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressO
 
     public IngressOptions Options => pipeline.Options;
 
+    private Dictionary<string, IReadOnlyDictionary<int, long>> LowerBounds(ProducerRecord<byte[]?, byte[]>[] records)
+    {
+        var bounds = new Dictionary<string, IReadOnlyDictionary<int, long>>(1);
+        string? last = null;
+        foreach (var r in records)
+        {
+            if (ReferenceEquals(r.Topic, last)) continue; // a request is mostly one type: one lookup
+            last = r.Topic;
+            if (!bounds.ContainsKey(r.Topic)) bounds[r.Topic] = pipeline.AcknowledgedNextOffsetsOf(r.Topic);
+        }
+        return bounds;
+    }
+
     /// <param name="requestKey">The partition key the sender asked for (else the event's <c>key</c> attribute, else its host).</param>
     public async Task<(IngressOutcome Outcome, Exception? Error)> AcceptAsync(IReadOnlyList<LogEvent> events, string? requestKey, CancellationToken cancellation)
     {
@@ -44,6 +57,8 @@ public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressO
                 new Confluent.Kafka.Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = LogEventAvro.EncodeFramed(e) });
         }
         var tryBus = spillover is null || circuit is null || circuit.ShouldIngressTryBus();
+        // Where this request's records can land at the earliest, should the produce fail yet reach the bus.
+        var landFrom = tryBus && spillover is not null ? LowerBounds(records) : null;
         var result = tryBus ? await pipeline.SubmitAsync(records, cancellation).ConfigureAwait(false) : (IngressOutcome.Failed, null);
         if (result.Outcome == IngressOutcome.Durable)
         {
@@ -58,7 +73,7 @@ public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressO
         if (result.Outcome != IngressOutcome.Failed || spillover is null) return result;
 
         if (tryBus) circuit?.Failed();
-        var spilled = await spillover.SpillAsync(records, cancellation).ConfigureAwait(false);
+        var spilled = await spillover.SpillAsync(records, cancellation, result.Item2 is PossiblyWrittenException ? landFrom : null).ConfigureAwait(false);
         if (spilled.Outcome != IngressOutcome.Durable) return (IngressOutcome.Failed, spilled.Error ?? result.Item2);
         Interlocked.Increment(ref _spilledBatches);
         Interlocked.Add(ref _spilledEvents, events.Count);

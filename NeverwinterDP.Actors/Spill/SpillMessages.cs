@@ -6,7 +6,12 @@ namespace NeverwinterDP.Actors.Spill;
 public sealed record SpilledRecord(byte[]? Key, byte[] Value);
 
 /// <summary>Spill these records of one topic (one request's share); answered <see cref="SpillAccepted"/> once durable.</summary>
-public sealed record SpillBatch(string Topic, IReadOnlyList<SpilledRecord> Records) : IRegistryEnvelope
+/// <param name="MaybeOnBusFrom">
+/// Set when Kafka did not confirm a produce of these records that may have reached the bus all the same: per
+/// partition, where they can have landed at the earliest (partitions absent: from their start). Their replay looks
+/// for them on the bus first.
+/// </param>
+public sealed record SpillBatch(string Topic, IReadOnlyList<SpilledRecord> Records, IReadOnlyDictionary<int, long>? MaybeOnBusFrom = null) : IRegistryEnvelope
 {
     public string EntityId => Topic;
 
@@ -18,7 +23,8 @@ public sealed record SpillAccepted(string Topic, long SequenceNr);
 public sealed record SpillRefused(string Topic, string Reason);
 
 /// <summary>The spillover entity's journal event: one spilled batch (one row per batch, not per record).</summary>
-public sealed record SpilledBatch(string Topic, long SpilledAtMs, IReadOnlyList<SpilledRecord> Records)
+/// <param name="MaybeOnBusFrom">As in <see cref="SpillBatch"/>: the records may be on the bus already, at or after these offsets.</param>
+public sealed record SpilledBatch(string Topic, long SpilledAtMs, IReadOnlyList<SpilledRecord> Records, IReadOnlyDictionary<int, long>? MaybeOnBusFrom = null)
 {
     public long Bytes => Records.Sum(r => (long)r.Value.Length + (r.Key?.Length ?? 0));
 }

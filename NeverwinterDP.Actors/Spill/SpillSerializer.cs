@@ -15,7 +15,9 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
 
     public override string Manifest(object o) => o switch
     {
-        SpilledBatch => "B2",
+        SpilledBatch { MaybeOnBusFrom: null } => "B2",
+        SpilledBatch => "B3", // B2 and where the records may already be on the bus
+        SpillBatch { MaybeOnBusFrom: not null } => "S2",
         SpillQuarantined => "Q",
         SpillReplayed => "R",
         SpillReplayStarting => "M",
@@ -36,22 +38,19 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
                     w.Write(b.Topic);
                     w.Write(b.SpilledAtMs);
                     WriteRecords(w, b.Records);
+                    if (b.MaybeOnBusFrom is not null) WriteOffsets(w, b.MaybeOnBusFrom);
                     break;
                 case SpillBatch s:
                     w.Write(s.Topic);
                     WriteRecords(w, s.Records);
+                    if (s.MaybeOnBusFrom is not null) WriteOffsets(w, s.MaybeOnBusFrom);
                     break;
                 case SpillReplayed r:
                     w.Write(r.SequenceNr);
                     break;
                 case SpillReplayStarting m:
                     w.Write(m.SequenceNr);
-                    w.Write(m.EndOffsets.Count);
-                    foreach (var (partition, offset) in m.EndOffsets.OrderBy(kv => kv.Key))
-                    {
-                        w.Write(partition);
-                        w.Write(offset);
-                    }
+                    WriteOffsets(w, m.EndOffsets);
                     break;
                 case SpillQuarantined q:
                     w.Write(q.SequenceNr);
@@ -80,7 +79,7 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        if (manifest == "B2")
+        if (manifest is "B2" or "B3")
         {
             // A damaged row must not stop the entity's recovery (that would stop every batch behind it): it
             // comes back as a DamagedSpilledBatch, which the entity quarantines and reports.
@@ -89,7 +88,7 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
             try
             {
                 using var body = new BinaryReader(new MemoryStream(bytes, 4, bytes.Length - 4));
-                return new SpilledBatch(body.ReadString(), body.ReadInt64(), ReadRecords(body));
+                return new SpilledBatch(body.ReadString(), body.ReadInt64(), ReadRecords(body), manifest == "B3" ? ReadOffsets(body) : null);
             }
             catch (Exception e) when (e is EndOfStreamException or IOException or System.Runtime.Serialization.SerializationException or ArgumentException)
             {
@@ -100,6 +99,7 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
         return manifest switch
         {
             "S" => new SpillBatch(r.ReadString(), ReadRecords(r)),
+            "S2" => new SpillBatch(r.ReadString(), ReadRecords(r), ReadOffsets(r)),
             "R" => new SpillReplayed(r.ReadInt64()),
             "M" => ReadMarker(r),
             "Q" => new SpillQuarantined(r.ReadInt64(), r.ReadString()),
@@ -109,14 +109,25 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
         };
     }
 
-    private static SpillReplayStarting ReadMarker(BinaryReader r)
+    private static SpillReplayStarting ReadMarker(BinaryReader r) => new(r.ReadInt64(), ReadOffsets(r));
+
+    private static void WriteOffsets(BinaryWriter w, IReadOnlyDictionary<int, long> offsets)
     {
-        var seq = r.ReadInt64();
+        w.Write(offsets.Count);
+        foreach (var (partition, offset) in offsets.OrderBy(kv => kv.Key))
+        {
+            w.Write(partition);
+            w.Write(offset);
+        }
+    }
+
+    private static Dictionary<int, long> ReadOffsets(BinaryReader r)
+    {
         var count = r.ReadInt32();
-        if (count < 0) throw new System.Runtime.Serialization.SerializationException("negative partition count in a replay marker");
+        if (count < 0) throw new System.Runtime.Serialization.SerializationException("negative partition count in a set of offsets");
         var offsets = new Dictionary<int, long>(count);
         for (var i = 0; i < count; i++) offsets[r.ReadInt32()] = r.ReadInt64();
-        return new SpillReplayStarting(seq, offsets);
+        return offsets;
     }
 
     private static void WriteRecords(BinaryWriter w, IReadOnlyList<SpilledRecord> records)

@@ -22,6 +22,14 @@ public interface ISpillWitness
     /// whose <see cref="SpillHeader"/> starts with <paramref name="headerPrefix"/>.
     /// </summary>
     Task<IReadOnlySet<int>> FindAsync(string topic, string headerPrefix, IReadOnlyDictionary<int, long> from, Action<string> progress, CancellationToken cancellation);
+
+    /// <summary>
+    /// Like <see cref="FindAsync"/>, for records that carry no header (ingress's own produce, which failed but may
+    /// have reached the bus): the indices of <paramref name="values"/> found on the bus byte for byte (a value
+    /// given twice is found twice only if it is there twice). An event's bytes hold its lineage (ingress node,
+    /// source sequence), so two different events do not share them.
+    /// </summary>
+    Task<IReadOnlySet<int>> FindValuesAsync(string topic, IReadOnlyList<byte[]> values, IReadOnlyDictionary<int, long> from, Action<string> progress, CancellationToken cancellation);
 }
 
 /// <summary>
@@ -74,11 +82,53 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
         }, cancellation);
 
     public Task<IReadOnlySet<int>> FindAsync(string topic, string headerPrefix, IReadOnlyDictionary<int, long> from, Action<string> progress, CancellationToken cancellation) =>
-        Task.Run<IReadOnlySet<int>>(() => Scan(topic, headerPrefix, from, progress, cancellation), cancellation);
+        Task.Run<IReadOnlySet<int>>(() =>
+        {
+            var found = new HashSet<int>();
+            Scan(topic, headerPrefix + "*", from, progress, cancellation, found, (headers, _) =>
+            {
+                if (headers is null || !headers.TryGetLastBytes(SpillHeader.Name, out var value)) return;
+                var text = Encoding.UTF8.GetString(value);
+                if (text.StartsWith(headerPrefix, StringComparison.Ordinal) && int.TryParse(text.AsSpan(headerPrefix.Length), out var index)) found.Add(index);
+            });
+            return found;
+        }, cancellation);
 
-    private HashSet<int> Scan(string topic, string headerPrefix, IReadOnlyDictionary<int, long> from, Action<string> progress, CancellationToken cancellation)
+    public Task<IReadOnlySet<int>> FindValuesAsync(string topic, IReadOnlyList<byte[]> values, IReadOnlyDictionary<int, long> from, Action<string> progress,
+        CancellationToken cancellation) =>
+        Task.Run<IReadOnlySet<int>>(() =>
+        {
+            var wanted = new Dictionary<byte[], Queue<int>>(ByteArrayComparer.Instance);
+            for (var i = 0; i < values.Count; i++)
+            {
+                if (!wanted.TryGetValue(values[i], out var indices)) wanted[values[i]] = indices = new Queue<int>();
+                indices.Enqueue(i);
+            }
+            var found = new HashSet<int>();
+            Scan(topic, $"{values.Count} records by value", from, progress, cancellation, found, (_, value) =>
+            {
+                if (value is not null && wanted.TryGetValue(value, out var indices) && indices.TryDequeue(out var index)) found.Add(index);
+            });
+            return found;
+        }, cancellation);
+
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
     {
-        var found = new HashSet<int>();
+        public static readonly ByteArrayComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] value)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(value);
+            return hash.ToHashCode();
+        }
+    }
+
+    private void Scan(string topic, string what, IReadOnlyDictionary<int, long> from, Action<string> progress, CancellationToken cancellation,
+        HashSet<int> found, Action<Headers?, byte[]?> onRecord)
+    {
         var watermarks = Watermarks();
         // Bounded: what is on the bus when the scan starts (the batch's records, if any, are below it).
         var ranges = new Dictionary<int, (long Start, long End)>();
@@ -94,10 +144,10 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
             if (start < w.High.Value) ranges[p] = (start, w.High.Value);
         }
         var total = ranges.Values.Sum(r => r.End - r.Start);
-        progress($"scanning {total} records on {ranges.Count} partitions for {headerPrefix}*");
-        if (total == 0) return found;
+        progress($"scanning {total} records on {ranges.Count} partitions for {what}");
+        if (total == 0) return;
 
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
         {
             BootstrapServers = _bootstrapServers,
             // Required by the client; never joined (assign, not subscribe) and nothing is committed.
@@ -138,11 +188,7 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
                     continue;
                 }
                 scanned++;
-                if (r.Message.Headers is { } headers && headers.TryGetLastBytes(SpillHeader.Name, out var value))
-                {
-                    var text = Encoding.UTF8.GetString(value);
-                    if (text.StartsWith(headerPrefix, StringComparison.Ordinal) && int.TryParse(text.AsSpan(headerPrefix.Length), out var index)) found.Add(index);
-                }
+                onRecord(r.Message.Headers, r.Message.Value);
                 if (r.Offset.Value + 1 >= range.End) open.Remove(p);
                 if (lastReport.Elapsed > TimeSpan.FromSeconds(2))
                 {
@@ -156,7 +202,6 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
             consumer.Close();
         }
         progress($"scan done: {scanned} records read, {found.Count} of the batch already on the bus");
-        return found;
     }
 
     private List<int> Partitions(string topic)

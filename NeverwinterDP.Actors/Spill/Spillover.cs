@@ -13,10 +13,15 @@ public sealed class SpillRefusedException(string reason) : Exception(reason);
 /// </summary>
 public sealed class Spillover(IActorRef region, TimeSpan askTimeout)
 {
-    public async Task<(IngressOutcome Outcome, Exception? Error)> SpillAsync(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> records, CancellationToken cancellation)
+    /// <param name="maybeOnBusFrom">
+    /// For records a failed produce may have written all the same: per topic, the partitions' offsets they can
+    /// have landed at the earliest (see <see cref="SpillBatch.MaybeOnBusFrom"/>). Null: they are not on the bus.
+    /// </param>
+    public async Task<(IngressOutcome Outcome, Exception? Error)> SpillAsync(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> records, CancellationToken cancellation,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<int, long>>? maybeOnBusFrom = null)
     {
         var byTopic = records.GroupBy(r => r.Topic)
-            .Select(g => new SpillBatch(g.Key, g.Select(r => new SpilledRecord(r.Message.Key, r.Message.Value)).ToList()));
+            .Select(g => new SpillBatch(g.Key, g.Select(r => new SpilledRecord(r.Message.Key, r.Message.Value)).ToList(), maybeOnBusFrom?.GetValueOrDefault(g.Key)));
         try
         {
             var answers = await Task.WhenAll(byTopic.Select(b => region.Ask<object>(b, askTimeout, cancellation))).ConfigureAwait(false);

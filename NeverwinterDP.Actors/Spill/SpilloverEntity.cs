@@ -59,6 +59,8 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<long, IReadOnlyDictionary<int, long>> _markers = new();
     // Batches of which we know exactly which records are on the bus (a scan, or a submit that sent nothing).
     private readonly Dictionary<long, IReadOnlySet<int>> _known = new();
+    // Batches a failed produce may have put on the bus already (no header): where, at the earliest.
+    private readonly Dictionary<long, IReadOnlyDictionary<int, long>> _maybeOnBus = new();
     private long _quarantined;
     private bool _replaying;
     private long _replayedBatches;
@@ -74,6 +76,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         Recover<SpilledBatch>(b =>
         {
             _pending[LastSequenceNr] = (b.Records.Count, b.Bytes, b.SpilledAtMs);
+            if (b.MaybeOnBusFrom is not null) _maybeOnBus[LastSequenceNr] = b.MaybeOnBusFrom;
             _context.Quota.Add(b.Bytes);
         });
         Recover<SpillReplayed>(r => Forget(r.SequenceNr));
@@ -108,13 +111,13 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         Command<GetSpillStatus>(_ => Sender.Tell(Status()));
         Command<ReplayTick>(_ => ReplayNext());
         Command<Replayed>(OnReplayed);
-        Command<EndsRead>(OnEndsRead);
         Command<Witnessed>(OnWitnessed);
         Command<WitnessFailed>(f =>
         {
             _replaying = false;
             _log.Warning("spill {0}: the bus could not be read for batch {1} ({2}); nothing is produced until it can", _topic, f.SequenceNr, f.Error.GetBaseException().Message);
         });
+        Command<ChunkEndsRead>(OnChunkEndsRead);
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(f => _log.Warning("spill {0}: deleting replayed batches failed ({1}); they stay until the next delete", _topic, f.Cause.Message));
     }
@@ -157,14 +160,21 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         var sender = Sender;
-        var evt = new SpilledBatch(_topic, _context.Clock.GetUtcNow().ToUnixTimeMilliseconds(), batch.Records);
+        var evt = new SpilledBatch(_topic, _context.Clock.GetUtcNow().ToUnixTimeMilliseconds(), batch.Records, batch.MaybeOnBusFrom);
         // PersistAsync: the journal batches many of these into one write; the ack waits for that write.
         PersistAsync(evt, e =>
         {
             _pending[LastSequenceNr] = (e.Records.Count, bytes, e.SpilledAtMs);
+            if (e.MaybeOnBusFrom is not null) _maybeOnBus[LastSequenceNr] = e.MaybeOnBusFrom;
             sender.Tell(new SpillAccepted(_topic, LastSequenceNr));
         });
     }
+
+    /// <summary>
+    /// Most events replayed in one step (one marker write, one journal read, one submit, one write of what is
+    /// replayed): what the pacing allows per replay interval, at most 20,000, at least one batch.
+    /// </summary>
+    private long ChunkEvents => Math.Clamp((long)(_context.Options.ReplayRate * _context.Options.ReplayInterval.TotalSeconds), 1, 20_000);
 
     private void ReplayNext()
     {
@@ -173,33 +183,62 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         if (now < _nextReplayAt || _context.Pipeline() is not { IsRunning: true } pipeline || !_context.Circuit.ShouldTryBus()) return;
         var (seq, entry) = _pending.First();
         _replaying = true;
-        _nextReplayAt = now + TimeSpan.FromSeconds((double)entry.Events / Math.Max(1, _context.Options.ReplayRate));
-        if (_context.Witness is not { } witness || _known.TryGetValue(seq, out _))
+        var witness = _context.Witness;
+        if (witness is not null && !_known.ContainsKey(seq))
         {
-            Submit(seq, pipeline);
-            return;
-        }
-        if (_markers.TryGetValue(seq, out var from))
-        {
-            // Some of it may be on the bus already: find out which before producing anything.
             var log = _log;
             var topic = _topic;
-            witness.FindAsync(_topic, SpillHeader.Prefix(PersistenceId, seq), from, p => log.Info("spill {0}: batch {1}: {2}", topic, seq, p), CancellationToken.None)
-                .PipeTo(Self, success: found => new Witnessed(seq, found), failure: e => new WitnessFailed(seq, e));
+            Action<string> progress = p => log.Info("spill {0}: batch {1}: {2}", topic, seq, p);
+            if (_maybeOnBus.TryGetValue(seq, out var landFrom))
+            {
+                // Ingress's produce of this batch failed but may have reached the bus: look for its records first.
+                LoadAsync(seq, seq).ContinueWith(load =>
+                        load.Result.TryGetValue(seq, out var batch)
+                            ? witness.FindValuesAsync(topic, batch.Records.Select(r => r.Value).ToList(), landFrom, progress, CancellationToken.None)
+                            : throw new InvalidOperationException($"batch {seq} is not in the journal"), TaskScheduler.Default)
+                    .Unwrap()
+                    .PipeTo(Self, success: found => new Witnessed(seq, found), failure: e => new WitnessFailed(seq, e));
+                return;
+            }
+            if (_markers.TryGetValue(seq, out var from))
+            {
+                // A replay of it was under way when the node stopped: find out which records made it before producing any.
+                witness.FindAsync(_topic, SpillHeader.Prefix(PersistenceId, seq), from, progress, CancellationToken.None)
+                    .PipeTo(Self, success: found => new Witnessed(seq, found), failure: e => new WitnessFailed(seq, e));
+                return;
+            }
+        }
+        // A chunk: this batch and those after it that need no look at the bus first.
+        var chunk = new List<long> { seq };
+        long events = entry.Events;
+        foreach (var (next, e) in _pending.Skip(1))
+        {
+            if (events + e.Events > ChunkEvents) break;
+            if (witness is not null && !_known.ContainsKey(next) && (_maybeOnBus.ContainsKey(next) || _markers.ContainsKey(next))) break;
+            chunk.Add(next);
+            events += e.Events;
+        }
+        _nextReplayAt = now + TimeSpan.FromSeconds((double)events / Math.Max(1, _context.Options.ReplayRate));
+        if (witness is null || chunk.TrueForAll(_known.ContainsKey))
+        {
+            Submit(chunk, pipeline);
             return;
         }
         witness.EndOffsetsAsync(_topic, CancellationToken.None)
-            .PipeTo(Self, success: ends => new EndsRead(seq, ends), failure: e => new WitnessFailed(seq, e));
+            .PipeTo(Self, success: ends => new ChunkEndsRead(chunk, ends), failure: e => new WitnessFailed(seq, e));
     }
 
-    private void OnEndsRead(EndsRead r)
+    private void OnChunkEndsRead(ChunkEndsRead r)
     {
-        // One journal write per batch: from here on, a crash leaves a marker to scan from.
-        Persist(new SpillReplayStarting(r.SequenceNr, r.EndOffsets), m =>
+        // One journal write per chunk: from here on, a crash leaves a marker for each of its batches to scan from.
+        var markers = r.Chunk.Where(s => !_known.ContainsKey(s)).Select(s => new SpillReplayStarting(s, r.EndOffsets)).ToList();
+        var left = markers.Count;
+        PersistAll(markers, m =>
         {
             _markers[m.SequenceNr] = m.EndOffsets;
             _known[m.SequenceNr] = new HashSet<int>();
-            if (_context.Pipeline() is { IsRunning: true } pipeline) Submit(m.SequenceNr, pipeline);
+            if (--left > 0) return;
+            if (_context.Pipeline() is { IsRunning: true } pipeline) Submit(r.Chunk, pipeline);
             else _replaying = false;
         });
     }
@@ -214,42 +253,58 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         _log.Info("spill {0}: batch {1}: {2} of {3} events already on the bus; producing the other {4}", _topic, w.SequenceNr, w.Found.Count, entry.Events,
             entry.Events - w.Found.Count);
         _known[w.SequenceNr] = w.Found;
-        if (_context.Pipeline() is { IsRunning: true } pipeline) Submit(w.SequenceNr, pipeline);
+        if (_context.Pipeline() is { IsRunning: true } pipeline) Submit([w.SequenceNr], pipeline);
         else _replaying = false;
     }
 
-    /// <summary>Loads the batch and submits its records not known to be on the bus, each with its <see cref="SpillHeader"/>.</summary>
-    private void Submit(long seq, IngressPipeline pipeline)
+    /// <summary>Loads the chunk's batches and submits, in order, their records not known to be on the bus, each with its <see cref="SpillHeader"/>.</summary>
+    private void Submit(List<long> chunk, IngressPipeline pipeline)
     {
-        var skip = _known.GetValueOrDefault(seq) ?? new HashSet<int>();
+        var skips = chunk.Select(s => _known.GetValueOrDefault(s) ?? new HashSet<int>()).ToList();
         var persistenceId = PersistenceId;
         var topic = _topic;
         var hook = _context.Hook;
         var headers = _context.Witness is not null;
-        LoadAsync(seq).ContinueWith(async load =>
+        LoadAsync(chunk[0], chunk[^1]).ContinueWith(async load =>
         {
-            if (load.IsFaulted || load.Result is null) return new Replayed(seq, null, IngressOutcome.Failed, load.Exception?.GetBaseException());
-            var batch = load.Result;
-            var records = new List<ProducerRecord<byte[]?, byte[]>>(batch.Records.Count - skip.Count);
-            for (var i = 0; i < batch.Records.Count; i++)
+            if (load.IsFaulted) return new Replayed(chunk, null, IngressOutcome.Failed, load.Exception?.GetBaseException());
+            var batches = new List<SpilledBatch>(chunk.Count);
+            foreach (var seq in chunk)
             {
-                if (skip.Contains(i)) continue;
-                var message = new Confluent.Kafka.Message<byte[]?, byte[]> { Key = batch.Records[i].Key, Value = batch.Records[i].Value };
-                if (headers) message.Headers = new Confluent.Kafka.Headers { { SpillHeader.Name, SpillHeader.Value(persistenceId, seq, i) } };
-                records.Add(new ProducerRecord<byte[]?, byte[]>(topic, message));
+                if (!load.Result.TryGetValue(seq, out var batch))
+                    return new Replayed(chunk, null, IngressOutcome.Failed, new InvalidOperationException($"batch {seq} is not in the journal"));
+                batches.Add(batch);
+            }
+            var records = new List<ProducerRecord<byte[]?, byte[]>>(batches.Sum(b => b.Records.Count));
+            for (var c = 0; c < chunk.Count; c++)
+            {
+                var batch = batches[c];
+                for (var i = 0; i < batch.Records.Count; i++)
+                {
+                    if (skips[c].Contains(i)) continue;
+                    var message = new Confluent.Kafka.Message<byte[]?, byte[]> { Key = batch.Records[i].Key, Value = batch.Records[i].Value };
+                    if (headers) message.Headers = new Confluent.Kafka.Headers { { SpillHeader.Name, SpillHeader.Value(persistenceId, chunk[c], i) } };
+                    records.Add(new ProducerRecord<byte[]?, byte[]>(topic, message));
+                }
             }
             var (outcome, error) = await pipeline.SubmitAsync(records, CancellationToken.None).ConfigureAwait(false);
-            if (outcome == IngressOutcome.Durable && hook is not null) await hook.Acked(topic, seq).ConfigureAwait(false);
-            return new Replayed(seq, batch, outcome, error);
-        }).Unwrap().PipeTo(Self);
+            if (outcome == IngressOutcome.Durable && hook is not null)
+                foreach (var seq in chunk) await hook.Acked(topic, seq).ConfigureAwait(false);
+            return new Replayed(chunk, batches, outcome, error);
+        }, TaskScheduler.Default).Unwrap().PipeTo(Self);
     }
 
-    private Task<SpilledBatch?> LoadAsync(long seq)
+    /// <summary>The spilled batches from <paramref name="from"/> to <paramref name="to"/> (sequence numbers), in one read.</summary>
+    private Task<Dictionary<long, SpilledBatch>> LoadAsync(long from, long to)
     {
         var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        return journal.CurrentEventsByPersistenceId(PersistenceId, seq, seq)
-            .Select(e => e.Event as SpilledBatch)
-            .RunWith(Sink.FirstOrDefault<SpilledBatch?>(), Context.System.Materializer());
+        return journal.CurrentEventsByPersistenceId(PersistenceId, from, to)
+            .Where(e => e.Event is SpilledBatch)
+            .RunAggregate(new Dictionary<long, SpilledBatch>(), (all, e) =>
+            {
+                all[e.SequenceNr] = (SpilledBatch)e.Event;
+                return all;
+            }, Context.System.Materializer());
     }
 
     private void OnReplayed(Replayed r)
@@ -259,23 +314,29 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         {
             // Saturated and Stopping are answered before anything is queued: what is on the bus is still known.
             // Failed (timed out) may have left some records on the bus: scan before producing again.
-            if (r.Outcome == IngressOutcome.Failed && r.Batch is not null) _known.Remove(r.SequenceNr);
+            if (r.Outcome == IngressOutcome.Failed && r.Batches is not null)
+                foreach (var seq in r.Chunk) _known.Remove(seq);
             if (r.Outcome == IngressOutcome.Failed) _context.Circuit.Failed();
-            if (r.Batch is null && r.Error is not null) _log.Warning("spill {0}: reading batch {1} back failed: {2}", _topic, r.SequenceNr, r.Error.Message);
+            if (r.Batches is null && r.Error is not null) _log.Warning("spill {0}: reading batches {1}-{2} back failed: {3}", _topic, r.Chunk[0], r.Chunk[^1], r.Error.Message);
             return;
         }
         _context.Circuit.Succeeded();
-        Persist(new SpillReplayed(r.SequenceNr), e =>
+        var left = r.Chunk.Count;
+        PersistAll(r.Chunk.Select(seq => new SpillReplayed(seq)).ToList(), e =>
         {
-            var events = Forget(e.SequenceNr);
+            _replayedEvents += Forget(e.SequenceNr);
             _replayedBatches++;
-            _replayedEvents += events;
-            var decoded = Decode(r.Batch!);
-            foreach (var o in _context.Observers) o.WrittenToBus(decoded);
+            if (--left > 0) return;
+            foreach (var batch in r.Batches!)
+            {
+                var decoded = Decode(batch);
+                foreach (var o in _context.Observers) o.WrittenToBus(decoded);
+            }
             // Everything up to the oldest batch still waiting is replayed: gone from the journal.
             var upTo = _pending.Count == 0 ? LastSequenceNr : _pending.Keys.First() - 1;
             if (upTo > 0) DeleteMessages(upTo);
             if (_pending.Count == 0) _log.Info("spill {0}: backlog replayed ({1} batches, {2} events)", _topic, _replayedBatches, _replayedEvents);
+            else Self.Tell(ReplayTick.Instance); // the next chunk now, not at the next tick (the pacing still holds)
         });
     }
 
@@ -283,6 +344,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     {
         _markers.Remove(seq);
         _known.Remove(seq);
+        _maybeOnBus.Remove(seq);
         if (!_pending.Remove(seq, out var entry)) return 0;
         _context.Quota.Release(entry.Bytes);
         return entry.Events;
@@ -314,9 +376,10 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         public static readonly ReplayTick Instance = new();
     }
 
-    private sealed record Replayed(long SequenceNr, SpilledBatch? Batch, IngressOutcome Outcome, Exception? Error);
+    private sealed record Replayed(List<long> Chunk, List<SpilledBatch>? Batches, IngressOutcome Outcome, Exception? Error);
 
-    private sealed record EndsRead(long SequenceNr, IReadOnlyDictionary<int, long> EndOffsets);
+    private sealed record ChunkEndsRead(List<long> Chunk, IReadOnlyDictionary<int, long> EndOffsets);
+
 
     private sealed record Witnessed(long SequenceNr, IReadOnlySet<int> Found);
 

@@ -57,7 +57,7 @@ internal static class SpillJournal
         await using var db = Open(dataDir);
         await db.OpenAsync();
         var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT sequence_number FROM journal WHERE persistence_id = $p AND manifest = 'B2' ORDER BY sequence_number";
+        cmd.CommandText = "SELECT sequence_number FROM journal WHERE persistence_id = $p AND manifest IN ('B2', 'B3') ORDER BY sequence_number";
         cmd.Parameters.AddWithValue("$p", persistenceId);
         var seqs = new List<long>();
         await using var reader = await cmd.ExecuteReaderAsync();
@@ -70,11 +70,12 @@ internal static class SpillJournal
         await using var db = Open(dataDir);
         await db.OpenAsync();
         var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT message FROM journal WHERE persistence_id = $p AND sequence_number = $s";
+        cmd.CommandText = "SELECT message, manifest FROM journal WHERE persistence_id = $p AND sequence_number = $s";
         cmd.Parameters.AddWithValue("$p", persistenceId);
         cmd.Parameters.AddWithValue("$s", seq);
-        var bytes = (byte[])(await cmd.ExecuteScalarAsync())!;
-        return (SpilledBatch)serializer.FromBinary(bytes, "B2");
+        await using var reader = await cmd.ExecuteReaderAsync();
+        if (!await reader.ReadAsync()) throw new InvalidOperationException($"no journal row {persistenceId} #{seq}");
+        return (SpilledBatch)serializer.FromBinary((byte[])reader[0], reader.GetString(1));
     }
 
     /// <summary>Appends <paramref name="evt"/> as the next event of <paramref name="persistenceId"/>, other columns as in its last row.</summary>

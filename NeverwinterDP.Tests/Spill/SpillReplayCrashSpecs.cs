@@ -76,12 +76,17 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
         var run = Guid.NewGuid().ToString("N")[..8];
         var acked = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         var never = new TaskCompletionSource();
-        // The seam: once Kafka acknowledged the first replayed batch, the entity waits here (never recording
-        // SpillReplayed) and the node is stopped: as if it died between the two.
-        var node = await InProcessNode.StartAsync(dir.Path, overrides: Settings(kafka),
+        // The seam: once Kafka acknowledged a replayed chunk, the entity waits here (never recording SpillReplayed)
+        // and the node is stopped: as if it died between the two. Batch 1 is the request whose produce timed out
+        // (replayed alone, after a look at the bus); the hook holds the chunk after it: batches 2-6 (replay-rate
+        // 2,500/s x 200 ms = 500 events a chunk).
+        const int chunk = 5;
+        var settings = new Dictionary<string, string>(Settings(kafka)) { ["nwdp.spill.replay-rate"] = "2500" };
+        var node = await InProcessNode.StartAsync(dir.Path, overrides: settings,
             configureServices: s => s.AddSingleton(new SpillReplayHook((t, seq) =>
             {
-                if (t == topic) acked.TrySetResult(seq);
+                if (t != topic || seq < 2) return Task.CompletedTask;
+                acked.TrySetResult(seq);
                 return never.Task;
             })));
         List<string> sent;
@@ -94,28 +99,33 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
             sent = await SpillAsync(node, kafka, "crash", run, batches, perBatch);
             kafka.BrokerUp(1);
             interrupted = await acked.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            output.WriteLine($"batch {interrupted} acknowledged by Kafka; stopping the node before it is recorded replayed");
+            output.WriteLine($"chunk from batch {interrupted} acknowledged by Kafka; stopping the node before it is recorded replayed");
         }
         finally
         {
             await node.DisposeAsync();
         }
-        Assert.Equal(1 + perBatch, SpillBus.Count(kafka.BootstrapServers, topic, Partitions));
-        Assert.Equal((await SpillJournal.BatchSequenceNrsAsync(dir.Path, PersistenceId(topic)))[0], interrupted);
+        Assert.Equal(2, interrupted);
+        Assert.Equal(1 + perBatch + chunk * perBatch, SpillBus.Count(kafka.BootstrapServers, topic, Partitions));
+        // The interrupted chunk is still in the journal (batch 1's row may be too: it is recorded replayed, and its
+        // deletion is asynchronous).
+        Assert.Contains(interrupted, await SpillJournal.BatchSequenceNrsAsync(dir.Path, PersistenceId(topic)));
 
-        await using var restarted = await InProcessNode.StartAsync(dir.Path, overrides: Settings(kafka));
+        await using var restarted = await InProcessNode.StartAsync(dir.Path, overrides: settings);
         var status = await ReplayedAsync(restarted, topic);
-        Assert.Equal(batches, status.ReplayedBatches);
-        Assert.Equal(batches * perBatch, status.ReplayedEvents);
+        Assert.Equal(batches - 1, status.ReplayedBatches);
+        Assert.Equal((batches - 1) * perBatch, status.ReplayedEvents);
 
-        // The bus holds each spilled event once: the interrupted batch was not produced again.
+        // The bus holds each spilled event once: the interrupted chunk was not produced again.
         Assert.Equal(1 + batches * perBatch, SpillBus.Count(kafka.BootstrapServers, topic, Partitions));
         var all = SpillBus.Headers(kafka.BootstrapServers, topic, Partitions);
-        Assert.Single(all, h => h is null);
         var headers = all.OfType<string>().ToList();
         Assert.All(headers, h => Assert.Matches($@"^{Regex(PersistenceId(topic))}/\d+/\d+$", h));
-        Assert.Equal(batches * perBatch, headers.Distinct().Count());
-        Assert.Equal(perBatch, headers.Count(h => h.StartsWith(SpillHeader.Prefix(PersistenceId(topic), interrupted), StringComparison.Ordinal)));
+        Assert.Equal(headers.Count, headers.Distinct().Count());
+        // Without a header: the event sent before the outage, and those of batch 1 its timed-out produce put there.
+        Assert.Equal(1 + batches * perBatch, all.Count(h => h is null) + headers.Count);
+        for (var b = interrupted; b < interrupted + chunk; b++)
+            Assert.Equal(perBatch, headers.Count(h => h.StartsWith(SpillHeader.Prefix(PersistenceId(topic), b), StringComparison.Ordinal)));
 
         await Wait.UntilAsync(() => Published(restarted, topic).Count >= 1 + sent.Count, TimeSpan.FromSeconds(60), () => $"{Published(restarted, topic).Count} published");
         var published = Published(restarted, topic);
@@ -212,4 +222,43 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
     }
 
     private static string Regex(string s) => System.Text.RegularExpressions.Regex.Escape(s);
+
+    /// <summary>
+    /// The other source of duplicates: ingress's own produce reaches the bus but its acknowledgement does not
+    /// come in time (the broker answers after nwdp.spill.after), so the request is spilled. The replay finds the
+    /// records on the bus by their bytes and produces none of them again.
+    /// </summary>
+    [Fact]
+    public async Task A_request_whose_produce_landed_but_timed_out_is_spilled_and_not_written_twice()
+    {
+        const int perBatch = 100;
+        using var kafka = new EmbeddedKafka();
+        using var dir = new TempDir();
+        var topic = TopicNames.ForType("lateack");
+        kafka.CreateTopic(topic, Partitions);
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: Settings(kafka));
+        var first = $"{run}-first";
+        Assert.True((await node.PostNdjsonAsync(Lines([first]), "lateack")).IsSuccessStatusCode);
+
+        // The broker takes the records but answers after 3 s; ingress gives up after 1 s and spills them.
+        kafka.SetBrokerRtt(1, TimeSpan.FromSeconds(3));
+        var sent = Enumerable.Range(0, perBatch).Select(i => $"{run}-{i}").ToList();
+        var response = await node.PostNdjsonAsync(Lines(sent), "lateack");
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+        Assert.Equal(perBatch, node.App.Services.GetRequiredService<EventIngress>().SpilledEvents);
+        kafka.SetBrokerRtt(1, TimeSpan.Zero);
+        var seq = Assert.Single(await SpillJournal.BatchSequenceNrsAsync(dir.Path, PersistenceId(topic)));
+        var batch = await SpillJournal.ReadBatchAsync(dir.Path, PersistenceId(topic), seq, SerializerOf(node));
+        Assert.NotNull(batch.MaybeOnBusFrom);
+
+        var status = await ReplayedAsync(node, topic);
+        Assert.Equal(perBatch, status.ReplayedEvents);
+        await Wait.UntilAsync(() => Published(node, topic).Count >= 1 + perBatch, TimeSpan.FromSeconds(60), () => $"{Published(node, topic).Count} published");
+        // Each event once on the bus and in the sink: the late-acknowledged copy is the only one (no header: not replayed).
+        Assert.Equal(1 + perBatch, SpillBus.Count(kafka.BootstrapServers, topic, Partitions));
+        Assert.All(SpillBus.Headers(kafka.BootstrapServers, topic, Partitions), Assert.Null);
+        var published = Published(node, topic);
+        Assert.Equal(sent.Append(first).Order(), published.Order());
+    }
 }
