@@ -49,6 +49,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
 {
     public const string TypeName = "spillover";
     private const string ReplayTimer = "replay";
+    private const string PacedTimer = "replay-paced";
 
     private readonly string _topic;
     private readonly SpillContext _context;
@@ -180,7 +181,13 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     {
         if (_replaying || _pending.Count == 0) return;
         var now = _context.Clock.GetUtcNow();
-        if (now < _nextReplayAt || _context.Pipeline() is not { IsRunning: true } pipeline || !_context.Circuit.ShouldTryBus()) return;
+        if (now < _nextReplayAt)
+        {
+            // Paced: the next chunk when the rate allows, not at the tick after.
+            Timers.StartSingleTimer(PacedTimer, ReplayTick.Instance, _nextReplayAt - now);
+            return;
+        }
+        if (_context.Pipeline() is not { IsRunning: true } pipeline || !_context.Circuit.ShouldTryBus()) return;
         var (seq, entry) = _pending.First();
         _replaying = true;
         var witness = _context.Witness;

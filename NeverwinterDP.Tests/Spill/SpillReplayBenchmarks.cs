@@ -29,7 +29,7 @@ public sealed class SpillReplayBenchmarks(ITestOutputHelper output)
         await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new()
         {
             ["nwdp.spill.after"] = "1s",
-            ["nwdp.spill.probe-interval"] = "60s",
+            ["nwdp.spill.probe-interval"] = "200ms", // how soon the replay notices the broker is back
             ["nwdp.spill.replay-interval"] = interval,
             ["nwdp.spill.replay-rate"] = rate.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["nwdp.sinks.files.fsync"] = "off",
