@@ -61,7 +61,11 @@ public sealed class EmitterFailoverSpecs(ITestOutputHelper output)
 
             var seed = Cluster.Get(systemA).SelfAddress;
             nodeB = await InProcessNode.StartAsync(dirB.Path, clock, common, extraHocon: $"akka.cluster.seed-nodes = [\"{seed}\"]");
-            await ClientTestKit.Eventually(() => Cluster.Get(systemA).State.Members.Count(m => m.Status == MemberStatus.Up) == 2, TimeSpan.FromSeconds(30));
+            // Both nodes must see both Up: were A to die before B heard that it is Up, B would stay WeaklyUp (no
+            // downing here) and never host what A did.
+            var systemB = nodeB.App.Services.GetRequiredService<ActorSystem>();
+            await ClientTestKit.Eventually(() => new[] { systemA, systemB }.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == 2),
+                TimeSpan.FromSeconds(30));
             await ClientTestKit.Eventually(() => client.ContactPointsAsync(TimeSpan.FromSeconds(5)).Result.Contains(nodeB.ContactPoint()),
                 TimeSpan.FromSeconds(30));
 
