@@ -35,13 +35,7 @@ public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressO
     private Dictionary<string, IReadOnlyDictionary<int, long>> LowerBounds(ProducerRecord<byte[]?, byte[]>[] records)
     {
         var bounds = new Dictionary<string, IReadOnlyDictionary<int, long>>(1);
-        string? last = null;
-        foreach (var r in records)
-        {
-            if (ReferenceEquals(r.Topic, last)) continue; // a request is mostly one type: one lookup
-            last = r.Topic;
-            if (!bounds.ContainsKey(r.Topic)) bounds[r.Topic] = pipeline.AcknowledgedNextOffsetsOf(r.Topic);
-        }
+        foreach (var topic in IngressPipeline.TopicsOf(records)) bounds[topic] = pipeline.AcknowledgedNextOffsetsOf(topic);
         return bounds;
     }
 

@@ -129,6 +129,25 @@ public sealed class IngressPipeline : IAsyncDisposable
         if (tp is not null) NoteNext(tp, next);
     }
 
+    /// <summary>The topics of a request's records, each once (a request is mostly one type: consecutive repeats are skipped cheaply).</summary>
+    public static IEnumerable<string> TopicsOf(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> records)
+    {
+        string? last = null;
+        HashSet<string>? seen = null; // only once a second topic shows up
+        foreach (var r in records)
+        {
+            if (ReferenceEquals(r.Topic, last) || r.Topic == last) continue;
+            if (last is not null && (seen ??= new HashSet<string>(StringComparer.Ordinal) { last }).Contains(r.Topic))
+            {
+                last = r.Topic;
+                continue;
+            }
+            last = r.Topic;
+            seen?.Add(r.Topic);
+            yield return r.Topic;
+        }
+    }
+
     /// <summary>Records Kafka acknowledged through this pipeline since it started.</summary>
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
 
@@ -151,13 +170,7 @@ public sealed class IngressPipeline : IAsyncDisposable
         if (_options.MaxBusBacklog > 0 && BusBacklog?.Invoke() > _options.MaxBusBacklog) return (IngressOutcome.Saturated, null);
         try
         {
-            string? last = null;
-            foreach (var r in records)
-            {
-                if (ReferenceEquals(r.Topic, last) || r.Topic == last) continue;
-                last = r.Topic;
-                await _topics.EnsureAsync(r.Topic, cancellation).ConfigureAwait(false);
-            }
+            foreach (var topic in TopicsOf(records)) await _topics.EnsureAsync(topic, cancellation).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -26,17 +26,16 @@ public static class StateStoreCheck
     {
         if (config.Persistence.Provider != "sqlite") return null;
         var path = new SqliteConnectionStringBuilder(config.Persistence.ConnectionString).DataSource;
-        if (!File.Exists(path))
-        {
-            UseWriteAheadLog(path);
-            return new StateStoreReport(path, true, "no store yet", null, new Dictionary<string, long>(), new Dictionary<string, long>());
-        }
+        var report = CheckAndSalvage(config, path, log);
+        UseWriteAheadLog(path); // on the store the node opens: new, sound, or the salvaged copy
+        return report;
+    }
+
+    private static StateStoreReport CheckAndSalvage(NodeConfig config, string path, ILogger? log)
+    {
+        if (!File.Exists(path)) return new StateStoreReport(path, true, "no store yet", null, new Dictionary<string, long>(), new Dictionary<string, long>());
         var problem = Inspect(path);
-        if (problem is null)
-        {
-            UseWriteAheadLog(path);
-            return new StateStoreReport(path, true, "ok", null, new Dictionary<string, long>(), new Dictionary<string, long>());
-        }
+        if (problem is null) return new StateStoreReport(path, true, "ok", null, new Dictionary<string, long>(), new Dictionary<string, long>());
 
         var quarantine = Path.Combine(config.DataDir, "quarantine", DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'"));
         Directory.CreateDirectory(quarantine);
@@ -47,7 +46,6 @@ public static class StateStoreCheck
         log?.LogError("The state store {Path} is damaged ({Problem}); it was moved to {Kept}. Salvaging what can be read...", path, problem, kept);
 
         var (salvaged, lost) = Salvage(kept, path);
-        UseWriteAheadLog(path);
         var report = new StateStoreReport(path, false, problem, kept, salvaged, lost);
         File.WriteAllText(Path.Combine(quarantine, ReportFile), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         log?.LogError("State store salvaged: {Salvaged} rows copied to a new store, {Lost} rows unreadable and left in quarantine ({Report})",
