@@ -8,7 +8,7 @@ using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Spill;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// A node's whole configuration: <c>cluster.hocon</c> (or <c>--config</c>), with environment variables and

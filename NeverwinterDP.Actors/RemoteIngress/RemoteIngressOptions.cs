@@ -1,6 +1,6 @@
 using Akka.Configuration;
 
-namespace NeverwinterDP.Actors.Remote;
+namespace NeverwinterDP.Actors.RemoteIngress;
 
 /// <summary>Limits of the Akka-remote ingress (HOCON <c>nwdp.remote-ingress</c>).</summary>
 public sealed record RemoteIngressOptions

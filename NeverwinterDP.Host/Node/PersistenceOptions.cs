@@ -1,4 +1,4 @@
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// Where the cluster keeps its state (HOCON <c>nwdp.persistence</c>): the emitter registry, the watchdog and the
