@@ -38,7 +38,7 @@ public static class NodeHost
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
             .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover
             .AddIngress()                 // HTTP and Akka-remote ingress
-            .AddHostedService<RemoteIngressService>();
+            .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>());
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
