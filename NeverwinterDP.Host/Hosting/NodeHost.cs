@@ -10,6 +10,7 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Protocol.Remote;
 
 namespace NeverwinterDP.Host.Hosting;
 
