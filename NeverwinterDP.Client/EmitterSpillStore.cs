@@ -19,7 +19,7 @@ internal sealed record SpilledBatch(string Host, string Process, IReadOnlyList<L
 
 /// <summary>
 /// The EmitterClient's local store: append-only segment files in one directory, each record framed as
-/// <c>[payload length: int32 LE][CRC-32 of the payload: uint32 LE][payload]</c>, the payload being host, process
+/// <c>[payload length: int32 LE][CRC-32 (IEEE, as System.IO.Hashing.Crc32) of the payload: uint32 LE][payload]</c>, the payload being host, process
 /// (length-prefixed UTF-8) and the batch in the emitter's wire encoding (<see cref="EmitterSerializer.EncodeBatch"/>).
 /// Acknowledged records are listed by offset in the segment's <c>.acked</c> file; a sealed segment whose records
 /// are all acknowledged is deleted. Opening scans every segment: a torn or garbled record is moved aside into a
