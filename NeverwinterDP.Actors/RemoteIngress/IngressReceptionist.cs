@@ -31,10 +31,10 @@ public delegate Task<(IngressOutcome Outcome, Exception? Error)> IngressAccept(I
 public sealed class IngressReceptionist : ReceiveActor, IWithTimers
 {
     /// <summary>Name of the actor under <c>/user</c>.</summary>
-    public const string Name = "nwdp-ingress";
+    public const string Name = RemoteIngressAddress.Name;
 
     /// <summary>What clients send to: <c>ClusterClient.Send(ServicePath, ...)</c>.</summary>
-    public const string ServicePath = "/user/" + Name;
+    public const string ServicePath = RemoteIngressAddress.Path;
 
     private readonly IngressAccept _accept;
     private readonly IngressContexts _contexts;

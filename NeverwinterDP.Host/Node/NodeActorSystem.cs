@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Protocol.Remote;
 
 namespace NeverwinterDP.Host.Node;
 

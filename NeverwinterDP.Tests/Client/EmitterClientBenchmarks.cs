@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using NeverwinterDP.Actors.Client;
+using NeverwinterDP.Client;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using Xunit;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using NeverwinterDP.Actors.Client;
+using NeverwinterDP.Client;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Protocol;

@@ -1,4 +1,4 @@
-using NeverwinterDP.Actors.Client;
+using NeverwinterDP.Client;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using Xunit;

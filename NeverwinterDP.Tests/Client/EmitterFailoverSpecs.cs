@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Microsoft.Extensions.DependencyInjection;
-using NeverwinterDP.Actors.Client;
+using NeverwinterDP.Client;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;

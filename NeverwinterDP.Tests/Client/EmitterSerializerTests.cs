@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Serialization;
-using NeverwinterDP.Actors.Client;
+using NeverwinterDP.Client;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Protocol.Remote;
 using Xunit;

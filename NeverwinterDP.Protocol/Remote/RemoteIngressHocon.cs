@@ -1,6 +1,4 @@
-using NeverwinterDP.Protocol.Remote;
-
-namespace NeverwinterDP.Actors.RemoteIngress;
+namespace NeverwinterDP.Protocol.Remote;
 
 /// <summary>The Akka configuration both ends of the Akka-remote ingress need (as a fallback under their own).</summary>
 public static class RemoteIngressHocon

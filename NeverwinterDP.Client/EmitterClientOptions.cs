@@ -1,6 +1,6 @@
 using Akka.Configuration;
 
-namespace NeverwinterDP.Actors.Client;
+namespace NeverwinterDP.Client;
 
 /// <summary>How an <see cref="EmitterClient"/> reaches the cluster, batches, retries and stops.</summary>
 public sealed record EmitterClientOptions

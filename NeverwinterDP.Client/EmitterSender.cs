@@ -1,12 +1,11 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Cluster.Tools.Client;
-using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Protocol.Remote;
 using LogEvent = NeverwinterDP.Protocol.LogEvent;
 
-namespace NeverwinterDP.Actors.Client;
+namespace NeverwinterDP.Client;
 
 /// <summary>Who waits for a batch: told exactly once, acknowledged or failed.</summary>
 internal interface IBatchOwner
@@ -269,14 +268,14 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
         batch.SentAt = DateTime.UtcNow;
         Interlocked.Increment(ref _metrics._batchesSent);
         var message = new EmitBatch(_clientId, source.Id, batch.Seq, source.InFlight[0].Seq, batch.Events, batch.Key);
-        _clusterClient.Tell(new ClusterClient.Send(IngressReceptionist.ServicePath, message, localAffinity: true));
+        _clusterClient.Tell(new ClusterClient.Send(RemoteIngressAddress.Path, message, localAffinity: true));
     }
 
     private void SendHeartbeat(string host, string process)
     {
         Interlocked.Increment(ref _metrics._heartbeatsSent);
         var beat = new Heartbeat(host, process, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), (long)_options.HeartbeatInterval.TotalMilliseconds);
-        _clusterClient.Tell(new ClusterClient.Send(IngressReceptionist.ServicePath, beat, localAffinity: true));
+        _clusterClient.Tell(new ClusterClient.Send(RemoteIngressAddress.Path, beat, localAffinity: true));
     }
 
     private void Finish(OutBatch batch, Exception? error)

@@ -6,11 +6,10 @@ using Akka.Event;
 using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
-using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Protocol.Remote;
 using LogEvent = NeverwinterDP.Protocol.LogEvent;
 
-namespace NeverwinterDP.Actors.Client;
+namespace NeverwinterDP.Client;
 
 /// <summary>
 /// Sends log events from a .NET service into a NeverwinterDP cluster over Akka remoting (ClusterClient to the
@@ -93,7 +92,7 @@ public sealed class EmitterClient : IAsyncDisposable
         if (system is not null)
         {
             if (system.Serialization.FindSerializerForType(typeof(EmitBatch)) is not EmitterSerializer)
-                throw new InvalidOperationException("the actor system has no serializer binding for the emitter protocol: include EmitterClient.RequiredConfig in its configuration");
+                throw new InvalidOperationException("the actor system has no serializer binding for the emitter protocol: include EmitterClient.RequiredConfig in its configuration (with Akka.Hosting: WithEmitterClient)");
             if (system.Settings.ProviderClass.Contains("Local", StringComparison.Ordinal))
                 throw new InvalidOperationException("the actor system must use akka.actor.provider = remote (or cluster) to reach the cluster");
         }

@@ -1,12 +1,12 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Protocol.Remote;
 
-namespace NeverwinterDP.Actors.Client;
+namespace NeverwinterDP.Client;
 
 /// <summary>Where one spilled batch lies in the store (and what it is, so the sender can queue it without reading it).</summary>
 internal sealed record SpillRecordRef(long Segment, long Offset, int Length, string Host, string Process, int Events)
@@ -19,7 +19,7 @@ internal sealed record SpilledBatch(string Host, string Process, IReadOnlyList<L
 
 /// <summary>
 /// The EmitterClient's local store: append-only segment files in one directory, each record framed as
-/// <c>[payload length: int32 LE][CRC-32 of the payload: uint32 LE][payload]</c>, the payload being host, process
+/// <c>[payload length: int32 LE][CRC-32 (IEEE, as System.IO.Hashing.Crc32) of the payload: uint32 LE][payload]</c>, the payload being host, process
 /// (length-prefixed UTF-8) and the batch in the emitter's wire encoding (<see cref="EmitterSerializer.EncodeBatch"/>).
 /// Acknowledged records are listed by offset in the segment's <c>.acked</c> file; a sealed segment whose records
 /// are all acknowledged is deleted. Opening scans every segment: a torn or garbled record is moved aside into a
@@ -118,7 +118,7 @@ internal sealed class EmitterSpillStore : IDisposable
         var segment = _active!;
         var frame = new byte[FrameBytes];
         BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(4), Crc32.Compute(payload));
+        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(4), Crc32.HashToUInt32(payload));
         var offset = segment.Size;
         segment.Writer!.Write(frame);
         segment.Writer.Write(payload);
@@ -149,7 +149,7 @@ internal sealed class EmitterSpillStore : IDisposable
         var bytes = new byte[FrameBytes + record.Length];
         var read = RandomAccess.Read(segment.Reader, bytes, record.Offset);
         if (read != bytes.Length) throw new MalformedRecordException($"spill record at {segment.Path}:{record.Offset} is cut short");
-        if (BinaryPrimitives.ReadInt32LittleEndian(bytes) != record.Length || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4)) != Crc32.Compute(bytes.AsSpan(FrameBytes)))
+        if (BinaryPrimitives.ReadInt32LittleEndian(bytes) != record.Length || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4)) != Crc32.HashToUInt32(bytes.AsSpan(FrameBytes)))
             throw new MalformedRecordException($"spill record at {segment.Path}:{record.Offset} does not match its checksum");
         return DecodePayload(bytes.AsSpan(FrameBytes));
     }
@@ -334,7 +334,7 @@ internal sealed class EmitterSpillStore : IDisposable
     {
         batch = null;
         var payload = bytes.AsSpan((int)position + FrameBytes, length);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)position + 4)) != Crc32.Compute(payload)) return false;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)position + 4)) != Crc32.HashToUInt32(payload)) return false;
         try
         {
             batch = DecodePayload(payload);

@@ -1,4 +1,4 @@
-namespace NeverwinterDP.Actors.Client;
+namespace NeverwinterDP.Client;
 
 /// <summary>What an <see cref="EmitterClient"/> did so far and holds now; safe to read from any thread.</summary>
 public sealed class EmitterClientMetrics
