@@ -40,8 +40,8 @@ public sealed class NodeService(ActorSystem system, NodeConfig config, KafkaBus 
 
         var producer = ProducerSettings<byte[]?, byte[]>.Create(system, Serializers.ByteArray!, Serializers.ByteArray)
             .WithBootstrapServers(bus.BootstrapServers);
-        // With spillover, a record Kafka has not taken within nwdp.spill.after is reported not persisted and spilled.
-        if (config.Spill.Enabled) producer = producer.WithProperty("message.timeout.ms", ((long)config.Spill.After.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // nwdp.spill.after with spillover on (what Kafka has not taken by then is spilled), else akka's message.timeout.ms.
+        producer = producer.WithProperty("message.timeout.ms", ((long)config.IngressMessageTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
         var ingressOptions = config.Ingress;
         if (ingressOptions.MaxBusBacklog < 0)
             ingressOptions = ingressOptions with { MaxBusBacklog = bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0 };

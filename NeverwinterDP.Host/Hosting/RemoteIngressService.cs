@@ -22,7 +22,7 @@ public sealed class RemoteIngressService(IServiceProvider services, ActorSystem 
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var options = RemoteIngressOptions.FromConfig(config.Hocon);
+        var options = config.RemoteIngress;
         if (!options.Enabled) return Task.CompletedTask;
         // Resolved here, not in the constructor: the ingress exists once NodeService started.
         var ingress = services.GetRequiredService<EventIngress>();
