@@ -6,7 +6,7 @@ using Akka.Event;
 using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
-using NeverwinterDP.Actors.Remote;
+using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Protocol.Remote;
 using LogEvent = NeverwinterDP.Protocol.LogEvent;
 

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Cluster.Tools.Client;
-using NeverwinterDP.Actors.Remote;
+using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Protocol.Remote;
 using LogEvent = NeverwinterDP.Protocol.LogEvent;

@@ -1,6 +1,6 @@
 using System.Text;
 using NeverwinterDP.Actors.Kafka.Messages;
-using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Bus;
 using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Protocol;
 
@@ -16,7 +16,7 @@ namespace NeverwinterDP.Actors.Ingress;
 /// to the store instead, and the answer is durable once the store wrote it. While the bus is known to be down,
 /// only one request per probe interval tries Kafka; the rest spill at once.
 /// </remarks>
-public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressObserver> observers, Spillover? spillover = null, BusCircuit? circuit = null)
+public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEnumerable<IIngressObserver> observers, Spillover? spillover = null, BusCircuit? circuit = null)
 {
     private readonly IIngressObserver[] _observers = observers.ToArray();
 
@@ -28,14 +28,14 @@ public sealed class EventIngress(IngressPipeline pipeline, IEnumerable<IIngressO
     private long _spilledBatches;
     private long _spilledEvents;
 
-    public IngressPipeline Pipeline => pipeline;
+    public BusWriter Pipeline => pipeline;
 
-    public IngressOptions Options => pipeline.Options;
+    public IngressOptions Options => options;
 
     private Dictionary<string, IReadOnlyDictionary<int, long>> LowerBounds(ProducerRecord<byte[]?, byte[]>[] records)
     {
         var bounds = new Dictionary<string, IReadOnlyDictionary<int, long>>(1);
-        foreach (var topic in IngressPipeline.TopicsOf(records)) bounds[topic] = pipeline.AcknowledgedNextOffsetsOf(topic);
+        foreach (var topic in BusWriter.TopicsOf(records)) bounds[topic] = pipeline.AcknowledgedNextOffsetsOf(topic);
         return bounds;
     }
 

@@ -6,13 +6,13 @@ namespace NeverwinterDP.Actors.Ingress;
 /// Makes the <see cref="IngressContext"/> of one request for every way into the bus (HTTP, Akka remote), so
 /// that both stamp the same ingress time, node id and per-source sequence numbers.
 /// </summary>
-/// <param name="nodeId">This node's id for lineage (read per request: the host learns it after binding its port).</param>
-/// <param name="nextSourceSeq">The node's per-source (host, process) sequence numbers.</param>
-public sealed class IngressContexts(Func<string> nodeId, TimeProvider clock, Func<string, string, long> nextSourceSeq)
+/// <param name="node">This node's id for lineage (read per request: it is known once the ingress port is bound).</param>
+/// <param name="sequences">The node's per-source (host, process) sequence numbers.</param>
+public sealed class IngressContexts(INodeIdentity node, TimeProvider clock, SourceSequences sequences)
 {
     /// <param name="defaultType">The type for events that give none (<c>?type=</c>).</param>
     /// <param name="host">The sender's host, for events that give none.</param>
     /// <param name="ip">The sender's address, for events that give none.</param>
     public IngressContext For(string? defaultType, string host, string ip) =>
-        new(defaultType, host, ip, nodeId(), clock.GetUtcNow().ToUnixTimeMilliseconds()) { NextSourceSeq = nextSourceSeq };
+        new(defaultType, host, ip, node.Id, clock.GetUtcNow().ToUnixTimeMilliseconds()) { NextSourceSeq = sequences.Next };
 }

@@ -1,6 +1,9 @@
 using System.Text;
 using Akka.Actor;
+using Akka.Event;
+using LogEvent = NeverwinterDP.Protocol.LogEvent;
 using NeverwinterDP.Protocol;
+using NeverwinterDP.Actors.Bus;
 
 namespace NeverwinterDP.Actors.Registry;
 
@@ -26,6 +29,20 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
         _watchdogs = watchdogs;
         _askTimeout = askTimeout ?? TimeSpan.FromSeconds(10);
         _aggregator = system.ActorOf(Props.Create(() => new ActivityAggregator(emitters, watchdogs, flushInterval, (long)defaultBeatInterval.TotalMilliseconds)), "emitter-registry");
+        // The last counts go out once ingress has stopped (the phase after the host stopped its data path) and
+        // before the regions hand off.
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "nwdp-registry-flush", async () =>
+        {
+            try
+            {
+                await FlushAsync().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                system.Log.Warning("The emitter registry's last counts were not sent: {0}", e.Message);
+            }
+            return Akka.Done.Instance;
+        });
     }
 
     public void Accepted(IReadOnlyList<LogEvent> events)

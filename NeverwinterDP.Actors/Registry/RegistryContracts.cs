@@ -21,23 +21,6 @@ public sealed record HostStatus(string Host, bool Online, long LastHeartbeatMs, 
 /// <summary>A heartbeat of one source process (from an EmitterClient or <c>POST /v1/heartbeats</c>).</summary>
 public sealed record SourceHeartbeat(string Host, string Process, long TsMs, TimeSpan? Interval = null);
 
-/// <summary>Told about every batch ingress made durable (emitter registry, watchdog, per-minute stats).</summary>
-public interface IIngressObserver
-{
-    /// <summary>Called once per accepted batch, once it is durable (in Kafka, or spilled); must not block.</summary>
-    void Accepted(IReadOnlyList<LogEvent> events);
-
-    /// <summary>Called for a batch accepted into the spillover store instead of Kafka (after <see cref="Accepted"/>).</summary>
-    void Spilled(IReadOnlyList<LogEvent> events)
-    {
-    }
-
-    /// <summary>Called when Kafka acknowledged a batch: at once for a direct write, at replay for a spilled one.</summary>
-    void WrittenToBus(IReadOnlyList<LogEvent> events)
-    {
-    }
-}
-
 /// <summary>Takes heartbeats to the watchdog; must not block.</summary>
 public interface IHeartbeatListener
 {

@@ -1,13 +1,18 @@
+using NeverwinterDP.Actors.Bus;
+
 namespace NeverwinterDP.Actors.Spill;
 
 /// <summary>Bytes of spilled, not yet replayed events held by this node's spillover entities, against the quota.</summary>
-public sealed class SpillQuota(long limitBytes)
+public sealed class SpillQuota(long limitBytes) : ISpillBacklog
 {
     private long _used;
 
     public long Limit { get; } = limitBytes;
 
     public long Used => Interlocked.Read(ref _used);
+
+    /// <summary>Bytes are held until their batches are replayed: while any are, the spill holds batches.</summary>
+    public bool HoldsBatches => Used > 0;
 
     /// <summary>Reserves <paramref name="bytes"/> if they fit under the limit.</summary>
     public bool TryReserve(long bytes)

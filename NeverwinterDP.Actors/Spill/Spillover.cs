@@ -1,6 +1,7 @@
 using Akka.Actor;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
+using NeverwinterDP.Actors.Bus;
 
 namespace NeverwinterDP.Actors.Spill;
 

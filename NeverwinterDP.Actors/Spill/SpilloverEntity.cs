@@ -9,12 +9,13 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Protocol;
+using NeverwinterDP.Actors.Bus;
 
 namespace NeverwinterDP.Actors.Spill;
 
 /// <summary>What every spillover entity on a node shares.</summary>
 /// <param name="QuarantineDir">Where damaged journal rows are written (raw bytes, one file each).</param>
-public sealed record SpillContext(SpillOptions Options, SpillQuota Quota, BusCircuit Circuit, Func<IngressPipeline?> Pipeline,
+public sealed record SpillContext(SpillOptions Options, SpillQuota Quota, BusCircuit Circuit, BusWriter Bus,
     IReadOnlyList<IIngressObserver> Observers, TimeProvider Clock, string QuarantineDir)
 {
     /// <summary>
@@ -187,7 +188,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             Timers.StartSingleTimer(PacedTimer, ReplayTick.Instance, _nextReplayAt - now);
             return;
         }
-        if (_context.Pipeline() is not { IsRunning: true } pipeline || !_context.Circuit.ShouldTryBus()) return;
+        if (_context.Bus is not { IsRunning: true } pipeline || !_context.Circuit.ShouldTryBus()) return;
         var (seq, entry) = _pending.First();
         _replaying = true;
         var witness = _context.Witness;
@@ -245,7 +246,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             _markers[m.SequenceNr] = m.EndOffsets;
             _known[m.SequenceNr] = new HashSet<int>();
             if (--left > 0) return;
-            if (_context.Pipeline() is { IsRunning: true } pipeline) Submit(r.Chunk, pipeline);
+            if (_context.Bus is { IsRunning: true } pipeline) Submit(r.Chunk, pipeline);
             else _replaying = false;
         });
     }
@@ -260,12 +261,12 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         _log.Info("spill {0}: batch {1}: {2} of {3} events already on the bus; producing the other {4}", _topic, w.SequenceNr, w.Found.Count, entry.Events,
             entry.Events - w.Found.Count);
         _known[w.SequenceNr] = w.Found;
-        if (_context.Pipeline() is { IsRunning: true } pipeline) Submit([w.SequenceNr], pipeline);
+        if (_context.Bus is { IsRunning: true } pipeline) Submit([w.SequenceNr], pipeline);
         else _replaying = false;
     }
 
     /// <summary>Loads the chunk's batches and submits, in order, their records not known to be on the bus, each with its <see cref="SpillHeader"/>.</summary>
-    private void Submit(List<long> chunk, IngressPipeline pipeline)
+    private void Submit(List<long> chunk, BusWriter pipeline)
     {
         var skips = chunk.Select(s => _known.GetValueOrDefault(s) ?? new HashSet<int>()).ToList();
         var persistenceId = PersistenceId;

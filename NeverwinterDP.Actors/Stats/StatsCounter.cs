@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Protocol;
+using NeverwinterDP.Actors.Bus;
 
 namespace NeverwinterDP.Actors.Stats;
 

@@ -1,4 +1,4 @@
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 
 namespace NeverwinterDP.Host.Cli;
 
@@ -34,8 +34,6 @@ public static class RunVerb
         Directory.CreateDirectory(config.DataDir);
         await using var app = NodeHost.Build(config);
         await app.StartAsync(cancellation);
-        var http = app.HttpAddress();
-        app.Services.GetRequiredService<NeverwinterDP.Host.Http.NodeIdentity>().Id = config.ResolveNodeId(http.Port);
         Console.Out.WriteLine(ReadyLine(app, config));
         Console.Out.Flush();
         // Standard output carries only the ready line: whatever else writes to the console (Akka's own

@@ -1,4 +1,6 @@
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Pump;
+using NeverwinterDP.Host.Node;
 
 namespace NeverwinterDP.Host.Http;
 
@@ -8,10 +10,10 @@ public static class HealthEndpoints
     public static void MapHealthEndpoints(this WebApplication app)
     {
         app.MapGet("/healthz/live", () => Results.Json(new { status = "live" }));
-        app.MapGet("/healthz", (NodeService node, KafkaBus bus) =>
+        app.MapGet("/healthz", (BusWriter writer, LocalPumps local, KafkaBus bus) =>
         {
-            var ingressUp = node.Ingress.IsRunning;
-            var pumps = node.Pumps.Select(p => new
+            var ingressUp = writer.IsRunning;
+            var pumps = local.All.Select(p => new
             {
                 sink = p.Sink.Name,
                 running = p.IsRunning,
@@ -27,7 +29,7 @@ public static class HealthEndpoints
                 status = ready ? "ready" : "not ready",
                 kafka = bus.BootstrapServers,
                 embedded_kafka = bus.Embedded is not null,
-                ingress = new { running = ingressUp, queued = node.Ingress.Queued },
+                ingress = new { running = ingressUp, queued = writer.Queued },
                 pumps,
             }, statusCode: ready ? 200 : 503);
         });

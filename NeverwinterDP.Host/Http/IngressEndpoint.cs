@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Features;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Protocol;
+using NeverwinterDP.Actors.Bus;
 
 namespace NeverwinterDP.Host.Http;
 
@@ -167,25 +168,6 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     private sealed class BadRequestException(int status, string message) : Exception(message)
     {
         public int Status { get; } = status;
-    }
-}
-
-/// <summary>The identity of this node in lineage and answers.</summary>
-public sealed class NodeIdentity
-{
-    public string Id { get; set; } = Environment.MachineName;
-}
-
-/// <summary>Per-source (host, process) sequence numbers stamped on events' lineage.</summary>
-public sealed class SourceSequences
-{
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), StrongBox> _next = new();
-
-    public long Next(string host, string process) => Interlocked.Increment(ref _next.GetOrAdd((host, process), _ => new StrongBox()).Value);
-
-    private sealed class StrongBox
-    {
-        public long Value;
     }
 }
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Akka.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Client;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Client;
 using NeverwinterDP.Actors.Registry;
-using NeverwinterDP.Actors.Remote;
+using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using Xunit;
@@ -57,7 +57,7 @@ public sealed class EmitterClientSpecs(ITestOutputHelper output)
         Assert.Equal(sent.Select(e => e.Message).Order(), published.Select(p => p.Message).Order()); // exactly once
 
         var byMessage = sent.ToDictionary(e => e.Message);
-        var nodeId = "test-" + node.Http.Port;
+        var nodeId = node.NodeId;
         foreach (var p in published)
         {
             var e = byMessage[p.Message];

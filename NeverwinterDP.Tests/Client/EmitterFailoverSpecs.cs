@@ -113,8 +113,8 @@ public sealed class EmitterFailoverSpecs(ITestOutputHelper output)
                              string.Join(", ", published.GroupBy(p => p.IngressNode).Select(g => $"{g.Key}={g.Count()}")));
             Assert.All(copies, kv => Assert.InRange(kv.Value, 1, 2));
             // Both nodes took part: A before it went, B after.
-            Assert.Contains(published, p => p.IngressNode == "test-" + nodeA.Http.Port);
-            Assert.Contains(published, p => p.IngressNode == "test-" + nodeB.Http.Port);
+            Assert.Contains(published, p => p.IngressNode == nodeA.NodeId);
+            Assert.Contains(published, p => p.IngressNode == nodeB.NodeId);
 
             foreach (var host in hosts)
             {

@@ -3,11 +3,12 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Registry;
-using NeverwinterDP.Actors.Remote;
+using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Protocol.Remote;
 using NeverwinterDP.Tests.Host;
 using Xunit;
+using NeverwinterDP.Actors.Bus;
 
 namespace NeverwinterDP.Tests.Client;
 
@@ -18,13 +19,12 @@ public sealed class IngressReceptionistSpecs : TestKit
     private readonly BlockingCollection<Submission> _submissions = new();
     private readonly RecordingHeartbeats _heartbeats = new();
     private readonly RemoteIngressMetrics _metrics = new();
-    private long _nodeSeq;
 
     private sealed record Submission(IReadOnlyList<LogEvent> Events, string? Key, TaskCompletionSource<(IngressOutcome, Exception?)> Result);
 
     private IActorRef Receptionist(RemoteIngressOptions? options = null)
     {
-        var contexts = new IngressContexts(() => "node-1", new ManualClock(IngressTime), (_, _) => Interlocked.Increment(ref _nodeSeq));
+        var contexts = new IngressContexts(new FixedNodeIdentity("node-1"), new ManualClock(IngressTime), new SourceSequences());
         return Sys.ActorOf(IngressReceptionist.Props((events, key, _) =>
         {
             var s = new Submission(events, key, new TaskCompletionSource<(IngressOutcome, Exception?)>(TaskCreationOptions.RunContinuationsAsynchronously));

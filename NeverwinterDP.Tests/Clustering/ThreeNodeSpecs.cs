@@ -6,12 +6,13 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Kafka.Embedded;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Actors.Registry;
 
 namespace NeverwinterDP.Tests.Clustering;
 
@@ -52,8 +53,8 @@ public sealed class ThreeNodeSpecs(ITestOutputHelper output)
             await Wait.UntilAsync(() => nodes.All(n => n.Cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == 3), TimeSpan.FromSeconds(30));
 
             // One sink writer per node (three slots, three shards, least-shard allocation).
-            await Wait.UntilAsync(() => nodes.All(n => n.Node.Pumps.Count == 1), TimeSpan.FromSeconds(60),
-                () => string.Join(", ", nodes.Select(n => n.Node.Pumps.Count)));
+            await Wait.UntilAsync(() => nodes.All(n => n.Pumps.Count == 1), TimeSpan.FromSeconds(60),
+                () => string.Join(", ", nodes.Select(n => n.Pumps.Count)));
 
             // Sources from many hosts: their emitter entities land on all three nodes.
             var lines = Enumerable.Range(0, 300).Select(i => Line(run, -1 - i, host: $"host-{i}")).ToList();
@@ -94,7 +95,7 @@ public sealed class ThreeNodeSpecs(ITestOutputHelper output)
             Assert.Equal(total, acked.Count);
 
             // The leaving node's writer re-homed: both remaining nodes run the three writers between them.
-            await Wait.UntilAsync(() => n1.Node.Pumps.Count + n2.Node.Pumps.Count == 3, TimeSpan.FromSeconds(60));
+            await Wait.UntilAsync(() => n1.Pumps.Count + n2.Pumps.Count == 3, TimeSpan.FromSeconds(60));
 
             var topic = TopicNames.ForType("cluster");
             List<string> Published() => Directory.Exists(Path.Combine(files, topic))

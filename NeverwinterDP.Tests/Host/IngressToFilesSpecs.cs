@@ -3,7 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Sinks;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
@@ -74,7 +74,7 @@ public sealed class IngressToFilesSpecs(ITestOutputHelper output)
         await Eventually(() => node.PublishedLines(topic).Count >= 1, TimeSpan.FromSeconds(30));
         await Task.Delay(500);
         Assert.Equal([$"{run}-99 GET /api/orders/99 200"], node.PublishedLines(topic).Select(MessageOf));
-        Assert.Equal(1, node.Node.Pumps.Sum(p => p.Stats.Delivered));
+        Assert.Equal(1, node.Pumps.Sum(p => p.Stats.Delivered));
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public sealed class IngressToFilesSpecs(ITestOutputHelper output)
         await Eventually(() => slow.Messages.Count >= accepted.Count, TimeSpan.FromSeconds(90));
         await Task.Delay(500);
         Assert.Equal(accepted.Order(), slow.Messages.Order());
-        var pump = Assert.Single(node.Node.Pumps);
+        var pump = Assert.Single(node.Pumps);
         output.WriteLine($"pump max buffered={pump.Control!.MaxBuffered}");
         Assert.InRange(pump.Control.MaxBuffered, 1, 8 * 100);
     }

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using System.Text;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Host.Http;
 
 namespace NeverwinterDP.Tests.Host;
@@ -39,7 +39,14 @@ public sealed class InProcessNode : IAsyncDisposable
     public Uri Http { get; }
     public HttpClient Client { get; }
     public string FilesDir => Config.FilesSinkDirectory;
-    public NodeService Node => App.Services.GetRequiredService<NodeService>();
+    /// <summary>The sink writers running in this node now.</summary>
+    public IReadOnlyList<NeverwinterDP.Actors.Pump.DataPump> Pumps => App.Services.GetRequiredService<NeverwinterDP.Actors.Pump.LocalPumps>().All;
+
+    /// <summary>The bus writer every way into Kafka goes through.</summary>
+    public NeverwinterDP.Actors.Bus.BusWriter BusWriter => App.Services.GetRequiredService<NeverwinterDP.Actors.Bus.BusWriter>();
+
+    /// <summary>This node's id in lineage and stats (<c>MACHINE-PORT</c>).</summary>
+    public string NodeId => App.Services.GetRequiredService<NodeIdentity>().Id;
     public KafkaBus Bus => App.Services.GetRequiredService<KafkaBus>();
     public Akka.Actor.ActorSystem System => App.Services.GetRequiredService<Akka.Actor.ActorSystem>();
     public Akka.Cluster.Cluster Cluster => Akka.Cluster.Cluster.Get(System);
@@ -67,7 +74,6 @@ public sealed class InProcessNode : IAsyncDisposable
         var app = NodeHost.Build(config, clock, configureServices);
         await app.StartAsync();
         var http = app.HttpAddress();
-        app.Services.GetRequiredService<NodeIdentity>().Id = "test-" + http.Port;
         return new InProcessNode(app, config, http);
     }
 
@@ -117,3 +123,6 @@ public sealed class TempDir : IDisposable
         }
     }
 }
+
+/// <summary>A node id that is what the test says.</summary>
+public sealed record FixedNodeIdentity(string Id) : NeverwinterDP.Actors.Ingress.INodeIdentity;

@@ -4,9 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Configuration;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Pump;
-using NeverwinterDP.Actors.Remote;
+using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Stats;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Tests.Host;
 using Xunit;
 

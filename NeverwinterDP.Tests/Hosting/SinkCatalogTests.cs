@@ -1,4 +1,4 @@
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using Xunit;
 
 namespace NeverwinterDP.Tests.Hosting;

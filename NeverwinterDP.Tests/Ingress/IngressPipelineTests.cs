@@ -1,6 +1,7 @@
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 using Xunit;
+using NeverwinterDP.Actors.Bus;
 
 namespace NeverwinterDP.Tests.Ingress;
 
@@ -12,8 +13,8 @@ public sealed class IngressPipelineTests
     public void The_topics_of_a_request_come_each_once_in_the_order_first_seen()
     {
         var records = new[] { "a", "a", "b", "a", "c", "b", "c" }.Select(Record).ToList();
-        Assert.Equal(["a", "b", "c"], IngressPipeline.TopicsOf(records));
-        Assert.Equal(["a"], IngressPipeline.TopicsOf([Record("a"), Record("a")]));
-        Assert.Empty(IngressPipeline.TopicsOf([]));
+        Assert.Equal(["a", "b", "c"], BusWriter.TopicsOf(records));
+        Assert.Equal(["a"], BusWriter.TopicsOf([Record("a"), Record("a")]));
+        Assert.Empty(BusWriter.TopicsOf([]));
     }
 }

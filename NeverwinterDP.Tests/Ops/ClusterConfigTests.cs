@@ -1,4 +1,4 @@
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Tests.Host;
 using Xunit;
 

@@ -291,7 +291,7 @@ public sealed class ClusterVerbSpecs(ITestOutputHelper output)
         using (var r = await n2.PostNdjsonAsync(["{\"msg\":\"to an ingress node\"}"], "roles"))
             Assert.True(r.StatusCode == HttpStatusCode.OK, $"{(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
         // Sink writers run only on the pump nodes (node-1 and node-3), wherever sharding put them.
-        await NeverwinterDP.Tests.TestServices.Wait.UntilAsync(() => n1.Node.Pumps.Count + n3.Node.Pumps.Count == n1.Config.WritersPerSink, TimeSpan.FromSeconds(60));
-        Assert.Empty(n2.Node.Pumps);
+        await NeverwinterDP.Tests.TestServices.Wait.UntilAsync(() => n1.Pumps.Count + n3.Pumps.Count == n1.Config.WritersPerSink, TimeSpan.FromSeconds(60));
+        Assert.Empty(n2.Pumps);
     }
 }

@@ -2,7 +2,7 @@ using Akka.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Sinks.ClickHouse;
 using NeverwinterDP.Actors.Sinks.Hive;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using Xunit;
 
 namespace NeverwinterDP.Tests.Sinks;

@@ -1,6 +1,7 @@
 using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Tests.Host;
 using Xunit;
+using NeverwinterDP.Actors.Bus;
 
 namespace NeverwinterDP.Tests.Spill;
 
@@ -32,17 +33,18 @@ public sealed class BusCircuitTests
     public void While_a_replay_probes_ingress_requests_do_not()
     {
         var clock = new ManualClock(Start);
-        var backlog = true;
-        var circuit = new BusCircuit(TimeSpan.FromSeconds(1), clock) { ReplayProbes = () => backlog };
+        var quota = new SpillQuota(1000);
+        quota.Add(10);
+        var circuit = new BusCircuit(TimeSpan.FromSeconds(1), clock, quota);
         circuit.Failed();
         clock.Advance(TimeSpan.FromSeconds(5));
         Assert.False(circuit.ShouldIngressTryBus()); // spilled at once: the replay of the backlog is the probe
         Assert.True(circuit.ShouldTryBus()); // ...which is what the replay asks
         clock.Advance(TimeSpan.FromSeconds(1));
-        backlog = false; // nothing to replay (the spill refused everything): requests probe again
+        quota.Release(10); // nothing to replay (the spill refused everything): requests probe again
         Assert.True(circuit.ShouldIngressTryBus());
         circuit.Succeeded();
-        backlog = true;
+        quota.Add(10);
         Assert.True(circuit.ShouldIngressTryBus()); // up: a backlog does not keep requests off the bus
     }
 }

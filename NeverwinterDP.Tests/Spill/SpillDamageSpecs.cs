@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using NeverwinterDP.Tests.TestServices;

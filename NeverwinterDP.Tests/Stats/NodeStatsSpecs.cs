@@ -12,7 +12,7 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Cli;
 using NeverwinterDP.Host.Cli.Admin;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
@@ -71,7 +71,7 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.BadRequest, (await node.PostNdjsonAsync(["{\"nomsg\":1}"], type: "app")).StatusCode);
 
         // Everything delivered to the files sink (13 events: 11 of type app, 2 of type heartbeat).
-        await Wait.UntilAsync(() => node.Node.Pumps.Sum(p => p.SinkMetrics.Delivered) == 13, Timeout, () => $"{node.Node.Pumps.Sum(p => p.SinkMetrics.Delivered)} delivered");
+        await Wait.UntilAsync(() => node.Pumps.Sum(p => p.SinkMetrics.Delivered) == 13, Timeout, () => $"{node.Pumps.Sum(p => p.SinkMetrics.Delivered)} delivered");
 
         // /metrics: cumulative, at once.
         var metrics = ParseMetrics(await node.Client.GetStringAsync("/metrics"));
@@ -171,8 +171,8 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
             Host = "h2", Process = "db", Type = "twice", Message = "twice-" + i, SystemTs = Minute0.AddSeconds(5).ToUnixTimeMilliseconds(), Ts = Minute0.ToUnixTimeMilliseconds(),
         }));
 
-        long Delivered(string sink) => node.Node.Pumps.Where(p => p.Sink.Name == sink).Sum(p => p.SinkMetrics.Delivered);
-        long Letters(string sink) => node.Node.Pumps.Where(p => p.Sink.Name == sink).Sum(p => p.SinkMetrics.DeadLettered);
+        long Delivered(string sink) => node.Pumps.Where(p => p.Sink.Name == sink).Sum(p => p.SinkMetrics.Delivered);
+        long Letters(string sink) => node.Pumps.Where(p => p.Sink.Name == sink).Sum(p => p.SinkMetrics.DeadLettered);
         await Wait.UntilAsync(() => Delivered("files") == 18 && Delivered("drop") == 7 && Letters("drop") == 3, Timeout,
             () => $"files {Delivered("files")}, drop {Delivered("drop")} + {Letters("drop")} dead-lettered");
 
@@ -219,7 +219,7 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
 
         Assert.Equal(HttpStatusCode.OK, (await a.PostNdjsonAsync(Enumerable.Repeat(Line("h1", "web", "info", "one"), 3), type: "app")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await b.PostNdjsonAsync(Enumerable.Repeat(Line("h1", "web", "error", "two"), 5), type: "app")).StatusCode);
-        await Wait.UntilAsync(() => a.Node.Pumps.Sum(p => p.SinkMetrics.Delivered) == 8, Timeout, () => $"{a.Node.Pumps.Sum(p => p.SinkMetrics.Delivered)} delivered");
+        await Wait.UntilAsync(() => a.Pumps.Sum(p => p.SinkMetrics.Delivered) == 8, Timeout, () => $"{a.Pumps.Sum(p => p.SinkMetrics.Delivered)} delivered");
 
         // Each node's /metrics holds only its own counts (a registry per node, though both run in this process).
         var ma = ParseMetrics(await a.Client.GetStringAsync("/metrics"));

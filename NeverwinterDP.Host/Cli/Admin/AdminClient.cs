@@ -20,7 +20,7 @@ public sealed record AdminReply<T>(string Json, T Value);
 /// </summary>
 public sealed class AdminClient : IDisposable
 {
-    public const string DefaultNode = Hosting.AdminOptions.DefaultEndpoint;
+    public const string DefaultNode = NeverwinterDP.Host.Node.AdminOptions.DefaultEndpoint;
 
     /// <summary>How long a plain call may take (the tail stream has no limit once connected).</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);
@@ -30,7 +30,7 @@ public sealed class AdminClient : IDisposable
     public AdminClient(string node, string? token)
     {
         Node = node;
-        var (host, port) = Hosting.NodeConfig.ParseEndpoint(node, "flag '--node'");
+        var (host, port) = NeverwinterDP.Host.Node.NodeConfig.ParseEndpoint(node, "flag '--node'");
         if (port == 0) throw new ArgumentException($"flag '--node' needs the admin API's port, got '{node}'");
         _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
         {

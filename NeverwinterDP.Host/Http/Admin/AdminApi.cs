@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization.Metadata;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 
 namespace NeverwinterDP.Host.Http.Admin;
 

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 
 namespace NeverwinterDP.Host.Http.Admin;
 

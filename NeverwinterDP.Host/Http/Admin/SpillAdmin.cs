@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using NeverwinterDP.Actors.Spill;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
+using NeverwinterDP.Actors.Bus;
 
 namespace NeverwinterDP.Host.Http.Admin;
 

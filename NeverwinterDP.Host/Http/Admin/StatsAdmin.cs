@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Cli;
-using NeverwinterDP.Host.Hosting;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Host.Http.Admin;

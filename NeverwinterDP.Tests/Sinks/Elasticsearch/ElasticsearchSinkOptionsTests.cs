@@ -98,13 +98,13 @@ public class ElasticsearchSinkRegistrationTests
     public async Task The_host_builds_an_elasticsearch_instance_from_its_section()
     {
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
-        NeverwinterDP.Host.Hosting.SinkRegistrations.AddSinks(services);
-        var kinds = services.Select(d => d.ImplementationInstance).OfType<NeverwinterDP.Host.Hosting.SinkKind>();
+        NeverwinterDP.Host.Node.SinkRegistrations.AddSinks(services);
+        var kinds = services.Select(d => d.ImplementationInstance).OfType<NeverwinterDP.Host.Node.SinkKind>();
         var sinks = Akka.Configuration.ConfigurationFactory.ParseString("""
             es-main { kind = elasticsearch, urls = ["http://es-1:9200"], index = "app-{type}-{yyyy.MM.dd}" }
             """);
 
-        var built = NeverwinterDP.Host.Hosting.SinkKind.CreateAll(kinds, sinks, Path.GetTempPath());
+        var built = NeverwinterDP.Host.Node.SinkKind.CreateAll(kinds, sinks, Path.GetTempPath());
 
         var (section, sink) = Assert.Single(built);
         Assert.Equal("es-main", section.Name);
@@ -112,6 +112,6 @@ public class ElasticsearchSinkRegistrationTests
         Assert.Equal("es-main", sink.Name);
         await sink.DisposeAsync();
         var bad = Akka.Configuration.ConfigurationFactory.ParseString("es-main { kind = elasticsearch }");
-        Assert.Equal("nwdp.sinks.es-main.urls", Assert.Throws<SinkConfigException>(() => NeverwinterDP.Host.Hosting.SinkKind.CreateAll(kinds, bad, Path.GetTempPath())).Key);
+        Assert.Equal("nwdp.sinks.es-main.urls", Assert.Throws<SinkConfigException>(() => NeverwinterDP.Host.Node.SinkKind.CreateAll(kinds, bad, Path.GetTempPath())).Key);
     }
 }

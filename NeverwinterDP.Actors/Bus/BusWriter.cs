@@ -9,15 +9,15 @@ using NeverwinterDP.Actors.Kafka.Dsl;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Kafka.Settings;
 
-namespace NeverwinterDP.Actors.Ingress;
+namespace NeverwinterDP.Actors.Bus;
 
-/// <summary>How one submitted request ended.</summary>
 /// <summary>
 /// Kafka did not confirm records that it may have written all the same (a produce timed out, or the connection
 /// broke with the request in flight): a replay of them must look on the bus first.
 /// </summary>
 public sealed class PossiblyWrittenException(Exception cause) : Exception(cause.Message, cause);
 
+/// <summary>How one submitted request ended.</summary>
 public enum IngressOutcome
 {
     /// <summary>Kafka acknowledged every record (acks=all): answer 2xx.</summary>
@@ -36,24 +36,42 @@ public enum IngressOutcome
 /// <summary>One request's records on their way to Kafka; completed once all are acknowledged or one failed.</summary>
 internal sealed record IngressBatch(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> Records, TaskCompletionSource<(IngressOutcome, Exception?)> Completion);
 
+/// <summary>The bus writer's bounds (<c>nwdp.ingress</c>: queue-capacity, enqueue-timeout, max-bus-backlog).</summary>
+/// <param name="QueueCapacity">Requests waiting for the producer; past it new requests wait <paramref name="EnqueueTimeout"/>, then are refused.</param>
+/// <param name="MaxBacklog">Past this many acknowledged records of one partition not yet read by the local pumps, requests are refused (0 = no limit).</param>
+public sealed record BusWriterOptions(int QueueCapacity, TimeSpan EnqueueTimeout, long MaxBacklog);
+
 /// <summary>
-/// The path from accepted requests to Kafka: a bounded channel of requests (many concurrent HTTP requests,
+/// How far the local pumps are behind what this node wrote: the guard against the embedded broker's retention
+/// (it keeps ~5 MB per partition, so unread records must not pile up on it).
+/// </summary>
+public interface IBusBacklog
+{
+    /// <summary>The most records on any one partition that were acknowledged (<paramref name="acknowledgedNext"/>: per partition, the offset after the last) and not yet taken off the bus.</summary>
+    long Worst(IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> acknowledgedNext);
+}
+
+/// <summary>
+/// The bus writer: the path from accepted requests to Kafka: a bounded channel of requests (many concurrent HTTP requests,
 /// one stream) into the producer stage; each request is one multi-record envelope whose result completes
 /// the request. Bounded end to end: channel capacity, producer parallelism and librdkafka's queue.
 /// </summary>
-public sealed class IngressPipeline : IAsyncDisposable
+public sealed class BusWriter : IAsyncDisposable
 {
     private readonly Channel<IngressBatch> _channel;
-    private readonly IngressOptions _options;
+    private readonly BusWriterOptions _options;
     private readonly ITopicProvisioner _topics;
+    private readonly IBusBacklog? _backlog;
     private readonly Task<Done> _completion;
     private volatile bool _stopping;
     private long _acknowledged;
 
-    public IngressPipeline(ActorSystem system, ProducerSettings<byte[]?, byte[]> producerSettings, IngressOptions options, ITopicProvisioner topics)
+    /// <param name="backlog">The local pumps' backlog, checked against <see cref="BusWriterOptions.MaxBacklog"/>; null: not guarded.</param>
+    public BusWriter(ActorSystem system, ProducerSettings<byte[]?, byte[]> producerSettings, BusWriterOptions options, ITopicProvisioner topics, IBusBacklog? backlog = null)
     {
         _options = options;
         _topics = topics;
+        _backlog = backlog;
         _channel = Channel.CreateBounded<IngressBatch>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
@@ -84,7 +102,7 @@ public sealed class IngressPipeline : IAsyncDisposable
         }, TaskScheduler.Default);
     }
 
-    public IngressOptions Options => _options;
+    public BusWriterOptions Options => _options;
 
     /// <summary>Requests waiting for the producer now.</summary>
     public int Queued => _channel.Reader.Count;
@@ -152,10 +170,10 @@ public sealed class IngressPipeline : IAsyncDisposable
     public long Acknowledged => Interlocked.Read(ref _acknowledged);
 
     /// <summary>
-    /// The most records on one partition of the bus not yet read by the slowest local pump; past
-    /// <see cref="IngressOptions.MaxBusBacklog"/> requests get 429. Set by the node (it knows its pumps).
+    /// The most records on one partition of the bus not yet read by the slowest local pump (0 without a guard);
+    /// past <see cref="BusWriterOptions.MaxBacklog"/> requests are refused.
     /// </summary>
-    public Func<long>? BusBacklog { get; set; }
+    public long Backlog => _backlog?.Worst(_acknowledgedNext) ?? 0;
 
     /// <summary>
     /// Sends one request's records and completes when they are durable in Kafka (or definitely not).
@@ -167,7 +185,7 @@ public sealed class IngressPipeline : IAsyncDisposable
         if (records.Count == 0) return (IngressOutcome.Durable, null);
         // The bus can only hold so much (the embedded broker keeps ~5 MB per partition): refuse rather than
         // let unread records fall off its end.
-        if (_options.MaxBusBacklog > 0 && BusBacklog?.Invoke() > _options.MaxBusBacklog) return (IngressOutcome.Saturated, null);
+        if (_options.MaxBacklog > 0 && Backlog > _options.MaxBacklog) return (IngressOutcome.Saturated, null);
         try
         {
             foreach (var topic in TopicsOf(records)) await _topics.EnsureAsync(topic, cancellation).ConfigureAwait(false);

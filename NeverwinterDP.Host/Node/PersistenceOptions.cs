@@ -1,6 +1,6 @@
 using NeverwinterDP.Actors.Configuration;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// Where the cluster keeps its state (HOCON <c>nwdp.persistence</c>): the emitter registry, the watchdog and the

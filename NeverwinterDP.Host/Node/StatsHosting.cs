@@ -7,8 +7,9 @@ using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Protocol;
 using Prometheus;
+using NeverwinterDP.Actors.Bus;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>Per-minute monitoring, the loss audit and <c>/metrics</c> (<c>nwdp.stats</c>): one call each for services and routes.</summary>
 public static class StatsHosting

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>What <see cref="StateStoreCheck"/> found and did.</summary>
 public sealed record StateStoreReport(string Path, bool Healthy, string Detail, string? QuarantinedTo, IReadOnlyDictionary<string, long> SalvagedRows,

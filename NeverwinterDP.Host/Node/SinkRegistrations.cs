@@ -6,7 +6,7 @@ using NeverwinterDP.Actors.Sinks.HBase;
 using NeverwinterDP.Actors.Sinks.ClickHouse;
 using NeverwinterDP.Actors.Sinks.Hive;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// The sink kinds this build knows: one registration line each. Instances are configured under
@@ -24,4 +24,8 @@ public static class SinkRegistrations
         .AddSinkKind("hive", s => new HiveSink(HiveSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("hdfs", s => new HdfsSink(HdfsSinkOptions.FromConfig(s), s.Name))
         .AddSinkKind("clickhouse", s => new ClickHouseSink(ClickHouseSinkOptions.FromConfig(s), s.Name));
+
+    /// <summary>Registers a sink kind: one line per sink class. Instances come from <c>nwdp.sinks.&lt;name&gt;</c> with this <c>kind</c>.</summary>
+    public static IServiceCollection AddSinkKind(this IServiceCollection services, string kind, Func<NeverwinterDP.Actors.Sinks.Framework.SinkSection, NeverwinterDP.Actors.Sinks.ISink> create) =>
+        services.AddSingleton(new SinkKind(kind, create));
 }

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// The node's two Kestrel listeners: ingress/health and the admin API. Routes are bound to one of them
@@ -20,4 +20,23 @@ public sealed class NodeListeners
     public int? AdminPort => Admin?.IPEndPoint?.Port;
 
     public bool IsAdminConnection(HttpContext http) => AdminPort is { } port && http.Connection.LocalPort == port;
+}
+
+public static class NodeListenersHosting
+{
+    /// <summary>Kestrel's two listeners: ingress (and health, metrics) and, unless off, the admin API.</summary>
+    public static NodeListeners AddNodeListeners(this ConfigureWebHostBuilder web, NodeConfig config)
+    {
+        var listeners = new NodeListeners();
+        var (host, port) = config.HttpEndpoint;
+        web.ConfigureKestrel(k =>
+        {
+            // Endpoints enforce their own body limits (the ingress answers 413 with a JSON body).
+            k.Limits.MaxRequestBodySize = Math.Max(config.Ingress.MaxRequestBytes, config.Ingress.MaxDecompressedBytes);
+            k.Listen(AdminOptions.ListenAddress(host), port, o => listeners.Http = o);
+            if (config.Admin.Endpoint is { } admin)
+                k.Listen(AdminOptions.ListenAddress(admin.Host), admin.Port, o => listeners.Admin = o);
+        });
+        return listeners;
+    }
 }

@@ -1,7 +1,7 @@
 using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Embedded;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// The Kafka cluster this node uses: the one configured, or — when none is — the embedded in-memory broker,

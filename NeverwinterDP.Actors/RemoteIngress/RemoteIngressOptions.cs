@@ -1,6 +1,6 @@
 using NeverwinterDP.Actors.Configuration;
 
-namespace NeverwinterDP.Actors.Remote;
+namespace NeverwinterDP.Actors.RemoteIngress;
 
 /// <summary>
 /// Limits of the Akka-remote ingress (HOCON <c>nwdp.remote-ingress</c>). A node reads every value from the

@@ -5,9 +5,10 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Protocol.Remote;
+using NeverwinterDP.Actors.Bus;
 using LogEvent = NeverwinterDP.Protocol.LogEvent;
 
-namespace NeverwinterDP.Actors.Remote;
+namespace NeverwinterDP.Actors.RemoteIngress;
 
 /// <summary>Submits events to the bus: <see cref="EventIngress.AcceptAsync"/> on a node.</summary>
 public delegate Task<(IngressOutcome Outcome, Exception? Error)> IngressAccept(IReadOnlyList<LogEvent> events, string? requestKey, CancellationToken cancellation);

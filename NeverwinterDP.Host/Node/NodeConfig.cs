@@ -6,11 +6,11 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
-using NeverwinterDP.Actors.Remote;
+using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Actors.Stats;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// A node's whole configuration: flags (<c>--set KEY=VALUE</c> and the named ones) over environment variables

@@ -1,6 +1,6 @@
 using Akka.Actor;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// Keeps the host and the cluster membership stopping in one order, whoever starts it:

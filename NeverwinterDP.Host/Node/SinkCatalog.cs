@@ -2,7 +2,7 @@ using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// The sink instances configured under <c>nwdp.sinks</c>, checked once at start (an unknown kind or a bad

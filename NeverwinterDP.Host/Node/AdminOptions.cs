@@ -1,7 +1,7 @@
 using System.Net;
 using NeverwinterDP.Actors.Configuration;
 
-namespace NeverwinterDP.Host.Hosting;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// The admin API listener (<c>nwdp.admin</c>, flag <c>--admin</c>): its own Kestrel endpoint, loopback by

@@ -1,6 +1,6 @@
 using NeverwinterDP.Protocol.Remote;
 
-namespace NeverwinterDP.Actors.Remote;
+namespace NeverwinterDP.Actors.RemoteIngress;
 
 /// <summary>The Akka configuration both ends of the Akka-remote ingress need (as a fallback under their own).</summary>
 public static class RemoteIngressHocon

@@ -1,0 +1,20 @@
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Actors.Bus;
+
+/// <summary>Told about every batch ingress made durable (emitter registry, watchdog, per-minute stats).</summary>
+public interface IIngressObserver
+{
+    /// <summary>Called once per accepted batch, once it is durable (in Kafka, or spilled); must not block.</summary>
+    void Accepted(IReadOnlyList<LogEvent> events);
+
+    /// <summary>Called for a batch accepted into the spillover store instead of Kafka (after <see cref="Accepted"/>).</summary>
+    void Spilled(IReadOnlyList<LogEvent> events)
+    {
+    }
+
+    /// <summary>Called when Kafka acknowledged a batch: at once for a direct write, at replay for a spilled one.</summary>
+    void WrittenToBus(IReadOnlyList<LogEvent> events)
+    {
+    }
+}

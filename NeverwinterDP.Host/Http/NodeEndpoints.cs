@@ -1,0 +1,25 @@
+using NeverwinterDP.Actors;
+using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Node;
+
+namespace NeverwinterDP.Host.Http;
+
+public static class NodeEndpoints
+{
+    /// <summary>Every route of a node: ingress, health, the admin API (on its own listener) and /metrics.</summary>
+    public static WebApplication MapNodeEndpoints(this WebApplication app, NodeConfig config)
+    {
+        app.UseRouting();
+        app.UseListenerSeparation();
+        if (config.Cluster.HasRole(NodeRoles.Ingress))
+            app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => endpoint.HandleAsync(http));
+        else
+            app.MapPost("/v1/events", () => Results.Json(
+                new { error = $"this node does not have the '{NodeRoles.Ingress}' role (nwdp.cluster.roles = {string.Join(",", config.Cluster.Roles)}); send events to a node that has it" },
+                statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapHealthEndpoints();
+        if (config.Admin.Enabled) app.MapAdminApi();
+        app.MapNodeStats();
+        return app;
+    }
+}

@@ -1,0 +1,46 @@
+using NeverwinterDP.Actors.Bus;
+
+namespace NeverwinterDP.Host.Node;
+
+/// <summary>
+/// The bus writer's lifetime. Started after the actor system (the writer is built when this service is); on
+/// shutdown, after Kestrel stopped taking requests: the writer answers what it holds; on the embedded broker the
+/// local pumps deliver what is on it. The emitter registry then reports its last counts and the sink writers
+/// drain and commit, in the actor system's coordinated shutdown.
+/// </summary>
+public sealed class BusService(BusWriter writer, KafkaBus bus, NodeConfig config, StateStoreStatus store, ILogger<BusService> log)
+    : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (store.Report is { Healthy: false } damaged)
+            log.LogError("The state store was damaged ({Problem}) and is quarantined at {Kept}: {Salvaged} rows salvaged and replayed, {Lost} unreadable",
+                damaged.Detail, damaged.QuarantinedTo, damaged.Salvaged, damaged.Lost);
+        if (bus.Embedded is not null)
+            log.LogWarning("No Kafka cluster configured: using the EMBEDDED in-memory Kafka-protocol broker at {Bootstrap} " +
+                           "(about 5 MB kept per partition, gone when the node stops). It is for trying NeverwinterDP out and for tests; " +
+                           "give --kafka HOST:PORT for a real cluster.", bus.BootstrapServers);
+        else
+            log.LogInformation("Kafka cluster: {Bootstrap}", bus.BootstrapServers);
+        if (writer.Options.MaxBacklog > 0)
+            log.LogInformation("Ingress answers 429 while more than {Backlog} acknowledged records of one partition wait for the pump", writer.Options.MaxBacklog);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await writer.StopAsync();
+        log.LogInformation("Ingress stopped; every accepted request was answered");
+        if (bus.Embedded is not null)
+        {
+            // The embedded broker dies with this process: acknowledged records still on it must reach the
+            // sinks first, or they are lost. (A real cluster keeps them for the next start.)
+            var deadline = DateTime.UtcNow + config.ShutdownTimeout;
+            if (writer.Backlog > 0) log.LogInformation("Waiting for the pumps to deliver {Backlog} records from the embedded broker before it stops", writer.Backlog);
+            while (writer.Backlog > 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(50, CancellationToken.None);
+            if (writer.Backlog > 0)
+                log.LogError("{Backlog} acknowledged records were still on the embedded broker when the shutdown timeout ran out; they are lost", writer.Backlog);
+        }
+    }
+}

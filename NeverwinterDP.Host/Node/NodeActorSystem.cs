@@ -1,0 +1,43 @@
+using Akka.Cluster;
+using Akka.Hosting;
+using NeverwinterDP.Actors.Pump;
+using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.RemoteIngress;
+using NeverwinterDP.Actors.Spill;
+
+namespace NeverwinterDP.Host.Node;
+
+public static class NodeActorSystem
+{
+    /// <summary>
+    /// The actor system from the node's HOCON, as one chain of the entities' own hosting extensions; with no seed
+    /// nodes it forms a cluster of its own (unless <c>nwdp.cluster.join-self = off</c>: then it waits for
+    /// <c>nwdp cluster join</c>). The remote ingress comes last: it spills through the spillover region.
+    /// </summary>
+    public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config) =>
+        services.AddAkka(ClusterOptions.SystemName, (akka, sp) => akka
+            .AddHocon(config.Hocon, HoconAddMode.Prepend)
+            // GracefulLeave stops the data path in this phase when the cluster removes the node: give it the
+            // time the host gives the data path.
+            .AddHocon($"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {(long)(config.ShutdownTimeout + TimeSpan.FromSeconds(30)).TotalMilliseconds}ms",
+                HoconAddMode.Prepend)
+            .AddHocon(config.Persistence.ToHocon(), HoconAddMode.Prepend)
+            .AddHocon(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
+            // Under the node's configuration: the emitter protocol's serializer and frames large enough for its batches.
+            .AddHocon(RemoteIngressHocon.Node, HoconAddMode.Append)
+            .WithNodeLogging()
+            .WithEmitters()
+            .WithWatchdog(config.Watchdog with { Clock = sp.GetRequiredService<TimeProvider>() })
+            .WithSinkWriters(new SinkWriterPlacement(
+                HostsWriters: config.HasRole(NeverwinterDP.Actors.NodeRoles.Pump) && config.PumpEnabled,
+                RoleRestricted: config.Roles.Count > 0,
+                PumpEnabled: config.PumpEnabled,
+                KeepAlive: config.SinkWriterKeepAlive))
+            .WithSpillover()
+            .WithRemoteIngress(config.RemoteIngress with { RetryAfter = config.Ingress.RetryAfter })
+            .AddStartup((system, _) =>
+            {
+                var cluster = Cluster.Get(system);
+                if (config.Cluster.Seeds.Count == 0 && config.Cluster.JoinSelf) cluster.Join(cluster.SelfAddress);
+            }));
+}

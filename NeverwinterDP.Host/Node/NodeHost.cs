@@ -1,0 +1,62 @@
+using Akka.Cluster;
+using NeverwinterDP.Host.Http;
+
+namespace NeverwinterDP.Host.Node;
+
+/// <summary>What the start-up check of the state store found (null: not SQLite).</summary>
+public sealed record StateStoreStatus(StateStoreReport? Report);
+
+/// <summary>
+/// The composition root: builds a node as one chain, top to bottom. Hosted services start in the order they are
+/// added and stop in reverse: the actor system, the graceful leave, stats, the bus writer, the remote ingress —
+/// so ingress stops taking events first and the actor system goes last.
+/// </summary>
+public static class NodeHost
+{
+    /// <param name="configureServices">Extra registrations (tests add sinks here).</param>
+    public static WebApplication Build(NodeConfig config, TimeProvider? clock = null, Action<IServiceCollection>? configureServices = null)
+    {
+        Directory.CreateDirectory(config.DataDir);
+        // Before anything opens it: a damaged SQLite state store is quarantined and salvaged, not fatal.
+        var store = new StateStoreStatus(StateStoreCheck.Run(config));
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "nwdp" });
+        builder.Logging.AddNodeLogging();
+        var listeners = builder.WebHost.AddNodeListeners(config);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = config.ShutdownTimeout + TimeSpan.FromSeconds(60));
+
+        builder.Services
+            .AddSingleton(config)
+            .AddSingleton(store)
+            .AddSingleton(listeners)
+            .AddSingleton(clock ?? TimeProvider.System)
+            .AddSingleton(_ => KafkaBus.Create(config))
+            .AddNodeActorSystem(config)   // the actor system: shard regions, remote ingress (NodeActorSystem.cs)
+            .AddHostedService<GracefulLeave>()
+            .AddRegistry(config)          // emitter registry and watchdog
+            .AddSinks()                   // the sink kinds this build knows
+            .AddPump(config)              // sink writers and the pumps they run
+            .AddNodeStats(config)         // per-minute stats, audit, /metrics
+            .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover
+            .AddIngress()                 // HTTP and Akka-remote ingress
+            .AddHostedService<RemoteIngressService>();
+
+        configureServices?.Invoke(builder.Services);
+        var app = builder.Build();
+        app.MapNodeEndpoints(config);
+        return app;
+    }
+
+    /// <summary>The address the ingress listener actually listens on (port 0 resolved).</summary>
+    public static Uri HttpAddress(this WebApplication app) =>
+        new UriBuilder("http", app.Services.GetRequiredService<NodeConfig>().HttpEndpoint.Host, app.Services.GetRequiredService<NodeListeners>().HttpPort).Uri;
+
+    /// <summary>The address of the admin API (port 0 resolved); null when it is off.</summary>
+    public static Uri? AdminAddress(this WebApplication app) =>
+        app.Services.GetRequiredService<NodeListeners>().AdminPort is { } port
+            ? new UriBuilder("http", app.Services.GetRequiredService<NodeConfig>().Admin.Endpoint!.Value.Host, port).Uri
+            : null;
+
+    /// <summary>This node's cluster address (the remoting port resolved), e.g. <c>akka.tcp://nwdp@127.0.0.1:41234</c>.</summary>
+    public static Akka.Actor.Address ClusterAddress(this WebApplication app) =>
+        Cluster.Get(app.Services.GetRequiredService<Akka.Actor.ActorSystem>()).SelfAddress;
+}

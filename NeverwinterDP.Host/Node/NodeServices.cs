@@ -1,0 +1,101 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Confluent.Kafka;
+using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Actors.Kafka.Settings;
+using NeverwinterDP.Actors.Pump;
+using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.RemoteIngress;
+using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Host.Http;
+
+namespace NeverwinterDP.Host.Node;
+
+/// <summary>
+/// The services of each part of a node, one extension per part, in the order <see cref="NodeHost"/> chains them.
+/// Services that reach a shard region are built on first use, which is after the actor system started.
+/// </summary>
+public static class NodeServices
+{
+    /// <summary>The emitter registry (the node's door to the emitter and watchdog entities) and the watchdog's Kafka publisher.</summary>
+    public static IServiceCollection AddRegistry(this IServiceCollection services, NodeConfig config) => services
+        .AddSingleton<IWatchdogPublisher>(sp =>
+        {
+            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("watchdog");
+            return new KafkaWatchdogPublisher(Producer(sp).CreateKafkaProducer(), m => log.LogWarning("{Message}", m));
+        })
+        .AddSingleton(sp =>
+        {
+            var registry = sp.GetRequiredService<ActorRegistry>();
+            return new EmitterRegistry(sp.GetRequiredService<ActorSystem>(), registry.Get<EmitterRegion>(), registry.Get<WatchdogRegion>(),
+                config.RegistryFlushInterval, config.DefaultBeatInterval);
+        })
+        .AddSingleton<IIngressObserver>(sp => sp.GetRequiredService<EmitterRegistry>())
+        .AddSingleton<IHeartbeatListener>(sp => sp.GetRequiredService<EmitterRegistry>())
+        .AddSingleton<IRegistryQueries>(sp => sp.GetRequiredService<EmitterRegistry>());
+
+    /// <summary>What the sink writers share: the sinks configured, the consumer settings, the dead-letter topic, the pumps running here.</summary>
+    public static IServiceCollection AddPump(this IServiceCollection services, NodeConfig config) => services
+        .AddSingleton<LocalPumps>()
+        .AddSingleton<SinkCatalog>()
+        .AddSingleton<ISinkCatalog>(sp => sp.GetRequiredService<SinkCatalog>())
+        .AddSingleton(sp => new KafkaDeadLetterQueue(Producer(sp).CreateKafkaProducer()))
+        .AddSingleton(sp =>
+        {
+            var consumer = ConsumerSettings<Ignore, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Deserializers.Ignore, Deserializers.ByteArray)
+                .WithBootstrapServers(sp.GetRequiredService<KafkaBus>().BootstrapServers);
+            return new SinkWriterContext(sp.GetRequiredService<SinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
+                sp.GetService<IDeliveryObserver>() is { } observer ? new DeliveredOnceBySink(observer) : null);
+        });
+
+    /// <summary>
+    /// The bus writer (every way into Kafka goes through it), the backlog guard over the local pumps, the circuit
+    /// over the bus and the spillover store it falls back to; <see cref="BusService"/> runs the writer.
+    /// </summary>
+    public static IServiceCollection AddBus(this IServiceCollection services, NodeConfig config) => services
+        .AddSingleton<IBusBacklog, PumpBacklog>()
+        .AddSingleton(sp =>
+        {
+            var bus = sp.GetRequiredService<KafkaBus>();
+            var producer = Producer(sp);
+            // nwdp.spill.after with spillover on (what Kafka has not taken by then is spilled), else akka's message.timeout.ms.
+            producer = producer.WithProperty("message.timeout.ms", ((long)config.IngressMessageTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // auto: guarded on the embedded broker (it keeps ~5 MB per partition) when this node pumps; a real cluster keeps days.
+            var maxBacklog = config.Ingress.MaxBusBacklog >= 0 ? config.Ingress.MaxBusBacklog : bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0;
+            return new BusWriter(sp.GetRequiredService<ActorSystem>(), producer,
+                new BusWriterOptions(config.Ingress.QueueCapacity, config.Ingress.EnqueueTimeout, maxBacklog), bus.Topics,
+                config.PumpEnabled ? sp.GetRequiredService<IBusBacklog>() : null);
+        })
+        .AddHostedService<BusService>()
+        .AddSingleton(new SpillQuota(config.Spill.QuotaBytes))
+        .AddSingleton(sp => new BusCircuit(config.Spill.ProbeInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SpillQuota>()))
+        .AddSingleton(sp => new KafkaSpillWitness(sp.GetRequiredService<KafkaBus>().BootstrapServers, sp.GetRequiredService<KafkaBus>().Topics))
+        .AddSingleton(sp => new SpillContext(config.Spill, sp.GetRequiredService<SpillQuota>(), sp.GetRequiredService<BusCircuit>(), sp.GetRequiredService<BusWriter>(),
+            sp.GetServices<IIngressObserver>().ToList(), sp.GetRequiredService<TimeProvider>(), Path.Combine(config.DataDir, "quarantine", "spill"))
+        {
+            Witness = sp.GetRequiredService<KafkaSpillWitness>(),
+            Hook = sp.GetService<SpillReplayHook>(),
+        })
+        .AddSingleton(sp => new Spillover(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30)));
+
+    /// <summary>The one way events enter the bus (<see cref="EventIngress"/>), what stamps their lineage, and its two doors: HTTP and Akka remote.</summary>
+    public static IServiceCollection AddIngress(this IServiceCollection services) => services
+        .AddSingleton<NodeIdentity>()
+        .AddSingleton<INodeIdentity>(sp => sp.GetRequiredService<NodeIdentity>())
+        .AddSingleton<SourceSequences>()
+        .AddSingleton<IngressContexts>()
+        .AddSingleton(sp =>
+        {
+            var config = sp.GetRequiredService<NodeConfig>();
+            return new EventIngress(sp.GetRequiredService<BusWriter>(), config.Ingress, sp.GetServices<IIngressObserver>(),
+                config.Spill.Enabled ? sp.GetRequiredService<Spillover>() : null, sp.GetRequiredService<BusCircuit>());
+        })
+        .AddSingleton<IngressEndpoint>()
+        .AddSingleton<RemoteIngressMetrics>();
+
+    private static ProducerSettings<byte[]?, byte[]> Producer(IServiceProvider sp) =>
+        ProducerSettings<byte[]?, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Serializers.ByteArray!, Serializers.ByteArray)
+            .WithBootstrapServers(sp.GetRequiredService<KafkaBus>().BootstrapServers);
+}
