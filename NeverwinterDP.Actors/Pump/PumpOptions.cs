@@ -1,6 +1,10 @@
 namespace NeverwinterDP.Actors.Pump;
 
-/// <summary>How the data pump reads and batches (HOCON <c>nwdp.pump</c>).</summary>
+/// <summary>
+/// How the data pump reads and batches (HOCON <c>nwdp.pump</c>). A node reads every value from the configuration
+/// (defaults in Pump/reference.conf); the property defaults are for tests that build the record directly, and a
+/// test checks that they equal reference.conf's.
+/// </summary>
 public sealed record PumpOptions
 {
     /// <summary><c>group-id</c>: the consumer group of the pump (one per sink instance: <c>&lt;group-id&gt;.&lt;sink&gt;</c>).</summary>

@@ -3,17 +3,17 @@ using Akka.Persistence;
 
 namespace NeverwinterDP.Actors.Registry;
 
-/// <summary>How the watchdog decides a host is offline (HOCON <c>nwdp.watchdog</c>).</summary>
+/// <summary>How the watchdog decides a host is offline (HOCON <c>nwdp.watchdog</c>; every default in Watchdog/reference.conf).</summary>
 public sealed record WatchdogOptions
 {
     /// <summary><c>offline-after</c>: a host with no beat for this long (or 3 of its heartbeat intervals, if longer) is offline.</summary>
-    public TimeSpan OfflineAfter { get; init; } = TimeSpan.FromSeconds(30);
+    public required TimeSpan OfflineAfter { get; init; }
 
     /// <summary><c>check-interval</c>: how often an entity compares the clock with its deadline.</summary>
-    public TimeSpan CheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+    public required TimeSpan CheckInterval { get; init; }
 
     /// <summary><c>persist-beats-every</c>: beats are journaled at most this often per process (a restart loses at most this much).</summary>
-    public TimeSpan PersistBeatsEvery { get; init; } = TimeSpan.FromSeconds(5);
+    public required TimeSpan PersistBeatsEvery { get; init; }
 
     /// <summary>The clock (tests drive it by hand).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;

@@ -1,8 +1,12 @@
-using Akka.Configuration;
+using NeverwinterDP.Actors.Configuration;
 
 namespace NeverwinterDP.Actors.RemoteIngress;
 
-/// <summary>Limits of the Akka-remote ingress (HOCON <c>nwdp.remote-ingress</c>).</summary>
+/// <summary>
+/// Limits of the Akka-remote ingress (HOCON <c>nwdp.remote-ingress</c>). A node reads every value from the
+/// configuration (<see cref="FromConfig"/>; defaults in RemoteIngress/reference.conf); the property defaults are
+/// for tests that build the record directly, and a test checks that they equal reference.conf's.
+/// </summary>
 public sealed record RemoteIngressOptions
 {
     /// <summary><c>enabled</c>: serve EmitterClients on this node.</summary>
@@ -29,24 +33,15 @@ public sealed record RemoteIngressOptions
     /// <summary>The retry-after of refusals for a saturated, stopping or failing node; the node gives its <c>nwdp.ingress.retry-after</c>.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Reads <c>nwdp.remote-ingress</c> from <paramref name="hocon"/> (the whole node config); missing keys keep their defaults.</summary>
-    /// <exception cref="ArgumentException">A value is out of range; the message names the key.</exception>
-    public static RemoteIngressOptions FromConfig(Config hocon)
+    /// <summary>Reads <c>nwdp.remote-ingress</c>; every key is required (RemoteIngress/reference.conf has them all).</summary>
+    /// <exception cref="ArgumentException">A value is missing or out of range; the message names the key.</exception>
+    public static RemoteIngressOptions FromConfig(ConfigReader section) => new()
     {
-        var d = new RemoteIngressOptions();
-        var c = hocon.GetConfig("nwdp.remote-ingress");
-        if (c is null || c.IsEmpty) return d;
-        return new RemoteIngressOptions
-        {
-            Enabled = c.GetBoolean("enabled", d.Enabled),
-            MaxBatchEvents = Positive(c.GetInt("max-batch-events", d.MaxBatchEvents), "max-batch-events"),
-            MaxBatchBytes = Positive(c.GetByteSize("max-batch-bytes") ?? d.MaxBatchBytes, "max-batch-bytes"),
-            MaxBatchesInFlight = Positive(c.GetInt("max-batches-in-flight", d.MaxBatchesInFlight), "max-batches-in-flight"),
-            MaxBatchesPerSource = Positive(c.GetInt("max-batches-per-source", d.MaxBatchesPerSource), "max-batches-per-source"),
-            SourceIdleTimeout = Positive(c.GetTimeSpan("source-idle-timeout", d.SourceIdleTimeout), "source-idle-timeout"),
-        };
-    }
-
-    private static T Positive<T>(T value, string key) where T : IComparable<T> =>
-        value.CompareTo(default!) > 0 ? value : throw new ArgumentException($"nwdp.remote-ingress.{key} must be positive, got {value}");
+        Enabled = section.Bool("enabled"),
+        MaxBatchEvents = section.PositiveInt("max-batch-events"),
+        MaxBatchBytes = section.Bytes("max-batch-bytes"),
+        MaxBatchesInFlight = section.PositiveInt("max-batches-in-flight"),
+        MaxBatchesPerSource = section.PositiveInt("max-batches-per-source"),
+        SourceIdleTimeout = section.PositiveDuration("source-idle-timeout"),
+    };
 }

@@ -1,8 +1,12 @@
-using Akka.Configuration;
+using NeverwinterDP.Actors.Configuration;
 
 namespace NeverwinterDP.Actors.Stats;
 
-/// <summary>The per-minute monitoring and loss audit settings (<c>nwdp.stats</c>).</summary>
+/// <summary>
+/// The per-minute monitoring and loss audit settings (<c>nwdp.stats</c>). A node reads every value from the
+/// configuration (<see cref="FromConfig"/>; defaults in Stats/reference.conf); the property defaults are for
+/// tests that build the record directly, and a test checks that they equal reference.conf's.
+/// </summary>
 public sealed record StatsOptions
 {
     /// <summary><c>nwdp.stats.max-series-per-minute</c>: (type, process, host) series one node keeps per minute; more go to <c>_other</c>.</summary>
@@ -29,27 +33,16 @@ public sealed record StatsOptions
     /// <summary><c>nwdp.stats.settle-time</c>: the audit judges a minute once it ended, and its counts stopped changing, this long ago.</summary>
     public TimeSpan SettleTime { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Reads <c>nwdp.stats</c> (every key optional).</summary>
-    public static StatsOptions FromConfig(Config? stats)
+    /// <summary>Reads <c>nwdp.stats</c>; every key is required (Stats/reference.conf has them all).</summary>
+    public static StatsOptions FromConfig(ConfigReader stats) => new()
     {
-        var d = new StatsOptions();
-        if (stats is null || stats.IsEmpty) return d;
-        return new StatsOptions
-        {
-            MaxSeriesPerMinute = Positive(stats.GetInt("max-series-per-minute", d.MaxSeriesPerMinute), "max-series-per-minute"),
-            MaxMetricSeries = Positive(stats.GetInt("max-metric-series", d.MaxMetricSeries), "max-metric-series"),
-            Grace = NonNegative(stats.GetTimeSpan("grace", d.Grace), "grace"),
-            Retention = Positive(stats.GetTimeSpan("retention", d.Retention), "retention"),
-            PublishInterval = Positive(stats.GetTimeSpan("publish-interval", d.PublishInterval), "publish-interval"),
-            Window = Positive(stats.GetTimeSpan("window", d.Window), "window"),
-            MaxStoredRecords = Positive(stats.GetInt("max-stored-records", d.MaxStoredRecords), "max-stored-records"),
-            SettleTime = NonNegative(stats.GetTimeSpan("settle-time", d.SettleTime), "settle-time"),
-        };
-    }
-
-    private static int Positive(int v, string key) => v > 0 ? v : throw new ArgumentException($"nwdp.stats.{key} must be positive, got {v}");
-
-    private static TimeSpan Positive(TimeSpan v, string key) => v > TimeSpan.Zero ? v : throw new ArgumentException($"nwdp.stats.{key} must be a positive duration, got {v}");
-
-    private static TimeSpan NonNegative(TimeSpan v, string key) => v >= TimeSpan.Zero ? v : throw new ArgumentException($"nwdp.stats.{key} must not be negative, got {v}");
+        MaxSeriesPerMinute = stats.PositiveInt("max-series-per-minute"),
+        MaxMetricSeries = stats.PositiveInt("max-metric-series"),
+        Grace = stats.Duration("grace"),
+        Retention = stats.PositiveDuration("retention"),
+        PublishInterval = stats.PositiveDuration("publish-interval"),
+        Window = stats.PositiveDuration("window"),
+        MaxStoredRecords = stats.PositiveInt("max-stored-records"),
+        SettleTime = stats.Duration("settle-time"),
+    };
 }

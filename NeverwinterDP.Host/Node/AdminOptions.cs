@@ -1,5 +1,5 @@
 using System.Net;
-using Akka.Configuration;
+using NeverwinterDP.Actors.Configuration;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -10,15 +10,16 @@ namespace NeverwinterDP.Host.Node;
 /// </summary>
 public sealed record AdminOptions((string Host, int Port)? Endpoint, string? Token)
 {
+    /// <summary>Where the CLI's admin verbs look when given no <c>--node</c>: the default of <c>nwdp.admin.endpoint</c> (Node/reference.conf).</summary>
     public const string DefaultEndpoint = "127.0.0.1:9110";
 
     public bool Enabled => Endpoint is not null;
 
-    public static AdminOptions FromConfig(Config nwdp, (string Host, int Port) http)
+    /// <summary>Reads <c>nwdp.admin</c>.</summary>
+    public static AdminOptions FromConfig(ConfigReader admin, (string Host, int Port) http)
     {
-        var text = nwdp.GetString("admin.endpoint", DefaultEndpoint).Trim();
-        var token = nwdp.GetString("admin.token", "");
-        token = string.IsNullOrWhiteSpace(token) ? null : token.Trim();
+        var text = admin.String("endpoint").Trim();
+        var token = admin.OptionalString("token");
         if (text is "off" or "")
             return new AdminOptions(null, token);
         var endpoint = NodeConfig.ParseEndpoint(text, "nwdp.admin.endpoint");

@@ -1,6 +1,6 @@
 using Akka.Configuration;
-using Akka.Configuration.Hocon;
 using NeverwinterDP.Actors;
+using NeverwinterDP.Actors.Configuration;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -18,45 +18,44 @@ public sealed record ClusterOptions(string Hostname, int Port, IReadOnlyList<str
     public bool HasRole(string role) => Roles.Contains(role);
 
     /// <summary>Reads the final <c>akka.*</c> values (after <see cref="AkkaOverlay"/>) and validates the roles.</summary>
-    public static ClusterOptions FromConfig(Config hocon)
+    public static ClusterOptions FromConfig(Config hocon, ConfigReader cluster)
     {
         var roles = hocon.GetStringList("akka.cluster.roles").ToList();
         foreach (var role in roles.Where(r => !NodeRoles.All.Contains(r)))
             throw new ArgumentException($"nwdp.cluster.roles: unknown role '{role}'; roles are {string.Join(", ", NodeRoles.All)}");
         return new ClusterOptions(
-            hocon.GetString("akka.remote.dot-netty.tcp.hostname", "127.0.0.1"),
-            hocon.GetInt("akka.remote.dot-netty.tcp.port", 0),
+            hocon.GetString("akka.remote.dot-netty.tcp.hostname"),
+            hocon.GetInt("akka.remote.dot-netty.tcp.port"),
             hocon.GetStringList("akka.cluster.seed-nodes").ToList(),
             roles,
-            hocon.GetBoolean("nwdp.cluster.join-self", true));
+            cluster.Bool("join-self"));
     }
 
     /// <summary>
-    /// The <c>akka.*</c> keys that <c>nwdp.cluster.*</c> decides. Seeds and roles may be HOCON lists or
-    /// comma-separated strings (what flags and environment variables give); a seed is <c>HOST:PORT</c> or a
-    /// full <c>akka.tcp://nwdp@HOST:PORT</c> address.
+    /// The <c>akka.*</c> keys that <c>nwdp.cluster.*</c> decides, from <paramref name="nwdp"/>. Seeds and roles may be
+    /// HOCON lists or comma-separated strings (what flags and environment variables give); a seed is
+    /// <c>HOST:PORT</c> or a full <c>akka.tcp://nwdp@HOST:PORT</c> address. <paramref name="akkaRoles"/>: the
+    /// <c>akka.cluster.roles</c> an operator set instead of <c>nwdp.cluster.roles</c> (kept), or null.
     /// </summary>
-    public static Config AkkaOverlay(Config config)
+    public static Config AkkaOverlay(ConfigReader nwdp, IReadOnlyList<string>? akkaRoles = null)
     {
         var lines = new List<string>();
-        if (NonEmpty(config, "nwdp.cluster.hostname") is { } host)
+        if (nwdp.OptionalString("cluster.hostname") is { } host)
             lines.Add($"akka.remote.dot-netty.tcp.hostname = {NodeConfig.Quote(host)}");
-        if (NonEmpty(config, "nwdp.cluster.port") is { } portText)
+        if (nwdp.OptionalString("cluster.port") is { } portText)
         {
             if (!int.TryParse(portText, out var port) || port is < 0 or > 65535)
                 throw new ArgumentException($"nwdp.cluster.port must be a port number (0 picks a free one), got '{portText}'");
             lines.Add($"akka.remote.dot-netty.tcp.port = {port}");
         }
-        var seeds = Strings(config, "nwdp.cluster.seeds").Select(SeedAddress).ToList();
+        var seeds = nwdp.Strings("cluster.seeds").Select(SeedAddress).ToList();
         if (seeds.Count > 0) lines.Add($"akka.cluster.seed-nodes = [{string.Join(", ", seeds.Select(NodeConfig.Quote))}]");
-        // Every role unless told otherwise (here, or in akka.cluster.roles by someone who knows Akka).
-        var roles = config.HasPath("nwdp.cluster.roles") ? Strings(config, "nwdp.cluster.roles")
-            : config.GetStringList("akka.cluster.roles").Count > 0 ? null
-            : NodeRoles.All.ToList();
+        var configured = nwdp.Strings("cluster.roles");
+        IReadOnlyList<string>? roles = akkaRoles is null ? configured : null;
         // A node that runs no pump must not carry the pump role: the sink writers' shard coordinator lives on the
         // oldest member with that role, and a member that hosts no region would keep it from ever starting.
-        if (!config.GetBoolean("nwdp.pump.enabled", true))
-            roles = (roles ?? config.GetStringList("akka.cluster.roles").ToList()).Where(r => r != NodeRoles.Pump).ToList();
+        if (!nwdp.Bool("pump.enabled"))
+            roles = (roles ?? akkaRoles!).Where(r => r != NodeRoles.Pump).ToList();
         if (roles is not null)
         {
             if (roles.Count == 0) throw new ArgumentException($"nwdp.cluster.roles must name at least one role ({string.Join(", ", NodeRoles.All)})");
@@ -86,20 +85,5 @@ public sealed record ClusterOptions(string Hostname, int Port, IReadOnlyList<str
         var (host, port) = NodeConfig.ParseEndpoint(seed, "a seed (nwdp.cluster.seeds, --seed)");
         if (port == 0) throw new ArgumentException($"a seed (nwdp.cluster.seeds, --seed) needs a real port, got '{seed}'");
         return $"akka.tcp://{SystemName}@{host}:{port}";
-    }
-
-    private static string? NonEmpty(Config config, string path)
-    {
-        if (!config.HasPath(path)) return null;
-        var value = config.GetString(path, "");
-        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-    }
-
-    private static List<string> Strings(Config config, string path)
-    {
-        if (!config.HasPath(path)) return [];
-        HoconValue value = config.GetValue(path);
-        var items = value.IsArray() ? value.GetStringList() : (IEnumerable<string>)(value.GetString() ?? "").Split(',');
-        return items.Select(s => s.Trim()).Where(s => s.Length > 0).ToList();
     }
 }

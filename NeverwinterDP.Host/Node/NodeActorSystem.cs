@@ -35,7 +35,7 @@ public static class NodeActorSystem
                 PumpEnabled: config.PumpEnabled,
                 KeepAlive: config.SinkWriterKeepAlive))
             .WithSpillover()
-            .WithRemoteIngress(RemoteIngressOptions.FromConfig(config.Hocon) with { RetryAfter = config.Ingress.RetryAfter })
+            .WithRemoteIngress(config.RemoteIngress with { RetryAfter = config.Ingress.RetryAfter })
             .AddStartup((system, _) =>
             {
                 var cluster = Cluster.Get(system);

@@ -1,88 +1,103 @@
 using System.Globalization;
 using Akka.Configuration;
 using NeverwinterDP.Actors;
+using NeverwinterDP.Actors.Configuration;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Embedded;
-using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Stats;
 
 namespace NeverwinterDP.Host.Node;
 
 /// <summary>
-/// A node's whole configuration: <c>cluster.hocon</c> (or <c>--config</c>), with environment variables and
-/// flags over it, and the Kafka stages' reference defaults under it. Typed views for each part.
+/// A node's whole configuration: flags (<c>--set KEY=VALUE</c> and the named ones) over environment variables
+/// over the operator file (<c>cluster.hocon</c>, or <c>--config</c>) over the modules' <c>reference.conf</c>
+/// files, which hold the default of every key. Typed views for each part, read with no second set of defaults:
+/// a key missing from every layer is a bug in a reference.conf and stops the node with its name.
 /// </summary>
 public sealed class NodeConfig
 {
-    private NodeConfig(Config hocon)
+    private NodeConfig(Config hocon, ConfigReader reader)
     {
         Hocon = hocon;
-        var nwdp = hocon.GetConfig("nwdp") ?? throw new ArgumentException("configuration has no 'nwdp' section");
+        Reader = reader;
+        var nwdp = reader.Section("nwdp");
         DataDir = Path.GetFullPath(Required(nwdp, "node.data-dir"));
         HttpEndpoint = ParseEndpoint(Required(nwdp, "http.endpoint"), "nwdp.http.endpoint");
-        NodeId = nwdp.GetString("node.id", "");
-        ShutdownTimeout = nwdp.GetTimeSpan("http.shutdown-timeout", TimeSpan.FromSeconds(30));
-        KafkaBootstrap = NullIfEmpty(nwdp.GetString("kafka.bootstrap-servers", ""));
-        TopicPartitions = Positive(nwdp.GetInt("kafka.topic-partitions", 8), "nwdp.kafka.topic-partitions");
-        TopicReplicationFactor = (short)Positive(nwdp.GetInt("kafka.topic-replication-factor", 1), "nwdp.kafka.topic-replication-factor");
+        NodeId = nwdp.String("node.id");
+        ShutdownTimeout = nwdp.Duration("http.shutdown-timeout");
+        KafkaBootstrap = nwdp.OptionalString("kafka.bootstrap-servers");
+        TopicPartitions = nwdp.PositiveInt("kafka.topic-partitions");
+        TopicReplicationFactor = (short)nwdp.PositiveInt("kafka.topic-replication-factor");
         EmbeddedKafka = new EmbeddedKafkaOptions
         {
-            Brokers = Positive(nwdp.GetInt("embedded-kafka.brokers", 1), "nwdp.embedded-kafka.brokers"),
-            DefaultPartitions = Positive(nwdp.GetInt("embedded-kafka.default-partitions", 8), "nwdp.embedded-kafka.default-partitions"),
+            Brokers = nwdp.PositiveInt("embedded-kafka.brokers"),
+            DefaultPartitions = nwdp.PositiveInt("embedded-kafka.default-partitions"),
         };
+        EmbeddedMaxUnread = nwdp.PositiveInt("embedded-kafka.max-unread-per-partition");
         Ingress = new IngressOptions
         {
-            MaxRequestBytes = Bytes(nwdp, "ingress.max-request-bytes", 16L << 20),
-            MaxDecompressedBytes = Bytes(nwdp, "ingress.max-decompressed-bytes", 64L << 20),
-            MaxEventsPerRequest = Positive(nwdp.GetInt("ingress.max-events-per-request", 100_000), "nwdp.ingress.max-events-per-request"),
-            QueueCapacity = Positive(nwdp.GetInt("ingress.queue-capacity", 512), "nwdp.ingress.queue-capacity"),
-            EnqueueTimeout = nwdp.GetTimeSpan("ingress.enqueue-timeout", TimeSpan.FromMilliseconds(500)),
-            RetryAfter = nwdp.GetTimeSpan("ingress.retry-after", TimeSpan.FromSeconds(1)),
-            MaxBusBacklog = BacklogSetting(nwdp.GetString("ingress.max-bus-backlog", "auto")),
+            MaxRequestBytes = nwdp.Bytes("ingress.max-request-bytes"),
+            MaxDecompressedBytes = nwdp.Bytes("ingress.max-decompressed-bytes"),
+            MaxEventsPerRequest = nwdp.PositiveInt("ingress.max-events-per-request"),
+            QueueCapacity = nwdp.PositiveInt("ingress.queue-capacity"),
+            EnqueueTimeout = nwdp.Duration("ingress.enqueue-timeout"),
+            RetryAfter = nwdp.Duration("ingress.retry-after"),
+            MaxBusBacklog = BacklogSetting(nwdp.String("ingress.max-bus-backlog")),
         };
-        EmbeddedMaxUnread = Positive(nwdp.GetInt("embedded-kafka.max-unread-per-partition", 20_000), "nwdp.embedded-kafka.max-unread-per-partition");
-        PumpEnabled = nwdp.GetBoolean("pump.enabled", true);
+        var pump = nwdp.Section("pump");
         Pump = new PumpOptions
         {
-            GroupId = nwdp.GetString("pump.group-id", "nwdp-pump"),
-            TopicPattern = nwdp.GetString("pump.topic-pattern", @"^nwdp\.logs\..*"),
-            BatchSize = Positive(nwdp.GetInt("pump.batch-size", 5000), "nwdp.pump.batch-size"),
-            BatchInterval = nwdp.GetTimeSpan("pump.batch-interval", TimeSpan.FromMilliseconds(200)),
-            FlushInterval = nwdp.GetTimeSpan("pump.flush-interval", TimeSpan.FromSeconds(5)),
-            FlushRecords = Positive(nwdp.GetInt("pump.flush-records", 500_000), "nwdp.pump.flush-records"),
-            RetryMinBackoff = nwdp.GetTimeSpan("pump.retry-min-backoff", TimeSpan.FromMilliseconds(100)),
-            RetryMaxBackoff = nwdp.GetTimeSpan("pump.retry-max-backoff", TimeSpan.FromSeconds(10)),
+            GroupId = pump.String("group-id"),
+            TopicPattern = pump.String("topic-pattern"),
+            BatchSize = pump.PositiveInt("batch-size"),
+            BatchBytes = pump.Bytes("batch-bytes"),
+            BatchInterval = pump.Duration("batch-interval"),
+            FlushInterval = pump.Duration("flush-interval"),
+            FlushRecords = pump.PositiveInt("flush-records"),
+            RetryMinBackoff = pump.Duration("retry-min-backoff"),
+            RetryMaxBackoff = pump.Duration("retry-max-backoff"),
+            RetryMaxAttempts = RetryAttempts(pump, "retry-max-attempts"),
         };
-        WritersPerSink = Positive(nwdp.GetInt("pump.writers-per-sink", 2), "nwdp.pump.writers-per-sink");
-        SinkWriterKeepAlive = nwdp.GetTimeSpan("pump.keep-alive-interval", TimeSpan.FromSeconds(5));
+        WritersPerSink = pump.PositiveInt("writers-per-sink");
+        SinkWriterKeepAlive = pump.Duration("keep-alive-interval");
         Roles = hocon.GetStringList("akka.cluster.roles").Select(r => r.Trim().ToLowerInvariant()).Where(r => r.Length > 0).ToList();
-        Persistence = PersistenceOptions.FromConfig(nwdp, DataDir);
-        RegistryFlushInterval = nwdp.GetTimeSpan("registry.flush-interval", TimeSpan.FromSeconds(1));
-        DefaultBeatInterval = nwdp.GetTimeSpan("watchdog.event-beat-interval", TimeSpan.FromSeconds(10));
+        Persistence = PersistenceOptions.FromConfig(nwdp.Section("persistence"), DataDir);
+        RegistryFlushInterval = nwdp.Duration("registry.flush-interval");
+        DefaultBeatInterval = nwdp.Duration("watchdog.event-beat-interval");
         Watchdog = new WatchdogOptions
         {
-            OfflineAfter = nwdp.GetTimeSpan("watchdog.offline-after", TimeSpan.FromSeconds(30)),
-            CheckInterval = nwdp.GetTimeSpan("watchdog.check-interval", TimeSpan.FromSeconds(1)),
-            PersistBeatsEvery = nwdp.GetTimeSpan("watchdog.persist-beats-every", TimeSpan.FromSeconds(5)),
+            OfflineAfter = nwdp.Duration("watchdog.offline-after"),
+            CheckInterval = nwdp.Duration("watchdog.check-interval"),
+            PersistBeatsEvery = nwdp.Duration("watchdog.persist-beats-every"),
         };
         Spill = new SpillOptions
         {
-            Enabled = nwdp.GetBoolean("spill.enabled", true),
-            After = nwdp.GetTimeSpan("spill.after", TimeSpan.FromSeconds(5)),
-            QuotaBytes = Bytes(nwdp, "spill.quota", 1L << 30),
-            ProbeInterval = nwdp.GetTimeSpan("spill.probe-interval", TimeSpan.FromSeconds(1)),
-            ReplayRate = Positive(nwdp.GetInt("spill.replay-rate", 50_000), "nwdp.spill.replay-rate"),
-            ReplayInterval = nwdp.GetTimeSpan("spill.replay-interval", TimeSpan.FromMilliseconds(200)),
+            Enabled = nwdp.Bool("spill.enabled"),
+            After = nwdp.Duration("spill.after"),
+            QuotaBytes = nwdp.Bytes("spill.quota"),
+            ProbeInterval = nwdp.Duration("spill.probe-interval"),
+            ReplayRate = nwdp.PositiveInt("spill.replay-rate"),
+            ReplayInterval = nwdp.Duration("spill.replay-interval"),
         };
-        var filesDir = nwdp.GetString("sinks.files.directory", "");
+        IngressMessageTimeout = Spill.Enabled
+            ? Spill.After
+            : TimeSpan.FromMilliseconds(hocon.GetLong("akka.kafka.producer.kafka-clients.message.timeout.ms"));
+        RemoteIngress = RemoteIngressOptions.FromConfig(nwdp.Section("remote-ingress"));
+        Stats = StatsOptions.FromConfig(nwdp.Section("stats"));
+        Sinks = nwdp.Raw("sinks");
+        // What the files sink decides itself (tests look there); read past the key log, which is for the sink's own reads.
+        var filesDir = hocon.HasPath("nwdp.sinks.files.directory") ? hocon.GetString("nwdp.sinks.files.directory") : "";
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
-        Cluster = ClusterOptions.FromConfig(hocon);
-        Admin = AdminOptions.FromConfig(nwdp, HttpEndpoint);
-        PumpEnabled = PumpEnabled && Cluster.HasRole(NodeRoles.Pump);
+        Cluster = ClusterOptions.FromConfig(hocon, nwdp.Section("cluster"));
+        Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint);
+        PumpEnabled = pump.Bool("enabled") && Cluster.HasRole(NodeRoles.Pump);
     }
 
+    /// <summary>The whole merged configuration (what the actor system is given).</summary>
     public Config Hocon { get; }
     public string DataDir { get; }
     public (string Host, int Port) HttpEndpoint { get; }
@@ -135,6 +150,28 @@ public sealed class NodeConfig
     /// <summary>The admin API listener (<c>nwdp.admin</c>).</summary>
     public AdminOptions Admin { get; }
 
+    /// <summary><c>nwdp.remote-ingress</c>: the Akka-remote ingress EmitterClients send to.</summary>
+    public RemoteIngressOptions RemoteIngress { get; }
+
+    /// <summary><c>nwdp.stats</c>: per-minute monitoring and the loss audit.</summary>
+    public StatsOptions Stats { get; }
+
+    /// <summary>
+    /// <c>nwdp.sinks</c> (empty when the operator configured none), as the sinks' options read it; reads through it
+    /// are logged in <see cref="Reader"/>.
+    /// </summary>
+    public Config Sinks { get; }
+
+    /// <summary>
+    /// The ingress producer's <c>message.timeout.ms</c>: how long a request waits for Kafka. With spillover on,
+    /// <c>nwdp.spill.after</c> (what Kafka has not taken by then is spilled); with it off,
+    /// <c>akka.kafka.producer.kafka-clients.message.timeout.ms</c> (then the request is answered 503).
+    /// </summary>
+    public TimeSpan IngressMessageTimeout { get; }
+
+    /// <summary>What read this configuration, with the keys it read (<see cref="ConfigReader.KeysRead"/>).</summary>
+    public ConfigReader Reader { get; }
+
     /// <summary>Environment variables a node reads, and the key each sets.</summary>
     public static IReadOnlyDictionary<string, string> EnvironmentVariables { get; } = new Dictionary<string, string>
     {
@@ -150,9 +187,15 @@ public sealed class NodeConfig
     /// <summary>The configuration file shipped beside the executable.</summary>
     public static string DefaultFile => Path.Combine(AppContext.BaseDirectory, "cluster.hocon");
 
+    /// <summary>The defaults of every module: the node's (Host) and NeverwinterDP.Actors' <c>reference.conf</c> files.</summary>
+    public static Config Reference => NodeReference.Value;
+
+    private static readonly Lazy<Config> NodeReference = new(() => ReferenceConfig.Of(typeof(NodeConfig).Assembly).WithFallback(ReferenceConfig.Actors));
+
     /// <summary>
-    /// Loads <paramref name="file"/> (or the default file), then applies <paramref name="overrides"/>
-    /// (HOCON paths to values, from flags), over the Kafka stages' defaults.
+    /// Loads <paramref name="file"/> (or the default file) over the modules' defaults (<see cref="Reference"/>), with
+    /// <paramref name="extraHocon"/> over the file, the environment over that, and <paramref name="overrides"/>
+    /// (HOCON paths to values, from flags) over everything.
     /// </summary>
     public static NodeConfig Load(string? file, IReadOnlyDictionary<string, string>? overrides = null, string? extraHocon = null)
     {
@@ -170,9 +213,15 @@ public sealed class NodeConfig
             var text = string.Join('\n', settings.Select(kv => $"{kv.Key} = {Quote(kv.Value)}"));
             config = ConfigurationFactory.ParseString(text).WithFallback(config);
         }
+        // Roles someone who knows Akka set in akka.cluster.roles (and not in nwdp.cluster.roles) are kept.
+        var akkaRoles = !config.HasPath("nwdp.cluster.roles") && config.HasPath("akka.cluster.roles") && config.GetStringList("akka.cluster.roles") is { Count: > 0 } set
+            ? set.ToList()
+            : null;
+        var full = config.WithFallback(Reference);
+        var reader = new ConfigReader(full);
         // nwdp.cluster.* decides akka.remote / akka.cluster: one place for the operator, the flags and the env.
-        config = ClusterOptions.AkkaOverlay(config).WithFallback(config);
-        return new NodeConfig(config.WithFallback(KafkaConfig.Default));
+        var hocon = ClusterOptions.AkkaOverlay(reader.Section("nwdp"), akkaRoles).WithFallback(full);
+        return new NodeConfig(hocon, reader);
     }
 
     /// <summary>The id stamped on events' lineage: the configured one, or machine name and HTTP port.</summary>
@@ -197,19 +246,13 @@ public sealed class NodeConfig
 
     internal static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
-    private static string Required(Config c, string path)
+    /// <summary>0 (retry until the store takes them) or a positive number of attempts.</summary>
+    private static int RetryAttempts(ConfigReader pump, string key)
     {
-        var v = c.GetString(path, "");
-        return string.IsNullOrWhiteSpace(v) ? throw new ArgumentException($"nwdp.{path} must be set") : v;
+        var v = pump.Int(key);
+        return v >= 0 ? v : throw new ArgumentException($"{pump.Key(key)} must be 0 (until the store takes them) or a positive number, got {v}");
     }
 
-    private static string? NullIfEmpty(string s) => string.IsNullOrWhiteSpace(s) ? null : s;
-
-    private static int Positive(int value, string key) => value > 0 ? value : throw new ArgumentException($"{key} must be positive, got {value}");
-
-    private static long Bytes(Config c, string path, long fallback)
-    {
-        var v = c.GetByteSize(path) ?? fallback;
-        return v > 0 ? v : throw new ArgumentException($"nwdp.{path} must be a positive size, got {v}");
-    }
+    private static string Required(ConfigReader nwdp, string key) =>
+        nwdp.OptionalString(key) ?? throw new ArgumentException($"{nwdp.Key(key)} must be set");
 }

@@ -60,9 +60,8 @@ public static class NodeServices
         {
             var bus = sp.GetRequiredService<KafkaBus>();
             var producer = Producer(sp);
-            // With spillover, a record Kafka has not taken within nwdp.spill.after is reported not persisted and spilled.
-            if (config.Spill.Enabled)
-                producer = producer.WithProperty("message.timeout.ms", ((long)config.Spill.After.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // nwdp.spill.after with spillover on (what Kafka has not taken by then is spilled), else akka's message.timeout.ms.
+            producer = producer.WithProperty("message.timeout.ms", ((long)config.IngressMessageTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
             // auto: guarded on the embedded broker (it keeps ~5 MB per partition) when this node pumps; a real cluster keeps days.
             var maxBacklog = config.Ingress.MaxBusBacklog >= 0 ? config.Ingress.MaxBusBacklog : bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0;
             return new BusWriter(sp.GetRequiredService<ActorSystem>(), producer,

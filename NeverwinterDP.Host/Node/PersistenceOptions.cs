@@ -1,3 +1,5 @@
+using NeverwinterDP.Actors.Configuration;
+
 namespace NeverwinterDP.Host.Node;
 
 /// <summary>
@@ -9,13 +11,14 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
 {
     public static readonly string[] Providers = ["sqlite", "postgresql", "mysql"];
 
-    public static PersistenceOptions FromConfig(Akka.Configuration.Config nwdp, string dataDir)
+    /// <summary>Reads <c>nwdp.persistence</c>.</summary>
+    public static PersistenceOptions FromConfig(ConfigReader persistence, string dataDir)
     {
-        var provider = nwdp.GetString("persistence.provider", "sqlite").Trim().ToLowerInvariant();
+        var provider = persistence.String("provider").Trim().ToLowerInvariant();
         if (provider == "mariadb") provider = "mysql";
         if (!Providers.Contains(provider))
             throw new ArgumentException($"nwdp.persistence.provider must be one of {string.Join(", ", Providers)}, got '{provider}'");
-        var connection = nwdp.GetString("persistence.connection-string", "");
+        var connection = persistence.String("connection-string");
         if (string.IsNullOrWhiteSpace(connection))
         {
             if (provider != "sqlite") throw new ArgumentException($"nwdp.persistence.connection-string is required with provider {provider}");

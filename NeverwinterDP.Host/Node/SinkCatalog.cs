@@ -17,7 +17,7 @@ public sealed class SinkCatalog : ISinkCatalog
     {
         _pump = config.Pump;
         WritersPerSink = config.WritersPerSink;
-        foreach (var (section, kind) in SinkKind.Resolve(kinds, config.Hocon.GetConfig("nwdp.sinks"), config.DataDir))
+        foreach (var (section, kind) in SinkKind.Resolve(kinds, config.Sinks, config.DataDir))
         {
             // Built once now so every option is validated at start (constructors do no I/O; OpenAsync does).
             kind.Create(section).DisposeAsync().AsTask().GetAwaiter().GetResult();

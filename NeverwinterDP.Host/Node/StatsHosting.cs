@@ -16,7 +16,7 @@ public static class StatsHosting
 {
     /// <summary>The counter (an ingress, heartbeat and delivery observer), its publisher, the cluster-wide store and the metrics.</summary>
     public static IServiceCollection AddNodeStats(this IServiceCollection services, NodeConfig config) => services
-        .AddSingleton(StatsOptions.FromConfig(config.Hocon.GetConfig("nwdp.stats")))
+        .AddSingleton(config.Stats)
         .AddSingleton(sp => new StatsCounter(sp.GetRequiredService<StatsOptions>(), sp.GetRequiredService<TimeProvider>()))
         .AddSingleton<IIngressObserver>(sp => sp.GetRequiredService<StatsCounter>())
         .AddSingleton<IHeartbeatListener>(sp => sp.GetRequiredService<StatsCounter>())

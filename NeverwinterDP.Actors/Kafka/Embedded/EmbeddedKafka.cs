@@ -4,7 +4,11 @@ using NeverwinterDP.Actors.Kafka.Native;
 
 namespace NeverwinterDP.Actors.Kafka.Embedded;
 
-/// <summary>Options of the in-process broker (HOCON <c>nwdp.embedded-kafka</c>).</summary>
+/// <summary>
+/// Options of the in-process broker (HOCON <c>nwdp.embedded-kafka</c>, defaults in Bus/reference.conf). The node
+/// reads <see cref="Brokers"/> and <see cref="DefaultPartitions"/> from the configuration; the property defaults
+/// are for tests and <c>nwdp broker</c>, and a test checks that they equal reference.conf's.
+/// </summary>
 public sealed record EmbeddedKafkaOptions
 {
     /// <summary>Number of brokers on 127.0.0.1 (<c>brokers</c>).</summary>
