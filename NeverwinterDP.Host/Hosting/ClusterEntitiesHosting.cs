@@ -6,6 +6,7 @@ using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Actors.Sinks.Framework;
 
@@ -28,6 +29,14 @@ public static class ClusterEntitiesHosting
 {
     /// <summary>Shards of the emitter and watchdog regions (10 per node of the largest cluster expected is plenty).</summary>
     public const int RegistryShards = 100;
+
+    /// <summary>
+    /// The serializer of every journaled or node-to-node message (<see cref="INodeMessage"/>: stable manifests, not
+    /// CLR names), and Akka's JSON serializer taught to read rows written before it under type names that moved.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithNodeMessages(this AkkaConfigurationBuilder akka) =>
+        akka.AddHocon(NodeMessageSerializer.Hocon, HoconAddMode.Prepend)
+            .AddSetup(LegacyTypeNames.JsonSetup);
 
     /// <summary>Emitter entities (one per <c>host/process</c>), persisted; not remembered (they only answer and record).</summary>
     public static AkkaConfigurationBuilder WithEmitterRegistry(this AkkaConfigurationBuilder akka) =>

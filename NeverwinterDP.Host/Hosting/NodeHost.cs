@@ -105,6 +105,7 @@ public static class NodeHost
             .AddHocon(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration, HoconAddMode.Append)
             // Under the node's configuration: the emitter protocol's serializer and frames large enough for its batches.
             .AddHocon(RemoteIngressHocon.Node, HoconAddMode.Append)
+            .WithNodeMessages()
             .WithEmitterRegistry()
             .WithWatchdog(config.Watchdog with { Clock = clock })
             .WithSinkWriters(config)

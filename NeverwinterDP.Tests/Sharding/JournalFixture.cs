@@ -4,6 +4,7 @@ using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Microsoft.Data.Sqlite;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Host.Hosting;
 using NeverwinterDP.Tests.Host;
@@ -40,15 +41,16 @@ internal static class JournalFixture
     private static readonly SpilledRecord[] FirstBatch = [new("k1"u8.ToArray(), [0, 0, 0, 0, 1, 2, 3]), new(null, [0, 0, 0, 0, 1, 4])];
     private static readonly SpilledRecord[] SecondBatch = [new("k2"u8.ToArray(), [0, 0, 0, 0, 1, 9, 9, 9])];
 
-    /// <summary>The actor system the fixtures are written and read with: the node's persistence and serializers, nothing else.</summary>
+    /// <summary>The actor system the fixtures are written and read with: the node's persistence and serializers (as <c>WithNodeMessages</c> and <c>WithSpillover</c> bind them), nothing else.</summary>
     public static ActorSystem StartSystem(string dbPath, string name)
     {
         var persistence = new PersistenceOptions("sqlite", $"Data Source={dbPath};Pooling=False");
         var config = ConfigurationFactory.ParseString(persistence.ToHocon())
             .WithFallback(ConfigurationFactory.ParseString(SpillSerializer.Hocon))
+            .WithFallback(ConfigurationFactory.ParseString(NodeMessageSerializer.Hocon))
             .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
             .WithFallback(SqlPersistence.DefaultConfiguration);
-        return ActorSystem.Create(name, config);
+        return ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(config).And(LegacyTypeNames.JsonSetup));
     }
 
     public static SpillContext SpillContextFor(TimeProvider clock, string quarantineDir) =>

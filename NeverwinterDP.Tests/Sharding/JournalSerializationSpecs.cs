@@ -1,3 +1,6 @@
+using Microsoft.Data.Sqlite;
+using NeverwinterDP.Actors.Sharding;
+using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Tests.Host;
 using Xunit;
 
@@ -13,6 +16,9 @@ public sealed class JournalSerializationSpecs
     /// <summary>Written by the code before stable manifests (commit a2372f5): registry events and snapshots in Akka's default JSON, with CLR type names.</summary>
     public const string BeforeManifests = "journal-before-manifests.db";
 
+    /// <summary>Written with <see cref="NodeMessageSerializer"/>: every row a serializer id and a manifest.</summary>
+    public const string WithManifests = "journal-manifests.db";
+
     private static string Copy(TempDir dir, string fixture)
     {
         var path = Path.Combine(dir.Path, fixture);
@@ -25,6 +31,50 @@ public sealed class JournalSerializationSpecs
     {
         using var dir = new TempDir();
         await JournalFixture.AssertRecoversAsync(Copy(dir, BeforeManifests));
+    }
+
+    [Fact]
+    public async Task A_journal_written_with_stable_manifests_recovers_every_entity()
+    {
+        using var dir = new TempDir();
+        var path = Copy(dir, WithManifests);
+        await JournalFixture.AssertRecoversAsync(path);
+
+        // Nothing in it names a CLR type: the registry rows are the node serializer's, the spill rows the spill serializer's.
+        SqliteConnection.ClearAllPools();
+        await using var db = new SqliteConnection($"Data Source={path};Pooling=False");
+        await db.OpenAsync();
+        await using var rows = db.CreateCommand();
+        rows.CommandText = "SELECT identifier, manifest FROM journal UNION ALL SELECT serializer_id, manifest FROM snapshot";
+        await using var reader = await rows.ExecuteReaderAsync();
+        var seen = new List<(long, string)>();
+        while (await reader.ReadAsync()) seen.Add((reader.GetInt64(0), reader.GetString(1)));
+        Assert.All(seen, r => Assert.Contains(r.Item1, new long[] { NodeMessageSerializer.SerializerId, SpillSerializer.SerializerId }));
+        Assert.Contains((NodeMessageSerializer.SerializerId, "E2"), seen);
+    }
+
+    /// <summary>
+    /// Rows of Akka's default JSON name their CLR type; once the type moved, <see cref="LegacyTypeNames"/> finds it
+    /// by its simple name. Simulated by rewriting the names in the rows to a namespace that does not exist.
+    /// </summary>
+    [Fact]
+    public async Task A_journal_written_before_stable_manifests_recovers_after_its_types_moved()
+    {
+        using var dir = new TempDir();
+        var path = Copy(dir, BeforeManifests);
+        await using (var db = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await db.OpenAsync();
+            await using var rewrite = db.CreateCommand();
+            rewrite.CommandText = """
+                UPDATE journal SET message = CAST(replace(CAST(message AS TEXT), 'NeverwinterDP.Actors.Registry.', 'NeverwinterDP.Actors.Elsewhere.') AS BLOB) WHERE identifier = 1;
+                UPDATE snapshot SET snapshot = CAST(replace(CAST(snapshot AS TEXT), 'NeverwinterDP.Actors.Registry.', 'NeverwinterDP.Actors.Elsewhere.') AS BLOB) WHERE serializer_id = 1;
+                SELECT count(*) FROM journal WHERE identifier = 1 AND CAST(message AS TEXT) LIKE '%Actors.Elsewhere.%';
+                """;
+            Assert.True(Convert.ToInt64(await rewrite.ExecuteScalarAsync()) >= 6);
+        }
+        SqliteConnection.ClearAllPools();
+        await JournalFixture.AssertRecoversAsync(path);
     }
 
     [Fact]
