@@ -2,17 +2,23 @@ using Akka.Actor;
 using Akka.Event;
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka.Settings;
+using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Actors.Pump;
 
 /// <summary>Keeps a sink writer running (sent by every node's keeper, so a writer whose shard moved starts again).</summary>
-public sealed record EnsureSinkWriter(string EntityId);
+public sealed record EnsureSinkWriter(string EntityId) : INodeMessage
+{
+    public static string Manifest => "P1";
+}
 
 /// <summary>The sink-writer region's hand-off message: drain, flush, commit, leave the group, then stop.</summary>
-public sealed record StopSinkWriter
+public sealed record StopSinkWriter : INodeMessage
 {
+    public static string Manifest => "P2";
+
     public static readonly StopSinkWriter Instance = new();
 }
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using NeverwinterDP.Actors.Sharding;
 
 namespace NeverwinterDP.Actors.Registry;
 
@@ -63,8 +64,10 @@ public sealed record EmitterState(
     Dictionary<string, long> EventsByType,
     long Events,
     long Bytes,
-    long LastSourceSeq)
+    long LastSourceSeq) : INodeMessage
 {
+    public static string Manifest => "E2";
+
     public EmitterState Add(SourceActivity a)
     {
         var sum = new SourceActivity(SourceId, Host, Process, FirstSeenMs, LastSeenMs, Version, EventsByType, Events, Bytes, LastSourceSeq).Plus(a);

@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Registry;
@@ -13,10 +14,16 @@ public sealed record SourceInfo(
     IReadOnlyDictionary<string, long> EventsByType,
     long Events,
     long Bytes,
-    long LastSourceSeq);
+    long LastSourceSeq) : INodeMessage
+{
+    public static string Manifest => "E4";
+}
 
 /// <summary>A host as the watchdog knows it: online while heartbeats (or events) keep arriving before the deadline.</summary>
-public sealed record HostStatus(string Host, bool Online, long LastHeartbeatMs, long DeadlineMs, long ChangedAtMs, IReadOnlyList<string> Processes);
+public sealed record HostStatus(string Host, bool Online, long LastHeartbeatMs, long DeadlineMs, long ChangedAtMs, IReadOnlyList<string> Processes) : INodeMessage
+{
+    public static string Manifest => "W6";
+}
 
 /// <summary>A heartbeat of one source process (from an EmitterClient or <c>POST /v1/heartbeats</c>).</summary>
 public sealed record SourceHeartbeat(string Host, string Process, long TsMs, TimeSpan? Interval = null);

@@ -1,4 +1,5 @@
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Sharding;
 
 namespace NeverwinterDP.Actors.Spill;
 
@@ -58,11 +59,16 @@ public sealed record DamagedSpilledBatch(byte[] Raw, string Reason);
 public sealed record SpillQuarantined(long SequenceNr, string Reason);
 
 /// <summary>Asks a spillover entity for its backlog.</summary>
-public sealed record GetSpillStatus(string Topic) : IRegistryEnvelope
+public sealed record GetSpillStatus(string Topic) : IRegistryEnvelope, INodeMessage
 {
+    public static string Manifest => "O1";
+
     public string EntityId => Topic;
 }
 
 /// <summary>A topic's spill backlog: batches, events and bytes waiting for replay, the oldest's age, what was replayed.</summary>
 public sealed record SpillStatus(string Topic, int Batches, long Events, long Bytes, long OldestSpilledAtMs, long ReplayedBatches, long ReplayedEvents,
-    long QuarantinedBatches, string State);
+    long QuarantinedBatches, string State) : INodeMessage
+{
+    public static string Manifest => "O2";
+}

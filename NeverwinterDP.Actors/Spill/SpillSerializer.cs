@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Serialization;
+using NeverwinterDP.Actors.Sharding;
 
 namespace NeverwinterDP.Actors.Spill;
 
@@ -72,7 +73,7 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
         // A journal row of a batch carries its own checksum: [crc32][body].
         var body = stream.ToArray();
         var framed = new byte[body.Length + 4];
-        BitConverter.TryWriteBytes(framed.AsSpan(0, 4), Crc32.Compute(body));
+        BitConverter.TryWriteBytes(framed.AsSpan(0, 4), System.IO.Hashing.Crc32.HashToUInt32(body));
         body.CopyTo(framed, 4);
         return framed;
     }
@@ -83,7 +84,7 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
         {
             // A damaged row must not stop the entity's recovery (that would stop every batch behind it): it
             // comes back as a DamagedSpilledBatch, which the entity quarantines and reports.
-            if (bytes.Length < 4 || BitConverter.ToUInt32(bytes, 0) != Crc32.Compute(bytes.AsSpan(4)))
+            if (bytes.Length < 4 || BitConverter.ToUInt32(bytes, 0) != System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(4)))
                 return new DamagedSpilledBatch(bytes, "checksum mismatch");
             try
             {
@@ -158,18 +159,6 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
     }
 
     /// <summary>The HOCON that binds this serializer.</summary>
-    public const string Hocon = """
-        akka.actor {
-          serializers.nwdp-spill = "NeverwinterDP.Actors.Spill.SpillSerializer, NeverwinterDP.Actors"
-          serialization-bindings {
-            "NeverwinterDP.Actors.Spill.SpilledBatch, NeverwinterDP.Actors" = nwdp-spill
-            "NeverwinterDP.Actors.Spill.SpillBatch, NeverwinterDP.Actors" = nwdp-spill
-            "NeverwinterDP.Actors.Spill.SpillReplayed, NeverwinterDP.Actors" = nwdp-spill
-            "NeverwinterDP.Actors.Spill.SpillReplayStarting, NeverwinterDP.Actors" = nwdp-spill
-            "NeverwinterDP.Actors.Spill.SpillQuarantined, NeverwinterDP.Actors" = nwdp-spill
-            "NeverwinterDP.Actors.Spill.SpillAccepted, NeverwinterDP.Actors" = nwdp-spill
-            "NeverwinterDP.Actors.Spill.SpillRefused, NeverwinterDP.Actors" = nwdp-spill
-          }
-        }
-        """;
+    public static string Hocon { get; } = SerializerHocon.Bind("nwdp-spill", typeof(SpillSerializer),
+        typeof(SpilledBatch), typeof(SpillBatch), typeof(SpillReplayed), typeof(SpillReplayStarting), typeof(SpillQuarantined), typeof(SpillAccepted), typeof(SpillRefused));
 }

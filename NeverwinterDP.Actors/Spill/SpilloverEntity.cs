@@ -14,8 +14,9 @@ using NeverwinterDP.Actors.Bus;
 namespace NeverwinterDP.Actors.Spill;
 
 /// <summary>What every spillover entity on a node shares.</summary>
+/// <param name="Bus">The bus writer replays go through (null: no bus here, batches are kept and never replayed; journal tests).</param>
 /// <param name="QuarantineDir">Where damaged journal rows are written (raw bytes, one file each).</param>
-public sealed record SpillContext(SpillOptions Options, SpillQuota Quota, BusCircuit Circuit, BusWriter Bus,
+public sealed record SpillContext(SpillOptions Options, SpillQuota Quota, BusCircuit Circuit, BusWriter? Bus,
     IReadOnlyList<IIngressObserver> Observers, TimeProvider Clock, string QuarantineDir)
 {
     /// <summary>

@@ -5,6 +5,7 @@ using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Protocol.Remote;
+using NeverwinterDP.Actors.Sharding;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -27,6 +28,7 @@ public static class NodeActorSystem
             // Under the node's configuration: the emitter protocol's serializer and frames large enough for its batches.
             .AddHocon(RemoteIngressHocon.Node, HoconAddMode.Append)
             .WithNodeLogging()
+            .WithNodeMessages()
             .WithEmitters()
             .WithWatchdog(config.Watchdog with { Clock = sp.GetRequiredService<TimeProvider>() })
             .WithSinkWriters(new SinkWriterPlacement(
