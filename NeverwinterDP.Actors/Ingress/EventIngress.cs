@@ -1,7 +1,7 @@
 using System.Text;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Bus;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Ingress;
@@ -16,7 +16,7 @@ namespace NeverwinterDP.Actors.Ingress;
 /// to the store instead, and the answer is durable once the store wrote it. While the bus is known to be down,
 /// only one request per probe interval tries Kafka; the rest spill at once.
 /// </remarks>
-public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEnumerable<IIngressObserver> observers, Spillover? spillover = null, BusCircuit? circuit = null)
+public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEnumerable<IIngressObserver> observers, SpillWriter? spillover = null, BusCircuit? circuit = null)
 {
     private readonly IIngressObserver[] _observers = observers.ToArray();
 

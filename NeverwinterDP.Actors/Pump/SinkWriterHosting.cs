@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
-using NeverwinterDP.Actors.Registry;
 
 namespace NeverwinterDP.Actors.Pump;
 

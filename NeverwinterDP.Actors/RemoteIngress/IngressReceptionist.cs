@@ -2,10 +2,10 @@ using Akka;
 using Akka.Actor;
 using Akka.Event;
 using NeverwinterDP.Actors.Ingress;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Protocol.Remote;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Watchdog;
 using LogEvent = NeverwinterDP.Protocol.LogEvent;
 
 namespace NeverwinterDP.Actors.RemoteIngress;

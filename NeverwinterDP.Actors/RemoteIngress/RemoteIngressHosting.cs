@@ -1,7 +1,7 @@
 using Akka.Cluster.Tools.Client;
 using Akka.Hosting;
 using NeverwinterDP.Actors.Ingress;
-using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Actors.RemoteIngress;
 

@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Text;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Actors.Stats;
 

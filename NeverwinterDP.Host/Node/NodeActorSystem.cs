@@ -1,11 +1,12 @@
 using Akka.Cluster;
 using Akka.Hosting;
 using NeverwinterDP.Actors.Pump;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.RemoteIngress;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Protocol.Remote;
 using NeverwinterDP.Actors.Sharding;
+using NeverwinterDP.Actors.Emitter;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Host.Node;
 

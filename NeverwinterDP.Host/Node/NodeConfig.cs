@@ -5,10 +5,10 @@ using NeverwinterDP.Actors.Configuration;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Pump;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.RemoteIngress;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Actors.Stats;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Host.Node;
 

@@ -5,11 +5,12 @@ using NeverwinterDP.Actors.Bus;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Sinks.Framework;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Host.Http;
+using NeverwinterDP.Actors.Emitter;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -78,7 +79,7 @@ public static class NodeServices
             Witness = sp.GetRequiredService<KafkaSpillWitness>(),
             Hook = sp.GetService<SpillReplayHook>(),
         })
-        .AddSingleton(sp => new Spillover(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30)));
+        .AddSingleton(sp => new SpillWriter(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30)));
 
     /// <summary>The one way events enter the bus (<see cref="EventIngress"/>), what stamps their lineage, and its two doors: HTTP and Akka remote.</summary>
     public static IServiceCollection AddIngress(this IServiceCollection services) => services
@@ -90,7 +91,7 @@ public static class NodeServices
         {
             var config = sp.GetRequiredService<NodeConfig>();
             return new EventIngress(sp.GetRequiredService<BusWriter>(), config.Ingress, sp.GetServices<IIngressObserver>(),
-                config.Spill.Enabled ? sp.GetRequiredService<Spillover>() : null, sp.GetRequiredService<BusCircuit>());
+                config.Spill.Enabled ? sp.GetRequiredService<SpillWriter>() : null, sp.GetRequiredService<BusCircuit>());
         })
         .AddSingleton<IngressEndpoint>()
         .AddSingleton<RemoteIngressMetrics>();

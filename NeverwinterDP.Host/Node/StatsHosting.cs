@@ -1,13 +1,13 @@
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Native;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Protocol;
 using Prometheus;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Host.Node;
 

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Client;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Tests.Client;
 

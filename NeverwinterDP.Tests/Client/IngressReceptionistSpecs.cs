@@ -2,13 +2,13 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using NeverwinterDP.Actors.Ingress;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Protocol.Remote;
 using NeverwinterDP.Tests.Host;
 using Xunit;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Tests.Client;
 

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using Confluent.Kafka;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Actors.Emitter;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Tests.Clustering;
 

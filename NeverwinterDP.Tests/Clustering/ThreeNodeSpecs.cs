@@ -12,7 +12,7 @@ using NeverwinterDP.Tests.Host;
 using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using Xunit.Abstractions;
-using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Emitter;
 
 namespace NeverwinterDP.Tests.Clustering;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using System.Text;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Host.Http;
+using NeverwinterDP.Actors.Emitter;
 
 namespace NeverwinterDP.Tests.Host;
 
@@ -50,7 +51,7 @@ public sealed class InProcessNode : IAsyncDisposable
     public KafkaBus Bus => App.Services.GetRequiredService<KafkaBus>();
     public Akka.Actor.ActorSystem System => App.Services.GetRequiredService<Akka.Actor.ActorSystem>();
     public Akka.Cluster.Cluster Cluster => Akka.Cluster.Cluster.Get(System);
-    public NeverwinterDP.Actors.Registry.EmitterRegistry Registry => App.Services.GetRequiredService<NeverwinterDP.Actors.Registry.EmitterRegistry>();
+    public NeverwinterDP.Actors.Emitter.EmitterRegistry Registry => App.Services.GetRequiredService<NeverwinterDP.Actors.Emitter.EmitterRegistry>();
 
     /// <summary>This node's cluster address (<c>akka.tcp://nwdp@127.0.0.1:PORT</c>).</summary>
     public string ClusterAddress => App.ClusterAddress().ToString();

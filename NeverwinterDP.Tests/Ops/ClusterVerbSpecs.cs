@@ -6,11 +6,11 @@ using Akka.Actor;
 using Akka.Cluster;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Tests.Host;
 using NeverwinterDP.Tests.Processes;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Actors.Emitter;
 
 namespace NeverwinterDP.Tests.Ops;
 

@@ -2,8 +2,9 @@ using System.Collections.Immutable;
 using System.Text;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Host.Cli;
+using NeverwinterDP.Actors.Emitter;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Tests.Ops;
 

@@ -3,14 +3,15 @@ using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Microsoft.Data.Sqlite;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sharding;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Tests.Host;
 using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Emitter;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Tests.Sharding;
 

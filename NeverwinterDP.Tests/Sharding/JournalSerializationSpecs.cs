@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using NeverwinterDP.Actors.Sharding;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Tests.Host;
 using Xunit;
 

@@ -1,10 +1,11 @@
 using Akka.Actor;
 using Akka.Configuration;
 using NeverwinterDP.Actors.Pump;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sharding;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using Xunit;
+using NeverwinterDP.Actors.Emitter;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Tests.Sharding;
 

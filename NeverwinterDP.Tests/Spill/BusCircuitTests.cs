@@ -1,4 +1,4 @@
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Tests.Host;
 using Xunit;
 using NeverwinterDP.Actors.Bus;

@@ -2,7 +2,7 @@ using System.Text;
 using Akka.Serialization;
 using Confluent.Kafka;
 using Microsoft.Data.Sqlite;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 
 namespace NeverwinterDP.Tests.Spill;
 

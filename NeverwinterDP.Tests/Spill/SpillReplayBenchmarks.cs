@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using Xunit;
@@ -52,7 +52,7 @@ public sealed class SpillReplayBenchmarks(ITestOutputHelper output)
             }
         }));
         output.WriteLine($"spilled {Requests * PerRequest} events in {spilling.Elapsed.TotalSeconds:F1}s");
-        var spillover = node.App.Services.GetRequiredService<Spillover>();
+        var spillover = node.App.Services.GetRequiredService<SpillWriter>();
         var before = (await spillover.StatusAsync([topic], CancellationToken.None)).Single();
         Assert.Equal((long)Requests * PerRequest, before.Events);
 

@@ -4,7 +4,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Embedded;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using NeverwinterDP.Tests.TestServices;
@@ -55,7 +55,7 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
 
     private static async Task<SpillStatus> ReplayedAsync(InProcessNode node, string topic)
     {
-        var spillover = node.App.Services.GetRequiredService<Spillover>();
+        var spillover = node.App.Services.GetRequiredService<SpillWriter>();
         SpillStatus? status = null;
         await Wait.UntilAsync(async () => (status = (await spillover.StatusAsync([topic], CancellationToken.None)).Single()).Batches == 0,
             TimeSpan.FromSeconds(90), () => $"{status}");

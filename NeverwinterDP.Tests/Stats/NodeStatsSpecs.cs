@@ -7,7 +7,6 @@ using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Kafka.Native;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Cli;
@@ -20,6 +19,7 @@ using NeverwinterDP.Tests.Ops;
 using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Tests.Stats;
 

@@ -1,9 +1,9 @@
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Host;
 using Xunit;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Tests.Stats;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
-using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Emitter;
+using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Host.Http.Admin;
 
@@ -56,7 +57,7 @@ public sealed record WatchdogResponse(IReadOnlyList<HostStatus> Hosts);
 public sealed record ErrorResponse(string Error);
 
 /// <summary><c>GET /v1/spill/status</c>: the spill backlog per topic and this node's quota.</summary>
-public sealed record SpillStatusResponse(IReadOnlyList<NeverwinterDP.Actors.Spill.SpillStatus> Topics, long QuotaUsedBytes, long QuotaLimitBytes, bool BusUp,
+public sealed record SpillStatusResponse(IReadOnlyList<NeverwinterDP.Actors.Spillover.SpillStatus> Topics, long QuotaUsedBytes, long QuotaLimitBytes, bool BusUp,
     long? BusDownSinceMs);
 
 /// <summary>

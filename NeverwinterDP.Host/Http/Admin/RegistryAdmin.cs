@@ -1,4 +1,4 @@
-using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Emitter;
 
 namespace NeverwinterDP.Host.Http.Admin;
 

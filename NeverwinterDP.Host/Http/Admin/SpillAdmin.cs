@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Actors.Bus;
 
@@ -10,7 +10,7 @@ public static class SpillAdmin
 {
     public static async Task<IResult> StatusAsync(IServiceProvider services, CancellationToken cancellation)
     {
-        var spill = services.GetRequiredService<Spillover>();
+        var spill = services.GetRequiredService<SpillWriter>();
         var quota = services.GetRequiredService<SpillQuota>();
         var circuit = services.GetRequiredService<BusCircuit>();
         var topics = await spill.TopicsAsync(services.GetRequiredService<Akka.Actor.ActorSystem>(), cancellation);

@@ -4,7 +4,7 @@ using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
 
-namespace NeverwinterDP.Actors.Spill;
+namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>
 /// The bus as the witness of a replay: where a topic ends before a batch is submitted, and — after a crash

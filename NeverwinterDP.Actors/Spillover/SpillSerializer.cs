@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using NeverwinterDP.Actors.Sharding;
 
-namespace NeverwinterDP.Actors.Spill;
+namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>
 /// Compact binary form of the spill messages and journal events (bound in HOCON): a batch is its records' bytes

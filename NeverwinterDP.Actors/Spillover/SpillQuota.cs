@@ -1,6 +1,6 @@
 using NeverwinterDP.Actors.Bus;
 
-namespace NeverwinterDP.Actors.Spill;
+namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>Bytes of spilled, not yet replayed events held by this node's spillover entities, against the quota.</summary>
 public sealed class SpillQuota(long limitBytes) : ISpillBacklog

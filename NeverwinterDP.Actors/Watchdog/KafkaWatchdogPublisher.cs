@@ -3,7 +3,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using NeverwinterDP.Protocol;
 
-namespace NeverwinterDP.Actors.Registry;
+namespace NeverwinterDP.Actors.Watchdog;
 
 /// <summary>
 /// Publishes watchdog transitions to <c>nwdp.watchdog</c>, keyed by host, as one JSON object each:

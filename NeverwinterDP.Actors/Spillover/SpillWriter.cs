@@ -2,8 +2,9 @@ using Akka.Actor;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Sharding;
 
-namespace NeverwinterDP.Actors.Spill;
+namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>The spill quota is used up: ingress answers 503 with Retry-After rather than take what it cannot keep.</summary>
 public sealed class SpillRefusedException(string reason) : Exception(reason);
@@ -12,7 +13,7 @@ public sealed class SpillRefusedException(string reason) : Exception(reason);
 /// Ingress's side of the spillover store: hands a request's records, per topic, to that topic's spillover entity
 /// and reports durable once every entity wrote its share to the journal.
 /// </summary>
-public sealed class Spillover(IActorRef region, TimeSpan askTimeout)
+public sealed class SpillWriter(IActorRef region, TimeSpan askTimeout)
 {
     /// <param name="maybeOnBusFrom">
     /// For records a failed produce may have written all the same: per topic, the partitions' offsets they can
@@ -37,7 +38,7 @@ public sealed class Spillover(IActorRef region, TimeSpan askTimeout)
 
     /// <summary>Every topic that ever spilled (the spillover entities in the journal).</summary>
     public Task<IReadOnlyList<string>> TopicsAsync(ActorSystem system, CancellationToken cancellation) =>
-        Registry.PersistentEntities.IdsAsync(system, SpilloverEntity.TypeName, cancellation);
+        Sharding.PersistentEntities.IdsAsync(system, SpilloverEntity.TypeName, cancellation);
 
     /// <summary>The backlog of the topics spilled so far (those whose entities know them).</summary>
     public async Task<IReadOnlyList<SpillStatus>> StatusAsync(IEnumerable<string> topics, CancellationToken cancellation)

@@ -1,4 +1,4 @@
-namespace NeverwinterDP.Actors.Spill;
+namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>The spillover store and its recovery agent (HOCON <c>nwdp.spill</c>; every default in Spillover/reference.conf).</summary>
 public sealed record SpillOptions

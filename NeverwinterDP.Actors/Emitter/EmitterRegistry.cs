@@ -4,8 +4,10 @@ using Akka.Event;
 using LogEvent = NeverwinterDP.Protocol.LogEvent;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Watchdog;
+using NeverwinterDP.Actors.Sharding;
 
-namespace NeverwinterDP.Actors.Registry;
+namespace NeverwinterDP.Actors.Emitter;
 
 /// <summary>
 /// The node's door to the emitter registry and the watchdog. Ingress reports each durable batch here; a local
@@ -92,7 +94,7 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
     private Task<IReadOnlyList<string>> EntityIdsAsync(string typeName, CancellationToken cancellation) =>
         PersistentEntities.IdsAsync(_system, typeName, cancellation);
 
-    private async Task<List<object>> AskAllAsync(IReadOnlyList<string> ids, Func<string, IRegistryEnvelope> query, CancellationToken cancellation, bool watchdog = false)
+    private async Task<List<object>> AskAllAsync(IReadOnlyList<string> ids, Func<string, IShardedMessage> query, CancellationToken cancellation, bool watchdog = false)
     {
         var region = watchdog ? _watchdogs : _emitters;
         var results = new List<object>(ids.Count);

@@ -4,7 +4,7 @@ using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 
-namespace NeverwinterDP.Actors.Registry;
+namespace NeverwinterDP.Actors.Sharding;
 
 /// <summary>
 /// The ids of the persistent entities of one type (persistence id <c>&lt;type&gt;|&lt;id&gt;</c>), read from the journal:

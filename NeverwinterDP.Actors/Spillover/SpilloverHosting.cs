@@ -1,9 +1,9 @@
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
-using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Sharding;
 
-namespace NeverwinterDP.Actors.Spill;
+namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>Actor registry key of the spillover shard region.</summary>
 public sealed class SpilloverRegion;
@@ -19,7 +19,7 @@ public static class SpilloverHosting
         akka.AddHocon(SpillSerializer.Hocon, HoconAddMode.Prepend)
             .WithShardRegion<SpilloverRegion>(SpilloverEntity.TypeName,
                 (_, _, resolver) => topic => SpilloverEntity.PropsFor(topic, resolver.GetService<SpillContext>()),
-                new RegistryMessageExtractor(RegistryHosting.Shards),
+                new EntityMessageExtractor(EntityShards.Count),
                 new ShardOptions
                 {
                     RememberEntities = true,

@@ -1,7 +1,6 @@
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sharding;
 
-namespace NeverwinterDP.Actors.Spill;
+namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>One record as ingress would have produced it: key and (Confluent-framed Avro) value.</summary>
 public sealed record SpilledRecord(byte[]? Key, byte[] Value);
@@ -12,7 +11,7 @@ public sealed record SpilledRecord(byte[]? Key, byte[] Value);
 /// partition, where they can have landed at the earliest (partitions absent: from their start). Their replay looks
 /// for them on the bus first.
 /// </param>
-public sealed record SpillBatch(string Topic, IReadOnlyList<SpilledRecord> Records, IReadOnlyDictionary<int, long>? MaybeOnBusFrom = null) : IRegistryEnvelope
+public sealed record SpillBatch(string Topic, IReadOnlyList<SpilledRecord> Records, IReadOnlyDictionary<int, long>? MaybeOnBusFrom = null) : IShardedMessage
 {
     public string EntityId => Topic;
 
@@ -59,7 +58,7 @@ public sealed record DamagedSpilledBatch(byte[] Raw, string Reason);
 public sealed record SpillQuarantined(long SequenceNr, string Reason);
 
 /// <summary>Asks a spillover entity for its backlog.</summary>
-public sealed record GetSpillStatus(string Topic) : IRegistryEnvelope, INodeMessage
+public sealed record GetSpillStatus(string Topic) : IShardedMessage, INodeMessage
 {
     public static string Manifest => "O1";
 

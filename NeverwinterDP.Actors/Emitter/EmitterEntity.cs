@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Persistence;
 using NeverwinterDP.Actors.Sharding;
 
-namespace NeverwinterDP.Actors.Registry;
+namespace NeverwinterDP.Actors.Emitter;
 
 /// <summary>
 /// One source (<c>host/process</c>) in the emitter registry, a sharded persistent entity: first and last seen,

@@ -7,11 +7,10 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
-using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Actors.Bus;
 
-namespace NeverwinterDP.Actors.Spill;
+namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>What every spillover entity on a node shares.</summary>
 /// <param name="Bus">The bus writer replays go through (null: no bus here, batches are kept and never replayed; journal tests).</param>

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Persistence;
 
-namespace NeverwinterDP.Actors.Registry;
+namespace NeverwinterDP.Actors.Watchdog;
 
 /// <summary>How the watchdog decides a host is offline (HOCON <c>nwdp.watchdog</c>; every default in Watchdog/reference.conf).</summary>
 public sealed record WatchdogOptions

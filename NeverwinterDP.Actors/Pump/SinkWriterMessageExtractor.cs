@@ -1,14 +1,6 @@
 using Akka.Cluster.Sharding;
-using NeverwinterDP.Actors.Pump;
 
-namespace NeverwinterDP.Actors.Registry;
-
-/// <summary>Emitter and watchdog messages carry their entity id; shards by hash.</summary>
-public sealed class RegistryMessageExtractor(int shards) : HashCodeMessageExtractor(shards)
-{
-    // Sharding's own messages (StartEntity of remembered entities) are handled by the base class.
-    public override string? EntityId(object message) => message is IRegistryEnvelope e ? e.EntityId : null;
-}
+namespace NeverwinterDP.Actors.Pump;
 
 /// <summary>
 /// Sink writers: one shard per slot (<c>files/2</c> → shard <c>2</c>), so the slots of a sink land on as many

@@ -1,0 +1,79 @@
+using NeverwinterDP.Actors.Sharding;
+using NeverwinterDP.Actors.Watchdog;
+
+namespace NeverwinterDP.Actors.Emitter;
+
+/// <summary>
+/// What ingress accepted from one source since the last report (aggregated per node, sent about once a second).
+/// Also the emitter's journal event: facts about accepted events, applied by adding.
+/// </summary>
+public sealed record SourceActivity(
+    string SourceId,
+    string Host,
+    string Process,
+    long FirstSeenMs,
+    long LastSeenMs,
+    string Version,
+    Dictionary<string, long> EventsByType,
+    long Events,
+    long Bytes,
+    long LastSourceSeq) : IShardedMessage, INodeMessage
+{
+    public static string Manifest => "E1";
+
+    public string EntityId => SourceId;
+
+    /// <summary>This activity and <paramref name="more"/> of the same source summed (counts added, first/last widened, newest version kept).</summary>
+    public SourceActivity Plus(SourceActivity more)
+    {
+        var types = new Dictionary<string, long>(EventsByType);
+        foreach (var (type, n) in more.EventsByType) types[type] = types.GetValueOrDefault(type) + n;
+        return this with
+        {
+            FirstSeenMs = Math.Min(FirstSeenMs, more.FirstSeenMs),
+            LastSeenMs = Math.Max(LastSeenMs, more.LastSeenMs),
+            Version = string.IsNullOrEmpty(more.Version) ? Version : more.Version,
+            EventsByType = types,
+            Events = Events + more.Events,
+            Bytes = Bytes + more.Bytes,
+            LastSourceSeq = Math.Max(LastSourceSeq, more.LastSourceSeq),
+        };
+    }
+}
+
+/// <summary>Asks an emitter for its <see cref="SourceInfo"/> (answers <see cref="SourceUnknown"/> if it never saw an event).</summary>
+public sealed record GetSource(string SourceId) : IShardedMessage, INodeMessage
+{
+    public static string Manifest => "E3";
+
+    public string EntityId => SourceId;
+}
+
+public sealed record SourceUnknown(string SourceId) : INodeMessage
+{
+    public static string Manifest => "E5";
+}
+
+/// <summary>A source (<c>host/process</c>) as the emitter registry knows it.</summary>
+public sealed record SourceInfo(
+    string SourceId,
+    string Host,
+    string Process,
+    long FirstSeenMs,
+    long LastSeenMs,
+    string Version,
+    IReadOnlyDictionary<string, long> EventsByType,
+    long Events,
+    long Bytes,
+    long LastSourceSeq) : INodeMessage
+{
+    public static string Manifest => "E4";
+}
+
+/// <summary>What the ops verbs <c>nwdp sources</c> and <c>nwdp watchdog</c> read.</summary>
+public interface IRegistryQueries
+{
+    Task<IReadOnlyList<SourceInfo>> SourcesAsync(CancellationToken cancellation);
+
+    Task<IReadOnlyList<HostStatus>> HostsAsync(CancellationToken cancellation);
+}
