@@ -7,6 +7,7 @@ using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Host.Hosting;
@@ -72,7 +73,7 @@ public static class ClusterEntitiesHosting
         if (!config.PumpEnabled) return akka;
         return akka.WithActors((system, registry, resolver) =>
         {
-            var catalog = resolver.GetService<SinkCatalog>();
+            var catalog = resolver.GetService<ISinkCatalog>();
             system.ActorOf(SinkWriterKeeper.PropsFor(catalog.EntityIds, registry.Get<SinkWriterRegion>(), config.SinkWriterKeepAlive), "sink-writer-keeper");
         });
     }
@@ -114,7 +115,11 @@ public static class ClusterEntitiesHosting
         })
         .AddSingleton(sp => new KafkaSpillWitness(sp.GetRequiredService<KafkaBus>().BootstrapServers, sp.GetRequiredService<KafkaBus>().Topics))
         .AddSingleton(sp => new Spillover(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30)))
-        .AddSingleton<SinkCatalog>()
+        .AddSingleton<ISinkCatalog>(sp =>
+        {
+            var config = sp.GetRequiredService<NodeConfig>();
+            return new SinkWriterCatalog(sp.GetRequiredService<SinkCatalog>(), config.Pump, config.WritersPerSink);
+        })
         .AddSingleton(sp =>
         {
             var system = sp.GetRequiredService<ActorSystem>();
@@ -127,7 +132,7 @@ public static class ClusterEntitiesHosting
             var system = sp.GetRequiredService<ActorSystem>();
             var bus = sp.GetRequiredService<KafkaBus>();
             var consumer = ConsumerSettings<Ignore, byte[]>.Create(system, Deserializers.Ignore, Deserializers.ByteArray).WithBootstrapServers(bus.BootstrapServers);
-            return new SinkWriterContext(sp.GetRequiredService<SinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
+            return new SinkWriterContext(sp.GetRequiredService<ISinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
                 sp.GetService<IDeliveryObserver>() is { } observer ? new DeliveredOnceBySink(observer) : null);
         })
         .AddSingleton<IWatchdogPublisher>(sp =>

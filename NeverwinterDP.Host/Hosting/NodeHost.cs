@@ -6,8 +6,7 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Remote;
 using NeverwinterDP.Actors.Spill;
-using NeverwinterDP.Actors.Sinks;
-using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Host.Http.Admin;
 
@@ -58,7 +57,7 @@ public static class NodeHost
             .AddClusterEntityServices()
             .AddNodeActorSystem(config, clock ?? TimeProvider.System)
             .AddHostedService<GracefulLeave>()
-            .AddSinks()
+            .AddSinks(config.Hocon.GetConfig("nwdp.sinks"), config.DataDir)
             .AddNodeStats(config)
             .AddSingleton<NodeService>()
             .AddHostedService(sp => sp.GetRequiredService<NodeService>())
@@ -119,10 +118,6 @@ public static class NodeHost
                 var cluster = Cluster.Get(system);
                 if (config.Cluster.Seeds.Count == 0 && config.Cluster.JoinSelf) cluster.Join(cluster.SelfAddress);
             }));
-
-    /// <summary>Registers a sink kind: one line per sink class. Instances come from <c>nwdp.sinks.&lt;name&gt;</c> with this <c>kind</c>.</summary>
-    public static IServiceCollection AddSinkKind(this IServiceCollection services, string kind, Func<SinkSection, ISink> create) =>
-        services.AddSingleton(new SinkKind(kind, create));
 
     /// <summary>The address the ingress listener actually listens on (port 0 resolved).</summary>
     public static Uri HttpAddress(this WebApplication app) =>

@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Registry;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Host.Hosting;
 

@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Hosting;
 using Xunit;
 

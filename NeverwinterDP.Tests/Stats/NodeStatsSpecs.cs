@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Kafka.Native;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Cli;
 using NeverwinterDP.Host.Cli.Admin;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
 using Xunit;
