@@ -12,6 +12,7 @@ namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 /// UNKNOWN_TABLE) and attached again after it. Rejectable: a lone high surrogate in the message, which the
 /// server refuses (code 25, CANNOT_PARSE_ESCAPE_SEQUENCE), found by bisecting the batch.
 /// </summary>
+[SinkKind("clickhouse")]
 public sealed class ClickHouseSinkComplianceTests : SinkComplianceSuite
 {
     private readonly string _table = ClickHouseServer.UniqueTable("compliance");

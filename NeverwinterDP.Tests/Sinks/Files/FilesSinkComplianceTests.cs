@@ -16,6 +16,7 @@ namespace NeverwinterDP.Tests.Sinks.Files;
 /// files is replaced by a regular file (new files cannot be created there, even by root); unreachable is a directory under a
 /// regular file; rejectable is an event whose system_ts no hour directory can name.
 /// </summary>
+[SinkKind("files")]
 public sealed class FilesSinkComplianceTests : SinkComplianceSuite
 {
     private readonly TempDirectory _dir = new();

@@ -10,6 +10,7 @@ namespace NeverwinterDP.Tests.Sinks.HBase;
 /// <c>hbase.client.keyvalue.maxsize</c>) while the sink keeps HBase's default of 10 MiB, so the rejectable
 /// record reaches the server, is refused with 400 inside a batch of 50, and the sink must bisect to find it.
 /// </summary>
+[SinkKind("hbase")]
 public sealed class HBaseSinkComplianceTests : SinkComplianceSuite
 {
     private const long FakeMaxCellSize = 64 * 1024;

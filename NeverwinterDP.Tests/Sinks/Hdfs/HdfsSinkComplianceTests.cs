@@ -8,6 +8,7 @@ using NeverwinterDP.Tests.Sinks.Compliance;
 namespace NeverwinterDP.Tests.Sinks.Hdfs;
 
 /// <summary>The shared sink contract against the WebHDFS fake; the store is read back by listing it and decoding the Avro files.</summary>
+[SinkKind("hdfs")]
 public sealed class HdfsSinkComplianceTests : SinkComplianceSuite
 {
     private readonly string _root = HdfsSinkTestKit.NewRoot();

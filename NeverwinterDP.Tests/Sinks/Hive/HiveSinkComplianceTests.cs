@@ -15,6 +15,7 @@ namespace NeverwinterDP.Tests.Sinks.Hive;
 /// (new files cannot be created there, even by root). Unreachable: a directory under a regular file. Rejectable: a lone UTF-16 surrogate
 /// in the message, which Parquet's UTF-8 strings cannot hold.
 /// </summary>
+[SinkKind("hive")]
 public sealed class HiveSinkParquetComplianceTests : SinkComplianceSuite
 {
     private readonly TempDirectory _dir = new();
@@ -70,6 +71,7 @@ public sealed class HiveSinkParquetComplianceTests : SinkComplianceSuite
 /// reader: topic and partition from the file name, the offset from the compliance events' <c>offset</c>
 /// attribute. Rejectable: a type that cannot name a partition directory.
 /// </summary>
+[SinkKind("hive")]
 public sealed class HiveSinkAvroComplianceTests : SinkComplianceSuite
 {
     private readonly TempDirectory _dir = new();

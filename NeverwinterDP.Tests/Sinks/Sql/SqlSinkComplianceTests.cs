@@ -27,6 +27,8 @@ public abstract class SqlSinkComplianceTests(SqlTestServer server) : SinkComplia
     protected override LogEvent RejectableEvent(long offset) => server.Rejectable(Event(offset));
 }
 
+[SinkKind("postgresql")]
 public sealed class PostgreSqlSinkComplianceTests() : SqlSinkComplianceTests(SqlTestServer.PostgreSql);
 
+[SinkKind("mariadb", "mysql")]
 public sealed class MariaDbSinkComplianceTests() : SqlSinkComplianceTests(SqlTestServer.MariaDb);

@@ -2,7 +2,7 @@ using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Hosting;
 using Xunit;
 
-namespace NeverwinterDP.Tests.Hosting;
+namespace NeverwinterDP.Tests.Sinks.Catalog;
 
 public sealed class SinkCatalogTests
 {

@@ -5,9 +5,9 @@ using NeverwinterDP.Actors.Sinks.ClickHouse;
 using NeverwinterDP.Actors.Sinks.Hive;
 using Xunit;
 
-namespace NeverwinterDP.Tests.Sinks;
+namespace NeverwinterDP.Tests.Sinks.Catalog;
 
-public class SinkRegistrationsTests
+public class SinkKindsTests
 {
     [Fact]
     public async Task The_host_builds_hive_and_clickhouse_sinks_from_their_sections()
