@@ -33,7 +33,7 @@ public sealed class SinkHealthChecksTests
     }
 
     private static SinkCatalog Catalog(Func<SinkHealth> health, Func<ISink>? hang = null) => new(
-        new SinkCatalogSettings(Akka.Configuration.ConfigurationFactory.ParseString("a { kind = probed }, b { kind = probed }, slow { kind = hanging }"), Path.GetTempPath()),
+        new SinkCatalogSettings(Akka.Configuration.ConfigurationFactory.ParseString("a { kind = probed }\nb { kind = probed }\nslow { kind = hanging }"), Path.GetTempPath()),
         [new SinkKind("probed", s => new ProbedSink(s.Name, health)), new SinkKind("hanging", s => hang?.Invoke() ?? new ProbedSink(s.Name, health))]);
 
     [Fact]

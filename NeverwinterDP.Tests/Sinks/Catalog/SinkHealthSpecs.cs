@@ -30,7 +30,7 @@ public sealed class SinkHealthSpecs
             ["nwdp.pump.writers-per-sink"] = "1",
         }, configureServices: s => s.AddSinkKind("unhealthy", section => new UnhealthySink(section.Name)));
 
-        // The pumps join their consumer groups a few seconds after start; until then the node is not ready (503).
+        // The sink writers start and join their consumer groups a few seconds after start; a pump is listed once it runs.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         HttpStatusCode status;
         JsonElement body;
@@ -39,7 +39,8 @@ public sealed class SinkHealthSpecs
             using var response = await node.Client.GetAsync("/healthz");
             status = response.StatusCode;
             body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-            if (body.GetProperty("status").GetString() != "not ready" || DateTime.UtcNow > deadline) break;
+            var bothListed = body.GetProperty("sinks").TryGetProperty("sick", out _) && body.GetProperty("sinks").TryGetProperty("files", out _);
+            if ((bothListed && body.GetProperty("status").GetString() != "not ready") || DateTime.UtcNow > deadline) break;
             await Task.Delay(200);
         }
 
