@@ -1,5 +1,6 @@
 using Akka.Cluster;
 using NeverwinterDP.Host.Http;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -33,7 +34,7 @@ public static class NodeHost
             .AddNodeActorSystem(config)   // the actor system: shard regions, remote ingress (NodeActorSystem.cs)
             .AddHostedService<GracefulLeave>()
             .AddRegistry(config)          // emitter registry and watchdog
-            .AddSinks()                   // the sink kinds this build knows
+            .AddSinks(config.Sinks, config.DataDir) // the sink kinds this build knows and the instances configured
             .AddPump(config)              // sink writers and the pumps they run
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
             .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover

@@ -11,6 +11,7 @@ using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -40,14 +41,13 @@ public static class NodeServices
     /// <summary>What the sink writers share: the sinks configured, the consumer settings, the dead-letter topic, the pumps running here.</summary>
     public static IServiceCollection AddPump(this IServiceCollection services, NodeConfig config) => services
         .AddSingleton<LocalPumps>()
-        .AddSingleton<SinkCatalog>()
-        .AddSingleton<ISinkCatalog>(sp => sp.GetRequiredService<SinkCatalog>())
+        .AddSingleton<ISinkCatalog>(sp => new SinkWriterCatalog(sp.GetRequiredService<SinkCatalog>(), config.Pump, config.WritersPerSink))
         .AddSingleton(sp => new KafkaDeadLetterQueue(Producer(sp).CreateKafkaProducer()))
         .AddSingleton(sp =>
         {
             var consumer = ConsumerSettings<Ignore, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Deserializers.Ignore, Deserializers.ByteArray)
                 .WithBootstrapServers(sp.GetRequiredService<KafkaBus>().BootstrapServers);
-            return new SinkWriterContext(sp.GetRequiredService<SinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
+            return new SinkWriterContext(sp.GetRequiredService<ISinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
                 sp.GetService<IDeliveryObserver>() is { } observer ? new DeliveredOnceBySink(observer) : null);
         });
 

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Bus;
 using NeverwinterDP.Actors.Pump;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Host.Node;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Protocol;
 using Xunit;

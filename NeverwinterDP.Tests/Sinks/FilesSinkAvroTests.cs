@@ -1,6 +1,7 @@
 using Avro.File;
 using Avro.Generic;
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Protocol;
 using Xunit;
 using static NeverwinterDP.Tests.Sinks.FilesSinkTestKit;
@@ -10,9 +11,9 @@ namespace NeverwinterDP.Tests.Sinks;
 public class FilesSinkAvroTests
 {
     [Theory]
-    [InlineData(FilesAvroCodec.Deflate, "deflate")]
-    [InlineData(FilesAvroCodec.Null, "null")]
-    public async Task Avro_files_are_read_by_Apache_Avro_DataFileReader_with_the_right_records(FilesAvroCodec codec, string codecName)
+    [InlineData(AvroCodec.Deflate, "deflate")]
+    [InlineData(AvroCodec.Null, "null")]
+    public async Task Avro_files_are_read_by_Apache_Avro_DataFileReader_with_the_right_records(AvroCodec codec, string codecName)
     {
         using var dir = new TempDirectory();
         await using var sink = Sink(dir.Path, format: FilesFormat.Avro, codec: codec);
@@ -53,7 +54,7 @@ public class FilesSinkAvroTests
     public async Task Avro_files_hold_exactly_the_bytes_of_our_encoder_so_they_decode_back_to_the_events()
     {
         using var dir = new TempDirectory();
-        await using var sink = Sink(dir.Path, format: FilesFormat.Avro, codec: FilesAvroCodec.Null);
+        await using var sink = Sink(dir.Path, format: FilesFormat.Avro, codec: AvroCodec.Null);
         var batch = Records(0, 9, TenOClock);
 
         await WriteAllDelivered(sink, batch);

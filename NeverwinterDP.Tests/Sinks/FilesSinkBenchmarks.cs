@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;

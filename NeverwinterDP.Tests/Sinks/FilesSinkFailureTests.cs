@@ -1,5 +1,6 @@
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using Xunit;
 using static NeverwinterDP.Tests.Sinks.FilesSinkTestKit;
 

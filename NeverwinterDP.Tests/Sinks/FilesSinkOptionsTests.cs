@@ -1,5 +1,6 @@
-using Akka.Configuration;
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using Xunit;
 
 namespace NeverwinterDP.Tests.Sinks;
@@ -9,21 +10,17 @@ public class FilesSinkOptionsTests
     [Fact]
     public void Options_are_read_from_the_nwdp_sinks_files_section()
     {
-        var config = ConfigurationFactory.ParseString("""
-            nwdp.sinks.files {
-              directory = "/data/sinks/files"
-              format = avro
-              avro-codec = null
-              roll-size = 64 MiB
-              fsync = off
-            }
-            """);
-
-        var options = FilesSinkOptions.FromConfig(config.GetConfig("nwdp.sinks.files"));
+        var options = FilesSinkOptions.FromSection(SinkSection.Parse("files", """
+            directory = "/data/sinks/files"
+            format = avro
+            avro-codec = null
+            roll-size = 64 MiB
+            fsync = off
+            """));
 
         Assert.Equal("/data/sinks/files", options.Directory);
         Assert.Equal(FilesFormat.Avro, options.Format);
-        Assert.Equal(FilesAvroCodec.Null, options.AvroCodec);
+        Assert.Equal(AvroCodec.Null, options.AvroCodec);
         Assert.Equal(64L * 1024 * 1024, options.RollSize);
         Assert.False(options.Fsync);
     }
@@ -31,7 +28,7 @@ public class FilesSinkOptionsTests
     [Fact]
     public void Keys_left_out_keep_their_defaults()
     {
-        var options = FilesSinkOptions.FromConfig(ConfigurationFactory.ParseString("directory = /tmp/x"));
+        var options = FilesSinkOptions.FromSection(SinkSection.Parse("files", "directory = /tmp/x"));
 
         Assert.Equal(new FilesSinkOptions { Directory = "/tmp/x" }, options);
         Assert.Equal(FilesFormat.Ndjson, options.Format);
@@ -40,27 +37,27 @@ public class FilesSinkOptionsTests
     }
 
     [Fact]
-    public void An_empty_directory_means_the_default_directory_the_host_gives()
+    public void An_empty_or_missing_directory_means_the_sinks_directory_under_the_data_directory()
     {
-        var config = ConfigurationFactory.ParseString("""
+        var options = FilesSinkOptions.FromSection(SinkSection.Parse("archive", """
             directory = ""
             roll-size = 256MiB
-            """);
+            """, dataDir: "/data"));
 
-        var options = FilesSinkOptions.FromConfig(config, defaultDirectory: "/data/sinks/files");
-
-        Assert.Equal("/data/sinks/files", options.Directory);
+        Assert.Equal(Path.Combine("/data", "sinks", "archive"), options.Directory);
         Assert.Equal(FilesSinkOptions.DefaultRollSize, options.RollSize);
+        Assert.Equal(Path.Combine("/data", "sinks", "files"), FilesSinkOptions.FromSection(SinkSection.Parse("files", "format = ndjson", dataDir: "/data")).Directory);
     }
 
     [Fact]
-    public void A_missing_directory_or_an_unknown_format_fails_naming_the_key()
+    public void An_unknown_value_fails_naming_the_key()
     {
-        var missing = Assert.Throws<ConfigurationException>(() => FilesSinkOptions.FromConfig(ConfigurationFactory.ParseString("format = ndjson")));
-        var unknown = Assert.Throws<ConfigurationException>(() => FilesSinkOptions.FromConfig(ConfigurationFactory.ParseString("directory = /x\nformat = parquet")));
+        SinkConfigException Refused(string hocon) => Assert.Throws<SinkConfigException>(() => FilesSinkOptions.FromSection(SinkSection.Parse("files", hocon)));
 
-        Assert.Contains("nwdp.sinks.files.directory", missing.Message);
-        Assert.Contains("nwdp.sinks.files.format", unknown.Message);
+        Assert.Equal("nwdp.sinks.files.format", Refused("directory = /x\nformat = parquet").Key);
+        Assert.Equal("nwdp.sinks.files.avro-codec", Refused("format = avro\navro-codec = lzo").Key);
+        Assert.Equal("nwdp.sinks.files.roll-size", Refused("roll-size = 0").Key);
+        Assert.Equal("nwdp.sinks.files.fsync", Refused("fsync = maybe").Key);
     }
 
     [Fact]

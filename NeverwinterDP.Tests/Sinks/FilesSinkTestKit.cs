@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Protocol;
 using Xunit;
 
@@ -18,7 +19,7 @@ internal static class FilesSinkTestKit
     public static readonly long ElevenOClock = TenOClock + 3_600_000;
 
     public static FilesSink Sink(string directory, long rollSize = FilesSinkOptions.DefaultRollSize, FilesFormat format = FilesFormat.Ndjson,
-        FilesAvroCodec codec = FilesAvroCodec.Deflate) =>
+        AvroCodec codec = AvroCodec.Deflate) =>
         new(new FilesSinkOptions { Directory = directory, RollSize = rollSize, Format = format, AvroCodec = codec });
 
     /// <summary>An event of about 200 bytes as NDJSON whose message names where it came from: <c>topic/partition/offset</c>.</summary>

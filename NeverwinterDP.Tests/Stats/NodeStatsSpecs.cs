@@ -8,6 +8,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Kafka.Native;
 using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Cli;
 using NeverwinterDP.Host.Cli.Admin;

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.RegularExpressions;
+using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Actors.Sinks.ClickHouse;
 
@@ -99,28 +100,23 @@ public sealed partial class ClickHouseSink : ISink
             ClickHouseRows.Write(batch[i], body);
             rows.Add((i, start, body.WrittenCount));
         }
-        if (rows.Count > 0) await InsertAsync(0, rows.Count).ConfigureAwait(false);
+        if (rows.Count > 0) await BatchBisection.RunAsync(0, rows.Count, InsertAsync, Settle).ConfigureAwait(false);
         return new SinkWriteResult(outcomes, reasons);
 
-        // Rows [from, to) of `rows`: one INSERT; on a data error, each half on its own until single rows remain.
-        async Task InsertAsync(int from, int to)
+        // Rows [from, to) of `rows`: one INSERT; a data error is refused (bisected until single rows remain).
+        async Task<RangeAttempt> InsertAsync(int from, int to)
         {
             var (start, end) = (rows[from].Start, rows[to - 1].End);
             var failure = await SendAsync(_insertPath, new ReadOnlyMemoryContent(body.WrittenMemory[start..end]), cancellation).ConfigureAwait(false);
-            if (failure is null) return; // delivered (the default outcome)
-            if (!failure.Value.IsDataError)
-            {
-                for (var r = from; r < to; r++) (outcomes[rows[r].Index], reasons[rows[r].Index]) = (SinkOutcome.Errored, failure.Value.Message);
-                return;
-            }
-            if (to - from == 1)
-            {
-                (outcomes[rows[from].Index], reasons[rows[from].Index]) = (SinkOutcome.Rejected, "ClickHouse refused the row: " + failure.Value.Message);
-                return;
-            }
-            var middle = from + (to - from) / 2;
-            await InsertAsync(from, middle).ConfigureAwait(false);
-            await InsertAsync(middle, to).ConfigureAwait(false);
+            if (failure is null) return RangeAttempt.Delivered;
+            return failure.Value.IsDataError
+                ? RangeAttempt.Refused("ClickHouse refused the row: " + failure.Value.Message)
+                : RangeAttempt.Failed(failure.Value.Message);
+        }
+
+        void Settle(int from, int to, SinkOutcome outcome, string? reason)
+        {
+            for (var r = from; r < to; r++) (outcomes[rows[r].Index], reasons[rows[r].Index]) = (outcome, reason);
         }
     }
 

@@ -35,7 +35,7 @@ public sealed record ClickHouseSinkOptions
 
     public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
 
-    public static ClickHouseSinkOptions FromConfig(SinkSection s)
+    public static ClickHouseSinkOptions FromSection(SinkSection s)
     {
         ArgumentNullException.ThrowIfNull(s);
         var options = new ClickHouseSinkOptions

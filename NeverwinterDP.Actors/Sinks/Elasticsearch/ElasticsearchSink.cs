@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Actors.Sinks.Elasticsearch;
 
@@ -104,7 +105,12 @@ public sealed class ElasticsearchSink : ISink
         }
 
         foreach (var slice in _body.Slices(_options.MaxBulkBytes))
-            await SendAsync(slice, outcomes, reasons, cancellation).ConfigureAwait(false);
+        {
+            // A 413 (the server's http.max_content_length is below max-bulk-bytes) is bisected until the slices fit.
+            await BatchBisection.RunAsync(slice.FirstItem, slice.FirstItem + slice.ItemCount,
+                (first, end) => SendAsync(_body.Slice(first, end), outcomes, reasons, cancellation),
+                (first, end, outcome, reason) => SetAll(_body.Slice(first, end), outcome, reason, outcomes, reasons)).ConfigureAwait(false);
+        }
         return new SinkWriteResult(outcomes, reasons);
     }
 
@@ -183,8 +189,8 @@ public sealed class ElasticsearchSink : ISink
         return new ProductCheck(ProductKind.Unverified, string.Join("; ", problems));
     }
 
-    /// <summary>Sends one slice (failing over between nodes on connection errors) and fills in its records' outcomes.</summary>
-    private async Task SendAsync(BulkSlice slice, SinkOutcome[] outcomes, string?[] reasons, CancellationToken cancellation)
+    /// <summary>Sends one slice (failing over between nodes on connection errors) and fills in its records' outcomes, or says why not.</summary>
+    private async Task<RangeAttempt> SendAsync(BulkSlice slice, SinkOutcome[] outcomes, string?[] reasons, CancellationToken cancellation)
     {
         var body = _body.Written.Slice(slice.Start, slice.Length);
         if (_options.Compression) body = Gzip(body);
@@ -207,25 +213,14 @@ public sealed class ElasticsearchSink : ISink
                     await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
                     using var doc = await JsonDocument.ParseAsync(stream, default, timeout.Token).ConfigureAwait(false);
                     ReadItems(slice, doc.RootElement, url, outcomes, reasons);
-                    return;
+                    return RangeAttempt.Settled;
                 }
                 var error = ErrorText(await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false));
-                if (status == 413 && slice.ItemCount > 1)
-                {
-                    // The server's http.max_content_length is below max-bulk-bytes: halve and send again.
-                    var half = slice.FirstItem + slice.ItemCount / 2;
-                    await SendAsync(_body.Slice(slice.FirstItem, half), outcomes, reasons, cancellation).ConfigureAwait(false);
-                    await SendAsync(_body.Slice(half, slice.FirstItem + slice.ItemCount), outcomes, reasons, cancellation).ConfigureAwait(false);
-                    return;
-                }
                 // 429/502/503/504 are the server's "later"; 401/403 and anything else unexpected are errored too,
                 // never rejected: a wrong password or a proxy's hiccup must not dead-letter the whole stream.
-                var outcome = status == 413 ? SinkOutcome.Rejected : SinkOutcome.Errored;
-                var reason = status == 413
-                    ? $"document larger than the server accepts (HTTP 413 from {url}; http.max_content_length)"
-                    : $"HTTP {status} from {url}/_bulk: {error}";
-                SetAll(slice, outcome, reason, outcomes, reasons);
-                return;
+                return status == 413
+                    ? RangeAttempt.Refused($"document larger than the server accepts (HTTP 413 from {url}; http.max_content_length)")
+                    : RangeAttempt.Failed($"HTTP {status} from {url}/_bulk: {error}");
             }
             catch (Exception e) when (IsConnectionFailure(e, cancellation))
             {
@@ -233,7 +228,7 @@ public sealed class ElasticsearchSink : ISink
                 failures.Add($"{url}: {Describe(e)}");
             }
         }
-        SetAll(slice, SinkOutcome.Errored, "no node answered: " + string.Join("; ", failures), outcomes, reasons);
+        return RangeAttempt.Failed("no node answered: " + string.Join("; ", failures));
     }
 
     private void ReadItems(BulkSlice slice, JsonElement root, Uri url, SinkOutcome[] outcomes, string?[] reasons)

@@ -52,7 +52,7 @@ public sealed record ElasticsearchSinkOptions
 
     /// <summary>Reads and validates the section; every problem names its key.</summary>
     /// <exception cref="SinkConfigException">A missing or unusable value.</exception>
-    public static ElasticsearchSinkOptions FromConfig(SinkSection s)
+    public static ElasticsearchSinkOptions FromSection(SinkSection s)
     {
         ArgumentNullException.ThrowIfNull(s);
         var options = new ElasticsearchSinkOptions

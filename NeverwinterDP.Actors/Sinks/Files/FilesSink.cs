@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Sinks.PartFiles;
 namespace NeverwinterDP.Actors.Sinks.Files;
 
 /// <summary>

@@ -1,12 +1,13 @@
-using Akka.Configuration;
+using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 
 namespace NeverwinterDP.Actors.Sinks.Files;
 
 /// <summary>
-/// Settings of the files sink, HOCON section <c>nwdp.sinks.files</c>:
+/// Settings of a files sink, HOCON section <c>nwdp.sinks.&lt;name&gt;</c> (<c>nwdp.sinks.files</c> by default):
 /// <code>
 /// nwdp.sinks.files {
-///   directory = "/var/lib/nwdp/sinks/files"  # required; files go to &lt;directory&gt;/&lt;topic&gt;/yyyy/MM/dd/HH/
+///   directory = "/var/lib/nwdp/sinks/files"  # default &lt;data-dir&gt;/sinks/&lt;name&gt;; files go to &lt;directory&gt;/&lt;topic&gt;/yyyy/MM/dd/HH/
 ///   format = ndjson                          # ndjson | avro
 ///   avro-codec = deflate                     # deflate | null (format = avro only)
 ///   roll-size = 256 MiB                      # a file that reaches this size is published at once
@@ -26,7 +27,7 @@ public sealed record FilesSinkOptions
     public FilesFormat Format { get; init; } = FilesFormat.Ndjson;
 
     /// <summary><c>avro-codec = deflate | null</c>: the block codec when <see cref="Format"/> is Avro.</summary>
-    public FilesAvroCodec AvroCodec { get; init; } = FilesAvroCodec.Deflate;
+    public AvroCodec AvroCodec { get; init; } = AvroCodec.Deflate;
 
     /// <summary>
     /// <c>roll-size</c>: bytes after which a file is published without waiting for the next flush
@@ -40,41 +41,31 @@ public sealed record FilesSinkOptions
     /// </summary>
     public bool Fsync { get; init; } = true;
 
-    /// <summary>Reads the options from the <c>nwdp.sinks.files</c> section; keys left out keep their defaults.</summary>
-    /// <param name="section">The <c>nwdp.sinks.files</c> section.</param>
-    /// <param name="defaultDirectory">Used when <c>directory</c> is missing or empty (the host passes <c>&lt;data-dir&gt;/sinks/files</c>).</param>
-    /// <exception cref="ConfigurationException">No directory at all, or a value the sink does not know.</exception>
-    public static FilesSinkOptions FromConfig(Config section, string? defaultDirectory = null)
+    /// <summary>
+    /// Reads the options from the instance's section (<c>nwdp.sinks.&lt;name&gt;</c>); keys left out keep the defaults
+    /// above, and a missing or empty <c>directory</c> is <c>&lt;data-dir&gt;/sinks/&lt;name&gt;</c>.
+    /// </summary>
+    /// <exception cref="SinkConfigException">A value the sink does not know, naming the key.</exception>
+    public static FilesSinkOptions FromSection(SinkSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
-        var directory = section.GetString("directory", null);
-        if (string.IsNullOrWhiteSpace(directory)) directory = defaultDirectory;
-        if (string.IsNullOrWhiteSpace(directory))
-        {
-            throw new ConfigurationException("nwdp.sinks.files.directory is required: the directory the files sink writes under.");
-        }
-
-        var options = new FilesSinkOptions
+        var directory = section.GetString("directory", "");
+        if (string.IsNullOrWhiteSpace(directory)) directory = Path.Combine(section.DataDir, "sinks", section.Name);
+        // HOCON reads a bare null as no value, and a quoted "null" as empty text: both mean the null codec.
+        var codec = section.Config.GetString("avro-codec", "deflate") ?? "";
+        return new FilesSinkOptions
         {
             Directory = directory,
-            Format = (section.GetString("format", "ndjson") ?? "").ToLowerInvariant() switch
+            Format = section.GetChoice("format", "ndjson", "ndjson", "avro") == "avro" ? FilesFormat.Avro : FilesFormat.Ndjson,
+            AvroCodec = codec.Trim().ToLowerInvariant() switch
             {
-                "ndjson" => FilesFormat.Ndjson,
-                "avro" => FilesFormat.Avro,
-                var other => throw new ConfigurationException($"nwdp.sinks.files.format = '{other}': expected ndjson or avro."),
+                "deflate" => AvroCodec.Deflate,
+                "null" or "none" or "" => AvroCodec.Null,
+                var other => throw new SinkConfigException(section.Key("avro-codec"), $"must be deflate or null, got '{other}'"),
             },
-            // HOCON reads a bare null as no value, and a quoted "null" as empty text: both mean the null codec.
-            AvroCodec = (section.GetString("avro-codec", "deflate") ?? "").ToLowerInvariant() switch
-            {
-                "deflate" => FilesAvroCodec.Deflate,
-                "null" or "none" or "" => FilesAvroCodec.Null,
-                var other => throw new ConfigurationException($"nwdp.sinks.files.avro-codec = '{other}': expected deflate or null."),
-            },
-            RollSize = section.GetByteSize("roll-size", DefaultRollSize) ?? DefaultRollSize,
-            Fsync = section.GetBoolean("fsync", true),
+            RollSize = section.GetBytes("roll-size", DefaultRollSize),
+            Fsync = section.GetBool("fsync", true),
         };
-        options.Validate();
-        return options;
     }
 
     /// <summary>Fails fast, naming the key, on values the sink cannot work with.</summary>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Actors.Sinks.HBase;
 
@@ -121,39 +122,22 @@ public sealed class HBaseSink : ISink
         return new SinkWriteResult(outcomes, reasons);
     }
 
-    /// <summary>Sends rows [from, to) of the sendable ones in one PUT; on a 400, bisects to find the refused rows.</summary>
-    private async Task PutAsync(WriteContext context, int from, int to, CancellationToken cancellation)
+    /// <summary>Sends rows [from, to) of the sendable ones in one PUT; on a 400 (or 413), bisects to find the refused rows.</summary>
+    private Task PutAsync(WriteContext context, int from, int to, CancellationToken cancellation) =>
+        BatchBisection.RunAsync(from, to, (f, t) => TryPutAsync(context, f, t, cancellation), context.Settle);
+
+    private async Task<RangeAttempt> TryPutAsync(WriteContext context, int from, int to, CancellationToken cancellation)
     {
         var (status, body, failure) = await SendAsync(context, from, to, cancellation).ConfigureAwait(false);
         if (failure is not null)
         {
             context.Failure = failure;
-            context.Settle(from, to, SinkOutcome.Errored, failure);
-            return;
+            return RangeAttempt.Failed(failure);
         }
-        if ((int)status is >= 200 and < 300)
-        {
-            context.Settle(from, to, SinkOutcome.Delivered, null);
-            return;
-        }
+        if ((int)status is >= 200 and < 300) return RangeAttempt.Delivered;
         // 413: a proxy (or a REST server with a request size limit) refused the request's size; halves fit.
         if (status is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge)
-        {
-            if (to - from == 1)
-            {
-                context.Settle(from, to, SinkOutcome.Rejected, $"HBase REST refused the row ({(int)status}): {Describe(body)}");
-                return;
-            }
-            var middle = from + (to - from) / 2;
-            await PutAsync(context, from, middle, cancellation).ConfigureAwait(false);
-            if (context.Failure is not null)
-            {
-                context.Settle(middle, to, SinkOutcome.Errored, context.Failure);
-                return;
-            }
-            await PutAsync(context, middle, to, cancellation).ConfigureAwait(false);
-            return;
-        }
+            return RangeAttempt.Refused($"HBase REST refused the row ({(int)status}): {Describe(body)}");
         var reason = $"HBase REST answered {(int)status} {status}: {Describe(body)}";
         if (status == HttpStatusCode.NotFound)
         {
@@ -161,7 +145,7 @@ public sealed class HBaseSink : ISink
             _tableReady = false;
         }
         context.Failure = reason;
-        context.Settle(from, to, SinkOutcome.Errored, reason);
+        return RangeAttempt.Failed(reason);
     }
 
     private async Task<(HttpStatusCode Status, string Body, string? Failure)> SendAsync(WriteContext context, int from, int to, CancellationToken cancellation)

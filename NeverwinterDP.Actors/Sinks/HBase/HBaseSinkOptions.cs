@@ -59,7 +59,7 @@ public sealed partial record HBaseSinkOptions
     public string QualifiedTable => Namespace.Length == 0 ? Table : $"{Namespace}:{Table}";
 
     /// <summary>Reads and checks an instance's section; every error names its key.</summary>
-    public static HBaseSinkOptions FromConfig(SinkSection s)
+    public static HBaseSinkOptions FromSection(SinkSection s)
     {
         ArgumentNullException.ThrowIfNull(s);
         var ns = s.GetString("namespace", "").Trim();

@@ -1,4 +1,4 @@
-using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Actors.Sinks.Formats;
 using NeverwinterDP.Protocol;
 using Parquet;
@@ -25,7 +25,7 @@ internal sealed class HdfsPartFile : IDisposable
     private readonly LogEventParquet? _rows;
     private readonly CompressionMethod _compression;
 
-    public HdfsPartFile(string hourDirectory, string topic, int partition, long firstOffset, FilesAvroCodec codec, HdfsFormat format = HdfsFormat.Avro,
+    public HdfsPartFile(string hourDirectory, string topic, int partition, long firstOffset, AvroCodec codec, HdfsFormat format = HdfsFormat.Avro,
         CompressionMethod parquetCompression = CompressionMethod.Snappy)
     {
         HourDirectory = hourDirectory;

@@ -1,4 +1,4 @@
-using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Protocol;
 
@@ -167,7 +167,7 @@ public sealed class HdfsSink : ISink
             cancellation.ThrowIfCancellationRequested();
             var record = batch[i];
             var why = PartLayout.Malformed(record);
-            if (why is not null || !FilesLayout.TryPlaceInHour(record!, out var key, out why))
+            if (why is not null || !PartLayout.TryPlaceInHour(record!, out var key, out why))
             {
                 Set(i, SinkOutcome.Rejected, why);
                 continue;

@@ -1,5 +1,5 @@
 using Akka.Configuration.Hocon;
-using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Actors.Sinks.Hdfs;
@@ -44,7 +44,7 @@ public sealed record HdfsSinkOptions
     public string? DelegationToken { get; init; }
 
     /// <summary><c>avro-codec</c>: the Avro block codec (deflate by default).</summary>
-    public FilesAvroCodec AvroCodec { get; init; } = FilesAvroCodec.Deflate;
+    public AvroCodec AvroCodec { get; init; } = AvroCodec.Deflate;
 
     /// <summary><c>format = avro | parquet</c>: Avro object container files (default) or Parquet (every field a column, <c>type</c> included).</summary>
     public HdfsFormat Format { get; init; } = HdfsFormat.Avro;
@@ -66,7 +66,7 @@ public sealed record HdfsSinkOptions
 
     /// <summary>Reads and validates the section; keys left out keep their defaults.</summary>
     /// <exception cref="SinkConfigException">A missing or bad value, naming its key.</exception>
-    public static HdfsSinkOptions FromConfig(SinkSection s)
+    public static HdfsSinkOptions FromSection(SinkSection s)
     {
         ArgumentNullException.ThrowIfNull(s);
         var format = s.GetChoice("format", "avro", "avro", "parquet") == "parquet" ? HdfsFormat.Parquet : HdfsFormat.Avro;
@@ -155,10 +155,10 @@ public sealed record HdfsSinkOptions
     }
 
     // As the files sink reads it: HOCON reads a bare null as a null string, a quoted "null" as empty text.
-    private static FilesAvroCodec ReadCodec(SinkSection s) => (s.Config.GetString("avro-codec", "deflate") ?? "").Trim().ToLowerInvariant() switch
+    private static AvroCodec ReadCodec(SinkSection s) => (s.Config.GetString("avro-codec", "deflate") ?? "").Trim().ToLowerInvariant() switch
     {
-        "deflate" => FilesAvroCodec.Deflate,
-        "null" or "none" or "" => FilesAvroCodec.Null,
+        "deflate" => AvroCodec.Deflate,
+        "null" or "none" or "" => AvroCodec.Null,
         var other => throw new SinkConfigException(s.Key("avro-codec"), $"must be deflate or null, got '{other}'"),
     };
 

@@ -1,4 +1,4 @@
-using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 
 namespace NeverwinterDP.Actors.Sinks.Hdfs;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Actors.Sinks.Formats;
 using NeverwinterDP.Protocol;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 
 namespace NeverwinterDP.Actors.Sinks.Hive;
 

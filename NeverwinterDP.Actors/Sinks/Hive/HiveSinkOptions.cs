@@ -1,4 +1,4 @@
-using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Actors.Sinks.Framework;
 using Parquet;
 
@@ -49,7 +49,7 @@ public sealed record HiveSinkOptions
     public CompressionMethod ParquetCompression { get; init; } = CompressionMethod.Snappy;
 
     /// <summary><c>compression</c> when <see cref="Format"/> is Avro.</summary>
-    public FilesAvroCodec AvroCodec { get; init; } = FilesAvroCodec.Deflate;
+    public AvroCodec AvroCodec { get; init; } = AvroCodec.Deflate;
 
     public string TablePrefix { get; init; } = "";
 
@@ -61,7 +61,7 @@ public sealed record HiveSinkOptions
 
     public bool Fsync { get; init; } = true;
 
-    public static HiveSinkOptions FromConfig(SinkSection s)
+    public static HiveSinkOptions FromSection(SinkSection s)
     {
         ArgumentNullException.ThrowIfNull(s);
         var format = s.GetChoice("format", "parquet", "parquet", "avro") == "avro" ? HiveFormat.Avro : HiveFormat.Parquet;
@@ -97,8 +97,8 @@ public sealed record HiveSinkOptions
             {
                 AvroCodec = (codec.Length == 0 ? "null" : codec.Trim().ToLowerInvariant()) switch
                 {
-                    "deflate" => FilesAvroCodec.Deflate,
-                    "null" or "none" => FilesAvroCodec.Null,
+                    "deflate" => AvroCodec.Deflate,
+                    "null" or "none" => AvroCodec.Null,
                     var other => throw new SinkConfigException(s.Key("compression"), $"with format = avro must be one of deflate, null, got '{other}'"),
                 },
             };

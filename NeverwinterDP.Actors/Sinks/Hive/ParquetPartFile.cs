@@ -1,4 +1,4 @@
-using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Actors.Sinks.Formats;
 using NeverwinterDP.Protocol;
 using Parquet;

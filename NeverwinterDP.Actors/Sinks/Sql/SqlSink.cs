@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics;
+using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Actors.Sinks.Sql;
 
@@ -248,61 +249,37 @@ public abstract class SqlSink : ISink
 
     /// <summary>
     /// The batch failed on a data error: commit it in halves, halving again where it fails, until every row
-    /// is delivered or alone and rejected. A few bad rows among n cost a few times log2(n) transactions.
-    /// A failure that is not a data error stops the search: what is left is errored (retried by the framework).
+    /// is delivered or alone and rejected (<see cref="BatchBisection"/>). A failure that is not a data error
+    /// stops the search: what is left is errored (retried by the framework).
     /// </summary>
-    private async Task SearchRejectedAsync(SinkRecord[] rows, int[] places, int count, Exception failure, SinkOutcome[] outcomes, string?[] reasons, CancellationToken cancellation)
-    {
-        if (count == 1)
-        {
-            // The batch was this one row.
-            outcomes[places[0]] = SinkOutcome.Rejected;
-            reasons[places[0]] = Describe(failure);
-            return;
-        }
-        var ranges = new Stack<(int Start, int Count)>();
-        ranges.Push((count / 2, count - count / 2));
-        ranges.Push((0, count / 2));
-        while (ranges.TryPop(out var range))
+    private Task SearchRejectedAsync(SinkRecord[] rows, int[] places, int count, Exception failure, SinkOutcome[] outcomes, string?[] reasons, CancellationToken cancellation) =>
+        BatchBisection.SplitAsync(0, count, Describe(failure), async (from, to) =>
         {
             try
             {
-                await CommitAsync(new ArraySegment<SinkRecord>(rows, range.Start, range.Count), cancellation).ConfigureAwait(false);
-                // Delivered (the default outcome).
+                await CommitAsync(new ArraySegment<SinkRecord>(rows, from, to - from), cancellation).ConfigureAwait(false);
+                return RangeAttempt.Delivered;
             }
             catch (Exception e) when (IsDataError(e))
             {
-                if (range.Count == 1)
-                {
-                    outcomes[places[range.Start]] = SinkOutcome.Rejected;
-                    reasons[places[range.Start]] = Describe(e);
-                }
-                else
-                {
-                    var half = range.Count / 2;
-                    ranges.Push((range.Start + half, range.Count - half));
-                    ranges.Push((range.Start, half));
-                }
+                return RangeAttempt.Refused(Describe(e));
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
             {
                 await DropConnectionAsync().ConfigureAwait(false);
-                var reason = $"{e.GetType().Name}: {e.GetBaseException().Message}";
-                foreach (var left in ranges.Prepend(range))
-                {
-                    for (var i = left.Start; i < left.Start + left.Count; i++)
-                    {
-                        outcomes[places[i]] = SinkOutcome.Errored;
-                        reasons[places[i]] = reason;
-                    }
-                }
-                return;
+                return RangeAttempt.Failed($"{e.GetType().Name}: {e.GetBaseException().Message}");
             }
             catch
             {
                 await DropConnectionAsync().ConfigureAwait(false);
                 throw;
             }
-        }
-    }
+        }, (from, to, outcome, reason) =>
+        {
+            for (var i = from; i < to; i++)
+            {
+                outcomes[places[i]] = outcome;
+                reasons[places[i]] = reason;
+            }
+        });
 }

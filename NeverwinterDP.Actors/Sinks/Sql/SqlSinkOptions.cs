@@ -43,7 +43,7 @@ public sealed partial record SqlSinkOptions
     public IReadOnlyList<string> TableParts => Table.Split('.');
 
     /// <summary>Reads and validates the options; a bad value throws a <see cref="SinkConfigException"/> naming the key.</summary>
-    public static SqlSinkOptions FromConfig(SinkSection section)
+    public static SqlSinkOptions FromSection(SinkSection section)
     {
         ArgumentNullException.ThrowIfNull(section);
         var table = section.GetString("table", DefaultTable).Trim();

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Cli;
 using NeverwinterDP.Host.Node;

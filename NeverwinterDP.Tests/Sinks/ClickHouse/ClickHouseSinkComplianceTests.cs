@@ -2,6 +2,7 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.ClickHouse;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 
@@ -12,6 +13,7 @@ namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 /// UNKNOWN_TABLE) and attached again after it. Rejectable: a lone high surrogate in the message, which the
 /// server refuses (code 25, CANNOT_PARSE_ESCAPE_SEQUENCE), found by bisecting the batch.
 /// </summary>
+[SinkKind("clickhouse")]
 public sealed class ClickHouseSinkComplianceTests : SinkComplianceSuite
 {
     private readonly string _table = ClickHouseServer.UniqueTable("compliance");

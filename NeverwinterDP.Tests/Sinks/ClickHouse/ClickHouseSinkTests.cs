@@ -210,21 +210,21 @@ public sealed class ClickHouseSinkTests : IAsyncLifetime
     [Fact]
     public void Options_read_from_hocon_with_defaults_and_named_errors()
     {
-        var defaults = ClickHouseSinkOptions.FromConfig(SinkSection.Parse("ch", "url = \"http://ch:8123/\""));
+        var defaults = ClickHouseSinkOptions.FromSection(SinkSection.Parse("ch", "url = \"http://ch:8123/\""));
         Assert.Equal((new Uri("http://ch:8123/"), "default", "nwdp_logs", (string?)null, (string?)null, true, TimeSpan.FromSeconds(30)),
             (defaults.Url, defaults.Database, defaults.Table, defaults.User, defaults.Password, defaults.CreateTable, defaults.RequestTimeout));
-        var set = ClickHouseSinkOptions.FromConfig(SinkSection.Parse("ch",
+        var set = ClickHouseSinkOptions.FromSection(SinkSection.Parse("ch",
             "url = \"https://ch:8443/\", database = logs, table = events_v2, user = nwdp, password = s3cret, create-table = off, request-timeout = 5s"));
         Assert.Equal(("logs", "events_v2", "nwdp", "s3cret", false, TimeSpan.FromSeconds(5)),
             (set.Database, set.Table, set.User, set.Password, set.CreateTable, set.RequestTimeout));
 
-        Assert.Equal("nwdp.sinks.ch.url", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromConfig(SinkSection.Parse("ch", ""))).Key);
-        Assert.Equal("nwdp.sinks.ch.url", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromConfig(SinkSection.Parse("ch", "url = \"ftp://x/\""))).Key);
-        Assert.Equal("nwdp.sinks.ch.table", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromConfig(SinkSection.Parse("ch", "url = \"http://x/\", table = \"a;drop\""))).Key);
-        Assert.Equal("nwdp.sinks.ch.database", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromConfig(SinkSection.Parse("ch", "url = \"http://x/\", database = \"1db\""))).Key);
-        Assert.Equal("nwdp.sinks.ch.password", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromConfig(SinkSection.Parse("ch", "url = \"http://x/\", password = p"))).Key);
-        Assert.Equal("nwdp.sinks.ch.request-timeout", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromConfig(SinkSection.Parse("ch", "url = \"http://x/\", request-timeout = soon"))).Key);
-        Assert.Equal("nwdp.sinks.ch.create-table", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromConfig(SinkSection.Parse("ch", "url = \"http://x/\", create-table = maybe"))).Key);
+        Assert.Equal("nwdp.sinks.ch.url", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromSection(SinkSection.Parse("ch", ""))).Key);
+        Assert.Equal("nwdp.sinks.ch.url", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromSection(SinkSection.Parse("ch", "url = \"ftp://x/\""))).Key);
+        Assert.Equal("nwdp.sinks.ch.table", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromSection(SinkSection.Parse("ch", "url = \"http://x/\", table = \"a;drop\""))).Key);
+        Assert.Equal("nwdp.sinks.ch.database", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromSection(SinkSection.Parse("ch", "url = \"http://x/\", database = \"1db\""))).Key);
+        Assert.Equal("nwdp.sinks.ch.password", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromSection(SinkSection.Parse("ch", "url = \"http://x/\", password = p"))).Key);
+        Assert.Equal("nwdp.sinks.ch.request-timeout", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromSection(SinkSection.Parse("ch", "url = \"http://x/\", request-timeout = soon"))).Key);
+        Assert.Equal("nwdp.sinks.ch.create-table", Assert.Throws<SinkConfigException>(() => ClickHouseSinkOptions.FromSection(SinkSection.Parse("ch", "url = \"http://x/\", create-table = maybe"))).Key);
     }
 
     private static void Signal(string signal, int pid)

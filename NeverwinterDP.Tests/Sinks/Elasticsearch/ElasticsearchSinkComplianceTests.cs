@@ -1,6 +1,7 @@
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Tests.Sinks.Elasticsearch;
 
@@ -9,6 +10,7 @@ namespace NeverwinterDP.Tests.Sinks.Elasticsearch;
 /// (<c>logs-compliance-2025.11.28</c>), which the built-in <c>logs</c> template makes a data stream with ECS
 /// mappings: the rejectable event's <c>ip</c> is no IP address, refused per item with document_parsing_exception.
 /// </summary>
+[SinkKind("elasticsearch")]
 public sealed class ElasticsearchSinkComplianceTests : SinkComplianceSuite
 {
     private FakeElasticsearch _fake = null!;

@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Actors.Sinks.Elasticsearch;
 using NeverwinterDP.Actors.Sinks.Framework;
 using Xunit;
@@ -6,7 +7,7 @@ namespace NeverwinterDP.Tests.Sinks.Elasticsearch;
 
 public class ElasticsearchSinkOptionsTests
 {
-    private static ElasticsearchSinkOptions Read(string hocon) => ElasticsearchSinkOptions.FromConfig(SinkSection.Parse("es", hocon));
+    private static ElasticsearchSinkOptions Read(string hocon) => ElasticsearchSinkOptions.FromSection(SinkSection.Parse("es", hocon));
 
     private static void AssertRefused(string hocon, string key, string words)
     {
@@ -98,13 +99,13 @@ public class ElasticsearchSinkRegistrationTests
     public async Task The_host_builds_an_elasticsearch_instance_from_its_section()
     {
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
-        NeverwinterDP.Host.Node.SinkRegistrations.AddSinks(services);
-        var kinds = services.Select(d => d.ImplementationInstance).OfType<NeverwinterDP.Host.Node.SinkKind>();
+        services.AddSinkKinds();
+        var kinds = services.Select(d => d.ImplementationInstance).OfType<SinkKind>();
         var sinks = Akka.Configuration.ConfigurationFactory.ParseString("""
             es-main { kind = elasticsearch, urls = ["http://es-1:9200"], index = "app-{type}-{yyyy.MM.dd}" }
             """);
 
-        var built = NeverwinterDP.Host.Node.SinkKind.CreateAll(kinds, sinks, Path.GetTempPath());
+        var built = SinkKind.CreateAll(kinds, sinks, Path.GetTempPath());
 
         var (section, sink) = Assert.Single(built);
         Assert.Equal("es-main", section.Name);
@@ -112,6 +113,6 @@ public class ElasticsearchSinkRegistrationTests
         Assert.Equal("es-main", sink.Name);
         await sink.DisposeAsync();
         var bad = Akka.Configuration.ConfigurationFactory.ParseString("es-main { kind = elasticsearch }");
-        Assert.Equal("nwdp.sinks.es-main.urls", Assert.Throws<SinkConfigException>(() => NeverwinterDP.Host.Node.SinkKind.CreateAll(kinds, bad, Path.GetTempPath())).Key);
+        Assert.Equal("nwdp.sinks.es-main.urls", Assert.Throws<SinkConfigException>(() => SinkKind.CreateAll(kinds, bad, Path.GetTempPath())).Key);
     }
 }

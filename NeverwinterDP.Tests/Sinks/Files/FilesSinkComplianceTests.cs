@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Text.Json;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
 using Xunit;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Tests.Sinks.Files;
 
@@ -15,6 +17,7 @@ namespace NeverwinterDP.Tests.Sinks.Files;
 /// files is replaced by a regular file (new files cannot be created there, even by root); unreachable is a directory under a
 /// regular file; rejectable is an event whose system_ts no hour directory can name.
 /// </summary>
+[SinkKind("files")]
 public sealed class FilesSinkComplianceTests : SinkComplianceSuite
 {
     private readonly TempDirectory _dir = new();

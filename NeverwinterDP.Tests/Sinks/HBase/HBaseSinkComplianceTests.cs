@@ -2,6 +2,7 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.HBase;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Tests.Sinks.HBase;
 
@@ -10,6 +11,7 @@ namespace NeverwinterDP.Tests.Sinks.HBase;
 /// <c>hbase.client.keyvalue.maxsize</c>) while the sink keeps HBase's default of 10 MiB, so the rejectable
 /// record reaches the server, is refused with 400 inside a batch of 50, and the sink must bisect to find it.
 /// </summary>
+[SinkKind("hbase")]
 public sealed class HBaseSinkComplianceTests : SinkComplianceSuite
 {
     private const long FakeMaxCellSize = 64 * 1024;

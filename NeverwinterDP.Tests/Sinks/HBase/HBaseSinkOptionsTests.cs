@@ -6,7 +6,7 @@ namespace NeverwinterDP.Tests.Sinks.HBase;
 
 public class HBaseSinkOptionsTests
 {
-    private static HBaseSinkOptions Read(string hocon) => HBaseSinkOptions.FromConfig(SinkSection.Parse("hb", hocon));
+    private static HBaseSinkOptions Read(string hocon) => HBaseSinkOptions.FromSection(SinkSection.Parse("hb", hocon));
 
     private static SinkConfigException Fails(string hocon) => Assert.Throws<SinkConfigException>(() => Read(hocon));
 

@@ -4,6 +4,7 @@ using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
 using NeverwinterDP.Tests.Sinks.Hive;
 using Xunit;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Tests.Sinks.Hdfs;
 
@@ -11,6 +12,7 @@ namespace NeverwinterDP.Tests.Sinks.Hdfs;
 /// The shared sink contract for <c>format = parquet</c> against the WebHDFS fake; the files are read back with
 /// DuckDB (an independent Parquet reader), which also checks that every field, <c>type</c> included, is a column.
 /// </summary>
+[SinkKind("hdfs")]
 public sealed class HdfsParquetComplianceTests : SinkComplianceSuite
 {
     private readonly string _root = HdfsSinkTestKit.NewRoot();

@@ -4,10 +4,12 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Hdfs;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Tests.Sinks.Hdfs;
 
 /// <summary>The shared sink contract against the WebHDFS fake; the store is read back by listing it and decoding the Avro files.</summary>
+[SinkKind("hdfs")]
 public sealed class HdfsSinkComplianceTests : SinkComplianceSuite
 {
     private readonly string _root = HdfsSinkTestKit.NewRoot();

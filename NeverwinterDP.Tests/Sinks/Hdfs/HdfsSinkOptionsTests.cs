@@ -1,4 +1,5 @@
 using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Actors.Sinks.Hdfs;
 using Xunit;
@@ -7,7 +8,7 @@ namespace NeverwinterDP.Tests.Sinks.Hdfs;
 
 public class HdfsSinkOptionsTests
 {
-    private static HdfsSinkOptions Parse(string hocon) => HdfsSinkOptions.FromConfig(SinkSection.Parse("hdfs", hocon));
+    private static HdfsSinkOptions Parse(string hocon) => HdfsSinkOptions.FromSection(SinkSection.Parse("hdfs", hocon));
 
     private static SinkConfigException Refused(string hocon) => Assert.Throws<SinkConfigException>(() => Parse(hocon));
 
@@ -20,7 +21,7 @@ public class HdfsSinkOptionsTests
         Assert.Equal("/nwdp/logs", options.Root);
         Assert.Null(options.User);
         Assert.Null(options.DelegationToken);
-        Assert.Equal(FilesAvroCodec.Deflate, options.AvroCodec);
+        Assert.Equal(AvroCodec.Deflate, options.AvroCodec);
         Assert.Equal(64L * 1024 * 1024, options.RollSize);
         Assert.Equal(512L * 1024 * 1024, options.BufferLimit);
         Assert.Equal(TimeSpan.FromSeconds(30), options.RequestTimeout);
@@ -30,7 +31,7 @@ public class HdfsSinkOptionsTests
     [Fact]
     public void Every_key_is_read()
     {
-        var options = HdfsSinkOptions.FromConfig(SinkSection.Parse("archive", """
+        var options = HdfsSinkOptions.FromSection(SinkSection.Parse("archive", """
             kind = hdfs
             namenode-url = ["http://nn1:9870", "https://nn2:9871/"]
             root = "/data/logs/"
@@ -48,7 +49,7 @@ public class HdfsSinkOptionsTests
         Assert.Equal("/data/logs/", options.Root);
         Assert.Equal("etl", options.User);
         Assert.Equal("abc", options.DelegationToken);
-        Assert.Equal(FilesAvroCodec.Null, options.AvroCodec);
+        Assert.Equal(AvroCodec.Null, options.AvroCodec);
         Assert.Equal(16L * 1024 * 1024, options.RollSize);
         Assert.Equal(64L * 1024 * 1024, options.BufferLimit);
         Assert.Equal(TimeSpan.FromSeconds(5), options.RequestTimeout);

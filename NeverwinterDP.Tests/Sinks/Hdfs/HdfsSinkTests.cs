@@ -98,7 +98,7 @@ public sealed class HdfsSinkTests : IAsyncLifetime
     [Fact]
     public async Task A_roll_size_splits_an_hour_into_files_of_contiguous_offset_ranges()
     {
-        var options = Options(_fake, _root, rollSize: 40_000) with { AvroCodec = NeverwinterDP.Actors.Sinks.Files.FilesAvroCodec.Null };
+        var options = Options(_fake, _root, rollSize: 40_000) with { AvroCodec = NeverwinterDP.Actors.Sinks.PartFiles.AvroCodec.Null };
         await using var sink = new HdfsSink(options);
         await sink.OpenAsync(CancellationToken.None);
         var batch = Records(0, 2999, TenOClock);
@@ -310,7 +310,7 @@ public sealed class HdfsSinkTests : IAsyncLifetime
     [Fact]
     public async Task Past_the_buffer_limit_the_largest_file_is_published_early_and_records_error_while_HDFS_refuses()
     {
-        var options = Options(_fake, _root) with { RollSize = 200_000, BufferLimit = 200_000, AvroCodec = NeverwinterDP.Actors.Sinks.Files.FilesAvroCodec.Null };
+        var options = Options(_fake, _root) with { RollSize = 200_000, BufferLimit = 200_000, AvroCodec = NeverwinterDP.Actors.Sinks.PartFiles.AvroCodec.Null };
         await using var sink = new HdfsSink(options);
         await sink.OpenAsync(CancellationToken.None);
         var first = Records(0, 3_999, TenOClock);

@@ -6,6 +6,7 @@ using NeverwinterDP.Actors.Sinks.Hive;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
 using Xunit;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Tests.Sinks.Hive;
 
@@ -15,6 +16,7 @@ namespace NeverwinterDP.Tests.Sinks.Hive;
 /// (new files cannot be created there, even by root). Unreachable: a directory under a regular file. Rejectable: a lone UTF-16 surrogate
 /// in the message, which Parquet's UTF-8 strings cannot hold.
 /// </summary>
+[SinkKind("hive")]
 public sealed class HiveSinkParquetComplianceTests : SinkComplianceSuite
 {
     private readonly TempDirectory _dir = new();
@@ -70,6 +72,7 @@ public sealed class HiveSinkParquetComplianceTests : SinkComplianceSuite
 /// reader: topic and partition from the file name, the offset from the compliance events' <c>offset</c>
 /// attribute. Rejectable: a type that cannot name a partition directory.
 /// </summary>
+[SinkKind("hive")]
 public sealed class HiveSinkAvroComplianceTests : SinkComplianceSuite
 {
     private readonly TempDirectory _dir = new();

@@ -286,23 +286,23 @@ public class HiveSinkTests : IDisposable
     [Fact]
     public void Options_read_from_hocon_with_defaults_and_named_errors()
     {
-        var defaults = HiveSinkOptions.FromConfig(SinkSection.Parse("lake", "kind = hive", dataDir: "/data"));
+        var defaults = HiveSinkOptions.FromSection(SinkSection.Parse("lake", "kind = hive", dataDir: "/data"));
         Assert.Equal(Path.Combine("/data", "sinks", "lake"), defaults.Directory);
         Assert.Equal((HiveFormat.Parquet, Parquet.CompressionMethod.Snappy, "", HiveSinkOptions.DefaultRollSize, HiveSinkOptions.DefaultRollRows, true, (string?)null),
             (defaults.Format, defaults.ParquetCompression, defaults.TablePrefix, defaults.RollSize, defaults.RollRows, defaults.Fsync, defaults.Location));
 
-        var set = HiveSinkOptions.FromConfig(SinkSection.Parse("lake",
+        var set = HiveSinkOptions.FromSection(SinkSection.Parse("lake",
             "directory = /x, format = avro, compression = null, table-prefix = raw_, roll-size = 1MiB, roll-rows = 10, fsync = off, location = \"s3a://bucket/logs\""));
-        Assert.Equal(("/x", HiveFormat.Avro, Actors.Sinks.Files.FilesAvroCodec.Null, "raw_", 1024L * 1024, 10, false, "s3a://bucket/logs"),
+        Assert.Equal(("/x", HiveFormat.Avro, Actors.Sinks.PartFiles.AvroCodec.Null, "raw_", 1024L * 1024, 10, false, "s3a://bucket/logs"),
             (set.Directory, set.Format, set.AvroCodec, set.TablePrefix, set.RollSize, set.RollRows, set.Fsync, set.Location));
-        Assert.Equal(Parquet.CompressionMethod.Zstd, HiveSinkOptions.FromConfig(SinkSection.Parse("lake", "compression = zstd")).ParquetCompression);
+        Assert.Equal(Parquet.CompressionMethod.Zstd, HiveSinkOptions.FromSection(SinkSection.Parse("lake", "compression = zstd")).ParquetCompression);
 
-        Assert.Equal("nwdp.sinks.lake.format", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromConfig(SinkSection.Parse("lake", "format = orc"))).Key);
-        Assert.Equal("nwdp.sinks.lake.compression", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromConfig(SinkSection.Parse("lake", "compression = lzo"))).Key);
-        Assert.Equal("nwdp.sinks.lake.compression", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromConfig(SinkSection.Parse("lake", "format = avro, compression = snappy"))).Key);
-        Assert.Equal("nwdp.sinks.lake.table-prefix", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromConfig(SinkSection.Parse("lake", "table-prefix = \"Raw-\""))).Key);
-        Assert.Equal("nwdp.sinks.lake.roll-rows", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromConfig(SinkSection.Parse("lake", "roll-rows = 0"))).Key);
-        Assert.Equal("nwdp.sinks.lake.location", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromConfig(SinkSection.Parse("lake", "location = \"not a uri\""))).Key);
+        Assert.Equal("nwdp.sinks.lake.format", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "format = orc"))).Key);
+        Assert.Equal("nwdp.sinks.lake.compression", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "compression = lzo"))).Key);
+        Assert.Equal("nwdp.sinks.lake.compression", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "format = avro, compression = snappy"))).Key);
+        Assert.Equal("nwdp.sinks.lake.table-prefix", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "table-prefix = \"Raw-\""))).Key);
+        Assert.Equal("nwdp.sinks.lake.roll-rows", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "roll-rows = 0"))).Key);
+        Assert.Equal("nwdp.sinks.lake.location", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "location = \"not a uri\""))).Key);
     }
 
     private static List<(string Name, string Type)> ColumnsOf(string createTable)

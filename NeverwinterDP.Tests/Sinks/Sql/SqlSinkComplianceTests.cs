@@ -2,6 +2,7 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Sql;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Tests.Sinks.Sql;
 
@@ -27,6 +28,8 @@ public abstract class SqlSinkComplianceTests(SqlTestServer server) : SinkComplia
     protected override LogEvent RejectableEvent(long offset) => server.Rejectable(Event(offset));
 }
 
+[SinkKind("postgresql")]
 public sealed class PostgreSqlSinkComplianceTests() : SqlSinkComplianceTests(SqlTestServer.PostgreSql);
 
+[SinkKind("mariadb", "mysql")]
 public sealed class MariaDbSinkComplianceTests() : SqlSinkComplianceTests(SqlTestServer.MariaDb);

@@ -9,7 +9,7 @@ public class SqlSinkOptionsTests
     [Fact]
     public void Options_are_read_from_the_sink_section()
     {
-        var options = SqlSinkOptions.FromConfig(SinkSection.Parse("pg", """
+        var options = SqlSinkOptions.FromSection(SinkSection.Parse("pg", """
             kind = postgresql
             connection-string = "Host=db;Username=nwdp"
             table = logs.events
@@ -32,7 +32,7 @@ public class SqlSinkOptionsTests
     [Fact]
     public void Keys_left_out_keep_their_defaults()
     {
-        var options = SqlSinkOptions.FromConfig(SinkSection.Parse("pg", "connection-string = \"Host=db\""));
+        var options = SqlSinkOptions.FromSection(SinkSection.Parse("pg", "connection-string = \"Host=db\""));
 
         Assert.Equal("nwdp_logs", options.Table);
         Assert.True(options.CreateTable);
@@ -53,7 +53,7 @@ public class SqlSinkOptionsTests
     [InlineData("connection-string = x\nmax-rows-per-statement = many", "max-rows-per-statement")]
     public void A_bad_value_fails_naming_the_key(string hocon, string key)
     {
-        var e = Assert.Throws<SinkConfigException>(() => SqlSinkOptions.FromConfig(SinkSection.Parse("pg", hocon)));
+        var e = Assert.Throws<SinkConfigException>(() => SqlSinkOptions.FromSection(SinkSection.Parse("pg", hocon)));
 
         Assert.Equal($"nwdp.sinks.pg.{key}", e.Key);
         Assert.StartsWith($"nwdp.sinks.pg.{key}:", e.Message, StringComparison.Ordinal);

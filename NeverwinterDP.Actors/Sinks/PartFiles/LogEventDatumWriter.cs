@@ -5,7 +5,7 @@ using Avro.Generic;
 using Avro.IO;
 using NeverwinterDP.Protocol;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// Lets Apache.Avro's <c>DataFileWriter</c> (container format, blocks, codecs, sync markers) write

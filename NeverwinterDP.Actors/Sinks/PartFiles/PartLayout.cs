@@ -1,4 +1,4 @@
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// Where a record's part file goes: the (hour, bucket) a record belongs to. The files sink's buckets are
@@ -55,18 +55,7 @@ internal abstract class PartLayout(string root)
         _ => null,
     };
 
-    /// <summary>Enumerates everything, the dotted temporary files too (.NET counts them as hidden on Unix and skips them by default).</summary>
-    public static EnumerationOptions Everything { get; } = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
-}
-
-/// <summary>The files sink's tree: <c>&lt;root&gt;/&lt;topic&gt;/yyyy/MM/dd/HH/&lt;topic&gt;-p..-o..-o...ndjson</c>.</summary>
-internal sealed class FilesLayout(FilesSinkOptions options, string root) : PartLayout(root)
-{
-    public override FileNames Names => FileNames.Files;
-
-    public override bool TryPlace(SinkRecord record, out SlotKey key, out string? reason) => TryPlaceInHour(record, out key, out reason);
-
-    /// <summary>The files sink's slots, which the HDFS sink's tree has too: the UTC hour of the system timestamp, no bucket.</summary>
+    /// <summary>The slots of the files and HDFS trees: the UTC hour of the system timestamp, no bucket.</summary>
     public static bool TryPlaceInHour(SinkRecord record, out SlotKey key, out string? reason)
     {
         key = default;
@@ -80,26 +69,6 @@ internal sealed class FilesLayout(FilesSinkOptions options, string root) : PartL
         return true;
     }
 
-    public override string DirectoryOf(string topic, SlotKey key) => Path.Combine(Root, topic, key.Hour.RelativePath);
-
-    public override IEnumerable<(string Directory, SlotKey Key)> ExistingDirectories(string topic)
-    {
-        var topicDirectory = Path.Combine(Root, topic);
-        if (!Directory.Exists(topicDirectory)) yield break;
-        foreach (var year in Directory.EnumerateDirectories(topicDirectory, "*", Everything))
-        foreach (var month in Directory.EnumerateDirectories(year, "*", Everything))
-        foreach (var day in Directory.EnumerateDirectories(month, "*", Everything))
-        foreach (var hourDirectory in Directory.EnumerateDirectories(day, "*", Everything))
-        {
-            if (UtcHour.TryParse(Path.GetFileName(year), Path.GetFileName(month), Path.GetFileName(day), Path.GetFileName(hourDirectory), out var hour))
-            {
-                yield return (hourDirectory, new SlotKey(hour, ""));
-            }
-        }
-    }
-
-    public override PartFile Create(string directory, string topic, int partition, long firstOffset, long batch) =>
-        options.Format == FilesFormat.Avro
-            ? new AvroPartFile(Names, directory, topic, partition, firstOffset, options.AvroCodec, batch)
-            : new NdjsonPartFile(Names, directory, topic, partition, firstOffset, options.Fsync, batch);
+    /// <summary>Enumerates everything, the dotted temporary files too (.NET counts them as hidden on Unix and skips them by default).</summary>
+    public static EnumerationOptions Everything { get; } = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// One UTC hour, counted in hours since the Unix epoch: the unit of the files sink's layout

@@ -1,4 +1,4 @@
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// The state of one (topic, partition, hour, bucket) of a part file sink; <typeparamref name="TFile"/> is the

@@ -1,10 +1,10 @@
 using System.Runtime.ExceptionServices;
 using NeverwinterDP.Actors.Sinks.Framework;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
-/// The engine of the sinks that write hour-partitioned part files (<see cref="FilesSink"/>, the Hive sink):
+/// The engine of the sinks that write hour-partitioned part files (the files, Hive and HDFS sinks):
 /// one file open per (topic, partition, slot) under a temporary name, published (flushed, fsynced, closed,
 /// renamed, directory fsynced) when it reaches the roll size or row count and on every <see cref="FlushAsync"/>.
 /// The tree, names and format are the layout's (<see cref="PartLayout"/>).

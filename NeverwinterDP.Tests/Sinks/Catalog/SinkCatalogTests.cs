@@ -1,7 +1,8 @@
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Node;
 using Xunit;
 
-namespace NeverwinterDP.Tests.Hosting;
+namespace NeverwinterDP.Tests.Sinks.Catalog;
 
 public sealed class SinkCatalogTests
 {

@@ -1,7 +1,7 @@
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>The block codec of Avro files (HOCON <c>nwdp.sinks.files.avro-codec</c>); both are read by every Avro tool.</summary>
-public enum FilesAvroCodec
+public enum AvroCodec
 {
     /// <summary><c>deflate</c>: smaller files, more CPU.</summary>
     Deflate,

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// Starts the disk write of a range just written, without waiting for it (Linux <c>sync_file_range</c> with

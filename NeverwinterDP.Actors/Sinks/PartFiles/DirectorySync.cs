@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// fsync of a directory, which makes the renames and new entries in it durable. .NET has no API for it (it

@@ -2,7 +2,7 @@ using Avro;
 using Avro.File;
 using NeverwinterDP.Protocol;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// An Avro object container file of <c>neverwinterdp.LogEvent</c> records written to any stream by Apache.Avro's
@@ -19,9 +19,9 @@ internal sealed class AvroContainerWriter : IDisposable
     /// <param name="stream">Where the file goes; not closed by this writer.</param>
     /// <param name="codec">The block codec.</param>
     /// <param name="target">What the stream is, for error messages (a path).</param>
-    public AvroContainerWriter(Stream stream, FilesAvroCodec codec, string target)
+    public AvroContainerWriter(Stream stream, AvroCodec codec, string target)
     {
-        var codecType = codec == FilesAvroCodec.Null ? Codec.Type.Null : Codec.Type.Deflate;
+        var codecType = codec == AvroCodec.Null ? Codec.Type.Null : Codec.Type.Deflate;
         _writer = DataFileWriter<LogEvent>.OpenWriter(_datumWriter, stream, Codec.CreateCodec(codecType), leaveOpen: true);
         _target = target;
     }

@@ -1,7 +1,7 @@
 using Microsoft.Win32.SafeHandles;
 using NeverwinterDP.Protocol;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>A part file of NDJSON lines (<see cref="LogEventJson"/>), written through a <see cref="LineBuffer"/>.</summary>
 internal sealed class NdjsonPartFile : PartFile

@@ -9,6 +9,7 @@ using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Tests.Host;
 using Xunit;
+using NeverwinterDP.Actors.Sinks.Catalog;
 
 namespace NeverwinterDP.Tests.Hosting;
 

@@ -1,4 +1,4 @@
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// What one topic's files say: for each partition, the highest offset in its published files of each slot

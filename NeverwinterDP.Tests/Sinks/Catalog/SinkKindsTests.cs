@@ -1,18 +1,18 @@
 using Akka.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Actors.Sinks.ClickHouse;
 using NeverwinterDP.Actors.Sinks.Hive;
-using NeverwinterDP.Host.Node;
 using Xunit;
 
-namespace NeverwinterDP.Tests.Sinks;
+namespace NeverwinterDP.Tests.Sinks.Catalog;
 
-public class SinkRegistrationsTests
+public class SinkKindsTests
 {
     [Fact]
     public async Task The_host_builds_hive_and_clickhouse_sinks_from_their_sections()
     {
-        using var provider = new ServiceCollection().AddSinks().BuildServiceProvider();
+        using var provider = new ServiceCollection().AddSinkKinds().BuildServiceProvider();
         var sinks = ConfigurationFactory.ParseString("""
             lake { kind = hive, format = avro, table-prefix = raw_ }
             ch { kind = clickhouse, url = "http://127.0.0.1:8123/", table = logs }

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// Names of the part files the files and Hive sinks write. A published file is
@@ -24,8 +24,6 @@ internal sealed class FileNames(string prefix, params string[] extensions)
     public static FileNames Hdfs { get; } = new("", ".avro", ".parquet");
 
     public string Prefix { get; } = prefix;
-
-    public static string Extension(FilesFormat format) => format == FilesFormat.Avro ? ".avro" : ".ndjson";
 
     public string Final(string topic, int partition, long first, long last, string extension) =>
         string.Create(CultureInfo.InvariantCulture, $"{Prefix}{topic}-p{partition:D4}-o{first:D20}-o{last:D20}{extension}");

@@ -1,6 +1,6 @@
 using NeverwinterDP.Protocol;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// One file of one (topic, partition, hour) while it is written: under its temporary name until

@@ -1,6 +1,6 @@
 using NeverwinterDP.Protocol;
 
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>An Avro object container file of <c>neverwinterdp.LogEvent</c> records on disk (see <see cref="AvroContainerWriter"/>).</summary>
 internal sealed class AvroPartFile : PartFile
@@ -11,7 +11,7 @@ internal sealed class AvroPartFile : PartFile
     private readonly AvroContainerWriter _writer;
     private bool _closed;
 
-    public AvroPartFile(FileNames names, string directory, string topic, int partition, long firstOffset, FilesAvroCodec codec, long batch)
+    public AvroPartFile(FileNames names, string directory, string topic, int partition, long firstOffset, AvroCodec codec, long batch)
         : base(names, directory, topic, partition, firstOffset, ".avro", batch)
     {
         _stream = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read, StreamBuffer);

@@ -1,4 +1,4 @@
-namespace NeverwinterDP.Actors.Sinks.Files;
+namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
 /// A part file sink's state for one (topic, partition): its slots (hour and bucket), created as records need
