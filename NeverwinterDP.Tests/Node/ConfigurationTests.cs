@@ -28,7 +28,7 @@ public sealed class ConfigurationTests
 
     /// <summary>The sink kinds the node registers (the shipped sinks' options read their sections through them).</summary>
     private static List<SinkKind> SinkKinds() =>
-        new ServiceCollection().AddSinks().BuildServiceProvider().GetServices<SinkKind>().ToList();
+        new ServiceCollection().AddSinkKinds().BuildServiceProvider().GetServices<SinkKind>().ToList();
 
     [Fact]
     public async Task Every_nwdp_key_shipped_in_cluster_hocon_or_a_reference_conf_is_read_by_some_code()
@@ -129,7 +129,8 @@ public sealed class ConfigurationTests
         var config = Load(dir.Path, new() { ["nwdp.pump.batch-bytes"] = "1KiB", ["nwdp.pump.retry-max-attempts"] = "3" });
         Assert.Equal(1024, config.Pump.BatchBytes);
         Assert.Equal(3, config.Pump.RetryMaxAttempts);
-        var (sink, options) = new SinkCatalog(config, SinkKinds()).Create("files");
+        var (sink, options) = new SinkWriterCatalog(new SinkCatalog(new SinkCatalogSettings(config.Sinks, config.DataDir), SinkKinds()), config.Pump, config.WritersPerSink)
+            .Create("files");
         await sink.DisposeAsync();
         Assert.Equal(1024, options.BatchBytes);
         Assert.Equal(3, options.RetryMaxAttempts);
