@@ -8,13 +8,13 @@ public static class CliApp
         RunVerb.Spec,
         BrokerVerb.Spec,
         BenchVerb.Spec,
-        .. Admin.ClusterVerbs.Specs,
-        .. Admin.ShardingVerbs.Specs,
-        Admin.ActorVerbs.Hierarchy,
-        .. Admin.RegistryVerbs.Specs,
-        .. Admin.SpillVerbs.Specs,
-        Admin.StatsVerbs.Stats,
-        Admin.StatsVerbs.Audit,
+        .. Ops.ClusterVerbs.Specs,
+        .. Ops.ShardingVerbs.Specs,
+        Ops.ActorVerbs.Hierarchy,
+        .. Ops.RegistryVerbs.Specs,
+        .. Ops.SpillVerbs.Specs,
+        Ops.StatsVerbs.Stats,
+        Ops.StatsVerbs.Audit,
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null, CancellationToken cancellation = default)

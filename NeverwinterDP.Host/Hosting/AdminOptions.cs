@@ -10,7 +10,7 @@ namespace NeverwinterDP.Host.Hosting;
 /// </summary>
 public sealed record AdminOptions((string Host, int Port)? Endpoint, string? Token)
 {
-    public const string DefaultEndpoint = "127.0.0.1:9110";
+    public const string DefaultEndpoint = NeverwinterDP.Host.Admin.AdminApi.DefaultEndpoint;
 
     public bool Enabled => Endpoint is not null;
 

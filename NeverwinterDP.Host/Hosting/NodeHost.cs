@@ -5,11 +5,11 @@ using NeverwinterDP.Actors;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Registry;
 using NeverwinterDP.Actors.Remote;
-using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Spill;
+using NeverwinterDP.Host.Admin;
 using NeverwinterDP.Host.Http;
-using NeverwinterDP.Host.Http.Admin;
 
 namespace NeverwinterDP.Host.Hosting;
 
@@ -77,7 +77,7 @@ public static class NodeHost
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseRouting();
-        app.UseListenerSeparation();
+        app.UseListenerSeparation(app.Services.GetRequiredService<NodeListeners>().IsAdminConnection, config.Admin.Token);
         if (config.Cluster.HasRole(NodeRoles.Ingress))
             app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => endpoint.HandleAsync(http));
         else

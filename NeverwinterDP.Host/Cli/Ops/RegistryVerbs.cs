@@ -1,6 +1,6 @@
-using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary><c>nwdp sources</c> and <c>nwdp watchdog</c>: what the emitter registry and the watchdog know.</summary>
 public static class RegistryVerbs

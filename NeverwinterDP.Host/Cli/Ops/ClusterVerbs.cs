@@ -1,7 +1,7 @@
 using System.Text.Json;
-using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary><c>nwdp cluster ...</c>: membership, as Petabridge's pbm <c>cluster</c> commands show and change it.</summary>
 public static class ClusterVerbs

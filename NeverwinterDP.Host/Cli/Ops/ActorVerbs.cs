@@ -1,6 +1,6 @@
-using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary><c>nwdp actor hierarchy</c>: the node's actor tree.</summary>
 public static class ActorVerbs

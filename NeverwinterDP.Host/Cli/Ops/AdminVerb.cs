@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary>What one ops verb runs with: its flags, the node's client, the output streams.</summary>
 public sealed record AdminCall(CliArgs Args, AdminClient Client, TextWriter Out, TextWriter Error, bool Json, CancellationToken Cancellation)

@@ -1,6 +1,6 @@
-using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary><c>nwdp cluster-sharding ...</c>: shard regions and where their shards and entities live.</summary>
 public static class ShardingVerbs

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using NeverwinterDP.Actors.Spill;
 using NeverwinterDP.Host.Hosting;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary>The spillover store's backlog and integrity (what <c>nwdp spill status</c> and <c>nwdp spill check</c> show).</summary>
 public static class SpillAdmin

@@ -1,6 +1,6 @@
-using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary><c>nwdp spill status</c> and <c>nwdp spill check</c>: the spillover store's backlog and integrity.</summary>
 public static class SpillVerbs

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using NeverwinterDP.Actors.Stats;
-using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary>
 /// <c>nwdp stats</c> (per-minute counts per type, process and host in the six categories) and <c>nwdp audit</c>
