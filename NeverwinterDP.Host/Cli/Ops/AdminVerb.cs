@@ -1,13 +1,16 @@
-using System.Runtime.InteropServices;
+using System.CommandLine;
 using NeverwinterDP.Host.Admin;
 
 namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary>What one ops verb runs with: its flags, the node's client, the output streams.</summary>
-public sealed record AdminCall(CliArgs Args, AdminClient Client, TextWriter Out, TextWriter Error, bool Json, CancellationToken Cancellation)
+public sealed record AdminCall(ParseResult Args, AdminClient Client, TextWriter Out, TextWriter Error, bool Json, CancellationToken Cancellation)
 {
     /// <summary>The verb's <c>nwdp ...</c> name, for messages.</summary>
     public required string Verb { get; init; }
+
+    /// <summary>The verb's positionals (<c>ADDR</c>), as many as it takes.</summary>
+    public IReadOnlyList<string> Positionals { get; init; } = [];
 }
 
 /// <summary>
@@ -17,76 +20,61 @@ public sealed record AdminCall(CliArgs Args, AdminClient Client, TextWriter Out,
 /// </summary>
 public static class AdminVerb
 {
-    public static readonly OptionSpec[] Common =
-    [
-        new("--node", $"admin API of the node to ask (default {AdminClient.DefaultNode})", "HOST:PORT"),
-        new("--token", "admin token of the node (default: env NWDP_ADMIN_TOKEN)", "TOKEN"),
-        new("--json", "print the node's JSON answer as it is", IsSwitch: true),
-    ];
+    public static readonly Option<string?> Node = Flags.Text("--node", $"admin API of the node to ask (default {AdminClient.DefaultNode})", "HOST:PORT");
+    public static readonly Option<string?> Token = Flags.Text("--token", "admin token of the node (default: env NWDP_ADMIN_TOKEN)", "TOKEN");
+    public static readonly Option<bool> Json = Flags.Switch("--json", "print the node's JSON answer as it is");
 
+    /// <param name="name">The verb's last word (<c>show</c> of <c>cluster show</c>).</param>
     /// <param name="positionals">Usage text of the positionals (<c>ADDR</c>, <c>[ADDR]</c>); null = none allowed.</param>
+    /// <param name="minPositionals">How many positionals the verb needs.</param>
     /// <param name="maxPositionals">How many positionals the verb takes.</param>
-    public static VerbSpec Create(string name, string summary, Func<AdminCall, Task<int>> body, OptionSpec[]? options = null,
+    public static Command Create(string name, string summary, Func<AdminCall, Task<int>> body, Option[]? options = null,
         string? positionals = null, int minPositionals = 0, int maxPositionals = 0)
     {
-        async Task<int> RunWith(CliArgs args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+        var command = new Command(name, summary);
+        foreach (var option in options ?? []) command.Options.Add(option);
+        foreach (var option in new Option[] { Node, Token, Json }) command.Options.Add(option);
+        Argument<string[]>? arguments = null;
+        if (positionals is not null)
         {
-            if (args.Positionals.Count > maxPositionals)
-                throw new CliUsageException($"unexpected argument '{args.Positionals[maxPositionals]}'{(positionals is null ? "" : $" (takes {positionals})")}");
-            if (args.Positionals.Count < minPositionals)
-                throw new CliUsageException($"missing {positionals} argument");
-            var node = args.Get("--node") ?? AdminClient.DefaultNode;
-            var token = args.Get("--token") ?? Environment.GetEnvironmentVariable("NWDP_ADMIN_TOKEN");
-            AdminClient client;
-            try
-            {
-                client = new AdminClient(node, token);
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliUsageException(e.Message);
-            }
-            using (client)
-            {
-                try
-                {
-                    return await body(new AdminCall(args, client, stdout, stderr, args.Switch("--json"), cancellation) { Verb = name });
-                }
-                catch (AdminCallException e)
-                {
-                    await stderr.WriteLineAsync($"nwdp {name}: {e.Message}");
-                    return 1;
-                }
-            }
+            arguments = new Argument<string[]>("positionals") { HelpName = positionals, Arity = new ArgumentArity(minPositionals, maxPositionals) };
+            command.Arguments.Add(arguments);
         }
+        command.SetAction((parsed, cancellation) => RunAsync(parsed, body, arguments, cancellation));
+        return command;
+    }
 
-        return new VerbSpec(name, summary, [.. options ?? [], .. Common], RunOnConsoleAsync, positionals)
+    private static async Task<int> RunAsync(ParseResult args, Func<AdminCall, Task<int>> body, Argument<string[]>? positionals, CancellationToken cancellation)
+    {
+        var verb = CliApp.NameOf(args.CommandResult.Command);
+        var stdout = args.InvocationConfiguration.Output;
+        var stderr = args.InvocationConfiguration.Error;
+        var node = args.GetValue(Node) ?? AdminClient.DefaultNode;
+        var token = args.GetValue(Token) ?? Environment.GetEnvironmentVariable("NWDP_ADMIN_TOKEN");
+        AdminClient client;
+        try
         {
-            RunWith = RunWith,
-        };
-
-        // From the console: Ctrl-C and SIGTERM end a streaming verb (cluster tail) cleanly.
-        async Task<int> RunOnConsoleAsync(CliArgs args, CancellationToken cancellation)
+            client = new AdminClient(node, token);
+        }
+        catch (ArgumentException e)
         {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                e.Cancel = true;
-                stop.Cancel();
-            };
-            Console.CancelKeyPress += onCancel;
+            throw new CliUsageException(e.Message);
+        }
+        using (client)
+        {
             try
             {
-                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+                var call = new AdminCall(args, client, stdout, stderr, args.GetValue(Json), cancellation)
                 {
-                    ctx.Cancel = true;
-                    stop.Cancel();
-                });
-                return await RunWith(args, Console.Out, Console.Error, stop.Token);
+                    Verb = verb,
+                    Positionals = positionals is null ? [] : args.GetValue(positionals) ?? [],
+                };
+                return await body(call);
             }
-            finally
+            catch (AdminCallException e)
             {
-                Console.CancelKeyPress -= onCancel;
+                await stderr.WriteLineAsync($"nwdp {verb}: {e.Message}");
+                return 1;
             }
         }
     }
