@@ -42,6 +42,8 @@ public static class CliApp
             if (option is System.CommandLine.Help.HelpOption help)
             {
                 help.Description = "show this help";
+                // -h and --help only, as before: '/h' and '/?' stay arguments, '-?' is not a flag of nwdp.
+                foreach (var alias in help.Aliases.Where(a => a != "-h").ToList()) help.Aliases.Remove(alias);
                 help.Action = new TextAction(r => Help(r.CommandResult.Command));
             }
             else if (option is VersionOption version)
@@ -178,8 +180,7 @@ public static class CliApp
         var help = Root.Options.OfType<System.CommandLine.Help.HelpOption>().First();
         foreach (var o in verb.Options.Append(help))
         {
-            var aliases = o.Aliases.Where(a => !a.StartsWith("--", StringComparison.Ordinal) && a != "-?").Order(StringComparer.Ordinal);
-            var left = string.Concat(aliases.Select(a => a + ", ")) + o.Name + (o.ValueType == typeof(bool) ? "" : " " + o.HelpName);
+            var left = string.Concat(o.Aliases.Order(StringComparer.Ordinal).Select(a => a + ", ")) + o.Name + (o.ValueType == typeof(bool) ? "" : " " + o.HelpName);
             sb.Append("  ").Append(left.PadRight(30)).Append(' ').AppendLine(o.Description);
         }
         return sb.ToString();

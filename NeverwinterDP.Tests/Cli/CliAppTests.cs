@@ -30,7 +30,7 @@ public sealed class CliAppTests
             var help = await Nwdp.RunAsync([.. verb.Split(' '), "--help"]);
             Assert.True(help.ExitCode == 0, $"nwdp {verb} --help: {help}");
             Assert.StartsWith($"Usage: nwdp {verb}", help.Stdout);
-            Assert.Contains("-h, --help", help.Stdout);
+            Assert.Contains("\n  -h, --help ", help.Stdout);
             if (verb is not ("run" or "broker" or "bench"))
                 Assert.Contains("--json", help.Stdout);
         }
@@ -55,7 +55,7 @@ public sealed class CliAppTests
         var args = commandLine.Split(' ');
         var outcome = await Nwdp.RunAsync(args);
         var verb = string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')));
-        var flag = args.First(a => a.StartsWith('-')).Split('=')[0];
+        var flag = args.Last(a => a.StartsWith('-')).Split('=')[0];
 
         Assert.True(outcome.ExitCode == 2, outcome.ToString());
         Assert.Equal("", outcome.Stdout);

@@ -9,8 +9,8 @@ public sealed record AdminCall(ParseResult Args, AdminClient Client, TextWriter 
     /// <summary>The verb's <c>nwdp ...</c> name, for messages.</summary>
     public required string Verb { get; init; }
 
-    /// <summary>The verb's positionals (<c>ADDR</c>), as many as it takes.</summary>
-    public IReadOnlyList<string> Positionals { get; init; } = [];
+    /// <summary>The verb's positional (<c>ADDR</c>) when it takes one and it was given.</summary>
+    public string? Positional { get; init; }
 }
 
 /// <summary>
@@ -25,26 +25,25 @@ public static class AdminVerb
     public static readonly Option<bool> Json = Flags.Switch("--json", "print the node's JSON answer as it is");
 
     /// <param name="name">The verb's last word (<c>show</c> of <c>cluster show</c>).</param>
-    /// <param name="positionals">Usage text of the positionals (<c>ADDR</c>, <c>[ADDR]</c>); null = none allowed.</param>
-    /// <param name="minPositionals">How many positionals the verb needs.</param>
-    /// <param name="maxPositionals">How many positionals the verb takes.</param>
+    /// <param name="positional">Usage text of the verb's one positional (<c>ADDR</c>, <c>[ADDR]</c>); null = none allowed.</param>
+    /// <param name="required">Whether the positional must be given.</param>
     public static Command Create(string name, string summary, Func<AdminCall, Task<int>> body, Option[]? options = null,
-        string? positionals = null, int minPositionals = 0, int maxPositionals = 0)
+        string? positional = null, bool required = false)
     {
         var command = new Command(name, summary);
         foreach (var option in options ?? []) command.Options.Add(option);
         foreach (var option in new Option[] { Node, Token, Json }) command.Options.Add(option);
-        Argument<string[]>? arguments = null;
-        if (positionals is not null)
+        Argument<string?>? argument = null;
+        if (positional is not null)
         {
-            arguments = new Argument<string[]>("positionals") { HelpName = positionals, Arity = new ArgumentArity(minPositionals, maxPositionals) };
-            command.Arguments.Add(arguments);
+            argument = new Argument<string?>("positional") { HelpName = positional, Arity = required ? ArgumentArity.ExactlyOne : ArgumentArity.ZeroOrOne };
+            command.Arguments.Add(argument);
         }
-        command.SetAction((parsed, cancellation) => RunAsync(parsed, body, arguments, cancellation));
+        command.SetAction((parsed, cancellation) => RunAsync(parsed, body, argument, cancellation));
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult args, Func<AdminCall, Task<int>> body, Argument<string[]>? positionals, CancellationToken cancellation)
+    private static async Task<int> RunAsync(ParseResult args, Func<AdminCall, Task<int>> body, Argument<string?>? positional, CancellationToken cancellation)
     {
         var verb = CliApp.NameOf(args.CommandResult.Command);
         var stdout = args.InvocationConfiguration.Output;
@@ -67,7 +66,7 @@ public static class AdminVerb
                 var call = new AdminCall(args, client, stdout, stderr, args.GetValue(Json), cancellation)
                 {
                     Verb = verb,
-                    Positionals = positionals is null ? [] : args.GetValue(positionals) ?? [],
+                    Positional = positional is null ? null : args.GetValue(positional),
                 };
                 return await body(call);
             }

@@ -15,11 +15,11 @@ public static class ClusterVerbs
         AdminVerb.Create("status", "This node's membership: address, roles, status, the leader, member counts.", StatusAsync),
         AdminVerb.Create("leader", "The cluster's leader (and the leader of each role).", LeaderAsync),
         AdminVerb.Create("leave", "Make a member leave gracefully (default: the node asked, which stops ingress and pumps first).\n" + AddressHelp,
-            c => CommandAsync(c, "leave"), positionals: "[ADDR]", maxPositionals: 1),
+            c => CommandAsync(c, "leave"), positional: "[ADDR]"),
         AdminVerb.Create("join", "Make the node asked join the cluster of the node at ADDR.\n" + AddressHelp,
-            c => CommandAsync(c, "join"), positionals: "ADDR", minPositionals: 1, maxPositionals: 1),
+            c => CommandAsync(c, "join"), positional: "ADDR", required: true),
         AdminVerb.Create("down", "Mark a member down (use for a crashed node: the leader removes it, its shards move).\n" + AddressHelp,
-            c => CommandAsync(c, "down"), positionals: "ADDR", minPositionals: 1, maxPositionals: 1),
+            c => CommandAsync(c, "down"), positional: "ADDR", required: true),
         AdminVerb.Create("down-unreachable", "Mark down every member the node sees as unreachable.", c => CommandAsync(c, "down-unreachable")),
         AdminVerb.Create("tail", "Stream membership events (current state first) until Ctrl-C.", TailAsync),
     ];
@@ -71,7 +71,7 @@ public static class ClusterVerbs
     private static async Task<int> CommandAsync(AdminCall call, string action)
     {
         var path = $"/v1/cluster/{action}";
-        if (call.Positionals.Count == 1) path += "?address=" + Uri.EscapeDataString(call.Positionals[0]);
+        if (call.Positional is { } target) path += "?address=" + Uri.EscapeDataString(target);
         var reply = await call.Client.PostAsync(path, AdminJson.Default.CommandResponse, call.Cancellation);
         if (call.Json) return await AdminVerb.PrintJsonAsync(call, reply.Json);
         await call.Out.WriteLineAsync(reply.Value.Message);
