@@ -76,6 +76,8 @@ public sealed record BenchReport
 
     public double P99Ms { get; init; }
 
+    public double P999Ms { get; init; }
+
     public double MaxMs { get; init; }
 
     /// <summary>The first few errors, for the summary (<c>400 {"error":...,"line":3}</c>, <c>transport: ...</c>).</summary>
@@ -110,6 +112,7 @@ public sealed record BenchReport
             w.WriteNumber("mib_per_sec", Math.Round(MiBPerSecond, 3));
             w.WriteNumber("p50_ms", Math.Round(P50Ms, 3));
             w.WriteNumber("p99_ms", Math.Round(P99Ms, 3));
+            w.WriteNumber("p999_ms", Math.Round(P999Ms, 3));
             w.WriteNumber("max_ms", Math.Round(MaxMs, 3));
             w.WriteNumber("errors", Errors);
             w.WriteNumber("events", EventsAccepted);
@@ -142,7 +145,7 @@ public sealed record BenchReport
         sb.Append(c, $"  requests          {Requests:N0} ({Retries:N0} retried after 429/503)").AppendLine();
         sb.Append(c, $"  elapsed           {ElapsedSeconds:0.000} s").AppendLine();
         sb.Append(c, $"  throughput        {EventsPerSecond:N0} events/s, {MiBPerSecond:0.00} MiB/s").AppendLine();
-        sb.Append(c, $"  latency           p50 {P50Ms:0.00} ms  p99 {P99Ms:0.00} ms  max {MaxMs:0.00} ms").AppendLine();
+        sb.Append(c, $"  latency           p50 {P50Ms:0.00} ms  p99 {P99Ms:0.00} ms  p999 {P999Ms:0.00} ms  max {MaxMs:0.00} ms").AppendLine();
         sb.Append("  status           ");
         if (Status.Count == 0) sb.Append(" none");
         foreach (var (code, count) in Status.OrderBy(kv => kv.Key)) sb.Append(c, $" {code}: {count:N0}");

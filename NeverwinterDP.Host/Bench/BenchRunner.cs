@@ -140,6 +140,7 @@ public static class BenchRunner
                         Status = status,
                         P50Ms = _latency.ValueAtPercentile(50) / 1000.0,
                         P99Ms = _latency.ValueAtPercentile(99) / 1000.0,
+                        P999Ms = _latency.ValueAtPercentile(99.9) / 1000.0,
                         MaxMs = _latency.MaxMicros / 1000.0,
                         ErrorSamples = _errorSamples.ToArray(),
                         Cancelled = cancelled,

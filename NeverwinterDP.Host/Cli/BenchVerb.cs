@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using NeverwinterDP.Host.Bench;
@@ -11,32 +12,39 @@ namespace NeverwinterDP.Host.Cli;
 /// </summary>
 public static class BenchVerb
 {
-    public static readonly VerbSpec Spec = new(
-        "bench",
-        "Load generator: POST realistic NDJSON log events to a node's /v1/events and report throughput and latency.\n" +
-        "Batches answered 429/503 are resent after Retry-After; other non-2xx answers and transport failures are errors.\n" +
-        "Progress goes to standard error, the summary (or with --json one JSON object) to standard output.\n" +
-        "Exit 0 when every batch was accepted, 1 when there were errors, 2 for usage errors.",
-        [
-            new OptionSpec("--url", "node base URL (http://127.0.0.1:8080) or the full events URL (required)", "URL"),
-            new OptionSpec("--events", "events to send (default 1000000; no limit when only --duration is given)", "N"),
-            new OptionSpec("--batch", "events per request (default 100)", "B"),
-            new OptionSpec("--concurrency", "concurrent requests and connections (default 64)", "C"),
-            new OptionSpec("--duration", "stop sending new batches after this long (30s, 5m, ...)", "DURATION"),
-            new OptionSpec("--size", "bytes per event line, padded (default 200)", "BYTES"),
-            new OptionSpec("--type", "log type of the events, the 'type' field (default bench)", "T"),
-            new OptionSpec("--hosts", "distinct fake 'host' values (default 16)", "H"),
-            new OptionSpec("--gzip", "send gzip-compressed bodies", IsSwitch: true),
-            new OptionSpec("--json", "print the summary as one JSON object", IsSwitch: true),
-            new OptionSpec("--timeout", "per-request timeout (default 30s)", "DURATION"),
-            new OptionSpec("--retry-timeout", "give a batch up after it was refused (429/503) for this long (default 5m)", "DURATION"),
-            new OptionSpec("--run-id", "id put in every message (run=ID seq=N); random by default", "ID"),
-            new OptionSpec("--quiet", "no progress lines on standard error", IsSwitch: true, Alias: "-q"),
-        ],
-        RunAsync);
+    private static readonly Option<string?> Url = Flags.Text("--url", "node base URL (http://127.0.0.1:8080) or the full events URL (required)", "URL");
+    private static readonly Option<long?> Events = Flags.Long("--events", "events to send (default 1000000; no limit when only --duration is given)", "N", min: 1);
+    private static readonly Option<int> Batch = Flags.Int("--batch", "events per request (default 100)", "B", 100, 1, 100_000);
+    private static readonly Option<int> Concurrency = Flags.Int("--concurrency", "concurrent requests and connections (default 64)", "C", 64, 1, 10_000);
+    private static readonly Option<TimeSpan?> Duration = Flags.Duration("--duration", "stop sending new batches after this long (30s, 5m, ...)");
+    private static readonly Option<int> Size = Flags.Int("--size", "bytes per event line, padded (default 200)", "BYTES", 200, 1, 16 * 1024 * 1024);
+    private static readonly Option<string?> Type = Flags.Text("--type", "log type of the events, the 'type' field (default bench)", "T");
+    private static readonly Option<int> Hosts = Flags.Int("--hosts", "distinct fake 'host' values (default 16)", "H", 16, 1, 10_000);
+    private static readonly Option<bool> Gzip = Flags.Switch("--gzip", "send gzip-compressed bodies");
+    private static readonly Option<bool> Json = Flags.Switch("--json", "print the summary as one JSON object");
+    private static readonly Option<TimeSpan?> Timeout = Flags.Duration("--timeout", "per-request timeout (default 30s)");
+    private static readonly Option<TimeSpan?> RetryTimeout = Flags.Duration("--retry-timeout", "give a batch up after it was refused (429/503) for this long (default 5m)");
+    private static readonly Option<string?> RunId = Flags.Text("--run-id", "id put in every message (run=ID seq=N); random by default", "ID");
+    private static readonly Option<bool> Quiet = Flags.Switch("--quiet", "no progress lines on standard error", alias: "-q");
+
+    public static Command Command { get; } = CreateCommand();
+
+    private static Command CreateCommand()
+    {
+        var command = new Command("bench",
+            "Load generator: POST realistic NDJSON log events to a node's /v1/events and report throughput and latency.\n" +
+            "Batches answered 429/503 are resent after Retry-After; other non-2xx answers and transport failures are errors.\n" +
+            "Progress goes to standard error, the summary (or with --json one JSON object) to standard output.\n" +
+            "Exit 0 when every batch was accepted, 1 when there were errors, 2 for usage errors.")
+        {
+            Url, Events, Batch, Concurrency, Duration, Size, Type, Hosts, Gzip, Json, Timeout, RetryTimeout, RunId, Quiet,
+        };
+        command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
+        return command;
+    }
 
     /// <summary>The verb as <c>nwdp</c> runs it: console output, Ctrl-C and SIGTERM stop the run cleanly.</summary>
-    public static async Task<int> RunAsync(CliArgs args, CancellationToken cancellation)
+    public static async Task<int> RunAsync(ParseResult args, CancellationToken cancellation)
     {
         var options = ParseOptions(args); // usage errors before anything is set up
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -67,11 +75,11 @@ public static class BenchVerb
 
     /// <summary>Runs the verb writing to the given streams (tests use <see cref="StringWriter"/>s).</summary>
     /// <exception cref="CliUsageException">A flag is missing or out of range.</exception>
-    public static async Task<int> RunAsync(CliArgs args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+    public static async Task<int> RunAsync(ParseResult args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
         var options = ParseOptions(args);
-        var json = args.Switch("--json");
-        var quiet = args.Switch("--quiet");
+        var json = args.GetValue(Json);
+        var quiet = args.GetValue(Quiet);
         var what = options.Events is { } n ? $"{n.ToString("N0", CultureInfo.InvariantCulture)} events" : "events";
         if (options.Duration is { } d) what += $" for {d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
         if (!quiet)
@@ -88,28 +96,28 @@ public static class BenchVerb
     }
 
     /// <summary>The <see cref="BenchOptions"/> for the flags; a bad flag is a <see cref="CliUsageException"/> naming it.</summary>
-    public static BenchOptions ParseOptions(CliArgs args)
+    public static BenchOptions ParseOptions(ParseResult args)
     {
-        if (args.Positionals.Count > 0) throw new CliUsageException($"unexpected argument '{args.Positionals[0]}'");
-        var duration = args.GetDuration("--duration");
+        // Flags that do not parse (--events abc) were reported by the parser; these checks need more than one flag or the default.
+        var duration = args.GetValue(Duration);
         if (duration is { } d && d <= TimeSpan.Zero) throw new CliUsageException("flag '--duration' must be positive");
-        long? events = args.Has("--events") ? args.GetLong("--events", 0, min: 1) : duration is null ? 1_000_000 : null;
+        var events = args.GetValue(Events) ?? (duration is null ? 1_000_000 : null);
         if (events > BenchEventGenerator.MaxSequence + 1) throw new CliUsageException($"flag '--events' must be at most {BenchEventGenerator.MaxSequence + 1}");
-        var batch = args.GetInt("--batch", 100, 1, 100_000);
-        var concurrency = args.GetInt("--concurrency", 64, 1, 10_000);
-        var size = args.GetInt("--size", 200, 1, 16 * 1024 * 1024);
+        var batch = args.GetValue(Batch);
+        var concurrency = args.GetValue(Concurrency);
+        var size = args.GetValue(Size);
         if ((long)batch * (Math.Max(size, BenchEventGenerator.MaxBaseLineLength) + 1) > BenchOptions.MaxBodyBytes)
             throw new CliUsageException($"flags '--batch' x '--size' make requests over {BenchOptions.MaxBodyBytes / (1024 * 1024)} MiB; lower one of them");
-        var type = args.Get("--type") ?? "bench";
+        var type = args.GetValue(Type) ?? "bench";
         if (!BenchEventGenerator.IsValidType(type)) throw new CliUsageException($"flag '--type' must be 1-100 letters, digits, '.', '_' or '-', got '{type}'");
-        var hosts = args.GetInt("--hosts", 16, 1, 10_000);
-        var runId = args.Get("--run-id");
+        var hosts = args.GetValue(Hosts);
+        var runId = args.GetValue(RunId);
         if (runId is not null && !BenchEventGenerator.IsValidRunId(runId)) throw new CliUsageException($"flag '--run-id' must be 1-32 letters or digits, got '{runId}'");
-        var timeout = args.GetDuration("--timeout") ?? TimeSpan.FromSeconds(30);
+        var timeout = args.GetValue(Timeout) ?? TimeSpan.FromSeconds(30);
         if (timeout <= TimeSpan.Zero) throw new CliUsageException("flag '--timeout' must be positive");
-        var retryTimeout = args.GetDuration("--retry-timeout") ?? TimeSpan.FromMinutes(5);
+        var retryTimeout = args.GetValue(RetryTimeout) ?? TimeSpan.FromMinutes(5);
         // Last, so that 'nwdp bench --events abc' names --events rather than the missing --url.
-        var rawUrl = args.Get("--url") ?? throw new CliUsageException("flag '--url' is required (the node's base URL, e.g. http://127.0.0.1:8080)");
+        var rawUrl = args.GetValue(Url) ?? throw new CliUsageException("flag '--url' is required (the node's base URL, e.g. http://127.0.0.1:8080)");
         if (!BenchOptions.TryResolveEventsUrl(rawUrl, out var url, out var urlError)) throw new CliUsageException($"flag '--url' {urlError}");
 
         return new BenchOptions
@@ -122,7 +130,7 @@ public static class BenchVerb
             EventSize = size,
             Type = type,
             Hosts = hosts,
-            Gzip = args.Switch("--gzip"),
+            Gzip = args.GetValue(Gzip),
             RunId = runId,
             RequestTimeout = timeout,
             RetryTimeout = retryTimeout,

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using NeverwinterDP.Actors.Kafka.Embedded;
 
@@ -10,27 +11,34 @@ namespace NeverwinterDP.Host.Cli;
 /// </summary>
 public static class BrokerVerb
 {
-    public static readonly VerbSpec Spec = new(
-        "broker",
-        "Run the embedded Kafka-protocol broker (in memory, for development and tests).\n" +
-        "Prints 'ready kafka=BOOTSTRAP', then reads commands on standard input:\n" +
-        "  down ID | up ID | rtt ID MS | errors API COUNT CODE | topic NAME [PARTITIONS] | leader TOPIC PARTITION ID | quit",
-        [
-            new OptionSpec("--brokers", "number of brokers (default 1)", "N"),
-            new OptionSpec("--partitions", "partitions of topics created here or on first use (default 8)", "N"),
-            new OptionSpec("--topic", "create this topic at start (repeatable)", "NAME", Repeatable: true),
-        ],
-        RunAsync);
+    private static readonly Option<int> Brokers = Flags.Int("--brokers", "number of brokers (default 1)", "N", 1, 1, 16);
+    private static readonly Option<int> Partitions = Flags.Int("--partitions", "partitions of topics created here or on first use (default 8)", "N", 8, 1, 10_000);
+    private static readonly Option<string[]> Topics = Flags.Repeated("--topic", "create this topic at start (repeatable)", "NAME");
 
-    public static async Task<int> RunAsync(CliArgs args, CancellationToken cancellation)
+    public static Command Command { get; } = CreateCommand();
+
+    private static Command CreateCommand()
+    {
+        var command = new Command("broker",
+            "Run the embedded Kafka-protocol broker (in memory, for development and tests).\n" +
+            "Prints 'ready kafka=BOOTSTRAP', then reads commands on standard input:\n" +
+            "  down ID | up ID | rtt ID MS | errors API COUNT CODE | topic NAME [PARTITIONS] | leader TOPIC PARTITION ID | quit")
+        {
+            Brokers, Partitions, Topics,
+        };
+        command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(ParseResult args, CancellationToken cancellation)
     {
         var options = new EmbeddedKafkaOptions
         {
-            Brokers = args.GetInt("--brokers", 1, 1, 16),
-            DefaultPartitions = args.GetInt("--partitions", 8, 1, 10_000),
+            Brokers = args.GetValue(Brokers),
+            DefaultPartitions = args.GetValue(Partitions),
         };
         using var kafka = new EmbeddedKafka(options);
-        foreach (var topic in args.GetAll("--topic")) kafka.CreateTopic(topic);
+        foreach (var topic in args.GetValue(Topics)!) kafka.CreateTopic(topic);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using NeverwinterDP.Host.Node;
 
 namespace NeverwinterDP.Host.Cli;
@@ -9,26 +10,33 @@ namespace NeverwinterDP.Host.Cli;
 /// </summary>
 public static class RunVerb
 {
-    public static readonly VerbSpec Spec = new(
-        "run",
-        "Start a node: HTTP ingress, Kafka bus (embedded in-memory broker unless --kafka is given), data pump and sinks.\n" +
-        "Prints 'ready http=URL kafka=BOOTSTRAP data=DIR node=AKKA-ADDRESS admin=URL' on standard output when it accepts traffic\n" +
-        "(admin=... only when the admin API is on).",
-        [
-            new OptionSpec("--data", "data directory (nwdp.node.data-dir; default ./data)", "DIR"),
-            new OptionSpec("--http", "HTTP listen address (nwdp.http.endpoint; default 127.0.0.1:8080; port 0 = any free port)", "ADDR:PORT"),
-            new OptionSpec("--kafka", "bootstrap servers of a real Kafka cluster (nwdp.kafka.bootstrap-servers); none = embedded broker", "BOOTSTRAP"),
-            new OptionSpec("--node-port", "Akka remoting port of this node (nwdp.cluster.port; default 0 = any free port, printed as node=...)", "PORT"),
-            new OptionSpec("--node-host", "host name or IP other nodes reach this node at (nwdp.cluster.hostname; default 127.0.0.1)", "HOST"),
-            new OptionSpec("--seed", "seed nodes to join, comma-separated (nwdp.cluster.seeds); none = a cluster of one", "HOST:PORT[,HOST:PORT...]"),
-            new OptionSpec("--roles", "what this node does, comma-separated: ingress, pump (nwdp.cluster.roles; default both)", "ROLES"),
-            new OptionSpec("--admin", "admin API listen address (nwdp.admin.endpoint; default 127.0.0.1:9110; port 0 = any free port; off = none)", "HOST:PORT"),
-            new OptionSpec("--config", "HOCON file to use instead of the cluster.hocon beside the executable", "FILE"),
-            new OptionSpec("--set", "override one HOCON key, e.g. --set nwdp.pump.flush-interval=1s (repeatable)", "KEY=VALUE", Repeatable: true),
-        ],
-        RunAsync);
+    private static readonly Option<string?> Data = Flags.Text("--data", "data directory (nwdp.node.data-dir; default ./data)", "DIR");
+    private static readonly Option<string?> HttpEndpoint = Flags.Text("--http", "HTTP listen address (nwdp.http.endpoint; default 127.0.0.1:8080; port 0 = any free port)", "ADDR:PORT");
+    private static readonly Option<string?> Kafka = Flags.Text("--kafka", "bootstrap servers of a real Kafka cluster (nwdp.kafka.bootstrap-servers); none = embedded broker", "BOOTSTRAP");
+    private static readonly Option<string?> NodePort = Flags.Text("--node-port", "Akka remoting port of this node (nwdp.cluster.port; default 0 = any free port, printed as node=...)", "PORT");
+    private static readonly Option<string?> NodeHostName = Flags.Text("--node-host", "host name or IP other nodes reach this node at (nwdp.cluster.hostname; default 127.0.0.1)", "HOST");
+    private static readonly Option<string?> Seed = Flags.Text("--seed", "seed nodes to join, comma-separated (nwdp.cluster.seeds); none = a cluster of one", "HOST:PORT[,HOST:PORT...]");
+    private static readonly Option<string?> Roles = Flags.Text("--roles", "what this node does, comma-separated: ingress, pump (nwdp.cluster.roles; default both)", "ROLES");
+    private static readonly Option<string?> AdminEndpoint = Flags.Text("--admin", "admin API listen address (nwdp.admin.endpoint; default 127.0.0.1:9110; port 0 = any free port; off = none)", "HOST:PORT");
+    private static readonly Option<string?> ConfigFile = Flags.Text("--config", "HOCON file to use instead of the cluster.hocon beside the executable", "FILE");
+    private static readonly Option<string[]> Set = Flags.Repeated("--set", "override one HOCON key, e.g. --set nwdp.pump.flush-interval=1s (repeatable)", "KEY=VALUE");
 
-    public static async Task<int> RunAsync(CliArgs args, CancellationToken cancellation)
+    public static Command Command { get; } = CreateCommand();
+
+    private static Command CreateCommand()
+    {
+        var command = new Command("run",
+            "Start a node: HTTP ingress, Kafka bus (embedded in-memory broker unless --kafka is given), data pump and sinks.\n" +
+            "Prints 'ready http=URL kafka=BOOTSTRAP data=DIR node=AKKA-ADDRESS admin=URL' on standard output when it accepts traffic\n" +
+            "(admin=... only when the admin API is on).")
+        {
+            Data, HttpEndpoint, Kafka, NodePort, NodeHostName, Seed, Roles, AdminEndpoint, ConfigFile, Set,
+        };
+        command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(ParseResult args, CancellationToken cancellation)
     {
         var config = LoadConfig(args);
         Directory.CreateDirectory(config.DataDir);
@@ -55,18 +63,18 @@ public static class RunVerb
         return app.AdminAddress() is { } admin ? line + $" admin={admin.ToString().TrimEnd('/')}" : line;
     }
 
-    public static NodeConfig LoadConfig(CliArgs args)
+    public static NodeConfig LoadConfig(ParseResult args)
     {
         var overrides = new Dictionary<string, string>();
-        if (args.Get("--data") is { } data) overrides["nwdp.node.data-dir"] = data;
-        if (args.Get("--node-port") is { } nodePort)
+        if (args.GetValue(Data) is { } data) overrides["nwdp.node.data-dir"] = data;
+        if (args.GetValue(NodePort) is { } nodePort)
         {
             if (!int.TryParse(nodePort, out var p) || p is < 0 or > 65535)
                 throw new CliUsageException($"flag '--node-port' must be a port number (0 = any free port), got '{nodePort}'");
             overrides["nwdp.cluster.port"] = nodePort;
         }
-        if (args.Get("--node-host") is { } nodeHost) overrides["nwdp.cluster.hostname"] = nodeHost;
-        if (args.Get("--seed") is { } seeds)
+        if (args.GetValue(NodeHostName) is { } nodeHost) overrides["nwdp.cluster.hostname"] = nodeHost;
+        if (args.GetValue(Seed) is { } seeds)
         {
             foreach (var seed in seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
@@ -81,14 +89,14 @@ public static class RunVerb
             }
             overrides["nwdp.cluster.seeds"] = seeds;
         }
-        if (args.Get("--roles") is { } roles)
+        if (args.GetValue(Roles) is { } roles)
         {
             foreach (var role in roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 if (!NeverwinterDP.Actors.NodeRoles.All.Contains(role))
                     throw new CliUsageException($"flag '--roles': unknown role '{role}'; roles are {string.Join(", ", NeverwinterDP.Actors.NodeRoles.All)}");
             overrides["nwdp.cluster.roles"] = roles;
         }
-        if (args.Get("--admin") is { } admin)
+        if (args.GetValue(AdminEndpoint) is { } admin)
         {
             if (admin != "off")
             {
@@ -103,7 +111,7 @@ public static class RunVerb
             }
             overrides["nwdp.admin.endpoint"] = admin;
         }
-        if (args.Get("--http") is { } http)
+        if (args.GetValue(HttpEndpoint) is { } http)
         {
             try
             {
@@ -115,8 +123,8 @@ public static class RunVerb
             }
             overrides["nwdp.http.endpoint"] = http;
         }
-        if (args.Get("--kafka") is { } kafka) overrides["nwdp.kafka.bootstrap-servers"] = kafka;
-        foreach (var set in args.GetAll("--set"))
+        if (args.GetValue(Kafka) is { } kafka) overrides["nwdp.kafka.bootstrap-servers"] = kafka;
+        foreach (var set in args.GetValue(Set)!)
         {
             var eq = set.IndexOf('=');
             if (eq <= 0) throw new CliUsageException($"flag '--set' takes KEY=VALUE, got '{set}'");
@@ -124,7 +132,7 @@ public static class RunVerb
         }
         try
         {
-            return NodeConfig.Load(args.Get("--config"), overrides);
+            return NodeConfig.Load(args.GetValue(ConfigFile), overrides);
         }
         catch (Exception e) when (e is ArgumentException or FileNotFoundException or Akka.Configuration.ConfigurationException or FormatException)
         {

@@ -1,5 +1,5 @@
 using NeverwinterDP.Actors;
-using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Admin;
 using NeverwinterDP.Host.Node;
 
 namespace NeverwinterDP.Host.Http;
@@ -10,7 +10,7 @@ public static class NodeEndpoints
     public static WebApplication MapNodeEndpoints(this WebApplication app, NodeConfig config)
     {
         app.UseRouting();
-        app.UseListenerSeparation();
+        app.UseListenerSeparation(app.Services.GetRequiredService<NodeListeners>().IsAdminConnection, config.Admin.Token);
         if (config.Cluster.HasRole(NodeRoles.Ingress))
             app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => endpoint.HandleAsync(http));
         else

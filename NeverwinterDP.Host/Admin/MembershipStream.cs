@@ -3,7 +3,7 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Cluster;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary>
 /// <c>GET /v1/cluster/events</c>: membership events as NDJSON, one line each, flushed as they happen, starting

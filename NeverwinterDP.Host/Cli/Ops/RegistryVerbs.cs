@@ -1,15 +1,16 @@
-using NeverwinterDP.Host.Http.Admin;
+using System.CommandLine;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary><c>nwdp sources</c> and <c>nwdp watchdog</c>: what the emitter registry and the watchdog know.</summary>
 public static class RegistryVerbs
 {
-    public static IReadOnlyList<VerbSpec> Specs { get; } =
-    [
-        AdminVerb.Create("sources", "The sources (host/process) that sent events: counts, bytes, last seen.", SourcesAsync),
-        AdminVerb.Create("watchdog", "The hosts the watchdog tracks: online/offline, last heartbeat, processes.", WatchdogAsync),
-    ];
+    public static Command Sources { get; } =
+        AdminVerb.Create("sources", "The sources (host/process) that sent events: counts, bytes, last seen.", SourcesAsync);
+
+    public static Command Watchdog { get; } =
+        AdminVerb.Create("watchdog", "The hosts the watchdog tracks: online/offline, last heartbeat, processes.", WatchdogAsync);
 
     private static string Time(long ms) => ms <= 0 ? "-" : DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'");
 

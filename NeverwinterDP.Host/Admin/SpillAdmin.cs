@@ -3,7 +3,7 @@ using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Actors.Bus;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary>The spillover store's backlog and integrity (what <c>nwdp spill status</c> and <c>nwdp spill check</c> show).</summary>
 public static class SpillAdmin

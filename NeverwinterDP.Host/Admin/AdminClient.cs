@@ -3,9 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using NeverwinterDP.Host.Http.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary>The node could not be reached or refused the call: one line naming the node; the verb exits 1.</summary>
 public sealed class AdminCallException(string message) : Exception(message);
@@ -20,7 +19,7 @@ public sealed record AdminReply<T>(string Json, T Value);
 /// </summary>
 public sealed class AdminClient : IDisposable
 {
-    public const string DefaultNode = NeverwinterDP.Host.Node.AdminOptions.DefaultEndpoint;
+    public const string DefaultNode = AdminApi.DefaultEndpoint;
 
     /// <summary>How long a plain call may take (the tail stream has no limit once connected).</summary>
     public static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(15);

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Actor.Internal;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary>
 /// <c>GET /v1/actors?depth=N</c>: the actors under <c>/user</c> and <c>/system</c>, parents before children.

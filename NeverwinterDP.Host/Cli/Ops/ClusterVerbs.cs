@@ -1,26 +1,27 @@
+using System.CommandLine;
 using System.Text.Json;
-using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary><c>nwdp cluster ...</c>: membership, as Petabridge's pbm <c>cluster</c> commands show and change it.</summary>
 public static class ClusterVerbs
 {
     private const string AddressHelp = "ADDR is akka.tcp://nwdp@HOST:PORT or HOST:PORT (the node's remoting address, the node=... of its ready line).";
 
-    public static IReadOnlyList<VerbSpec> Specs { get; } =
+    public static IReadOnlyList<Command> Commands { get; } =
     [
-        AdminVerb.Create("cluster show", "List the cluster's members as the node sees them: address | roles | status.", ShowAsync),
-        AdminVerb.Create("cluster status", "This node's membership: address, roles, status, the leader, member counts.", StatusAsync),
-        AdminVerb.Create("cluster leader", "The cluster's leader (and the leader of each role).", LeaderAsync),
-        AdminVerb.Create("cluster leave", "Make a member leave gracefully (default: the node asked, which stops ingress and pumps first).\n" + AddressHelp,
-            c => CommandAsync(c, "leave"), positionals: "[ADDR]", maxPositionals: 1),
-        AdminVerb.Create("cluster join", "Make the node asked join the cluster of the node at ADDR.\n" + AddressHelp,
-            c => CommandAsync(c, "join"), positionals: "ADDR", minPositionals: 1, maxPositionals: 1),
-        AdminVerb.Create("cluster down", "Mark a member down (use for a crashed node: the leader removes it, its shards move).\n" + AddressHelp,
-            c => CommandAsync(c, "down"), positionals: "ADDR", minPositionals: 1, maxPositionals: 1),
-        AdminVerb.Create("cluster down-unreachable", "Mark down every member the node sees as unreachable.", c => CommandAsync(c, "down-unreachable")),
-        AdminVerb.Create("cluster tail", "Stream membership events (current state first) until Ctrl-C.", TailAsync),
+        AdminVerb.Create("show", "List the cluster's members as the node sees them: address | roles | status.", ShowAsync),
+        AdminVerb.Create("status", "This node's membership: address, roles, status, the leader, member counts.", StatusAsync),
+        AdminVerb.Create("leader", "The cluster's leader (and the leader of each role).", LeaderAsync),
+        AdminVerb.Create("leave", "Make a member leave gracefully (default: the node asked, which stops ingress and pumps first).\n" + AddressHelp,
+            c => CommandAsync(c, "leave"), positional: "[ADDR]"),
+        AdminVerb.Create("join", "Make the node asked join the cluster of the node at ADDR.\n" + AddressHelp,
+            c => CommandAsync(c, "join"), positional: "ADDR", required: true),
+        AdminVerb.Create("down", "Mark a member down (use for a crashed node: the leader removes it, its shards move).\n" + AddressHelp,
+            c => CommandAsync(c, "down"), positional: "ADDR", required: true),
+        AdminVerb.Create("down-unreachable", "Mark down every member the node sees as unreachable.", c => CommandAsync(c, "down-unreachable")),
+        AdminVerb.Create("tail", "Stream membership events (current state first) until Ctrl-C.", TailAsync),
     ];
 
     private static async Task<int> ShowAsync(AdminCall call)
@@ -70,7 +71,7 @@ public static class ClusterVerbs
     private static async Task<int> CommandAsync(AdminCall call, string action)
     {
         var path = $"/v1/cluster/{action}";
-        if (call.Args.Positionals.Count == 1) path += "?address=" + Uri.EscapeDataString(call.Args.Positionals[0]);
+        if (call.Positional is { } target) path += "?address=" + Uri.EscapeDataString(target);
         var reply = await call.Client.PostAsync(path, AdminJson.Default.CommandResponse, call.Cancellation);
         if (call.Json) return await AdminVerb.PrintJsonAsync(call, reply.Json);
         await call.Out.WriteLineAsync(reply.Value.Message);

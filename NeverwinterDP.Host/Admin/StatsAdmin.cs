@@ -1,11 +1,10 @@
 using System.Text.RegularExpressions;
 using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Actors.Stats;
-using NeverwinterDP.Host.Cli;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Protocol;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary>
 /// <c>GET /v1/stats?type=&amp;host=&amp;since=10m</c> (per minute and (type, process, host): the six categories'
@@ -47,7 +46,7 @@ public static class StatsAdmin
         var span = fallback;
         problem = Results.Empty;
         sinceMs = 0;
-        if (values.Count > 1 || (values.Count == 1 && !CliArgs.TryParseDuration(raw, out span)))
+        if (values.Count > 1 || (values.Count == 1 && !Durations.TryParse(raw, out span)))
         {
             problem = AdminApi.Fail(400, $"'since' must be one duration like 10m, 1h or 30s, got '{raw}'");
             return false;

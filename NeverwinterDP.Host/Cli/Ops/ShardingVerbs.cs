@@ -1,21 +1,22 @@
-using NeverwinterDP.Host.Http.Admin;
+using System.CommandLine;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary><c>nwdp cluster-sharding ...</c>: shard regions and where their shards and entities live.</summary>
 public static class ShardingVerbs
 {
-    private static readonly OptionSpec Type = new("--type", "shard type, e.g. emitter, watchdog, sink-writer (required)", "TYPE", Alias: "-t");
+    private static readonly Option<string?> Type = Flags.Text("--type", "shard type, e.g. emitter, watchdog, sink-writer (required)", "TYPE", alias: "-t");
 
-    public static IReadOnlyList<VerbSpec> Specs { get; } =
+    public static IReadOnlyList<Command> Commands { get; } =
     [
-        AdminVerb.Create("cluster-sharding regions", "The shard types started on the node, with its shards and entities of each.", RegionsAsync),
-        AdminVerb.Create("cluster-sharding region-stats", "The node's shards of one type and the entities in each.", RegionStatsAsync, [Type]),
-        AdminVerb.Create("cluster-sharding shard-stats", "The shards of one type across the cluster: per member, its shards and their entities.", ShardStatsAsync, [Type]),
+        AdminVerb.Create("regions", "The shard types started on the node, with its shards and entities of each.", RegionsAsync),
+        AdminVerb.Create("region-stats", "The node's shards of one type and the entities in each.", RegionStatsAsync, [Type]),
+        AdminVerb.Create("shard-stats", "The shards of one type across the cluster: per member, its shards and their entities.", ShardStatsAsync, [Type]),
     ];
 
     private static string RequiredType(AdminCall call) =>
-        call.Args.Get("--type") ?? throw new CliUsageException("flag '--type' (-t) is required: the shard type, e.g. -t emitter");
+        call.Args.GetValue(Type) ?? throw new CliUsageException("flag '--type' (-t) is required: the shard type, e.g. -t emitter");
 
     private static async Task<int> RegionsAsync(AdminCall call)
     {

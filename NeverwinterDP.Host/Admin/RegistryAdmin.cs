@@ -1,6 +1,6 @@
 using NeverwinterDP.Actors.Emitter;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary><c>GET /v1/sources</c> and <c>GET /v1/watchdog</c>: read from the emitter registry, when this node runs one.</summary>
 public static class RegistryAdmin

@@ -1,9 +1,10 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using NeverwinterDP.Actors.Stats;
-using NeverwinterDP.Host.Http.Admin;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary>
 /// <c>nwdp stats</c> (per-minute counts per type, process and host in the six categories) and <c>nwdp audit</c>
@@ -16,35 +17,34 @@ public static class StatsVerbs
     /// <summary>Exit code of <c>nwdp audit</c> when a settled minute is lost or duplicated in some sink.</summary>
     public const int ExitLossOrDuplicates = 3;
 
-    public static readonly VerbSpec Stats = AdminVerb.Create(
+    private static readonly Option<string?> TypeFilter = Flags.Text("--type", "only this log type", "T");
+    private static readonly Option<string?> HostFilter = Flags.Text("--host", "only this host", "H");
+    private static readonly Option<TimeSpan?> StatsSince = Flags.Duration("--since", "minutes that ended within this long (default 10m)");
+    private static readonly Option<TimeSpan?> AuditSince = Flags.Duration("--since", "minutes that ended within this long (default 1h)");
+
+    public static readonly Command Stats = AdminVerb.Create(
         "stats",
         "Per-minute counts of the whole cluster: per minute and (type, process, host), lines and bytes (UTF-8 bytes of the\n" +
         "messages) in the categories normal, error, watchdog and their _spill twins (what went to the spillover store).\n" +
         "Exit 0, 1 when the node cannot be reached or refuses, 2 for usage errors.",
         StatsAsync,
-        [
-            new OptionSpec("--type", "only this log type", "T"),
-            new OptionSpec("--host", "only this host", "H"),
-            new OptionSpec("--since", "minutes that ended within this long (default 10m)", "DURATION"),
-        ]);
+        [TypeFilter, HostFilter, StatsSince]);
 
-    public static readonly VerbSpec Audit = AdminVerb.Create(
+    public static readonly Command Audit = AdminVerb.Create(
         "audit",
         "Loss audit of the whole cluster: per log type and minute, the events accepted by ingress, written to the bus and\n" +
         "delivered by each sink, and a verdict per sink: ok, LOST (fewer delivered than accepted), DUPLICATED (more), or\n" +
         "pending (the minute has not settled: it ended, and its counts last changed, less than nwdp.stats.settle-time ago).\n" +
         "Exit 0 when nothing is lost or duplicated, 3 when something is, 1 when the node cannot be reached or refuses, 2 for usage errors.",
         AuditAsync,
-        [
-            new OptionSpec("--since", "minutes that ended within this long (default 1h)", "DURATION"),
-        ]);
+        [AuditSince]);
 
     private static async Task<int> StatsAsync(AdminCall call)
     {
-        var since = call.Args.GetDuration("--since") ?? TimeSpan.FromMinutes(10);
+        var since = call.Args.GetValue(StatsSince) ?? TimeSpan.FromMinutes(10);
         var query = $"/v1/stats?since={Seconds(since)}s";
-        if (call.Args.Get("--type") is { } type) query += "&type=" + Uri.EscapeDataString(type);
-        if (call.Args.Get("--host") is { } host) query += "&host=" + Uri.EscapeDataString(host);
+        if (call.Args.GetValue(TypeFilter) is { } type) query += "&type=" + Uri.EscapeDataString(type);
+        if (call.Args.GetValue(HostFilter) is { } host) query += "&host=" + Uri.EscapeDataString(host);
         var reply = await call.Client.GetAsync(query, AdminJson.Default.StatsResponse, call.Cancellation);
         if (call.Json) return await AdminVerb.PrintJsonAsync(call, reply.Json);
         var header = new List<string> { "MINUTE", "TYPE", "PROCESS", "HOST" };
@@ -63,7 +63,7 @@ public static class StatsVerbs
 
     private static async Task<int> AuditAsync(AdminCall call)
     {
-        var since = call.Args.GetDuration("--since") ?? TimeSpan.FromHours(1);
+        var since = call.Args.GetValue(AuditSince) ?? TimeSpan.FromHours(1);
         var reply = await call.Client.GetAsync($"/v1/audit?since={Seconds(since)}s", AdminJson.Default.AuditResponse, call.Cancellation);
         var audit = reply.Value;
         var exit = audit.Lost + audit.Duplicated > 0 ? ExitLossOrDuplicates : 0;

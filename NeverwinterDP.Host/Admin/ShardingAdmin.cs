@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary>Shard regions of this node and their statistics: what <c>nwdp cluster-sharding ...</c> calls.</summary>
 public static class ShardingAdmin

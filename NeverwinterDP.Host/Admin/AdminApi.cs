@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization.Metadata;
-using NeverwinterDP.Host.Node;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary>
 /// The admin API (what <c>nwdp cluster ...</c>, <c>cluster-sharding ...</c>, <c>actor hierarchy</c>,
@@ -12,6 +11,9 @@ namespace NeverwinterDP.Host.Http.Admin;
 /// </summary>
 public static class AdminApi
 {
+    /// <summary>Where the admin API listens unless <c>nwdp.admin.endpoint</c> says otherwise (and the CLI's default <c>--node</c>).</summary>
+    public const string DefaultEndpoint = "127.0.0.1:9110";
+
     /// <summary>Marks an endpoint as an admin route: served on the admin listener and nowhere else.</summary>
     public sealed class AdminRoute;
 
@@ -42,14 +44,14 @@ public static class AdminApi
     /// Keeps the two listeners apart (admin routes only on the admin listener, the others only on the
     /// ingress listener: 404 otherwise) and checks the admin token. Runs after routing, so it sees the endpoint.
     /// </summary>
-    public static void UseListenerSeparation(this WebApplication app)
+    /// <param name="isAdminConnection">Whether a request arrived on the admin listener (the node knows its listeners).</param>
+    /// <param name="token">The node's <c>nwdp.admin.token</c>; null = none required.</param>
+    public static void UseListenerSeparation(this WebApplication app, Func<HttpContext, bool> isAdminConnection, string? token)
     {
-        var listeners = app.Services.GetRequiredService<NodeListeners>();
-        var token = app.Services.GetRequiredService<NodeConfig>().Admin.Token;
         var expected = token is null ? null : Encoding.UTF8.GetBytes("Bearer " + token);
         app.Use(async (http, next) =>
         {
-            var onAdminListener = listeners.IsAdminConnection(http);
+            var onAdminListener = isAdminConnection(http);
             var adminRoute = http.GetEndpoint()?.Metadata.GetMetadata<AdminRoute>() is not null;
             if (!onAdminListener)
             {

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 // What the admin API answers, and what the nwdp ops verbs read back: one set of records for both sides.
 // JSON names are snake_case (see AdminJson); dictionary keys (shard ids) are kept as they are.

@@ -1,14 +1,15 @@
-using NeverwinterDP.Host.Http.Admin;
+using System.CommandLine;
+using NeverwinterDP.Host.Admin;
 
-namespace NeverwinterDP.Host.Cli.Admin;
+namespace NeverwinterDP.Host.Cli.Ops;
 
 /// <summary><c>nwdp spill status</c> and <c>nwdp spill check</c>: the spillover store's backlog and integrity.</summary>
 public static class SpillVerbs
 {
-    public static IReadOnlyList<VerbSpec> Specs { get; } =
+    public static IReadOnlyList<Command> Commands { get; } =
     [
-        AdminVerb.Create("spill status", "The spill backlog per topic (batches, events, bytes, oldest age, replay state) and this node's quota.", StatusAsync),
-        AdminVerb.Create("spill check", "Verify the spill store: integrity now, quarantines at earlier starts, damaged batches kept aside (exit 3 if any).", CheckAsync),
+        AdminVerb.Create("status", "The spill backlog per topic (batches, events, bytes, oldest age, replay state) and this node's quota.", StatusAsync),
+        AdminVerb.Create("check", "Verify the spill store: integrity now, quarantines at earlier starts, damaged batches kept aside (exit 3 if any).", CheckAsync),
     ];
 
     private static async Task<int> StatusAsync(AdminCall call)

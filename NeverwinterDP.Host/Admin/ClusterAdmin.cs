@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using NeverwinterDP.Host.Node;
 
-namespace NeverwinterDP.Host.Http.Admin;
+namespace NeverwinterDP.Host.Admin;
 
 /// <summary>Membership queries and commands: what <c>nwdp cluster ...</c> calls.</summary>
 public static class ClusterAdmin

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using NeverwinterDP.Host.Admin;
+
+namespace NeverwinterDP.Host.Cli.Ops;
+
+/// <summary>What one ops verb runs with: its flags, the node's client, the output streams.</summary>
+public sealed record AdminCall(ParseResult Args, AdminClient Client, TextWriter Out, TextWriter Error, bool Json, CancellationToken Cancellation)
+{
+    /// <summary>The verb's <c>nwdp ...</c> name, for messages.</summary>
+    public required string Verb { get; init; }
+
+    /// <summary>The verb's positional (<c>ADDR</c>) when it takes one and it was given.</summary>
+    public string? Positional { get; init; }
+}
+
+/// <summary>
+/// Builds the ops verbs (pbm's commands, against a node's admin API): each gets <c>--node HOST:PORT</c>
+/// (default 127.0.0.1:9110), <c>--token</c> (or <c>NWDP_ADMIN_TOKEN</c>) and <c>--json</c>. Exit 0 on success,
+/// 1 with one line naming the node when it cannot be reached or refuses, 2 for usage errors.
+/// </summary>
+public static class AdminVerb
+{
+    public static readonly Option<string?> Node = Flags.Text("--node", $"admin API of the node to ask (default {AdminClient.DefaultNode})", "HOST:PORT");
+    public static readonly Option<string?> Token = Flags.Text("--token", "admin token of the node (default: env NWDP_ADMIN_TOKEN)", "TOKEN");
+    public static readonly Option<bool> Json = Flags.Switch("--json", "print the node's JSON answer as it is");
+
+    /// <param name="name">The verb's last word (<c>show</c> of <c>cluster show</c>).</param>
+    /// <param name="positional">Usage text of the verb's one positional (<c>ADDR</c>, <c>[ADDR]</c>); null = none allowed.</param>
+    /// <param name="required">Whether the positional must be given.</param>
+    public static Command Create(string name, string summary, Func<AdminCall, Task<int>> body, Option[]? options = null,
+        string? positional = null, bool required = false)
+    {
+        var command = new Command(name, summary);
+        foreach (var option in options ?? []) command.Options.Add(option);
+        foreach (var option in new Option[] { Node, Token, Json }) command.Options.Add(option);
+        Argument<string?>? argument = null;
+        if (positional is not null)
+        {
+            argument = new Argument<string?>("positional") { HelpName = positional, Arity = required ? ArgumentArity.ExactlyOne : ArgumentArity.ZeroOrOne };
+            command.Arguments.Add(argument);
+        }
+        command.SetAction((parsed, cancellation) => RunAsync(parsed, body, argument, cancellation));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult args, Func<AdminCall, Task<int>> body, Argument<string?>? positional, CancellationToken cancellation)
+    {
+        var verb = CliApp.NameOf(args.CommandResult.Command);
+        var stdout = args.InvocationConfiguration.Output;
+        var stderr = args.InvocationConfiguration.Error;
+        var node = args.GetValue(Node) ?? AdminClient.DefaultNode;
+        var token = args.GetValue(Token) ?? Environment.GetEnvironmentVariable("NWDP_ADMIN_TOKEN");
+        AdminClient client;
+        try
+        {
+            client = new AdminClient(node, token);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+        using (client)
+        {
+            try
+            {
+                var call = new AdminCall(args, client, stdout, stderr, args.GetValue(Json), cancellation)
+                {
+                    Verb = verb,
+                    Positional = positional is null ? null : args.GetValue(positional),
+                };
+                return await body(call);
+            }
+            catch (AdminCallException e)
+            {
+                await stderr.WriteLineAsync($"nwdp {verb}: {e.Message}");
+                return 1;
+            }
+        }
+    }
+
+    /// <summary>Prints the node's JSON as it sent it (one object, one line).</summary>
+    public static async Task<int> PrintJsonAsync(AdminCall call, string json)
+    {
+        await call.Out.WriteLineAsync(json.Trim());
+        return 0;
+    }
+
+    /// <summary>Rows as columns separated by <c> | </c>, padded to the widest cell.</summary>
+    public static async Task WriteTableAsync(TextWriter output, string[] header, IReadOnlyList<string[]> rows)
+    {
+        var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
+        string Line(string[] cells) => string.Join(" | ", cells.Select((c, i) => i == cells.Length - 1 ? c : c.PadRight(widths[i]))).TrimEnd();
+        await output.WriteLineAsync(Line(header));
+        foreach (var row in rows) await output.WriteLineAsync(Line(row));
+    }
+}

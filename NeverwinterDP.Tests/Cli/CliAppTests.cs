@@ -1,0 +1,143 @@
+using NeverwinterDP.Host.Bench;
+using NeverwinterDP.Host.Cli;
+using NeverwinterDP.Tests.Ops;
+using Xunit;
+
+namespace NeverwinterDP.Tests.Cli;
+
+/// <summary>The <c>nwdp</c> command line itself: verbs, help, usage errors, completions (no node needed).</summary>
+public sealed class CliAppTests
+{
+    private static readonly string[] EveryVerb =
+    [
+        "run", "broker", "bench", "cluster show", "cluster status", "cluster leader", "cluster leave", "cluster join", "cluster down",
+        "cluster down-unreachable", "cluster tail", "cluster-sharding regions", "cluster-sharding region-stats", "cluster-sharding shard-stats",
+        "actor hierarchy", "sources", "watchdog", "spill status", "spill check", "stats", "audit",
+    ];
+
+    [Fact]
+    public async Task Help_lists_every_verb_and_every_verb_has_help()
+    {
+        var overview = await Nwdp.RunAsync("--help");
+        Assert.True(overview.ExitCode == 0, overview.ToString());
+        Assert.StartsWith("nwdp — NeverwinterDP", overview.Stdout);
+        foreach (var verb in EveryVerb)
+            Assert.Contains(overview.Stdout.Split('\n'), l => l.StartsWith("  " + verb + " ", StringComparison.Ordinal));
+        Assert.Equal(EveryVerb.Order(), CliApp.Verbs().Select(CliApp.NameOf).Order());
+
+        foreach (var verb in EveryVerb)
+        {
+            var help = await Nwdp.RunAsync([.. verb.Split(' '), "--help"]);
+            Assert.True(help.ExitCode == 0, $"nwdp {verb} --help: {help}");
+            Assert.StartsWith($"Usage: nwdp {verb}", help.Stdout);
+            Assert.Contains("\n  -h, --help ", help.Stdout);
+            if (verb is not ("run" or "broker" or "bench"))
+                Assert.Contains("--json", help.Stdout);
+        }
+
+        // No verb: the overview, as a usage error; 'help' and '-h' as asked for.
+        var none = await Nwdp.RunAsync();
+        Assert.Equal((2, overview.Stdout), (none.ExitCode, none.Stdout));
+        Assert.Equal((0, overview.Stdout), ((await Nwdp.RunAsync("help")).ExitCode, (await Nwdp.RunAsync("-h")).Stdout));
+        var group = await Nwdp.RunAsync("cluster", "--help");
+        Assert.True(group.ExitCode == 0, group.ToString());
+        Assert.Contains(group.Lines, l => l.StartsWith("cluster down-unreachable ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("bench --url http://127.0.0.1:1 --bogus")]
+    [InlineData("bench --url http://127.0.0.1:1 --bogus=3")]
+    [InlineData("run --bogus 1")]
+    [InlineData("cluster leave --bogus")]
+    [InlineData("cluster show -x")]
+    public async Task An_unknown_flag_is_a_usage_error_that_names_it(string commandLine)
+    {
+        var args = commandLine.Split(' ');
+        var outcome = await Nwdp.RunAsync(args);
+        var verb = string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')));
+        var flag = args.Last(a => a.StartsWith('-')).Split('=')[0];
+
+        Assert.True(outcome.ExitCode == 2, outcome.ToString());
+        Assert.Equal("", outcome.Stdout);
+        Assert.StartsWith($"nwdp {verb}: unknown flag '{flag}' for 'nwdp {verb}'", outcome.Stderr);
+        Assert.Contains($"Run 'nwdp {verb} --help' for usage.", outcome.Stderr);
+    }
+
+    [Theory]
+    [InlineData("bench --url", "--url", "URL")]
+    [InlineData("bench --url http://127.0.0.1:1 --events", "--events", "N")]
+    [InlineData("run --data", "--data", "DIR")]
+    [InlineData("cluster-sharding shard-stats -t", "--type", "TYPE")]
+    [InlineData("stats --since", "--since", "DURATION")]
+    public async Task A_flag_without_its_value_is_a_usage_error_that_names_it(string commandLine, string flag, string valueName)
+    {
+        var outcome = await Nwdp.RunAsync(commandLine.Split(' '));
+
+        Assert.True(outcome.ExitCode == 2, outcome.ToString());
+        Assert.Contains($"flag '{flag}' needs a value ({valueName})", outcome.Stderr);
+        Assert.Equal("", outcome.Stdout);
+    }
+
+    [Fact]
+    public async Task Unknown_verbs_missing_and_extra_positionals_are_usage_errors()
+    {
+        var unknown = await Nwdp.RunAsync("frobnicate", "--now");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Equal("nwdp: unknown command 'frobnicate'. Run 'nwdp --help' for the list.\n", unknown.Stderr);
+        var half = await Nwdp.RunAsync("cluster");
+        Assert.Equal(2, half.ExitCode);
+        Assert.Contains("unknown command 'cluster'", half.Stderr);
+
+        var missing = await Nwdp.RunAsync("cluster", "join");
+        Assert.True(missing.ExitCode == 2, missing.ToString());
+        Assert.StartsWith("nwdp cluster join: missing ADDR argument", missing.Stderr);
+        var extra = await Nwdp.RunAsync("cluster", "down", "a:1", "b:2");
+        Assert.True(extra.ExitCode == 2, extra.ToString());
+        Assert.StartsWith("nwdp cluster down: unexpected argument 'b:2' (takes ADDR)", extra.Stderr);
+        var none = await Nwdp.RunAsync("sources", "x");
+        Assert.True(none.ExitCode == 2, none.ToString());
+        Assert.StartsWith("nwdp sources: unexpected argument 'x'", none.Stderr);
+    }
+
+    [Fact]
+    public void A_repeated_flag_keeps_its_last_value_and_repeatable_flags_keep_all()
+    {
+        var options = BenchVerb.ParseOptions(CliApp.Parse("bench", "--url", "http://n:1", "--batch", "7", "--batch=9", "-q", "--events", "5"));
+        Assert.Equal(9, options.Batch);
+        Assert.Equal(5, options.Events);
+
+        var config = RunVerb.LoadConfig(CliApp.Parse("run", "--data", "/tmp/a", "--data", "/tmp/b", "--set", "nwdp.pump.enabled=false", "--set", "nwdp.node.id = n7"));
+        Assert.Equal("/tmp/b", config.DataDir);
+        Assert.False(config.PumpEnabled);
+        Assert.Equal("n7", config.NodeId);
+    }
+
+    [Fact]
+    public async Task Flag_validation_in_run_names_the_flag()
+    {
+        foreach (var (args, text) in new[]
+                 {
+                     (new[] { "run", "--node-port", "x" }, "flag '--node-port' must be a port number (0 = any free port), got 'x'"),
+                     (["run", "--roles", "ingress,cook"], "flag '--roles': unknown role 'cook'"),
+                     (["run", "--set", "novalue"], "flag '--set' takes KEY=VALUE, got 'novalue'"),
+                     (["run", "--http", "nonsense"], "flag '--http'"),
+                 })
+        {
+            var outcome = await Nwdp.RunAsync(args);
+            Assert.True(outcome.ExitCode == 2, outcome.ToString());
+            Assert.StartsWith("nwdp run: ", outcome.Stderr);
+            Assert.Contains(text, outcome.Stderr);
+        }
+    }
+
+    [Fact]
+    public async Task The_suggest_directive_completes_verbs_and_flags()
+    {
+        var verbs = await Nwdp.RunAsync("[suggest:11]", "nwdp cluste");
+        Assert.True(verbs.ExitCode == 0, verbs.ToString());
+        Assert.Equal(["cluster", "cluster-sharding"], verbs.Lines);
+
+        var flags = await Nwdp.RunAsync("[suggest:16]", "nwdp bench --con");
+        Assert.Equal(["--concurrency"], flags.Lines);
+    }
+}
