@@ -1,5 +1,4 @@
 using Akka.Actor;
-using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Bus;
 using NeverwinterDP.Actors.Sharding;

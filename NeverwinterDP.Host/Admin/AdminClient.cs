@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Admin;
 
@@ -29,7 +30,7 @@ public sealed class AdminClient : IDisposable
     public AdminClient(string node, string? token)
     {
         Node = node;
-        var (host, port) = NeverwinterDP.Host.Node.NodeConfig.ParseEndpoint(node, "flag '--node'");
+        var (host, port) = NeverwinterDP.Host.Configuration.NodeConfig.ParseEndpoint(node, "flag '--node'");
         if (port == 0) throw new ArgumentException($"flag '--node' needs the admin API's port, got '{node}'");
         _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
         {

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
+using NeverwinterDP.Host.Persistence;
 
 namespace NeverwinterDP.Host.Admin;
 
@@ -65,7 +66,7 @@ public sealed record SpillStatusResponse(IReadOnlyList<NeverwinterDP.Actors.Spil
 /// earlier starts, and spilled batches kept aside because their checksum did not match.
 /// </summary>
 public sealed record SpillCheckResponse(string Provider, string? Store, bool Healthy, string Detail,
-    IReadOnlyList<NeverwinterDP.Host.Node.StateStoreReport> Quarantines, IReadOnlyList<string> QuarantinedBatches);
+    IReadOnlyList<NeverwinterDP.Host.Persistence.StateStoreReport> Quarantines, IReadOnlyList<string> QuarantinedBatches);
 
 /// <summary>
 /// <c>GET /v1/stats?type=&amp;host=&amp;since=10m</c>: per minute and (type, process, host), summed over the nodes,

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
-using NeverwinterDP.Host.Node;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Admin;
 

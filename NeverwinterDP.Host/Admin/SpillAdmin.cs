@@ -1,7 +1,8 @@
 using Microsoft.Data.Sqlite;
 using NeverwinterDP.Actors.Spillover;
-using NeverwinterDP.Host.Node;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Host.Persistence;
 
 namespace NeverwinterDP.Host.Admin;
 

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Actors.Stats;
-using NeverwinterDP.Host.Node;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Host.Admin;

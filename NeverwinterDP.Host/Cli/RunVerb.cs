@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NeverwinterDP.Host.Node;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Cli;
 

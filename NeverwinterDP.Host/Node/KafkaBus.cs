@@ -1,5 +1,6 @@
 using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Embedded;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Node;
 

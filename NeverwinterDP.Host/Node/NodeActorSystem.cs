@@ -7,6 +7,7 @@ using NeverwinterDP.Protocol.Remote;
 using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Node;
 

@@ -1,6 +1,8 @@
 using Akka.Cluster;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Host.Persistence;
 
 namespace NeverwinterDP.Host.Node;
 

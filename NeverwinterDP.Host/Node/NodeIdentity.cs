@@ -1,4 +1,5 @@
 using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Node;
 

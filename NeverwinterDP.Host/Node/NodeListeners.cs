@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Node;
 

@@ -12,6 +12,7 @@ using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Node;
 

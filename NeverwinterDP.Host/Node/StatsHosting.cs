@@ -8,6 +8,7 @@ using NeverwinterDP.Protocol;
 using Prometheus;
 using NeverwinterDP.Actors.Bus;
 using NeverwinterDP.Actors.Watchdog;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Node;
 

@@ -6,6 +6,7 @@ using System.Text;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Emitter;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Tests.Host;
 

@@ -10,6 +10,7 @@ using NeverwinterDP.Host.Node;
 using NeverwinterDP.Tests.Host;
 using Xunit;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Tests.Hosting;
 
@@ -44,7 +45,7 @@ public sealed class ConfigurationTests
         shipped.AddRange(NwdpKeys(ConfigurationFactory.ParseString(File.ReadAllText(NodeConfig.DefaultFile))).Select(k => ("cluster.hocon", k)));
         var references = ReferenceConfig.Files(typeof(NodeConfig).Assembly, typeof(ConfigReader).Assembly);
         Assert.Contains(references, r => r.Name == "NeverwinterDP.Actors.Pump.reference.conf");
-        Assert.Contains(references, r => r.Name == "NeverwinterDP.Host.Node.reference.conf");
+        Assert.Contains(references, r => r.Name == "NeverwinterDP.Host.Configuration.reference.conf");
         foreach (var (name, reference) in references)
             shipped.AddRange(NwdpKeys(reference).Select(k => (name, k)));
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Tests.Host;
 using Xunit;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Tests.Ops;
 

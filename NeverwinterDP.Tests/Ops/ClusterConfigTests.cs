@@ -1,6 +1,7 @@
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Tests.Host;
 using Xunit;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Tests.Ops;
 

@@ -12,6 +12,7 @@ using Xunit;
 using NeverwinterDP.Actors.Bus;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Tests.Sharding;
 

@@ -6,6 +6,7 @@ using NeverwinterDP.Tests.Host;
 using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Host.Persistence;
 
 namespace NeverwinterDP.Tests.Spill;
 

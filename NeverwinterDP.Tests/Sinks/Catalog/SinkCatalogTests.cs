@@ -1,6 +1,7 @@
 using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Node;
 using Xunit;
+using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Tests.Sinks.Catalog;
 

@@ -1,6 +1,6 @@
 using NeverwinterDP.Actors.Configuration;
 
-namespace NeverwinterDP.Host.Node;
+namespace NeverwinterDP.Host.Configuration;
 
 /// <summary>
 /// Where the cluster keeps its state (HOCON <c>nwdp.persistence</c>): the emitter registry, the watchdog and the

@@ -1,8 +1,10 @@
 using NeverwinterDP.Actors;
 using NeverwinterDP.Host.Admin;
 using NeverwinterDP.Host.Node;
+using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Host.Http;
 
-namespace NeverwinterDP.Host.Http;
+namespace NeverwinterDP.Host.Node;
 
 public static class NodeEndpoints
 {

@@ -10,7 +10,7 @@ using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Actors.Watchdog;
 
-namespace NeverwinterDP.Host.Node;
+namespace NeverwinterDP.Host.Configuration;
 
 /// <summary>
 /// A node's whole configuration: flags (<c>--set KEY=VALUE</c> and the named ones) over environment variables

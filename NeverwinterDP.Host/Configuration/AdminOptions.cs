@@ -1,7 +1,7 @@
 using System.Net;
 using NeverwinterDP.Actors.Configuration;
 
-namespace NeverwinterDP.Host.Node;
+namespace NeverwinterDP.Host.Configuration;
 
 /// <summary>
 /// The admin API listener (<c>nwdp.admin</c>, flag <c>--admin</c>): its own Kestrel endpoint, loopback by

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using NeverwinterDP.Host.Configuration;
 
-namespace NeverwinterDP.Host.Node;
+namespace NeverwinterDP.Host.Persistence;
 
 /// <summary>What <see cref="StateStoreCheck"/> found and did.</summary>
 public sealed record StateStoreReport(string Path, bool Healthy, string Detail, string? QuarantinedTo, IReadOnlyDictionary<string, long> SalvagedRows,

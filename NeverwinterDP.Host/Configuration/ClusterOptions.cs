@@ -2,7 +2,7 @@ using Akka.Configuration;
 using NeverwinterDP.Actors;
 using NeverwinterDP.Actors.Configuration;
 
-namespace NeverwinterDP.Host.Node;
+namespace NeverwinterDP.Host.Configuration;
 
 /// <summary>
 /// Cluster membership of a node, from <c>nwdp.cluster</c> (flags <c>--node-host</c>, <c>--node-port</c>,

@@ -3,7 +3,7 @@ using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Node;
 
-namespace NeverwinterDP.Host.Http;
+namespace NeverwinterDP.Host.Node;
 
 /// <summary>
 /// <c>GET /healthz</c> (ready: ingress and pumps running; 503 otherwise) and <c>GET /healthz/live</c> (the process
