@@ -21,11 +21,11 @@ public static class NodeLogging
         return logging;
     }
 
-    /// <summary>Akka's loggers replaced by the node's logger factory.</summary>
+    /// <summary>Akka's loggers replaced by <see cref="AkkaLogger"/>: Akka's lines in the node's log, formatted once.</summary>
     public static AkkaConfigurationBuilder WithNodeLogging(this AkkaConfigurationBuilder akka) =>
         akka.ConfigureLoggers(loggers =>
         {
             loggers.ClearLoggers();
-            loggers.AddLoggerFactory();
+            loggers.AddLogger<AkkaLogger>();
         });
 }
