@@ -64,7 +64,6 @@ public sealed class NodeConfig
         };
         WritersPerSink = pump.PositiveInt("writers-per-sink");
         SinkWriterKeepAlive = pump.Duration("keep-alive-interval");
-        Roles = hocon.GetStringList("akka.cluster.roles").Select(r => r.Trim().ToLowerInvariant()).Where(r => r.Length > 0).ToList();
         Persistence = PersistenceOptions.FromConfig(nwdp.Section("persistence"), DataDir);
         RegistryFlushInterval = nwdp.Duration("registry.flush-interval");
         DefaultBeatInterval = nwdp.Duration("watchdog.event-beat-interval");
@@ -121,14 +120,6 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.pump.keep-alive-interval</c>: how often every node asks for every sink writer to run.</summary>
     public TimeSpan SinkWriterKeepAlive { get; }
-
-    public const string PumpRole = "pump";
-    public const string IngressRole = "ingress";
-
-    /// <summary><c>akka.cluster.roles</c>; none = every role.</summary>
-    public IReadOnlyList<string> Roles { get; }
-
-    public bool HasRole(string role) => Roles.Count == 0 || Roles.Contains(role);
 
     public PersistenceOptions Persistence { get; }
 

@@ -34,8 +34,8 @@ public static class NodeActorSystem
             .WithEmitters()
             .WithWatchdog(config.Watchdog with { Clock = sp.GetRequiredService<TimeProvider>() })
             .WithSinkWriters(new SinkWriterPlacement(
-                HostsWriters: config.HasRole(NeverwinterDP.Actors.NodeRoles.Pump) && config.PumpEnabled,
-                RoleRestricted: config.Roles.Count > 0,
+                HostsWriters: config.PumpEnabled, // on, and this node has the pump role
+                RoleRestricted: config.Cluster.Roles.Count > 0,
                 PumpEnabled: config.PumpEnabled,
                 KeepAlive: config.SinkWriterKeepAlive))
             .WithSpillover()
