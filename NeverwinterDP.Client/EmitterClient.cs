@@ -110,12 +110,15 @@ public sealed class EmitterClient : IAsyncDisposable
         }
     }
 
-    private static EmitterClient StartWith(EmitterClientOptions options, ActorSystem? system, EmitterSpillStore? store, EmitterClientMetrics metrics)
+    /// <summary>
+    /// Remoting on port 0, bound as <see cref="EmitterClientOptions.Hostname"/> says (else on every interface,
+    /// advertised as the machine name): what a client's actor system needs unless it configures its own.
+    /// </summary>
+    internal static Config RemotingFallback(EmitterClientOptions options)
     {
-        if (system is not null) return new EmitterClient(options, system, ownsSystem: false, store, metrics);
         var bind = options.Hostname ?? "0.0.0.0";
         var advertised = options.Hostname is null ? $"public-hostname = \"{Environment.MachineName}\"" : "";
-        var ownConfig = ConfigurationFactory.ParseString($$"""
+        return ConfigurationFactory.ParseString($$"""
             akka {
               actor.provider = remote
               remote.dot-netty.tcp {
@@ -123,11 +126,20 @@ public sealed class EmitterClient : IAsyncDisposable
                 {{advertised}}
                 port = 0
               }
+            }
+            """);
+    }
+
+    private static EmitterClient StartWith(EmitterClientOptions options, ActorSystem? system, EmitterSpillStore? store, EmitterClientMetrics metrics)
+    {
+        if (system is not null) return new EmitterClient(options, system, ownsSystem: false, store, metrics);
+        var ownConfig = ConfigurationFactory.ParseString("""
+            akka {
               loglevel = WARNING
               stdout-loglevel = WARNING
               coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
-            """);
+            """).WithFallback(RemotingFallback(options));
         var config = (options.AkkaConfig ?? Config.Empty).WithFallback(ownConfig).WithFallback(RequiredConfig);
         return new EmitterClient(options, ActorSystem.Create("nwdp-emitter", config), ownsSystem: true, store, metrics);
     }

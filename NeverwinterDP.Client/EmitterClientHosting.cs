@@ -32,20 +32,10 @@ public static class EmitterClientHosting
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        var bind = options.Hostname ?? "0.0.0.0";
-        var advertised = options.Hostname is null ? $"public-hostname = \"{Environment.MachineName}\"" : "";
         // Appended: a fallback under the service's own configuration, above Akka's defaults.
-        var fallback = ConfigurationFactory.ParseString($$"""
-            akka {
-              actor.provider = remote
-              remote.dot-netty.tcp {
-                hostname = "{{bind}}"
-                {{advertised}}
-                port = 0
-              }
-              coordinated-shutdown.phases.before-service-unbind.timeout = {{(long)(options.FlushTimeout + FlushSlack).TotalMilliseconds}}ms
-            }
-            """);
+        var fallback = ConfigurationFactory.ParseString(
+                $"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {(long)(options.FlushTimeout + FlushSlack).TotalMilliseconds}ms")
+            .WithFallback(EmitterClient.RemotingFallback(options));
         return builder.AddHocon(EmitterClient.RequiredConfig.WithFallback(fallback), HoconAddMode.Append);
     }
 
