@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using NeverwinterDP.Client;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Host;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Client;
 

@@ -15,7 +15,7 @@ using static NeverwinterDP.Tests.Kafka.KafkaTestKit;
 
 namespace NeverwinterDP.Tests.Kafka;
 
-public sealed class ConsumerGroupSpecs : TestKit
+public sealed class ConsumerGroupSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private readonly ITestOutputHelper _output;
     private readonly IMaterializer _materializer;

@@ -20,7 +20,7 @@ namespace NeverwinterDP.Tests.Kafka;
 /// only that everything arrived. Run: dotnet test -c Release --filter "FullyQualifiedName~KafkaStagesBenchmarks".
 /// </summary>
 [Trait("Category", "Benchmark")]
-public sealed class KafkaStagesBenchmarks : TestKit
+public sealed class KafkaStagesBenchmarks : Akka.TestKit.Xunit2.TestKit
 {
     private readonly ITestOutputHelper _output;
 

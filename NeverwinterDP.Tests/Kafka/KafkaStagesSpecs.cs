@@ -15,7 +15,7 @@ using static NeverwinterDP.Tests.Kafka.KafkaTestKit;
 
 namespace NeverwinterDP.Tests.Kafka;
 
-public sealed class KafkaStagesSpecs : TestKit
+public sealed class KafkaStagesSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private readonly ITestOutputHelper _output;
     private readonly IMaterializer _materializer;

@@ -19,7 +19,7 @@ namespace NeverwinterDP.Tests.Kafka;
 /// The embedded broker is a real Kafka-protocol peer: kcat (Debian's package, its own process, built on
 /// Debian's older librdkafka) produces to it and consumes from it.
 /// </summary>
-public sealed class SecondProcessSpecs : TestKit
+public sealed class SecondProcessSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private readonly IMaterializer _materializer;
 

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.ClickHouse;
-using NeverwinterDP.Tests.Sinks.Hive;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.Sinks.Hive;
 
 namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 

@@ -5,6 +5,7 @@ using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
 using static NeverwinterDP.Tests.Sinks.Hdfs.HdfsSinkTestKit;
+using NeverwinterDP.Tests.Sinks.Files;
 
 namespace NeverwinterDP.Tests.Sinks.Hdfs;
 

@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Sinks.Hive;
 using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Hive;
 
@@ -26,7 +27,7 @@ public class HiveSinkBenchmarks(ITestOutputHelper output)
     [InlineData(HiveFormat.Avro, 10_000)]
     public async Task Write_events_of_about_200_bytes(HiveFormat format, int batchSize)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         await using var sink = new HiveSink(new HiveSinkOptions { Directory = dir.Path, Format = format });
         await sink.OpenAsync(CancellationToken.None);
         var events = Enumerable.Range(0, 1000).Select(TypicalEvent).ToArray();
