@@ -8,7 +8,7 @@ using NeverwinterDP.Tests.TestKit;
 namespace NeverwinterDP.Tests.Client;
 
 /// <summary>Events per second an EmitterClient gets acknowledged (durable on the embedded broker) by one in-process node.</summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public sealed class EmitterClientBenchmarks(ITestOutputHelper output)
 {
     [Theory]

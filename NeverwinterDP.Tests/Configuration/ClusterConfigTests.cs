@@ -6,6 +6,7 @@ using NeverwinterDP.Tests.TestKit;
 namespace NeverwinterDP.Tests.Configuration;
 
 /// <summary><c>nwdp.cluster.*</c> and <c>nwdp.admin.*</c> as the file, the environment and the flags give them.</summary>
+[Collection(ProcessEnvironmentCollection.Name)]
 public sealed class ClusterConfigTests
 {
     private static NodeConfig Load(string dir, Dictionary<string, string>? overrides = null)

@@ -18,6 +18,7 @@ namespace NeverwinterDP.Tests.Configuration;
 /// One source of truth for configuration: each module's reference.conf holds every default, cluster.hocon only
 /// what operators change, and no shipped <c>nwdp.*</c> key goes unread.
 /// </summary>
+[Collection(ProcessEnvironmentCollection.Name)]
 public sealed class ConfigurationTests
 {
     private static NodeConfig Load(string dir, Dictionary<string, string>? overrides = null, string? file = null)

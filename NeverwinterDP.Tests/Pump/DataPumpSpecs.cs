@@ -9,9 +9,11 @@ using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
 using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Pump;
 
+[Trait("Category", TestCategories.Integration)]
 public sealed class DataPumpSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit("akka.loglevel = INFO", output: output)
 {
     [Fact]

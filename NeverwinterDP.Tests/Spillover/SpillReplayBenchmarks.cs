@@ -15,7 +15,7 @@ namespace NeverwinterDP.Tests.Spillover;
 /// Once with the default pacing (replay-interval 200ms, replay-rate 50k/s) and once unpaced (1ms, 10M/s), which
 /// shows the per-batch cost of the replay itself.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public sealed class SpillReplayBenchmarks(ITestOutputHelper output)
 {
     private const int Requests = 200, PerRequest = 1000;

@@ -9,6 +9,7 @@ using NeverwinterDP.Tests.TestKit;
 namespace NeverwinterDP.Tests.Integration.Admin;
 
 /// <summary>Who may use the admin API, and what the verbs say when they cannot.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class AdminAccessSpecs
 {
     /// <summary>A loopback port nothing listens on (bound, then released).</summary>

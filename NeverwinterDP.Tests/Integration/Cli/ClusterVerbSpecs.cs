@@ -17,6 +17,7 @@ namespace NeverwinterDP.Tests.Integration.Cli;
 /// Three nodes in this process form a cluster; every ops verb runs through the CLI's code path against their
 /// admin APIs. Nodes go one at a time, youngest first: leave, down, then the last one leaves by itself.
 /// </summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class ClusterVerbSpecs(ITestOutputHelper output)
 {
     private static readonly TimeSpan Membership = TimeSpan.FromSeconds(30);

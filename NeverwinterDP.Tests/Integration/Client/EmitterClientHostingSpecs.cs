@@ -11,6 +11,7 @@ using GenericHost = Microsoft.Extensions.Hosting.Host;
 namespace NeverwinterDP.Tests.Integration.Client;
 
 /// <summary>A service embeds the client with Akka.Hosting: one line, the client a singleton on the service's actor system.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class EmitterClientHostingSpecs
 {
     [Fact]

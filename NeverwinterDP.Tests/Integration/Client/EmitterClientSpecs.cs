@@ -10,6 +10,7 @@ using NeverwinterDP.Tests.TestKit;
 namespace NeverwinterDP.Tests.Integration.Client;
 
 /// <summary>An EmitterClient against one in-process node: Akka remote → ingress → embedded Kafka → files.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class EmitterClientSpecs(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 9, 10, 0, TimeSpan.Zero);

@@ -10,6 +10,7 @@ namespace NeverwinterDP.Tests.Integration.Client;
 /// The EmitterClient's spill store against a node that goes away and comes back (the same data dir and the same
 /// remoting port, so the contact point the client knows answers again).
 /// </summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 13, 10, 0, TimeSpan.Zero);

@@ -15,6 +15,7 @@ namespace NeverwinterDP.Tests.Integration.Client;
 /// only node A and loses it while sending. Guarantee checked: every acknowledged event arrives; per source
 /// the first copies are in the order sent; a duplicate is only ever a whole batch whose ack was lost.
 /// </summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class EmitterFailoverSpecs(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 11, 10, 0, TimeSpan.Zero);

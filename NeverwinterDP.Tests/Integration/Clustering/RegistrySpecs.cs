@@ -10,6 +10,7 @@ using NeverwinterDP.Tests.TestKit;
 namespace NeverwinterDP.Tests.Integration.Clustering;
 
 /// <summary>The emitter registry and the watchdog: fed by ingress and heartbeats, persisted, surviving a restart.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class RegistrySpecs(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 10, 0, 0, TimeSpan.Zero);

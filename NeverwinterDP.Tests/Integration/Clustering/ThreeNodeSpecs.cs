@@ -19,6 +19,7 @@ namespace NeverwinterDP.Tests.Integration.Clustering;
 /// Three nodes in this process sharing one Kafka (the embedded broker, here outside the nodes), one PostgreSQL
 /// database (persistence) and one files-sink directory (as a shared filesystem would be).
 /// </summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class ThreeNodeSpecs(ITestOutputHelper output)
 {
     [Fact]

@@ -14,6 +14,7 @@ namespace NeverwinterDP.Tests.Integration.EndToEnd;
 /// Elasticsearch and HBase in one node — also across a 30 s outage of one sink's server, stopped and restarted
 /// by the test while events keep coming.
 /// </summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class EverySinkSpecs(ITestOutputHelper output)
 {
     [Fact]

@@ -13,6 +13,7 @@ using NeverwinterDP.Tests.TestKit;
 namespace NeverwinterDP.Tests.Integration.Node;
 
 /// <summary>The spine in one process: HTTP ingress → embedded Kafka → data pump → files.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class IngressToFilesSpecs(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 28, 9, 40, 0, TimeSpan.Zero);

@@ -7,6 +7,7 @@ using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Integration.Node;
 
+[Trait("Category", TestCategories.Integration)]
 public sealed class SinkHealthSpecs
 {
     /// <summary>Takes every record, but its store is "unreachable" as far as its health check can tell.</summary>

@@ -8,6 +8,7 @@ namespace NeverwinterDP.Tests.Integration.Processes;
 
 /// <summary>The <c>nwdp</c> command line and the <c>nwdp broker</c> verb, as separate processes.</summary>
 [Collection(ProcessCollection.Name)]
+[Trait("Category", TestCategories.Integration)]
 public sealed class CliProcessSpecs(ITestOutputHelper output)
 {
     private sealed record Outcome(int ExitCode, string Stdout, string Stderr, ChildProcess Process);

@@ -7,6 +7,7 @@ namespace NeverwinterDP.Tests.Integration.Processes;
 
 /// <summary>Three <c>nwdp run</c> processes on loopback form a cluster; the ops verbs run as processes too.</summary>
 [Collection(ProcessCollection.Name)]
+[Trait("Category", TestCategories.Integration)]
 public sealed class ClusterProcessSpecs(ITestOutputHelper output)
 {
     private static readonly TimeSpan Membership = TimeSpan.FromSeconds(60);

@@ -21,6 +21,7 @@ public sealed class ProcessCollection
 
 /// <summary><c>nwdp run</c> as an operator runs it: its own process, signals, restarts, the load generator beside it.</summary>
 [Collection(ProcessCollection.Name)]
+[Trait("Category", TestCategories.Integration)]
 public sealed class NodeProcessSpecs(ITestOutputHelper output)
 {
     private static string NewRunId() => Guid.NewGuid().ToString("N")[..10];

@@ -14,6 +14,7 @@ namespace NeverwinterDP.Tests.Integration.Processes;
 /// separate <c>nwdp broker</c> process, so it outlives the node and its outage is the broker's fault injection.
 /// </summary>
 [Collection(ProcessCollection.Name)]
+[Trait("Category", TestCategories.Integration)]
 public sealed class SpillCrashSpecs(ITestOutputHelper output)
 {
     private static readonly TimeSpan Delivery = TimeSpan.FromSeconds(150);

@@ -10,6 +10,7 @@ using NeverwinterDP.Tests.TestKit;
 namespace NeverwinterDP.Tests.Integration.Spillover;
 
 /// <summary>A damaged spill store does not stop the node: the damaged part is kept aside and reported, the rest replayed.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class SpillDamageSpecs(ITestOutputHelper output)
 {
     private const int Batches = 10, PerBatch = 100;

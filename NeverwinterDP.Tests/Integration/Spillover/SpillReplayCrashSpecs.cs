@@ -17,6 +17,7 @@ namespace NeverwinterDP.Tests.Integration.Spillover;
 /// journal recorded it finds the batch's records on the bus after its restart and produces only what is missing.
 /// The broker lives outside the node (it survives the node's restart); the node keeps its data dir.
 /// </summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
 {
     private const int Partitions = 4;

@@ -12,6 +12,7 @@ using NeverwinterDP.Tests.TestKit;
 namespace NeverwinterDP.Tests.Integration.Spillover;
 
 /// <summary>Spillover: events the bus cannot take are kept in the journal and replayed when it returns.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class SpillSpecs(ITestOutputHelper output)
 {
     [Fact]

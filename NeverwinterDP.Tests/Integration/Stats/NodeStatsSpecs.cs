@@ -24,6 +24,7 @@ using NeverwinterDP.Tests.TestKit;
 namespace NeverwinterDP.Tests.Integration.Stats;
 
 /// <summary>Per-minute stats and the loss audit in a node: /metrics, the nwdp.stats topic, nwdp stats and nwdp audit.</summary>
+[Trait("Category", TestCategories.Integration)]
 public sealed class NodeStatsSpecs(ITestOutputHelper output)
 {
     private static readonly DateTimeOffset Minute0 = new(2026, 11, 28, 21, 18, 0, TimeSpan.Zero);

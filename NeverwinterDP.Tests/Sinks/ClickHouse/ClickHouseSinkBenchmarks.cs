@@ -5,6 +5,7 @@ using NeverwinterDP.Actors.Sinks.ClickHouse;
 using Xunit;
 using Xunit.Abstractions;
 using NeverwinterDP.Tests.Sinks.Hive;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 
@@ -13,7 +14,7 @@ namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 /// never asserted. Run under ./test.sh's services (see .readme/clickhouse.md) with
 /// <c>--filter "FullyQualifiedName~ClickHouseSinkBenchmarks" --logger "console;verbosity=detailed"</c>.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public sealed class ClickHouseSinkBenchmarks(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Total = 300_000;

@@ -14,7 +14,7 @@ namespace NeverwinterDP.Tests.Sinks.Files;
 /// The files sink's write rate, printed, never asserted (timings vary by machine). Run with
 /// <c>dotnet test --filter "FullyQualifiedName~Sinks&amp;Category=Benchmark" --logger "console;verbosity=detailed"</c>.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public class FilesSinkBenchmarks(ITestOutputHelper output)
 {
     private const int BatchSize = 5000;         // the pump's default batch-size

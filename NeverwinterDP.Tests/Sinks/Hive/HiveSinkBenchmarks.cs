@@ -12,7 +12,7 @@ namespace NeverwinterDP.Tests.Sinks.Hive;
 /// The Hive sink's write rate at batches of 1k and 10k events, printed, never asserted. Run with
 /// <c>dotnet test --filter "FullyQualifiedName~HiveSinkBenchmarks" --logger "console;verbosity=detailed"</c>.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public class HiveSinkBenchmarks(ITestOutputHelper output)
 {
     private const int Total = 1_000_000;
