@@ -36,17 +36,42 @@ stop_services() {
 trap stop_services EXIT
 for name in "${services[@]}"; do "start_$name"; done
 
-log=$(mktemp)
-trap 'rm -f "$log"; stop_services' EXIT
-set +e
-dotnet test NeverwinterDP.sln -c Release --filter "Category!=Benchmark" --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-set -e
-# One plain closing line: "N passed, N failed, N skipped".
-passed=$(grep -aE '^\s*Passed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
-failed=$(grep -aE '^\s*Failed: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
-skipped=$(grep -aE '^\s*Skipped: +[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
-if [ -n "$passed$failed" ]; then
-  echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+# Build once, then two passes over the built solution:
+#  1. unit tests (neither Integration nor Benchmark), xunit running test classes in parallel;
+#  2. integration tests (Category=Integration: in-process nodes, clusters, the embedded broker, processes, real
+#     servers), one class at a time as xunit.runner.json says (they share two cores: timings stay honest).
+# Benchmarks (Category=Benchmark) are left out. Extra arguments ("$@") go to both dotnet test runs (a logger,
+# --blame-hang-timeout, ...); not --filter (each pass has its own) nor "--" (pass 1 uses it for its run settings).
+logs=()
+trap 'rm -f "${logs[@]}"; stop_services' EXIT
+dotnet build NeverwinterDP.sln -c Release -nologo
+status=0
+run_pass() {
+  local filter=$1; shift
+  local log; log=$(mktemp); logs+=("$log")
+  set +e
+  dotnet test NeverwinterDP.sln -c Release --no-build --filter "$filter" --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+  local code=${PIPESTATUS[0]}
+  set -e
+  if [ "$code" != 0 ]; then status=$code; fi
+}
+extra=("$@")
+run_pass "Category!=Benchmark&Category!=Integration" "${extra[@]}" -- xUnit.ParallelizeTestCollections=true xUnit.MaxParallelThreads=2
+run_pass "Category=Integration" "${extra[@]}"
+
+# One plain closing line for both passes: "N passed, N failed, N skipped" (each pass's last summary, summed).
+count() { # count WORD LOG: the number on the pass's last "WORD: N" summary line (0 when none)
+  local n; n=$(grep -aE "^\s*$1: +[0-9]+" "$2" | tail -1 | grep -oE '[0-9]+' || true)
+  echo "${n:-0}"
+}
+passed=0 failed=0 skipped=0 summaries=0
+for log in "${logs[@]}"; do
+  grep -qaE '^\s*(Passed|Failed): +[0-9]+' "$log" && summaries=$((summaries + 1))
+  passed=$((passed + $(count Passed "$log")))
+  failed=$((failed + $(count Failed "$log")))
+  skipped=$((skipped + $(count Skipped "$log")))
+done
+if ((summaries)); then
+  echo "$passed passed, $failed failed, $skipped skipped"
 fi
 exit "$status"

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using NeverwinterDP.Host.Bench;
 using Xunit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Bench;
 

@@ -1,7 +1,7 @@
 using NeverwinterDP.Host.Bench;
 using NeverwinterDP.Host.Cli;
-using NeverwinterDP.Tests.Ops;
 using Xunit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Cli;
 

@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using NeverwinterDP.Client;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Host;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Client;
 
 /// <summary>Events per second an EmitterClient gets acknowledged (durable on the embedded broker) by one in-process node.</summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public sealed class EmitterClientBenchmarks(ITestOutputHelper output)
 {
     [Theory]

@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using NeverwinterDP.Client;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Host;
 using Xunit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Client;
 

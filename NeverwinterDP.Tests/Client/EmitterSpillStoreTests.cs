@@ -1,7 +1,7 @@
 using NeverwinterDP.Client;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Host;
 using Xunit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Client;
 

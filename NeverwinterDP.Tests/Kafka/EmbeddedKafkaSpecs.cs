@@ -1,9 +1,11 @@
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using Xunit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Kafka;
 
+[Trait("Category", TestCategories.Integration)]
 public sealed class EmbeddedKafkaSpecs
 {
     [Fact]

@@ -12,6 +12,7 @@ using NeverwinterDP.Actors.Kafka.Stages;
 using Xunit;
 using Xunit.Abstractions;
 using static NeverwinterDP.Tests.Kafka.KafkaTestKit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Kafka;
 
@@ -19,8 +20,8 @@ namespace NeverwinterDP.Tests.Kafka;
 /// Raw throughput of the Kafka stages against the embedded broker, 200-byte records. Prints rates, asserts
 /// only that everything arrived. Run: dotnet test -c Release --filter "FullyQualifiedName~KafkaStagesBenchmarks".
 /// </summary>
-[Trait("Category", "Benchmark")]
-public sealed class KafkaStagesBenchmarks : TestKit
+[Trait("Category", TestCategories.Benchmark)]
+public sealed class KafkaStagesBenchmarks : Akka.TestKit.Xunit2.TestKit
 {
     private readonly ITestOutputHelper _output;
 

@@ -12,10 +12,12 @@ using NeverwinterDP.Actors.Kafka.Stages;
 using Xunit;
 using Xunit.Abstractions;
 using static NeverwinterDP.Tests.Kafka.KafkaTestKit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Kafka;
 
-public sealed class KafkaStagesSpecs : TestKit
+[Trait("Category", TestCategories.Integration)]
+public sealed class KafkaStagesSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private readonly ITestOutputHelper _output;
     private readonly IMaterializer _materializer;

@@ -12,6 +12,7 @@ using NeverwinterDP.Actors.Kafka.Native;
 using Xunit;
 using Xunit.Abstractions;
 using static NeverwinterDP.Tests.Kafka.KafkaTestKit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Kafka;
 
@@ -19,7 +20,8 @@ namespace NeverwinterDP.Tests.Kafka;
 /// The embedded broker is a real Kafka-protocol peer: kcat (Debian's package, its own process, built on
 /// Debian's older librdkafka) produces to it and consumes from it.
 /// </summary>
-public sealed class SecondProcessSpecs : TestKit
+[Trait("Category", TestCategories.Integration)]
+public sealed class SecondProcessSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private readonly IMaterializer _materializer;
 

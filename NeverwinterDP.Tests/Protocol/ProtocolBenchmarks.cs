@@ -5,6 +5,7 @@ using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
 using static NeverwinterDP.Tests.Protocol.Samples;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Protocol;
 
@@ -13,7 +14,7 @@ namespace NeverwinterDP.Tests.Protocol;
 /// <c>dotnet test --filter Category=Benchmark --logger "console;verbosity=detailed"</c>; skip in CI with
 /// <c>--filter Category!=Benchmark</c>.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public class ProtocolBenchmarks(ITestOutputHelper output)
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(1);

@@ -1,4 +1,3 @@
-using NeverwinterDP.Tests.Sinks.Compliance;
 using System.Collections.Concurrent;
 using Akka.TestKit.Xunit2;
 using Confluent.Kafka;
@@ -9,10 +8,13 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Pump;
 
-public sealed class DataPumpSpecs(ITestOutputHelper output) : TestKit("akka.loglevel = INFO", output: output)
+[Trait("Category", TestCategories.Integration)]
+public sealed class DataPumpSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit("akka.loglevel = INFO", output: output)
 {
     [Fact]
     public async Task A_sink_failure_restarts_the_pump_from_the_committed_offsets_and_nothing_is_lost()

@@ -6,13 +6,12 @@ using Microsoft.Data.Sqlite;
 using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Host.Node;
-using NeverwinterDP.Tests.Host;
-using NeverwinterDP.Tests.TestServices;
 using Xunit;
 using NeverwinterDP.Actors.Bus;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
 using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sharding;
 

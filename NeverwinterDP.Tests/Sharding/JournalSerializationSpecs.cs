@@ -1,8 +1,8 @@
 using Microsoft.Data.Sqlite;
 using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Spillover;
-using NeverwinterDP.Tests.Host;
 using Xunit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sharding;
 

@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Stats;
 
@@ -13,7 +14,7 @@ namespace NeverwinterDP.Tests.Stats;
 /// 4 processes, 200-byte messages, 1 in 10 errors. Run:
 /// dotnet test -c Release --filter "FullyQualifiedName~StatsCounterBenchmarks".
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public sealed class StatsCounterBenchmarks(ITestOutputHelper output)
 {
     private static LogEvent[] Events(int n, long now)

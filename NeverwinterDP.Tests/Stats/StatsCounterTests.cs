@@ -1,9 +1,9 @@
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Host;
 using Xunit;
 using NeverwinterDP.Actors.Watchdog;
+using Microsoft.Extensions.Time.Testing;
 
 namespace NeverwinterDP.Tests.Stats;
 
@@ -16,9 +16,9 @@ public sealed class StatsCounterTests
         Host = host, Level = level, Type = type, Process = process, Message = msg, SystemTs = (at ?? Minute0.AddSeconds(5)).ToUnixTimeMilliseconds(),
     };
 
-    private static (StatsCounter Counter, ManualClock Clock) NewCounter(StatsOptions? options = null)
+    private static (StatsCounter Counter, FakeTimeProvider Clock) NewCounter(StatsOptions? options = null)
     {
-        var clock = new ManualClock(Minute0.AddSeconds(10));
+        var clock = new FakeTimeProvider(Minute0.AddSeconds(10));
         return (new StatsCounter(options ?? new StatsOptions { Grace = TimeSpan.FromSeconds(10) }, clock), clock);
     }
 

@@ -1,6 +1,6 @@
 using NeverwinterDP.Actors.Stats;
-using NeverwinterDP.Tests.Host;
 using Xunit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace NeverwinterDP.Tests.Stats;
 
@@ -25,7 +25,7 @@ public sealed class StatsStoreTests
     [Fact]
     public void Stats_sum_the_nodes_and_the_newest_record_of_a_node_wins()
     {
-        var clock = new ManualClock(Minute0.AddMinutes(2));
+        var clock = new FakeTimeProvider(Minute0.AddMinutes(2));
         var store = new StatsStore(new StatsOptions(), clock);
         store.Add(Ingress("n1", "h1", 5, 1));
         store.Add(Ingress("n1", "h1", 7, 1) with { PublishedMs = 1 });
@@ -44,7 +44,7 @@ public sealed class StatsStoreTests
     [Fact]
     public void Audit_is_pending_until_the_minute_settled_then_ok_lost_or_duplicated_per_sink()
     {
-        var clock = new ManualClock(Minute0.AddMinutes(1).AddSeconds(10));
+        var clock = new FakeTimeProvider(Minute0.AddMinutes(1).AddSeconds(10));
         var store = new StatsStore(new StatsOptions { SettleTime = TimeSpan.FromMinutes(2) }, clock);
         store.Add(Flow("n1", StatsPoints.Accepted, 6));
         store.Add(Flow("n2", StatsPoints.Accepted, 4));
@@ -76,7 +76,7 @@ public sealed class StatsStoreTests
     [Fact]
     public void Minutes_past_the_window_and_past_the_record_bound_are_evicted_oldest_first()
     {
-        var clock = new ManualClock(Minute0.AddMinutes(1));
+        var clock = new FakeTimeProvider(Minute0.AddMinutes(1));
         var store = new StatsStore(new StatsOptions { Window = TimeSpan.FromMinutes(30), MaxStoredRecords = 3 }, clock);
         for (var i = 0; i < 3; i++) store.Add(Flow("n1", StatsPoints.Accepted, 1, minute: M0 + i * 60_000L));
         Assert.Equal(3, store.Count);

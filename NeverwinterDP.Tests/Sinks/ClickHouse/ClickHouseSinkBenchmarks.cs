@@ -2,9 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.ClickHouse;
-using NeverwinterDP.Tests.Sinks.Hive;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.Sinks.Hive;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 
@@ -13,7 +14,7 @@ namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 /// never asserted. Run under ./test.sh's services (see .readme/clickhouse.md) with
 /// <c>--filter "FullyQualifiedName~ClickHouseSinkBenchmarks" --logger "console;verbosity=detailed"</c>.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public sealed class ClickHouseSinkBenchmarks(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Total = 300_000;

@@ -1,8 +1,10 @@
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.ClickHouse;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Tests.TestKit;
+using Xunit;
 
 namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 
@@ -14,6 +16,7 @@ namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 /// server refuses (code 25, CANNOT_PARSE_ESCAPE_SEQUENCE), found by bisecting the batch.
 /// </summary>
 [SinkKind("clickhouse")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class ClickHouseSinkComplianceTests : SinkComplianceSuite
 {
     private readonly string _table = ClickHouseServer.UniqueTable("compliance");

@@ -5,9 +5,11 @@ using NeverwinterDP.Actors.Sinks.ClickHouse;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Protocol;
 using Xunit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 
+[Trait("Category", TestCategories.Integration)]
 public sealed class ClickHouseSinkTests : IAsyncLifetime
 {
     private const string Topic = "nwdp.logs.web";

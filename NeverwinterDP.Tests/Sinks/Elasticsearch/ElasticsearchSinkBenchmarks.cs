@@ -3,6 +3,7 @@ using NeverwinterDP.Actors.Sinks;
 using Xunit;
 using Xunit.Abstractions;
 using static NeverwinterDP.Tests.Sinks.Elasticsearch.EsTestKit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Elasticsearch;
 
@@ -12,7 +13,7 @@ namespace NeverwinterDP.Tests.Sinks.Elasticsearch;
 /// numbers measure sink + fake together, not what a real cluster would take. Run with
 /// <c>dotnet test --filter "FullyQualifiedName~ElasticsearchSinkBenchmarks" --logger "console;verbosity=detailed"</c>.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public class ElasticsearchSinkBenchmarks(ITestOutputHelper output)
 {
     private const int Total = 300_000;

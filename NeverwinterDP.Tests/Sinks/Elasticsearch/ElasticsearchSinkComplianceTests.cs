@@ -1,7 +1,7 @@
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Tests.Sinks.Compliance;
 
 namespace NeverwinterDP.Tests.Sinks.Elasticsearch;
 

@@ -2,9 +2,9 @@ using System.Text;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Elasticsearch;
 using NeverwinterDP.Actors.Sinks.Framework;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using Xunit;
 using static NeverwinterDP.Tests.Sinks.Elasticsearch.EsTestKit;
+using NeverwinterDP.Tests.Sinks.Compliance;
 
 namespace NeverwinterDP.Tests.Sinks.Elasticsearch;
 

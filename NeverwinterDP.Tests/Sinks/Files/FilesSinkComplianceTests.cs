@@ -4,9 +4,10 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Files;
 using NeverwinterDP.Actors.Sinks.PartFiles;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using Xunit;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Files;
 
@@ -20,7 +21,7 @@ namespace NeverwinterDP.Tests.Sinks.Files;
 [SinkKind("files")]
 public sealed class FilesSinkComplianceTests : SinkComplianceSuite
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
     private readonly List<FaultOnNextWriteSink> _sinks = [];
     private readonly DirectoriesReplacedByFiles _fault = new();
 

@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Sinks.HBase;
 using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.HBase;
 
@@ -13,7 +14,7 @@ namespace NeverwinterDP.Tests.Sinks.HBase;
 /// not what a cluster does. Run with
 /// <c>dotnet test --filter "FullyQualifiedName~Sinks.HBase&amp;Category=Benchmark" --logger "console;verbosity=detailed"</c>.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public class HBaseSinkBenchmarks(ITestOutputHelper output)
 {
     private const string Topic = "nwdp.logs.web";

@@ -1,8 +1,8 @@
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.HBase;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Tests.Sinks.Compliance;
 
 namespace NeverwinterDP.Tests.Sinks.HBase;
 

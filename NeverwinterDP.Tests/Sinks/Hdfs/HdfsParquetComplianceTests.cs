@@ -1,10 +1,10 @@
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Hdfs;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
-using NeverwinterDP.Tests.Sinks.Hive;
 using Xunit;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Hdfs;
 

@@ -5,6 +5,8 @@ using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
 using static NeverwinterDP.Tests.Sinks.Hdfs.HdfsSinkTestKit;
+using NeverwinterDP.Tests.Sinks.Files;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Hdfs;
 
@@ -12,7 +14,7 @@ namespace NeverwinterDP.Tests.Sinks.Hdfs;
 /// The HDFS sink's write rate against the WebHDFS fake (loopback HTTP, in-memory tree), printed, never asserted.
 /// Run with <c>dotnet test --filter "FullyQualifiedName~Sinks.Hdfs&amp;Category=Benchmark" --logger "console;verbosity=detailed"</c>.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public class HdfsSinkBenchmarks(ITestOutputHelper output)
 {
     private const int Total = 1_000_000;

@@ -3,8 +3,8 @@ using Avro.Generic;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Hdfs;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Tests.Sinks.Compliance;
 
 namespace NeverwinterDP.Tests.Sinks.Hdfs;
 

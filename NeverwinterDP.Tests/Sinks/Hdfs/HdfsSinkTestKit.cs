@@ -8,6 +8,7 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Hdfs;
 using NeverwinterDP.Protocol;
 using Xunit;
+using NeverwinterDP.Tests.Sinks.Files;
 
 namespace NeverwinterDP.Tests.Sinks.Hdfs;
 

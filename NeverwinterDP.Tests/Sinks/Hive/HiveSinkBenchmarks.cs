@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Sinks.Hive;
 using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Hive;
 
@@ -11,7 +12,7 @@ namespace NeverwinterDP.Tests.Sinks.Hive;
 /// The Hive sink's write rate at batches of 1k and 10k events, printed, never asserted. Run with
 /// <c>dotnet test --filter "FullyQualifiedName~HiveSinkBenchmarks" --logger "console;verbosity=detailed"</c>.
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public class HiveSinkBenchmarks(ITestOutputHelper output)
 {
     private const int Total = 1_000_000;
@@ -26,7 +27,7 @@ public class HiveSinkBenchmarks(ITestOutputHelper output)
     [InlineData(HiveFormat.Avro, 10_000)]
     public async Task Write_events_of_about_200_bytes(HiveFormat format, int batchSize)
     {
-        using var dir = new TempDirectory();
+        using var dir = new TempDir();
         await using var sink = new HiveSink(new HiveSinkOptions { Directory = dir.Path, Format = format });
         await sink.OpenAsync(CancellationToken.None);
         var events = Enumerable.Range(0, 1000).Select(TypicalEvent).ToArray();

@@ -4,9 +4,10 @@ using Avro.Generic;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Hive;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using Xunit;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Hive;
 
@@ -19,7 +20,7 @@ namespace NeverwinterDP.Tests.Sinks.Hive;
 [SinkKind("hive")]
 public sealed class HiveSinkParquetComplianceTests : SinkComplianceSuite
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
     private readonly List<FaultOnNextWriteSink> _sinks = [];
     private readonly DirectoriesReplacedByFiles _fault = new();
 
@@ -75,7 +76,7 @@ public sealed class HiveSinkParquetComplianceTests : SinkComplianceSuite
 [SinkKind("hive")]
 public sealed class HiveSinkAvroComplianceTests : SinkComplianceSuite
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
     private readonly List<FaultOnNextWriteSink> _sinks = [];
     private readonly DirectoriesReplacedByFiles _fault = new();
 

@@ -7,6 +7,7 @@ using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Actors.Sinks.Hive;
 using NeverwinterDP.Protocol;
 using Xunit;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Hive;
 
@@ -18,7 +19,7 @@ public class HiveSinkTests : IDisposable
     /// <summary>2024-03-05T10:00:00Z.</summary>
     private static readonly long TenOClock = new DateTimeOffset(2024, 3, 5, 10, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
-    private readonly TempDirectory _dir = new();
+    private readonly TempDir _dir = new();
 
     private string Root => Path.Combine(_dir.Path, "hive");
 

@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Sinks.Sql;
 using NeverwinterDP.Protocol;
 using Xunit;
 using Xunit.Abstractions;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Sql;
 
@@ -12,7 +13,7 @@ namespace NeverwinterDP.Tests.Sinks.Sql;
 /// <c>dotnet test --filter "FullyQualifiedName~Sinks.Sql&amp;Category=Benchmark" --logger "console;verbosity=detailed"</c>
 /// with NWDP_TEST_POSTGRES / NWDP_TEST_MARIADB set (scripts/services/).
 /// </summary>
-[Trait("Category", "Benchmark")]
+[Trait("Category", TestCategories.Benchmark)]
 public class SqlSinkBenchmarks(ITestOutputHelper output)
 {
     private const string Topic = "nwdp.logs.bench";

@@ -1,8 +1,10 @@
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Sql;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Tests.TestKit;
+using Xunit;
 
 namespace NeverwinterDP.Tests.Sinks.Sql;
 
@@ -29,7 +31,9 @@ public abstract class SqlSinkComplianceTests(SqlTestServer server) : SinkComplia
 }
 
 [SinkKind("postgresql")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class PostgreSqlSinkComplianceTests() : SqlSinkComplianceTests(SqlTestServer.PostgreSql);
 
 [SinkKind("mariadb", "mysql")]
+[Trait("Category", TestCategories.Integration)]
 public sealed class MariaDbSinkComplianceTests() : SqlSinkComplianceTests(SqlTestServer.MariaDb);

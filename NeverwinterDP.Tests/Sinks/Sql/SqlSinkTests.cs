@@ -4,8 +4,9 @@ using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Actors.Sinks.Sql;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using Xunit;
+using NeverwinterDP.Tests.Sinks.Compliance;
+using NeverwinterDP.Tests.TestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Sql;
 
@@ -218,6 +219,8 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
     }
 }
 
+[Trait("Category", TestCategories.Integration)]
 public sealed class PostgreSqlSinkTests() : SqlSinkTests(SqlTestServer.PostgreSql);
 
+[Trait("Category", TestCategories.Integration)]
 public sealed class MariaDbSinkTests() : SqlSinkTests(SqlTestServer.MariaDb);

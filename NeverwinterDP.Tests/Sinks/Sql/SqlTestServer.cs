@@ -3,8 +3,8 @@ using MySqlConnector;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Sql;
 using NeverwinterDP.Protocol;
-using NeverwinterDP.Tests.Sinks.Compliance;
 using Npgsql;
+using NeverwinterDP.Tests.Sinks.Compliance;
 
 namespace NeverwinterDP.Tests.Sinks.Sql;
 

@@ -1,0 +1,93 @@
+using NeverwinterDP.Host.Node;
+using Xunit;
+using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Tests.TestKit;
+
+namespace NeverwinterDP.Tests.Configuration;
+
+/// <summary><c>nwdp.cluster.*</c> and <c>nwdp.admin.*</c> as the file, the environment and the flags give them.</summary>
+[Collection(ProcessEnvironmentCollection.Name)]
+public sealed class ClusterConfigTests
+{
+    private static NodeConfig Load(string dir, Dictionary<string, string>? overrides = null)
+    {
+        var settings = new Dictionary<string, string> { ["nwdp.node.data-dir"] = dir };
+        foreach (var (k, v) in overrides ?? new()) settings[k] = v;
+        return NodeConfig.Load(null, settings);
+    }
+
+    [Fact]
+    public void The_shipped_file_makes_a_cluster_of_one_with_every_role_and_the_resolver()
+    {
+        using var dir = new TempDir();
+        var config = Load(dir.Path);
+        Assert.Equal("127.0.0.1", config.Cluster.Hostname);
+        Assert.Equal(0, config.Cluster.Port);
+        Assert.True(config.Cluster.JoinSelf);
+        Assert.Empty(config.Cluster.Seeds);
+        Assert.Equal(["ingress", "pump"], config.Cluster.Roles);
+        Assert.True(config.PumpEnabled);
+        Assert.Equal(("127.0.0.1", 9110), config.Admin.Endpoint);
+        Assert.Null(config.Admin.Token);
+        Assert.Equal("Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster", config.Hocon.GetString("akka.cluster.downing-provider-class"));
+        Assert.Equal("keep-majority", config.Hocon.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+        Assert.Equal(TimeSpan.FromSeconds(20), config.Hocon.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+    }
+
+    [Fact]
+    public void Flags_and_environment_write_the_akka_keys()
+    {
+        using var dir = new TempDir();
+        var config = Load(dir.Path, new()
+        {
+            ["nwdp.cluster.hostname"] = "10.0.0.5",
+            ["nwdp.cluster.port"] = "4053",
+            ["nwdp.cluster.seeds"] = "10.0.0.5:4053, akka.tcp://nwdp@10.0.0.6:4053",
+            ["nwdp.cluster.roles"] = "pump",
+            ["nwdp.admin.endpoint"] = "off",
+        });
+        Assert.Equal("10.0.0.5", config.Hocon.GetString("akka.remote.dot-netty.tcp.hostname"));
+        Assert.Equal(4053, config.Hocon.GetInt("akka.remote.dot-netty.tcp.port"));
+        Assert.Equal(["akka.tcp://nwdp@10.0.0.5:4053", "akka.tcp://nwdp@10.0.0.6:4053"], config.Hocon.GetStringList("akka.cluster.seed-nodes"));
+        Assert.Equal(["pump"], config.Hocon.GetStringList("akka.cluster.roles"));
+        Assert.False(config.Cluster.HasRole("ingress"));
+        Assert.True(config.PumpEnabled);
+        Assert.False(config.Admin.Enabled);
+
+        // The environment, under the flags.
+        var saved = (Environment.GetEnvironmentVariable("NWDP_NODE_PORT"), Environment.GetEnvironmentVariable("NWDP_SEEDS"), Environment.GetEnvironmentVariable("NWDP_ADMIN_TOKEN"));
+        try
+        {
+            Environment.SetEnvironmentVariable("NWDP_NODE_PORT", "4060");
+            Environment.SetEnvironmentVariable("NWDP_SEEDS", "127.0.0.1:4060,127.0.0.1:4061");
+            Environment.SetEnvironmentVariable("NWDP_ADMIN_TOKEN", "from-env");
+            var fromEnv = Load(dir.Path, new() { ["nwdp.admin.endpoint"] = "0.0.0.0:9110", ["nwdp.cluster.roles"] = "ingress" });
+            Assert.Equal(4060, fromEnv.Cluster.Port);
+            Assert.Equal(["akka.tcp://nwdp@127.0.0.1:4060", "akka.tcp://nwdp@127.0.0.1:4061"], fromEnv.Cluster.Seeds);
+            Assert.Equal("from-env", fromEnv.Admin.Token);
+            Assert.False(fromEnv.PumpEnabled);
+            Assert.Equal(4053, Load(dir.Path, new() { ["nwdp.cluster.port"] = "4053" }).Cluster.Port);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("NWDP_NODE_PORT", saved.Item1);
+            Environment.SetEnvironmentVariable("NWDP_SEEDS", saved.Item2);
+            Environment.SetEnvironmentVariable("NWDP_ADMIN_TOKEN", saved.Item3);
+        }
+    }
+
+    [Theory]
+    [InlineData("nwdp.cluster.roles", "ingress,pumps", "unknown role 'pumps'")]
+    [InlineData("nwdp.cluster.roles", " , ", "at least one role")]
+    [InlineData("nwdp.cluster.seeds", "127.0.0.1", "HOST:PORT")]
+    [InlineData("nwdp.cluster.seeds", "127.0.0.1:0", "needs a real port")]
+    [InlineData("nwdp.cluster.seeds", "akka.tcp://other@127.0.0.1:4053", "actor system 'other'")]
+    [InlineData("nwdp.cluster.port", "70000", "nwdp.cluster.port")]
+    [InlineData("nwdp.admin.endpoint", "nonsense", "nwdp.admin.endpoint")]
+    public void A_bad_value_is_an_error_naming_it(string key, string value, string message)
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<ArgumentException>(() => Load(dir.Path, new() { [key] = value }));
+        Assert.Contains(message, e.Message);
+    }
+}

@@ -1,0 +1,217 @@
+using NeverwinterDP.Client;
+using NeverwinterDP.Protocol;
+using Xunit;
+using Xunit.Abstractions;
+using NeverwinterDP.Tests.TestKit;
+
+namespace NeverwinterDP.Tests.Integration.Client;
+
+/// <summary>
+/// The EmitterClient's spill store against a node that goes away and comes back (the same data dir and the same
+/// remoting port, so the contact point the client knows answers again).
+/// </summary>
+[Trait("Category", TestCategories.Integration)]
+public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 28, 13, 10, 0, TimeSpan.Zero);
+
+    /// <summary>Starts a node; with <paramref name="port"/>, on that remoting port (a node coming back where the client knows it).</summary>
+    private static Task<InProcessNode> StartNode(string dataDir, int? port = null) =>
+        InProcessNode.StartAsync(dataDir, new ManualClock(Start), port is null ? null : new() { ["nwdp.cluster.port"] = port.Value.ToString() });
+
+    private static int RemotingPort(InProcessNode node) => node.Cluster.SelfAddress.Port ?? throw new InvalidOperationException("no port");
+
+    private static async Task<bool> PostPatiently(EmitterClient client, LogEvent e, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!client.Post(e))
+        {
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(2);
+        }
+        return true;
+    }
+
+    [Fact]
+    public async Task With_the_cluster_down_for_a_while_every_posted_event_is_spilled_and_arrives_exactly_once_when_it_is_back()
+    {
+        using var data = new TempDir();
+        using var spill = new TempDir();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var node = await StartNode(data.Path);
+        var port = RemotingPort(node);
+        var options = ClientTestKit.Options(node) with
+        {
+            SpillDirectory = spill.Path,
+            PostBufferCapacity = 2_000,
+            MaxBatchEvents = 500,
+            SpillAfter = TimeSpan.FromSeconds(2),
+        };
+        await using var client = EmitterClient.Start(options);
+        try
+        {
+            await client.EmitAsync([ClientTestKit.Event(run, "probe", 0, "spillprobe")]).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await node.DisposeAsync(); // the cluster is down
+        }
+
+        const int posted = 20_000;
+        const int emitted = 100;
+        const int total = posted + emitted;
+        for (var i = 0; i < posted; i++)
+            Assert.True(await PostPatiently(client, ClientTestKit.Event(run, "spiller", i, "spilled"), TimeSpan.FromSeconds(60)), $"event {i} was never taken");
+        await ClientTestKit.Eventually(() => client.Metrics.EventsSpilled == posted, TimeSpan.FromSeconds(60), () => client.Metrics.ToString());
+        // A call of the spilling source queues behind what it spilled and completes only when the cluster acknowledged it.
+        var call = client.EmitAsync(Enumerable.Range(posted, emitted).Select(i => ClientTestKit.Event(run, "spiller", i, "spilled")).ToList());
+        await ClientTestKit.Eventually(() => client.Metrics.EventsSpilled == total, TimeSpan.FromSeconds(30), () => client.Metrics.ToString());
+        Assert.False(call.IsCompleted);
+        output.WriteLine("cluster down: " + client.Metrics);
+        Assert.True(client.Metrics.PostRejected > 0, "the Post buffer never filled");
+        Assert.Equal(total, client.Metrics.SpillBacklogEvents);
+        Assert.True(client.Metrics.SpillBytes > 0);
+        Assert.Equal(1, client.Metrics.EventsAcked); // the probe only
+        Assert.NotEmpty(Directory.GetFiles(spill.Path, "*.seg"));
+        Assert.False(call.IsCompleted);
+
+        await using var back = await StartNode(data.Path, port);
+        Assert.Equal(port, RemotingPort(back));
+        var topic = TopicNames.ForType("spilled");
+        await ClientTestKit.Eventually(() => client.Metrics.EventsResent == total && back.Published(topic).Count >= total, TimeSpan.FromSeconds(180),
+            () => $"{client.Metrics}; {back.Published(topic).Count} published");
+        output.WriteLine("cluster back: " + client.Metrics);
+        await call.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var published = back.Published(topic);
+        Assert.Equal(total, published.Count);
+        var expected = Enumerable.Range(0, total).Select(i => $"{run}-spiller-{i}").ToList();
+        Assert.Equal(expected, published.Select(p => p.Message)); // every id once, in the order given to the client
+        Assert.Equal(0, client.Metrics.SpillBacklogEvents);
+        Assert.Equal(0, client.Metrics.EventsFailed);
+        Assert.Equal(total + 1, client.Metrics.EventsAcked);
+        Assert.Empty(Directory.GetFiles(spill.Path, "*.seg")); // drained: every segment deleted
+        Assert.Equal(0, client.PostBuffered);
+    }
+
+    [Fact]
+    public async Task A_client_disposed_while_the_cluster_is_down_leaves_its_events_to_the_next_client_with_the_directory()
+    {
+        using var data = new TempDir();
+        using var spill = new TempDir();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var node = await StartNode(data.Path);
+        var port = RemotingPort(node);
+        var options = ClientTestKit.Options(node) with
+        {
+            SpillDirectory = spill.Path,
+            SpillAfter = TimeSpan.FromMinutes(10), // nothing spills before the dispose
+            FlushTimeout = TimeSpan.FromSeconds(1),
+            MaxBatchEvents = 400,
+        };
+        await node.DisposeAsync();
+
+        const int posted = 5_000;
+        const int emitted = 300;
+        var first = EmitterClient.Start(options);
+        for (var i = 0; i < posted; i++) Assert.True(first.Post(ClientTestKit.Event(run, "poster", i, "handover")));
+        var call = first.EmitAsync(Enumerable.Range(0, emitted).Select(i => ClientTestKit.Event(run, "emitter", i, "handover")).ToList());
+        await ClientTestKit.Eventually(() => first.Metrics.PendingEvents == posted + emitted, TimeSpan.FromSeconds(30), () => first.Metrics.ToString());
+        Assert.Equal(0, first.Metrics.EventsSpilled);
+        await first.DisposeAsync();
+        output.WriteLine("first client: " + first.Metrics);
+        Assert.Equal(posted + emitted, first.Metrics.EventsSpilled);
+        Assert.Equal(0, first.Metrics.EventsFailed);
+        Assert.Equal(0, first.Metrics.EventsAcked);
+        // The caller never heard the cluster acknowledge: the call fails, and says where its events are.
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("spill store", error.Message);
+
+        await using var back = await StartNode(data.Path, port);
+        await using var second = EmitterClient.Start(options);
+        Assert.Equal(posted + emitted, second.Metrics.SpillBacklogEvents);
+        var topic = TopicNames.ForType("handover");
+        await ClientTestKit.Eventually(() => second.Metrics.EventsResent == posted + emitted && back.Published(topic).Count >= posted + emitted,
+            TimeSpan.FromSeconds(180), () => $"{second.Metrics}; {back.Published(topic).Count} published");
+        output.WriteLine("second client: " + second.Metrics);
+
+        var published = back.Published(topic);
+        Assert.Equal(posted + emitted, published.Count);
+        Assert.Equal(Enumerable.Range(0, posted).Select(i => $"{run}-poster-{i}"), published.Where(p => p.Host == "poster").Select(p => p.Message));
+        Assert.Equal(Enumerable.Range(0, emitted).Select(i => $"{run}-emitter-{i}"), published.Where(p => p.Host == "emitter").Select(p => p.Message));
+        // The lineage numbers the first client gave travel with the spilled events.
+        Assert.Equal(Enumerable.Range(1, posted).Select(i => (long)i), published.Where(p => p.Host == "poster").Select(p => p.SourceSeq));
+        Assert.Equal(0, second.Metrics.SpillBacklogEvents);
+    }
+
+    [Fact]
+    public async Task A_damaged_store_does_not_stop_the_client_the_damage_is_quarantined_and_the_rest_resent()
+    {
+        using var data = new TempDir();
+        using var spill = new TempDir();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var batches = Enumerable.Range(0, 4)
+            .Select(b => Enumerable.Range(b * 100, 100).Select(i => ClientTestKit.Event(run, "crashed", i, "damaged") with { Lineage = new Lineage("", i + 1) }).ToList())
+            .ToList();
+        SpillRecordRef second;
+        using (var store = EmitterSpillStore.Open(spill.Path, 1L << 30, 64L << 20, new EmitterClientMetrics()))
+        {
+            store.TryAppend("crashed", "worker", batches[0], null, out _);
+            store.TryAppend("crashed", "worker", batches[1], null, out second);
+            store.TryAppend("crashed", "worker", batches[2], null, out _);
+            store.TryAppend("crashed", "worker", batches[3], null, out _);
+            store.Sync();
+        }
+        // A bit flipped in the second batch, and the last one torn by a crash mid-write.
+        var segment = Directory.GetFiles(spill.Path, "*.seg").Single();
+        var bytes = File.ReadAllBytes(segment);
+        bytes[second.Offset + 8 + 40] ^= 0x01;
+        File.WriteAllBytes(segment, bytes[..^30]);
+
+        await using var node = await StartNode(data.Path);
+        await using var client = EmitterClient.Start(ClientTestKit.Options(node) with { SpillDirectory = spill.Path });
+        Assert.Equal(2, client.Metrics.QuarantinedRecords);
+        Assert.Equal(200, client.Metrics.SpillBacklogEvents);
+        Assert.Equal(2, Directory.GetFiles(spill.Path, "*.quarantine").Length);
+
+        var topic = TopicNames.ForType("damaged");
+        await ClientTestKit.Eventually(() => client.Metrics.EventsResent == 200 && node.Published(topic).Count >= 200, TimeSpan.FromSeconds(120),
+            () => client.Metrics.ToString());
+        var published = node.Published(topic);
+        Assert.Equal(batches[0].Concat(batches[2]).Select(e => e.Message), published.Select(p => p.Message));
+        Assert.Equal(0, client.Metrics.SpillBacklogEvents);
+        Assert.Empty(Directory.GetFiles(spill.Path, "*.seg")); // resent and acknowledged: deleted
+    }
+
+    [Fact]
+    public void Spill_options_are_validated_with_messages_naming_the_option()
+    {
+        var valid = new EmitterClientOptions { ContactPoints = ["akka.tcp://nwdp@127.0.0.1:1/system/receptionist"], SpillDirectory = "/tmp/x" };
+        valid.Validate();
+        (valid with { SpillDirectory = null, SpillMaxBytes = -1 }).Validate(); // spilling off: its options are not used
+        Assert.Contains("SpillDirectory", Assert.Throws<ArgumentException>(() => (valid with { SpillDirectory = " " }).Validate()).Message);
+        Assert.Contains("SpillAfter", Assert.Throws<ArgumentException>(() => (valid with { SpillAfter = TimeSpan.Zero }).Validate()).Message);
+        Assert.Contains("SpillMaxBytes", Assert.Throws<ArgumentException>(() => (valid with { SpillMaxBytes = 1000 }).Validate()).Message);
+        Assert.Contains("SpillSegmentBytes", Assert.Throws<ArgumentException>(() => (valid with { SpillSegmentBytes = 0 }).Validate()).Message);
+        Assert.Contains("SpillSegmentBytes", Assert.Throws<ArgumentException>(() => (valid with { SpillMaxBytes = 2L << 20, SpillSegmentBytes = 4L << 20 }).Validate()).Message);
+    }
+
+    [Fact]
+    public async Task Two_clients_cannot_share_a_spill_directory()
+    {
+        using var spill = new TempDir();
+        var options = new EmitterClientOptions
+        {
+            ContactPoints = ["akka.tcp://nwdp@127.0.0.1:1/system/receptionist"],
+            Hostname = "127.0.0.1",
+            SpillDirectory = spill.Path,
+            FlushTimeout = TimeSpan.Zero,
+        };
+        var first = EmitterClient.Start(options);
+        var error = Assert.Throws<IOException>(() => EmitterClient.Start(options));
+        Assert.Contains("locked", error.Message);
+        Assert.Contains("SpillDirectory", error.Message);
+        await first.DisposeAsync();
+        await using var second = EmitterClient.Start(options); // released on dispose
+    }
+}
