@@ -11,7 +11,7 @@ namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 
 /// <summary>
 /// The ClickHouse sink's insert rate at batches of 1k and 10k events against the private server, printed,
-/// never asserted. Run under ./test.sh's services (see .readme/clickhouse.md) with
+/// never asserted. Run under ./test.sh's services (see docs/sinks/clickhouse.md) with
 /// <c>--filter "FullyQualifiedName~ClickHouseSinkBenchmarks" --logger "console;verbosity=detailed"</c>.
 /// </summary>
 [Trait("Category", TestCategories.Benchmark)]
