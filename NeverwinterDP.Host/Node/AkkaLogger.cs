@@ -40,7 +40,7 @@ public sealed class AkkaLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMess
     /// The source without this node's address, which every line would repeat: <c>akka.tcp://nwdp@host:port/system/x</c>
     /// becomes <c>/system/x</c>, <c>Cluster (akka://nwdp)</c> becomes <c>Cluster</c>.
     /// </summary>
-    internal static string ShortSource(string? source)
+    public static string ShortSource(string? source)
     {
         if (string.IsNullOrEmpty(source)) return "";
         var scheme = source.IndexOf("://", StringComparison.Ordinal);
