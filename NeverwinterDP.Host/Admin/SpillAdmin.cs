@@ -9,20 +9,16 @@ namespace NeverwinterDP.Host.Admin;
 /// <summary>The spillover store's backlog and integrity (what <c>nwdp spill status</c> and <c>nwdp spill check</c> show).</summary>
 public static class SpillAdmin
 {
-    public static async Task<IResult> StatusAsync(IServiceProvider services, CancellationToken cancellation)
+    public static async Task<IResult> StatusAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, Akka.Actor.ActorSystem system, CancellationToken cancellation)
     {
-        var spill = services.GetRequiredService<SpillWriter>();
-        var quota = services.GetRequiredService<SpillQuota>();
-        var circuit = services.GetRequiredService<BusCircuit>();
-        var topics = await spill.TopicsAsync(services.GetRequiredService<Akka.Actor.ActorSystem>(), cancellation);
+        var topics = await spill.TopicsAsync(system, cancellation);
         var status = await spill.StatusAsync(topics, cancellation);
         return AdminApi.Json(new SpillStatusResponse(status, quota.Used, quota.Limit, circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds()),
             AdminJson.Default.SpillStatusResponse);
     }
 
-    public static IResult Check(IServiceProvider services)
+    public static IResult Check(NodeConfig config)
     {
-        var config = services.GetRequiredService<NodeConfig>();
         var quarantined = Path.Combine(config.DataDir, "quarantine", "spill");
         var batches = Directory.Exists(quarantined) ? Directory.GetFiles(quarantined).Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
         var reports = StateStoreCheck.Quarantined(config.DataDir);
