@@ -14,10 +14,23 @@ public static class SpillAdmin
         var spill = services.GetRequiredService<SpillWriter>();
         var quota = services.GetRequiredService<SpillQuota>();
         var circuit = services.GetRequiredService<BusCircuit>();
-        var topics = await spill.TopicsAsync(services.GetRequiredService<Akka.Actor.ActorSystem>(), cancellation);
+        var topics = (await spill.TopicsAsync(services.GetRequiredService<Akka.Actor.ActorSystem>(), cancellation))
+            .Union(QuarantinedTopics(services.GetRequiredService<NodeConfig>().DataDir)).ToList();
         var status = await spill.StatusAsync(topics, cancellation);
         return AdminApi.Json(new SpillStatusResponse(status, quota.Used, quota.Limit, circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds()),
             AdminJson.Default.SpillStatusResponse);
+    }
+
+    /// <summary>Topics with batches kept aside (<c>TOPIC-SEQUENCE[.refused].bin</c>): listed even once their journal rows are gone.</summary>
+    private static IEnumerable<string> QuarantinedTopics(string dataDir)
+    {
+        var dir = Path.Combine(dataDir, "quarantine", "spill");
+        if (!Directory.Exists(dir)) return [];
+        return Directory.EnumerateFiles(dir)
+            .Select(f => System.Text.RegularExpressions.Regex.Match(Path.GetFileName(f), @"^(.+)-\d{12}(\.refused)?\.bin$"))
+            .Where(m => m.Success)
+            .Select(m => m.Groups[1].Value)
+            .Distinct(StringComparer.Ordinal);
     }
 
     public static IResult Check(IServiceProvider services)
@@ -31,7 +44,7 @@ public static class SpillAdmin
                 $"the {config.Persistence.Provider} server checks its own storage", reports, batches), AdminJson.Default.SpillCheckResponse);
         var path = new SqliteConnectionStringBuilder(config.Persistence.ConnectionString).DataSource;
         var problem = File.Exists(path) ? StateStoreCheck.Inspect(path) : null;
-        var detail = problem ?? (batches.Count == 0 ? "ok" : $"ok; {batches.Count} damaged spilled batches were kept aside");
+        var detail = problem ?? (batches.Count == 0 ? "ok" : $"ok; {batches.Count} spilled batches were kept aside (damaged in the journal: *.bin; refused by the bus for good: *.refused.bin)");
         return AdminApi.Json(new SpillCheckResponse("sqlite", path, problem is null && batches.Count == 0, detail, reports, batches), AdminJson.Default.SpillCheckResponse);
     }
 }

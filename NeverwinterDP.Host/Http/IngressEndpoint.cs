@@ -45,12 +45,16 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             await Error(http, 415, "unsupported_content_type", $"unsupported Content-Type '{request.ContentType}': use application/x-ndjson or application/json");
             return;
         }
-        // What this request holds of the node's budget of bytes in flight, until it is answered.
+        // What this request holds of the node's budget of bytes in flight, until it is answered: twice its body (the
+        // body, then the events and records it becomes, which live until Kafka answers); a gzip body, what it
+        // declares, then twice what it inflates to.
         using var reservation = budget.Open();
-        if (!reservation.TryGrowTo(request.ContentLength ?? 0))
+        var gzipped = request.Headers.ContentEncoding.ToString().Equals("gzip", StringComparison.OrdinalIgnoreCase);
+        var upfront = request.ContentLength is { } declared ? (gzipped ? declared : BufferCost(declared + 1)) : 0;
+        if (!reservation.TryGrowTo(upfront))
         {
             // Not read: the client sends it again later (Kestrel discards the body or closes the connection).
-            await Error(http, 429, "bytes_in_flight", BudgetFull(request.ContentLength ?? 0), retryAfter: options.RetryAfter);
+            await Error(http, 429, "bytes_in_flight", BudgetFull(upfront), retryAfter: options.RetryAfter);
             return;
         }
         byte[]? rented = null;
@@ -78,8 +82,6 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 await Error(http, 413, "too_many_events", $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
                 return;
             }
-            // The parsed events and their encoded records live until Kafka answers: about the body's size again.
-            if (!reservation.TryGrowBy(length)) throw new BadRequestException(429, "bytes_in_flight", BudgetFull(length));
             var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
             switch (outcome)
             {
@@ -115,6 +117,9 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             if (rented is not null) Return(rented);
         }
     }
+
+    /// <summary>What a body buffer of <paramref name="bytes"/> costs of the budget: itself and the events and records made of it.</summary>
+    private static long BufferCost(long bytes) => 2 * bytes;
 
     private string BudgetFull(long bytes) =>
         $"the node has {budget.InFlight} bytes of requests in flight and this one needs {bytes} more (nwdp.ingress.max-bytes-in-flight = {budget.Limit}); retry later";
@@ -199,8 +204,9 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     private static byte[] Rent(int size, IngressBudget.Reservation reservation, long held)
     {
         var bytes = size <= PooledBufferLimit ? (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(size, 16)) : size;
-        if (!reservation.TryGrowTo(held + bytes))
-            throw new BadRequestException(429, "bytes_in_flight", $"the node's budget of bytes in flight is used up (nwdp.ingress.max-bytes-in-flight); this request needs {held + bytes} bytes; retry later");
+        if (!reservation.TryGrowTo(held + BufferCost(bytes)))
+            throw new BadRequestException(429, "bytes_in_flight",
+                $"the node's budget of bytes in flight is used up (nwdp.ingress.max-bytes-in-flight); this request needs {held + BufferCost(bytes)} bytes; retry later");
         return size <= PooledBufferLimit ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
     }
 
