@@ -42,12 +42,16 @@ public sealed class IngressBudget(long limit)
         /// <summary>Bytes this request holds.</summary>
         public long Bytes { get; private set; }
 
+        /// <summary>The most this request held at once.</summary>
+        public long Peak { get; private set; }
+
         /// <summary>Holds at least <paramref name="bytes"/> in all; false (and nothing more held) when the budget cannot give them.</summary>
         public bool TryGrowTo(long bytes)
         {
             if (bytes <= Bytes) return true;
             if (!budget.TryReserve(bytes - Bytes)) return false;
             Bytes = bytes;
+            Peak = Math.Max(Peak, bytes);
             return true;
         }
 

@@ -49,6 +49,11 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         // body, then the events and records it becomes, which live until Kafka answers); a gzip body, what it
         // declares, then twice what it inflates to.
         using var reservation = budget.Open();
+        http.Response.OnCompleted(() =>
+        {
+            GiveBackWhenIdle(reservation.Peak);
+            return Task.CompletedTask;
+        });
         var gzipped = request.Headers.ContentEncoding.ToString().Equals("gzip", StringComparison.OrdinalIgnoreCase);
         var upfront = request.ContentLength is { } declared ? (gzipped ? declared : BufferCost(declared + 1)) : 0;
         if (!reservation.TryGrowTo(upfront))
@@ -117,6 +122,37 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             if (rented is not null) Return(rented);
         }
     }
+
+    /// <summary>
+    /// After a request that held a lot (<see cref="GiveBackAfter"/>), once no ingress request holds anything for a
+    /// moment: one full, compacting collection that hands the freed memory back to the OS. Without it the GC keeps
+    /// the heap it grew to for the burst (the process's RSS stays there) until memory runs short. At most one per
+    /// <see cref="GiveBackInterval"/>; a pause of the node's few milliseconds when it is idle.
+    /// </summary>
+    private void GiveBackWhenIdle(long held)
+    {
+        if (held < GiveBackAfter) return;
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastGiveBack);
+        if (now - last < GiveBackInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _lastGiveBack, now, last) != last) return;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            if (budget.InFlight != 0)
+            {
+                Interlocked.Exchange(ref _lastGiveBack, 0); // still busy: the next large request's end tries again
+                return;
+            }
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        });
+    }
+
+    private const long GiveBackAfter = 16L << 20;
+
+    private static readonly TimeSpan GiveBackInterval = TimeSpan.FromSeconds(10);
+
+    private long _lastGiveBack = -(long)TimeSpan.FromMinutes(1).TotalMilliseconds;
 
     /// <summary>What a body buffer of <paramref name="bytes"/> costs of the budget: itself and the events and records made of it.</summary>
     private static long BufferCost(long bytes) => 2 * bytes;
