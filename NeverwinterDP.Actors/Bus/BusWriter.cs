@@ -31,6 +31,12 @@ public enum IngressOutcome
 
     /// <summary>The node is shutting down: answer 503.</summary>
     Stopping,
+
+    /// <summary>
+    /// The bus can never take these records (larger than it accepts, or refused with an error about the records
+    /// themselves, <see cref="BusRefusals.IsPermanent"/>): answer 4xx; a retry or a spill would fail the same way.
+    /// </summary>
+    Refused,
 }
 
 /// <summary>One request's records on their way to Kafka; completed once all are acknowledged or one failed.</summary>
@@ -71,6 +77,7 @@ public sealed class BusWriter : IAsyncDisposable
     {
         _options = options;
         _topics = topics;
+        MaxMessageBytes = producerSettings.MaxMessageBytes();
         _backlog = backlog;
         _channel = Channel.CreateBounded<IngressBatch>(new BoundedChannelOptions(options.QueueCapacity)
         {
@@ -86,7 +93,9 @@ public sealed class BusWriter : IAsyncDisposable
             .RunWith(Sink.ForEach<IResults<byte[]?, byte[], IngressBatch>>(r =>
             {
                 if (r is ProducerMessage.FailedResult<byte[]?, byte[], IngressBatch> failed)
-                    r.PassThrough.Completion.TrySetResult((IngressOutcome.Failed, new PossiblyWrittenException(failed.Cause)));
+                    r.PassThrough.Completion.TrySetResult(BusRefusals.IsPermanent(failed.Cause)
+                        ? (IngressOutcome.Refused, failed.Cause)
+                        : (IngressOutcome.Failed, new PossiblyWrittenException(failed.Cause)));
                 else
                 {
                     Interlocked.Add(ref _acknowledged, r.PassThrough.Records.Count);
@@ -103,6 +112,28 @@ public sealed class BusWriter : IAsyncDisposable
     }
 
     public BusWriterOptions Options => _options;
+
+    /// <summary>
+    /// The producer's <c>message.max.bytes</c> as librdkafka applies it: a record (key, value, headers and
+    /// framing) larger than this is refused by the producer itself (<see cref="ProducerSettings{TKey,TValue}.MaxMessageBytes"/>).
+    /// </summary>
+    public int MaxMessageBytes { get; }
+
+    /// <summary>
+    /// The first record of <paramref name="records"/> that this bus can never take (key + value +
+    /// <see cref="BusRefusals.RecordAllowance"/> past <see cref="MaxMessageBytes"/>), or null.
+    /// </summary>
+    public EventTooLargeException? FirstTooLarge(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> records)
+    {
+        var max = MaxMessageBytes - BusRefusals.RecordAllowance;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var m = records[i].Message;
+            var bytes = (long)(m.Key?.Length ?? 0) + (m.Value?.Length ?? 0);
+            if (bytes > max) return new EventTooLargeException(i, bytes, MaxMessageBytes);
+        }
+        return null;
+    }
 
     /// <summary>Requests waiting for the producer now.</summary>
     public int Queued => _channel.Reader.Count;

@@ -39,6 +39,10 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
         return bounds;
     }
 
+    /// <returns>
+    /// <see cref="IngressOutcome.Refused"/> with an <see cref="EventTooLargeException"/> for an event larger than the
+    /// bus accepts (nothing sent), or with the bus's error when it refused the records permanently (nothing spilled).
+    /// </returns>
     /// <param name="requestKey">The partition key the sender asked for (else the event's <c>key</c> attribute, else its host).</param>
     public async Task<(IngressOutcome Outcome, Exception? Error)> AcceptAsync(IReadOnlyList<LogEvent> events, string? requestKey, CancellationToken cancellation)
     {
@@ -50,6 +54,8 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
             records[i] = new ProducerRecord<byte[]?, byte[]>(TopicNames.ForType(e.Type),
                 new Confluent.Kafka.Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = LogEventAvro.EncodeFramed(e) });
         }
+        // What the bus can never take is refused now, before anything is sent or spilled.
+        if (pipeline.FirstTooLarge(records) is { } tooLarge) return (IngressOutcome.Refused, tooLarge);
         var tryBus = spillover is null || circuit is null || circuit.ShouldIngressTryBus();
         // Where this request's records can land at the earliest, should the produce fail yet reach the bus.
         var landFrom = tryBus && spillover is not null ? LowerBounds(records) : null;

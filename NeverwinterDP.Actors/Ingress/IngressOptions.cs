@@ -25,6 +25,12 @@ public sealed record IngressOptions
     /// </summary>
     public required long MaxBusBacklog { get; init; }
 
+    /// <summary>
+    /// <c>max-bytes-in-flight</c>: one budget of bytes across every HTTP ingress request being read, inflated,
+    /// parsed or waiting for Kafka (<see cref="IngressBudget"/>); a request that does not fit is answered 429.
+    /// </summary>
+    public required long MaxBytesInFlight { get; init; }
+
     /// <summary><c>retry-after</c>: the Retry-After given with 429 and 503.</summary>
     public required TimeSpan RetryAfter { get; init; }
 }

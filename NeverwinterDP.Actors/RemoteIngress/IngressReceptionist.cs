@@ -105,6 +105,13 @@ public sealed class IngressReceptionist : ReceiveActor, IWithTimers
         if (!_sources.TryGetValue(key, out var state)) _sources[key] = state = new SourceState();
         state.LastTouched = Now;
         state.Durable = Math.Max(state.Durable, batch.FirstUnacked - 1);
+        if (state.RefusedForGood.TryGetValue(batch.BatchSeq, out var why))
+        {
+            // Resent (its refusal was lost): refused again, never acknowledged as if it were durable.
+            _metrics.Refused();
+            Sender.Tell(new EmitRefused(batch.SourceId, batch.BatchSeq, why, TimeSpan.Zero, Permanent: true));
+            return;
+        }
         if (batch.BatchSeq <= state.Durable)
         {
             _metrics.Duplicate();
@@ -181,6 +188,21 @@ public sealed class IngressReceptionist : ReceiveActor, IWithTimers
         state.InFlight = null;
         Release(1);
         var batch = pending.Batch;
+        if (done.Outcome == IngressOutcome.Refused)
+        {
+            // The bus can never take it (an event larger than it accepts): refused for good, and the source goes on
+            // with the batches after it, which must not wait for one that will never come.
+            var reason = done.Error is EventTooLargeException tooLarge
+                ? $"event {tooLarge.Index + 1} of batch {batch.BatchSeq}: {tooLarge.Message}"
+                : "the bus refused the events permanently: " + (done.Error?.Message ?? "unknown error");
+            _log.Warning("remote ingress: batch {0} of {1} refused: {2}", batch.BatchSeq, batch.SourceId, reason);
+            _metrics.Refused();
+            foreach (var sender in pending.Senders) sender.Tell(new EmitRefused(batch.SourceId, batch.BatchSeq, reason, TimeSpan.Zero, Permanent: true));
+            state.Durable = Math.Max(state.Durable, batch.BatchSeq);
+            state.RefusedForGood[batch.BatchSeq] = reason;
+            Next(done.Key, state);
+            return;
+        }
         if (done.Outcome != IngressOutcome.Durable)
         {
             var reason = done.Outcome switch
@@ -202,6 +224,12 @@ public sealed class IngressReceptionist : ReceiveActor, IWithTimers
         state.Durable = Math.Max(state.Durable, batch.BatchSeq);
         _metrics.Accepted(batch.Events.Count);
         foreach (var sender in pending.Senders) sender.Tell(new EmitAck(batch.SourceId, batch.BatchSeq, batch.Events.Count));
+        Next(done.Key, state);
+    }
+
+    /// <summary>Submits the first batch waiting behind the one just settled (acknowledging those the client already knows durable).</summary>
+    private void Next((string, string) key, SourceState state)
+    {
         while (state.Waiting.First is { } first)
         {
             var next = first.Value;
@@ -213,7 +241,7 @@ public sealed class IngressReceptionist : ReceiveActor, IWithTimers
                 foreach (var sender in next.Senders) sender.Tell(new EmitAck(next.Batch.SourceId, next.Batch.BatchSeq, next.Batch.Events.Count));
                 continue;
             }
-            Submit(done.Key, state, next);
+            Submit(key, state, next);
             break;
         }
     }
@@ -265,6 +293,9 @@ public sealed class IngressReceptionist : ReceiveActor, IWithTimers
         public Pending? InFlight;
         public readonly LinkedList<Pending> Waiting = new();
         public long LastTouched;
+
+        /// <summary>Batches settled by a permanent refusal (at or below <see cref="Durable"/>, yet not durable), with the reason.</summary>
+        public readonly Dictionary<long, string> RefusedForGood = new();
 
         public Pending? Find(long seq)
         {

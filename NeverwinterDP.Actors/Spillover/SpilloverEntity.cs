@@ -63,6 +63,8 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     // Batches a failed produce may have put on the bus already (no header): where, at the earliest.
     private readonly Dictionary<long, IReadOnlyDictionary<int, long>> _maybeOnBus = new();
     private long _quarantined;
+    // Batches of a chunk the bus refused permanently: replayed one at a time until the one it refuses is found.
+    private readonly HashSet<long> _isolate = new();
     private bool _replaying;
     private long _replayedBatches;
     private long _replayedEvents;
@@ -102,8 +104,10 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         });
         Recover<SpillQuarantined>(q =>
         {
+            // A damaged row (never pending), or a batch the bus refused permanently: not replayed again (counted
+            // from the files kept aside, which outlive the journal's rows).
             _damaged.Remove(q.SequenceNr);
-            _quarantined++;
+            Forget(q.SequenceNr);
         });
 
         Recover<RecoveryCompleted>(_ => OnRecovered());
@@ -131,13 +135,10 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
 
     private void OnRecovered()
     {
+        _quarantined = QuarantinedFiles();
         // Damaged rows found during recovery: recorded as quarantined, so the journal can delete past them.
         if (_damaged.Count > 0)
-            PersistAll(_damaged.Select(seq => new SpillQuarantined(seq, "damaged in the journal")).ToList(), q =>
-            {
-                _damaged.Remove(q.SequenceNr);
-                _quarantined++;
-            });
+            PersistAll(_damaged.Select(seq => new SpillQuarantined(seq, "damaged in the journal")).ToList(), q => _damaged.Remove(q.SequenceNr));
         if (_pending.Count > 0)
             _log.Info("spill {0}: {1} batches ({2} events) waiting for the bus", _topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events));
         foreach (var seq in _markers.Keys)
@@ -218,8 +219,9 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         // A chunk: this batch and those after it that need no look at the bus first.
         var chunk = new List<long> { seq };
         long events = entry.Events;
-        foreach (var (next, e) in _pending.Skip(1))
+        foreach (var (next, e) in _pending.Skip(_isolate.Contains(seq) ? int.MaxValue : 1))
         {
+            if (_isolate.Contains(next)) break;
             if (events + e.Events > ChunkEvents) break;
             if (witness is not null && !_known.ContainsKey(next) && (_maybeOnBus.ContainsKey(next) || _markers.ContainsKey(next))) break;
             chunk.Add(next);
@@ -317,6 +319,12 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     private void OnReplayed(Replayed r)
     {
         _replaying = false;
+        if (r.Outcome == IngressOutcome.Refused && r.Batches is not null)
+        {
+            // The bus will never take it as it is (too large, invalid): replaying it again would loop for ever.
+            OnRefused(r);
+            return;
+        }
         if (r.Outcome != IngressOutcome.Durable)
         {
             // Saturated and Stopping are answered before anything is queued: what is on the bus is still known.
@@ -347,8 +355,60 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>
+    /// A chunk the bus refused permanently: of several batches, each is replayed alone to find the one it refuses
+    /// (some of the chunk may be on the bus: they are looked for first); a batch refused alone is quarantined: kept
+    /// under the quarantine directory, recorded in the journal, counted in the status, logged once, and the replay
+    /// moves on to the next batch.
+    /// </summary>
+    private void OnRefused(Replayed r)
+    {
+        var reason = r.Error?.GetBaseException().Message ?? "refused";
+        foreach (var s in r.Chunk) _known.Remove(s);
+        if (r.Chunk.Count > 1)
+        {
+            _isolate.UnionWith(r.Chunk);
+            _log.Warning("spill {0}: the bus refused batches {1}-{2} permanently ({3}); replaying them one at a time to find the one it refuses",
+                _topic, r.Chunk[0], r.Chunk[^1], reason);
+            Self.Tell(ReplayTick.Instance);
+            return;
+        }
+        var seq = r.Chunk[0];
+        var batch = r.Batches![0];
+        var file = Path.Combine(_context.QuarantineDir, $"{_topic}-{seq:D12}.refused.bin");
+        try
+        {
+            Directory.CreateDirectory(_context.QuarantineDir);
+            File.WriteAllBytes(file, Context.System.Serialization.FindSerializerFor(batch).ToBinary(batch));
+        }
+        catch (IOException e)
+        {
+            // Not persisted as quarantined: it stays in the journal (and is tried again) until it can be kept aside.
+            _log.Error("spill {0}: the bus refused batch {1} permanently ({2}) and it could not be kept aside: {3}; it stays in the journal", _topic, seq, reason, e.Message);
+            return;
+        }
+        Persist(new SpillQuarantined(seq, "refused by the bus: " + reason), q =>
+        {
+            var events = Forget(q.SequenceNr);
+            _quarantined++;
+            _log.Error("spill {0}: the bus refused batch {1} ({2} events) permanently: {3}; kept aside as {4} and skipped", _topic, seq, events, reason, file);
+            var upTo = _pending.Count == 0 ? LastSequenceNr : _pending.Keys.First() - 1;
+            if (upTo > 0) DeleteMessages(upTo);
+            if (_pending.Count > 0) Self.Tell(ReplayTick.Instance);
+        });
+    }
+
+    /// <summary>This topic's batches kept aside in the quarantine directory: damaged rows (<c>.bin</c>) and batches the bus refused (<c>.refused.bin</c>).</summary>
+    private int QuarantinedFiles()
+    {
+        if (!Directory.Exists(_context.QuarantineDir)) return 0;
+        var name = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(_topic) + @"-\d{12}(\.refused)?\.bin$");
+        return Directory.EnumerateFiles(_context.QuarantineDir).Count(f => name.IsMatch(Path.GetFileName(f)));
+    }
+
     private int Forget(long seq)
     {
+        _isolate.Remove(seq);
         _markers.Remove(seq);
         _known.Remove(seq);
         _maybeOnBus.Remove(seq);

@@ -9,12 +9,25 @@ namespace NeverwinterDP.Host.Admin;
 /// <summary>The spillover store's backlog and integrity (what <c>nwdp spill status</c> and <c>nwdp spill check</c> show).</summary>
 public static class SpillAdmin
 {
-    public static async Task<IResult> StatusAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, Akka.Actor.ActorSystem system, CancellationToken cancellation)
+    public static async Task<IResult> StatusAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, Akka.Actor.ActorSystem system, NodeConfig config,
+        CancellationToken cancellation)
     {
-        var topics = await spill.TopicsAsync(system, cancellation);
+        var topics = (await spill.TopicsAsync(system, cancellation)).Union(QuarantinedTopics(config.DataDir)).ToList();
         var status = await spill.StatusAsync(topics, cancellation);
         return AdminApi.Json(new SpillStatusResponse(status, quota.Used, quota.Limit, circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds()),
             AdminJson.Default.SpillStatusResponse);
+    }
+
+    /// <summary>Topics with batches kept aside (<c>TOPIC-SEQUENCE[.refused].bin</c>): listed even once their journal rows are gone.</summary>
+    private static IEnumerable<string> QuarantinedTopics(string dataDir)
+    {
+        var dir = Path.Combine(dataDir, "quarantine", "spill");
+        if (!Directory.Exists(dir)) return [];
+        return Directory.EnumerateFiles(dir)
+            .Select(f => System.Text.RegularExpressions.Regex.Match(Path.GetFileName(f), @"^(.+)-\d{12}(\.refused)?\.bin$"))
+            .Where(m => m.Success)
+            .Select(m => m.Groups[1].Value)
+            .Distinct(StringComparer.Ordinal);
     }
 
     public static IResult Check(NodeConfig config)
@@ -27,7 +40,7 @@ public static class SpillAdmin
                 $"the {config.Persistence.Provider} server checks its own storage", reports, batches), AdminJson.Default.SpillCheckResponse);
         var path = new SqliteConnectionStringBuilder(config.Persistence.ConnectionString).DataSource;
         var problem = File.Exists(path) ? StateStoreCheck.Inspect(path) : null;
-        var detail = problem ?? (batches.Count == 0 ? "ok" : $"ok; {batches.Count} damaged spilled batches were kept aside");
+        var detail = problem ?? (batches.Count == 0 ? "ok" : $"ok; {batches.Count} spilled batches were kept aside (damaged in the journal: *.bin; refused by the bus for good: *.refused.bin)");
         return AdminApi.Json(new SpillCheckResponse("sqlite", path, problem is null && batches.Count == 0, detail, reports, batches), AdminJson.Default.SpillCheckResponse);
     }
 }

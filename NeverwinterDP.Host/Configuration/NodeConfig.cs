@@ -46,6 +46,7 @@ public sealed class NodeConfig
             QueueCapacity = nwdp.PositiveInt("ingress.queue-capacity"),
             EnqueueTimeout = nwdp.Duration("ingress.enqueue-timeout"),
             RetryAfter = nwdp.Duration("ingress.retry-after"),
+            MaxBytesInFlight = nwdp.Bytes("ingress.max-bytes-in-flight"),
             MaxBusBacklog = BacklogSetting(nwdp.String("ingress.max-bus-backlog")),
         };
         var pump = nwdp.Section("pump");

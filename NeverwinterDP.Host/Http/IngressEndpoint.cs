@@ -14,9 +14,18 @@ namespace NeverwinterDP.Host.Http;
 /// <c>POST /v1/events</c>: NDJSON or JSON (optionally gzip), parsed whole before anything is sent, so a
 /// request is accepted whole or not at all; answered 2xx only once Kafka acknowledged every event.
 /// </summary>
-public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contexts)
+public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contexts, IngressBudget budget)
 {
     private const string KeyHeader = "X-Nwdp-Key";
+
+    /// <summary>The <see cref="HttpContext.Items"/> key under which a refusal's reason is left for the metrics.</summary>
+    public const string RefusalReasonItem = "nwdp.refusal";
+
+    /// <summary>
+    /// Buffers up to this size come from the shared pool; larger ones are allocated and left to the GC, so that a
+    /// burst of huge requests does not leave huge arrays cached in the pool (and the process's RSS up) for ever.
+    /// </summary>
+    private const int PooledBufferLimit = 1 << 20;
 
     public async Task HandleAsync(HttpContext http)
     {
@@ -28,12 +37,29 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         if (request.ContentLength > options.MaxRequestBytes)
         {
             await DrainAsync(request.Body, DrainLimit(options), http.RequestAborted);
-            await Error(http, 413, $"request body is {request.ContentLength} bytes; the limit is {options.MaxRequestBytes}");
+            await Error(http, 413, "body_too_large", $"request body is {request.ContentLength} bytes; the limit is {options.MaxRequestBytes}");
             return;
         }
         if (ContentKinds.FromContentType(request.ContentType) is not { } kind)
         {
-            await Error(http, 415, $"unsupported Content-Type '{request.ContentType}': use application/x-ndjson or application/json");
+            await Error(http, 415, "unsupported_content_type", $"unsupported Content-Type '{request.ContentType}': use application/x-ndjson or application/json");
+            return;
+        }
+        // What this request holds of the node's budget of bytes in flight, until it is answered: twice its body (the
+        // body, then the events and records it becomes, which live until Kafka answers); a gzip body, what it
+        // declares, then twice what it inflates to.
+        using var reservation = budget.Open();
+        http.Response.OnCompleted(() =>
+        {
+            GiveBackWhenIdle(reservation.Peak);
+            return Task.CompletedTask;
+        });
+        var gzipped = request.Headers.ContentEncoding.ToString().Equals("gzip", StringComparison.OrdinalIgnoreCase);
+        var upfront = request.ContentLength is { } declared ? (gzipped ? declared : BufferCost(declared + 1)) : 0;
+        if (!reservation.TryGrowTo(upfront))
+        {
+            // Not read: the client sends it again later (Kestrel discards the body or closes the connection).
+            await Error(http, 429, "bytes_in_flight", BudgetFull(upfront), retryAfter: options.RetryAfter);
             return;
         }
         byte[]? rented = null;
@@ -43,21 +69,22 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             {
                 "" or "identity" => false,
                 var e when e.Equals("gzip", StringComparison.OrdinalIgnoreCase) => true,
-                var e => throw new BadRequestException(415, $"unsupported Content-Encoding '{e}': use gzip or none"),
+                var e => throw new BadRequestException(415, "unsupported_content_encoding", $"unsupported Content-Encoding '{e}': use gzip or none"),
             };
             int length;
-            (rented, length) = await ReadBodyAsync(request.Body, gzip, gzip ? options.MaxDecompressedBytes : options.MaxRequestBytes, http.RequestAborted);
+            (rented, length) = await ReadBodyAsync(request.Body, request.ContentLength, gzip, gzip ? options.MaxDecompressedBytes : options.MaxRequestBytes, reservation,
+                http.RequestAborted);
             var remote = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             var context = contexts.For(request.Query["type"].ToString(), remote, remote);
             var parsed = EventParser.Parse(rented.AsSpan(0, length), kind, context);
             if (!parsed.IsSuccess)
             {
-                await Error(http, 400, parsed.Error, parsed.Line);
+                await Error(http, 400, "malformed", parsed.Error, parsed.Line);
                 return;
             }
             if (parsed.Events.Count > options.MaxEventsPerRequest)
             {
-                await Error(http, 413, $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
+                await Error(http, 413, "too_many_events", $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
                 return;
             }
             var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
@@ -67,33 +94,104 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                     http.Response.StatusCode = 200;
                     await http.Response.WriteAsJsonAsync(new AcceptedBody(parsed.Events.Count), IngressJson.Default.AcceptedBody);
                     break;
+                case IngressOutcome.Refused when error is EventTooLargeException tooLarge:
+                    await Error(http, 413, "event_too_large", tooLarge.Message, LineOf(rented.AsSpan(0, length), kind, tooLarge.Index));
+                    break;
+                case IngressOutcome.Refused:
+                    await Error(http, BusRefusals.IsTooLarge(error) ? 413 : 400, "bus_refused",
+                        "the bus refused the events permanently: " + (error?.Message ?? "unknown error"));
+                    break;
                 case IngressOutcome.Saturated:
-                    await Error(http, 429, "the bus is saturated; retry later", retryAfter: options.RetryAfter);
+                    await Error(http, 429, "saturated", "the bus is saturated; retry later", retryAfter: options.RetryAfter);
                     break;
                 case IngressOutcome.Stopping:
-                    await Error(http, 503, "the node is shutting down; retry on another node or later", retryAfter: options.RetryAfter);
+                    await Error(http, 503, "stopping", "the node is shutting down; retry on another node or later", retryAfter: options.RetryAfter);
                     break;
                 default:
-                    await Error(http, 503, "the bus did not acknowledge the events: " + (error?.Message ?? "unknown error"), retryAfter: options.RetryAfter);
+                    await Error(http, 503, "bus_failed", "the bus did not acknowledge the events: " + (error?.Message ?? "unknown error"), retryAfter: options.RetryAfter);
                     break;
             }
         }
         catch (BadRequestException e)
         {
-            if (e.Status == 413) await DrainAsync(request.Body, DrainLimit(options), http.RequestAborted);
-            await Error(http, e.Status, e.Message);
+            if (e.Status is 413 or 429) await DrainAsync(request.Body, DrainLimit(options), http.RequestAborted);
+            await Error(http, e.Status, e.Reason, e.Message, retryAfter: e.Status == 429 ? options.RetryAfter : null);
         }
         finally
         {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+            if (rented is not null) Return(rented);
         }
     }
 
-    /// <summary>Reads the body into a pooled buffer, refusing (413) past <paramref name="max"/> bytes after decompression.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(Stream body, bool gzip, long max, CancellationToken cancellation)
+    /// <summary>
+    /// After a request that held a lot (<see cref="GiveBackAfter"/>), once no ingress request holds anything for a
+    /// moment: one full, compacting collection that hands the freed memory back to the OS. Without it the GC keeps
+    /// the heap it grew to for the burst (the process's RSS stays there) until memory runs short. At most one per
+    /// <see cref="GiveBackInterval"/>; a pause of the node's few milliseconds when it is idle.
+    /// </summary>
+    private void GiveBackWhenIdle(long held)
     {
-        var source = gzip ? new GZipStream(body, CompressionMode.Decompress, leaveOpen: true) : body;
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        if (held < GiveBackAfter) return;
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastGiveBack);
+        if (now - last < GiveBackInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _lastGiveBack, now, last) != last) return;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            if (budget.InFlight != 0)
+            {
+                Interlocked.Exchange(ref _lastGiveBack, 0); // still busy: the next large request's end tries again
+                return;
+            }
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        });
+    }
+
+    private const long GiveBackAfter = 16L << 20;
+
+    private static readonly TimeSpan GiveBackInterval = TimeSpan.FromSeconds(10);
+
+    private long _lastGiveBack = -(long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+
+    /// <summary>What a body buffer of <paramref name="bytes"/> costs of the budget: itself and the events and records made of it.</summary>
+    private static long BufferCost(long bytes) => 2 * bytes;
+
+    private string BudgetFull(long bytes) =>
+        $"the node has {budget.InFlight} bytes of requests in flight and this one needs {bytes} more (nwdp.ingress.max-bytes-in-flight = {budget.Limit}); retry later";
+
+    /// <summary>
+    /// The line of the event at <paramref name="index"/> as <see cref="ParseResult.Line"/> counts them: for NDJSON
+    /// its line in the body (blank lines count, hold no event), for JSON its ordinal.
+    /// </summary>
+    private static int LineOf(ReadOnlySpan<byte> body, ContentKind kind, int index)
+    {
+        if (kind != ContentKind.Ndjson) return index + 1;
+        var line = 0;
+        var events = -1;
+        while (!body.IsEmpty)
+        {
+            line++;
+            var end = body.IndexOf((byte)'\n');
+            var text = end < 0 ? body : body[..end];
+            body = end < 0 ? default : body[(end + 1)..];
+            if (text.IndexOfAnyExcept(" \t\r"u8) >= 0 && ++events == index) return line;
+        }
+        return line;
+    }
+
+    /// <summary>
+    /// Reads the body into one buffer, refusing (413) past <paramref name="max"/> bytes after decompression and
+    /// (429) past what <paramref name="reservation"/> can get of the budget; a gzip body must be whole (400).
+    /// </summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadBodyAsync(Stream body, long? declared, bool gzip, long max, IngressBudget.Reservation reservation,
+        CancellationToken cancellation)
+    {
+        var raw = gzip ? new GzipTrailer(body) : null;
+        var source = raw is null ? body : new GZipStream(raw, CompressionMode.Decompress, leaveOpen: true);
+        // The compressed bytes in flight (declared) are held beside the inflated buffer; a plain body is the buffer.
+        var held = gzip ? declared ?? 0 : 0;
+        var buffer = Rent(!gzip && declared is { } d ? (int)Math.Min(d + 1, max + 1) : 64 * 1024, reservation, held);
         var length = 0;
         try
         {
@@ -101,9 +199,9 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             {
                 if (length == buffer.Length)
                 {
-                    var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    var bigger = Rent((int)Math.Min((long)buffer.Length * 2, Array.MaxLength), reservation, held);
                     buffer.AsSpan(0, length).CopyTo(bigger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    Return(buffer);
                     buffer = bigger;
                 }
                 int read;
@@ -113,27 +211,44 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 }
                 catch (InvalidDataException e)
                 {
-                    throw new BadRequestException(400, "body is not valid gzip: " + e.Message);
+                    throw new BadRequestException(400, "invalid_gzip", "body is not valid gzip: " + e.Message);
                 }
                 catch (BadHttpRequestException e) when (e.StatusCode == 413)
                 {
-                    throw new BadRequestException(413, $"request body exceeds the limit of {max} bytes");
+                    throw new BadRequestException(413, "body_too_large", $"request body exceeds the limit of {max} bytes");
                 }
                 if (read == 0) break;
                 length += read;
-                if (length > max) throw new BadRequestException(413, $"request body exceeds the limit of {max} bytes{(gzip ? " after decompression" : "")}");
+                if (length > max) throw new BadRequestException(413, "body_too_large", $"request body exceeds the limit of {max} bytes{(gzip ? " after decompression" : "")}");
             }
+            if (raw is not null && await raw.ProblemAsync(buffer.AsMemory(0, length), cancellation) is { } problem)
+                throw new BadRequestException(400, "invalid_gzip", "body is not valid gzip: " + problem);
             return (buffer, length);
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Return(buffer);
             throw;
         }
         finally
         {
             if (gzip) await source.DisposeAsync();
         }
+    }
+
+    /// <summary>A buffer of at least <paramref name="size"/> bytes, its size reserved in the budget first (429 when it cannot be).</summary>
+    private static byte[] Rent(int size, IngressBudget.Reservation reservation, long held)
+    {
+        var bytes = size <= PooledBufferLimit ? (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(size, 16)) : size;
+        if (!reservation.TryGrowTo(held + BufferCost(bytes)))
+            throw new BadRequestException(429, "bytes_in_flight",
+                $"the node's budget of bytes in flight is used up (nwdp.ingress.max-bytes-in-flight); this request needs {held + BufferCost(bytes)} bytes; retry later");
+        return size <= PooledBufferLimit ? ArrayPool<byte>.Shared.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+    }
+
+    private static void Return(byte[] buffer)
+    {
+        if (buffer.Length <= PooledBufferLimit) ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <summary>How much of a refused body is read and thrown away so that the client can read the answer; past it the connection is closed.</summary>
@@ -158,16 +273,20 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         }
     }
 
-    private static async Task Error(HttpContext http, int status, string message, int? line = null, TimeSpan? retryAfter = null)
+    private static async Task Error(HttpContext http, int status, string reason, string message, int? line = null, TimeSpan? retryAfter = null)
     {
+        http.Items[RefusalReasonItem] = reason;
         http.Response.StatusCode = status;
         if (retryAfter is { } ra) http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ra.TotalSeconds)).ToString();
         await http.Response.WriteAsJsonAsync(new ErrorBody(message, line), IngressJson.Default.ErrorBody);
     }
 
-    private sealed class BadRequestException(int status, string message) : Exception(message)
+    private sealed class BadRequestException(int status, string reason, string message) : Exception(message)
     {
         public int Status { get; } = status;
+
+        /// <summary>The refusal's reason label on /metrics.</summary>
+        public string Reason { get; } = reason;
     }
 }
 

@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Actors.Stats;
@@ -22,15 +23,19 @@ public sealed class NodeMetrics
     private readonly Counter _spilled;
     private readonly Counter _heartbeats;
     private readonly Counter _requests;
+    private readonly Counter _refusals;
+    private readonly Gauge _bytesInFlight;
+    private readonly IngressBudget? _budget;
     private readonly Counter[] _sink;
     private readonly object _sinkGate = new();
     // Pumps come and go (hand-off, restart) with fresh counters: what each added since the last scrape is summed.
     private readonly Dictionary<SinkMetrics, long[]> _seen = new(ReferenceEqualityComparer.Instance);
 
-    public NodeMetrics(StatsCounter stats, LocalPumps pumps)
+    public NodeMetrics(StatsCounter stats, LocalPumps pumps, IngressBudget? budget = null)
     {
         _stats = stats;
         _pumps = pumps;
+        _budget = budget;
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
         string[] series = ["type", "process", "host", "category"];
@@ -41,15 +46,23 @@ public sealed class NodeMetrics
         _spilled = factory.CreateCounter("nwdp_ingress_events_spilled_total", "Events ingress wrote to the spillover store.");
         _heartbeats = factory.CreateCounter("nwdp_ingress_heartbeats_total", "Heartbeats received.");
         _requests = factory.CreateCounter("nwdp_ingress_requests_total", "Ingress requests (POST /v1/events) by outcome (accepted, refused) and HTTP status.", "outcome", "status");
+        _refusals = factory.CreateCounter("nwdp_ingress_refusals_total",
+            "Ingress requests (POST /v1/events) refused, by reason: body_too_large, unsupported_content_type, unsupported_content_encoding, invalid_gzip, " +
+            "malformed, too_many_events, event_too_large, bus_refused, bytes_in_flight, saturated, stopping, bus_failed.", "reason");
+        _bytesInFlight = factory.CreateGauge("nwdp_ingress_bytes_in_flight",
+            "Bytes the HTTP ingress requests being handled hold of nwdp.ingress.max-bytes-in-flight (read, inflated, parsed, waiting for Kafka).");
         _sink = SinkCounterNames.Select(n => factory.CreateCounter($"nwdp_sink_{n}_total", $"Sink records {n.Replace('_', '-')} (per sink instance; summed over its writers on this node).", "sink")).ToArray();
         Registry.AddBeforeCollectCallback(Refresh);
     }
 
     public CollectorRegistry Registry { get; }
 
-    /// <summary>Counts one answered ingress request.</summary>
-    public void IngressRequest(int status) =>
+    /// <summary>Counts one answered ingress request; a refusal also by its <paramref name="reason"/> (when the endpoint named one).</summary>
+    public void IngressRequest(int status, string? reason = null)
+    {
         _requests.WithLabels(status is >= 200 and < 300 ? "accepted" : "refused", status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+        if (reason is not null && status >= 400) _refusals.WithLabels(reason).Inc();
+    }
 
     private void Refresh()
     {
@@ -67,6 +80,7 @@ public sealed class NodeMetrics
         _accepted.IncTo(_stats.AcceptedEvents);
         _spilled.IncTo(_stats.SpilledEvents);
         _heartbeats.IncTo(_stats.Heartbeats);
+        _bytesInFlight.Set(_budget?.InFlight ?? 0);
 
         lock (_sinkGate)
         {

@@ -94,6 +94,7 @@ public static class NodeServices
             return new EventIngress(sp.GetRequiredService<BusWriter>(), config.Ingress, sp.GetServices<IIngressObserver>(),
                 config.Spill.Enabled ? sp.GetRequiredService<SpillWriter>() : null, sp.GetRequiredService<BusCircuit>());
         })
+        .AddSingleton(sp => new IngressBudget(sp.GetRequiredService<NodeConfig>().Ingress.MaxBytesInFlight))
         .AddSingleton<IngressEndpoint>()
         .AddSingleton<RemoteIngressMetrics>();
 

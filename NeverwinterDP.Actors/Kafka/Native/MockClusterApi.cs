@@ -16,6 +16,10 @@ internal static class MockClusterApi
     [DllImport(Lib)]
     internal static extern int rd_kafka_conf_set(IntPtr conf, string name, string value, byte[] errstr, UIntPtr errstrSize);
 
+    /// <summary>0 = RD_KAFKA_CONF_OK; <paramref name="size"/> in: the buffer's size, out: the value's size with its NUL.</summary>
+    [DllImport(Lib)]
+    internal static extern int rd_kafka_conf_get(IntPtr conf, string name, byte[]? dest, ref UIntPtr size);
+
     /// <summary>type 0 = producer.</summary>
     [DllImport(Lib)] internal static extern IntPtr rd_kafka_new(int type, IntPtr conf, byte[] errstr, UIntPtr errstrSize);
     [DllImport(Lib)] internal static extern void rd_kafka_destroy(IntPtr rk);

@@ -61,6 +61,38 @@ public sealed record ProducerSettings<TKey, TValue>
 
     public ProducerSettings<TKey, TValue> WithCloseTimeout(TimeSpan timeout) => this with { CloseTimeout = timeout };
 
+    /// <summary>
+    /// The largest record (key + value + headers + record framing) a producer built from these settings sends:
+    /// librdkafka's <c>message.max.bytes</c> as it takes effect, the value set in <see cref="Properties"/> or, when
+    /// unset, librdkafka's own default (1000000), read from librdkafka rather than assumed. A larger record fails
+    /// at once with <c>MsgSizeTooLarge</c>, whatever the broker would take.
+    /// </summary>
+    /// <remarks>A native call: read it once, where the producer is built.</remarks>
+    public int MaxMessageBytes() => EffectiveMaxMessageBytes(Properties);
+
+    private static int EffectiveMaxMessageBytes(IReadOnlyDictionary<string, string> properties)
+    {
+        const string key = "message.max.bytes";
+        Librdkafka.EnsureLoaded();
+        var conf = MockClusterApi.rd_kafka_conf_new();
+        try
+        {
+            var error = new byte[512];
+            if (properties.TryGetValue(key, out var set) &&
+                MockClusterApi.rd_kafka_conf_set(conf, key, set, error, (UIntPtr)error.Length) != 0)
+                throw new ArgumentException($"akka.kafka.producer.kafka-clients.{key}: {System.Text.Encoding.UTF8.GetString(error).TrimEnd('\0')}");
+            var value = new byte[64];
+            var size = (UIntPtr)value.Length;
+            if (MockClusterApi.rd_kafka_conf_get(conf, key, value, ref size) != 0)
+                throw new InvalidOperationException($"librdkafka does not know {key}");
+            return int.Parse(System.Text.Encoding.ASCII.GetString(value, 0, (int)size - 1), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        finally
+        {
+            MockClusterApi.rd_kafka_conf_destroy(conf);
+        }
+    }
+
     /// <summary>Builds a Confluent producer from these settings (loading the bundled librdkafka first).</summary>
     public IProducer<TKey, TValue> CreateKafkaProducer(Action<IProducer<TKey, TValue>, Error>? onError = null, Action<IProducer<TKey, TValue>, LogMessage>? onLog = null)
     {
