@@ -90,7 +90,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         Recover<DamagedSpilledBatch>(d =>
         {
             _damaged.Add(LastSequenceNr);
-            var file = Path.Combine(_context.QuarantineDir, $"{_topic}-{LastSequenceNr:D12}.bin");
+            var file = Path.Combine(_context.QuarantineDir, SpillQuarantine.FileName(_topic, LastSequenceNr, refused: false));
             try
             {
                 Directory.CreateDirectory(_context.QuarantineDir);
@@ -135,7 +135,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
 
     private void OnRecovered()
     {
-        _quarantined = QuarantinedFiles();
+        _quarantined = SpillQuarantine.Count(_context.QuarantineDir, _topic);
         // Damaged rows found during recovery: recorded as quarantined, so the journal can delete past them.
         if (_damaged.Count > 0)
             PersistAll(_damaged.Select(seq => new SpillQuarantined(seq, "damaged in the journal")).ToList(), q => _damaged.Remove(q.SequenceNr));
@@ -375,7 +375,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         }
         var seq = r.Chunk[0];
         var batch = r.Batches![0];
-        var file = Path.Combine(_context.QuarantineDir, $"{_topic}-{seq:D12}.refused.bin");
+        var file = Path.Combine(_context.QuarantineDir, SpillQuarantine.FileName(_topic, seq, refused: true));
         try
         {
             Directory.CreateDirectory(_context.QuarantineDir);
@@ -396,14 +396,6 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             if (upTo > 0) DeleteMessages(upTo);
             if (_pending.Count > 0) Self.Tell(ReplayTick.Instance);
         });
-    }
-
-    /// <summary>This topic's batches kept aside in the quarantine directory: damaged rows (<c>.bin</c>) and batches the bus refused (<c>.refused.bin</c>).</summary>
-    private int QuarantinedFiles()
-    {
-        if (!Directory.Exists(_context.QuarantineDir)) return 0;
-        var name = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(_topic) + @"-\d{12}(\.refused)?\.bin$");
-        return Directory.EnumerateFiles(_context.QuarantineDir).Count(f => name.IsMatch(Path.GetFileName(f)));
     }
 
     private int Forget(long seq)

@@ -12,27 +12,15 @@ public static class SpillAdmin
     public static async Task<IResult> StatusAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, Akka.Actor.ActorSystem system, NodeConfig config,
         CancellationToken cancellation)
     {
-        var topics = (await spill.TopicsAsync(system, cancellation)).Union(QuarantinedTopics(config.DataDir)).ToList();
+        var topics = (await spill.TopicsAsync(system, cancellation)).Union(SpillQuarantine.Topics(SpillQuarantine.DirectoryOf(config.DataDir))).ToList();
         var status = await spill.StatusAsync(topics, cancellation);
         return AdminApi.Json(new SpillStatusResponse(status, quota.Used, quota.Limit, circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds()),
             AdminJson.Default.SpillStatusResponse);
     }
 
-    /// <summary>Topics with batches kept aside (<c>TOPIC-SEQUENCE[.refused].bin</c>): listed even once their journal rows are gone.</summary>
-    private static IEnumerable<string> QuarantinedTopics(string dataDir)
-    {
-        var dir = Path.Combine(dataDir, "quarantine", "spill");
-        if (!Directory.Exists(dir)) return [];
-        return Directory.EnumerateFiles(dir)
-            .Select(f => System.Text.RegularExpressions.Regex.Match(Path.GetFileName(f), @"^(.+)-\d{12}(\.refused)?\.bin$"))
-            .Where(m => m.Success)
-            .Select(m => m.Groups[1].Value)
-            .Distinct(StringComparer.Ordinal);
-    }
-
     public static IResult Check(NodeConfig config)
     {
-        var quarantined = Path.Combine(config.DataDir, "quarantine", "spill");
+        var quarantined = SpillQuarantine.DirectoryOf(config.DataDir);
         var batches = Directory.Exists(quarantined) ? Directory.GetFiles(quarantined).Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
         var reports = StateStoreCheck.Quarantined(config.DataDir);
         if (config.Persistence.Provider != "sqlite")

@@ -75,7 +75,7 @@ public static class NodeServices
         .AddSingleton(sp => new BusCircuit(config.Spill.ProbeInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SpillQuota>()))
         .AddSingleton(sp => new KafkaSpillWitness(sp.GetRequiredService<KafkaBus>().BootstrapServers, sp.GetRequiredService<KafkaBus>().Topics))
         .AddSingleton(sp => new SpillContext(config.Spill, sp.GetRequiredService<SpillQuota>(), sp.GetRequiredService<BusCircuit>(), sp.GetRequiredService<BusWriter>(),
-            sp.GetServices<IIngressObserver>().ToList(), sp.GetRequiredService<TimeProvider>(), Path.Combine(config.DataDir, "quarantine", "spill"))
+            sp.GetServices<IIngressObserver>().ToList(), sp.GetRequiredService<TimeProvider>(), SpillQuarantine.DirectoryOf(config.DataDir))
         {
             Witness = sp.GetRequiredService<KafkaSpillWitness>(),
             Hook = sp.GetService<SpillReplayHook>(),
