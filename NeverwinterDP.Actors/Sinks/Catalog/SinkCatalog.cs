@@ -52,12 +52,14 @@ public sealed class SinkCatalog
             _sinks[section.Name] = (section, kind);
         }
         Names = _sinks.Keys.Order(StringComparer.Ordinal).ToList();
+        Sections = Names.Select(n => _sinks[n].Section).ToList();
     }
 
     /// <summary>The instance names, in order.</summary>
     public IReadOnlyList<string> Names { get; }
 
-    public IReadOnlyCollection<SinkSection> Sections => Names.Select(n => _sinks[n].Section).ToList();
+    /// <summary>The instances' sections, in name order (built once: the ingress backlog guard reads them per request).</summary>
+    public IReadOnlyList<SinkSection> Sections { get; }
 
     public SinkSection Section(string sinkName) => Lookup(sinkName).Section;
 
