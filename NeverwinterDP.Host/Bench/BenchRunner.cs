@@ -78,7 +78,7 @@ public static class BenchRunner
             if (options.EndToEndDirectory is { } dir)
             {
                 _acknowledged = new SequenceBitmap();
-                _files = new PartFileTally(PartFileTally.TopicDirectory(dir, options.Type), _generator.RunId);
+                _files = PartFileTally.ForDirectory(dir, options.Type, _generator.RunId);
             }
             // Samples for the steady-state maths at least twice a second, however rare the progress lines.
             _tick = options.ProgressInterval < TimeSpan.FromMilliseconds(500) ? options.ProgressInterval : TimeSpan.FromMilliseconds(500);

@@ -16,18 +16,19 @@ public sealed class PartFileTally
 {
     private const int MaxDuplicateSamples = 5;
 
-    private readonly string _directory;
+    private readonly string[] _directories;
     private readonly byte[] _marker;
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
     private readonly List<long> _duplicateSamples = [];
 
-    /// <param name="directory">Where to look, searched recursively (the topic's directory of the files sink).</param>
     /// <param name="runId">The bench run whose events are counted; other lines are skipped.</param>
-    public PartFileTally(string directory, string runId)
+    /// <param name="directories">Where to look, each searched recursively when it exists (a topic's directory of the files sink).</param>
+    public PartFileTally(string runId, params string[] directories)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(directories);
+        if (directories.Length == 0 || directories.Any(string.IsNullOrEmpty)) throw new ArgumentException("no directory to look in", nameof(directories));
         if (!BenchEventGenerator.IsValidRunId(runId)) throw new ArgumentException("run id must be 1-32 letters or digits", nameof(runId));
-        _directory = directory;
+        _directories = directories;
         _marker = Encoding.ASCII.GetBytes($" run={runId} seq=");
     }
 
@@ -50,23 +51,31 @@ public sealed class PartFileTally
     public int AvroFilesSkipped { get; private set; }
 
     /// <summary>
-    /// The sink directory to scan for <paramref name="dataDir"/>: a node's data directory (it holds
-    /// <c>sinks/files</c>) or the files sink's own directory, then the topic of <paramref name="type"/> in it.
+    /// Counts the events of <paramref name="type"/> under <paramref name="dir"/>: a node's data directory (the
+    /// files sink writes into its <c>sinks/files</c>, which may not exist before the first file) or the files
+    /// sink's own directory; in either, the topic's directory.
     /// </summary>
-    public static string TopicDirectory(string dataDir, string type)
+    public static PartFileTally ForDirectory(string dir, string type, string runId) => new(runId, Candidates(dir, type));
+
+    /// <summary>The topic directory <see cref="ForDirectory"/> reads: the one that exists, else the data directory's.</summary>
+    public static string TopicDirectory(string dir, string type)
     {
-        var sink = Path.Combine(dataDir, "sinks", "files");
-        var root = Directory.Exists(sink) ? sink : dataDir;
-        return Path.Combine(root, NeverwinterDP.Protocol.TopicNames.ForType(type));
+        var candidates = Candidates(dir, type);
+        return candidates.FirstOrDefault(Directory.Exists) ?? candidates[0];
+    }
+
+    private static string[] Candidates(string dir, string type)
+    {
+        var topic = NeverwinterDP.Protocol.TopicNames.ForType(type);
+        return [Path.Combine(dir, "sinks", "files", topic), Path.Combine(dir, topic)];
     }
 
     /// <summary>Reads the part files published since the last call; answers how many new files were read.</summary>
     public int Scan()
     {
-        if (!Directory.Exists(_directory)) return 0;
         var fresh = 0;
         var avro = 0;
-        foreach (var path in Directory.EnumerateFiles(_directory, "*", SearchOption.AllDirectories))
+        foreach (var path in _directories.Where(Directory.Exists).SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories)))
         {
             var name = Path.GetFileName(path.AsSpan());
             if (name.StartsWith('.')) continue; // being written: published later under its final name
