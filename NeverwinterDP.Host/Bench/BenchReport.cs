@@ -279,7 +279,7 @@ public sealed record BenchReport
         }
         if (Node is { } n)
         {
-            sb.Append(c, $"  node (pid {n.Pid})    CPU {n.CpuPercent:0}% of a core");
+            sb.Append(c, $"  node process      pid {n.Pid}: CPU {n.CpuPercent:0}% of a core");
             if (n.SteadyCpuPercent is { } steadyCpu) sb.Append(c, $", {steadyCpu:0}% in the steady state");
             if (n.CpuMicrosPerEvent is { } perEvent) sb.Append(c, $" ({perEvent:0.0} µs of CPU per event)");
             sb.AppendLine();

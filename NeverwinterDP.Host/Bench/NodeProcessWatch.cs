@@ -30,6 +30,7 @@ public sealed record NodeProcessReport(
     {
         ArgumentNullException.ThrowIfNull(samples);
         if (samples.Count < 2) return null;
+        samples = samples.OrderBy(s => s.At).ToArray(); // the sampler and the end of the load sample from different threads
         var first = samples[0];
         // CPU as a total growing from the first sample, so the steady-state maths applies to it as to events.
         var cpu = samples.Select(s => new RateSample(s.At, (s.Cpu - first.Cpu).TotalMilliseconds)).ToList();

@@ -22,21 +22,23 @@ public static class SteadyState
 {
     /// <summary>
     /// The growth of the sampled total between <paramref name="warmup"/> and <paramref name="loadEnd"/>; null when
-    /// the load stopped before the warm-up ended or the samples do not reach both ends. Samples must be in time
-    /// order; a sample at the very start (0, 0) is implied.
+    /// the load stopped before the warm-up ended or the samples do not reach both ends. Samples taken by
+    /// different threads may come slightly out of order: they are put in time order first. A sample at the very
+    /// start (0, 0) is implied.
     /// </summary>
     public static SteadyWindow? Compute(IReadOnlyList<RateSample> samples, TimeSpan warmup, TimeSpan loadEnd)
     {
         ArgumentNullException.ThrowIfNull(samples);
         if (warmup < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(warmup), "must not be negative");
         if (loadEnd <= warmup) return null;
+        samples = samples.OrderBy(s => s.At).ToArray();
         var from = ValueAt(samples, warmup);
         var to = ValueAt(samples, loadEnd);
         if (from is null || to is null) return null;
         return new SteadyWindow(warmup, loadEnd, to.Value - from.Value);
     }
 
-    /// <summary>The total at <paramref name="at"/>, interpolated; null when no sample is at or after it.</summary>
+    /// <summary>The total at <paramref name="at"/>, interpolated; null when no sample is at or after it. Samples in time order.</summary>
     public static double? ValueAt(IReadOnlyList<RateSample> samples, TimeSpan at)
     {
         ArgumentNullException.ThrowIfNull(samples);
