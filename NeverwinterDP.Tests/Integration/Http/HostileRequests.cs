@@ -6,6 +6,9 @@ namespace NeverwinterDP.Tests.Integration.Http;
 /// <summary>One generated request: what it is (for the failure message), its headers and body.</summary>
 public sealed record HostileRequest(string Kind, string? ContentType, string? ContentEncoding, byte[] Body, string Type, string? Key = null)
 {
+    /// <summary>The kind without its details (<c>wrong type</c> of <c>wrong type: 'ts' = []</c>), for the tally.</summary>
+    public string Family => Kind.Split(':')[0];
+
     public override string ToString() =>
         $"{Kind} (Content-Type '{ContentType}', Content-Encoding '{ContentEncoding}', {Body.Length} bytes, type '{Escape(Type)}'" +
         $"{(Key is null ? "" : $", key '{Escape(Key)}'")}): {Escape(Encoding.UTF8.GetString(Body.AsSpan(0, Math.Min(Body.Length, 160))))}";
@@ -124,7 +127,7 @@ public sealed class HostileRequests(int seed)
         var close = array ? "]" : "}";
         var nested = string.Concat(Enumerable.Repeat(open, depth)) + "1" + string.Concat(Enumerable.Repeat(close, depth));
         var field = _random.Next(3) == 0 ? Pick(KnownFields) : "deep";
-        return Ndjson($"nesting {depth}", U($"{{\"msg\":\"x\",\"{field}\":{nested}}}\n"));
+        return Ndjson($"nesting: {depth}", U($"{{\"msg\":\"x\",\"{field}\":{nested}}}\n"));
     }
 
     private HostileRequest HugeNumbers()
@@ -152,7 +155,7 @@ public sealed class HostileRequests(int seed)
         var field = Pick(KnownFields);
         var a = Pick(AnyValues);
         var b = Pick(AnyValues);
-        return Ndjson($"duplicate '{field}'", U($"{{\"msg\":\"first\",\"{field}\":{a},\"{field}\":{b},\"msg\":\"second\"}}\n"));
+        return Ndjson($"duplicate: '{field}'", U($"{{\"msg\":\"first\",\"{field}\":{a},\"{field}\":{b},\"msg\":\"second\"}}\n"));
     }
 
     private HostileRequest WrongType()
@@ -161,7 +164,7 @@ public sealed class HostileRequests(int seed)
         var value = Pick(AnyValues);
         var msg = field is "msg" or "message" or "log" ? "" : "\"msg\":\"x\",";
         var line = $"{{{msg}\"{field}\":{value}}}";
-        return Ndjson($"'{field}' = {value}", U(ValidLine() + "\n" + line + "\n"));
+        return Ndjson($"wrong type: '{field}' = {value}", U(ValidLine() + "\n" + line + "\n"));
     }
 
     private HostileRequest ManyAttributes()
@@ -173,7 +176,7 @@ public sealed class HostileRequests(int seed)
         for (var i = 0; i < n; i++) sb.Append(nested && i == 0 ? "" : ",").Append($"\"k{i}\":\"v{i}\"");
         if (nested) sb.Append('}');
         sb.Append("}\n");
-        return Ndjson($"{n} attributes", U(sb.ToString()));
+        return Ndjson($"attributes: {n}", U(sb.ToString()));
     }
 
     private HostileRequest OddTypeAndKey()
@@ -216,7 +219,7 @@ public sealed class HostileRequests(int seed)
         var lines = Enumerable.Range(0, 2 + _random.Next(20)).Select(_ => ValidLine()).ToList();
         var broken = _random.Next(lines.Count);
         lines[broken] = Pick(new[] { "{", "[1]", "\"s\"", "{\"msg\":1}", "{\"host\":\"h\"}", "null", "{}", "{\"msg\":\"x\"} {}", "{\"msg\":\"x\",}" });
-        return Ndjson($"line {broken + 1} broken", U(string.Join("\n", lines) + "\n"));
+        return Ndjson($"broken line: {broken + 1}", U(string.Join("\n", lines) + "\n"));
     }
 
     private HostileRequest JsonArray()
@@ -240,7 +243,7 @@ public sealed class HostileRequests(int seed)
         var size = Pick(new[] { 64 * 1024, 512 * 1024, 900 * 1024, 3 << 20, 6 << 20 });
         var gzip = _random.Next(2) == 0;
         var body = U($"{{\"msg\":\"{new string('x', size)}\"}}\n");
-        return gzip ? new($"line of {size} bytes, gzip", "application/x-ndjson", "gzip", Gzip(body), "fuzz") : Ndjson($"line of {size} bytes", body);
+        return gzip ? new($"long line: {size} bytes, gzip", "application/x-ndjson", "gzip", Gzip(body), "fuzz") : Ndjson($"long line: {size} bytes", body);
     }
 
     /// <summary>200 MiB of zeros in about 200 KiB.</summary>
@@ -259,8 +262,8 @@ public sealed class HostileRequests(int seed)
     }
 
     private HostileRequest GzipBomb() => _random.Next(2) == 0
-        ? new("gzip bomb of zeros", "application/x-ndjson", "gzip", ZerosBomb.Value, "fuzz")
-        : new("gzip bomb of lines", "application/x-ndjson", "gzip", LinesBomb.Value, "fuzz");
+        ? new("gzip bomb: zeros", "application/x-ndjson", "gzip", ZerosBomb.Value, "fuzz")
+        : new("gzip bomb: lines", "application/x-ndjson", "gzip", LinesBomb.Value, "fuzz");
 
     public static byte[] Gzip(byte[] data)
     {
