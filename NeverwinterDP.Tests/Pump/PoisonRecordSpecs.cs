@@ -31,7 +31,10 @@ public sealed class PoisonRecordSpecs(ITestOutputHelper output) : Akka.TestKit.X
         Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
 
         var sink = new RejectingSink("poison");
-        using var deadLetters = new KafkaDeadLetterQueue(producer);
+        var dlq = KafkaDeadLetterQueue.TopicFor(sink.Name);
+        kafka.CreateTopic(dlq, 1);
+        using var deadLetters = new KafkaDeadLetterQueue(ProducerSettings<byte[]?, byte[]>.Create(Serializers.ByteArray, Serializers.ByteArray)
+            .WithBootstrapServers(kafka.BootstrapServers).CreateKafkaProducer());
         var consumer = ConsumerSettings<Ignore, byte[]>.Create(Deserializers.Ignore, Deserializers.ByteArray).WithBootstrapServers(kafka.BootstrapServers);
         var pump = new DataPump(Sys, consumer, sink, new PumpOptions
         {
@@ -55,7 +58,6 @@ public sealed class PoisonRecordSpecs(ITestOutputHelper output) : Akka.TestKit.X
         Assert.Equal(1, pump.Stats.Rejected);
 
         // On the dead-letter topic: exactly the poison record, and still only it a moment later (no loop).
-        var dlq = KafkaDeadLetterQueue.TopicFor(sink.Name);
         Assert.Equal(1, NeverwinterDP.Tests.Integration.Spillover.SpillBus.Count(kafka.BootstrapServers, dlq, 1));
         await Task.Delay(500);
         Assert.Equal(1, NeverwinterDP.Tests.Integration.Spillover.SpillBus.Count(kafka.BootstrapServers, dlq, 1));

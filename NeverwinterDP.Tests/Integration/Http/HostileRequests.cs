@@ -32,7 +32,7 @@ public sealed class HostileRequests(int seed)
         ["ts", "@timestamp", "timestamp", "time", "date", "host", "ip", "process", "type", "version", "level", "msg", "message", "log", "attributes"];
 
     /// <summary>One JSON value of every type, some at the edges of what a reader takes.</summary>
-    private static readonly string[] AnyValues =
+    public static readonly string[] AnyValues =
     [
         "0", "-1", "1.5", "-0", "1e400", "-1e400", "1e-400", "123456789012345678901234567890", "9223372036854775808", "-9223372036854775809",
         "1E+308", "4.9e-324", "true", "false", "null", "[]", "[1,\"a\",null]", "{}", "{\"a\":{\"b\":[1,2]}}", "\"\"", "\"text\"",
