@@ -84,4 +84,30 @@ public sealed class RefusalSpecs(ITestOutputHelper output)
         foreach (var reason in new[] { "body_too_large", "too_many_events", "unsupported_content_type", "unsupported_content_encoding", "invalid_gzip", "malformed" })
             Assert.Contains($"nwdp_ingress_refusals_total{{reason=\"{reason}\"}}", metrics);
     }
+
+    /// <summary>
+    /// For the coordinator (IngressEndpoint, being rewritten): the 429 of a saturated bus says only "the bus is saturated;
+    /// retry later"; like every other refusal it must name the limit it ran into (the producer queue,
+    /// <c>nwdp.ingress.queue-capacity</c> / <c>enqueue-timeout</c>, or <c>nwdp.ingress.max-bus-backlog</c>).
+    /// Fails until IngressEndpoint's <c>IngressOutcome.Saturated</c> message names them.
+    /// </summary>
+    [Fact]
+    public async Task A_429_for_a_saturated_bus_names_the_limit_it_ran_into()
+    {
+        using var dir = new TempDir();
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new()
+        {
+            ["nwdp.pump.enabled"] = "off",
+            ["akka.kafka.producer.parallelism"] = "1",
+            ["nwdp.ingress.queue-capacity"] = "1",
+            ["nwdp.ingress.enqueue-timeout"] = "10ms",
+        });
+        node.Bus.Embedded!.SetBrokerRtt(1, TimeSpan.FromMilliseconds(500));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => PostAsync(node, Encoding.UTF8.GetBytes("{\"msg\":\"x\"}\n"))));
+        node.Bus.Embedded.SetBrokerRtt(1, TimeSpan.Zero);
+        var saturated = answers.Where(a => a.Status == 429).ToList();
+        output.WriteLine(string.Join("\n", answers.Select(a => $"{a.Status} {a.Body}")));
+        Assert.NotEmpty(saturated);
+        Assert.All(saturated, a => Assert.Matches("nwdp\\.ingress\\.(queue-capacity|max-bus-backlog)", a.Body.GetProperty("error").GetString()));
+    }
 }
