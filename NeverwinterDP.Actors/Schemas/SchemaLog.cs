@@ -20,6 +20,7 @@ public sealed class SchemaLog : IAsyncDisposable
     private IProducer<byte[], byte[]?>? _producer;
     private IConsumer<Ignore, Ignore>? _watermarks;
     private Task _loop = Task.CompletedTask;
+    private int _disposed;
 
     public SchemaLog(string bootstrapServers, string topic, SchemaStore store, ITopicProvisioner topics, Action<string>? warn = null)
     {
@@ -61,6 +62,12 @@ public sealed class SchemaLog : IAsyncDisposable
         try
         {
             end = await Task.Run(() => consumer.QueryWatermarkOffsets(new TopicPartition(_topic, 0), timeout).High.Value, cancellation).ConfigureAwait(false);
+        }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.Local_UnknownPartition or ErrorCode.Local_UnknownTopic or ErrorCode.UnknownTopicOrPart)
+        {
+            // Not created yet (a broker without CreateTopics creates it on the first write): empty. Were it only unknown
+            // to this client for a moment, a write decided on "empty" lands past offset 0, does not count, and is retried.
+            end = 0;
         }
         catch (KafkaException e)
         {
@@ -154,6 +161,7 @@ public sealed class SchemaLog : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         _stop.Cancel();
         await _loop.ConfigureAwait(false);
         _producer?.Flush(TimeSpan.FromSeconds(5));

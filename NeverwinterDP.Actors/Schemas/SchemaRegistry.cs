@@ -104,7 +104,7 @@ public sealed class SchemaRegistry(SchemaStore store, SchemaLog log, TimeSpan ti
         return WriteAsync(async () =>
         {
             await log.CatchUpAsync(timeout, cancellation).ConfigureAwait(false);
-            var found = Find(subject, number, version, deleted: permanent);
+            var found = Find(subject, number, version, deleted: true);
             if (found.BuiltIn) throw SchemaRegistryException.NotPermitted($"version {found.Version} of '{subject}' is a schema NeverwinterDP writes with; it cannot be deleted");
             if (!permanent)
             {
@@ -191,8 +191,9 @@ public sealed class SchemaRegistry(SchemaStore store, SchemaLog log, TimeSpan ti
             var parsed = SchemaStore.Parse(schema);
             return (parsed, parsed.ToString());
         }
-        catch (Exception e) when (e is AvroException or Newtonsoft.Json.JsonException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Whatever Apache.Avro throws for what a client sent (its exceptions are not all AvroException) is an invalid schema.
             throw SchemaRegistryException.InvalidSchema(e.Message);
         }
     }

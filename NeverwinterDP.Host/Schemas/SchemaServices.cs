@@ -56,10 +56,11 @@ public sealed class SchemaRegistryService(SchemaLog log, SchemaOptions options, 
         await _starting;
     }
 
-    public async ValueTask DisposeAsync()
+    // The log itself is the container's (a singleton): it is disposed after this service.
+    public ValueTask DisposeAsync()
     {
         _stop.Dispose();
-        await log.DisposeAsync();
+        return ValueTask.CompletedTask;
     }
 }
 
