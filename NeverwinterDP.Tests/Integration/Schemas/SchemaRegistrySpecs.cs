@@ -173,6 +173,20 @@ public sealed class SchemaRegistrySpecs(ITestOutputHelper output)
         Assert.Equal(byText[8], (await clientC.GetLatestSchemaAsync("b-8")).Id);
     }
 
+    [Fact]
+    public async Task A_node_given_an_external_registry_serves_none_and_points_clients_there()
+    {
+        using var dir = new TempDir();
+        await using var serving = await InProcessNode.StartAsync(Path.Combine(dir.Path, "a"));
+        var url = serving.App.SchemaRegistryAddress()!;
+        await using var node = await InProcessNode.StartAsync(Path.Combine(dir.Path, "b"), overrides: new() { ["nwdp.schemas.url"] = url.ToString() });
+
+        Assert.Equal(url, node.App.SchemaRegistryAddress());
+        Assert.Equal(HttpStatusCode.NotFound, (await node.Client.GetAsync("/schemas/subjects")).StatusCode);
+        using var client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = url.ToString() });
+        Assert.Equal(SchemaIds.LogEvent, (await client.GetLatestSchemaAsync("neverwinterdp.LogEvent")).Id);
+    }
+
     private static byte[] ReadOne(string bootstrap, string topic)
     {
         Librdkafka.EnsureLoaded();
