@@ -27,7 +27,14 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     /// </summary>
     private const int PooledBufferLimit = 1 << 20;
 
-    public async Task HandleAsync(HttpContext http)
+    /// <summary>Handles a request whose Content-Type is read by <see cref="ContentKinds.FromContentType"/>.</summary>
+    public Task HandleAsync(HttpContext http) => HandleAsync(http, ContentKinds.FromContentType);
+
+    /// <summary>
+    /// Handles a request whose Content-Type <paramref name="contentKinds"/> reads (null: 415), so that an input
+    /// that frames its bodies its own way (Fluent Bit's <c>json_stream</c>) shares everything else.
+    /// </summary>
+    public async Task HandleAsync(HttpContext http, Func<string?, ContentKind?> contentKinds)
     {
         var options = ingress.Options;
         var request = http.Request;
@@ -40,9 +47,9 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             await Error(http, 413, "body_too_large", $"request body is {request.ContentLength} bytes; the limit is {options.MaxRequestBytes}");
             return;
         }
-        if (ContentKinds.FromContentType(request.ContentType) is not { } kind)
+        if (contentKinds(request.ContentType) is not { } kind)
         {
-            await Error(http, 415, "unsupported_content_type", $"unsupported Content-Type '{request.ContentType}': use application/x-ndjson or application/json");
+            await Error(http, 415, "unsupported_content_type", $"unsupported Content-Type '{request.ContentType}': use {ContentKinds.Supported}");
             return;
         }
         // What this request holds of the node's budget of bytes in flight, until it is answered: twice its body (the
@@ -76,7 +83,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 http.RequestAborted);
             var remote = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             var context = contexts.For(request.Query["type"].ToString(), remote, remote);
-            var parsed = EventParser.Parse(rented.AsSpan(0, length), kind, context);
+            var parsed = EventParser.Parse(rented.AsMemory(0, length), kind, context);
             if (!parsed.IsSuccess)
             {
                 await Error(http, 400, "malformed", parsed.Error, parsed.Line);
@@ -162,7 +169,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
 
     /// <summary>
     /// The line of the event at <paramref name="index"/> as <see cref="ParseResult.Line"/> counts them: for NDJSON
-    /// its line in the body (blank lines count, hold no event), for JSON its ordinal.
+    /// its line in the body (blank lines count, hold no event), for JSON and MessagePack its ordinal.
     /// </summary>
     private static int LineOf(ReadOnlySpan<byte> body, ContentKind kind, int index)
     {

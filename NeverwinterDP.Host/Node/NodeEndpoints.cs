@@ -3,6 +3,7 @@ using NeverwinterDP.Host.Admin;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Http;
+using NeverwinterDP.Host.Inputs;
 using NeverwinterDP.Host.Schemas;
 
 namespace NeverwinterDP.Host.Node;
@@ -15,7 +16,10 @@ public static class NodeEndpoints
         app.UseRouting();
         app.UseListenerSeparation(app.Services.GetRequiredService<NodeListeners>().IsAdminConnection, config.Admin.Token);
         if (config.Cluster.HasRole(NodeRoles.Ingress))
+        {
             app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => IngressTransportErrors.HandleAsync(http, endpoint.HandleAsync));
+            app.MapFluentBitInput();
+        }
         else
             app.MapPost("/v1/events", () => Results.Json(
                 new { error = $"this node does not have the '{NodeRoles.Ingress}' role (nwdp.cluster.roles = {string.Join(",", config.Cluster.Roles)}); send events to a node that has it" },

@@ -25,6 +25,8 @@ public static class EventParser
     public static ParseResult Parse(ReadOnlySpan<byte> body, ContentKind kind, IngressContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // The MessagePack reader reads memory, not spans: this overload copies; IngressEndpoint passes memory.
+        if (kind == ContentKind.MessagePack) return Parse(body.ToArray().AsMemory(), kind, context);
         if (body.StartsWith("\uFEFF"u8)) body = body[3..]; // a UTF-8 BOM is not JSON, but editors add it
 
         var mapper = t_mapper ??= new LineMapper();
@@ -33,9 +35,23 @@ public static class EventParser
         {
             ContentKind.Ndjson => ParseNdjson(body, mapper, defaults),
             ContentKind.Json => ParseJson(body, mapper, defaults),
+            ContentKind.JsonSequence => ParseJsonSequence(body, mapper, defaults),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown content kind."),
         };
+        return Stamped(result, context);
+    }
 
+    /// <summary>As the span overload; reads a <see cref="ContentKind.MessagePack"/> body without copying it.</summary>
+    public static ParseResult Parse(ReadOnlyMemory<byte> body, ContentKind kind, IngressContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (kind != ContentKind.MessagePack) return Parse(body.Span, kind, context);
+        var mapper = t_mapper ??= new LineMapper();
+        return Stamped(FluentBitMessagePack.Parse(body, mapper, new Defaults(context)), context);
+    }
+
+    private static ParseResult Stamped(ParseResult result, IngressContext context)
+    {
         if (result.IsSuccess && context.NextSourceSeq is { } next)
         {
             foreach (var logEvent in result.Events) logEvent.StampSourceSeq(next(logEvent.Host, logEvent.Process));
@@ -105,6 +121,49 @@ public static class EventParser
                 default:
                     return ParseResult.Failure(1, Errors.ExpectedObjectOrArray);
             }
+        }
+        catch (EventFormatException e)
+        {
+            return ParseResult.Failure(ordinal, e.Message);
+        }
+        catch (JsonException e)
+        {
+            return ParseResult.Failure(ordinal, Errors.NotJson("body", e));
+        }
+    }
+
+    /// <summary>
+    /// JSON values one after another (whitespace between them optional), each an object or an array of objects;
+    /// the ordinal of an object counts across them. Nothing at all is zero events.
+    /// </summary>
+    private static ParseResult ParseJsonSequence(ReadOnlySpan<byte> body, LineMapper mapper, Defaults defaults)
+    {
+        var events = new List<LogEvent>();
+        var ordinal = 1;
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { AllowMultipleValues = true });
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                        events.Add(mapper.MapObject(ref reader, body, defaults));
+                        ordinal++;
+                        break;
+                    case JsonTokenType.StartArray:
+                        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        {
+                            if (reader.TokenType != JsonTokenType.StartObject) return ParseResult.Failure(ordinal, Errors.ExpectedObject);
+                            events.Add(mapper.MapObject(ref reader, body, defaults));
+                            ordinal++;
+                        }
+                        break;
+                    default:
+                        return ParseResult.Failure(ordinal, Errors.ExpectedObjectOrArray);
+                }
+            }
+            return ParseResult.Success(events);
         }
         catch (EventFormatException e)
         {
