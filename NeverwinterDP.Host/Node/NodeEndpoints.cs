@@ -14,7 +14,7 @@ public static class NodeEndpoints
         app.UseRouting();
         app.UseListenerSeparation(app.Services.GetRequiredService<NodeListeners>().IsAdminConnection, config.Admin.Token);
         if (config.Cluster.HasRole(NodeRoles.Ingress))
-            app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => endpoint.HandleAsync(http));
+            app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => IngressTransportErrors.HandleAsync(http, endpoint.HandleAsync));
         else
             app.MapPost("/v1/events", () => Results.Json(
                 new { error = $"this node does not have the '{NodeRoles.Ingress}' role (nwdp.cluster.roles = {string.Join(",", config.Cluster.Roles)}); send events to a node that has it" },
