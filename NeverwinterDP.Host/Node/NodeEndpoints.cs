@@ -3,12 +3,13 @@ using NeverwinterDP.Host.Admin;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Http;
+using NeverwinterDP.Host.Schemas;
 
 namespace NeverwinterDP.Host.Node;
 
 public static class NodeEndpoints
 {
-    /// <summary>Every route of a node: ingress, health, the admin API (on its own listener) and /metrics.</summary>
+    /// <summary>Every route of a node: ingress, health, the schema registry, the admin API (on its own listener) and /metrics.</summary>
     public static WebApplication MapNodeEndpoints(this WebApplication app, NodeConfig config)
     {
         app.UseRouting();
@@ -20,6 +21,7 @@ public static class NodeEndpoints
                 new { error = $"this node does not have the '{NodeRoles.Ingress}' role (nwdp.cluster.roles = {string.Join(",", config.Cluster.Roles)}); send events to a node that has it" },
                 statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapHealthEndpoints();
+        app.MapSchemaRegistry(config.Schemas);
         if (config.Admin.Enabled) app.MapAdminApi();
         app.MapNodeStats();
         return app;
