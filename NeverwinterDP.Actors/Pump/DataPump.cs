@@ -132,10 +132,14 @@ public sealed class DataPump
         // records' bytes on the bus; flushes every flush-records records or flush-interval.
         return KafkaConsumer.CommittableBatchSource(_consumerSettings, Subscriptions.TopicPattern(_options.TopicPattern),
                 _options.BatchSize, _options.BatchInterval, _options.BatchBytes, static r => (r.Message.Value?.Length ?? 0) + 1L)
+            // Decoding the next batch overlaps the sink's write of this one (another thread), one batch ahead at most.
+            .Select(Decode)
+            .Async()
             .SelectAsync(1, WriteAsync)
             .GroupedWeightedWithin(Math.Max(1, _options.FlushRecords), int.MaxValue, _options.FlushInterval, static w => Math.Max(1, w.Count))
             .SelectAsync(1, FlushAndCommitAsync)
             .ToMaterialized(Akka.Streams.Dsl.Sink.Ignore<Done>(), DrainingControl<Done>.Create)
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(materializer);
     }
 
@@ -213,7 +217,10 @@ public sealed class DataPump
         await _sink.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task<(CommittableOffsetBatch Offsets, int Count)> WriteAsync(CommittableBatch<Ignore, byte[]> batch)
+    /// <summary>A batch decoded for the sink, with the records that could not be decoded and the offsets of all of them.</summary>
+    private sealed record Decoded(CommittableOffsetBatch Offsets, int Count, List<SinkRecord> Records, List<DeadLetterRecord>? Undecodable);
+
+    private Decoded Decode(CommittableBatch<Ignore, byte[]> batch)
     {
         var messages = batch.Records;
         var records = new List<SinkRecord>(messages.Count);
@@ -233,17 +240,22 @@ public sealed class DataPump
                     new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, UndecodableEvent(r.Message.Value)), "undecodable: " + e.Message));
             }
         }
-        if (undecodable is not null)
+        return new Decoded(batch.Offsets, messages.Count, records, undecodable);
+    }
+
+    private async Task<(CommittableOffsetBatch Offsets, int Count)> WriteAsync(Decoded batch)
+    {
+        if (batch.Undecodable is { } undecodable)
         {
             await _deadLetters.SendAsync(_sink.Name, undecodable, _abort.Token).ConfigureAwait(false);
             Stats.AddRejected(undecodable.Count);
         }
 
-        var report = await _delivery.DeliverAsync(records, _abort.Token).ConfigureAwait(false);
+        var report = await _delivery.DeliverAsync(batch.Records, _abort.Token).ConfigureAwait(false);
         Stats.AddDelivered(report.Delivered);
         Stats.AddRejected(report.DeadLettered);
         Stats.AddRetries(report.Retries);
-        return (batch.Offsets, messages.Count);
+        return (batch.Offsets, batch.Count);
     }
 
     /// <summary>A record that is not a LogEvent travels to the dead-letter topic with its bytes as the message (base64).</summary>

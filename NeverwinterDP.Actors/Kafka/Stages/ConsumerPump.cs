@@ -156,14 +156,14 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
 
     /// <summary>
     /// Moves buffered records into <paramref name="into"/>, a run of each partition in turn (starting at a different
-    /// partition each call, so none starves), until it holds <paramref name="maxRecords"/> records or the next record
-    /// would take <paramref name="weight"/> past <paramref name="maxWeight"/> (the first record is always taken).
+    /// partition each call, so none starves), until it holds <paramref name="maxRecords"/> records, or <paramref name="weight"/>
+    /// reached <paramref name="maxWeight"/>, or the next record would take it past that (the first record is always taken).
     /// True when the batch is full, false when the buffers ran out first. Called by one stage at a time.
     /// </summary>
     public bool TakeInto(List<ConsumeResult<TKey, TValue>> into, int maxRecords, long maxWeight, Func<ConsumeResult<TKey, TValue>, long>? weigh, ref long weight)
     {
         var snapshot = _snapshot;
-        if (snapshot.Length == 0) return into.Count >= maxRecords;
+        if (snapshot.Length == 0) return into.Count >= maxRecords || weight >= maxWeight;
         var start = _cursor++ % snapshot.Length;
         if (_cursor >= snapshot.Length) _cursor = 0;
         for (var i = 0; i < snapshot.Length; i++)
@@ -173,7 +173,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             var full = false;
             while (true)
             {
-                if (into.Count >= maxRecords)
+                if (into.Count >= maxRecords || weight >= maxWeight)
                 {
                     full = true;
                     break;
