@@ -21,6 +21,7 @@ public sealed class EmitterClientMetrics
     internal long _spillBacklogBatches;
     internal long _eventsResent;
     internal long _quarantinedRecords;
+    internal long _refusedBatches;
 
     /// <summary>Events a node acknowledged as durable.</summary>
     public long EventsAcked => Interlocked.Read(ref _eventsAcked);
@@ -68,14 +69,20 @@ public sealed class EmitterClientMetrics
     /// <summary>Events read back from the spill store and acknowledged by a node.</summary>
     public long EventsResent => Interlocked.Read(ref _eventsResent);
 
-    /// <summary>Damaged parts of the spill store moved aside into quarantine files (a torn tail counts once).</summary>
+    /// <summary>
+    /// Batches the cluster refused permanently (invalid: sending them again cannot help); those that came from the
+    /// spill store are kept aside in it as quarantine files (counted in <see cref="QuarantinedRecords"/> too).
+    /// </summary>
+    public long RefusedBatches => Interlocked.Read(ref _refusedBatches);
+
+    /// <summary>Parts of the spill store moved aside into quarantine files: damaged records (a torn tail counts once) and batches refused permanently.</summary>
     public long QuarantinedRecords => Interlocked.Read(ref _quarantinedRecords);
 
     public override string ToString() =>
         $"acked={EventsAcked} events/{BatchesAcked} batches, sent={BatchesSent}, retries={Retries}, timeouts={Timeouts}, refusals={Refusals}, " +
         $"failed={EventsFailed}, pending={PendingEvents} events/{PendingBatches} batches, post-rejected={PostRejected}, heartbeats={HeartbeatsSent}, " +
         $"spilled={EventsSpilled} events/{BatchesSpilled} batches, spill-bytes={SpillBytes}, spill-backlog={SpillBacklogEvents} events/{SpillBacklogBatches} batches, " +
-        $"resent={EventsResent}, quarantined={QuarantinedRecords}";
+        $"resent={EventsResent}, quarantined={QuarantinedRecords}, refused={RefusedBatches}";
 }
 
 /// <summary>A batch was refused permanently (it is invalid: empty, too many events, too large); sending it again cannot help.</summary>

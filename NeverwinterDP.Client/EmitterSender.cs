@@ -198,7 +198,10 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
             var batch = source.InFlight[index];
             source.InFlight.RemoveAt(index);
             Interlocked.Add(ref _metrics._eventsFailed, batch.Events.Count);
-            if (batch.Record is not null) StoreAck(batch.Record); // invalid: resending it can never help
+            // Invalid: resending it can never help. A spilled batch is set aside in the store (kept on disk beside the
+            // reason, counted in QuarantinedRecords and RefusedBatches), not resent by this client or the next.
+            if (batch.Record is not null) StoreQuarantine(batch.Record, "refused permanently by the cluster: " + refused.Reason);
+            Interlocked.Increment(ref _metrics._refusedBatches);
             Finish(batch, new EmitRefusedException(refused.SourceId, refused.BatchSeq, refused.Reason));
             if (source.RetryAt is null) Pump(source);
             return;
@@ -409,6 +412,18 @@ internal sealed class EmitterSender : ReceiveActor, IWithTimers
         catch (IOException e)
         {
             Context.GetLogger().Error(e, "NeverwinterDP EmitterClient: could not record in the spill store that a batch was acknowledged; a later client may send it again");
+        }
+    }
+
+    private void StoreQuarantine(SpillRecordRef record, string reason)
+    {
+        try
+        {
+            _store!.Quarantine(record, reason);
+        }
+        catch (IOException e)
+        {
+            Context.GetLogger().Error(e, "NeverwinterDP EmitterClient: could not set a refused batch aside in the spill store; a later client may send it again");
         }
     }
 

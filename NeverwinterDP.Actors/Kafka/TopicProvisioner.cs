@@ -14,6 +14,12 @@ namespace NeverwinterDP.Actors.Kafka;
 public interface ITopicProvisioner
 {
     Task EnsureAsync(string topic, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Makes sure a control topic that keeps the last record of every key for ever exists: one partition (its
+    /// records have one order), <c>cleanup.policy=compact</c>. An existing topic is left as it is.
+    /// </summary>
+    Task EnsureCompactedAsync(string topic, CancellationToken cancellation = default);
 }
 
 /// <summary>Creates topics through the embedded broker's own call (the mock has no CreateTopics API).</summary>
@@ -32,6 +38,19 @@ public sealed class EmbeddedTopicProvisioner(EmbeddedKafka kafka, int partitions
         {
         }
         _known[topic] = true;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The mock broker has no topic configs and never deletes: one partition is all it takes.</summary>
+    public Task EnsureCompactedAsync(string topic, CancellationToken cancellation = default)
+    {
+        try
+        {
+            kafka.CreateTopic(topic, 1);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("TOPIC_ALREADY_EXISTS", StringComparison.Ordinal))
+        {
+        }
         return Task.CompletedTask;
     }
 }
@@ -65,13 +84,25 @@ public sealed class AdminTopicProvisioner : ITopicProvisioner, IDisposable
         return task.WaitAsync(cancellation);
     }
 
-    private async Task CreateAsync(string topic)
+    public Task EnsureCompactedAsync(string topic, CancellationToken cancellation = default) =>
+        CreateAsync(new TopicSpecification
+        {
+            Name = topic,
+            NumPartitions = 1,
+            ReplicationFactor = _replicationFactor,
+            Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" },
+        }).WaitAsync(cancellation);
+
+    private Task CreateAsync(string topic) =>
+        CreateAsync(new TopicSpecification { Name = topic, NumPartitions = _partitions, ReplicationFactor = _replicationFactor });
+
+    private async Task CreateAsync(TopicSpecification topic)
     {
         try
         {
             // Bounded: while the cluster is unreachable ingress must hear "failed" soon (and spill), not after
             // librdkafka's minute of waiting for a controller.
-            await _admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = _partitions, ReplicationFactor = _replicationFactor }],
+            await _admin.CreateTopicsAsync([topic],
                 new CreateTopicsOptions { RequestTimeout = _timeout, OperationTimeout = _timeout }).ConfigureAwait(false);
         }
         catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.TopicAlreadyExists or ErrorCode.NoError))

@@ -43,6 +43,26 @@ public sealed record BenchOptions
     /// Letters and digits only.</summary>
     public string? RunId { get; init; }
 
+    /// <summary>The start of the run left out of the steady-state figures (rate, latency, the node's CPU):
+    /// connections opening, JIT, the node's buffers filling. Zero counts the whole load.</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// End-to-end check: the node's data directory (or its files sink's directory). The run's events are counted
+    /// in the published part files of the <see cref="Type"/>'s topic during the run and after it, until every
+    /// acknowledged one is there or <see cref="EndToEndWait"/> passed; null for no check.
+    /// </summary>
+    public string? EndToEndDirectory { get; init; }
+
+    /// <summary>After the run, how long to wait for acknowledged events still missing from the files.</summary>
+    public TimeSpan EndToEndWait { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often the part files are looked at for new ones.</summary>
+    public TimeSpan EndToEndScanInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The node's process id on this machine: its CPU and resident memory are sampled through the run; null for none.</summary>
+    public int? NodePid { get; init; }
+
     /// <summary>How often progress is reported.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -111,6 +131,12 @@ public sealed record BenchOptions
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException("RequestTimeout must be positive", nameof(RequestTimeout));
         if (RetryTimeout < TimeSpan.Zero) throw new ArgumentException("RetryTimeout must not be negative", nameof(RetryTimeout));
         if (DrainTimeout < TimeSpan.Zero) throw new ArgumentException("DrainTimeout must not be negative", nameof(DrainTimeout));
+        if (Warmup < TimeSpan.Zero) throw new ArgumentException("Warmup must not be negative", nameof(Warmup));
+        if (EndToEndDirectory is not null && !Directory.Exists(EndToEndDirectory))
+            throw new ArgumentException($"EndToEndDirectory '{EndToEndDirectory}' is not a directory", nameof(EndToEndDirectory));
+        if (EndToEndWait < TimeSpan.Zero) throw new ArgumentException("EndToEndWait must not be negative", nameof(EndToEndWait));
+        if (EndToEndScanInterval <= TimeSpan.Zero) throw new ArgumentException("EndToEndScanInterval must be positive", nameof(EndToEndScanInterval));
+        if (NodePid is < 1) throw new ArgumentException("NodePid must be a process id", nameof(NodePid));
     }
 
     /// <summary>Largest request body the bench builds (uncompressed).</summary>

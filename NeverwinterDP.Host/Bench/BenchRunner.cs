@@ -12,34 +12,49 @@ namespace NeverwinterDP.Host.Bench;
 /// A batch answered 429/503 is resent after <c>Retry-After</c> until it is accepted (or
 /// <see cref="BenchOptions.RetryTimeout"/> passes); any other non-2xx answer or transport failure is an error and
 /// the worker moves on, so every event generated ends up accepted or counted as failed.
+/// Through the run it samples the totals for the steady-state figures (<see cref="SteadyState"/>), the node's
+/// process (<see cref="BenchOptions.NodePid"/>) and, with <see cref="BenchOptions.EndToEndDirectory"/>, the
+/// run's events in the files sink's part files; after the run it waits for the rest of them to land.
 /// </summary>
 public static class BenchRunner
 {
     /// <summary>
     /// Runs until <see cref="BenchOptions.Events"/> were sent, <see cref="BenchOptions.Duration"/> passed, or
     /// <paramref name="cancellation"/> fires. Cancelling stops new batches and gives those in flight
-    /// <see cref="BenchOptions.DrainTimeout"/> before aborting them; the report is returned either way.
+    /// <see cref="BenchOptions.DrainTimeout"/> before aborting them (and ends the wait for files); the report is
+    /// returned either way.
     /// </summary>
-    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is out of range, or <see cref="BenchOptions.NodePid"/> cannot be read.</exception>
     public static async Task<BenchReport> RunAsync(BenchOptions options, IProgress<BenchProgress>? progress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var run = new Run(options);
+        using var node = options.NodePid is { } pid ? NodeProcessWatch.Open(pid) : null;
+        var run = new Run(options, node);
         return await run.ExecuteAsync(progress, cancellation).ConfigureAwait(false);
     }
 
     private sealed class Run
     {
         private const int MaxErrorSamples = 5;
+        private const int MaxMissingRanges = 5;
 
         private readonly BenchOptions _options;
         private readonly BenchEventGenerator _generator;
         private readonly long _limit;
         private readonly LatencyHistogram _latency = new();
+        private readonly LatencyHistogram _steadyLatency = new();
         private readonly long[] _status = new long[1000];
         private readonly List<string> _errorSamples = [];
+        private readonly NodeProcessWatch? _node;
+        private readonly SequenceBitmap? _acknowledged;
+        private readonly PartFileTally? _files;
+        private readonly List<RateSample> _acceptedSamples = [];
+        private readonly List<RateSample> _filesSamples = [];
+        private readonly TimeSpan _tick;
         private long _start;
+        private long _warmupEnd;
+        private long _loadEnd; // 0 until the load stops: no batches are claimed after it
         private long _nextSeq;
         private long _eventsSent;
         private long _eventsAccepted;
@@ -50,17 +65,38 @@ public static class BenchRunner
         private long _transportErrors;
         private long _bytesAccepted;
         private long _bytesSent;
+        private long _inFiles = -1;
         private int _inFlight;
         private volatile bool _stopping;
 
-        public Run(BenchOptions options)
+        public Run(BenchOptions options, NodeProcessWatch? node)
         {
             _options = options;
+            _node = node;
             _generator = new BenchEventGenerator(options.RunId ?? BenchEventGenerator.NewRunId(), options.Type, options.Hosts, options.EventSize);
             _limit = Math.Min(options.Events ?? long.MaxValue, BenchEventGenerator.MaxSequence + 1);
+            if (options.EndToEndDirectory is { } dir)
+            {
+                _acknowledged = new SequenceBitmap();
+                _files = PartFileTally.ForDirectory(dir, options.Type, _generator.RunId);
+            }
+            // Samples for the steady-state maths at least twice a second, however rare the progress lines.
+            _tick = options.ProgressInterval < TimeSpan.FromMilliseconds(500) ? options.ProgressInterval : TimeSpan.FromMilliseconds(500);
         }
 
         private TimeSpan Elapsed => Stopwatch.GetElapsedTime(_start);
+
+        private TimeSpan? LoadEnd => Interlocked.Read(ref _loadEnd) is var t and not 0 ? Stopwatch.GetElapsedTime(_start, t) : null;
+
+        /// <summary>The load stops (once): no new batches from now on; the accepted total is sampled at this moment.</summary>
+        private void EndLoad()
+        {
+            _stopping = true;
+            var now = Stopwatch.GetTimestamp();
+            if (Interlocked.CompareExchange(ref _loadEnd, now, 0) != 0) return;
+            lock (_acceptedSamples) _acceptedSamples.Add(new RateSample(Stopwatch.GetElapsedTime(_start, now), Volatile.Read(ref _eventsAccepted)));
+            _node?.Sample(Stopwatch.GetElapsedTime(_start, now));
+        }
 
         public async Task<BenchReport> ExecuteAsync(IProgress<BenchProgress>? progress, CancellationToken cancellation)
         {
@@ -85,12 +121,15 @@ public static class BenchRunner
 
             using var abort = new CancellationTokenSource();
             using var done = new CancellationTokenSource();
+            _files?.Scan(); // files of earlier runs: read now, not counted against this run's first seconds
             _start = Stopwatch.GetTimestamp();
+            _warmupEnd = _start + (long)(_options.Warmup.TotalSeconds * Stopwatch.Frequency);
+            _node?.Sample(TimeSpan.Zero);
             var cancelled = false;
             using (cancellation.Register(() =>
                    {
                        cancelled = true;
-                       _stopping = true;
+                       EndLoad();
                        try
                        {
                            abort.CancelAfter(_options.DrainTimeout);
@@ -100,17 +139,27 @@ public static class BenchRunner
                        }
                    }))
             {
-                var progressLoop = progress is null ? Task.CompletedTask : ReportProgressAsync(progress, done.Token);
+                var sampler = SampleAsync(progress, done.Token);
+                var filesLoop = _files is null ? Task.CompletedTask : Task.Run(() => ScanFilesAsync(done.Token), CancellationToken.None);
                 var workers = new Task<(List<string>? Accepted, List<string>? Failed)>[_options.Concurrency];
                 for (var i = 0; i < workers.Length; i++) workers[i] = Task.Run(() => WorkerAsync(client, abort.Token), CancellationToken.None);
                 var results = await Task.WhenAll(workers).ConfigureAwait(false);
+                EndLoad();
                 var elapsed = Elapsed;
+                _node?.Sample(elapsed);
                 await done.CancelAsync().ConfigureAwait(false);
-                await progressLoop.ConfigureAwait(false);
+                await sampler.ConfigureAwait(false);
+                await filesLoop.ConfigureAwait(false);
+
+                var loadEnd = LoadEnd ?? elapsed;
+                SteadyWindow? steady;
+                lock (_acceptedSamples) steady = SteadyState.Compute(_acceptedSamples, _options.Warmup, loadEnd);
+                var endToEnd = _files is null ? null : await LandAsync(progress, elapsed, steady, cancellation).ConfigureAwait(false);
 
                 progress?.Report(new BenchProgress(elapsed, Volatile.Read(ref _eventsSent), Volatile.Read(ref _eventsAccepted),
                     elapsed > TimeSpan.Zero ? Volatile.Read(ref _eventsAccepted) / elapsed.TotalSeconds : 0,
-                    Volatile.Read(ref _requests), Volatile.Read(ref _retries), Volatile.Read(ref _errors), 0, Final: true));
+                    Volatile.Read(ref _requests), Volatile.Read(ref _retries), Volatile.Read(ref _errors), 0, Final: true,
+                    InFiles: endToEnd?.InFilesAfterWait));
 
                 var status = new SortedDictionary<int, long>();
                 for (var code = 0; code < _status.Length; code++)
@@ -137,11 +186,18 @@ public static class BenchRunner
                         BytesAccepted = _bytesAccepted,
                         BytesSent = _bytesSent,
                         Elapsed = elapsed,
+                        LoadElapsed = loadEnd,
                         Status = status,
                         P50Ms = _latency.ValueAtPercentile(50) / 1000.0,
                         P99Ms = _latency.ValueAtPercentile(99) / 1000.0,
                         P999Ms = _latency.ValueAtPercentile(99.9) / 1000.0,
                         MaxMs = _latency.MaxMicros / 1000.0,
+                        Warmup = _options.Warmup,
+                        Steady = steady is null ? null : new SteadyStateReport(steady.From, steady.To, (long)Math.Round(steady.Growth), steady.PerSecond,
+                            _steadyLatency.Count, _steadyLatency.ValueAtPercentile(50) / 1000.0, _steadyLatency.ValueAtPercentile(99) / 1000.0,
+                            _steadyLatency.ValueAtPercentile(99.9) / 1000.0, _steadyLatency.MaxMicros / 1000.0),
+                        EndToEnd = endToEnd,
+                        Node = _node?.Report(_options.Warmup, loadEnd, steady),
                         ErrorSamples = _errorSamples.ToArray(),
                         Cancelled = cancelled,
                         AcceptedMessages = accepted,
@@ -151,9 +207,10 @@ public static class BenchRunner
             }
         }
 
-        private async Task ReportProgressAsync(IProgress<BenchProgress> progress, CancellationToken done)
+        /// <summary>Samples the totals every tick and reports progress every <see cref="BenchOptions.ProgressInterval"/>.</summary>
+        private async Task SampleAsync(IProgress<BenchProgress>? progress, CancellationToken done)
         {
-            using var timer = new PeriodicTimer(_options.ProgressInterval);
+            using var timer = new PeriodicTimer(_tick);
             var lastAccepted = 0L;
             var lastAt = _start;
             try
@@ -162,17 +219,104 @@ public static class BenchRunner
                 {
                     var now = Stopwatch.GetTimestamp();
                     var accepted = Volatile.Read(ref _eventsAccepted);
+                    var at = Stopwatch.GetElapsedTime(_start, now);
+                    if (LoadEnd is null)
+                        lock (_acceptedSamples) _acceptedSamples.Add(new RateSample(at, accepted));
+                    _node?.Sample(at);
+                    if (progress is null) continue;
                     var seconds = Stopwatch.GetElapsedTime(lastAt, now).TotalSeconds;
+                    if (seconds < _options.ProgressInterval.TotalSeconds * 0.99) continue;
                     var rate = seconds > 0 ? (accepted - lastAccepted) / seconds : 0;
                     lastAccepted = accepted;
                     lastAt = now;
-                    progress.Report(new BenchProgress(Stopwatch.GetElapsedTime(_start, now), Volatile.Read(ref _eventsSent), accepted, rate,
-                        Volatile.Read(ref _requests), Volatile.Read(ref _retries), Volatile.Read(ref _errors), Volatile.Read(ref _inFlight), Final: false));
+                    var inFiles = Interlocked.Read(ref _inFiles);
+                    progress.Report(new BenchProgress(at, Volatile.Read(ref _eventsSent), accepted, rate,
+                        Volatile.Read(ref _requests), Volatile.Read(ref _retries), Volatile.Read(ref _errors), Volatile.Read(ref _inFlight), Final: false,
+                        InFiles: inFiles < 0 ? null : inFiles));
                 }
             }
             catch (OperationCanceledException) when (done.IsCancellationRequested)
             {
             }
+        }
+
+        /// <summary>Reads newly published part files about once a second while the load runs.</summary>
+        private async Task ScanFilesAsync(CancellationToken done)
+        {
+            using var timer = new PeriodicTimer(_options.EndToEndScanInterval);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(done).ConfigureAwait(false))
+                {
+                    _files!.Scan();
+                    var at = Elapsed;
+                    var distinct = _files.Lines - _files.Duplicates;
+                    Interlocked.Exchange(ref _inFiles, distinct);
+                    _filesSamples.Add(new RateSample(at, distinct));
+                }
+            }
+            catch (OperationCanceledException) when (done.IsCancellationRequested)
+            {
+            }
+        }
+
+        /// <summary>After the run: counts what reached the files by now, then waits up to <see cref="BenchOptions.EndToEndWait"/> for the rest.</summary>
+        private async Task<EndToEndReport> LandAsync(IProgress<BenchProgress>? progress, TimeSpan runEnd, SteadyWindow? steady, CancellationToken cancellation)
+        {
+            var files = _files!;
+            var acknowledged = _acknowledged!;
+            var ackedCount = Volatile.Read(ref _eventsAccepted);
+            files.Scan();
+            var atRunEnd = files.Seen.CountBoth(acknowledged);
+            var landed = atRunEnd;
+            var waitStart = Stopwatch.GetTimestamp();
+            var lastReport = waitStart;
+            var lastGrowth = waitStart;
+            try
+            {
+                while (landed < ackedCount && Stopwatch.GetElapsedTime(waitStart) < _options.EndToEndWait)
+                {
+                    await Task.Delay(_options.EndToEndScanInterval, cancellation).ConfigureAwait(false);
+                    if (files.Scan() > 0)
+                    {
+                        lastGrowth = Stopwatch.GetTimestamp();
+                        // Counting against the acknowledged set costs a pass over both bitmaps: only when it can have changed.
+                        if (files.Lines - files.Duplicates >= ackedCount || Stopwatch.GetElapsedTime(lastReport) >= _options.ProgressInterval)
+                            landed = files.Seen.CountBoth(acknowledged);
+                    }
+                    if (progress is not null && Stopwatch.GetElapsedTime(lastReport) >= _options.ProgressInterval)
+                    {
+                        lastReport = Stopwatch.GetTimestamp();
+                        progress.Report(new BenchProgress(Elapsed, Volatile.Read(ref _eventsSent), ackedCount, 0,
+                            Volatile.Read(ref _requests), Volatile.Read(ref _retries), Volatile.Read(ref _errors), 0, Final: false,
+                            InFiles: landed, Landing: true, WaitLeft: _options.EndToEndWait - Stopwatch.GetElapsedTime(waitStart)));
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+            }
+            landed = files.Seen.CountBoth(acknowledged);
+            var landingTime = landed > atRunEnd ? Stopwatch.GetElapsedTime(waitStart, lastGrowth) : TimeSpan.Zero;
+            SteadyWindow? intoFiles = null;
+            if (steady is not null) intoFiles = SteadyState.Compute(_filesSamples, steady.From, steady.To);
+            return new EndToEndReport
+            {
+                Directory = PartFileTally.TopicDirectory(_options.EndToEndDirectory!, _options.Type),
+                Acknowledged = ackedCount,
+                InFilesAtRunEnd = atRunEnd,
+                InFilesAfterWait = landed,
+                Waited = Stopwatch.GetElapsedTime(waitStart),
+                LastLandedAfter = landingTime,
+                Duplicates = files.Duplicates,
+                DuplicateSamples = files.DuplicateSamples.ToArray(),
+                Unacknowledged = files.Seen.CountExcept(acknowledged),
+                MissingRanges = acknowledged.RangesExcept(files.Seen, MaxMissingRanges),
+                Files = files.FilesRead,
+                AvroFilesSkipped = files.AvroFilesSkipped,
+                SteadyIntoFilesPerSecond = intoFiles?.PerSecond,
+                RunEnd = runEnd,
+            };
         }
 
         private async Task<(List<string>? Accepted, List<string>? Failed)> WorkerAsync(HttpClient client, CancellationToken abort)
@@ -186,12 +330,17 @@ public static class BenchRunner
             {
                 if (_options.Duration is { } duration && Elapsed >= duration)
                 {
-                    _stopping = true;
+                    EndLoad();
                     break;
                 }
                 var first = Interlocked.Add(ref _nextSeq, batch) - batch;
-                if (first >= _limit) break;
+                if (first >= _limit)
+                {
+                    EndLoad();
+                    break;
+                }
                 var count = (int)Math.Min(batch, _limit - first);
+                if (first + count >= _limit) EndLoad(); // the last batch: the load ends as it goes out
                 Interlocked.Add(ref _eventsSent, count);
                 Interlocked.Increment(ref _inFlight);
                 bool ok;
@@ -211,6 +360,7 @@ public static class BenchRunner
                 {
                     Interlocked.Decrement(ref _inFlight);
                 }
+                if (ok) _acknowledged?.AddRange(first, count);
                 var record = ok ? accepted : failed;
                 if (record is not null)
                     for (var seq = first; seq < first + count; seq++) record.Add(_generator.MessageOf(seq));
@@ -250,7 +400,10 @@ public static class BenchRunner
                 }
                 using (response)
                 {
-                    _latency.Record(Stopwatch.GetElapsedTime(sentAt));
+                    var latency = Stopwatch.GetElapsedTime(sentAt);
+                    _latency.Record(latency);
+                    // Steady state: requests sent after the warm-up and before the load stopped.
+                    if (sentAt >= _warmupEnd && Interlocked.Read(ref _loadEnd) is var end && (end == 0 || sentAt < end)) _steadyLatency.Record(latency);
                     var code = (int)response.StatusCode;
                     Interlocked.Increment(ref _status[Math.Clamp(code, 0, _status.Length - 1)]);
                     if (code is >= 200 and < 300)

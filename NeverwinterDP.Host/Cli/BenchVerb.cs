@@ -25,7 +25,12 @@ public static class BenchVerb
     private static readonly Option<TimeSpan?> Timeout = Flags.Duration("--timeout", "per-request timeout (default 30s)");
     private static readonly Option<TimeSpan?> RetryTimeout = Flags.Duration("--retry-timeout", "give a batch up after it was refused (429/503) for this long (default 5m)");
     private static readonly Option<string?> RunId = Flags.Text("--run-id", "id put in every message (run=ID seq=N); random by default", "ID");
-    private static readonly Option<bool> Quiet = Flags.Switch("--quiet", "no progress lines on standard error", alias: "-q");
+    private static readonly Option<bool> Quiet = Flags.Switch("--quiet", "no progress on standard error", alias: "-q");
+    private static readonly Option<TimeSpan?> Warmup = Flags.Duration("--warmup", "left out of the steady-state rate, latency and CPU (default 5s; 0 = none)");
+    private static readonly Option<string?> EndToEnd = Flags.Text("--e2e",
+        "end-to-end check: the node's data directory (or its files sink's directory); counts this run's events in the published files, during and after the run", "DIR");
+    private static readonly Option<TimeSpan?> EndToEndWait = Flags.Duration("--e2e-wait", "with --e2e: after the run, wait up to this long for acknowledged events to reach the files (default 2m)");
+    private static readonly Option<long?> Pid = Flags.Long("--pid", "the node's process id on this machine: report its CPU and resident memory", "PID", min: 1);
 
     public static Command Command { get; } = CreateCommand();
 
@@ -34,10 +39,12 @@ public static class BenchVerb
         var command = new Command("bench",
             "Load generator: POST realistic NDJSON log events to a node's /v1/events and report throughput and latency.\n" +
             "Batches answered 429/503 are resent after Retry-After; other non-2xx answers and transport failures are errors.\n" +
-            "Progress goes to standard error, the summary (or with --json one JSON object) to standard output.\n" +
-            "Exit 0 when every batch was accepted, 1 when there were errors, 2 for usage errors.")
+            "Reports the whole run and its steady state (after --warmup); with --pid the node's CPU and memory; with --e2e\n" +
+            "whether every acknowledged event reached the files sink exactly once.\n" +
+            "Progress goes to standard error (a progress bar on a terminal), the summary (or with --json one JSON object) to standard output.\n" +
+            "Exit 0 when every batch was accepted (and with --e2e every acknowledged event is in files exactly once), 1 otherwise, 2 for usage errors.")
         {
-            Url, Events, Batch, Concurrency, Duration, Size, Type, Hosts, Gzip, Json, Timeout, RetryTimeout, RunId, Quiet,
+            Url, Events, Batch, Concurrency, Duration, Warmup, Size, Type, Hosts, Gzip, Json, Timeout, RetryTimeout, RunId, EndToEnd, EndToEndWait, Pid, Quiet,
         };
         command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
         return command;
@@ -65,7 +72,8 @@ public static class BenchVerb
                 ctx.Cancel = true;
                 stop.Cancel();
             });
-            return await RunAsync(args, Console.Out, Console.Error, stop.Token);
+            var terminal = !args.GetValue(Quiet) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not "dumb";
+            return await RunAsync(args, Console.Out, Console.Error, stop.Token, terminal);
         }
         finally
         {
@@ -74,8 +82,9 @@ public static class BenchVerb
     }
 
     /// <summary>Runs the verb writing to the given streams (tests use <see cref="StringWriter"/>s).</summary>
+    /// <param name="terminal">Standard error is a terminal: draw a progress bar there instead of progress lines.</param>
     /// <exception cref="CliUsageException">A flag is missing or out of range.</exception>
-    public static async Task<int> RunAsync(ParseResult args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
+    public static async Task<int> RunAsync(ParseResult args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation, bool terminal = false)
     {
         var options = ParseOptions(args);
         var json = args.GetValue(Json);
@@ -83,11 +92,24 @@ public static class BenchVerb
         var what = options.Events is { } n ? $"{n.ToString("N0", CultureInfo.InvariantCulture)} events" : "events";
         if (options.Duration is { } d) what += $" for {d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
         if (!quiet)
+        {
             await stderr.WriteLineAsync(
                 $"nwdp bench: {what} to {options.Url}, batches of {options.Batch}, {options.Concurrency} connections, ~{options.EventSize} bytes/event{(options.Gzip ? ", gzip" : "")}");
+            if (options.EndToEndDirectory is { } dir)
+                await stderr.WriteLineAsync($"nwdp bench: counting this run's events in {PartFileTally.TopicDirectory(dir, options.Type)}");
+        }
 
-        var progress = quiet ? null : new LineProgress(stderr);
-        var report = await BenchRunner.RunAsync(options, progress, cancellation);
+        BenchReport report;
+        try
+        {
+            report = quiet ? await BenchRunner.RunAsync(options, null, cancellation)
+                : terminal ? await BenchProgressBar.RunAsync(stderr, options, p => BenchRunner.RunAsync(options, p, cancellation))
+                : await BenchRunner.RunAsync(options, new LineProgress(stderr), cancellation);
+        }
+        catch (ArgumentException e) when (options.NodePid is not null && e.ParamName == "pid")
+        {
+            throw new CliUsageException($"flag '--pid' {e.Message}");
+        }
 
         if (json) await stdout.WriteLineAsync(report.ToJson());
         else await stdout.WriteAsync(report.ToText());
@@ -116,6 +138,15 @@ public static class BenchVerb
         var timeout = args.GetValue(Timeout) ?? TimeSpan.FromSeconds(30);
         if (timeout <= TimeSpan.Zero) throw new CliUsageException("flag '--timeout' must be positive");
         var retryTimeout = args.GetValue(RetryTimeout) ?? TimeSpan.FromMinutes(5);
+        var warmup = args.GetValue(Warmup) ?? TimeSpan.FromSeconds(5);
+        if (warmup < TimeSpan.Zero) throw new CliUsageException("flag '--warmup' must not be negative");
+        var endToEnd = args.GetValue(EndToEnd);
+        if (endToEnd is not null && !Directory.Exists(endToEnd))
+            throw new CliUsageException($"flag '--e2e' must be the node's data directory or its files sink's directory; '{endToEnd}' is not a directory");
+        var endToEndWait = args.GetValue(EndToEndWait) ?? TimeSpan.FromMinutes(2);
+        if (endToEndWait < TimeSpan.Zero) throw new CliUsageException("flag '--e2e-wait' must not be negative");
+        var pid = args.GetValue(Pid);
+        if (pid > int.MaxValue) throw new CliUsageException($"flag '--pid' must be a process id, got {pid}");
         // Last, so that 'nwdp bench --events abc' names --events rather than the missing --url.
         var rawUrl = args.GetValue(Url) ?? throw new CliUsageException("flag '--url' is required (the node's base URL, e.g. http://127.0.0.1:8080)");
         if (!BenchOptions.TryResolveEventsUrl(rawUrl, out var url, out var urlError)) throw new CliUsageException($"flag '--url' {urlError}");
@@ -134,6 +165,10 @@ public static class BenchVerb
             RunId = runId,
             RequestTimeout = timeout,
             RetryTimeout = retryTimeout,
+            Warmup = warmup,
+            EndToEndDirectory = endToEnd,
+            EndToEndWait = endToEndWait,
+            NodePid = (int?)pid,
         };
     }
 

@@ -36,6 +36,7 @@ public static class CliApp
             Group("spill", "The spillover store.", SpillVerbs.Commands),
             StatsVerbs.Stats,
             StatsVerbs.Audit,
+            Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),
         };
         foreach (var option in root.Options)
         {

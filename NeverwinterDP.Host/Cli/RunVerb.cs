@@ -29,7 +29,7 @@ public static class RunVerb
         var command = new Command("run",
             "Start a node: HTTP ingress, Kafka bus (embedded in-memory broker unless --kafka is given), data pump and sinks.\n" +
             "Prints 'ready http=URL kafka=BOOTSTRAP data=DIR node=AKKA-ADDRESS admin=URL' on standard output when it accepts traffic\n" +
-            "(admin=... only when the admin API is on).")
+            "(admin=... only when the admin API is on; schemas=URL: the schema registry clients use).")
         {
             Data, HttpEndpoint, Kafka, NodePort, NodeHostName, Seed, Roles, AdminEndpoint, ConfigFile, Set,
         };
@@ -53,15 +53,16 @@ public static class RunVerb
     }
 
     /// <summary>
-    /// <c>ready http=URL kafka=BOOTSTRAP data=DIR node=AKKA-ADDRESS [admin=URL]</c>: the first three fields stay
-    /// first and unchanged (scripts parse them); the cluster address and the admin API follow.
+    /// <c>ready http=URL kafka=BOOTSTRAP data=DIR node=AKKA-ADDRESS [admin=URL] [schemas=URL]</c>: the first three fields
+    /// stay first and unchanged (scripts parse them); the cluster address, the admin API and the schema registry follow.
     /// </summary>
     public static string ReadyLine(WebApplication app, NodeConfig config)
     {
         var http = app.HttpAddress().ToString().TrimEnd('/');
         var bus = app.Services.GetRequiredService<KafkaBus>();
         var line = $"ready http={http} kafka={bus.BootstrapServers} data={config.DataDir} node={app.ClusterAddress()}";
-        return app.AdminAddress() is { } admin ? line + $" admin={admin.ToString().TrimEnd('/')}" : line;
+        if (app.AdminAddress() is { } admin) line += $" admin={admin.ToString().TrimEnd('/')}";
+        return app.SchemaRegistryAddress() is { } schemas ? line + $" schemas={schemas.ToString().TrimEnd('/')}" : line;
     }
 
     public static NodeConfig LoadConfig(ParseResult args)

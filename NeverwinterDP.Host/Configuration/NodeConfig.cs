@@ -6,6 +6,7 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.RemoteIngress;
+using NeverwinterDP.Actors.Schemas;
 using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Actors.Watchdog;
@@ -88,6 +89,7 @@ public sealed class NodeConfig
             : TimeSpan.FromMilliseconds(hocon.GetLong("akka.kafka.producer.kafka-clients.message.timeout.ms"));
         RemoteIngress = RemoteIngressOptions.FromConfig(nwdp.Section("remote-ingress"));
         Stats = StatsOptions.FromConfig(nwdp.Section("stats"));
+        Schemas = SchemaOptions.FromConfig(nwdp.Section("schemas"));
         Sinks = nwdp.Raw("sinks");
         // What the files sink decides itself (tests look there); read past the key log, which is for the sink's own reads.
         var filesDir = hocon.HasPath("nwdp.sinks.files.directory") ? hocon.GetString("nwdp.sinks.files.directory") : "";
@@ -147,6 +149,9 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.stats</c>: per-minute monitoring and the loss audit.</summary>
     public StatsOptions Stats { get; }
+
+    /// <summary><c>nwdp.schemas</c>: the schema registry this node serves, or the external one it uses.</summary>
+    public SchemaOptions Schemas { get; }
 
     /// <summary>
     /// <c>nwdp.sinks</c> (empty when the operator configured none), as the sinks' options read it; reads through it

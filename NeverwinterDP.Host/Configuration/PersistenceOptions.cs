@@ -27,6 +27,23 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
         return new PersistenceOptions(provider, connection);
     }
 
+    /// <summary>
+    /// The directory of the SQLite database file (where the journal, and so the spillover store, takes disk space);
+    /// null for a database server or an in-memory SQLite.
+    /// </summary>
+    public string? LocalDirectory
+    {
+        get
+        {
+            if (Provider != "sqlite") return null;
+            var source = ConnectionString.Split(';').Select(p => p.Split('=', 2)).FirstOrDefault(p => p.Length == 2 &&
+                p[0].Trim() is var k && (k.Equals("Data Source", StringComparison.OrdinalIgnoreCase) || k.Equals("DataSource", StringComparison.OrdinalIgnoreCase)
+                    || k.Equals("Filename", StringComparison.OrdinalIgnoreCase)))?[1].Trim();
+            if (string.IsNullOrEmpty(source) || source.StartsWith(':') || source.StartsWith("file:", StringComparison.OrdinalIgnoreCase)) return null;
+            return Path.GetDirectoryName(Path.GetFullPath(source));
+        }
+    }
+
     /// <summary>The linq2db provider name Akka.Persistence.Sql wants.</summary>
     public string ProviderName => Provider switch
     {

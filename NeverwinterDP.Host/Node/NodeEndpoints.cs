@@ -3,23 +3,25 @@ using NeverwinterDP.Host.Admin;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Http;
+using NeverwinterDP.Host.Schemas;
 
 namespace NeverwinterDP.Host.Node;
 
 public static class NodeEndpoints
 {
-    /// <summary>Every route of a node: ingress, health, the admin API (on its own listener) and /metrics.</summary>
+    /// <summary>Every route of a node: ingress, health, the schema registry, the admin API (on its own listener) and /metrics.</summary>
     public static WebApplication MapNodeEndpoints(this WebApplication app, NodeConfig config)
     {
         app.UseRouting();
         app.UseListenerSeparation(app.Services.GetRequiredService<NodeListeners>().IsAdminConnection, config.Admin.Token);
         if (config.Cluster.HasRole(NodeRoles.Ingress))
-            app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => endpoint.HandleAsync(http));
+            app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => IngressTransportErrors.HandleAsync(http, endpoint.HandleAsync));
         else
             app.MapPost("/v1/events", () => Results.Json(
                 new { error = $"this node does not have the '{NodeRoles.Ingress}' role (nwdp.cluster.roles = {string.Join(",", config.Cluster.Roles)}); send events to a node that has it" },
                 statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapHealthEndpoints();
+        app.MapSchemaRegistry(config.Schemas);
         if (config.Admin.Enabled) app.MapAdminApi();
         app.MapNodeStats();
         return app;

@@ -40,6 +40,7 @@ public static class NodeHost
             .AddPump(config)              // sink writers and the pumps they run
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
             .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover
+            .AddSchemaRegistry(config)    // the schema registry this node serves (or the external one it registers with)
             .AddIngress()                 // HTTP and Akka-remote ingress
             .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>());
 

@@ -80,7 +80,7 @@ public static class NodeServices
             Witness = sp.GetRequiredService<KafkaSpillWitness>(),
             Hook = sp.GetService<SpillReplayHook>(),
         })
-        .AddSingleton(sp => new SpillWriter(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30)));
+        .AddSingleton(sp => new SpillWriter(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30), config.Persistence.LocalDirectory));
 
     /// <summary>The one way events enter the bus (<see cref="EventIngress"/>), what stamps their lineage, and its two doors: HTTP and Akka remote.</summary>
     public static IServiceCollection AddIngress(this IServiceCollection services) => services

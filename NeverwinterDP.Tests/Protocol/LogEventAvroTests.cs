@@ -14,7 +14,7 @@ namespace NeverwinterDP.Tests.Protocol;
 /// </summary>
 public class LogEventAvroTests
 {
-    private static readonly RecordSchema Schema = (RecordSchema)Avro.Schema.Parse(Schemas.LogEvent);
+    private static readonly RecordSchema Schema = (RecordSchema)Avro.Schema.Parse(NeverwinterDP.Protocol.Schemas.LogEvent);
     private static readonly RecordSchema LineageSchema = (RecordSchema)Schema["lineage"].Schema;
 
     public static TheoryData<string, LogEvent> Events => new()

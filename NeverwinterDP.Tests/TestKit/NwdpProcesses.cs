@@ -68,7 +68,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         {
             var line = await child.WaitForStdoutAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Limits.Ready, "ready line");
             var m = ReadyLineRegex().Match(line);
-            if (!m.Success) throw new FormatException($"{name}: ready line '{line}' does not read 'ready http=URL kafka=BOOTSTRAP data=DIR node=ADDRESS [admin=URL]'. {child.Describe()}");
+            if (!m.Success) throw new FormatException($"{name}: ready line '{line}' does not read 'ready http=URL kafka=BOOTSTRAP data=DIR node=ADDRESS [admin=URL] [schemas=URL]'. {child.Describe()}");
             var admin = m.Groups["admin"].Success ? new Uri(m.Groups["admin"].Value) : null;
             return new NodeProcess(child, line, new Uri(m.Groups["http"].Value), m.Groups["kafka"].Value, m.Groups["data"].Value,
                 m.Groups["node"].Value, admin is null ? null : $"{admin.Host}:{admin.Port}");
@@ -89,7 +89,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Child.DisposeAsync();
 
-    [GeneratedRegex(@"^ready http=(?<http>http://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.tcp://nwdp@\S+:\d+)( admin=(?<admin>http://\S+))?$")]
+    [GeneratedRegex(@"^ready http=(?<http>http://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.tcp://nwdp@\S+:\d+)( admin=(?<admin>http://\S+))?( schemas=(?<schemas>http://\S+))?$")]
     private static partial Regex ReadyLineRegex();
 }
 

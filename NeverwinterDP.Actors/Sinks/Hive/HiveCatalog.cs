@@ -159,7 +159,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
 
     private static string BuildAvroReaderSchema()
     {
-        var schema = JsonNode.Parse(Schemas.LogEvent)!;
+        var schema = JsonNode.Parse(NeverwinterDP.Protocol.Schemas.LogEvent)!;
         var fields = schema["fields"]!.AsArray();
         fields.Remove(fields.First(f => (string?)f!["name"] == "type"));
         StripDocs(schema);

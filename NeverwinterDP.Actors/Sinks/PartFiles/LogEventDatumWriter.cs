@@ -16,7 +16,7 @@ namespace NeverwinterDP.Actors.Sinks.PartFiles;
 internal sealed class LogEventDatumWriter : DatumWriter<LogEvent>
 {
     /// <summary>The <c>neverwinterdp.LogEvent</c> schema, parsed once.</summary>
-    public static Schema LogEventSchema { get; } = Schema.Parse(Schemas.LogEvent);
+    public static Schema LogEventSchema { get; } = Schema.Parse(NeverwinterDP.Protocol.Schemas.LogEvent);
 
     private readonly ArrayBufferWriter<byte> _encoded = new(1024);
     private LogEvent? _pending;

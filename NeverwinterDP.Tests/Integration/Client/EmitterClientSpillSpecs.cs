@@ -95,6 +95,66 @@ public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_spilled_batch_the_cluster_refuses_permanently_is_set_aside_on_disk_and_counted_not_resent_and_the_rest_arrives()
+    {
+        using var data = new TempDir();
+        using var spill = new TempDir();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        // A bus that takes records of at most 300,000 bytes: an event of 400,000 can never be produced.
+        var busLimit = new Dictionary<string, string> { ["akka.kafka.producer.kafka-clients.message.max.bytes"] = "300000" };
+        var node = await InProcessNode.StartAsync(data.Path, new ManualClock(Start), busLimit);
+        var port = RemotingPort(node);
+        var options = ClientTestKit.Options(node) with { SpillDirectory = spill.Path, SpillAfter = TimeSpan.FromSeconds(1) };
+        await using var client = EmitterClient.Start(options);
+        try
+        {
+            await client.EmitAsync([ClientTestKit.Event(run, "probe", 0, "poison")]).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await node.DisposeAsync(); // the cluster is down: what follows is spilled
+        }
+
+        var spilledBefore = client.Metrics.EventsSpilled; // the probe may have been spilled (and resent) while the node started
+        var resentBefore = client.Metrics.EventsResent;
+        for (var i = 0; i < 100; i++) Assert.True(await PostPatiently(client, ClientTestKit.Event(run, "before", i, "poison"), TimeSpan.FromSeconds(30)));
+        var poison = ClientTestKit.Event(run, "poisoner", 0, "poison") with { Message = run + "-poison-" + new string('x', 400_000) };
+        Assert.True(await PostPatiently(client, poison, TimeSpan.FromSeconds(30)));
+        for (var i = 0; i < 100; i++) Assert.True(await PostPatiently(client, ClientTestKit.Event(run, "after", i, "poison"), TimeSpan.FromSeconds(30)));
+        await ClientTestKit.Eventually(() => client.Metrics.EventsSpilled == spilledBefore + 201, TimeSpan.FromSeconds(60), () => client.Metrics.ToString());
+
+        busLimit["nwdp.cluster.port"] = port.ToString();
+        await using var back = await InProcessNode.StartAsync(data.Path, new ManualClock(Start), busLimit);
+        Assert.Equal(port, RemotingPort(back));
+        var topic = TopicNames.ForType("poison");
+        await ClientTestKit.Eventually(() => client.Metrics.EventsResent == resentBefore + 200 && client.Metrics.RefusedBatches == 1 && back.Published(topic).Count >= 201,
+            TimeSpan.FromSeconds(120), () => $"{client.Metrics}; {back.Published(topic).Count} published");
+        output.WriteLine(client.Metrics.ToString());
+
+        // The refused batch is kept in the store's directory with its reason, counted, and not part of the backlog.
+        var kept = Directory.GetFiles(spill.Path, "*.quarantine");
+        Assert.Single(kept);
+        Assert.Contains(run + "-poison-", System.Text.Encoding.UTF8.GetString(File.ReadAllBytes(kept[0])));
+        Assert.StartsWith("refused permanently by the cluster: ", File.ReadAllText(kept[0] + ".reason"));
+        Assert.Equal(1, client.Metrics.QuarantinedRecords);
+        Assert.Equal(1, client.Metrics.EventsFailed);
+        Assert.Equal(0, client.Metrics.SpillBacklogEvents);
+        var published = back.Published(topic).Select(p => p.Message).ToList();
+        Assert.Equal(201, published.Count); // the probe and the 200 good ones, each once
+        Assert.DoesNotContain(published, m => m.Contains("-poison-", StringComparison.Ordinal));
+
+        // Not resent: neither by this client (a later emit goes through, the refusal count stays) nor by the next one on the directory.
+        var refusals = client.Metrics.Refusals;
+        await client.EmitAsync([ClientTestKit.Event(run, "later", 0, "poison")]).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(refusals, client.Metrics.Refusals);
+        await client.DisposeAsync();
+        await using var next = EmitterClient.Start(options with { ContactPoints = ClientTestKit.Options(back).ContactPoints });
+        Assert.Equal(0, next.Metrics.SpillBacklogEvents);
+        await next.EmitAsync([ClientTestKit.Event(run, "next", 0, "poison")]).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, next.Metrics.Refusals);
+    }
+
+    [Fact]
     public async Task A_client_disposed_while_the_cluster_is_down_leaves_its_events_to_the_next_client_with_the_directory()
     {
         using var data = new TempDir();
