@@ -42,10 +42,17 @@ public enum IngressOutcome
 /// <summary>One request's records on their way to Kafka; completed once all are acknowledged or one failed.</summary>
 internal sealed record IngressBatch(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> Records, TaskCompletionSource<(IngressOutcome, Exception?)> Completion);
 
-/// <summary>The bus writer's bounds (<c>nwdp.ingress</c>: queue-capacity, enqueue-timeout, max-bus-backlog).</summary>
+/// <summary>The bus writer's bounds (<c>nwdp.ingress</c>: queue-capacity, enqueue-timeout, max-bus-backlog, backlog-wait).</summary>
 /// <param name="QueueCapacity">Requests waiting for the producer; past it new requests wait <paramref name="EnqueueTimeout"/>, then are refused.</param>
-/// <param name="MaxBacklog">Past this many acknowledged records of one partition not yet read by the local pumps, requests are refused (0 = no limit).</param>
-public sealed record BusWriterOptions(int QueueCapacity, TimeSpan EnqueueTimeout, long MaxBacklog);
+/// <param name="MaxBacklog">Past this many acknowledged records of one partition not yet read by the local pumps, requests wait (0 = no limit).</param>
+/// <param name="BacklogWait">
+/// How long a request waits for the pumps to bring the backlog under <paramref name="MaxBacklog"/> before it is refused:
+/// senders are slowed to the pumps' pace instead of bounced (zero: refused at once).
+/// </param>
+public sealed record BusWriterOptions(int QueueCapacity, TimeSpan EnqueueTimeout, long MaxBacklog, TimeSpan BacklogWait = default);
+
+/// <summary>Why a request was answered <see cref="IngressOutcome.Saturated"/>: the limit it ran into, by its configuration key.</summary>
+public sealed class BusSaturatedException(string message) : Exception(message);
 
 /// <summary>
 /// How far the local pumps are behind what this node wrote: the guard against the embedded broker's retention
@@ -206,6 +213,41 @@ public sealed class BusWriter : IAsyncDisposable
     /// </summary>
     public long Backlog => _backlog?.Worst(_acknowledgedNext) ?? 0;
 
+    private long _backlogSeen;
+    private long _backlogSeenAt; // Environment.TickCount64 of the reading; 0: none yet
+
+    /// <summary>
+    /// <see cref="Backlog"/> at most <see cref="BacklogFreshness"/> old: every request looks at it, and many wait on it
+    /// at once, so it is computed a few hundred times a second at most, not once per request.
+    /// </summary>
+    private long RecentBacklog()
+    {
+        var now = Environment.TickCount64;
+        if (now - Volatile.Read(ref _backlogSeenAt) < BacklogFreshness) return Volatile.Read(ref _backlogSeen);
+        var backlog = Backlog;
+        Volatile.Write(ref _backlogSeen, backlog);
+        Volatile.Write(ref _backlogSeenAt, now);
+        return backlog;
+    }
+
+    private const long BacklogFreshness = 5; // ms
+
+    private static readonly TimeSpan BacklogPoll = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Waits up to <see cref="BusWriterOptions.BacklogWait"/> for the backlog to fall under its limit; false when it did not.</summary>
+    private async ValueTask<bool> BacklogRoomAsync(CancellationToken cancellation)
+    {
+        if (RecentBacklog() <= _options.MaxBacklog) return true;
+        var deadline = Environment.TickCount64 + (long)_options.BacklogWait.TotalMilliseconds;
+        while (Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(BacklogPoll, cancellation).ConfigureAwait(false);
+            if (!IsRunning) return true; // answered Stopping below
+            if (RecentBacklog() <= _options.MaxBacklog) return true;
+        }
+        return false;
+    }
+
     /// <summary>
     /// Sends one request's records and completes when they are durable in Kafka (or definitely not).
     /// Topics of new log types are created first.
@@ -215,8 +257,11 @@ public sealed class BusWriter : IAsyncDisposable
         if (!IsRunning) return (IngressOutcome.Stopping, null);
         if (records.Count == 0) return (IngressOutcome.Durable, null);
         // The bus can only hold so much (the embedded broker keeps ~5 MB per partition): refuse rather than
-        // let unread records fall off its end.
-        if (_options.MaxBacklog > 0 && Backlog > _options.MaxBacklog) return (IngressOutcome.Saturated, null);
+        // let unread records fall off its end. Requests wait for the pumps (backpressure), then are refused.
+        if (_options.MaxBacklog > 0 && !await BacklogRoomAsync(cancellation).ConfigureAwait(false))
+            return (IngressOutcome.Saturated, new BusSaturatedException(
+                $"the local pumps are {RecentBacklog()} records behind on one partition (nwdp.ingress.max-bus-backlog = {_options.MaxBacklog}) and did not catch up within nwdp.ingress.backlog-wait = {_options.BacklogWait.TotalMilliseconds:0}ms; retry later"));
+        if (!IsRunning) return (IngressOutcome.Stopping, null);
         try
         {
             foreach (var topic in TopicsOf(records)) await _topics.EnsureAsync(topic, cancellation).ConfigureAwait(false);
@@ -237,7 +282,8 @@ public sealed class BusWriter : IAsyncDisposable
             }
             catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
             {
-                return (IngressOutcome.Saturated, null);
+                return (IngressOutcome.Saturated, new BusSaturatedException(
+                    $"{_options.QueueCapacity} requests are queued for the Kafka producer (nwdp.ingress.queue-capacity) and none left within nwdp.ingress.enqueue-timeout = {_options.EnqueueTimeout.TotalMilliseconds:0}ms; retry later"));
             }
             catch (ChannelClosedException)
             {

@@ -23,6 +23,7 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
     private readonly IActorRef _watchdogs;
     private readonly IActorRef _aggregator;
     private readonly TimeSpan _askTimeout;
+    private readonly SourceTallies _tallies = new();
 
     public EmitterRegistry(ActorSystem system, IActorRef emitters, IActorRef watchdogs, TimeSpan flushInterval, TimeSpan defaultBeatInterval, TimeSpan? askTimeout = null)
     {
@@ -30,7 +31,7 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
         _emitters = emitters;
         _watchdogs = watchdogs;
         _askTimeout = askTimeout ?? TimeSpan.FromSeconds(10);
-        _aggregator = system.ActorOf(Props.Create(() => new ActivityAggregator(emitters, watchdogs, flushInterval, (long)defaultBeatInterval.TotalMilliseconds)), "emitter-registry");
+        _aggregator = system.ActorOf(Props.Create(() => new ActivityAggregator(_tallies, emitters, watchdogs, flushInterval, (long)defaultBeatInterval.TotalMilliseconds)), "emitter-registry");
         // The last counts go out once ingress has stopped (the phase after the host stopped its data path) and
         // before the regions hand off.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "nwdp-registry-flush", async () =>
@@ -47,27 +48,8 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
         });
     }
 
-    public void Accepted(IReadOnlyList<LogEvent> events)
-    {
-        // Summed here, on the request's thread, so the actor gets one small message per batch and source.
-        foreach (var source in events.GroupBy(e => (e.Host, e.Process)))
-        {
-            var types = new Dictionary<string, long>();
-            long bytes = 0, first = long.MaxValue, last = long.MinValue, seq = 0;
-            var version = "";
-            foreach (var e in source)
-            {
-                types[e.Type] = types.GetValueOrDefault(e.Type) + 1;
-                bytes += Encoding.UTF8.GetByteCount(e.Message);
-                first = Math.Min(first, e.SystemTs);
-                last = Math.Max(last, e.SystemTs);
-                if (!string.IsNullOrEmpty(e.Version)) version = e.Version;
-                seq = Math.Max(seq, e.Lineage.SourceSeq);
-            }
-            var (host, process) = source.Key;
-            _aggregator.Tell(new SourceActivity(SourceIdOf(host, process), host, process, first, last, version, types, types.Values.Sum(), bytes, seq));
-        }
-    }
+    /// <remarks>Summed in <see cref="SourceTallies"/> on the request's thread; the aggregator sends one activity per source and flush.</remarks>
+    public void Accepted(IReadOnlyList<LogEvent> events) => _tallies.Add(events);
 
     public void Heartbeat(SourceHeartbeat heartbeat) =>
         _watchdogs.Tell(new HostBeat(heartbeat.Host, heartbeat.Process, heartbeat.TsMs, (long)(heartbeat.Interval ?? TimeSpan.Zero).TotalMilliseconds, IsHeartbeat: true));
@@ -104,7 +86,7 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
         return results;
     }
 
-    /// <summary>Sums activity per source between flushes.</summary>
+    /// <summary>Every flush interval (and on <see cref="FlushAsync"/>), sends what the tallies summed per source.</summary>
     private sealed class ActivityAggregator : ReceiveActor, IWithTimers
     {
         public sealed class Flush
@@ -112,19 +94,15 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
             public static readonly Flush Instance = new();
         }
 
-        private readonly Dictionary<string, SourceActivity> _pending = new();
-
-        public ActivityAggregator(IActorRef emitters, IActorRef watchdogs, TimeSpan interval, long beatIntervalMs)
+        public ActivityAggregator(SourceTallies tallies, IActorRef emitters, IActorRef watchdogs, TimeSpan interval, long beatIntervalMs)
         {
-            Receive<SourceActivity>(a => _pending[a.SourceId] = _pending.TryGetValue(a.SourceId, out var sum) ? sum.Plus(a) : a);
             Receive<Flush>(_ =>
             {
-                foreach (var a in _pending.Values)
+                foreach (var a in tallies.Drain())
                 {
                     emitters.Tell(a);
                     watchdogs.Tell(new HostBeat(a.Host, a.Process, a.LastSeenMs, beatIntervalMs, IsHeartbeat: false));
                 }
-                _pending.Clear();
                 if (!Sender.IsNobody()) Sender.Tell(Akka.Done.Instance);
             });
             _interval = interval;

@@ -39,6 +39,37 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
         return bounds;
     }
 
+    /// <summary>
+    /// The bus records of <paramref name="events"/>: each on its type's topic, keyed by its <c>key</c> attribute, else
+    /// <paramref name="requestKey"/>, else its host, its value the Confluent-framed Avro event.
+    /// </summary>
+    public static ProducerRecord<byte[]?, byte[]>[] ToRecords(IReadOnlyList<LogEvent> events, string? requestKey)
+    {
+        var records = new ProducerRecord<byte[]?, byte[]>[events.Count];
+        // A request's events mostly share their key (one sender, a few hosts): consecutive equal keys share one
+        // array (librdkafka copies it at produce), and the topic name is looked up once per run of one type.
+        string? lastKey = null, lastType = null, topic = null;
+        byte[]? keyBytes = null;
+        var hasRequestKey = !string.IsNullOrEmpty(requestKey);
+        for (var i = 0; i < records.Length; i++)
+        {
+            var e = events[i];
+            var key = e.Attributes.Count != 0 && e.Attributes.TryGetValue("key", out var k) ? k : hasRequestKey ? requestKey! : e.Host;
+            if (keyBytes is null || !(ReferenceEquals(key, lastKey) || key == lastKey))
+            {
+                keyBytes = Encoding.UTF8.GetBytes(key);
+                lastKey = key;
+            }
+            if (topic is null || !(ReferenceEquals(e.Type, lastType) || e.Type == lastType))
+            {
+                topic = TopicNames.ForType(e.Type);
+                lastType = e.Type;
+            }
+            records[i] = new ProducerRecord<byte[]?, byte[]>(topic, new Confluent.Kafka.Message<byte[]?, byte[]> { Key = keyBytes, Value = LogEventAvro.EncodeFramed(e) });
+        }
+        return records;
+    }
+
     /// <returns>
     /// <see cref="IngressOutcome.Refused"/> with an <see cref="EventTooLargeException"/> for an event larger than the
     /// bus accepts (nothing sent), or with the bus's error when it refused the records permanently (nothing spilled).
@@ -46,14 +77,7 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
     /// <param name="requestKey">The partition key the sender asked for (else the event's <c>key</c> attribute, else its host).</param>
     public async Task<(IngressOutcome Outcome, Exception? Error)> AcceptAsync(IReadOnlyList<LogEvent> events, string? requestKey, CancellationToken cancellation)
     {
-        var records = new ProducerRecord<byte[]?, byte[]>[events.Count];
-        for (var i = 0; i < records.Length; i++)
-        {
-            var e = events[i];
-            var key = e.Attributes.TryGetValue("key", out var k) ? k : !string.IsNullOrEmpty(requestKey) ? requestKey : e.Host;
-            records[i] = new ProducerRecord<byte[]?, byte[]>(TopicNames.ForType(e.Type),
-                new Confluent.Kafka.Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = LogEventAvro.EncodeFramed(e) });
-        }
+        var records = ToRecords(events, requestKey);
         // What the bus can never take is refused now, before anything is sent or spilled.
         if (pipeline.FirstTooLarge(records) is { } tooLarge) return (IngressOutcome.Refused, tooLarge);
         var tryBus = spillover is null || circuit is null || circuit.ShouldIngressTryBus();

@@ -25,6 +25,9 @@ public sealed record IngressOptions
     /// </summary>
     public required long MaxBusBacklog { get; init; }
 
+    /// <summary><c>backlog-wait</c>: how long a request past <see cref="MaxBusBacklog"/> waits for the pumps before 429.</summary>
+    public required TimeSpan BacklogWait { get; init; }
+
     /// <summary>
     /// <c>max-bytes-in-flight</c>: one budget of bytes across every HTTP ingress request being read, inflated,
     /// parsed or waiting for Kafka (<see cref="IngressBudget"/>); a request that does not fit is answered 429.

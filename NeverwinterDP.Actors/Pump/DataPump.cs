@@ -48,6 +48,7 @@ public sealed class PumpStats
 /// </summary>
 public sealed class DataPump
 {
+    private const string ConsumeResultFields = "dotnet.consumer.consume.result.fields";
     private readonly ActorSystem _system;
     private readonly ConsumerSettings<Ignore, byte[]> _consumerSettings;
     private readonly ISink _sink;
@@ -72,6 +73,10 @@ public sealed class DataPump
         _options = options;
         _deadLetters = deadLetters;
         _consumerSettings = consumerSettings.WithGroupId(consumerSettings.GroupId ?? $"{options.GroupId}.{sink.Name}");
+        // The pump reads only topic, partition, offset and value: Confluent.Kafka then skips marshalling each record's
+        // headers and timestamp (unless the configuration asks for them).
+        if (!_consumerSettings.Properties.ContainsKey(ConsumeResultFields))
+            _consumerSettings = _consumerSettings.WithProperty(ConsumeResultFields, "topic");
         _log = Logging.GetLogger(system, $"pump.{sink.Name}");
         var retry = new SinkRetryOptions { MinBackoff = options.RetryMinBackoff, MaxBackoff = options.RetryMaxBackoff, MaxAttempts = options.RetryMaxAttempts };
         _once = observer switch
@@ -123,13 +128,18 @@ public sealed class DataPump
     private DrainingControl<Done> Materialize()
     {
         var materializer = _system.Materializer(namePrefix: "pump-" + _sink.Name);
-        var flushEvery = Math.Max(1, _options.FlushRecords / Math.Max(1, _options.BatchSize));
-        return KafkaConsumer.CommittableSource(_consumerSettings, Subscriptions.TopicPattern(_options.TopicPattern))
-            .GroupedWeightedWithin(_options.BatchBytes, _options.BatchSize, _options.BatchInterval, m => (m.Record.Message.Value?.Length ?? 0) + 1L)
+        // Batches straight from the consumer's buffers (no per-record message or offset object), weighed as the
+        // records' bytes on the bus; flushes every flush-records records or flush-interval.
+        return KafkaConsumer.CommittableBatchSource(_consumerSettings, Subscriptions.TopicPattern(_options.TopicPattern),
+                _options.BatchSize, _options.BatchInterval, _options.BatchBytes, static r => (r.Message.Value?.Length ?? 0) + 1L)
+            // Decoding the next batch overlaps the sink's write of this one (another thread), one batch ahead at most.
+            .Select(Decode)
+            .Async()
             .SelectAsync(1, WriteAsync)
-            .GroupedWithin(flushEvery, _options.FlushInterval)
+            .GroupedWeightedWithin(Math.Max(1, _options.FlushRecords), int.MaxValue, _options.FlushInterval, static w => Math.Max(1, w.Count))
             .SelectAsync(1, FlushAndCommitAsync)
             .ToMaterialized(Akka.Streams.Dsl.Sink.Ignore<Done>(), DrainingControl<Done>.Create)
+            .WithAttributes(Attributes.CreateInputBuffer(1, 1))
             .Run(materializer);
     }
 
@@ -207,16 +217,17 @@ public sealed class DataPump
         await _sink.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task<(CommittableOffsetBatch Offsets, int Count)> WriteAsync(IEnumerable<CommittableMessage<Ignore, byte[]>> group)
+    /// <summary>A batch decoded for the sink, with the records that could not be decoded and the offsets of all of them.</summary>
+    private sealed record Decoded(CommittableOffsetBatch Offsets, int Count, List<SinkRecord> Records, List<DeadLetterRecord>? Undecodable);
+
+    private Decoded Decode(CommittableBatch<Ignore, byte[]> batch)
     {
-        var messages = group as IReadOnlyList<CommittableMessage<Ignore, byte[]>> ?? group.ToList();
-        var offsets = CommittableOffsetBatch.Empty;
+        var messages = batch.Records;
         var records = new List<SinkRecord>(messages.Count);
         List<DeadLetterRecord>? undecodable = null;
-        foreach (var m in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
-            offsets.Updated(m.CommittableOffset);
-            var r = m.Record;
+            var r = messages[i];
             try
             {
                 records.Add(new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, LogEventAvro.DecodeFramed(r.Message.Value)));
@@ -229,17 +240,22 @@ public sealed class DataPump
                     new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, UndecodableEvent(r.Message.Value)), "undecodable: " + e.Message));
             }
         }
-        if (undecodable is not null)
+        return new Decoded(batch.Offsets, messages.Count, records, undecodable);
+    }
+
+    private async Task<(CommittableOffsetBatch Offsets, int Count)> WriteAsync(Decoded batch)
+    {
+        if (batch.Undecodable is { } undecodable)
         {
             await _deadLetters.SendAsync(_sink.Name, undecodable, _abort.Token).ConfigureAwait(false);
             Stats.AddRejected(undecodable.Count);
         }
 
-        var report = await _delivery.DeliverAsync(records, _abort.Token).ConfigureAwait(false);
+        var report = await _delivery.DeliverAsync(batch.Records, _abort.Token).ConfigureAwait(false);
         Stats.AddDelivered(report.Delivered);
         Stats.AddRejected(report.DeadLettered);
         Stats.AddRetries(report.Retries);
-        return (offsets, messages.Count);
+        return (batch.Offsets, batch.Count);
     }
 
     /// <summary>A record that is not a LogEvent travels to the dead-letter topic with its bytes as the message (base64).</summary>

@@ -49,6 +49,7 @@ public sealed class NodeConfig
             RetryAfter = nwdp.Duration("ingress.retry-after"),
             MaxBytesInFlight = nwdp.Bytes("ingress.max-bytes-in-flight"),
             MaxBusBacklog = BacklogSetting(nwdp.String("ingress.max-bus-backlog")),
+            BacklogWait = nwdp.Duration("ingress.backlog-wait"),
         };
         var pump = nwdp.Section("pump");
         Pump = new PumpOptions

@@ -109,7 +109,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                         "the bus refused the events permanently: " + (error?.Message ?? "unknown error"));
                     break;
                 case IngressOutcome.Saturated:
-                    await Error(http, 429, "saturated", "the bus is saturated; retry later", retryAfter: options.RetryAfter);
+                    await Error(http, 429, "saturated", error?.Message ?? "the bus is saturated; retry later", retryAfter: options.RetryAfter);
                     break;
                 case IngressOutcome.Stopping:
                     await Error(http, 503, "stopping", "the node is shutting down; retry on another node or later", retryAfter: options.RetryAfter);

@@ -67,7 +67,7 @@ public static class NodeServices
             // auto: guarded on the embedded broker (it keeps ~5 MB per partition) when this node pumps; a real cluster keeps days.
             var maxBacklog = config.Ingress.MaxBusBacklog >= 0 ? config.Ingress.MaxBusBacklog : bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0;
             return new BusWriter(sp.GetRequiredService<ActorSystem>(), producer,
-                new BusWriterOptions(config.Ingress.QueueCapacity, config.Ingress.EnqueueTimeout, maxBacklog), bus.Topics,
+                new BusWriterOptions(config.Ingress.QueueCapacity, config.Ingress.EnqueueTimeout, maxBacklog, config.Ingress.BacklogWait), bus.Topics,
                 config.PumpEnabled ? sp.GetRequiredService<IBusBacklog>() : null);
         })
         .AddHostedService<BusService>()

@@ -20,6 +20,18 @@ public static class KafkaConsumer
         ConsumerSettings<TKey, TValue> settings, ISubscription subscription) =>
         Source.FromGraph(new KafkaSourceStage<TKey, TValue, CommittableMessage<TKey, TValue>>(settings, subscription, ToCommittable));
 
+    /// <summary>
+    /// Records in batches of up to <paramref name="maxRecords"/> (what the buffers hold, or what arrived within
+    /// <paramref name="interval"/> of a batch's first record), each with one <see cref="CommittableOffsetBatch"/> for
+    /// all its records: commit it with <see cref="Committer"/> or <see cref="ICommittable.Commit"/> after processing.
+    /// The cheap way to read many records: no per-record message or offset object.
+    /// </summary>
+    /// <param name="maxWeight">A batch also ends before the record that would take the sum of <paramref name="weigh"/> past this (a batch holds at least one record).</param>
+    public static Source<CommittableBatch<TKey, TValue>, IControl> CommittableBatchSource<TKey, TValue>(
+        ConsumerSettings<TKey, TValue> settings, ISubscription subscription, int maxRecords, TimeSpan interval,
+        long maxWeight = long.MaxValue, Func<ConsumeResult<TKey, TValue>, long>? weigh = null) =>
+        Source.FromGraph(new KafkaBatchSourceStage<TKey, TValue>(settings, subscription, maxRecords, interval, maxWeight, weigh));
+
     /// <summary>A substream per assigned partition, completed when the partition is revoked.</summary>
     public static Source<(TopicPartition, Source<CommittableMessage<TKey, TValue>, NotUsed>), IControl> CommittablePartitionedSource<TKey, TValue>(
         ConsumerSettings<TKey, TValue> settings, ISubscription subscription) =>

@@ -29,6 +29,12 @@ internal interface ICommitterEndpoint
 /// <summary>A record with the means to commit its offset after processing.</summary>
 public sealed record CommittableMessage<TKey, TValue>(ConsumeResult<TKey, TValue> Record, ICommittableOffset CommittableOffset);
 
+/// <summary>
+/// Records in the order each partition had them, with the highest offset per partition ready to commit after
+/// all of them are processed (one commit for the whole batch instead of one offset per record).
+/// </summary>
+public sealed record CommittableBatch<TKey, TValue>(IReadOnlyList<ConsumeResult<TKey, TValue>> Records, CommittableOffsetBatch Offsets);
+
 internal sealed class CommittableOffset : ICommittableOffset
 {
     internal CommittableOffset(ICommitterEndpoint endpoint, string groupId, TopicPartitionOffset offset)
@@ -86,6 +92,14 @@ public sealed class CommittableOffsetBatch : ICommittable
         var commits = _offsets.Select(e => e.Key.Commit(
             e.Value.Select(kv => new TopicPartitionOffset(kv.Key, kv.Value + 1)).ToArray()));
         return Task.WhenAll(commits);
+    }
+
+    /// <summary>Adds <paramref name="count"/> records of one partition read through <paramref name="endpoint"/>, the highest at <paramref name="offset"/>.</summary>
+    internal CommittableOffsetBatch Updated(ICommitterEndpoint endpoint, TopicPartition tp, long offset, int count)
+    {
+        Add(endpoint, tp, offset);
+        BatchSize += count;
+        return this;
     }
 
     private void Add(ICommitterEndpoint endpoint, TopicPartition tp, long offset)

@@ -31,6 +31,8 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     private readonly ConcurrentDictionary<TopicPartition, IConsumerPumpListener> _partitionListeners = new();
     private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<string> _warn;
+    private readonly List<PartitionBuffer> _touched = new(); // poll thread only
+    private PartitionBuffer? _lastAccepted; // poll thread only
     private readonly List<Action<IConsumer<TKey, TValue>>> _retryAfterPoll = new();
     private volatile PartitionBuffer[] _snapshot = [];
     private volatile bool _stopRequested;
@@ -152,10 +154,56 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         return false;
     }
 
-    private void Taken(PartitionBuffer buffer)
+    /// <summary>
+    /// Moves buffered records into <paramref name="into"/>, a run of each partition in turn (starting at a different
+    /// partition each call, so none starves), until it holds <paramref name="maxRecords"/> records, or <paramref name="weight"/>
+    /// reached <paramref name="maxWeight"/>, or the next record would take it past that (the first record is always taken).
+    /// True when the batch is full, false when the buffers ran out first. Called by one stage at a time.
+    /// </summary>
+    public bool TakeInto(List<ConsumeResult<TKey, TValue>> into, int maxRecords, long maxWeight, Func<ConsumeResult<TKey, TValue>, long>? weigh, ref long weight)
     {
-        Interlocked.Decrement(ref _buffered);
-        var count = Interlocked.Decrement(ref buffer.Count);
+        var snapshot = _snapshot;
+        if (snapshot.Length == 0) return into.Count >= maxRecords || weight >= maxWeight;
+        var start = _cursor++ % snapshot.Length;
+        if (_cursor >= snapshot.Length) _cursor = 0;
+        for (var i = 0; i < snapshot.Length; i++)
+        {
+            var buffer = snapshot[(start + i) % snapshot.Length];
+            var taken = 0;
+            var full = false;
+            while (true)
+            {
+                if (into.Count >= maxRecords || weight >= maxWeight)
+                {
+                    full = true;
+                    break;
+                }
+                if (weigh is not null)
+                {
+                    if (!buffer.Queue.TryPeek(out var next)) break;
+                    var w = weigh(next);
+                    if (into.Count > 0 && weight + w > maxWeight)
+                    {
+                        full = true;
+                        break;
+                    }
+                    weight += w;
+                }
+                // The only other taker is a revoke, which empties the queue: then what we get (or not) is dropped anyway.
+                if (!buffer.Queue.TryDequeue(out var record)) break;
+                into.Add(record);
+                taken++;
+            }
+            if (taken > 0) Taken(buffer, taken);
+            if (full) return true;
+        }
+        return false;
+    }
+
+    private void Taken(PartitionBuffer buffer, int n = 1)
+    {
+        Interlocked.Add(ref _buffered, -n);
+        var count = Interlocked.Add(ref buffer.Count, -n);
         if (buffer.Paused && count <= _settings.MaxBufferedPerPartition / 2 && !buffer.ResumeRequested)
         {
             buffer.ResumeRequested = true;
@@ -241,7 +289,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
                 foreach (var retry in _retryAfterPoll) _commands.Enqueue(retry);
                 _retryAfterPoll.Clear();
                 if (first is null) continue;
-                var touched = new HashSet<TopicPartition>();
+                var touched = _touched;
                 Accept(consumer, first, touched);
                 // Drain what librdkafka already has, without waiting, before waking the stages once.
                 for (var i = 0; i < 1000; i++)
@@ -259,7 +307,12 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
                     if (next is null) break;
                     Accept(consumer, next, touched);
                 }
-                foreach (var tp in touched) Notify(tp);
+                foreach (var buffer in touched)
+                {
+                    buffer.Touched = false;
+                    Notify(buffer.Partition);
+                }
+                touched.Clear();
             }
             RunCommands(consumer);
             try
@@ -403,10 +456,16 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         Listener.OnRevoked(partitions);
     }
 
-    private void Accept(IConsumer<TKey, TValue> consumer, ConsumeResult<TKey, TValue> record, HashSet<TopicPartition> touched)
+    private void Accept(IConsumer<TKey, TValue> consumer, ConsumeResult<TKey, TValue> record, List<PartitionBuffer> touched)
     {
         if (record.IsPartitionEOF) return;
-        if (!_buffers.TryGetValue(record.TopicPartition, out var buffer)) return; // revoked meanwhile
+        // Records come in runs of one partition: skip the dictionary (and hashing the topic name) while the run lasts.
+        var buffer = _lastAccepted;
+        if (buffer is null || buffer.Revoked || buffer.Partition.Partition.Value != record.Partition.Value || !string.Equals(buffer.Partition.Topic, record.Topic, StringComparison.Ordinal))
+        {
+            if (!_buffers.TryGetValue(record.TopicPartition, out buffer)) return; // revoked meanwhile
+            _lastAccepted = buffer;
+        }
         var offset = record.Offset.Value;
         if (offset < buffer.NextExpected) return; // already buffered once (a refetch after resume)
         if (buffer.NextExpected >= 0 && offset > buffer.NextExpected)
@@ -422,9 +481,13 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         if (Interlocked.Increment(ref buffer.Count) >= _settings.MaxBufferedPerPartition && !buffer.Paused)
         {
             buffer.Paused = true;
-            consumer.Pause([record.TopicPartition]);
+            consumer.Pause([buffer.Partition]);
         }
-        touched.Add(record.TopicPartition);
+        if (!buffer.Touched)
+        {
+            buffer.Touched = true;
+            touched.Add(buffer);
+        }
     }
 
     private void Notify(TopicPartition tp)
@@ -446,6 +509,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         public volatile bool Paused;
         public volatile bool ResumeRequested;
         public volatile bool Revoked;
+        public bool Touched; // poll thread only: has records not yet announced
         public long NextExpected;
     }
 }

@@ -12,7 +12,7 @@ namespace NeverwinterDP.Actors.Kafka.Stages;
 /// ends — stopped through the control (the consumer lives on for commits until Shutdown) or otherwise
 /// (downstream cancelled, failure: the consumer is shut down with the stage).
 /// </summary>
-internal abstract class ConsumerSourceLogic<TKey, TValue> : GraphStageLogic, IConsumerPumpListener
+internal abstract class ConsumerSourceLogic<TKey, TValue> : TimerGraphStageLogic, IConsumerPumpListener
 {
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Action<Exception>? _onFailed;
@@ -54,6 +54,9 @@ internal abstract class ConsumerSourceLogic<TKey, TValue> : GraphStageLogic, ICo
         OnStopped();
         _stopped.TrySetResult();
     }
+
+    /// <summary>Stages that schedule timers override this.</summary>
+    protected override void OnTimer(object timerKey) { }
 
     /// <summary>Called when the stage stopped, before the control's Stop completes.</summary>
     protected virtual void OnStopped() { }

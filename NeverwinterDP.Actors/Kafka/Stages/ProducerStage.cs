@@ -57,6 +57,8 @@ internal sealed class ProducerStage<TKey, TValue, TPass> : GraphStage<FlowShape<
         /// <summary>Called on librdkafka's delivery thread; true when this was the last outstanding record.</summary>
         public bool Acknowledge(int index, DeliveryReport<TKey, TValue> report)
         {
+            // Reports may come without the message (dotnet.producer.delivery.report.fields): results carry the one sent.
+            if (report.Message is null || report.Message.Value is null) report.Message = Records[index].Message;
             Reports[index] = report;
             return Interlocked.Decrement(ref _pending) == 0;
         }
