@@ -164,8 +164,16 @@ internal static class FluentBitMessagePack
 
     private static void WriteFloat(ref MessagePackReader reader, Utf8JsonWriter writer)
     {
-        var value = reader.NextCode == MessagePackCode.Float32 ? reader.ReadSingle() : reader.ReadDouble();
-        // JSON has no NaN or infinities; keep them as the text a JSON sender would have had to use.
+        // JSON has no NaN or infinities; keep them as the text a JSON sender would have had to use. A float32 is
+        // written as the shortest text that reads back as it (0.1, not 0.10000000149011612).
+        if (reader.NextCode == MessagePackCode.Float32)
+        {
+            var single = reader.ReadSingle();
+            if (float.IsFinite(single)) writer.WriteNumberValue(single);
+            else writer.WriteStringValue(single.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+        var value = reader.ReadDouble();
         if (double.IsFinite(value)) writer.WriteNumberValue(value);
         else writer.WriteStringValue(value.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }

@@ -42,7 +42,7 @@ internal static class FluentBitChunks
         writer.WriteExtensionFormatHeader(new ExtensionHeader(0, 8));
         var body = new byte[8];
         BinaryPrimitives.WriteUInt32BigEndian(body, seconds);
-        BinaryPrimitives.WriteUInt32BigEndian(body[4..], nanos);
+        BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(4), nanos);
         writer.WriteRaw(body);
     }
 
