@@ -14,6 +14,8 @@ public class ContentKindsTests
     [InlineData("application/json", ContentKind.Json)]
     [InlineData("Application/JSON; charset=UTF-8", ContentKind.Json)]
     [InlineData("application/vnd.api+json", ContentKind.Json)]
+    [InlineData("application/msgpack", ContentKind.MessagePack)]
+    [InlineData("application/x-msgpack", ContentKind.MessagePack)]
     public void A_content_type_names_the_body_kind(string? contentType, ContentKind kind)
     {
         Assert.Equal(kind, ContentKinds.FromContentType(contentType));
@@ -25,5 +27,14 @@ public class ContentKindsTests
     public void Other_content_types_are_not_supported(string contentType)
     {
         Assert.Null(ContentKinds.FromContentType(contentType));
+    }
+
+    [Theory]
+    [InlineData("application/json", ContentKind.JsonSequence)]
+    [InlineData("application/x-ndjson", ContentKind.Ndjson)]
+    [InlineData("application/msgpack", ContentKind.MessagePack)]
+    public void Fluent_Bit_json_is_a_sequence_of_values_and_the_rest_is_as_on_v1_events(string contentType, ContentKind kind)
+    {
+        Assert.Equal(kind, ContentKinds.FromFluentBitContentType(contentType));
     }
 }
