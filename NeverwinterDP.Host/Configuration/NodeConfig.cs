@@ -51,6 +51,7 @@ public sealed class NodeConfig
             MaxBusBacklog = BacklogSetting(nwdp.String("ingress.max-bus-backlog")),
             BacklogWait = nwdp.Duration("ingress.backlog-wait"),
         };
+        HecTokens = nwdp.Strings("inputs.hec.tokens");
         var pump = nwdp.Section("pump");
         Pump = new PumpOptions
         {
@@ -117,6 +118,9 @@ public sealed class NodeConfig
     /// </summary>
     public int EmbeddedMaxUnread { get; }
     public IngressOptions Ingress { get; }
+
+    /// <summary><c>nwdp.inputs.hec.tokens</c>: the Splunk HEC tokens taken; none = HEC off.</summary>
+    public IReadOnlyList<string> HecTokens { get; }
     public bool PumpEnabled { get; }
     public PumpOptions Pump { get; }
     /// <summary><c>nwdp.pump.writers-per-sink</c>: sink-writer entities (consumer group members) per sink, spread over the pump nodes.</summary>
@@ -180,6 +184,7 @@ public sealed class NodeConfig
         ["NWDP_NODE_PORT"] = "nwdp.cluster.port",
         ["NWDP_SEEDS"] = "nwdp.cluster.seeds",
         ["NWDP_ADMIN_TOKEN"] = "nwdp.admin.token",
+        ["NWDP_HEC_TOKENS"] = "nwdp.inputs.hec.tokens",
     };
 
     /// <summary>The configuration file shipped beside the executable.</summary>

@@ -27,14 +27,14 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     /// </summary>
     private const int PooledBufferLimit = 1 << 20;
 
-    /// <summary>Handles a request whose Content-Type is read by <see cref="ContentKinds.FromContentType"/>.</summary>
-    public Task HandleAsync(HttpContext http) => HandleAsync(http, ContentKinds.FromContentType);
+    /// <summary>Handles a <c>/v1/events</c> request (<see cref="EventsDialect.Default"/>).</summary>
+    public Task HandleAsync(HttpContext http) => HandleAsync(http, EventsDialect.Default);
 
     /// <summary>
-    /// Handles a request whose Content-Type <paramref name="contentKinds"/> reads (null: 415), so that an input
-    /// that frames its bodies its own way (Fluent Bit's <c>json_stream</c>) shares everything else.
+    /// Handles a request of another input protocol: <paramref name="dialect"/> reads its body and shapes its
+    /// answers; the limits, the budget and the guarantee are the same for all.
     /// </summary>
-    public async Task HandleAsync(HttpContext http, Func<string?, ContentKind?> contentKinds)
+    public async Task HandleAsync(HttpContext http, IngressDialect dialect)
     {
         var options = ingress.Options;
         var request = http.Request;
@@ -44,12 +44,12 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         if (request.ContentLength > options.MaxRequestBytes)
         {
             await DrainAsync(request.Body, DrainLimit(options), http.RequestAborted);
-            await Error(http, 413, "body_too_large", $"request body is {request.ContentLength} bytes; the limit is {options.MaxRequestBytes}");
+            await Error(http, dialect, 413, "body_too_large", $"request body is {request.ContentLength} bytes; the limit is {options.MaxRequestBytes}");
             return;
         }
-        if (contentKinds(request.ContentType) is not { } kind)
+        if (dialect.Unsupported(request) is { } unsupported)
         {
-            await Error(http, 415, "unsupported_content_type", $"unsupported Content-Type '{request.ContentType}': use {ContentKinds.Supported}");
+            await Error(http, dialect, 415, "unsupported_content_type", unsupported);
             return;
         }
         // What this request holds of the node's budget of bytes in flight, until it is answered: twice its body (the
@@ -66,7 +66,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         if (!reservation.TryGrowTo(upfront))
         {
             // Not read: the client sends it again later (Kestrel discards the body or closes the connection).
-            await Error(http, 429, "bytes_in_flight", BudgetFull(upfront), retryAfter: options.RetryAfter);
+            await Error(http, dialect, 429, "bytes_in_flight", BudgetFull(upfront), retryAfter: options.RetryAfter);
             return;
         }
         byte[]? rented = null;
@@ -83,15 +83,15 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 http.RequestAborted);
             var remote = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             var context = contexts.For(request.Query["type"].ToString(), remote, remote);
-            var parsed = EventParser.Parse(rented.AsMemory(0, length), kind, context);
+            var parsed = dialect.Parse(request, rented.AsMemory(0, length), context);
             if (!parsed.IsSuccess)
             {
-                await Error(http, 400, "malformed", parsed.Error, parsed.Line);
+                await Error(http, dialect, 400, "malformed", parsed.Error, parsed.Line);
                 return;
             }
             if (parsed.Events.Count > options.MaxEventsPerRequest)
             {
-                await Error(http, 413, "too_many_events", $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
+                await Error(http, dialect, 413, "too_many_events", $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
                 return;
             }
             var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
@@ -99,30 +99,30 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             {
                 case IngressOutcome.Durable:
                     http.Response.StatusCode = 200;
-                    await http.Response.WriteAsJsonAsync(new AcceptedBody(parsed.Events.Count), IngressJson.Default.AcceptedBody);
+                    await dialect.AcceptedAsync(http, parsed.Events.Count);
                     break;
                 case IngressOutcome.Refused when error is EventTooLargeException tooLarge:
-                    await Error(http, 413, "event_too_large", tooLarge.Message, LineOf(rented.AsSpan(0, length), kind, tooLarge.Index));
+                    await Error(http, dialect, 413, "event_too_large", tooLarge.Message, dialect.LineOf(request, rented.AsSpan(0, length), tooLarge.Index));
                     break;
                 case IngressOutcome.Refused:
-                    await Error(http, BusRefusals.IsTooLarge(error) ? 413 : 400, "bus_refused",
+                    await Error(http, dialect, BusRefusals.IsTooLarge(error) ? 413 : 400, "bus_refused",
                         "the bus refused the events permanently: " + (error?.Message ?? "unknown error"));
                     break;
                 case IngressOutcome.Saturated:
-                    await Error(http, 429, "saturated", error?.Message ?? "the bus is saturated; retry later", retryAfter: options.RetryAfter);
+                    await Error(http, dialect, 429, "saturated", error?.Message ?? "the bus is saturated; retry later", retryAfter: options.RetryAfter);
                     break;
                 case IngressOutcome.Stopping:
-                    await Error(http, 503, "stopping", "the node is shutting down; retry on another node or later", retryAfter: options.RetryAfter);
+                    await Error(http, dialect, 503, "stopping", "the node is shutting down; retry on another node or later", retryAfter: options.RetryAfter);
                     break;
                 default:
-                    await Error(http, 503, "bus_failed", "the bus did not acknowledge the events: " + (error?.Message ?? "unknown error"), retryAfter: options.RetryAfter);
+                    await Error(http, dialect, 503, "bus_failed", "the bus did not acknowledge the events: " + (error?.Message ?? "unknown error"), retryAfter: options.RetryAfter);
                     break;
             }
         }
         catch (BadRequestException e)
         {
             if (e.Status is 413 or 429) await DrainAsync(request.Body, DrainLimit(options), http.RequestAborted);
-            await Error(http, e.Status, e.Reason, e.Message, retryAfter: e.Status == 429 ? options.RetryAfter : null);
+            await Error(http, dialect, e.Status, e.Reason, e.Message, retryAfter: e.Status == 429 ? options.RetryAfter : null);
         }
         finally
         {
@@ -166,26 +166,6 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
 
     private string BudgetFull(long bytes) =>
         $"the node has {budget.InFlight} bytes of requests in flight and this one needs {bytes} more (nwdp.ingress.max-bytes-in-flight = {budget.Limit}); retry later";
-
-    /// <summary>
-    /// The line of the event at <paramref name="index"/> as <see cref="ParseResult.Line"/> counts them: for NDJSON
-    /// its line in the body (blank lines count, hold no event), for JSON and MessagePack its ordinal.
-    /// </summary>
-    private static int LineOf(ReadOnlySpan<byte> body, ContentKind kind, int index)
-    {
-        if (kind != ContentKind.Ndjson) return index + 1;
-        var line = 0;
-        var events = -1;
-        while (!body.IsEmpty)
-        {
-            line++;
-            var end = body.IndexOf((byte)'\n');
-            var text = end < 0 ? body : body[..end];
-            body = end < 0 ? default : body[(end + 1)..];
-            if (text.IndexOfAnyExcept(" \t\r"u8) >= 0 && ++events == index) return line;
-        }
-        return line;
-    }
 
     /// <summary>
     /// Reads the body into one buffer, refusing (413) past <paramref name="max"/> bytes after decompression and
@@ -280,12 +260,12 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         }
     }
 
-    private static async Task Error(HttpContext http, int status, string reason, string message, int? line = null, TimeSpan? retryAfter = null)
+    private static async Task Error(HttpContext http, IngressDialect dialect, int status, string reason, string message, int? line = null, TimeSpan? retryAfter = null)
     {
         http.Items[RefusalReasonItem] = reason;
         http.Response.StatusCode = status;
         if (retryAfter is { } ra) http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ra.TotalSeconds)).ToString();
-        await http.Response.WriteAsJsonAsync(new ErrorBody(message, line), IngressJson.Default.ErrorBody);
+        await dialect.ErrorAsync(http, status, reason, message, line);
     }
 
     private sealed class BadRequestException(int status, string reason, string message) : Exception(message)

@@ -13,10 +13,12 @@ public static class FluentBitInput
 {
     public const string Path = "/v1/fluent-bit";
 
+    private static readonly EventsDialect Dialect = new(ContentKinds.FromFluentBitContentType);
+
     public static IEndpointRouteBuilder MapFluentBitInput(this IEndpointRouteBuilder app)
     {
         app.MapPost(Path, (HttpContext http, IngressEndpoint endpoint) =>
-            IngressTransportErrors.HandleAsync(http, h => endpoint.HandleAsync(h, ContentKinds.FromFluentBitContentType)));
+            IngressTransportErrors.HandleAsync(http, h => endpoint.HandleAsync(h, Dialect)));
         return app;
     }
 }

@@ -19,6 +19,7 @@ public static class NodeEndpoints
         {
             app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => IngressTransportErrors.HandleAsync(http, endpoint.HandleAsync));
             app.MapFluentBitInput();
+            app.MapHecInput(config.HecTokens);
         }
         else
             app.MapPost("/v1/events", () => Results.Json(

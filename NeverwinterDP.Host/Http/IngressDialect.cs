@@ -1,0 +1,60 @@
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Host.Http;
+
+/// <summary>
+/// What one input protocol served by <see cref="IngressEndpoint"/> decides for itself: which Content-Types it
+/// reads, how a body becomes events, and the shape of its answers. Everything else (limits, gzip, the byte
+/// budget, handing the events to the bus and answering only when they are durable) is the endpoint's.
+/// </summary>
+public abstract class IngressDialect
+{
+    /// <summary>Null when this dialect reads the request's Content-Type; else the 415 answer's text.</summary>
+    public abstract string? Unsupported(HttpRequest request);
+
+    /// <summary>The whole body (gunzipped) as events, or the first error and where it is.</summary>
+    public abstract ParseResult Parse(HttpRequest request, ReadOnlyMemory<byte> body, IngressContext context);
+
+    /// <summary>Where the event at <paramref name="index"/> is, counted as <see cref="ParseResult.Line"/> counts.</summary>
+    public virtual int LineOf(HttpRequest request, ReadOnlySpan<byte> body, int index) => index + 1;
+
+    /// <summary>The 200 answer once <paramref name="count"/> events are durable.</summary>
+    public virtual Task AcceptedAsync(HttpContext http, int count) =>
+        http.Response.WriteAsJsonAsync(new AcceptedBody(count), IngressJson.Default.AcceptedBody);
+
+    /// <summary>
+    /// The body of a refusal; the status and Retry-After are set already. <paramref name="reason"/> is the
+    /// refusal's label on /metrics; <paramref name="line"/> where one event or line is at fault.
+    /// </summary>
+    public virtual Task ErrorAsync(HttpContext http, int status, string reason, string message, int? line) =>
+        http.Response.WriteAsJsonAsync(new ErrorBody(message, line), IngressJson.Default.ErrorBody);
+}
+
+/// <summary><c>/v1/events</c>' own protocol: NDJSON, JSON or Fluent Bit msgpack, told by the Content-Type.</summary>
+public sealed class EventsDialect(Func<string?, ContentKind?> contentKinds) : IngressDialect
+{
+    public static EventsDialect Default { get; } = new(ContentKinds.FromContentType);
+
+    public override string? Unsupported(HttpRequest request) =>
+        contentKinds(request.ContentType) is null ? $"unsupported Content-Type '{request.ContentType}': use {ContentKinds.Supported}" : null;
+
+    public override ParseResult Parse(HttpRequest request, ReadOnlyMemory<byte> body, IngressContext context) =>
+        EventParser.Parse(body, contentKinds(request.ContentType)!.Value, context);
+
+    /// <summary>For NDJSON the event's line in the body (blank lines count, hold no event); otherwise its ordinal.</summary>
+    public override int LineOf(HttpRequest request, ReadOnlySpan<byte> body, int index)
+    {
+        if (contentKinds(request.ContentType) != ContentKind.Ndjson) return index + 1;
+        var line = 0;
+        var events = -1;
+        while (!body.IsEmpty)
+        {
+            line++;
+            var end = body.IndexOf((byte)'\n');
+            var text = end < 0 ? body : body[..end];
+            body = end < 0 ? default : body[(end + 1)..];
+            if (text.IndexOfAnyExcept(" \t\r"u8) >= 0 && ++events == index) return line;
+        }
+        return line;
+    }
+}
