@@ -21,6 +21,9 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     /// <summary>The <see cref="HttpContext.Items"/> key under which a refusal's reason is left for the metrics.</summary>
     public const string RefusalReasonItem = "nwdp.refusal";
 
+    /// <summary>The <see cref="HttpContext.Items"/> key that marks a request of any input as an ingress request for the metrics.</summary>
+    public const string IngressRequestItem = "nwdp.ingress";
+
     /// <summary>
     /// Buffers up to this size come from the shared pool; larger ones are allocated and left to the GC, so that a
     /// burst of huge requests does not leave huge arrays cached in the pool (and the process's RSS up) for ever.
@@ -36,6 +39,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     /// </summary>
     public async Task HandleAsync(HttpContext http, IngressDialect dialect)
     {
+        http.Items[IngressRequestItem] = true;
         var options = ingress.Options;
         var request = http.Request;
         // The limits are enforced below, as the body is read; Kestrel's own limit would cut the connection

@@ -45,9 +45,9 @@ public sealed class NodeMetrics
         _accepted = factory.CreateCounter("nwdp_ingress_events_accepted_total", "Events ingress made durable (in Kafka or spilled).");
         _spilled = factory.CreateCounter("nwdp_ingress_events_spilled_total", "Events ingress wrote to the spillover store.");
         _heartbeats = factory.CreateCounter("nwdp_ingress_heartbeats_total", "Heartbeats received.");
-        _requests = factory.CreateCounter("nwdp_ingress_requests_total", "Ingress requests (POST /v1/events) by outcome (accepted, refused) and HTTP status.", "outcome", "status");
+        _requests = factory.CreateCounter("nwdp_ingress_requests_total", "Ingress requests (POST /v1/events and the other inputs: /v1/fluent-bit, Splunk HEC) by outcome (accepted, refused) and HTTP status.", "outcome", "status");
         _refusals = factory.CreateCounter("nwdp_ingress_refusals_total",
-            "Ingress requests (POST /v1/events) refused, by reason: body_too_large, unsupported_content_type, unsupported_content_encoding, invalid_gzip, " +
+            "Ingress requests (every input) refused, by reason: unauthorized (HEC token), body_too_large, unsupported_content_type, unsupported_content_encoding, invalid_gzip, " +
             "malformed, too_many_events, event_too_large, bus_refused, bytes_in_flight, saturated, stopping, bus_failed, body_too_slow, bad_framing.", "reason");
         _bytesInFlight = factory.CreateGauge("nwdp_ingress_bytes_in_flight",
             "Bytes the HTTP ingress requests being handled hold of nwdp.ingress.max-bytes-in-flight (read, inflated, parsed, waiting for Kafka).");

@@ -32,6 +32,7 @@ public static class HecInput
     {
         if (TokenOf(http.Request) is not { } token)
         {
+            http.Items[IngressEndpoint.IngressRequestItem] = true;
             http.Items[IngressEndpoint.RefusalReasonItem] = "unauthorized";
             http.Response.StatusCode = 401;
             await http.Response.WriteAsJsonAsync(new HecAnswer("Token is required", 2), HecJson.Default.HecAnswer);
@@ -40,6 +41,7 @@ public static class HecInput
         var given = Encoding.UTF8.GetBytes(token);
         if (!keys.Any(k => CryptographicOperations.FixedTimeEquals(k, given)))
         {
+            http.Items[IngressEndpoint.IngressRequestItem] = true;
             http.Items[IngressEndpoint.RefusalReasonItem] = "unauthorized";
             http.Response.StatusCode = 403;
             await http.Response.WriteAsJsonAsync(new HecAnswer("Invalid token", 4), HecJson.Default.HecAnswer);

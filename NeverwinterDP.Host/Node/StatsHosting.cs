@@ -33,7 +33,7 @@ public static class StatsHosting
         app.Use(async (http, next) =>
         {
             await next(http);
-            if (http.Request.Path == "/v1/events" && HttpMethods.IsPost(http.Request.Method)) 
+            if (http.Request.Path == "/v1/events" && HttpMethods.IsPost(http.Request.Method) || http.Items.ContainsKey(IngressEndpoint.IngressRequestItem))
                 metrics.IngressRequest(http.Response.StatusCode, http.Items.TryGetValue(IngressEndpoint.RefusalReasonItem, out var reason) ? reason as string : null);
         });
         app.MapMetrics("/metrics", metrics.Registry);

@@ -71,6 +71,10 @@ public sealed class HecInputSpecs
         var topic = TopicNames.ForType("hecbad");
         await Eventually(() => node.PublishedLines(topic).Count >= 1, TimeSpan.FromSeconds(60));
         Assert.Equal(["after"], node.PublishedLines(topic).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("msg").GetString()));
+
+        var metrics = await node.Client.GetStringAsync("/metrics");
+        Assert.Contains("nwdp_ingress_refusals_total{reason=\"unauthorized\"} 2", metrics);
+        Assert.Contains("nwdp_ingress_refusals_total{reason=\"malformed\"} 2", metrics);
     }
 
     [Fact]
