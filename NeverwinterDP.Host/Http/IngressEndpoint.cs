@@ -249,7 +249,25 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     private static void Return(byte[] buffer)
     {
         if (buffer.Length <= PooledBufferLimit) ArrayPool<byte>.Shared.Return(buffer);
+        else Dropped(buffer.Length);
     }
+
+    /// <summary>
+    /// Large bodies' buffers are left to the GC, which frees the large-object heap only in a full collection, and
+    /// under steady traffic it may not run one for a long time: the budget bounds what requests hold, not what
+    /// they dropped. So once dropped buffers add up to <see cref="CollectAfterDropped"/>, one full collection
+    /// (in the background, the requests go on) takes them back.
+    /// </summary>
+    private static void Dropped(long bytes)
+    {
+        if (Interlocked.Add(ref _droppedSinceCollect, bytes) < CollectAfterDropped) return;
+        Interlocked.Exchange(ref _droppedSinceCollect, 0);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
+    }
+
+    private const long CollectAfterDropped = 64L << 20;
+
+    private static long _droppedSinceCollect;
 
     /// <summary>How much of a refused body is read and thrown away so that the client can read the answer; past it the connection is closed.</summary>
     private static long DrainLimit(IngressOptions options) => Math.Max(4 * options.MaxRequestBytes, 64L << 20);
