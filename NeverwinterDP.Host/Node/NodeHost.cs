@@ -3,6 +3,7 @@ using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Persistence;
+using NeverwinterDP.Host.Security;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -41,6 +42,7 @@ public static class NodeHost
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
             .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover
             .AddSchemaRegistry(config)    // the schema registry this node serves (or the external one it registers with)
+            .AddSingleton(new SenderKeys(config.SenderKeysFile, clock ?? TimeProvider.System)) // API keys of HTTP senders (Security/)
             .AddIngress()                 // HTTP and Akka-remote ingress
             .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>());
 
