@@ -97,6 +97,7 @@ public sealed class NodeConfig
         Cluster = ClusterOptions.FromConfig(hocon, nwdp.Section("cluster"));
         Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint);
         SenderKeysFile = nwdp.OptionalString("security.api-keys-file");
+        Tls = NeverwinterDP.Host.Security.TlsOptions.FromConfig(nwdp.Section("security.tls"));
         PumpEnabled = pump.Bool("enabled") && Cluster.HasRole(NodeRoles.Pump);
     }
 
@@ -144,6 +145,9 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.security.api-keys-file</c>: the API keys senders of <c>POST /v1/events</c> must present; null = none needed.</summary>
     public string? SenderKeysFile { get; }
+
+    /// <summary><c>nwdp.security.tls</c>: the ingress listener's certificate (and client CA); null = plain HTTP.</summary>
+    public NeverwinterDP.Host.Security.TlsOptions? Tls { get; }
 
     /// <summary>The admin API listener (<c>nwdp.admin</c>).</summary>
     public AdminOptions Admin { get; }

@@ -49,12 +49,14 @@ public static class NodeHost
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapNodeEndpoints(config);
+        if (config.Tls is null && !AdminOptions.IsLoopback(config.HttpEndpoint.Host)) // plaintext off loopback: say so (Security/)
+            app.Logger.LogWarning("ingress listens on {Endpoint} without TLS: events and API keys cross the network in plain text; set nwdp.security.tls.cert-file (--tls-cert) or put a TLS proxy in front", $"{config.HttpEndpoint.Host}:{config.HttpEndpoint.Port}");
         return app;
     }
 
     /// <summary>The address the ingress listener actually listens on (port 0 resolved).</summary>
     public static Uri HttpAddress(this WebApplication app) =>
-        new UriBuilder("http", app.Services.GetRequiredService<NodeConfig>().HttpEndpoint.Host, app.Services.GetRequiredService<NodeListeners>().HttpPort).Uri;
+        new UriBuilder(app.Services.GetRequiredService<NodeListeners>().Certificate is null ? "http" : "https", app.Services.GetRequiredService<NodeConfig>().HttpEndpoint.Host, app.Services.GetRequiredService<NodeListeners>().HttpPort).Uri;
 
     /// <summary>The address of the admin API (port 0 resolved); null when it is off.</summary>
     public static Uri? AdminAddress(this WebApplication app) =>

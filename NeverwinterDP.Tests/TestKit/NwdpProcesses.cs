@@ -93,7 +93,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Child.DisposeAsync();
 
-    [GeneratedRegex(@"^ready http=(?<http>http://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.tcp://nwdp@\S+:\d+)( admin=(?<admin>http://\S+))?( schemas=(?<schemas>http://\S+))?$")]
+    [GeneratedRegex(@"^ready http=(?<http>https?://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.tcp://nwdp@\S+:\d+)( admin=(?<admin>http://\S+))?( schemas=(?<schemas>http://\S+))?$")]
     private static partial Regex ReadyLineRegex();
 }
 
