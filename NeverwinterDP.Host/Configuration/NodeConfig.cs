@@ -97,7 +97,7 @@ public sealed class NodeConfig
         Cluster = ClusterOptions.FromConfig(hocon, nwdp.Section("cluster"));
         Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint);
         SenderKeysFile = nwdp.OptionalString("security.api-keys-file");
-        Tls = NeverwinterDP.Host.Security.TlsOptions.FromConfig(nwdp.Section("security.tls"));
+        Tls = TlsOptions.FromConfig(nwdp.Section("security.tls"));
         PumpEnabled = pump.Bool("enabled") && Cluster.HasRole(NodeRoles.Pump);
     }
 
@@ -147,7 +147,7 @@ public sealed class NodeConfig
     public string? SenderKeysFile { get; }
 
     /// <summary><c>nwdp.security.tls</c>: the ingress listener's certificate (and client CA); null = plain HTTP.</summary>
-    public NeverwinterDP.Host.Security.TlsOptions? Tls { get; }
+    public TlsOptions? Tls { get; }
 
     /// <summary>The admin API listener (<c>nwdp.admin</c>).</summary>
     public AdminOptions Admin { get; }
