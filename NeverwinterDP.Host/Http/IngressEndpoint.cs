@@ -7,6 +7,7 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Host.Security;
 
 namespace NeverwinterDP.Host.Http;
 
@@ -14,7 +15,7 @@ namespace NeverwinterDP.Host.Http;
 /// <c>POST /v1/events</c>: NDJSON or JSON (optionally gzip), parsed whole before anything is sent, so a
 /// request is accepted whole or not at all; answered 2xx only once Kafka acknowledged every event.
 /// </summary>
-public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contexts, IngressBudget budget)
+public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contexts, IngressBudget budget, SenderKeys senders)
 {
     private const string KeyHeader = "X-Nwdp-Key";
 
@@ -34,6 +35,13 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         // The limits are enforced below, as the body is read; Kestrel's own limit would cut the connection
         // before the client could read our 413.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
+        // The sender's API key (nwdp.security.api-keys-file), before a byte of the body is read.
+        var sender = senders.Authenticate(request);
+        if (sender.Refusal is { } unauthorized)
+        {
+            await Error(http, 401, "unauthorized", unauthorized, authenticate: true);
+            return;
+        }
         if (request.ContentLength > options.MaxRequestBytes)
         {
             await DrainAsync(request.Body, DrainLimit(options), http.RequestAborted);
@@ -85,6 +93,11 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             if (parsed.Events.Count > options.MaxEventsPerRequest)
             {
                 await Error(http, 413, "too_many_events", $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
+                return;
+            }
+            if (sender.Key?.FirstForbidden(parsed.Events) is { } forbidden)
+            {
+                await Error(http, 403, "forbidden_type", $"API key '{sender.Key.Name}' may not write log type '{forbidden}'", authenticate: true);
                 return;
             }
             var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
@@ -291,9 +304,10 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         }
     }
 
-    private static async Task Error(HttpContext http, int status, string reason, string message, int? line = null, TimeSpan? retryAfter = null)
+    private static async Task Error(HttpContext http, int status, string reason, string message, int? line = null, TimeSpan? retryAfter = null, bool authenticate = false)
     {
         http.Items[RefusalReasonItem] = reason;
+        if (authenticate) http.Response.Headers.WWWAuthenticate = status == 401 ? "Bearer realm=\"nwdp\"" : "Bearer realm=\"nwdp\", error=\"insufficient_scope\"";
         http.Response.StatusCode = status;
         if (retryAfter is { } ra) http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ra.TotalSeconds)).ToString();
         await http.Response.WriteAsJsonAsync(new ErrorBody(message, line), IngressJson.Default.ErrorBody);
