@@ -45,8 +45,9 @@ public static class AdminApi
     /// ingress listener: 404 otherwise) and checks the admin token. Runs after routing, so it sees the endpoint.
     /// </summary>
     /// <param name="isAdminConnection">Whether a request arrived on the admin listener (the node knows its listeners).</param>
-    /// <param name="token">The node's <c>nwdp.admin.token</c>; null = none required.</param>
-    public static void UseListenerSeparation(this WebApplication app, Func<HttpContext, bool> isAdminConnection, string? token)
+    /// <param name="token">The token the admin API requires (<c>nwdp.admin.token</c> or <c>&lt;data&gt;/admin.token</c>); null only when there is no admin listener.</param>
+    /// <param name="adminHost">The host the admin listener was configured with (an <c>Origin</c> naming it is its own).</param>
+    public static void UseListenerSeparation(this WebApplication app, Func<HttpContext, bool> isAdminConnection, string? token, string? adminHost = null)
     {
         var expected = token is null ? null : Encoding.UTF8.GetBytes("Bearer " + token);
         app.Use(async (http, next) =>
@@ -59,10 +60,17 @@ public static class AdminApi
                 else await next(http);
                 return;
             }
+            // A browser adds Origin to cross-site requests: a page open on the operator's machine must not reach the API,
+            // even before the token check (which it fails anyway: it cannot send the header without a preflight, never granted).
+            if (http.Request.Headers.Origin.Count > 0 && !OwnOrigin(http, adminHost))
+            {
+                await Error(http, 403, $"cross-origin request refused: Origin '{http.Request.Headers.Origin}' is not this admin listener (the admin API serves no browser pages and grants no CORS)");
+                return;
+            }
             if (expected is not null && !Authorized(http, expected))
             {
                 http.Response.Headers.WWWAuthenticate = "Bearer";
-                await Error(http, 401, "the admin API needs 'Authorization: Bearer TOKEN' with the node's nwdp.admin.token (nwdp: --token or NWDP_ADMIN_TOKEN)");
+                await Error(http, 401, "the admin API needs 'Authorization: Bearer TOKEN' with the node's nwdp.admin.token, or else the token in its <data-dir>/admin.token (nwdp: --token, NWDP_ADMIN_TOKEN, or --data DIR on the node's machine)");
                 return;
             }
             if (!adminRoute)
@@ -81,6 +89,23 @@ public static class AdminApi
                 await Error(http, timeout ? 504 : 500, $"{(timeout ? "timed out" : "failed")}: {e.Message}");
             }
         });
+    }
+
+    /// <summary>
+    /// Whether <c>Origin</c> names this listener itself: http(s), the port the request arrived on, and a host that is
+    /// the configured one, <c>localhost</c> on a loopback listener, or the local address the connection reached. The
+    /// Host header is not trusted for this (a rebound DNS name would match it).
+    /// </summary>
+    private static bool OwnOrigin(HttpContext http, string? adminHost)
+    {
+        if (http.Request.Headers.Origin.Count != 1 || !Uri.TryCreate(http.Request.Headers.Origin.ToString(), UriKind.Absolute, out var origin)) return false;
+        if (origin.Scheme != (http.Request.IsHttps ? "https" : "http") || origin.Port != http.Connection.LocalPort) return false;
+        var host = origin.Host.Trim('[', ']');
+        var local = http.Connection.LocalIpAddress;
+        if (System.Net.IPAddress.TryParse(host, out var ip))
+            return local is not null && (ip.Equals(local) || ip.Equals(local.MapToIPv4()) || (local.IsIPv4MappedToIPv6 && ip.Equals(local.MapToIPv4())));
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return local is not null && System.Net.IPAddress.IsLoopback(local);
+        return adminHost is not null && host.Equals(adminHost, StringComparison.OrdinalIgnoreCase);
     }
 
     private static bool Authorized(HttpContext http, byte[] expected)

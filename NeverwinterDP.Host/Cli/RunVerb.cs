@@ -19,6 +19,8 @@ public static class RunVerb
     private static readonly Option<string?> Seed = Flags.Text("--seed", "seed nodes to join, comma-separated (nwdp.cluster.seeds); none = a cluster of one", "HOST:PORT[,HOST:PORT...]");
     private static readonly Option<string?> Roles = Flags.Text("--roles", "what this node does, comma-separated: ingress, pump (nwdp.cluster.roles; default both)", "ROLES");
     private static readonly Option<string?> AdminEndpoint = Flags.Text("--admin", "admin API listen address (nwdp.admin.endpoint; default 127.0.0.1:9110; port 0 = any free port; off = none)", "HOST:PORT");
+    private static readonly Option<string?> TlsCert = Flags.Text("--tls-cert", "certificate of the HTTP listener: PEM (with --tls-key) or .pfx/.p12 (nwdp.security.tls.cert-file); none = plain HTTP", "FILE");
+    private static readonly Option<string?> TlsKey = Flags.Text("--tls-key", "private key (PEM) of --tls-cert (nwdp.security.tls.key-file)", "FILE");
     private static readonly Option<string?> ConfigFile = Flags.Text("--config", "HOCON file to use instead of the cluster.hocon beside the executable", "FILE");
     private static readonly Option<string[]> Set = Flags.Repeated("--set", "override one HOCON key, e.g. --set nwdp.pump.flush-interval=1s (repeatable)", "KEY=VALUE");
 
@@ -31,7 +33,7 @@ public static class RunVerb
             "Prints 'ready http=URL kafka=BOOTSTRAP data=DIR node=AKKA-ADDRESS admin=URL' on standard output when it accepts traffic\n" +
             "(admin=... only when the admin API is on; schemas=URL: the schema registry clients use).")
         {
-            Data, HttpEndpoint, Kafka, NodePort, NodeHostName, Seed, Roles, AdminEndpoint, ConfigFile, Set,
+            Data, HttpEndpoint, Kafka, NodePort, NodeHostName, Seed, Roles, AdminEndpoint, TlsCert, TlsKey, ConfigFile, Set,
         };
         command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
         return command;
@@ -69,6 +71,8 @@ public static class RunVerb
     {
         var overrides = new Dictionary<string, string>();
         if (args.GetValue(Data) is { } data) overrides["nwdp.node.data-dir"] = data;
+        if (args.GetValue(TlsCert) is { } tlsCert) overrides["nwdp.security.tls.cert-file"] = tlsCert;
+        if (args.GetValue(TlsKey) is { } tlsKey) overrides["nwdp.security.tls.key-file"] = tlsKey;
         if (args.GetValue(NodePort) is { } nodePort)
         {
             if (!int.TryParse(nodePort, out var p) || p is < 0 or > 65535)

@@ -98,6 +98,8 @@ public sealed class NodeConfig
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
         Cluster = ClusterOptions.FromConfig(hocon, nwdp.Section("cluster"));
         Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint);
+        SenderKeysFile = nwdp.OptionalString("security.api-keys-file");
+        Tls = TlsOptions.FromConfig(nwdp.Section("security.tls"));
         PumpEnabled = pump.Bool("enabled") && Cluster.HasRole(NodeRoles.Pump);
     }
 
@@ -145,6 +147,12 @@ public sealed class NodeConfig
 
     /// <summary>Cluster membership: remoting address, seeds, roles (<c>nwdp.cluster</c>).</summary>
     public ClusterOptions Cluster { get; }
+
+    /// <summary><c>nwdp.security.api-keys-file</c>: the API keys senders of <c>POST /v1/events</c> must present; null = none needed.</summary>
+    public string? SenderKeysFile { get; }
+
+    /// <summary><c>nwdp.security.tls</c>: the ingress listener's certificate (and client CA); null = plain HTTP.</summary>
+    public TlsOptions? Tls { get; }
 
     /// <summary>The admin API listener (<c>nwdp.admin</c>).</summary>
     public AdminOptions Admin { get; }

@@ -7,6 +7,7 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Host.Security;
 
 namespace NeverwinterDP.Host.Http;
 
@@ -14,7 +15,7 @@ namespace NeverwinterDP.Host.Http;
 /// <c>POST /v1/events</c>: NDJSON or JSON (optionally gzip), parsed whole before anything is sent, so a
 /// request is accepted whole or not at all; answered 2xx only once Kafka acknowledged every event.
 /// </summary>
-public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contexts, IngressBudget budget)
+public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contexts, IngressBudget budget, SenderKeys senders)
 {
     private const string KeyHeader = "X-Nwdp-Key";
 
@@ -45,6 +46,13 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         // The limits are enforced below, as the body is read; Kestrel's own limit would cut the connection
         // before the client could read our 413.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = null;
+        // The sender's API key (nwdp.security.api-keys-file), before a byte of the body is read.
+        var sender = senders.Authenticate(request);
+        if (sender.Refusal is { } unauthorized)
+        {
+            await Error(http, dialect, 401, "unauthorized", unauthorized, authenticate: true);
+            return;
+        }
         if (request.ContentLength > options.MaxRequestBytes)
         {
             await DrainAsync(request.Body, DrainLimit(options), http.RequestAborted);
@@ -96,6 +104,11 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             if (parsed.Events.Count > options.MaxEventsPerRequest)
             {
                 await Error(http, dialect, 413, "too_many_events", $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
+                return;
+            }
+            if (sender.Key?.FirstForbidden(parsed.Events) is { } forbidden)
+            {
+                await Error(http, dialect, 403, "forbidden_type", $"API key '{sender.Key.Name}' may not write log type '{forbidden}'", authenticate: true);
                 return;
             }
             var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
@@ -240,7 +253,25 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     private static void Return(byte[] buffer)
     {
         if (buffer.Length <= PooledBufferLimit) ArrayPool<byte>.Shared.Return(buffer);
+        else Dropped(buffer.Length);
     }
+
+    /// <summary>
+    /// Large bodies' buffers are left to the GC, which frees the large-object heap only in a full collection, and
+    /// under steady traffic it may not run one for a long time: the budget bounds what requests hold, not what
+    /// they dropped. So once dropped buffers add up to <see cref="CollectAfterDropped"/>, one full collection
+    /// (in the background, the requests go on) takes them back.
+    /// </summary>
+    private static void Dropped(long bytes)
+    {
+        if (Interlocked.Add(ref _droppedSinceCollect, bytes) < CollectAfterDropped) return;
+        Interlocked.Exchange(ref _droppedSinceCollect, 0);
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
+    }
+
+    private const long CollectAfterDropped = 64L << 20;
+
+    private static long _droppedSinceCollect;
 
     /// <summary>How much of a refused body is read and thrown away so that the client can read the answer; past it the connection is closed.</summary>
     private static long DrainLimit(IngressOptions options) => Math.Max(4 * options.MaxRequestBytes, 64L << 20);
@@ -264,9 +295,10 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         }
     }
 
-    private static async Task Error(HttpContext http, IngressDialect dialect, int status, string reason, string message, int? line = null, TimeSpan? retryAfter = null)
+    private static async Task Error(HttpContext http, IngressDialect dialect, int status, string reason, string message, int? line = null, TimeSpan? retryAfter = null, bool authenticate = false)
     {
         http.Items[RefusalReasonItem] = reason;
+        if (authenticate) http.Response.Headers.WWWAuthenticate = status == 401 ? "Bearer realm=\"nwdp\"" : "Bearer realm=\"nwdp\", error=\"insufficient_scope\"";
         http.Response.StatusCode = status;
         if (retryAfter is { } ra) http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ra.TotalSeconds)).ToString();
         await dialect.ErrorAsync(http, status, reason, message, line);

@@ -5,6 +5,7 @@ using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Host.Inputs;
 using NeverwinterDP.Host.Schemas;
+using NeverwinterDP.Host.Security;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -14,7 +15,8 @@ public static class NodeEndpoints
     public static WebApplication MapNodeEndpoints(this WebApplication app, NodeConfig config)
     {
         app.UseRouting();
-        app.UseListenerSeparation(app.Services.GetRequiredService<NodeListeners>().IsAdminConnection, config.Admin.Token);
+        app.UseListenerSeparation(app.Services.GetRequiredService<NodeListeners>().IsAdminConnection,
+            config.Admin.Enabled ? AdminToken.Ensure(config.DataDir, config.Admin.Token) : null, config.Admin.Endpoint?.Host);
         if (config.Cluster.HasRole(NodeRoles.Ingress))
         {
             app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => IngressTransportErrors.HandleAsync(http, endpoint.HandleAsync));

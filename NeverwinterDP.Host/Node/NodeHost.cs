@@ -3,6 +3,7 @@ using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Persistence;
+using NeverwinterDP.Host.Security;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -41,18 +42,21 @@ public static class NodeHost
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
             .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover
             .AddSchemaRegistry(config)    // the schema registry this node serves (or the external one it registers with)
+            .AddSingleton(new SenderKeys(config.SenderKeysFile, clock ?? TimeProvider.System)) // API keys of HTTP senders (Security/)
             .AddIngress()                 // HTTP and Akka-remote ingress
             .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>());
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapNodeEndpoints(config);
+        if (config.Tls is null && !AdminOptions.IsLoopback(config.HttpEndpoint.Host)) // plaintext off loopback: say so (Security/)
+            app.Logger.LogWarning("ingress listens on {Endpoint} without TLS: events and API keys cross the network in plain text; set nwdp.security.tls.cert-file (--tls-cert) or put a TLS proxy in front", $"{config.HttpEndpoint.Host}:{config.HttpEndpoint.Port}");
         return app;
     }
 
     /// <summary>The address the ingress listener actually listens on (port 0 resolved).</summary>
     public static Uri HttpAddress(this WebApplication app) =>
-        new UriBuilder("http", app.Services.GetRequiredService<NodeConfig>().HttpEndpoint.Host, app.Services.GetRequiredService<NodeListeners>().HttpPort).Uri;
+        new UriBuilder(app.Services.GetRequiredService<NodeListeners>().Certificate is null ? "http" : "https", app.Services.GetRequiredService<NodeConfig>().HttpEndpoint.Host, app.Services.GetRequiredService<NodeListeners>().HttpPort).Uri;
 
     /// <summary>The address of the admin API (port 0 resolved); null when it is off.</summary>
     public static Uri? AdminAddress(this WebApplication app) =>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Host.Security;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -20,6 +21,9 @@ public sealed class NodeListeners
     /// <summary>The port of the admin API (port 0 resolved once started); null when it is off.</summary>
     public int? AdminPort => Admin?.IPEndPoint?.Port;
 
+    /// <summary>The ingress listener's certificate when it serves HTTPS; null = plain HTTP.</summary>
+    public ReloadingCertificate? Certificate { get; internal set; }
+
     public bool IsAdminConnection(HttpContext http) => AdminPort is { } port && http.Connection.LocalPort == port;
 }
 
@@ -28,13 +32,18 @@ public static class NodeListenersHosting
     /// <summary>Kestrel's two listeners: ingress (and health, metrics) and, unless off, the admin API.</summary>
     public static NodeListeners AddNodeListeners(this ConfigureWebHostBuilder web, NodeConfig config)
     {
-        var listeners = new NodeListeners();
+        var listeners = new NodeListeners { Certificate = config.Tls is { } tls ? new ReloadingCertificate(tls) : null };
+        if (listeners.Certificate is not null) web.UseKestrelHttpsConfiguration();
         var (host, port) = config.HttpEndpoint;
         web.ConfigureKestrel(k =>
         {
             // Endpoints enforce their own body limits (the ingress answers 413 with a JSON body).
             k.Limits.MaxRequestBodySize = Math.Max(config.Ingress.MaxRequestBytes, config.Ingress.MaxDecompressedBytes);
-            k.Listen(AdminOptions.ListenAddress(host), port, o => listeners.Http = o);
+            k.Listen(AdminOptions.ListenAddress(host), port, o =>
+            {
+                listeners.Http = o;
+                if (listeners.Certificate is { } certificate) o.UseHttps(certificate.HttpsOptions());
+            });
             if (config.Admin.Endpoint is { } admin)
                 k.Listen(AdminOptions.ListenAddress(admin.Host), admin.Port, o => listeners.Admin = o);
         });

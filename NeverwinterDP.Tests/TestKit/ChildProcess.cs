@@ -93,7 +93,7 @@ public sealed class ChildProcess : IAsyncDisposable
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
         info.ArgumentList.Add(NwdpDll);
-        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var a in LocalAdmins.WithDataDir(args.ToList())) info.ArgumentList.Add(a);
         // The node reads these (over its config file); a developer's shell must not steer the tests.
         foreach (var variable in new[] { "NWDP_DATA", "NWDP_HTTP", "NWDP_KAFKA", "NWDP_NODE_ID", "NWDP_NODE_PORT", "NWDP_SEEDS", "NWDP_ADMIN_TOKEN" }) info.Environment.Remove(variable);
         return new ChildProcess(name, info, keepStdinOpen);

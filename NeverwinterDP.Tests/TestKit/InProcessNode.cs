@@ -50,6 +50,9 @@ public sealed class InProcessNode : IAsyncDisposable
     /// <summary>HOST:PORT of the admin API (what <c>--node</c> takes).</summary>
     public string AdminNode => App.AdminAddress() is { } a ? $"{a.Host}:{a.Port}" : throw new InvalidOperationException("the admin API is off");
 
+    /// <summary>An HTTP client of the admin API with the node's token (from its <c>admin.token</c>, as the CLI reads it).</summary>
+    public HttpClient AdminClient(TimeSpan? timeout = null) => LocalAdmins.Client(AdminNode, Config.DataDir, timeout);
+
     public static async Task<InProcessNode> StartAsync(string dataDir, TimeProvider? clock = null, Dictionary<string, string>? overrides = null,
         Action<IServiceCollection>? configureServices = null, string? extraHocon = null)
     {
@@ -66,7 +69,9 @@ public sealed class InProcessNode : IAsyncDisposable
         var app = NodeHost.Build(config, clock, configureServices);
         await app.StartAsync();
         var http = app.HttpAddress();
-        return new InProcessNode(app, config, http);
+        var node = new InProcessNode(app, config, http);
+        if (config.Admin.Enabled) LocalAdmins.Register(node.AdminNode, config.DataDir);
+        return node;
     }
 
     public Task<HttpResponseMessage> PostNdjsonAsync(IEnumerable<string> lines, string? type = null)

@@ -23,7 +23,7 @@ public static class Nwdp
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var code = await CliApp.RunAsync(args, stdout, stderr);
+        var code = await CliApp.RunAsync(LocalAdmins.WithDataDir(args), stdout, stderr);
         return new CliOutcome(code, stdout.ToString(), stderr.ToString());
     }
 
@@ -76,7 +76,7 @@ public static class Nwdp
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         var stop = new CancellationTokenSource();
-        var exit = Task.Run(() => CliApp.RunAsync(args, new LockedWriter(stdout), new LockedWriter(stderr), stop.Token));
+        var exit = Task.Run(() => CliApp.RunAsync(LocalAdmins.WithDataDir(args), new LockedWriter(stdout), new LockedWriter(stderr), stop.Token));
         return new Running(exit, stdout, stderr, stop);
     }
 

@@ -49,6 +49,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public string? AdminNode { get; }
     public string FilesDir => Path.Combine(DataDir, "sinks", "files");
 
+    /// <summary>An HTTP client of the admin API with the node's token (from its <c>admin.token</c>, as the CLI reads it).</summary>
+    public HttpClient AdminClient() => LocalAdmins.Client(AdminNode ?? throw new InvalidOperationException("the admin API is off"), DataDir);
+
     /// <summary>Test settings: the pump batches and publishes quickly.</summary>
     public static readonly string[] FastPump = ["nwdp.pump.flush-interval=300ms", "nwdp.pump.batch-interval=50ms"];
 
@@ -70,6 +73,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
             var m = ReadyLineRegex().Match(line);
             if (!m.Success) throw new FormatException($"{name}: ready line '{line}' does not read 'ready http=URL kafka=BOOTSTRAP data=DIR node=ADDRESS [admin=URL] [schemas=URL]'. {child.Describe()}");
             var admin = m.Groups["admin"].Success ? new Uri(m.Groups["admin"].Value) : null;
+            if (admin is not null) LocalAdmins.Register($"{admin.Host}:{admin.Port}", m.Groups["data"].Value);
             return new NodeProcess(child, line, new Uri(m.Groups["http"].Value), m.Groups["kafka"].Value, m.Groups["data"].Value,
                 m.Groups["node"].Value, admin is null ? null : $"{admin.Host}:{admin.Port}");
         }
@@ -89,7 +93,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Child.DisposeAsync();
 
-    [GeneratedRegex(@"^ready http=(?<http>http://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.tcp://nwdp@\S+:\d+)( admin=(?<admin>http://\S+))?( schemas=(?<schemas>http://\S+))?$")]
+    [GeneratedRegex(@"^ready http=(?<http>https?://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.tcp://nwdp@\S+:\d+)( admin=(?<admin>http://\S+))?( schemas=(?<schemas>http://\S+))?$")]
     private static partial Regex ReadyLineRegex();
 }
 

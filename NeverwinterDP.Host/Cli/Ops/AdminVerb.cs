@@ -1,5 +1,7 @@
 using System.CommandLine;
 using NeverwinterDP.Host.Admin;
+using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Host.Security;
 
 namespace NeverwinterDP.Host.Cli.Ops;
 
@@ -15,13 +17,14 @@ public sealed record AdminCall(ParseResult Args, AdminClient Client, TextWriter 
 
 /// <summary>
 /// Builds the ops verbs (pbm's commands, against a node's admin API): each gets <c>--node HOST:PORT</c>
-/// (default 127.0.0.1:9110), <c>--token</c> (or <c>NWDP_ADMIN_TOKEN</c>) and <c>--json</c>. Exit 0 on success,
+/// (default 127.0.0.1:9110), <c>--token</c> (or <c>NWDP_ADMIN_TOKEN</c>, or the local node's <c>admin.token</c>, <c>--data</c>) and <c>--json</c>. Exit 0 on success,
 /// 1 with one line naming the node when it cannot be reached or refuses, 2 for usage errors.
 /// </summary>
 public static class AdminVerb
 {
     public static readonly Option<string?> Node = Flags.Text("--node", $"admin API of the node to ask (default {AdminClient.DefaultNode})", "HOST:PORT");
-    public static readonly Option<string?> Token = Flags.Text("--token", "admin token of the node (default: env NWDP_ADMIN_TOKEN)", "TOKEN");
+    public static readonly Option<string?> Token = Flags.Text("--token", "admin token of the node (default: env NWDP_ADMIN_TOKEN, else DIR/admin.token of --data for a node on this machine)", "TOKEN");
+    public static readonly Option<string?> Data = Flags.Text("--data", "data directory of the node, when it runs on this machine: its admin.token is read from there (default: NWDP_DATA, else nwdp.node.data-dir, ./data)", "DIR");
     public static readonly Option<bool> Json = Flags.Switch("--json", "print the node's JSON answer as it is");
 
     /// <param name="name">The verb's last word (<c>show</c> of <c>cluster show</c>).</param>
@@ -32,7 +35,7 @@ public static class AdminVerb
     {
         var command = new Command(name, summary);
         foreach (var option in options ?? []) command.Options.Add(option);
-        foreach (var option in new Option[] { Node, Token, Json }) command.Options.Add(option);
+        foreach (var option in new Option[] { Node, Token, Data, Json }) command.Options.Add(option);
         Argument<string?>? argument = null;
         if (positional is not null)
         {
@@ -49,7 +52,7 @@ public static class AdminVerb
         var stdout = args.InvocationConfiguration.Output;
         var stderr = args.InvocationConfiguration.Error;
         var node = args.GetValue(Node) ?? AdminClient.DefaultNode;
-        var token = args.GetValue(Token) ?? Environment.GetEnvironmentVariable("NWDP_ADMIN_TOKEN");
+        var token = args.GetValue(Token) ?? Environment.GetEnvironmentVariable("NWDP_ADMIN_TOKEN") ?? LocalToken(node, args.GetValue(Data));
         AdminClient client;
         try
         {
@@ -76,6 +79,17 @@ public static class AdminVerb
                 return 1;
             }
         }
+    }
+
+    /// <summary>
+    /// The token a node on this machine wrote to its data directory. Only for a loopback <c>--node</c>: the token of a
+    /// local node is never sent to another machine.
+    /// </summary>
+    private static string? LocalToken(string node, string? dataDir)
+    {
+        var colon = node.LastIndexOf(':');
+        if (colon <= 0 || !AdminOptions.IsLoopback(node[..colon].Trim('[', ']'))) return null;
+        return AdminToken.Read(AdminToken.CliDataDir(dataDir));
     }
 
     /// <summary>Prints the node's JSON as it sent it (one object, one line).</summary>

@@ -5,6 +5,7 @@ using NeverwinterDP.Host.Node;
 using Xunit;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Tests.TestKit;
+using NeverwinterDP.Host.Security;
 
 namespace NeverwinterDP.Tests.Integration.Admin;
 
@@ -96,6 +97,73 @@ public sealed class AdminAccessSpecs
     }
 
     [Fact]
+    public async Task On_first_start_the_node_writes_a_private_token_that_the_verbs_on_its_machine_read_and_the_API_always_requires()
+    {
+        using var dir = new TempDir();
+        string token;
+        await using (var node = await InProcessNode.StartAsync(dir.Path))
+        {
+            var file = Path.Combine(dir.Path, AdminToken.FileName);
+            if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            token = File.ReadAllText(file).Trim();
+            Assert.Matches("^[0-9a-f]{64}$", token);
+
+            // On loopback too: without the token, 401.
+            using var bare = new HttpClient { BaseAddress = new Uri($"http://{node.AdminNode}") };
+            using (var response = await bare.GetAsync("/v1/cluster/status"))
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+                Assert.Contains("admin.token", await response.Content.ReadAsStringAsync());
+            }
+            // The verbs read the token from the data directory (--data, or NWDP_DATA): nothing to type on the node's machine.
+            var withData = await Nwdp.RunAsync("cluster", "status", "--node", node.AdminNode, "--data", dir.Path);
+            Assert.True(withData.ExitCode == 0, withData.ToString());
+            using var otherDir = new TempDir();
+            var elsewhere = await Nwdp.RunAsync("cluster", "status", "--node", node.AdminNode, "--data", otherDir.Path);
+            Assert.True(elsewhere.ExitCode == 1 && elsewhere.Stderr.Contains("answered 401"), elsewhere.ToString());
+
+            // State-changing routes: POST only, with the token; a GET does nothing.
+            using var admin = node.AdminClient();
+            using (var response = await admin.GetAsync("/v1/cluster/leave"))
+                Assert.False(response.IsSuccessStatusCode, $"GET /v1/cluster/leave: {(int)response.StatusCode}");
+            using (var response = await bare.PostAsync("/v1/cluster/leave", null))
+                Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+
+            // A browser page elsewhere: its Origin is refused, with the token too, and no CORS is ever granted.
+            foreach (var origin in new[] { "http://evil.example", $"http://evil.example:{node.AdminNode.Split(':')[1]}", "null", $"https://{node.AdminNode}" })
+            {
+                using var post = new HttpRequestMessage(HttpMethod.Post, "/v1/cluster/leave");
+                post.Headers.Add("Origin", origin);
+                using var response = await admin.SendAsync(post);
+                Assert.True(response.StatusCode == HttpStatusCode.Forbidden, $"Origin {origin}: {(int)response.StatusCode}");
+                Assert.Contains("cross-origin", await response.Content.ReadAsStringAsync());
+                Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+            }
+            using (var preflight = new HttpRequestMessage(HttpMethod.Options, "/v1/cluster/leave"))
+            {
+                preflight.Headers.Add("Origin", "http://evil.example");
+                preflight.Headers.Add("Access-Control-Request-Method", "POST");
+                preflight.Headers.Add("Access-Control-Request-Headers", "authorization");
+                using var response = await bare.SendAsync(preflight);
+                Assert.False(response.IsSuccessStatusCode);
+                Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+                Assert.False(response.Headers.Contains("Access-Control-Allow-Headers"));
+            }
+            // The listener's own origin is no cross-site request.
+            using (var own = new HttpRequestMessage(HttpMethod.Get, "/v1/cluster/status"))
+            {
+                own.Headers.Add("Origin", $"http://{node.AdminNode}");
+                using var response = await admin.SendAsync(own);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+            Assert.Equal(Akka.Cluster.MemberStatus.Up, node.Cluster.SelfMember.Status);
+        }
+        // A restart keeps the token.
+        await using (var again = await InProcessNode.StartAsync(dir.Path))
+            Assert.Equal(token, File.ReadAllText(Path.Combine(dir.Path, AdminToken.FileName)).Trim());
+    }
+
+    [Fact]
     public async Task Every_ops_verb_names_the_node_it_cannot_reach_and_the_flag_it_cannot_use()
     {
         var node = $"127.0.0.1:{ClosedPort()}";
@@ -126,7 +194,7 @@ public sealed class AdminAccessSpecs
             var verbHelp = await Nwdp.RunAsync([.. name, "--help"]);
             Assert.True(verbHelp.ExitCode == 0, verbHelp.ToString());
             Assert.StartsWith($"Usage: nwdp {string.Join(' ', name)}", verbHelp.Stdout);
-            foreach (var flag in new[] { "--node", "--token", "--json" }) Assert.Contains(flag, verbHelp.Stdout);
+            foreach (var flag in new[] { "--node", "--token", "--data", "--json" }) Assert.Contains(flag, verbHelp.Stdout);
         }
         var overview = await Nwdp.RunAsync("--help");
         foreach (var verb in verbs)

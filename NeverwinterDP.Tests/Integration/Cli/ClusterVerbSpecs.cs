@@ -266,7 +266,8 @@ public sealed class ClusterVerbSpecs(ITestOutputHelper output)
 
     private static async Task ListenersAndRolesAsync(InProcessNode n1, InProcessNode n2, InProcessNode n3)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        // With the admin token (the ingress listener ignores it): what is checked here is which listener serves what.
+        using var http = n1.AdminClient(TimeSpan.FromSeconds(30));
         var admin = new Uri($"http://{n1.AdminNode}");
         // Admin routes are not on the ingress listener, ingress and health routes are not on the admin listener.
         using (var r = await http.GetAsync(new Uri(n1.Http, "/v1/cluster/members")))

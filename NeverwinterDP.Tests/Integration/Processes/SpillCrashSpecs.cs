@@ -57,8 +57,8 @@ public sealed class SpillCrashSpecs(ITestOutputHelper output)
 
     private static async Task<JsonElement> SpillStatusAsync(NodeProcess node)
     {
-        using var client = new HttpClient();
-        return await client.GetFromJsonAsync<JsonElement>($"http://{node.AdminNode}/v1/spill/status");
+        using var client = node.AdminClient();
+        return await client.GetFromJsonAsync<JsonElement>("/v1/spill/status");
     }
 
     private static long Backlog(JsonElement status) => status.GetProperty("topics").EnumerateArray().Sum(t => t.GetProperty("events").GetInt64());

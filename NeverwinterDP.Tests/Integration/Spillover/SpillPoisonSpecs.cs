@@ -48,7 +48,7 @@ public sealed class SpillPoisonSpecs(ITestOutputHelper output)
         Assert.EndsWith(".refused.bin", kept);
 
         // spill status (the admin API, what `nwdp spill status` shows): nothing waiting, one batch quarantined.
-        using var admin = new HttpClient { BaseAddress = new Uri($"http://{node.AdminNode}") };
+        using var admin = node.AdminClient();
         var seen = "";
         await Wait.UntilAsync(async () =>
         {

@@ -286,7 +286,7 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{path} on the ingress listener: {(int)response.StatusCode}");
         }
 
-        using var admin = new HttpClient { BaseAddress = new Uri("http://" + node.AdminNode) };
+        using var admin = node.AdminClient();
         using (var response = await admin.GetAsync("/v1/stats?since=10m&type=app&host=h1"))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

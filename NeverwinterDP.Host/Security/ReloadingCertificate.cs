@@ -1,0 +1,123 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using NeverwinterDP.Host.Configuration;
+
+namespace NeverwinterDP.Host.Security;
+
+/// <summary>
+/// A certificate read from files and read again when they change (looked at no more than once a second, on a TLS
+/// handshake): certificate rotation without a restart. A pair that does not load (half written) leaves the previous one in use.
+/// </summary>
+public sealed class ReloadingCertificate
+{
+    private static readonly long CheckEveryMs = 1000;
+    private readonly TlsOptions _options;
+    private readonly Lock _reload = new();
+    private volatile X509Certificate2 _current;
+    private (DateTime, long, DateTime, long) _seen;
+    private long _checkedAt;
+
+    /// <exception cref="ArgumentException">The files do not hold a certificate with its private key (at start: the node does not start).</exception>
+    public ReloadingCertificate(TlsOptions options)
+    {
+        _options = options;
+        _seen = Stamp();
+        _current = Load(options);
+        _checkedAt = Environment.TickCount64;
+        ClientCas = options.ClientCaFile is { } ca ? LoadCas(ca) : null;
+    }
+
+    /// <summary>The CA certificates client certificates must chain to; null = no client certificate asked for.</summary>
+    public X509Certificate2Collection? ClientCas { get; }
+
+    /// <summary>The certificate to present now.</summary>
+    public X509Certificate2 Current
+    {
+        get
+        {
+            var now = Environment.TickCount64;
+            if (now - Interlocked.Read(ref _checkedAt) < CheckEveryMs) return _current;
+            lock (_reload)
+            {
+                if (now - _checkedAt < CheckEveryMs) return _current;
+                _checkedAt = now;
+                try
+                {
+                    var stamp = Stamp();
+                    if (stamp != _seen)
+                    {
+                        _current = Load(_options);
+                        _seen = stamp;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or System.Security.Cryptography.CryptographicException)
+                {
+                    // Being replaced: the certificate in use stays until the new pair loads.
+                }
+                return _current;
+            }
+        }
+    }
+
+    /// <summary>Whether a client certificate chains to <see cref="ClientCas"/> and is valid now (not expired, not yet valid).</summary>
+    public bool ValidateClient(X509Certificate2? certificate)
+    {
+        if (ClientCas is null) return true;
+        if (certificate is null) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(ClientCas);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")); // client authentication
+        return chain.Build(certificate);
+    }
+
+    /// <summary>What Kestrel's HTTPS listener is given.</summary>
+    public Microsoft.AspNetCore.Server.Kestrel.Https.HttpsConnectionAdapterOptions HttpsOptions() => new()
+    {
+        ServerCertificateSelector = (_, _) => Current,
+        ClientCertificateMode = ClientCas is null
+            ? Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.NoCertificate
+            : Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.RequireCertificate,
+        ClientCertificateValidation = (certificate, _, _) => ValidateClient(certificate),
+        SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+    };
+
+    private (DateTime, long, DateTime, long) Stamp()
+    {
+        var cert = new FileInfo(_options.CertFile);
+        var key = _options.KeyFile is null ? null : new FileInfo(_options.KeyFile);
+        return (cert.LastWriteTimeUtc, cert.Exists ? cert.Length : -1, key?.LastWriteTimeUtc ?? default, key is { Exists: true } ? key.Length : -1);
+    }
+
+    private static X509Certificate2 Load(TlsOptions options)
+    {
+        if (!File.Exists(options.CertFile)) throw new ArgumentException($"nwdp.security.tls.cert-file: {options.CertFile} does not exist");
+        X509Certificate2 certificate;
+        var extension = Path.GetExtension(options.CertFile).ToLowerInvariant();
+        if (extension is ".pfx" or ".p12")
+        {
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(options.CertFile, options.KeyPassword);
+        }
+        else
+        {
+            var key = options.KeyFile ?? throw new ArgumentException("nwdp.security.tls.key-file (--tls-key) is needed with a PEM certificate");
+            if (!File.Exists(key)) throw new ArgumentException($"nwdp.security.tls.key-file: {key} does not exist");
+            using var pem = options.KeyPassword is null
+                ? X509Certificate2.CreateFromPemFile(options.CertFile, key)
+                : X509Certificate2.CreateFromEncryptedPemFile(options.CertFile, options.KeyPassword, key);
+            // A PEM key is ephemeral; SslStream wants a certificate whose key it can use on every platform.
+            certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        }
+        if (!certificate.HasPrivateKey) throw new ArgumentException($"nwdp.security.tls: {options.CertFile} has no private key");
+        return certificate;
+    }
+
+    private static X509Certificate2Collection LoadCas(string file)
+    {
+        if (!File.Exists(file)) throw new ArgumentException($"nwdp.security.tls.client-ca-file: {file} does not exist");
+        var cas = new X509Certificate2Collection();
+        cas.ImportFromPemFile(file);
+        return cas.Count > 0 ? cas : throw new ArgumentException($"nwdp.security.tls.client-ca-file: {file} holds no PEM certificate");
+    }
+}
