@@ -259,14 +259,19 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     /// <summary>
     /// Large bodies' buffers are left to the GC, which frees the large-object heap only in a full collection, and
     /// under steady traffic it may not run one for a long time: the budget bounds what requests hold, not what
-    /// they dropped. So once dropped buffers add up to <see cref="CollectAfterDropped"/>, one full collection
-    /// (in the background, the requests go on) takes them back.
+    /// they dropped. So once dropped buffers add up to <see cref="CollectAfterDropped"/>, one full compacting
+    /// collection takes them back and returns the memory to the OS.
     /// </summary>
     private static void Dropped(long bytes)
     {
         if (Interlocked.Add(ref _droppedSinceCollect, bytes) < CollectAfterDropped) return;
         Interlocked.Exchange(ref _droppedSinceCollect, 0);
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
+        // Off the request's thread: a pause of a few milliseconds for the node, not a slower answer for this client.
+        _ = Task.Run(() =>
+        {
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        });
     }
 
     private const long CollectAfterDropped = 64L << 20;
