@@ -1,4 +1,3 @@
-using System.Text;
 using Akka.Actor;
 using Akka.Event;
 using LogEvent = NeverwinterDP.Protocol.LogEvent;

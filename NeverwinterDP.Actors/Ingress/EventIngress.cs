@@ -55,12 +55,12 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
         {
             var e = events[i];
             var key = e.Attributes.Count != 0 && e.Attributes.TryGetValue("key", out var k) ? k : hasRequestKey ? requestKey! : e.Host;
-            if (keyBytes is null || !(ReferenceEquals(key, lastKey) || key == lastKey))
+            if (keyBytes is null || key != lastKey)
             {
                 keyBytes = Encoding.UTF8.GetBytes(key);
                 lastKey = key;
             }
-            if (topic is null || !(ReferenceEquals(e.Type, lastType) || e.Type == lastType))
+            if (topic is null || e.Type != lastType)
             {
                 topic = TopicNames.ForType(e.Type);
                 lastType = e.Type;

@@ -167,8 +167,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 Interlocked.Exchange(ref _lastGiveBack, 0); // still busy: the next large request's end tries again
                 return;
             }
-            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            CompactHeap(GCCollectionMode.Aggressive);
         });
     }
 
@@ -267,11 +266,14 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         if (Interlocked.Add(ref _droppedSinceCollect, bytes) < CollectAfterDropped) return;
         Interlocked.Exchange(ref _droppedSinceCollect, 0);
         // Off the request's thread: a pause of a few milliseconds for the node, not a slower answer for this client.
-        _ = Task.Run(() =>
-        {
-            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        });
+        _ = Task.Run(() => CompactHeap(GCCollectionMode.Forced));
+    }
+
+    /// <summary>One full, blocking collection that compacts the large-object heap too (where large bodies' buffers were).</summary>
+    private static void CompactHeap(GCCollectionMode mode)
+    {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, mode, blocking: true, compacting: true);
     }
 
     private const long CollectAfterDropped = 64L << 20;
