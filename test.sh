@@ -71,6 +71,16 @@ for log in "${logs[@]}"; do
   failed=$((failed + $(count Failed "$log")))
   skipped=$((skipped + $(count Skipped "$log")))
 done
+if ((failed)); then
+  # The failures again, each test's name and error message (not its stack or output), so that the tail of a long
+  # CI log says what failed.
+  echo "failed tests:"
+  for log in "${logs[@]}"; do
+    awk '/^  Failed [A-Za-z]/ { show = 1; lines = 0 }
+         /^  (Stack Trace|Standard Output Messages):/ { show = 0 }
+         show && lines++ < 25 { print }' "$log"
+  done
+fi
 if ((summaries)); then
   echo "$passed passed, $failed failed, $skipped skipped"
 fi

@@ -51,6 +51,11 @@ public sealed class NodeConfig
             MaxBusBacklog = BacklogSetting(nwdp.String("ingress.max-bus-backlog")),
             BacklogWait = nwdp.Duration("ingress.backlog-wait"),
         };
+        if (Ingress.MaxBytesInFlight < Ingress.LargestRequestCost)
+            throw new ArgumentException(
+                $"nwdp.ingress.max-bytes-in-flight ({Ingress.MaxBytesInFlight} bytes) must be at least {Ingress.LargestRequestCost} bytes: the largest request " +
+                $"nwdp.ingress.max-request-bytes and max-decompressed-bytes allow holds that much ({IngressOptions.BudgetPerBodyByte} times its inflated body, " +
+                "beside the body as sent); raise it or lower those");
         HecTokens = nwdp.Strings("inputs.hec.tokens");
         var pump = nwdp.Section("pump");
         Pump = new PumpOptions

@@ -25,11 +25,8 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     /// <summary>The <see cref="HttpContext.Items"/> key that marks a request of any input as an ingress request for the metrics.</summary>
     public const string IngressRequestItem = "nwdp.ingress";
 
-    /// <summary>
-    /// Buffers up to this size come from the shared pool; larger ones are allocated and left to the GC, so that a
-    /// burst of huge requests does not leave huge arrays cached in the pool (and the process's RSS up) for ever.
-    /// </summary>
-    private const int PooledBufferLimit = 1 << 20;
+    /// <summary>Buffers up to this size come from the shared pool (<see cref="IngressOptions.PooledBufferLimit"/>).</summary>
+    private const int PooledBufferLimit = IngressOptions.PooledBufferLimit;
 
     /// <summary>Handles a <c>/v1/events</c> request (<see cref="EventsDialect.Default"/>).</summary>
     public Task HandleAsync(HttpContext http) => HandleAsync(http, EventsDialect.Default);
@@ -64,9 +61,9 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             await Error(http, dialect, 415, "unsupported_content_type", unsupported);
             return;
         }
-        // What this request holds of the node's budget of bytes in flight, until it is answered: twice its body (the
-        // body, then the events and records it becomes, which live until Kafka answers); a gzip body, what it
-        // declares, then twice what it inflates to.
+        // What this request holds of the node's budget of bytes in flight, until it is answered: four times its body
+        // (the body, the events it becomes, their records: IngressOptions.BudgetPerBodyByte); a gzip body, what it
+        // declares, then four times what it inflates to.
         using var reservation = budget.Open();
         http.Response.OnCompleted(() =>
         {
@@ -74,7 +71,9 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             return Task.CompletedTask;
         });
         var gzipped = request.Headers.ContentEncoding.ToString().Equals("gzip", StringComparison.OrdinalIgnoreCase);
-        var upfront = request.ContentLength is { } declared ? (gzipped ? declared : BufferCost(declared + 1)) : 0;
+        var upfront = request.ContentLength is { } declared
+            ? (gzipped ? declared : BufferCost(IngressOptions.BufferBytes(Math.Clamp(declared, 1, options.MaxRequestBytes))))
+            : 0;
         if (!reservation.TryGrowTo(upfront))
         {
             // Not read: the client sends it again later (Kestrel discards the body or closes the connection).
@@ -177,8 +176,8 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
 
     private long _lastGiveBack = -(long)TimeSpan.FromMinutes(1).TotalMilliseconds;
 
-    /// <summary>What a body buffer of <paramref name="bytes"/> costs of the budget: itself and the events and records made of it.</summary>
-    private static long BufferCost(long bytes) => 2 * bytes;
+    /// <summary>What a body buffer of <paramref name="bytes"/> costs of the budget (<see cref="IngressOptions.BudgetPerBodyByte"/>).</summary>
+    private static long BufferCost(long bytes) => IngressOptions.BudgetPerBodyByte * bytes;
 
     private string BudgetFull(long bytes) =>
         $"the node has {budget.InFlight} bytes of requests in flight and this one needs {bytes} more (nwdp.ingress.max-bytes-in-flight = {budget.Limit}); retry later";
@@ -194,7 +193,9 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         var source = raw is null ? body : new GZipStream(raw, CompressionMode.Decompress, leaveOpen: true);
         // The compressed bytes in flight (declared) are held beside the inflated buffer; a plain body is the buffer.
         var held = gzip ? declared ?? 0 : 0;
-        var buffer = Rent(!gzip && declared is { } d ? (int)Math.Min(d + 1, max + 1) : 64 * 1024, reservation, held);
+        // Never a buffer past max bytes (what the budget expects: IngressOptions.LargestRequestCost); a body that
+        // fills one of max bytes is too large if one more byte follows.
+        var buffer = Rent((int)Math.Min(!gzip && declared is { } d ? Math.Max(d, 1) : 64 * 1024, max), reservation, held);
         var length = 0;
         try
         {
@@ -202,7 +203,15 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             {
                 if (length == buffer.Length)
                 {
-                    var bigger = Rent((int)Math.Min((long)buffer.Length * 2, Array.MaxLength), reservation, held);
+                    // Full at the limit, or at the declared length of a plain body (Kestrel ends it there): done
+                    // unless one more byte follows.
+                    if (length >= max || (!gzip && declared == length))
+                    {
+                        if (await OneMoreByteAsync(source, cancellation))
+                            throw new BadRequestException(413, "body_too_large", $"request body exceeds the limit of {max} bytes{(gzip ? " after decompression" : "")}");
+                        break;
+                    }
+                    var bigger = Rent((int)Math.Min(Math.Min((long)buffer.Length * 2, max), Array.MaxLength), reservation, held);
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     Return(buffer);
                     buffer = bigger;
@@ -239,10 +248,28 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         }
     }
 
+    /// <summary>Whether the body goes on past what was read (a gzip body that does not inflate is not valid gzip: 400).</summary>
+    private static async Task<bool> OneMoreByteAsync(Stream source, CancellationToken cancellation)
+    {
+        var one = new byte[1];
+        try
+        {
+            return await source.ReadAsync(one, cancellation) > 0;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new BadRequestException(400, "invalid_gzip", "body is not valid gzip: " + e.Message);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == 413)
+        {
+            return true;
+        }
+    }
+
     /// <summary>A buffer of at least <paramref name="size"/> bytes, its size reserved in the budget first (429 when it cannot be).</summary>
     private static byte[] Rent(int size, IngressBudget.Reservation reservation, long held)
     {
-        var bytes = size <= PooledBufferLimit ? (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(size, 16)) : size;
+        var bytes = IngressOptions.BufferBytes(size);
         if (!reservation.TryGrowTo(held + BufferCost(bytes)))
             throw new BadRequestException(429, "bytes_in_flight",
                 $"the node's budget of bytes in flight is used up (nwdp.ingress.max-bytes-in-flight); this request needs {held + BufferCost(bytes)} bytes; retry later");

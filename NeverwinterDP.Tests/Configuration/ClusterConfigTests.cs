@@ -84,10 +84,21 @@ public sealed class ClusterConfigTests
     [InlineData("nwdp.cluster.seeds", "akka.tcp://other@127.0.0.1:4053", "actor system 'other'")]
     [InlineData("nwdp.cluster.port", "70000", "nwdp.cluster.port")]
     [InlineData("nwdp.admin.endpoint", "nonsense", "nwdp.admin.endpoint")]
+    [InlineData("nwdp.ingress.max-bytes-in-flight", "256MiB", "nwdp.ingress.max-bytes-in-flight (268435456 bytes) must be at least 285212672 bytes")]
     public void A_bad_value_is_an_error_naming_it(string key, string value, string message)
     {
         using var dir = new TempDir();
         var e = Assert.Throws<ArgumentException>(() => Load(dir.Path, new() { [key] = value }));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void The_default_budget_of_bytes_in_flight_takes_the_largest_request_the_limits_allow()
+    {
+        using var dir = new TempDir();
+        var ingress = Load(dir.Path).Ingress;
+        // 16 MiB gzip body as sent, beside four times the 64 MiB it may inflate to.
+        Assert.Equal((16L << 20) + 4 * (64L << 20), ingress.LargestRequestCost);
+        Assert.True(ingress.MaxBytesInFlight >= ingress.LargestRequestCost);
     }
 }

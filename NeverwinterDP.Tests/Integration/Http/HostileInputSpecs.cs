@@ -170,14 +170,17 @@ public sealed class HostileInputSpecs(ITestOutputHelper output)
         await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new()
         {
             ["nwdp.pump.enabled"] = "off",
-            ["nwdp.ingress.max-bytes-in-flight"] = "12MiB",
+            ["nwdp.ingress.max-bytes-in-flight"] = "24MiB",
+            ["nwdp.ingress.max-request-bytes"] = "4MiB",
+            ["nwdp.ingress.max-decompressed-bytes"] = "4MiB",
         });
         var budget = node.App.Services.GetRequiredService<IngressBudget>();
         var body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 40_000).Select(i => $"{{\"host\":\"h\",\"msg\":\"budget-{i:D8}-{new string('z', 40)}\"}}\n")));
         output.WriteLine($"body: {body.Length} bytes");
         Assert.InRange(body.Length, 2 << 20, 3 << 20);
 
-        // Two large requests, each held half way: each holds twice its body (the body and the events it becomes), together most of the budget.
+        // Two large requests, each held half way: each holds four times its body (the body, the events it becomes and their
+        // records), together most of the budget.
         var release = new TaskCompletionSource();
         var held = Enumerable.Range(0, 2).Select(_ => new HeldContent(body, body.Length / 2, release.Task)).ToList();
         var posts = held.Select(c =>

@@ -13,8 +13,9 @@ namespace NeverwinterDP.Tests.Integration.Http;
 /// <summary>
 /// The fuzz suite of issue 13: thousands of generated hostile requests (<see cref="HostileRequests"/>, and over bare
 /// sockets pipelining, chunked bodies, slow and abandoned requests) against a node on the defaults. Each is answered
-/// 2xx, or 4xx with a JSON error that says why; the bus holds exactly what was accepted; the node stays up and its
-/// memory within the budget of bytes in flight. The seed is random per run and printed; set
+/// 2xx, or 4xx with a JSON error that says why; the bus holds exactly what was accepted; the node stays up. (Its memory
+/// under the same generator is measured on a node process, where the test's own requests do not count:
+/// <see cref="Processes.IngressMemorySpecs"/>.) The seed is random per run and printed; set
 /// <c>NWDP_FUZZ_SEED</c> to run a seed again (and <c>NWDP_FUZZ_REQUESTS</c> for more or fewer requests).
 /// </summary>
 [Trait("Category", TestCategories.Integration)]
@@ -25,9 +26,6 @@ public sealed class IngressFuzzSpecs(ITestOutputHelper output)
 
     /// <summary>Requests in flight at once (rounds of this many; the bus is compared after each round).</summary>
     private const int Concurrency = 4;
-
-    /// <summary>What the process may hold past its idle size beside the budget of bytes in flight: the runtime, the test's own requests, GC slack.</summary>
-    private const long FixedOverhead = 384L << 20;
 
     private static int Seed() => Environment.GetEnvironmentVariable(SeedVariable) is { Length: > 0 } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : Random.Shared.Next();
 
@@ -127,43 +125,6 @@ public sealed class IngressFuzzSpecs(ITestOutputHelper output)
     /// <summary>What the node holds of the bus: acknowledged by Kafka or spilled to disk.</summary>
     private static long OnTheBus(InProcessNode node) => node.BusWriter.Acknowledged + node.App.Services.GetRequiredService<EventIngress>().SpilledEvents;
 
-    /// <summary>Peak working set of this process while running.</summary>
-    private sealed class RssProbe : IAsyncDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-
-        public RssProbe()
-        {
-            Idle = Current();
-            Peak = Idle;
-            _loop = Task.Run(async () =>
-            {
-                while (!_stop.IsCancellationRequested)
-                {
-                    Peak = Math.Max(Peak, Current());
-                    try { await Task.Delay(50, _stop.Token); } catch (OperationCanceledException) { }
-                }
-            });
-        }
-
-        public long Idle { get; }
-
-        public long Peak { get; private set; }
-
-        private static long Current()
-        {
-            using var p = Process.GetCurrentProcess();
-            return p.WorkingSet64;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _loop;
-        }
-    }
-
     [Fact]
     public async Task Thousands_of_hostile_requests_are_each_answered_2xx_or_a_4xx_that_says_why_and_the_bus_holds_exactly_what_was_accepted()
     {
@@ -176,10 +137,6 @@ public sealed class IngressFuzzSpecs(ITestOutputHelper output)
         using var dir = new TempDir();
         await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new() { ["nwdp.pump.enabled"] = "off" });
         var budget = node.App.Services.GetRequiredService<IngressBudget>();
-        // The bombs are made once, before the memory is measured.
-        _ = generator.Next(large: true);
-        GC.Collect();
-        await using var rss = new RssProbe();
         var watch = Stopwatch.StartNew();
         var statuses = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         long accepted = 0;
@@ -217,11 +174,8 @@ public sealed class IngressFuzzSpecs(ITestOutputHelper output)
         Assert.Equal(beforeLast + 1, OnTheBus(node));
         await Wait.UntilAsync(() => budget.InFlight == 0, TimeSpan.FromSeconds(10), () => $"{budget.InFlight} bytes still in flight");
 
-        await rss.DisposeAsync();
-        output.WriteLine($"RSS idle {rss.Idle >> 20} MiB, peak {rss.Peak >> 20} MiB (budget {budget.Limit >> 20} MiB + {FixedOverhead >> 20} MiB allowed); {watch.Elapsed.TotalSeconds:F1} s in all");
+        output.WriteLine($"{watch.Elapsed.TotalSeconds:F1} s in all");
         findings.AssertNone();
-        Assert.True(rss.Peak - rss.Idle < budget.Limit + FixedOverhead,
-            $"seed {seed}: RSS rose from {rss.Idle >> 20} MiB to {rss.Peak >> 20} MiB, past the budget of {budget.Limit >> 20} MiB + {FixedOverhead >> 20} MiB");
     }
 
     /// <summary>
