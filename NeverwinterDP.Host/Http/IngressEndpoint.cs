@@ -7,6 +7,7 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Host.Security;
 
 namespace NeverwinterDP.Host.Http;
@@ -129,6 +130,12 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                     break;
                 case IngressOutcome.Stopping:
                     await Error(http, dialect, 503, "stopping", "the node is shutting down; retry on another node or later", retryAfter: options.RetryAfter);
+                    break;
+                case IngressOutcome.Failed when error is SpillRefusedException spill:
+                    // Kafka did not take them and the spillover store cannot (disk full, quota used up): its own reason,
+                    // since the fix is on this node's disk, not on the bus.
+                    await Error(http, dialect, 503, "spill_full", "the bus did not acknowledge the events and the spillover store cannot keep them: " + spill.Message,
+                        retryAfter: options.RetryAfter);
                     break;
                 default:
                     await Error(http, dialect, 503, "bus_failed", "the bus did not acknowledge the events: " + (error?.Message ?? "unknown error"), retryAfter: options.RetryAfter);

@@ -63,6 +63,7 @@ public sealed class DiskFullSpecs(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
             Assert.NotNull(refused.Headers.RetryAfter);
             Assert.Contains("no space left", body, StringComparison.OrdinalIgnoreCase);
+            Assert.Matches(@"nwdp_ingress_refusals_total\{reason=""spill_full""\} [1-9]", await node.Client.GetStringAsync("/metrics"));
 
             // Space returns, the bus comes back: the node recovers by itself and everything accepted arrives, once.
             disk.Unfill();
