@@ -111,6 +111,12 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 await Error(http, dialect, 403, "forbidden_type", $"API key '{sender.Key.Name}' may not write log type '{forbidden}'", authenticate: true);
                 return;
             }
+            if (sender.Key?.Admit(parsed.Events.Count, length) is { } limited)
+            {
+                if (limited.Status == 429) await Error(http, dialect, 429, "rate_limited", limited.Message, retryAfter: limited.RetryAfter);
+                else await Error(http, dialect, limited.Status, "rate_limit", limited.Message);
+                return;
+            }
             var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
             switch (outcome)
             {

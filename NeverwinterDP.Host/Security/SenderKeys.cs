@@ -1,18 +1,44 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Threading.RateLimiting;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Host.Security;
 
-/// <summary>One sender's key: its name and the log types it may write (globs: <c>*</c>, <c>?</c>).</summary>
-public sealed class SenderKey(string name, IReadOnlyList<string> types)
+/// <summary>A key's rate limits (null = none): events and bytes (of the body, inflated) per second.</summary>
+public readonly record struct SenderRates(long? EventsPerSecond, long? BytesPerSecond)
 {
-    private readonly Regex[] _types = [.. types.Select(t => new Regex("^" + Regex.Escape(t).Replace(@"\*", ".*").Replace(@"\?", ".") + "$", RegexOptions.CultureInvariant))];
+    public override string ToString() => string.Join(' ',
+        new[] { EventsPerSecond is { } e ? $"events/s={e}" : null, BytesPerSecond is { } b ? $"bytes/s={b}" : null }.Where(x => x is not null));
+}
 
-    public string Name { get; } = name;
+/// <summary>Why a key's request was not admitted by its rate limits: 413 when it can never fit one second's worth, else 429.</summary>
+public sealed record RateRefusal(int Status, string Message, TimeSpan RetryAfter);
 
-    public IReadOnlyList<string> Types { get; } = types;
+/// <summary>One sender's key: its name, the log types it may write (globs: <c>*</c>, <c>?</c>) and its rate limits.</summary>
+public sealed class SenderKey : IDisposable
+{
+    private readonly Regex[] _types;
+    private readonly TokenBucketRateLimiter? _events;
+    private readonly TokenBucketRateLimiter? _bytes;
+
+    public SenderKey(string name, IReadOnlyList<string> types, SenderRates rates = default)
+    {
+        Name = name;
+        Types = types;
+        Rates = rates;
+        _types = [.. types.Select(t => new Regex("^" + Regex.Escape(t).Replace(@"\*", ".*").Replace(@"\?", ".") + "$", RegexOptions.CultureInvariant))];
+        _events = Bucket(rates.EventsPerSecond);
+        _bytes = Bucket(rates.BytesPerSecond);
+    }
+
+    public string Name { get; }
+
+    public IReadOnlyList<string> Types { get; }
+
+    public SenderRates Rates { get; }
 
     public bool MayWrite(string type) => _types.Any(t => t.IsMatch(type));
 
@@ -28,6 +54,59 @@ public sealed class SenderKey(string name, IReadOnlyList<string> types)
         }
         return null;
     }
+
+    /// <summary>
+    /// Takes a request of <paramref name="events"/> events and <paramref name="bytes"/> bytes from the key's rate
+    /// limits (token buckets holding one second's worth, refilled every 100 ms); null when admitted.
+    /// </summary>
+    public RateRefusal? Admit(int events, long bytes)
+    {
+        if (_events is null && _bytes is null) return null;
+        if (Rates.EventsPerSecond is { } e && events > e)
+            return new RateRefusal(413, $"{events} events in one request; API key '{Name}' may send {e} events/s: send smaller requests", TimeSpan.Zero);
+        if (Rates.BytesPerSecond is { } b && bytes > b)
+            return new RateRefusal(413, $"{bytes} bytes in one request; API key '{Name}' may send {b} bytes/s: send smaller requests", TimeSpan.Zero);
+        if (_events is not null && Refused(_events, events) is { } eventsWait)
+            return new RateRefusal(429, $"API key '{Name}' is over its rate limit of {Rates.EventsPerSecond} events/s; retry later", eventsWait);
+        if (_bytes is not null && Refused(_bytes, (int)Math.Min(bytes, int.MaxValue)) is { } bytesWait)
+            return new RateRefusal(429, $"API key '{Name}' is over its rate limit of {Rates.BytesPerSecond} bytes/s; retry later", bytesWait);
+        return null;
+    }
+
+    private static TimeSpan? Refused(TokenBucketRateLimiter bucket, int permits)
+    {
+        try
+        {
+            using var lease = bucket.AttemptAcquire(permits);
+            if (lease.IsAcquired) return null;
+            return lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+        }
+        catch (ObjectDisposedException)
+        {
+            return null; // the keys file changed this key's line while this request was checked: the new line counts from now
+        }
+    }
+
+    /// <summary>One second's worth of tokens, refilled every 100 ms when the rate divides by 10 (smoother), else once a second (exact).</summary>
+    private static TokenBucketRateLimiter? Bucket(long? perSecond)
+    {
+        if (perSecond is not { } rate) return null;
+        var tenths = rate % 10 == 0;
+        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = (int)Math.Min(rate, int.MaxValue),
+            TokensPerPeriod = (int)Math.Min(tenths ? rate / 10 : rate, int.MaxValue),
+            ReplenishmentPeriod = tenths ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
+
+    public void Dispose()
+    {
+        _events?.Dispose();
+        _bytes?.Dispose();
+    }
 }
 
 /// <summary>What <see cref="SenderKeys.Authenticate"/> decided: the sender's key, or a refusal (401).</summary>
@@ -35,9 +114,10 @@ public readonly record struct SenderCheck(SenderKey? Key, string? Refusal);
 
 /// <summary>
 /// API keys of the senders of <c>POST /v1/events</c> (<c>nwdp.security.api-keys-file</c>; empty = none needed). The file
-/// holds one key a line, <c>NAME SHA256-HEX TYPE-GLOB[,TYPE-GLOB...]</c> (<c>#</c> comments): the SHA-256 of the key,
-/// never the key. It is read again when it changes (looked at no more than once a second); a file that no longer
-/// parses leaves the keys read before in force.
+/// holds one key a line, <c>NAME SHA256-HEX TYPE-GLOB[,TYPE-GLOB...] [events/s=N] [bytes/s=SIZE]</c> (<c>#</c>
+/// comments): the SHA-256 of the key, never the key (<c>nwdp keys add</c> writes such lines). It is read again when it
+/// changes (looked at no more than once a second); a file that no longer parses leaves the keys read before in force.
+/// A key whose line did not change keeps its rate buckets across a reload.
 /// </summary>
 public sealed class SenderKeys
 {
@@ -91,8 +171,11 @@ public sealed class SenderKeys
             {
                 var stamp = Stamp(_file!);
                 if (stamp == _seen) return;
-                _keys = Parse(_file!);
+                var before = _keys;
+                _keys = Parse(_file!, before);
                 _seen = stamp;
+                foreach (var (hash, key) in before)
+                    if (!_keys.TryGetValue(hash, out var kept) || !ReferenceEquals(kept, key)) key.Dispose();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
             {
@@ -107,19 +190,64 @@ public sealed class SenderKeys
         return (info.LastWriteTimeUtc, info.Length);
     }
 
-    private static Dictionary<string, SenderKey> Parse(string file)
+    /// <summary>One line of the keys file: what <see cref="Parse"/> reads and <c>nwdp keys</c> writes.</summary>
+    public sealed record Line(string Name, string Hash, IReadOnlyList<string> Types, SenderRates Rates)
+    {
+        public override string ToString() => $"{Name} {Hash} {string.Join(',', Types)}" + (Rates == default ? "" : " " + Rates);
+    }
+
+    public const string LineFormat = "NAME SHA256-HEX TYPE-GLOB[,TYPE-GLOB...] [events/s=N] [bytes/s=SIZE]";
+
+    /// <summary>Reads one line of the keys file; null for a blank line or a comment.</summary>
+    public static Line? ParseLine(string raw, string where)
+    {
+        var line = raw.Trim();
+        if (line.Length == 0 || line.StartsWith('#')) return null;
+        var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length is < 3 or > 5 || fields[1].Length != 64 || !fields[1].All(Uri.IsHexDigit))
+            throw new FormatException($"{where}: expected '{LineFormat}'");
+        long? events = null, bytes = null;
+        foreach (var option in fields.Skip(3))
+        {
+            var (name, value) = option.Split('=', 2) is [var n, var v] ? (n, v) : (option, "");
+            switch (name)
+            {
+                case "events/s" when events is null && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var e) && e > 0:
+                    events = e;
+                    break;
+                case "bytes/s" when bytes is null && ParseSize(value) is { } b:
+                    bytes = b;
+                    break;
+                default:
+                    throw new FormatException($"{where}: '{option}' is not events/s=N or bytes/s=SIZE (a positive number; SIZE may end in KiB, MiB or GiB)");
+            }
+        }
+        return new Line(fields[0], fields[1].ToLowerInvariant(), fields[2].Split(',', StringSplitOptions.RemoveEmptyEntries), new SenderRates(events, bytes));
+    }
+
+    /// <summary>A positive size: digits, optionally followed by KiB, MiB or GiB; null when it is not one.</summary>
+    public static long? ParseSize(string value)
+    {
+        var (digits, unit) = value.EndsWith("KiB", StringComparison.Ordinal) ? (value[..^3], 1L << 10)
+            : value.EndsWith("MiB", StringComparison.Ordinal) ? (value[..^3], 1L << 20)
+            : value.EndsWith("GiB", StringComparison.Ordinal) ? (value[..^3], 1L << 30)
+            : (value, 1L);
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 && n <= long.MaxValue / unit ? n * unit : null;
+    }
+
+    private static Dictionary<string, SenderKey> Parse(string file, IReadOnlyDictionary<string, SenderKey>? before = null)
     {
         var keys = new Dictionary<string, SenderKey>(StringComparer.Ordinal);
         var number = 0;
         foreach (var raw in File.ReadAllLines(file))
         {
             number++;
-            var line = raw.Trim();
-            if (line.Length == 0 || line.StartsWith('#')) continue;
-            var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length != 3 || fields[1].Length != 64 || !fields[1].All(Uri.IsHexDigit))
-                throw new FormatException($"{file}:{number}: expected 'NAME SHA256-HEX TYPE-GLOB[,TYPE-GLOB...]'");
-            keys[fields[1].ToLowerInvariant()] = new SenderKey(fields[0], fields[2].Split(',', StringSplitOptions.RemoveEmptyEntries));
+            if (ParseLine(raw, $"{file}:{number}") is not { } line) continue;
+            // The same key, name, types and rates as before: the same object, so its rate buckets carry on.
+            keys[line.Hash] = before is not null && before.TryGetValue(line.Hash, out var old) && old.Name == line.Name && old.Rates == line.Rates &&
+                              old.Types.SequenceEqual(line.Types)
+                ? old
+                : new SenderKey(line.Name, line.Types, line.Rates);
         }
         return keys;
     }

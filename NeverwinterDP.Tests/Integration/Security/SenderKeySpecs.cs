@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using NeverwinterDP.Host.Cli;
 using NeverwinterDP.Host.Security;
 using NeverwinterDP.Tests.TestKit;
 using Xunit;
@@ -82,5 +83,80 @@ public sealed class SenderKeySpecs
         var missing = Path.Combine(dir.Path, "no-such-keys");
         var e = await Assert.ThrowsAsync<ArgumentException>(() => InProcessNode.StartAsync(dir.Path, overrides: new() { ["nwdp.security.api-keys-file"] = missing }));
         Assert.Contains("nwdp.security.api-keys-file", e.Message);
+    }
+
+    private static async Task<HttpResponseMessage> PostLinesAsync(InProcessNode node, string key, int lines)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/events?type=app")
+        {
+            Content = new StringContent(string.Concat(Enumerable.Range(0, lines).Select(i => $"{{\"msg\":\"m{i}\"}}\n")), Encoding.UTF8, "application/x-ndjson"),
+        };
+        request.Headers.Add("X-Api-Key", key);
+        return await node.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Keys_made_with_nwdp_keys_are_taken_and_revoked_without_a_restart_and_their_rate_limits_answer_429_and_413_for_a_request_over_one_second()
+    {
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "api-keys");
+
+        // nwdp keys add: the key on standard output, once; the file holds its hash.
+        var added = await Nwdp.RunAsync("keys", "add", "ops", "--file", file, "--types", "app", "--events-per-second", "1");
+        Assert.True(added.ExitCode == 0, added.ToString());
+        var key = added.Stdout.Trim();
+        Assert.Matches("^nwdp_[A-Za-z0-9_-]{43}$", key);
+        var text = await File.ReadAllTextAsync(file);
+        Assert.Contains($"ops {SenderKeys.Hash(key)} app events/s=1", text);
+        Assert.DoesNotContain(key, text);
+        var duplicate = await Nwdp.RunAsync("keys", "add", "ops", "--file", file);
+        Assert.Equal(KeysVerbs.NotDone, duplicate.ExitCode);
+        Assert.Contains("'ops' is already in", duplicate.Stderr);
+        var noFile = await Nwdp.RunAsync("keys", "list");
+        Assert.Equal(CliApp.UsageError, noFile.ExitCode);
+        Assert.Contains("--file", noFile.Stderr);
+        var list = await Nwdp.RunAsync("keys", "list", "--file", file);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Matches(@"(?m)^ops\s+app\s+1\s+-$", list.Stdout);
+
+        await using var node = await InProcessNode.StartAsync(Path.Combine(dir.Path, "data"), overrides: new() { ["nwdp.security.api-keys-file"] = file });
+
+        // 1 event/s, one second's worth in the bucket: one-event requests as fast as they go run into it (429 with
+        // Retry-After, naming the limit); two events in one request can never fit (413, naming the limit).
+        HttpResponseMessage? limited = null;
+        await Wait.UntilAsync(async () =>
+        {
+            var response = await PostLinesAsync(node, key, 1);
+            if (response.StatusCode == HttpStatusCode.OK) return false;
+            limited = response;
+            return true;
+        }, TimeSpan.FromSeconds(30), () => "one-event requests as fast as they go never ran into the key's 1 event/s");
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited!.StatusCode);
+        Assert.NotNull(limited.Headers.RetryAfter);
+        Assert.Contains("1 events/s", await limited.Content.ReadAsStringAsync());
+        using (var response = await PostLinesAsync(node, key, 2))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Assert.Contains("send smaller requests", await response.Content.ReadAsStringAsync());
+        }
+        // The bucket refills: a request is taken again later.
+        await Wait.UntilAsync(async () =>
+        {
+            using var response = await PostLinesAsync(node, key, 1);
+            return response.StatusCode == HttpStatusCode.OK;
+        }, TimeSpan.FromSeconds(10), () => "the rate limit did not let an event through again");
+        var metrics = await node.Client.GetStringAsync("/metrics");
+        Assert.Matches(@"nwdp_ingress_refusals_total\{reason=""rate_limited""\} [1-9]", metrics);
+        Assert.Contains("nwdp_ingress_refusals_total{reason=\"rate_limit\"} 1", metrics);
+
+        // nwdp keys revoke: refused (401) within a second or so, no restart.
+        var revoked = await Nwdp.RunAsync("keys", "revoke", "ops", "--file", file);
+        Assert.True(revoked.ExitCode == 0, revoked.ToString());
+        await Wait.UntilAsync(async () =>
+        {
+            using var response = await PostLinesAsync(node, key, 1);
+            return response.StatusCode == HttpStatusCode.Unauthorized;
+        }, TimeSpan.FromSeconds(30), () => "the revoked key is still taken");
+        Assert.Equal(KeysVerbs.NotDone, (await Nwdp.RunAsync("keys", "revoke", "ops", "--file", file)).ExitCode);
     }
 }
