@@ -111,6 +111,13 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 await Error(http, dialect, 403, "forbidden_type", $"API key '{sender.Key.Name}' may not write log type '{forbidden}'", authenticate: true);
                 return;
             }
+            if (parsed.Events.Count == 0)
+            {
+                // Nothing to make durable (an OTLP request of no records, or of records all rejected one by one).
+                http.Response.StatusCode = 200;
+                await dialect.AcceptedAsync(http, 0);
+                return;
+            }
             var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
             switch (outcome)
             {
