@@ -48,6 +48,7 @@ public sealed class OtlpInputSpecs
                         .AddService("checkout", serviceVersion: "2.1.0")
                         .AddAttributes([new("host.name", "web-7"), new("deployment.environment", "test")]));
                     otel.IncludeScopes = true;
+                    otel.IncludeFormattedMessage = true; // else the exporter sends the template as the body (the arguments are attributes either way)
                     otel.AddOtlpExporter(exporter =>
                     {
                         exporter.Endpoint = new Uri(node.Http, "/v1/logs");
@@ -75,6 +76,7 @@ public sealed class OtlpInputSpecs
             Assert.Equal("2.1.0", l.GetProperty("version").GetString());
             var attributes = l.GetProperty("attributes");
             Assert.Equal($"o-{i}", attributes.GetProperty("OrderId").GetString());
+            Assert.Equal("order {OrderId} took {Ms} ms", attributes.GetProperty("{OriginalFormat}").GetString());
             Assert.Equal("test", attributes.GetProperty("deployment.environment").GetString());
             Assert.Equal("Shop.Checkout", attributes.GetProperty("otel.scope.name").GetString());
             Assert.Equal(traceId, attributes.GetProperty("trace_id").GetString());
