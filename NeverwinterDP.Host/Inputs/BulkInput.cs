@@ -220,9 +220,6 @@ public sealed class BulkDialect : IngressDialect
     /// <summary>An id of 20 URL-safe characters, as Elasticsearch makes for documents that come without one.</summary>
     private static string NewId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(15)).Replace('+', '-').Replace('/', '_');
 
-    /// <summary>The line of the document an event came from, for a 413 that names one.</summary>
-    public override int LineOf(HttpRequest request, ReadOnlySpan<byte> body, int index) => index + 1;
-
     public override Task AcceptedAsync(HttpContext http, int count)
     {
         var result = (BulkParser.Result)http.Items[ResultItem]!;
