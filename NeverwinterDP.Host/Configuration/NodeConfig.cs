@@ -57,6 +57,7 @@ public sealed class NodeConfig
                 $"nwdp.ingress.max-request-bytes and max-decompressed-bytes allow holds that much ({IngressOptions.BudgetPerBodyByte} times its inflated body, " +
                 "beside the body as sent); raise it or lower those");
         HecTokens = nwdp.Strings("inputs.hec.tokens");
+        BulkVersion = nwdp.String("inputs.bulk.version");
         var pump = nwdp.Section("pump");
         Pump = new PumpOptions
         {
@@ -128,6 +129,9 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.inputs.hec.tokens</c>: the Splunk HEC tokens taken; none = HEC off.</summary>
     public IReadOnlyList<string> HecTokens { get; }
+
+    /// <summary><c>nwdp.inputs.bulk.version</c>: the Elasticsearch version the <c>_bulk</c> input's <c>GET /</c> banner names.</summary>
+    public string BulkVersion { get; }
     public bool PumpEnabled { get; }
     public PumpOptions Pump { get; }
     /// <summary><c>nwdp.pump.writers-per-sink</c>: sink-writer entities (consumer group members) per sink, spread over the pump nodes.</summary>

@@ -117,6 +117,13 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 else await Error(http, dialect, limited.Status, "rate_limit", limited.Message);
                 return;
             }
+            if (parsed.Events.Count == 0)
+            {
+                // Nothing to make durable (an OTLP request of no records, or of records all rejected one by one).
+                http.Response.StatusCode = 200;
+                await dialect.AcceptedAsync(http, 0);
+                return;
+            }
             var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
             switch (outcome)
             {

@@ -22,6 +22,8 @@ public static class NodeEndpoints
             app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => IngressTransportErrors.HandleAsync(http, endpoint.HandleAsync));
             app.MapFluentBitInput();
             app.MapHecInput(config.HecTokens);
+            app.MapOtlpInput();
+            app.MapBulkInput(config.BulkVersion);
         }
         else
             app.MapPost("/v1/events", () => Results.Json(
