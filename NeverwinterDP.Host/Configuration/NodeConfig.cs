@@ -65,6 +65,8 @@ public sealed class NodeConfig
             RetryMinBackoff = pump.Duration("retry-min-backoff"),
             RetryMaxBackoff = pump.Duration("retry-max-backoff"),
             RetryMaxAttempts = RetryAttempts(pump, "retry-max-attempts"),
+            LagInterval = pump.Duration("lag-interval"),
+            LagTimeout = pump.Duration("lag-timeout"),
         };
         WritersPerSink = pump.PositiveInt("writers-per-sink");
         SinkWriterKeepAlive = pump.Duration("keep-alive-interval");
