@@ -111,6 +111,8 @@ public sealed class ConsumerLag : IAsyncDisposable
                 }
             }
             ReadTimestamps(oldest, stop);
+            if (oldest.Count(o => o.Value is null) is var unread and > 0)
+                error = $"the first undelivered record of {unread} partitions could not be read within {_timeout.TotalSeconds:0.#} s: their lag_seconds is 0";
             var nowMs = _clock.GetUtcNow().ToUnixTimeMilliseconds();
             foreach (var (subject, tp, c, start) in rows)
             {
@@ -149,6 +151,8 @@ public sealed class ConsumerLag : IAsyncDisposable
         var consumer = Consumer();
         var open = wanted.Keys.ToDictionary(k => k.TopicPartition, k => k.Offset.Value);
         consumer.Assign(wanted.Keys);
+        // librdkafka keeps a partition's pause across assignments: the last computation paused what it had read.
+        consumer.Resume(open.Keys);
         try
         {
             var started = _clock.GetTimestamp();
