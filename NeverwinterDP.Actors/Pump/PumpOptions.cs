@@ -35,4 +35,10 @@ public sealed record PumpOptions
 
     /// <summary><c>retry-max-attempts</c>: attempts before errored records are dead-lettered; 0 = until the store takes them.</summary>
     public int RetryMaxAttempts { get; init; }
+
+    /// <summary><c>lag-interval</c>: the consumer lag (<c>/metrics</c>, <c>GET /v1/lag</c>, <c>nwdp lag</c>) is computed at most this often; askers in between get the last figures.</summary>
+    public TimeSpan LagInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>lag-timeout</c>: how long one Kafka request of a lag computation may wait.</summary>
+    public TimeSpan LagTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -80,6 +80,27 @@ public sealed record StatsResponse(string Since, IReadOnlyList<NeverwinterDP.Act
 /// </summary>
 public sealed record AuditResponse(string Since, double SettleTimeS, long Lost, long Duplicated, IReadOnlyList<NeverwinterDP.Actors.Stats.AuditRow> Rows);
 
+/// <summary>One partition of a sink instance's lag (<see cref="LagResponse"/>); <c>committed_offset</c> is -1 when the group never committed there.</summary>
+public sealed record PartitionLagInfo(string Topic, int Partition, long CommittedOffset, long EndOffset, long LagRecords, double LagSeconds);
+
+/// <summary>One sink instance's lag: the sum of its partitions' records behind, and the oldest undelivered record's age (their max).</summary>
+public sealed record SinkLagInfo(string Sink, string Topics, long LagRecords, double LagSeconds, IReadOnlyList<PartitionLagInfo> Partitions);
+
+/// <summary>
+/// <c>GET /v1/lag?sink=S</c>: consumer lag per sink instance, topic and partition, as computed at <c>computed_at_ms</c>
+/// (at most every <c>interval_s</c>); <c>error</c> names what Kafka did not answer (the figures may then be partial).
+/// </summary>
+public sealed record LagResponse(long ComputedAtMs, double IntervalS, string? Error, IReadOnlyList<SinkLagInfo> Sinks);
+
+/// <summary><c>GET /v1/ingress</c>: this node's ingress (counts since it started).</summary>
+public sealed record IngressStatusResponse(bool Running, long BytesInFlight, long MaxBytesInFlight, int Queued, long AcceptedEvents, long SpilledEvents, long RefusedRequests);
+
+/// <summary>One sink instance: its health check (cached a few seconds) and the writers of it on this node (delivered and dead-lettered by them).</summary>
+public sealed record SinkStatusInfo(string Sink, string Kind, bool Healthy, string? Detail, int WritersHere, int RunningHere, long Delivered, long Rejected);
+
+/// <summary><c>GET /v1/sinks</c>.</summary>
+public sealed record SinksStatusResponse(IReadOnlyList<SinkStatusInfo> Sinks);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(MembersResponse))]
 [JsonSerializable(typeof(StatusResponse))]
@@ -96,5 +117,8 @@ public sealed record AuditResponse(string Since, double SettleTimeS, long Lost, 
 [JsonSerializable(typeof(SpillCheckResponse))]
 [JsonSerializable(typeof(StatsResponse))]
 [JsonSerializable(typeof(AuditResponse))]
+[JsonSerializable(typeof(LagResponse))]
+[JsonSerializable(typeof(IngressStatusResponse))]
+[JsonSerializable(typeof(SinksStatusResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 public sealed partial class AdminJson : JsonSerializerContext;

@@ -36,6 +36,8 @@ public static class CliApp
             Group("spill", "The spillover store.", SpillVerbs.Commands),
             StatsVerbs.Stats,
             StatsVerbs.Audit,
+            LagVerbs.Lag,
+            CheckVerb.Command,
             Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),
             Group("keys", "The senders' API keys file: add, list and revoke keys.", KeysVerbs.Commands),
         };
@@ -89,6 +91,7 @@ public static class CliApp
             }
             if (UsageProblem(parsed) is { } problem)
             {
+                if (verb is PluginCommand) return await CheckVerb.UsageErrorAsync($"nwdp {NameOf(verb)}: {problem}", stdout);
                 await stderr.WriteLineAsync($"nwdp {NameOf(verb)}: {problem}");
                 await stderr.WriteLineAsync($"Run 'nwdp {NameOf(verb)} --help' for usage.");
                 return UsageError;

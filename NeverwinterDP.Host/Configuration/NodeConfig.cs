@@ -71,6 +71,8 @@ public sealed class NodeConfig
             RetryMinBackoff = pump.Duration("retry-min-backoff"),
             RetryMaxBackoff = pump.Duration("retry-max-backoff"),
             RetryMaxAttempts = RetryAttempts(pump, "retry-max-attempts"),
+            LagInterval = pump.Duration("lag-interval"),
+            LagTimeout = pump.Duration("lag-timeout"),
         };
         WritersPerSink = pump.PositiveInt("writers-per-sink");
         SinkWriterKeepAlive = pump.Duration("keep-alive-interval");
@@ -97,6 +99,8 @@ public sealed class NodeConfig
             : TimeSpan.FromMilliseconds(hocon.GetLong("akka.kafka.producer.kafka-clients.message.timeout.ms"));
         RemoteIngress = RemoteIngressOptions.FromConfig(nwdp.Section("remote-ingress"));
         Stats = StatsOptions.FromConfig(nwdp.Section("stats"));
+        var ganglia = nwdp.Section("monitoring").Section("ganglia");
+        Ganglia = new GangliaOptions(ganglia.String("host"), ganglia.Int("port"), ganglia.Duration("interval"));
         Schemas = SchemaOptions.FromConfig(nwdp.Section("schemas"));
         Sinks = nwdp.Raw("sinks");
         // What the files sink decides itself (tests look there); read past the key log, which is for the sink's own reads.
@@ -165,6 +169,9 @@ public sealed class NodeConfig
 
     /// <summary>The admin API listener (<c>nwdp.admin</c>).</summary>
     public AdminOptions Admin { get; }
+
+    /// <summary><c>nwdp.monitoring.ganglia</c>: the optional gmetric exporter.</summary>
+    public GangliaOptions Ganglia { get; }
 
     /// <summary><c>nwdp.remote-ingress</c>: the Akka-remote ingress EmitterClients send to.</summary>
     public RemoteIngressOptions RemoteIngress { get; }

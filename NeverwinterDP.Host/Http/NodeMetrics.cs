@@ -30,12 +30,20 @@ public sealed class NodeMetrics
     private readonly object _sinkGate = new();
     // Pumps come and go (hand-off, restart) with fresh counters: what each added since the last scrape is summed.
     private readonly Dictionary<SinkMetrics, long[]> _seen = new(ReferenceEqualityComparer.Instance);
+    private readonly ConsumerLag? _lag;
+    private readonly Gauge _lagRecords;
+    private readonly Gauge _lagSeconds;
+    private readonly Gauge _committedOffset;
+    private readonly Gauge _endOffset;
+    private HashSet<(string Sink, string Topic, string Partition)> _lagSeries = [];
+    private long _refused;
 
-    public NodeMetrics(StatsCounter stats, LocalPumps pumps, IngressBudget? budget = null)
+    public NodeMetrics(StatsCounter stats, LocalPumps pumps, IngressBudget? budget = null, ConsumerLag? lag = null)
     {
         _stats = stats;
         _pumps = pumps;
         _budget = budget;
+        _lag = lag;
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
         string[] series = ["type", "process", "host", "category"];
@@ -52,8 +60,17 @@ public sealed class NodeMetrics
         _bytesInFlight = factory.CreateGauge("nwdp_ingress_bytes_in_flight",
             "Bytes the HTTP ingress requests being handled hold of nwdp.ingress.max-bytes-in-flight (read, inflated, parsed, waiting for Kafka).");
         _sink = SinkCounterNames.Select(n => factory.CreateCounter($"nwdp_sink_{n}_total", $"Sink records {n.Replace('_', '-')} (per sink instance; summed over its writers on this node).", "sink")).ToArray();
+        string[] partition = ["sink", "topic", "partition"];
+        _lagRecords = factory.CreateGauge("nwdp_sink_lag_records", "Records of the topic partition the sink instance's consumer group has not committed (end offset minus committed offset).", partition);
+        _lagSeconds = factory.CreateGauge("nwdp_sink_lag_seconds", "Age of the oldest record the sink instance has not committed on the partition (now minus its timestamp); 0 when caught up.", partition);
+        _committedOffset = factory.CreateGauge("nwdp_sink_committed_offset", "Offset the sink instance's consumer group committed on the partition (-1: never committed).", partition);
+        _endOffset = factory.CreateGauge("nwdp_sink_end_offset", "End offset (high watermark) of the partition.", partition);
         Registry.AddBeforeCollectCallback(Refresh);
+        if (lag is not null) Registry.AddBeforeCollectCallback(RefreshLagAsync);
     }
+
+    /// <summary>Ingress requests refused since the node started (every input), for <c>nwdp check ingress</c>.</summary>
+    public long RefusedRequests => Interlocked.Read(ref _refused);
 
     public CollectorRegistry Registry { get; }
 
@@ -62,6 +79,39 @@ public sealed class NodeMetrics
     {
         _requests.WithLabels(status is >= 200 and < 300 ? "accepted" : "refused", status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
         if (reason is not null && status >= 400) _refusals.WithLabels(reason).Inc();
+        if (status is < 200 or >= 300) Interlocked.Increment(ref _refused);
+    }
+
+    /// <summary>The lag gauges from the last lag report (computed at most every <c>nwdp.pump.lag-interval</c>); a scrape waits for at most the lag's own timeouts.</summary>
+    private async Task RefreshLagAsync(CancellationToken cancellation)
+    {
+        LagReport report;
+        try
+        {
+            report = await _lag!.GetAsync(cancellation).WaitAsync(TimeSpan.FromSeconds(15), cancellation);
+        }
+        catch (Exception e) when (e is TimeoutException or ObjectDisposedException or OperationCanceledException)
+        {
+            return; // the last figures stay
+        }
+        var now = new HashSet<(string, string, string)>();
+        foreach (var p in report.Partitions)
+        {
+            var labels = (p.Sink, p.Topic, p.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            now.Add(labels);
+            _lagRecords.WithLabels(labels.Sink, labels.Topic, labels.Item3).Set(p.LagRecords);
+            _lagSeconds.WithLabels(labels.Sink, labels.Topic, labels.Item3).Set(p.LagSeconds);
+            _committedOffset.WithLabels(labels.Sink, labels.Topic, labels.Item3).Set(p.CommittedOffset);
+            _endOffset.WithLabels(labels.Sink, labels.Topic, labels.Item3).Set(p.EndOffset);
+        }
+        // A report that failed as a whole keeps the last series; a partition that is gone is dropped.
+        if (report.Error is not null && report.Partitions.Count == 0) return;
+        lock (_sinkGate)
+        {
+            foreach (var (sink, topic, part) in _lagSeries.Where(s => !now.Contains(s)))
+                foreach (var gauge in new[] { _lagRecords, _lagSeconds, _committedOffset, _endOffset }) gauge.RemoveLabelled(sink, topic, part);
+            _lagSeries = now;
+        }
     }
 
     private void Refresh()

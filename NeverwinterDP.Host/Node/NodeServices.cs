@@ -50,6 +50,14 @@ public static class NodeServices
                 .WithBootstrapServers(sp.GetRequiredService<KafkaBus>().BootstrapServers);
             return new SinkWriterContext(sp.GetRequiredService<ISinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
                 sp.GetService<IDeliveryObserver>() is { } observer ? new DeliveredOnceBySink(observer) : null);
+        })
+        .AddSingleton(sp =>
+        {
+            // Every node answers for every sink instance (read from Kafka), whether or not it pumps.
+            var sinks = sp.GetRequiredService<SinkCatalog>();
+            var subjects = sinks.Sections.Select(s => new LagSubject(s.Name, $"{config.Pump.GroupId}.{s.Name}", s.Topics)).ToList();
+            return new ConsumerLag(sp.GetRequiredService<SinkWriterContext>().Consumer.Properties, () => subjects, config.Pump.LagInterval, config.Pump.LagTimeout,
+                sp.GetService<TimeProvider>());
         });
 
     /// <summary>

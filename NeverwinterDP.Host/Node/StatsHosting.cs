@@ -24,7 +24,12 @@ public static class StatsHosting
         .AddSingleton<IDeliveryObserver>(sp => sp.GetRequiredService<StatsCounter>())
         .AddSingleton(sp => new StatsStore(sp.GetRequiredService<StatsOptions>(), sp.GetRequiredService<TimeProvider>()))
         .AddSingleton<NodeMetrics>()
-        .AddHostedService<StatsService>();
+        .AddHostedService<StatsService>()
+        .AddGanglia(config.Ganglia);
+
+    /// <summary>The gmetric exporter, when <c>nwdp.monitoring.ganglia.host</c> names a gmond.</summary>
+    private static IServiceCollection AddGanglia(this IServiceCollection services, GangliaOptions ganglia) =>
+        ganglia.Enabled ? services.AddSingleton(ganglia).AddHostedService<NeverwinterDP.Host.Monitoring.GangliaExporter>() : services;
 
     /// <summary><c>GET /metrics</c> (Prometheus), and the ingress request counter (the stats API is the admin API's <c>/v1/stats</c> and <c>/v1/audit</c>).</summary>
     public static WebApplication MapNodeStats(this WebApplication app)

@@ -99,6 +99,21 @@ public sealed class ChildProcess : IAsyncDisposable
         return new ChildProcess(name, info, keepStdinOpen);
     }
 
+    /// <summary>Any other program (a server a test needs, such as <c>gmond</c>), with its output captured.</summary>
+    public static ChildProcess Start(string name, string file, IEnumerable<string> args, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
+        };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return new ChildProcess(name, info, keepStdinOpen: false);
+    }
+
     /// <summary>The <c>dotnet</c> muxer: the one running the tests if it is a muxer, else the one on PATH.</summary>
     private static string DotnetHost()
     {

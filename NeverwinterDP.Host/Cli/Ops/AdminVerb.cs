@@ -52,7 +52,7 @@ public static class AdminVerb
         var stdout = args.InvocationConfiguration.Output;
         var stderr = args.InvocationConfiguration.Error;
         var node = args.GetValue(Node) ?? AdminClient.DefaultNode;
-        var token = args.GetValue(Token) ?? Environment.GetEnvironmentVariable("NWDP_ADMIN_TOKEN") ?? LocalToken(node, args.GetValue(Data));
+        var token = TokenFor(node, args.GetValue(Token), args.GetValue(Data));
         AdminClient client;
         try
         {
@@ -80,6 +80,10 @@ public static class AdminVerb
             }
         }
     }
+
+    /// <summary>The admin token to send: <c>--token</c>, else <c>NWDP_ADMIN_TOKEN</c>, else a local node's <c>admin.token</c>.</summary>
+    public static string? TokenFor(string node, string? token, string? dataDir) =>
+        token ?? Environment.GetEnvironmentVariable("NWDP_ADMIN_TOKEN") ?? LocalToken(node, dataDir);
 
     /// <summary>
     /// The token a node on this machine wrote to its data directory. Only for a loopback <c>--node</c>: the token of a
