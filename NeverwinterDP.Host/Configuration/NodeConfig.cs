@@ -52,6 +52,7 @@ public sealed class NodeConfig
             BacklogWait = nwdp.Duration("ingress.backlog-wait"),
         };
         HecTokens = nwdp.Strings("inputs.hec.tokens");
+        Syslog = SyslogOptions.FromConfig(nwdp.Section("inputs.syslog"));
         var pump = nwdp.Section("pump");
         Pump = new PumpOptions
         {
@@ -123,6 +124,9 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.inputs.hec.tokens</c>: the Splunk HEC tokens taken; none = HEC off.</summary>
     public IReadOnlyList<string> HecTokens { get; }
+
+    /// <summary><c>nwdp.inputs.syslog</c>: the syslog and RELP listeners.</summary>
+    public SyslogOptions Syslog { get; }
     public bool PumpEnabled { get; }
     public PumpOptions Pump { get; }
     /// <summary><c>nwdp.pump.writers-per-sink</c>: sink-writer entities (consumer group members) per sink, spread over the pump nodes.</summary>

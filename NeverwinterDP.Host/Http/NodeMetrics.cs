@@ -25,6 +25,8 @@ public sealed class NodeMetrics
     private readonly Counter _requests;
     private readonly Counter _refusals;
     private readonly Gauge _bytesInFlight;
+    private readonly Counter _syslogMessages;
+    private readonly Counter _syslogBroken;
     private readonly IngressBudget? _budget;
     private readonly Counter[] _sink;
     private readonly object _sinkGate = new();
@@ -51,6 +53,10 @@ public sealed class NodeMetrics
             "malformed, too_many_events, event_too_large, bus_refused, bytes_in_flight, saturated, stopping, bus_failed, body_too_slow, bad_framing, unauthorized, forbidden_type.", "reason");
         _bytesInFlight = factory.CreateGauge("nwdp_ingress_bytes_in_flight",
             "Bytes the HTTP ingress requests being handled hold of nwdp.ingress.max-bytes-in-flight (read, inflated, parsed, waiting for Kafka).");
+        _syslogMessages = factory.CreateCounter("nwdp_syslog_messages_total",
+            "Syslog and RELP messages by listener (tcp, tls, udp, relp) and outcome: accepted (durable), refused (malformed, or refused by the bus; RELP answered 500), dropped (UDP: too large).", "listener", "outcome");
+        _syslogBroken = factory.CreateCounter("nwdp_syslog_connections_closed_total",
+            "Syslog and RELP connections the node closed, by listener and reason: bad_framing, too_many_connections.", "listener", "reason");
         _sink = SinkCounterNames.Select(n => factory.CreateCounter($"nwdp_sink_{n}_total", $"Sink records {n.Replace('_', '-')} (per sink instance; summed over its writers on this node).", "sink")).ToArray();
         Registry.AddBeforeCollectCallback(Refresh);
     }
@@ -63,6 +69,15 @@ public sealed class NodeMetrics
         _requests.WithLabels(status is >= 200 and < 300 ? "accepted" : "refused", status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
         if (reason is not null && status >= 400) _refusals.WithLabels(reason).Inc();
     }
+
+    /// <summary>Counts <paramref name="count"/> syslog messages of <paramref name="listener"/> with <paramref name="outcome"/>.</summary>
+    public void SyslogMessages(string listener, string outcome, int count = 1)
+    {
+        if (count > 0) _syslogMessages.WithLabels(listener, outcome).Inc(count);
+    }
+
+    /// <summary>Counts a syslog connection the node closed.</summary>
+    public void SyslogConnectionClosed(string listener, string reason) => _syslogBroken.WithLabels(listener, reason).Inc();
 
     private void Refresh()
     {
