@@ -15,8 +15,11 @@ namespace NeverwinterDP.Host.Syslog;
 /// flight become durable (RELP answers them, then says <c>serverclose</c>), and gives up on what the bus has
 /// not taken by the shutdown timeout (RELP senders send those again).
 /// </summary>
-public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, ReloadingCertificate? certificate, ILogger<SyslogService> log) : IHostedService
+public sealed class SyslogService(IServiceProvider services, NodeConfig config, ReloadingCertificate? certificate, ILogger<SyslogService> log) : IHostedService
 {
+    // Resolved at start, after the actor system: the ingress's observers reach shard regions.
+    private SyslogIngress _ingress = null!;
+
     private readonly CancellationTokenSource _stopReading = new();
     private readonly CancellationTokenSource _giveUp = new();
     private readonly List<IDisposable> _sockets = [];
@@ -41,6 +44,7 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
             log.LogWarning("nwdp.inputs.syslog: listeners configured but this node does not have the '{Role}' role; not listening", NodeRoles.Ingress);
             return Task.CompletedTask;
         }
+        _ingress = services.GetRequiredService<SyslogIngress>();
         if (Options.TlsPort is not null && certificate is null)
             throw new ArgumentException("nwdp.inputs.syslog.tls-port needs a certificate: set nwdp.security.tls.cert-file (--tls-cert)");
         var address = Options.Host.Length == 0 ? IPAddress.Loopback : AdminOptions.ListenAddress(Options.Host);
@@ -123,7 +127,7 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
             {
                 Interlocked.Decrement(ref _open);
                 log.LogWarning("syslog {Listener}: connection from {Remote} closed: {Max} connections are open (nwdp.inputs.syslog.max-connections)", name, socket.RemoteEndPoint, Options.MaxConnections);
-                ingress.Metrics.SyslogConnectionClosed(name, "too_many_connections");
+                _ingress.Metrics.SyslogConnectionClosed(name, "too_many_connections");
                 socket.Dispose();
                 continue;
             }
@@ -170,7 +174,7 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
             if (read < 0) return; // the node stops
             end += read;
             var atEnd = read == 0;
-            var context = ingress.Context(remote);
+            var context = _ingress.Context(remote);
             var events = new List<LogEvent>();
             long bytes = 0;
             string? broken = null;
@@ -185,21 +189,21 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
                 }
                 var message = buffer.AsSpan(start, end - start)[payload];
                 start += consumed;
-                if (ingress.Parse(message, context, out var refusal) is { } logEvent)
+                if (_ingress.Parse(message, context, out var refusal) is { } logEvent)
                 {
                     events.Add(logEvent);
                     bytes += message.Length;
                 }
                 else if (message.Length > 0)
                 {
-                    ingress.Refused(listener, $"{refusal} (from {remote}: '{SyslogFraming.Printable(message)}')");
+                    _ingress.Refused(listener, $"{refusal} (from {remote}: '{SyslogFraming.Printable(message)}')");
                 }
             }
-            if (events.Count > 0 && await ingress.SubmitAsync(events, context, bytes, listener, _giveUp.Token) is null) return;
+            if (events.Count > 0 && await _ingress.SubmitAsync(events, context, bytes, listener, _giveUp.Token) is null) return;
             if (broken is not null)
             {
                 log.LogWarning("syslog {Listener}: connection from {Remote} closed: {Error}", listener, remote, broken);
-                ingress.Metrics.SyslogConnectionClosed(listener, "bad_framing");
+                _ingress.Metrics.SyslogConnectionClosed(listener, "bad_framing");
                 return;
             }
             if (atEnd) return;
@@ -231,7 +235,7 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
                 return;
             }
             end += read;
-            var context = ingress.Context(remote);
+            var context = _ingress.Context(remote);
             var events = new List<LogEvent>();
             // In frame order: a syslog frame's event index, or an answer decided at once.
             var answers = new List<(long Txnr, int Event, string? Data)>();
@@ -259,7 +263,7 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
                         answers.Add((frame.Txnr, -1, "500 the session is not open (send 'open' first)"));
                         break;
                     case "syslog":
-                        if (ingress.Parse(data, context, out var refusal) is { } logEvent)
+                        if (_ingress.Parse(data, context, out var refusal) is { } logEvent)
                         {
                             answers.Add((frame.Txnr, events.Count, null));
                             events.Add(logEvent);
@@ -267,7 +271,7 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
                         }
                         else
                         {
-                            ingress.Refused("relp", $"{refusal} (from {remote}, txnr {frame.Txnr})");
+                            _ingress.Refused("relp", $"{refusal} (from {remote}, txnr {frame.Txnr})");
                             answers.Add((frame.Txnr, -1, "500 " + refusal));
                         }
                         break;
@@ -280,7 +284,7 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
                         break;
                 }
             }
-            var verdicts = await ingress.SubmitAsync(events, context, bytes, "relp", _giveUp.Token);
+            var verdicts = await _ingress.SubmitAsync(events, context, bytes, "relp", _giveUp.Token);
             if (verdicts is null) return; // the node stops before they were durable: unanswered, the sender sends them again
             if (answers.Count > 0)
             {
@@ -296,7 +300,7 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
             if (broken is not null)
             {
                 log.LogWarning("relp: connection from {Remote} closed: {Error}", remote, broken);
-                ingress.Metrics.SyslogConnectionClosed("relp", "bad_framing");
+                _ingress.Metrics.SyslogConnectionClosed("relp", "bad_framing");
                 await WriteQuietlyAsync(stream, RelpFraming.ServerClose);
                 return;
             }
@@ -327,20 +331,20 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
                     var message = buffer.AsSpan(used, received.ReceivedBytes);
                     if (message.Length > Options.MaxMessageBytes)
                     {
-                        ingress.Metrics.SyslogMessages("udp", "dropped");
+                        _ingress.Metrics.SyslogMessages("udp", "dropped");
                         log.LogWarning("syslog udp: datagram of {Bytes} bytes from {Remote} dropped: larger than max-message-bytes ({Max})", message.Length, remote, Options.MaxMessageBytes);
                         continue;
                     }
-                    var context = ingress.Context(remote);
+                    var context = _ingress.Context(remote);
                     first ??= context;
-                    if (ingress.Parse(message, context, out var refusal) is { } logEvent)
+                    if (_ingress.Parse(message, context, out var refusal) is { } logEvent)
                     {
                         events.Add(logEvent);
                         used += message.Length;
                     }
                     else if (message.Length > 0)
                     {
-                        ingress.Refused("udp", $"{refusal} (from {remote}: '{SyslogFraming.Printable(message)}')");
+                        _ingress.Refused("udp", $"{refusal} (from {remote}: '{SyslogFraming.Printable(message)}')");
                     }
                 }
                 while (socket.Available > 0 && used < batchBytes && events.Count < 4096);
@@ -354,7 +358,7 @@ public sealed class SyslogService(SyslogIngress ingress, NodeConfig config, Relo
                 if (_stopReading.IsCancellationRequested && events.Count == 0) return;
                 log.LogDebug("syslog udp: receive failed: {Error}", e.Message);
             }
-            if (events.Count > 0 && await ingress.SubmitAsync(events, first!, used, "udp", _giveUp.Token) is null) return;
+            if (events.Count > 0 && await _ingress.SubmitAsync(events, first!, used, "udp", _giveUp.Token) is null) return;
         }
     }
 
@@ -415,6 +419,6 @@ public static class SyslogHosting
     /// <param name="certificate">The ingress listener's certificate, for the TLS listener.</param>
     public static IServiceCollection AddSyslogInputs(this IServiceCollection services, Func<IServiceProvider, ReloadingCertificate?> certificate) => services
         .AddSingleton<SyslogIngress>()
-        .AddSingleton(sp => new SyslogService(sp.GetRequiredService<SyslogIngress>(), sp.GetRequiredService<NodeConfig>(), certificate(sp), sp.GetRequiredService<ILogger<SyslogService>>()))
+        .AddSingleton(sp => new SyslogService(sp, sp.GetRequiredService<NodeConfig>(), certificate(sp), sp.GetRequiredService<ILogger<SyslogService>>()))
         .AddHostedService(sp => sp.GetRequiredService<SyslogService>());
 }

@@ -151,7 +151,7 @@ public static class SyslogParser
                 return false;
             }
             rest = rest[1..];
-            if (rest.StartsWith("\xEF\xBB\xBF"u8)) rest = rest[3..];
+            if (rest.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) rest = rest[3..];
         }
         fields.Message = Decode(rest);
         error = null;

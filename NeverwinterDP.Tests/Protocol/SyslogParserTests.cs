@@ -193,7 +193,7 @@ public class SyslogParserTests
     [InlineData("<13>1 yesterday h a - - - m", "TIMESTAMP 'yesterday' is not an RFC 3339 date-time")]
     [InlineData("<13>1 - h a - -", "STRUCTURED-DATA is missing")]
     [InlineData("<13>1 - h a - - [x@1 k=\"v] m", "is not closed by '\"'")]
-    [InlineData("<13>1 - h a - - [x@1 k=\"v\" m", "SD-ELEMENT [x@1] is not closed by ']'")]
+    [InlineData("<13>1 - h a - - [x@1 k=\"v\"", "SD-ELEMENT [x@1] is not closed by ']'")]
     [InlineData("<13>1 - h a - - [x@1 k=v] m", "must be PARAM-NAME=\"PARAM-VALUE\"")]
     [InlineData("<13>1 - h a - - -m", "must be followed by a space")]
     public void Broken_RFC5424_headers_are_refused_naming_the_field(string message, string error) =>

@@ -66,9 +66,9 @@ public sealed class SyslogInputSpecs
         var first = events["tcp-newline"];
         Assert.Equal(("web", "error"), (first.GetProperty("process").GetString(), first.GetProperty("level").GetString()));
         Assert.StartsWith(Environment.MachineName.ToLowerInvariant(), first.GetProperty("host").GetString()!.ToLowerInvariant()); // logger's HOSTNAME, not the address
-        Assert.Equal(("local3", "REQ", "ann"), (first.GetProperty("facility").GetString(), first.GetProperty("msgid").GetString(), first.GetProperty("sd.ctx@32473.user").GetString()));
+        Assert.Equal(("local3", "REQ", "ann"), (first.GetProperty("attributes").GetProperty("facility").GetString(), first.GetProperty("attributes").GetProperty("msgid").GetString(), first.GetProperty("attributes").GetProperty("sd.ctx@32473.user").GetString()));
         Assert.Equal(("127.0.0.1", "warn"), (first.GetProperty("ip").GetString(), events["tcp-octets"].GetProperty("level").GetString()));
-        Assert.Equal(("legacy", "info", "daemon"), (events["tcp-3164"].GetProperty("process").GetString(), events["tcp-3164"].GetProperty("level").GetString(), events["tcp-3164"].GetProperty("facility").GetString()));
+        Assert.Equal(("legacy", "info", "daemon"), (events["tcp-3164"].GetProperty("process").GetString(), events["tcp-3164"].GetProperty("level").GetString(), events["tcp-3164"].GetProperty("attributes").GetProperty("facility").GetString()));
         Assert.Equal(("dgram", "debug"), (events["udp-5424"].GetProperty("process").GetString(), events["udp-5424"].GetProperty("level").GetString()));
         // Sent just now: the parsed source time is within a minute of the ingress time.
         Assert.InRange(Math.Abs(first.GetProperty("ts").GetInt64() - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), 0, 60_000);
@@ -131,7 +131,7 @@ public sealed class SyslogInputSpecs
             Assert.Equal(Enumerable.Range(1, perFile).Select(i => $"{name}-{i} line with some text").Order(), messages.Where(m => m.StartsWith(name + "-", StringComparison.Ordinal)).Order());
 
         var relp = events.First(e => e.GetProperty("msg").GetString()!.StartsWith("relp-", StringComparison.Ordinal));
-        Assert.Equal(("relpapp", "warn", "local3"), (relp.GetProperty("process").GetString(), relp.GetProperty("level").GetString(), relp.GetProperty("facility").GetString()));
+        Assert.Equal(("relpapp", "warn", "local3"), (relp.GetProperty("process").GetString(), relp.GetProperty("level").GetString(), relp.GetProperty("attributes").GetProperty("facility").GetString()));
         Assert.NotEqual("127.0.0.1", relp.GetProperty("host").GetString());
         var legacy = events.First(e => e.GetProperty("msg").GetString()!.StartsWith("legacy-", StringComparison.Ordinal));
         Assert.Equal(("legacyapp", "error"), (legacy.GetProperty("process").GetString(), legacy.GetProperty("level").GetString()));
