@@ -203,5 +203,41 @@ public sealed class SyslogInputSpecs
         Assert.Equal(["before the break"], Events(node, "broken").Select(e => e.GetProperty("msg").GetString()));
     }
 
+    [Fact]
+    public async Task Syslog_over_TLS_uses_the_ingress_certificate_and_lands_once()
+    {
+        using var dir = new TempDir();
+        using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+            using var self = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            await File.WriteAllTextAsync(Path.Combine(dir.Path, "node.crt"), self.ExportCertificatePem());
+            await File.WriteAllTextAsync(Path.Combine(dir.Path, "node.key"), key.ExportPkcs8PrivateKeyPem());
+        }
+        await using var node = await InProcessNode.StartAsync(Path.Combine(dir.Path, "data"), overrides: new()
+        {
+            ["nwdp.inputs.syslog.tls-port"] = "0",
+            ["nwdp.inputs.syslog.type"] = "tls",
+            ["nwdp.security.tls.cert-file"] = Path.Combine(dir.Path, "node.crt"),
+            ["nwdp.security.tls.key-file"] = Path.Combine(dir.Path, "node.key"),
+        });
+
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(Endpoint(node, "tls"));
+            await using var tls = new System.Net.Security.SslStream(client.GetStream(), false, (_, _, _, _) => true);
+            await tls.AuthenticateAsClientAsync("127.0.0.1");
+            const string a = "<38>1 2026-12-05T20:00:00Z bastion sshd 77 - - over tls one";
+            await tls.WriteAsync(Encoding.UTF8.GetBytes($"{a.Length} {a}<38>Dec  5 20:00:01 bastion sshd[77]: over tls two\n"));
+            await tls.FlushAsync();
+        }
+
+        await Eventually(() => Events(node, "tls").Count >= 2, TimeSpan.FromSeconds(60));
+        await Task.Delay(300);
+        var events = Events(node, "tls");
+        Assert.Equal(["over tls one", "over tls two"], events.Select(e => e.GetProperty("msg").GetString()).Order());
+        Assert.All(events, e => Assert.Equal(("bastion", "sshd", "auth"), (e.GetProperty("host").GetString(), e.GetProperty("process").GetString(), e.GetProperty("attributes").GetProperty("facility").GetString())));
+    }
+
     private static Task Send(NetworkStream stream, string frames) => stream.WriteAsync(Encoding.ASCII.GetBytes(frames + "\n")).AsTask();
 }
