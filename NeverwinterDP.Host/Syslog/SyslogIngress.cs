@@ -53,7 +53,8 @@ public sealed class SyslogIngress(EventIngress ingress, IngressContexts contexts
         using var reservation = budget.Open();
         while (pending.Count > 0)
         {
-            if (!reservation.TryGrowTo(2 * bytes))
+            // Twice the messages (they and their records), never more than the whole budget (or it would never fit).
+            if (!reservation.TryGrowTo(Math.Min(2 * bytes, budget.Limit)))
             {
                 if (!await WaitAsync(retryAfter, giveUp)) return null;
                 continue;
