@@ -64,7 +64,11 @@ public static class RunVerb
         var bus = app.Services.GetRequiredService<KafkaBus>();
         var line = $"ready http={http} kafka={bus.BootstrapServers} data={config.DataDir} node={app.ClusterAddress()}";
         if (app.AdminAddress() is { } admin) line += $" admin={admin.ToString().TrimEnd('/')}";
-        return app.SchemaRegistryAddress() is { } schemas ? line + $" schemas={schemas.ToString().TrimEnd('/')}" : line;
+        if (app.SchemaRegistryAddress() is { } schemas) line += $" schemas={schemas.ToString().TrimEnd('/')}";
+        // One NAME=URL per syslog listener that is on: syslog-tcp, syslog-tls, syslog-udp, relp.
+        foreach (var (name, endpoint) in app.Services.GetRequiredService<NeverwinterDP.Host.Syslog.SyslogService>().Endpoints)
+            line += name == "relp" ? $" relp=relp://{endpoint}" : $" syslog-{name}={name}://{endpoint}";
+        return line;
     }
 
     public static NodeConfig LoadConfig(ParseResult args)

@@ -58,6 +58,7 @@ public sealed class NodeConfig
                 "beside the body as sent); raise it or lower those");
         HecTokens = nwdp.Strings("inputs.hec.tokens");
         BulkVersion = nwdp.String("inputs.bulk.version");
+        Syslog = SyslogOptions.FromConfig(nwdp.Section("inputs.syslog"));
         var pump = nwdp.Section("pump");
         Pump = new PumpOptions
         {
@@ -136,6 +137,8 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.inputs.bulk.version</c>: the Elasticsearch version the <c>_bulk</c> input's <c>GET /</c> banner names.</summary>
     public string BulkVersion { get; }
+    /// <summary><c>nwdp.inputs.syslog</c>: the syslog and RELP listeners.</summary>
+    public SyslogOptions Syslog { get; }
     public bool PumpEnabled { get; }
     public PumpOptions Pump { get; }
     /// <summary><c>nwdp.pump.writers-per-sink</c>: sink-writer entities (consumer group members) per sink, spread over the pump nodes.</summary>

@@ -25,6 +25,8 @@ public sealed class NodeMetrics
     private readonly Counter _requests;
     private readonly Counter _refusals;
     private readonly Gauge _bytesInFlight;
+    private readonly Counter _syslogMessages;
+    private readonly Counter _syslogBroken;
     private readonly IngressBudget? _budget;
     private readonly Counter[] _sink;
     private readonly object _sinkGate = new();
@@ -59,6 +61,10 @@ public sealed class NodeMetrics
             "malformed, too_many_events, event_too_large, bus_refused, bytes_in_flight, saturated, stopping, bus_failed, spill_full, body_too_slow, bad_framing, unauthorized, forbidden_type, rate_limit, rate_limited.", "reason");
         _bytesInFlight = factory.CreateGauge("nwdp_ingress_bytes_in_flight",
             "Bytes the HTTP ingress requests being handled hold of nwdp.ingress.max-bytes-in-flight (read, inflated, parsed, waiting for Kafka).");
+        _syslogMessages = factory.CreateCounter("nwdp_syslog_messages_total",
+            "Syslog and RELP messages by listener (tcp, tls, udp, relp) and outcome: accepted (durable), refused (malformed, or refused by the bus; RELP answered 500), dropped (UDP: too large).", "listener", "outcome");
+        _syslogBroken = factory.CreateCounter("nwdp_syslog_connections_closed_total",
+            "Syslog and RELP connections the node closed, by listener and reason: bad_framing, too_many_connections.", "listener", "reason");
         _sink = SinkCounterNames.Select(n => factory.CreateCounter($"nwdp_sink_{n}_total", $"Sink records {n.Replace('_', '-')} (per sink instance; summed over its writers on this node).", "sink")).ToArray();
         string[] partition = ["sink", "topic", "partition"];
         _lagRecords = factory.CreateGauge("nwdp_sink_lag_records", "Records of the topic partition the sink instance's consumer group has not committed (end offset minus committed offset).", partition);
@@ -113,6 +119,15 @@ public sealed class NodeMetrics
             _lagSeries = now;
         }
     }
+
+    /// <summary>Counts <paramref name="count"/> syslog messages of <paramref name="listener"/> with <paramref name="outcome"/>.</summary>
+    public void SyslogMessages(string listener, string outcome, int count = 1)
+    {
+        if (count > 0) _syslogMessages.WithLabels(listener, outcome).Inc(count);
+    }
+
+    /// <summary>Counts a syslog connection the node closed.</summary>
+    public void SyslogConnectionClosed(string listener, string reason) => _syslogBroken.WithLabels(listener, reason).Inc();
 
     private void Refresh()
     {

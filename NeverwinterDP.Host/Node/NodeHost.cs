@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Persistence;
 using NeverwinterDP.Host.Security;
+using NeverwinterDP.Host.Syslog;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -12,8 +13,8 @@ public sealed record StateStoreStatus(StateStoreReport? Report);
 
 /// <summary>
 /// The composition root: builds a node as one chain, top to bottom. Hosted services start in the order they are
-/// added and stop in reverse: the actor system, the graceful leave, stats, the bus writer, the remote ingress —
-/// so ingress stops taking events first and the actor system goes last.
+/// added and stop in reverse: the actor system, the graceful leave, stats, the bus writer, the remote ingress, the
+/// syslog listeners — so ingress stops taking events first and the actor system goes last.
 /// </summary>
 public static class NodeHost
 {
@@ -44,7 +45,8 @@ public static class NodeHost
             .AddSchemaRegistry(config)    // the schema registry this node serves (or the external one it registers with)
             .AddSingleton(new SenderKeys(config.SenderKeysFile, clock ?? TimeProvider.System)) // API keys of HTTP senders (Security/)
             .AddIngress()                 // HTTP and Akka-remote ingress
-            .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>());
+            .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>())
+            .AddSyslogInputs(sp => sp.GetRequiredService<NodeListeners>().Certificate); // syslog TCP/TLS/UDP and RELP listeners (Syslog/)
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
