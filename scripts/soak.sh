@@ -9,9 +9,9 @@
 # SOAK_TMPFS_MB (size of the data directory's tmpfs for the disk-full fault, default 96).
 #
 # Faults, in this order, spread over the load: broker down 10 s; produce errors (retriable: NOT_LEADER, then
-# REQUEST_TIMED_OUT); PostgreSQL (the sql sink's server) stopped 30 s; the node SIGKILLed and restarted; the data
-# directory's disk (spill store) filled with the broker down; the node stopped while spilling, garbage appended to
-# the spill store's tail (the SQLite WAL), restarted. The PostgreSQL fault is skipped without PostgreSQL 15 binaries,
+# REQUEST_TIMED_OUT); PostgreSQL (the sql sink's server) stopped 30 s; the node SIGKILLed and restarted; the broker
+# down and, once ingress spills, the data directory's disk (the spill store) full for 10 s; the node SIGKILLed while
+# spilling, garbage appended to the spill store's tail (the SQLite WAL), restarted. The PostgreSQL fault is skipped without PostgreSQL 15 binaries,
 # the disk-full one where a tmpfs cannot be mounted (not root); each says so.
 #
 # Exit 0 when every acknowledged event is in the files sink exactly once and in PostgreSQL once, `nwdp audit` finds
