@@ -54,10 +54,11 @@ stop_pid() { # stop_pid PID [SIGNAL]: signal it, wait up to 30 s, then SIGKILL
 cleanup() {
   trap - EXIT INT TERM
   [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null
+  [ -n "${PG_RESTART:-}" ] && kill "$PG_RESTART" 2>/dev/null # a PostgreSQL restart still waiting must not start it again
   stop_pid "$BENCH_PID"
   stop_pid "$NODE_PID"
   [ -n "$BROKER_PID" ] && { echo quit >&3 2>/dev/null; stop_pid "$BROKER_PID"; }
-  exec 3>&- 2>/dev/null
+  exec 3>&-
   if [ -n "$PG_DIR" ]; then pg_ctl_as stop -m immediate >/dev/null 2>&1 || true; fi
   if [ -n "$MOUNTED" ]; then umount "$DATA" 2>/dev/null || umount -l "$DATA" 2>/dev/null || true; fi
   if [ "$STATUS" = 0 ] && [ -z "${SOAK_KEEP:-}" ] && [ -z "${SOAK_DIR:-}" ]; then rm -rf "$W"; else echo "soak: logs and data kept in $W" >&2; fi

@@ -31,12 +31,13 @@ public sealed class SoakSpecs(ITestOutputHelper output)
     [Fact]
     public async Task Two_minutes_of_steady_load_through_every_fault_lose_nothing_duplicate_nothing_and_keep_RSS_flat()
     {
-        using var dir = new TempDir();
+        // The work directory is kept when the soak fails (the script says where): its logs are the diagnosis.
+        var dir = Path.Combine(Path.GetTempPath(), "nwdp-soak-test-" + Guid.NewGuid().ToString("N")[..12]);
         var info = new ProcessStartInfo("bash") { WorkingDirectory = Path.GetTempPath() };
         info.ArgumentList.Add(Script());
         info.ArgumentList.Add("2");
         info.Environment["NWDP_DLL"] = ChildProcess.NwdpDll;
-        info.Environment["SOAK_DIR"] = dir.Path; // kept (and removed by TempDir): the logs stay readable on failure
+        info.Environment["SOAK_DIR"] = dir;
         await using var soak = ChildProcess.Start("soak", info);
         int code;
         try
@@ -54,5 +55,6 @@ public sealed class SoakSpecs(ITestOutputHelper output)
         var summary = soak.Stdout.LastOrDefault(l => l.StartsWith("soak summary: ", StringComparison.Ordinal));
         Assert.True(code == 0 && summary is not null, $"soak.sh exited {code}. {soak.Describe(40, 30)}");
         Assert.Matches(@"^soak summary: ok minutes=2 sent=\d+ accepted=[1-9]\d* delivered=\d+ faults=\d/6 lost=0 duplicated=0 .* rss_flat=yes$", summary);
+        Directory.Delete(dir, recursive: true);
     }
 }
