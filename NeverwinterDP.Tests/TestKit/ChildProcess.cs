@@ -102,15 +102,17 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Any other program (a server a test needs, such as <c>gmond</c>), with its output captured.</summary>
     public static ChildProcess Start(string name, string file, IEnumerable<string> args, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(file)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
-        };
+        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory ?? Path.GetTempPath() };
         foreach (var a in args) info.ArgumentList.Add(a);
+        return Start(name, info);
+    }
+
+    /// <summary>Starts any program (a script, a tool); standard input closed.</summary>
+    public static ChildProcess Start(string name, ProcessStartInfo info)
+    {
+        info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
+        info.StandardOutputEncoding = info.StandardErrorEncoding = Encoding.UTF8;
+        info.UseShellExecute = false;
         return new ChildProcess(name, info, keepStdinOpen: false);
     }
 
