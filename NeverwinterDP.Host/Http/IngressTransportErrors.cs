@@ -26,6 +26,9 @@ public static class IngressTransportErrors
             };
             http.Items[IngressEndpoint.RefusalReasonItem] = reason;
             http.Response.StatusCode = e.StatusCode;
+            // Where the body ends is unknown after broken framing: Kestrel closes the connection after this answer,
+            // and says so, so that a client still writing its body knows the write error is not a lost answer.
+            if (reason == "bad_framing") http.Response.Headers.Connection = "close";
             await http.Response.WriteAsJsonAsync(new ErrorBody(message, null), IngressJson.Default.ErrorBody);
         }
     }

@@ -214,9 +214,14 @@ public sealed class IngressFuzzSpecs(ITestOutputHelper output)
         await using var connection = await RawHttp.ConnectAsync(node.Http);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var accepted = 0;
+        // Written while the answers are read: a node that answers a broken request and closes the connection
+        // (Connection: close) may do so before the client has written the rest of it (a 6 MiB body whose chunked
+        // framing breaks at once), and the client's write then fails; that is the answer, not a dropped connection.
+        var send = connection.SendAsync(requests.SelectMany(r => r.Bytes).ToArray(), timeout.Token);
+        var closedByNode = false;
+        RawHttp.Response? last = null;
         try
         {
-            await connection.SendAsync(requests.SelectMany(r => r.Bytes).ToArray(), timeout.Token);
             foreach (var (what, _) in requests)
             {
                 if (await connection.ReadAsync(timeout.Token) is not { } response)
@@ -224,14 +229,29 @@ public sealed class IngressFuzzSpecs(ITestOutputHelper output)
                     findings.Fail(what, "connection closed without an answer");
                     break;
                 }
+                last = response;
                 response.Headers.TryGetValue("Content-Type", out var contentType);
                 accepted += Check(findings, what, response.Status, contentType, response.Body, response.Headers.ContainsKey("Retry-After"));
-                if (response.Headers.TryGetValue("Connection", out var c) && c.Equals("close", StringComparison.OrdinalIgnoreCase)) break;
+                if (response.Headers.TryGetValue("Connection", out var c) && c.Equals("close", StringComparison.OrdinalIgnoreCase))
+                {
+                    closedByNode = true;
+                    break;
+                }
             }
         }
         catch (Exception e) when (e is IOException or InvalidDataException or OperationCanceledException)
         {
             findings.Fail(requests[0].What, "connection broken: " + e.Message);
+        }
+        try
+        {
+            await send;
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            if (!closedByNode)
+                findings.Fail(requests[0].What, "connection broken while sending: " + e.Message +
+                    (last is null ? "" : $" (the last answer: {last.Status} {string.Join(", ", last.Headers.Select(h => h.Key + ": " + h.Value))} {last.Body})"));
         }
         return accepted;
     }
