@@ -38,6 +38,7 @@ public static class AdminApi
         admin.MapGet("/spill/check", SpillAdmin.Check);
         admin.MapGet("/stats", StatsAdmin.Stats);
         admin.MapGet("/audit", StatsAdmin.Audit);
+        admin.MapReplayAdmin();
     }
 
     /// <summary>

@@ -80,6 +80,15 @@ public sealed record StatsResponse(string Since, IReadOnlyList<NeverwinterDP.Act
 /// </summary>
 public sealed record AuditResponse(string Since, double SettleTimeS, long Lost, long Duplicated, IReadOnlyList<NeverwinterDP.Actors.Stats.AuditRow> Rows);
 
+/// <summary><c>GET /v1/admin/replay</c>: this node's replay jobs, running or saved in its data directory, newest first.</summary>
+public sealed record ReplayListResponse(IReadOnlyList<NeverwinterDP.Actors.Replay.ReplayStatus> Jobs);
+
+/// <summary><c>GET /v1/admin/dlq?sink=S</c>: dead letters counted by sink, reason and type.</summary>
+public sealed record DlqListResponse(IReadOnlyList<string> Sinks, IReadOnlyList<NeverwinterDP.Actors.Replay.DeadLetterCount> Counts);
+
+/// <summary><c>GET /v1/admin/dlq/{sink}?reason=R&amp;limit=N</c>: the first letters and why.</summary>
+public sealed record DlqShowResponse(string Sink, string? Reason, IReadOnlyList<NeverwinterDP.Actors.Replay.DeadLetterEntry> Letters);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(MembersResponse))]
 [JsonSerializable(typeof(StatusResponse))]
@@ -97,4 +106,10 @@ public sealed record AuditResponse(string Since, double SettleTimeS, long Lost, 
 [JsonSerializable(typeof(StatsResponse))]
 [JsonSerializable(typeof(AuditResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Replay.ReplayRequest))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Replay.ReplayStatus))]
+[JsonSerializable(typeof(ReplayListResponse))]
+[JsonSerializable(typeof(DlqListResponse))]
+[JsonSerializable(typeof(DlqShowResponse))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Replay.DeadLetterReplayReport))]
 public sealed partial class AdminJson : JsonSerializerContext;

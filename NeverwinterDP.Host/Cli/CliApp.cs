@@ -37,6 +37,8 @@ public static class CliApp
             StatsVerbs.Stats,
             StatsVerbs.Audit,
             Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),
+            ReplayVerbs.Replay,
+            Group("dlq", "The dead-letter topics: what the sinks refused, and replaying it.", DlqVerbs.Commands),
         };
         foreach (var option in root.Options)
         {
