@@ -59,7 +59,8 @@ public sealed class ReplayPlanner(IReadOnlyDictionary<string, string> kafkaPrope
         Librdkafka.EnsureLoaded();
         using var admin = new AdminClientBuilder(kafkaProperties.Where(kv => !kv.Key.StartsWith("dotnet.", StringComparison.Ordinal)
             && kv.Key is not ("group.id" or "enable.auto.commit" or "auto.offset.reset" or "enable.auto.offset.store" or "enable.partition.eof"))).Build();
-        var metadata = admin.GetMetadata(topic, timeout).Topics.FirstOrDefault(t => t.Topic == topic);
+        // The whole cluster's metadata: asking for one topic would create it on a broker that auto-creates topics.
+        var metadata = admin.GetMetadata(timeout).Topics.FirstOrDefault(t => t.Topic == topic);
         if (metadata is null || metadata.Error.IsError) return [];
         return metadata.Partitions.Select(p => p.PartitionId).Order().ToList();
     }

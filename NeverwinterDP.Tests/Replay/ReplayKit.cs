@@ -54,16 +54,20 @@ internal sealed class ReplayKit : IAsyncDisposable
     public void Produce(string topic, int partitions, int count, long baseMs, Func<int, string>? host = null, int messageBytes = 0)
     {
         using var producer = ProducerSettings<byte[]?, byte[]>.Create(Serializers.ByteArray, Serializers.ByteArray)
-            .WithBootstrapServers(Kafka.BootstrapServers).WithProperty("linger.ms", "5").CreateKafkaProducer();
-        var filler = new string('x', messageBytes);
+            .WithBootstrapServers(Kafka.BootstrapServers).WithProperty("linger.ms", "5").WithProperty("compression.type", "none").CreateKafkaProducer();
+        var random = new Random(1);
+        var bytes = new byte[messageBytes];
         for (var i = 0; i < count; i++)
         {
-            var e = new LogEvent { Message = $"m-{i}{filler}", Host = host?.Invoke(i) ?? "h", Type = "replay", Ts = baseMs + i * 1000L, SystemTs = baseMs + i * 1000L };
+            random.NextBytes(bytes);
+            // Random filler does not compress: the embedded broker's ~5 MB per partition fills as the test means.
+            var e = new LogEvent { Message = messageBytes == 0 ? $"m-{i}" : $"m-{i}|{Convert.ToBase64String(bytes)}", Host = host?.Invoke(i) ?? "h", Type = "replay", Ts = baseMs + i * 1000L, SystemTs = baseMs + i * 1000L };
             producer.Produce(new TopicPartition(topic, i % partitions), new Message<byte[]?, byte[]>
             {
                 Value = LogEventAvro.EncodeFramed(e),
                 Timestamp = new Timestamp(baseMs + i * 1000L, TimestampType.CreateTime),
             });
+            if (i % 500 == 499) producer.Flush(TimeSpan.FromSeconds(30));
         }
         if (producer.Flush(TimeSpan.FromSeconds(60)) != 0) throw new InvalidOperationException("records not acknowledged");
     }
