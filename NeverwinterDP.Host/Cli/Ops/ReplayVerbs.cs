@@ -116,6 +116,23 @@ public static class ReplayVerbs
         return Markup.Escape(string.Create(c, $"{s.Done:N0}/{s.Total:N0} events  {s.EventsPerSec:N0}/s  ETA {eta}"));
     }
 
+    /// <summary>
+    /// The command that resumes <paramref name="r"/>: its times absolute (a job's id is derived from its request, and
+    /// <c>--from 2h</c> means another time a minute later), the topic by name (the same id as <c>--type</c>).
+    /// </summary>
+    public static string ResumeCommand(ReplayRequest r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var parts = new List<string> { "nwdp replay", "--topic " + r.SourceTopic };
+        if (r.Partition is { } p) parts.Add("--partition " + p.ToString(c));
+        if (r.From is { } from) parts.Add("--from " + ReplayPlanner.Time(from));
+        if (r.To is { } to) parts.Add("--to " + ReplayPlanner.Time(to));
+        if (r.FromOffset is { } fo) parts.Add("--from-offset " + fo.ToString(c));
+        if (r.ToOffset is { } too) parts.Add("--to-offset " + too.ToString(c));
+        parts.Add(r.Sink is not null ? "--sink " + r.Sink : "--to-topic " + r.ToTopic);
+        return string.Join(" ", parts);
+    }
+
     /// <summary>The line printed at the end: what was replayed where, and how it ended.</summary>
     public static string Summary(ReplayStatus s)
     {
@@ -128,7 +145,7 @@ public static class ReplayVerbs
         return s.State switch
         {
             "done" => head + "; done",
-            "stopped" => head + "; STOPPED: run the same command again to resume",
+            "stopped" => head + $"; STOPPED: to resume, run {ResumeCommand(r)}",
             _ => head + $"; FAILED: {s.Error}",
         };
     }
