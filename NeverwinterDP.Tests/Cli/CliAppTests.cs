@@ -13,7 +13,7 @@ public sealed class CliAppTests
         "run", "broker", "bench", "cluster show", "cluster status", "cluster leader", "cluster leave", "cluster join", "cluster down",
         "cluster down-unreachable", "cluster tail", "cluster-sharding regions", "cluster-sharding region-stats", "cluster-sharding shard-stats",
         "actor hierarchy", "sources", "watchdog", "spill status", "spill check", "stats", "audit",
-        "schema list", "schema get", "schema set",
+        "schema list", "schema get", "schema set", "replay", "dlq list", "dlq show", "dlq replay",
     ];
 
     [Fact]
