@@ -35,6 +35,9 @@ public sealed class DeadLetterReplay(ReplayContext context)
 {
     public const string GroupPrefix = "nwdp-dlq-replay.";
 
+    // One replay of a sink's letters at a time on this node: two at once would both read past the same position.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
+
     /// <summary>Counts per reason and type of every letter of <paramref name="sinks"/> (the topics that exist).</summary>
     public IReadOnlyList<DeadLetterCount> Count(IEnumerable<string> sinks)
     {
@@ -65,6 +68,20 @@ public sealed class DeadLetterReplay(ReplayContext context)
 
     /// <summary>Replays the letters past the group's committed position (up to the topic's end when called) through the sink.</summary>
     public async Task<DeadLetterReplayReport> ReplayAsync(string sink, string? reason, CancellationToken cancellation)
+    {
+        var gate = _running.GetOrAdd(sink, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellation).ConfigureAwait(false);
+        try
+        {
+            return await ReplayOnceAsync(sink, reason, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<DeadLetterReplayReport> ReplayOnceAsync(string sink, string? reason, CancellationToken cancellation)
     {
         var topic = KafkaDeadLetterQueue.TopicFor(sink);
         var group = GroupPrefix + sink + (reason is null ? "" : ".r-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(reason)))[..8]);

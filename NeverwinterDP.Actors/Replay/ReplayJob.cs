@@ -31,7 +31,6 @@ public sealed class ReplayJob
     private readonly object _gate = new();
     private readonly ReplayState _state;
     private readonly CancellationTokenSource _stop = new();
-    private long _startedAt;
     private long _doneAtStart;
     private long _runStartTicks;
     private Task _run = Task.CompletedTask;
@@ -67,7 +66,8 @@ public sealed class ReplayJob
 
     public void Start()
     {
-        _startedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _state.StartedAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _state.FinishedAtMs = null; // a resumed job's earlier stop
         _runStartTicks = Stopwatch.GetTimestamp();
         _doneAtStart = Done;
         _state.ResumedAt = _doneAtStart;
@@ -98,7 +98,7 @@ public sealed class ReplayJob
                 var rate = seconds > 0 ? (done - _doneAtStart) / seconds : 0;
                 double? eta = _state.State == "done" ? 0 : rate > 0 ? (total - done) / rate : null;
                 return new ReplayStatus(_state.Id, _state.Request, _state.State, total, done, _state.Delivered, _state.DeadLettered, _state.Republished,
-                    Math.Round(rate, 1), eta is { } e ? Math.Round(e, 1) : null, _startedAt, _state.FinishedAtMs, _state.ResumedAt, _state.Error, _state.Partitions.ToList());
+                    Math.Round(rate, 1), eta is { } e ? Math.Round(e, 1) : null, _state.StartedAtMs, _state.FinishedAtMs, _state.ResumedAt, _state.Error, _state.Partitions.ToList());
             }
         }
     }
@@ -289,6 +289,7 @@ public sealed class ReplayJob
         public long DeadLettered { get; set; }
         public long Republished { get; set; }
         public long ResumedAt { get; set; }
+        public long StartedAtMs { get; set; }
         public long? FinishedAtMs { get; set; }
     }
 }
