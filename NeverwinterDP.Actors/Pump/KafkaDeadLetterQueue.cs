@@ -9,7 +9,8 @@ namespace NeverwinterDP.Actors.Pump;
 /// <summary>
 /// Dead letters on the bus: topic <c>nwdp.dlq.&lt;sink&gt;</c>, value = the event (Confluent-framed Avro, as on
 /// the log topics, so a DLQ can be replayed), headers = why and where from (<c>nwdp-dlq-reason</c>,
-/// <c>nwdp-source-topic</c>, <c>nwdp-source-partition</c>, <c>nwdp-source-offset</c>). Returns once Kafka
+/// <c>nwdp-source-topic</c>, <c>nwdp-source-partition</c>, <c>nwdp-source-offset</c>, and <c>nwdp-dlq-attempts</c>: how
+/// often the record was dead-lettered, 1 from the pump, more after dead-letter replays it was refused in again). Returns once Kafka
 /// acknowledged every letter (acks=all): only then are the records' offsets committed.
 /// </summary>
 public sealed class KafkaDeadLetterQueue(IProducer<byte[]?, byte[]> producer) : IDeadLetterQueue, IDisposable
@@ -30,6 +31,7 @@ public sealed class KafkaDeadLetterQueue(IProducer<byte[]?, byte[]> producer) : 
                 { "nwdp-source-topic", Encoding.UTF8.GetBytes(r.Topic) },
                 { "nwdp-source-partition", Encoding.UTF8.GetBytes(r.Partition.ToString(CultureInfo.InvariantCulture)) },
                 { "nwdp-source-offset", Encoding.UTF8.GetBytes(r.Offset.ToString(CultureInfo.InvariantCulture)) },
+                { "nwdp-dlq-attempts", Encoding.UTF8.GetBytes(letter.Attempts.ToString(CultureInfo.InvariantCulture)) },
             };
             var key = Encoding.UTF8.GetBytes($"{r.Topic}-{r.Partition}-{r.Offset}");
             sends.Add(producer.ProduceAsync(topic, new Message<byte[]?, byte[]> { Key = key, Value = LogEventAvro.EncodeFramed(r.Event), Headers = headers }, cancellation));

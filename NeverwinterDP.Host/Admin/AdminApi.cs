@@ -41,6 +41,7 @@ public static class AdminApi
         admin.MapGet("/lag", LagAdmin.LagAsync);
         admin.MapGet("/ingress", NodeStatusAdmin.Ingress);
         admin.MapGet("/sinks", NodeStatusAdmin.SinksAsync);
+        admin.MapReplayAdmin();
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -46,16 +47,25 @@ public sealed class AdminClient : IDisposable
     public Task<AdminReply<T>> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellation) =>
         SendAsync(HttpMethod.Get, path, type, cancellation);
 
-    public Task<AdminReply<T>> PostAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellation) =>
-        SendAsync(HttpMethod.Post, path, type, cancellation);
+    public Task<AdminReply<T>> PostAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellation, TimeSpan? callTimeout = null) =>
+        SendAsync(HttpMethod.Post, path, type, cancellation, callTimeout: callTimeout);
 
-    private async Task<AdminReply<T>> SendAsync<T>(HttpMethod method, string path, JsonTypeInfo<T> type, CancellationToken cancellation)
+    public Task<AdminReply<T>> DeleteAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellation) =>
+        SendAsync(HttpMethod.Delete, path, type, cancellation);
+
+    /// <summary>A POST with a JSON body; <paramref name="callTimeout"/> for calls that run long (a dead-letter replay).</summary>
+    public Task<AdminReply<T>> PostJsonAsync<TBody, T>(string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<T> type, CancellationToken cancellation,
+        TimeSpan? callTimeout = null) =>
+        SendAsync(HttpMethod.Post, path, type, cancellation, JsonContent.Create(body, bodyType), callTimeout);
+
+    private async Task<AdminReply<T>> SendAsync<T>(HttpMethod method, string path, JsonTypeInfo<T> type, CancellationToken cancellation,
+        HttpContent? content = null, TimeSpan? callTimeout = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        timeout.CancelAfter(CallTimeout);
+        timeout.CancelAfter(callTimeout ?? CallTimeout);
         try
         {
-            using var response = await _http.SendAsync(new HttpRequestMessage(method, path), timeout.Token);
+            using var response = await _http.SendAsync(new HttpRequestMessage(method, path) { Content = content }, timeout.Token);
             var json = await response.Content.ReadAsStringAsync(timeout.Token);
             if (!response.IsSuccessStatusCode) throw Refused(response.StatusCode, json);
             try

@@ -101,6 +101,15 @@ public sealed record SinkStatusInfo(string Sink, string Kind, bool Healthy, stri
 /// <summary><c>GET /v1/sinks</c>.</summary>
 public sealed record SinksStatusResponse(IReadOnlyList<SinkStatusInfo> Sinks);
 
+/// <summary><c>GET /v1/admin/replay</c>: this node's replay jobs, running or saved in its data directory, newest first.</summary>
+public sealed record ReplayListResponse(IReadOnlyList<NeverwinterDP.Actors.Replay.ReplayStatus> Jobs);
+
+/// <summary><c>GET /v1/admin/dlq?sink=S</c>: dead letters counted by sink, reason and type.</summary>
+public sealed record DlqListResponse(IReadOnlyList<string> Sinks, IReadOnlyList<NeverwinterDP.Actors.Replay.DeadLetterCount> Counts);
+
+/// <summary><c>GET /v1/admin/dlq/{sink}?reason=R&amp;limit=N</c>: the first letters and why.</summary>
+public sealed record DlqShowResponse(string Sink, string? Reason, IReadOnlyList<NeverwinterDP.Actors.Replay.DeadLetterEntry> Letters);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(MembersResponse))]
 [JsonSerializable(typeof(StatusResponse))]
@@ -121,4 +130,10 @@ public sealed record SinksStatusResponse(IReadOnlyList<SinkStatusInfo> Sinks);
 [JsonSerializable(typeof(IngressStatusResponse))]
 [JsonSerializable(typeof(SinksStatusResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Replay.ReplayRequest))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Replay.ReplayStatus))]
+[JsonSerializable(typeof(ReplayListResponse))]
+[JsonSerializable(typeof(DlqListResponse))]
+[JsonSerializable(typeof(DlqShowResponse))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Replay.DeadLetterReplayReport))]
 public sealed partial class AdminJson : JsonSerializerContext;

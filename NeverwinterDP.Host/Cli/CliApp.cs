@@ -40,6 +40,8 @@ public static class CliApp
             CheckVerb.Command,
             Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),
             Group("keys", "The senders' API keys file: add, list and revoke keys.", KeysVerbs.Commands),
+            ReplayVerbs.Replay,
+            Group("dlq", "The dead-letter topics: what the sinks refused, and replaying it.", DlqVerbs.Commands),
         };
         foreach (var option in root.Options)
         {

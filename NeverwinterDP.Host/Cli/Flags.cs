@@ -54,6 +54,41 @@ public static class Flags
             Durations.TryParse(raw, out var d) ? d : Fail<TimeSpan?>(result, $"flag '{name}' must be a duration like 30s, 10m, 2h or 500ms, got '{raw}'"));
 
     /// <summary>
+    /// A point in time as epoch milliseconds: RFC 3339 / ISO 8601 (<c>2026-12-05T14:00:00Z</c>; no offset means UTC),
+    /// epoch seconds or milliseconds, <c>now</c>, or a duration ago (<c>2h</c>, <c>30m</c>); null when not given.
+    /// </summary>
+    public static Option<long?> Time(string name, string help, Func<DateTimeOffset>? now = null) =>
+        Single<long?>(name, help, "TIME", null, (result, raw) =>
+            TryParseTime(raw, (now ?? (() => DateTimeOffset.UtcNow))(), out var ms) ? ms
+                : Fail<long?>(result, $"flag '{name}' must be a time like 2026-12-05T14:00:00Z, epoch seconds or milliseconds, 'now', or a duration ago like 2h; got '{raw}'"));
+
+    public static bool TryParseTime(string raw, DateTimeOffset now, out long ms)
+    {
+        ms = 0;
+        if (raw == "now")
+        {
+            ms = now.ToUnixTimeMilliseconds();
+            return true;
+        }
+        if (long.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var epoch))
+        {
+            ms = epoch < 100_000_000_000 ? epoch * 1000 : epoch; // below 1973 in ms: seconds
+            return true;
+        }
+        if (Durations.TryParse(raw, out var ago) && raw.Any(char.IsLetter))
+        {
+            ms = (now - ago).ToUnixTimeMilliseconds();
+            return true;
+        }
+        if (DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at))
+        {
+            ms = at.ToUnixTimeMilliseconds();
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
     /// One value; the last one when the flag is repeated. Arity one-or-more lets the parser accept the
     /// repetition (it still takes one value per occurrence); the parser keeps the last token.
     /// </summary>

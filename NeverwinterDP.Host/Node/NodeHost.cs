@@ -40,6 +40,7 @@ public static class NodeHost
             .AddRegistry(config)          // emitter registry and watchdog
             .AddSinks(config.Sinks, config.DataDir) // the sink kinds this build knows and the instances configured
             .AddPump(config)              // sink writers and the pumps they run
+            .AddReplay(config)            // replay jobs and dead-letter replays (Replay/)
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
             .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover
             .AddSchemaRegistry(config)    // the schema registry this node serves (or the external one it registers with)

@@ -6,6 +6,7 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.RemoteIngress;
+using NeverwinterDP.Actors.Replay;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Host.Http;
@@ -59,6 +60,28 @@ public static class NodeServices
             return new ConsumerLag(sp.GetRequiredService<SinkWriterContext>().Consumer.Properties, () => subjects, config.Pump.LagInterval, config.Pump.LagTimeout,
                 sp.GetService<TimeProvider>());
         });
+
+    /// <summary>
+    /// Replays of a range of a topic into a sink, and of the dead-letter topics (<c>/v1/admin/replay</c>, <c>/v1/admin/dlq</c>):
+    /// the pump's consumer properties, sinks built from the catalog, the pump's dead-letter topic and retries, positions under
+    /// <c>&lt;data&gt;/replay</c>.
+    /// </summary>
+    public static IServiceCollection AddReplay(this IServiceCollection services, NodeConfig config) => services
+        .AddSingleton(sp =>
+        {
+            var catalog = sp.GetRequiredService<SinkCatalog>();
+            return new ReplayContext(sp.GetRequiredService<SinkWriterContext>().Consumer.Properties,
+                name => catalog.Names.Contains(name)
+                    ? catalog.Create(name)
+                    : throw new ReplayRequestException($"--sink {name}: no such sink is configured on this node (configured: {(catalog.Names.Count == 0 ? "none" : string.Join(", ", catalog.Names))})", notFound: true),
+                sp.GetRequiredService<KafkaDeadLetterQueue>(), Path.Combine(config.DataDir, "replay"),
+                new SinkRetryOptions { MinBackoff = config.Pump.RetryMinBackoff, MaxBackoff = config.Pump.RetryMaxBackoff, MaxAttempts = config.Pump.RetryMaxAttempts })
+            {
+                BatchSize = config.Pump.BatchSize,
+            };
+        })
+        .AddSingleton(sp => new ReplayJobs(sp.GetRequiredService<ReplayContext>()))
+        .AddSingleton(sp => new DeadLetterReplay(sp.GetRequiredService<ReplayContext>()));
 
     /// <summary>
     /// The bus writer (every way into Kafka goes through it), the backlog guard over the local pumps, the circuit

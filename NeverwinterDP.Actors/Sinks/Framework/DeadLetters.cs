@@ -1,7 +1,8 @@
 namespace NeverwinterDP.Actors.Sinks.Framework;
 
-/// <summary>A record a sink refused for good, and why.</summary>
-public sealed record DeadLetterRecord(SinkRecord Record, string Reason);
+/// <summary>A record a sink refused for good, and why; <paramref name="Attempts"/> counts the times it was dead-lettered
+/// (1 from the pump, one more each time a dead-letter replay is refused again).</summary>
+public sealed record DeadLetterRecord(SinkRecord Record, string Reason, int Attempts = 1);
 
 /// <summary>
 /// Where rejected records go (<c>nwdp.dlq.&lt;sink&gt;</c> on the bus). <see cref="SendAsync"/> returns once the
