@@ -30,6 +30,7 @@ public sealed class NodeConfig
         HttpEndpoint = ParseEndpoint(Required(nwdp, "http.endpoint"), "nwdp.http.endpoint");
         NodeId = nwdp.String("node.id");
         ShutdownTimeout = nwdp.Duration("http.shutdown-timeout");
+        HttpLimits = HttpLimits.FromConfig(nwdp.Section("http.limits"));
         KafkaBootstrap = nwdp.OptionalString("kafka.bootstrap-servers");
         TopicPartitions = nwdp.PositiveInt("kafka.topic-partitions");
         TopicReplicationFactor = (short)nwdp.PositiveInt("kafka.topic-replication-factor");
@@ -120,6 +121,9 @@ public sealed class NodeConfig
     public (string Host, int Port) HttpEndpoint { get; }
     public string NodeId { get; }
     public TimeSpan ShutdownTimeout { get; }
+
+    /// <summary><c>nwdp.http.limits</c>: Kestrel's limits on both listeners.</summary>
+    public HttpLimits HttpLimits { get; }
     public string? KafkaBootstrap { get; }
     public int TopicPartitions { get; }
     public short TopicReplicationFactor { get; }

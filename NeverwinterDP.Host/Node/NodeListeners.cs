@@ -39,6 +39,7 @@ public static class NodeListenersHosting
         {
             // Endpoints enforce their own body limits (the ingress answers 413 with a JSON body).
             k.Limits.MaxRequestBodySize = Math.Max(config.Ingress.MaxRequestBytes, config.Ingress.MaxDecompressedBytes);
+            config.HttpLimits.ApplyTo(k.Limits);
             k.Listen(AdminOptions.ListenAddress(host), port, o =>
             {
                 listeners.Http = o;

@@ -84,6 +84,8 @@ public sealed class ClusterConfigTests
     [InlineData("nwdp.cluster.seeds", "akka.tcp://other@127.0.0.1:4053", "actor system 'other'")]
     [InlineData("nwdp.cluster.port", "70000", "nwdp.cluster.port")]
     [InlineData("nwdp.admin.endpoint", "nonsense", "nwdp.admin.endpoint")]
+    [InlineData("nwdp.http.limits.max-connections", "many", "nwdp.http.limits.max-connections")]
+    [InlineData("nwdp.http.limits.min-body-grace", "-1s", "nwdp.http.limits.min-body-grace")]
     [InlineData("nwdp.ingress.max-bytes-in-flight", "256MiB", "nwdp.ingress.max-bytes-in-flight (268435456 bytes) must be at least 285212672 bytes")]
     public void A_bad_value_is_an_error_naming_it(string key, string value, string message)
     {
@@ -100,5 +102,22 @@ public sealed class ClusterConfigTests
         // 16 MiB gzip body as sent, beside four times the 64 MiB it may inflate to.
         Assert.Equal((16L << 20) + 4 * (64L << 20), ingress.LargestRequestCost);
         Assert.True(ingress.MaxBytesInFlight >= ingress.LargestRequestCost);
+    }
+
+    [Fact]
+    public void The_http_limits_default_to_Kestrels_own_with_a_connection_cap_and_off_lifts_it()
+    {
+        using var dir = new TempDir();
+        var limits = Load(dir.Path).HttpLimits;
+        var kestrel = new Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerLimits();
+        Assert.Equal(10_000, limits.MaxConnections);
+        Assert.Equal(kestrel.MaxRequestLineSize, limits.MaxRequestLineBytes);
+        Assert.Equal(kestrel.MaxRequestHeadersTotalSize, limits.MaxHeaderBytes);
+        Assert.Equal(kestrel.MaxRequestHeaderCount, limits.MaxHeaderCount);
+        Assert.Equal(kestrel.MinRequestBodyDataRate!.BytesPerSecond, limits.MinBodyBytesPerSecond);
+        Assert.Equal(kestrel.MinRequestBodyDataRate.GracePeriod, limits.MinBodyGrace);
+        Assert.Equal(kestrel.KeepAliveTimeout, limits.KeepAliveTimeout);
+        Assert.Equal(kestrel.RequestHeadersTimeout, limits.HeadersTimeout);
+        Assert.Null(Load(dir.Path, new() { ["nwdp.http.limits.max-connections"] = "off" }).HttpLimits.MaxConnections);
     }
 }
