@@ -83,8 +83,12 @@ public sealed class StatsFeed(string bootstrapServers, StatsStore store, StatsOp
         var since = new Timestamp(DateTime.UtcNow - options.Window - TimeSpan.FromMinutes(5));
         try
         {
+            // No offset for the time (-1) is what Kafka answers for a partition with nothing newer, but also what the
+            // embedded broker (librdkafka's mock cluster) answers for every lookup by time, records or not: reading
+            // such a partition from the beginning costs at most its old records (the store drops those outside the
+            // window), while reading it from the end lost a restarted node every count published before its start.
             return consumer.OffsetsForTimes(partitions.Select(p => new TopicPartitionTimestamp(p, since)), TimeSpan.FromSeconds(10))
-                .Select(o => o.Offset == Offset.End || o.Offset.Value < 0 ? new TopicPartitionOffset(o.TopicPartition, Offset.End) : o)
+                .Select(o => o.Offset == Offset.End || o.Offset.Value < 0 ? new TopicPartitionOffset(o.TopicPartition, Offset.Beginning) : o)
                 .ToList();
         }
         catch (KafkaException)

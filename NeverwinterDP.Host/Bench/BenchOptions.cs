@@ -21,6 +21,13 @@ public sealed record BenchOptions
     /// <summary>Concurrent requests (and HTTP connections).</summary>
     public int Concurrency { get; init; } = 64;
 
+    /// <summary>
+    /// Events per second to send at most (a steady load, e.g. for a soak); null sends as fast as the node takes them.
+    /// Paced by a <see cref="TokenBucket"/> holding at most a tenth of a second's events (at least one batch), so a
+    /// stall is not made up for in a burst. Failed batches count against the rate like accepted ones.
+    /// </summary>
+    public double? Rate { get; init; }
+
     /// <summary>Bytes per NDJSON line, not counting its newline. Lines are padded up to it; they are never
     /// shorter than their fields (about 170 bytes; long message heads are cut to fit).</summary>
     public int EventSize { get; init; } = 200;
@@ -121,6 +128,7 @@ public sealed record BenchOptions
         if (Duration is { } d && d <= TimeSpan.Zero) throw new ArgumentException("Duration must be positive", nameof(Duration));
         if (Batch < 1) throw new ArgumentException("Batch must be at least 1", nameof(Batch));
         if (Concurrency < 1) throw new ArgumentException("Concurrency must be at least 1", nameof(Concurrency));
+        if (Rate is { } rate && !(rate > 0 && !double.IsInfinity(rate))) throw new ArgumentException("Rate must be positive (or null for no limit)", nameof(Rate));
         if (EventSize < 1) throw new ArgumentException("EventSize must be at least 1", nameof(EventSize));
         if (Hosts < 1) throw new ArgumentException("Hosts must be at least 1", nameof(Hosts));
         if (!BenchEventGenerator.IsValidType(Type)) throw new ArgumentException("Type must be 1-100 letters, digits, '.', '_' or '-'", nameof(Type));

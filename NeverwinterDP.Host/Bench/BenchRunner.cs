@@ -52,6 +52,7 @@ public static class BenchRunner
         private readonly List<RateSample> _acceptedSamples = [];
         private readonly List<RateSample> _filesSamples = [];
         private readonly TimeSpan _tick;
+        private readonly TokenBucket? _pacer;
         private long _start;
         private long _warmupEnd;
         private long _loadEnd; // 0 until the load stops: no batches are claimed after it
@@ -81,6 +82,7 @@ public static class BenchRunner
                 _files = PartFileTally.ForDirectory(dir, options.Type, _generator.RunId);
             }
             // Samples for the steady-state maths at least twice a second, however rare the progress lines.
+            if (options.Rate is { } rate) _pacer = new TokenBucket(rate, Math.Max(options.Batch, rate / 10));
             _tick = options.ProgressInterval < TimeSpan.FromMilliseconds(500) ? options.ProgressInterval : TimeSpan.FromMilliseconds(500);
         }
 
@@ -328,6 +330,18 @@ public static class BenchRunner
             var failed = _options.RecordMessages ? new List<string>() : null;
             while (!_stopping)
             {
+                if (_pacer is not null)
+                {
+                    try
+                    {
+                        await _pacer.WaitAsync(batch, abort).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                    if (_stopping) break;
+                }
                 if (_options.Duration is { } duration && Elapsed >= duration)
                 {
                     EndLoad();

@@ -16,6 +16,7 @@ public static class BenchVerb
     private static readonly Option<long?> Events = Flags.Long("--events", "events to send (default 1000000; no limit when only --duration is given)", "N", min: 1);
     private static readonly Option<int> Batch = Flags.Int("--batch", "events per request (default 100)", "B", 100, 1, 100_000);
     private static readonly Option<int> Concurrency = Flags.Int("--concurrency", "concurrent requests and connections (default 64)", "C", 64, 1, 10_000);
+    private static readonly Option<long?> Rate = Flags.Long("--rate", "send at most N events a second, evenly (a steady load; default: as fast as the node takes them)", "N", min: 1);
     private static readonly Option<TimeSpan?> Duration = Flags.Duration("--duration", "stop sending new batches after this long (30s, 5m, ...)");
     private static readonly Option<int> Size = Flags.Int("--size", "bytes per event line, padded (default 200)", "BYTES", 200, 1, 16 * 1024 * 1024);
     private static readonly Option<string?> Type = Flags.Text("--type", "log type of the events, the 'type' field (default bench)", "T");
@@ -44,7 +45,7 @@ public static class BenchVerb
             "Progress goes to standard error (a progress bar on a terminal), the summary (or with --json one JSON object) to standard output.\n" +
             "Exit 0 when every batch was accepted (and with --e2e every acknowledged event is in files exactly once), 1 otherwise, 2 for usage errors.")
         {
-            Url, Events, Batch, Concurrency, Duration, Warmup, Size, Type, Hosts, Gzip, Json, Timeout, RetryTimeout, RunId, EndToEnd, EndToEndWait, Pid, Quiet,
+            Url, Events, Batch, Concurrency, Rate, Duration, Warmup, Size, Type, Hosts, Gzip, Json, Timeout, RetryTimeout, RunId, EndToEnd, EndToEndWait, Pid, Quiet,
         };
         command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
         return command;
@@ -90,6 +91,7 @@ public static class BenchVerb
         var json = args.GetValue(Json);
         var quiet = args.GetValue(Quiet);
         var what = options.Events is { } n ? $"{n.ToString("N0", CultureInfo.InvariantCulture)} events" : "events";
+        if (options.Rate is { } perSecond) what += $" at {perSecond.ToString("N0", CultureInfo.InvariantCulture)}/s";
         if (options.Duration is { } d) what += $" for {d.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s";
         if (!quiet)
         {
@@ -127,6 +129,7 @@ public static class BenchVerb
         if (events > BenchEventGenerator.MaxSequence + 1) throw new CliUsageException($"flag '--events' must be at most {BenchEventGenerator.MaxSequence + 1}");
         var batch = args.GetValue(Batch);
         var concurrency = args.GetValue(Concurrency);
+        var rate = args.GetValue(Rate);
         var size = args.GetValue(Size);
         if ((long)batch * (Math.Max(size, BenchEventGenerator.MaxBaseLineLength) + 1) > BenchOptions.MaxBodyBytes)
             throw new CliUsageException($"flags '--batch' x '--size' make requests over {BenchOptions.MaxBodyBytes / (1024 * 1024)} MiB; lower one of them");
@@ -158,6 +161,7 @@ public static class BenchVerb
             Duration = duration,
             Batch = batch,
             Concurrency = concurrency,
+            Rate = rate,
             EventSize = size,
             Type = type,
             Hosts = hosts,

@@ -99,6 +99,15 @@ public sealed class ChildProcess : IAsyncDisposable
         return new ChildProcess(name, info, keepStdinOpen);
     }
 
+    /// <summary>Starts any program (a script, a tool); standard input closed.</summary>
+    public static ChildProcess Start(string name, ProcessStartInfo info)
+    {
+        info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
+        info.StandardOutputEncoding = info.StandardErrorEncoding = Encoding.UTF8;
+        info.UseShellExecute = false;
+        return new ChildProcess(name, info, keepStdinOpen: false);
+    }
+
     /// <summary>The <c>dotnet</c> muxer: the one running the tests if it is a muxer, else the one on PATH.</summary>
     private static string DotnetHost()
     {
