@@ -12,7 +12,12 @@ using static NeverwinterDP.Tests.Sinks.Files.FilesSinkTestKit;
 
 namespace NeverwinterDP.Tests.Pump;
 
-/// <summary>Two writers of the files sink in one consumer group (writers-per-sink = 2): partitions moving between them are published once.</summary>
+/// <summary>
+/// Two writers of the files sink in one consumer group (writers-per-sink = 2): partitions moving between them are
+/// published once, through real rebalances. (The deterministic check of the cause is FilesSinkReplayTests'
+/// A_partition_moving_between_two_writers_is_published_once: here, before the fix, the second writer deleted the
+/// first one's open files as leftovers at its first scan, which hid the duplicate.)
+/// </summary>
 [Trait("Category", TestCategories.Integration)]
 public sealed class PartitionMoveSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit("akka.loglevel = INFO", output: output)
 {
