@@ -77,6 +77,8 @@ public sealed class DataPump
         // headers and timestamp (unless the configuration asks for them).
         if (!_consumerSettings.Properties.ContainsKey(ConsumeResultFields))
             _consumerSettings = _consumerSettings.WithProperty(ConsumeResultFields, "topic");
+        // The pump follows its consumer's assignment: see Assignments.
+        _consumerSettings = _consumerSettings.WithAssignmentListener(new Assignments(this));
         _log = Logging.GetLogger(system, $"pump.{sink.Name}");
         var retry = new SinkRetryOptions { MinBackoff = options.RetryMinBackoff, MaxBackoff = options.RetryMaxBackoff, MaxAttempts = options.RetryMaxAttempts };
         _once = observer switch
@@ -217,17 +219,34 @@ public sealed class DataPump
         await _sink.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>A batch decoded for the sink, with the records that could not be decoded and the offsets of all of them.</summary>
-    private sealed record Decoded(CommittableOffsetBatch Offsets, int Count, List<SinkRecord> Records, List<DeadLetterRecord>? Undecodable);
+    // The partitions the consumer owns now, and the revocation (numbered) each was last revoked at.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, byte> _owned = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, long> _revokedAt = new();
+    private long _revocations;
+
+    /// <summary>
+    /// A batch decoded for the sink, with the records that could not be decoded and the offsets of all of them;
+    /// <paramref name="Revocations"/> is how many revocations there had been when it was decoded, <paramref name="Disowned"/>
+    /// the partitions of its records the consumer did not own any more then (their records are left out).
+    /// </summary>
+    private sealed record Decoded(CommittableOffsetBatch Offsets, int Count, List<SinkRecord> Records, List<DeadLetterRecord>? Undecodable,
+        long Revocations, HashSet<TopicPartition>? Disowned);
 
     private Decoded Decode(CommittableBatch<Ignore, byte[]> batch)
     {
+        // Read before the ownership (a revocation removes the partition first, then counts): a partition revoked
+        // after this count is caught after the write, one revoked before it is not owned here.
+        var revocations = Interlocked.Read(ref _revocations);
+        HashSet<TopicPartition>? disowned = null;
+        foreach (var tp in batch.Offsets.Offsets.Keys)
+            if (!_owned.ContainsKey(tp)) (disowned ??= []).Add(tp);
         var messages = batch.Records;
         var records = new List<SinkRecord>(messages.Count);
         List<DeadLetterRecord>? undecodable = null;
         for (var i = 0; i < messages.Count; i++)
         {
             var r = messages[i];
+            if (disowned is not null && disowned.Contains(r.TopicPartition)) continue; // the new owner reads it again
             try
             {
                 records.Add(new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, LogEventAvro.DecodeFramed(r.Message.Value)));
@@ -240,7 +259,7 @@ public sealed class DataPump
                     new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, UndecodableEvent(r.Message.Value)), "undecodable: " + e.Message));
             }
         }
-        return new Decoded(batch.Offsets, messages.Count, records, undecodable);
+        return new Decoded(batch.Offsets, messages.Count, records, undecodable, revocations, disowned);
     }
 
     private async Task<(CommittableOffsetBatch Offsets, int Count)> WriteAsync(Decoded batch)
@@ -255,7 +274,15 @@ public sealed class DataPump
         Stats.AddDelivered(report.Delivered);
         Stats.AddRejected(report.DeadLettered);
         Stats.AddRetries(report.Retries);
-        return (batch.Offsets, batch.Count);
+        // Records of a partition revoked meanwhile may not be stored (a partition-aware sink leaves them to the new
+        // owner): their offsets are not committed, even if the partition comes back to this consumer before the commit.
+        var offsets = batch.Offsets;
+        if (batch.Disowned is { } disowned || Interlocked.Read(ref _revocations) != batch.Revocations)
+        {
+            offsets = offsets.Without(tp => batch.Disowned?.Contains(tp) == true
+                || (_revokedAt.TryGetValue(tp, out var at) && at > batch.Revocations));
+        }
+        return (offsets, batch.Count);
     }
 
     /// <summary>A record that is not a LogEvent travels to the dead-letter topic with its bytes as the message (base64).</summary>
@@ -280,6 +307,39 @@ public sealed class DataPump
         _once?.Committed(batch.Offsets);
         Stats.AddCommitted(count);
         return Done.Instance;
+    }
+
+    /// <summary>
+    /// Keeps the pump's view of its consumer's partitions and tells a partition-aware sink (<see cref="IPartitionAwareSink"/>),
+    /// on the poll thread before the change takes effect: a revoked partition's records still in the stream are
+    /// neither stored nor committed, and the sink publishes what it wrote of it before the next owner starts.
+    /// </summary>
+    private sealed class Assignments(DataPump pump) : IPartitionAssignmentListener
+    {
+        public void Assigned(IReadOnlyList<TopicPartition> partitions)
+        {
+            foreach (var tp in partitions) pump._owned[tp] = 0;
+            (pump._sink as IPartitionAwareSink)?.Assigned(partitions.Select(tp => (tp.Topic, tp.Partition.Value)).ToList());
+        }
+
+        public void Revoked(IReadOnlyList<TopicPartition> partitions, bool lost)
+        {
+            foreach (var tp in partitions) pump._owned.TryRemove(tp, out _);
+            var n = Interlocked.Increment(ref pump._revocations);
+            foreach (var tp in partitions) pump._revokedAt[tp] = n;
+            // Lost partitions may have another owner already; what was written of them is published all the same
+            // (a duplicate at worst), since dropping it could leave a gap behind records still in flight.
+            try
+            {
+                (pump._sink as IPartitionAwareSink)?.Revoked(partitions.Select(tp => (tp.Topic, tp.Partition.Value)).ToList());
+            }
+            catch (Exception e)
+            {
+                // The sink reports its failure again on the stream's next write or flush, which restarts the stream.
+                pump._log.Warning("pump {0}: publishing what was written of revoked {1} failed: {2}", pump._sink.Name,
+                    string.Join(",", partitions), e.GetBaseException().Message);
+            }
+        }
     }
 
     private static TimeSpan Jitter(TimeSpan backoff) =>

@@ -50,3 +50,23 @@ public interface ISink : IAsyncDisposable
 
     Task<SinkHealth> CheckHealthAsync(CancellationToken cancellation);
 }
+
+/// <summary>
+/// A sink that keeps its own per-partition state of what it already stored (the part-file sinks skip offsets at
+/// or below the highest one in their published file names). The pump tells it when its consumer is given
+/// partitions and when it loses them, on the consumer's poll thread and before the change takes effect, so two
+/// writers of the same sink never both publish one record: the writer that loses a partition finishes with it,
+/// the one that gets it reads its state afresh. Calls wait for the sink's turn like the other calls.
+/// </summary>
+public interface IPartitionAwareSink
+{
+    /// <summary>The partitions are this writer's now (maybe again): what it remembers of them may be out of date.</summary>
+    void Assigned(IReadOnlyList<(string Topic, int Partition)> partitions);
+
+    /// <summary>
+    /// The partitions go to another writer: publish what was written of them now (before it starts) and store
+    /// no more of their records until they are assigned again (records still in flight are reported delivered
+    /// and not stored; the pump does not commit them).
+    /// </summary>
+    void Revoked(IReadOnlyList<(string Topic, int Partition)> partitions);
+}

@@ -94,6 +94,19 @@ public sealed class CommittableOffsetBatch : ICommittable
         return Task.WhenAll(commits);
     }
 
+    /// <summary>
+    /// A copy without the offsets of the partitions <paramref name="drop"/> picks (records whose partition went to
+    /// another consumer while they were processed: the new owner reads them again). <see cref="BatchSize"/> is kept.
+    /// </summary>
+    public CommittableOffsetBatch Without(Func<TopicPartition, bool> drop)
+    {
+        var copy = new CommittableOffsetBatch { BatchSize = BatchSize };
+        foreach (var (endpoint, offsets) in _offsets)
+            foreach (var (tp, o) in offsets)
+                if (!drop(tp)) copy.Add(endpoint, tp, o);
+        return copy;
+    }
+
     /// <summary>Adds <paramref name="count"/> records of one partition read through <paramref name="endpoint"/>, the highest at <paramref name="offset"/>.</summary>
     internal CommittableOffsetBatch Updated(ICommitterEndpoint endpoint, TopicPartition tp, long offset, int count)
     {

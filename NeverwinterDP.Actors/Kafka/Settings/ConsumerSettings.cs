@@ -45,6 +45,9 @@ public sealed record ConsumerSettings<TKey, TValue>
     /// </summary>
     public bool ExpectLogStartAtZero { get; init; } = true;
 
+    /// <summary>Told on the poll thread when the group gives this consumer partitions and takes them away (not read from configuration).</summary>
+    public IPartitionAssignmentListener? AssignmentListener { get; init; }
+
     public static ConsumerSettings<TKey, TValue> Create(ActorSystem system, IDeserializer<TKey>? keyDeserializer, IDeserializer<TValue>? valueDeserializer) =>
         Create(KafkaConfig.Section(system, "consumer"), keyDeserializer, valueDeserializer);
 
@@ -80,6 +83,8 @@ public sealed record ConsumerSettings<TKey, TValue>
 
     public ConsumerSettings<TKey, TValue> WithStopTimeout(TimeSpan timeout) => this with { StopTimeout = timeout };
 
+    public ConsumerSettings<TKey, TValue> WithAssignmentListener(IPartitionAssignmentListener? listener) => this with { AssignmentListener = listener };
+
     internal ConsumerBuilder<TKey, TValue> CreateBuilder()
     {
         if (string.IsNullOrEmpty(BootstrapServers))
@@ -92,4 +97,18 @@ public sealed record ConsumerSettings<TKey, TValue>
         if (ValueDeserializer is not null) builder.SetValueDeserializer(ValueDeserializer);
         return builder;
     }
+}
+
+/// <summary>
+/// Hears a consumer's assignments as they happen, on its poll thread: <see cref="Revoked"/> runs before the
+/// consumer lets the partitions go (with the eager protocol, before any other member gets them), so what it
+/// finishes there is done before the next owner starts; <see cref="Assigned"/> runs before any record of the
+/// partitions is fetched. Both block polling while they run: keep them short.
+/// </summary>
+public interface IPartitionAssignmentListener
+{
+    void Assigned(IReadOnlyList<TopicPartition> partitions);
+
+    /// <param name="lost">The partitions were lost (the member fell out of the group): another member may own them already.</param>
+    void Revoked(IReadOnlyList<TopicPartition> partitions, bool lost);
 }

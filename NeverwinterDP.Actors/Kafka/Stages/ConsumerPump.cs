@@ -424,12 +424,28 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
                 _warn($"could not resume {string.Join(",", toResume)}: {e.Error.Reason}");
             }
         });
+        Tell(l => l.Assigned(partitions));
         Listener.OnAssigned(partitions);
+    }
+
+    private void Tell(Action<IPartitionAssignmentListener> call)
+    {
+        if (_settings.AssignmentListener is not { } listener) return;
+        try
+        {
+            call(listener);
+        }
+        catch (Exception e)
+        {
+            _warn($"the assignment listener failed: {e.GetBaseException().Message}");
+        }
     }
 
     private void Revoked(IConsumer<TKey, TValue> consumer, List<TopicPartition> partitions, bool lost)
     {
-        // Commits already asked for still belong to us: run them before the partitions go.
+        // The listener first (it may finish writing what was read from them and ask for a commit), then the
+        // commits already asked for, which still belong to us: both before the partitions go.
+        Tell(l => l.Revoked(partitions, lost));
         if (!lost) RunCommands(consumer);
         var paused = partitions.Where(tp => _buffers.TryGetValue(tp, out var b) && b.Paused).ToList();
         if (paused.Count > 0 && !lost)

@@ -15,9 +15,12 @@ namespace NeverwinterDP.Actors.Sinks.PartFiles;
 /// mark is recovered from the file names when a topic is first used (one scan of its tree, kept), and leftover
 /// temporary files of a partition are deleted when the partition is first seen: their records were never
 /// committed, so the pump hands them over again. This assumes one live writer per partition and directory,
-/// which the pump's consumer group gives.
+/// which the pump's consumer group gives, and the pump's assignment calls keep it when a partition moves
+/// between writers (<see cref="IPartitionAwareSink"/>): a writer that loses a partition publishes what it wrote
+/// of it before the next owner starts, and stores no more of it; a writer given a partition reads its marks from
+/// the file names again, as another writer may have published files since (their offsets not committed).
 /// </remarks>
-public abstract class PartFileSink : ISink
+public abstract class PartFileSink : ISink, IPartitionAwareSink
 {
     private readonly PartLayout _layout;
     private readonly string _root;
@@ -29,6 +32,7 @@ public abstract class PartFileSink : ISink
     private readonly HashSet<HourSlot<PartFile>> _open = [];
     private readonly HashSet<HourSlot<PartFile>> _lostDelivered = [];
     private readonly HashSet<string> _directoriesToSync = new(StringComparer.Ordinal);
+    private readonly HashSet<(string Topic, int Partition)> _revoked = [];
     private PartitionState<PartFile>? _lastPartition;
     private long _writeCalls;
 
@@ -70,36 +74,78 @@ public abstract class PartFileSink : ISink
     {
         using (await _gate.EnterAsync(cancellation).ConfigureAwait(false))
         {
-            foreach (var slot in _open.ToArray())
-            {
-                cancellation.ThrowIfCancellationRequested();
-                try
-                {
-                    Publish(slot);
-                }
-                catch (Exception e) when (IsFileFailure(e))
-                {
-                    Fail(slot, slot.File!.FirstOffset, lostDelivered: true, e);
-                }
-            }
-            // A failed directory sync is worth retrying (the files are published, their names not yet durable);
-            // lost records are not, so they are reported first.
-            IOException? syncFailure = null;
+            Flush(cancellation);
+        }
+    }
+
+    public void Assigned(IReadOnlyList<(string Topic, int Partition)> partitions)
+    {
+        using var turn = TryEnterNow();
+        if (turn is null) return;
+        foreach (var (topic, partition) in partitions)
+        {
+            _revoked.Remove((topic, partition));
+            if (!_topics.TryGetValue(topic, out var topicState)) continue; // not used yet: its first use scans it
+            topicState.Stale = true;
+            // A partition with an open file or a broken slot keeps its state: what it holds is not published yet.
+            if (topicState.Partitions.TryGetValue(partition, out var state) && state.IsIdle) topicState.Partitions.Remove(partition);
+        }
+        _lastPartition = null;
+    }
+
+    public void Revoked(IReadOnlyList<(string Topic, int Partition)> partitions)
+    {
+        using var turn = TryEnterNow();
+        if (turn is null) return;
+        foreach (var tp in partitions) _revoked.Add(tp);
+        _lastPartition = null;
+        Flush(CancellationToken.None);
+    }
+
+    // The assignment calls come from the consumer's poll thread, which must not run on without the sink's turn.
+    private SinkGate.Turn? TryEnterNow()
+    {
+        try
+        {
+            return _gate.EnterAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    private void Flush(CancellationToken cancellation)
+    {
+        foreach (var slot in _open.ToArray())
+        {
+            cancellation.ThrowIfCancellationRequested();
             try
             {
-                _layout.Flush();
-                SyncDirectories();
+                Publish(slot);
             }
-            catch (IOException e)
+            catch (Exception e) when (IsFileFailure(e))
             {
-                syncFailure = e;
+                Fail(slot, slot.File!.FirstOffset, lostDelivered: true, e);
             }
-            ThrowIfDeliveredRecordsLost();
-            if (syncFailure is not null) ExceptionDispatchInfo.Throw(syncFailure);
-            foreach (var topic in _topics.Values)
-            {
-                foreach (var partition in topic.Partitions.Values) partition.Settle();
-            }
+        }
+        // A failed directory sync is worth retrying (the files are published, their names not yet durable);
+        // lost records are not, so they are reported first.
+        IOException? syncFailure = null;
+        try
+        {
+            _layout.Flush();
+            SyncDirectories();
+        }
+        catch (IOException e)
+        {
+            syncFailure = e;
+        }
+        ThrowIfDeliveredRecordsLost();
+        if (syncFailure is not null) ExceptionDispatchInfo.Throw(syncFailure);
+        foreach (var topic in _topics.Values)
+        {
+            foreach (var partition in topic.Partitions.Values) partition.Settle();
         }
     }
 
@@ -154,6 +200,8 @@ public abstract class PartFileSink : ISink
                 Set(i, SinkOutcome.Rejected, why);
                 continue;
             }
+
+            if (_revoked.Count > 0 && _revoked.Contains((record.Topic, record.Partition))) continue; // another writer's now: not stored, not committed
 
             if (record.Topic == unreadableTopic)
             {
@@ -269,6 +317,11 @@ public abstract class PartFileSink : ISink
         }
         if (!topicState.Partitions.TryGetValue(partition, out var state))
         {
+            if (topicState.Stale)
+            {
+                topicState.Scan = TopicScan.Run(_layout, topic);
+                topicState.Stale = false;
+            }
             foreach (var leftover in topicState.Scan.TakeLeftovers(partition)) DeleteLeftover(leftover);
             state = new PartitionState<PartFile>(topic, partition, topicState.Scan.Published(partition));
             topicState.Partitions.Add(partition, state);

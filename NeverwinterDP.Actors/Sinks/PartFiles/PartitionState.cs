@@ -29,6 +29,9 @@ internal sealed class PartitionState<TFile>(string topic, int partition, Diction
         if (offset > HighestSeen) HighestSeen = offset;
     }
 
+    /// <summary>No slot has an open file or is broken: everything this writer took of the partition is published (or was never written).</summary>
+    public bool IsIdle => _slots.Values.All(s => !s.IsBroken && s.File is null);
+
     /// <summary>The slot of <paramref name="key"/>, created from what recovery found on disk (slot → highest published offset).</summary>
     public HourSlot<TFile> SlotFor(SlotKey key)
     {

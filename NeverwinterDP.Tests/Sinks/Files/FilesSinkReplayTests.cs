@@ -31,6 +31,41 @@ public class FilesSinkReplayTests
     }
 
     [Fact]
+    public async Task A_partition_moving_between_two_writers_is_published_once()
+    {
+        // Two writers of one sink (nwdp.pump.writers-per-sink = 2), each with its own sink instance on one tree.
+        using var dir = new TempDir();
+        await using var a = Sink(dir.Path);
+        await using var b = Sink(dir.Path);
+        var p0 = Records(0, 199, TenOClock, partition: 0);
+        var p1 = Records(0, 49, TenOClock, partition: 1);
+        a.Assigned([(Topic, 0)]);
+        b.Assigned([(Topic, 1)]);
+
+        await WriteAllDelivered(b, p1);                 // b reads the topic's files now: nothing of partition 0 yet
+        await b.FlushAsync(CancellationToken.None);
+        await WriteAllDelivered(a, p0[..100]);
+        await a.FlushAsync(CancellationToken.None);     // 0-99 published; the commit that follows fails (broker down)
+        await WriteAllDelivered(a, p0[100..150]);       // 100-149 in a's open file
+
+        // A rebalance (a writer's consumer restarted): partition 0 goes to b, which reads it from the last commit (0).
+        a.Revoked([(Topic, 0)]);
+        b.Assigned([(Topic, 0)]);
+        await WriteAllDelivered(a, p0[150..]);          // still in a's stream when it lost the partition
+        await a.FlushAsync(CancellationToken.None);
+        await WriteAllDelivered(b, p0);
+        await b.FlushAsync(CancellationToken.None);
+
+        // And back to a, whose stream goes on from b's last commit (100, say): what b published since counts.
+        b.Revoked([(Topic, 0)]);
+        a.Assigned([(Topic, 0)]);
+        await WriteAllDelivered(a, p0[100..]);
+        await a.FlushAsync(CancellationToken.None);
+
+        AssertPublishedExactly(dir.Path, p0.Concat(p1));
+    }
+
+    [Fact]
     public async Task Replaying_offsets_within_one_instance_skips_what_is_already_written_or_published()
     {
         using var dir = new TempDir();
