@@ -36,7 +36,10 @@ public sealed class IngressMemorySpecs(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         await using var node = await NodeProcess.StartAsync("node", dir.Path,
-            settings: [$"nwdp.ingress.max-bytes-in-flight={Budget >> 20}MiB", "nwdp.pump.batch-interval=50ms"]);
+            // The pump off: this is ingress's budget. With it on, the node was still pumping the accepted 60 MiB
+            // requests' 512 KiB events a minute after the load on a busy machine (RSS 757 MiB then): the pump's memory
+            // under huge events is its own question (docs/reliability.md#hostile-input).
+            settings: [$"nwdp.ingress.max-bytes-in-flight={Budget >> 20}MiB", "nwdp.pump.enabled=off"]);
         var pid = node.Child.Id;
         using var http = Ingress.NewClient();
         http.Timeout = TimeSpan.FromMinutes(2);
