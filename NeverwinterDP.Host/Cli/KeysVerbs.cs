@@ -70,7 +70,7 @@ public static class KeysVerbs
         }
         var key = "nwdp_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var line = new SenderKeys.Line(name!, SenderKeys.Hash(key), types, new SenderRates(args.GetValue(EventsPerSecond), bytes));
-        await WriteAsync(file, lines.Select(l => l.Raw).Append(line.ToString()));
+        Write(file, lines.Select(l => l.Raw).Append(line.ToString()));
         var output = args.InvocationConfiguration.Output;
         if (args.GetValue(Json))
             await output.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, object?>
@@ -124,7 +124,7 @@ public static class KeysVerbs
             await args.InvocationConfiguration.Error.WriteLineAsync($"nwdp keys revoke: no key named '{name}' in {file}");
             return NotDone;
         }
-        await WriteAsync(file, lines.Where(l => l.Parsed?.Name != name).Select(l => l.Raw));
+        Write(file, lines.Where(l => l.Parsed?.Name != name).Select(l => l.Raw));
         if (args.GetValue(Json))
             await args.InvocationConfiguration.Output.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, object?> { ["name"] = name, ["revoked"] = true }));
         else await args.InvocationConfiguration.Error.WriteLineAsync($"nwdp keys revoke: key '{name}' removed from {file}; the node refuses it within a second");
@@ -147,12 +147,7 @@ public static class KeysVerbs
         }
     }
 
-    /// <summary>Writes the file whole, beside it then renamed over it, readable by its owner only: the node never sees half a file.</summary>
-    private static async Task WriteAsync(string file, IEnumerable<string> lines)
-    {
-        var temp = Path.Combine(Path.GetDirectoryName(file)!, "." + Path.GetFileName(file) + ".tmp");
-        await System.IO.File.WriteAllLinesAsync(temp, lines);
-        if (!OperatingSystem.IsWindows()) System.IO.File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        System.IO.File.Move(temp, file, overwrite: true);
-    }
+    /// <summary>Writes the file whole, readable by its owner only, renamed over the old one: the node never sees half a file.</summary>
+    private static void Write(string file, IEnumerable<string> lines) =>
+        OwnerOnlyFile.WriteAtomically(file, string.Concat(lines.Select(l => l + Environment.NewLine)));
 }

@@ -21,17 +21,11 @@ public static class AdminToken
         if (Read(dataDir) is { } existing)
         {
             // Readable by others (copied, restored from a backup): only the node's user may read it.
-            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0)
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            OwnerOnlyFile.RestrictToOwner(path);
             return existing;
         }
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var file = new StreamWriter(temp, options)) file.Write(token + "\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temp, path, overwrite: true);
+        OwnerOnlyFile.WriteAtomically(path, token + "\n");
         return token;
     }
 
