@@ -227,8 +227,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                     // unless one more byte follows.
                     if (length >= max || (!gzip && declared == length))
                     {
-                        if (await OneMoreByteAsync(source, cancellation))
-                            throw new BadRequestException(413, "body_too_large", $"request body exceeds the limit of {max} bytes{(gzip ? " after decompression" : "")}");
+                        if (await ReadAsync(source, new byte[1], max, cancellation) > 0) throw TooLarge(max, gzip);
                         break;
                     }
                     var bigger = Rent((int)Math.Min(Math.Min((long)buffer.Length * 2, max), Array.MaxLength), reservation, held);
@@ -236,22 +235,10 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                     Return(buffer);
                     buffer = bigger;
                 }
-                int read;
-                try
-                {
-                    read = await source.ReadAsync(buffer.AsMemory(length), cancellation);
-                }
-                catch (InvalidDataException e)
-                {
-                    throw new BadRequestException(400, "invalid_gzip", "body is not valid gzip: " + e.Message);
-                }
-                catch (BadHttpRequestException e) when (e.StatusCode == 413)
-                {
-                    throw new BadRequestException(413, "body_too_large", $"request body exceeds the limit of {max} bytes");
-                }
+                var read = await ReadAsync(source, buffer.AsMemory(length), max, cancellation);
                 if (read == 0) break;
                 length += read;
-                if (length > max) throw new BadRequestException(413, "body_too_large", $"request body exceeds the limit of {max} bytes{(gzip ? " after decompression" : "")}");
+                if (length > max) throw TooLarge(max, gzip);
             }
             if (raw is not null && await raw.ProblemAsync(buffer.AsMemory(0, length), cancellation) is { } problem)
                 throw new BadRequestException(400, "invalid_gzip", "body is not valid gzip: " + problem);
@@ -268,13 +255,12 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         }
     }
 
-    /// <summary>Whether the body goes on past what was read (a gzip body that does not inflate is not valid gzip: 400).</summary>
-    private static async Task<bool> OneMoreByteAsync(Stream source, CancellationToken cancellation)
+    /// <summary>One read of the body, its failures in the sender's terms: 400 for gzip that does not inflate, 413 past Kestrel's limit.</summary>
+    private static async ValueTask<int> ReadAsync(Stream source, Memory<byte> into, long max, CancellationToken cancellation)
     {
-        var one = new byte[1];
         try
         {
-            return await source.ReadAsync(one, cancellation) > 0;
+            return await source.ReadAsync(into, cancellation);
         }
         catch (InvalidDataException e)
         {
@@ -282,9 +268,12 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         }
         catch (BadHttpRequestException e) when (e.StatusCode == 413)
         {
-            return true;
+            throw new BadRequestException(413, "body_too_large", $"request body exceeds the limit of {max} bytes");
         }
     }
+
+    private static BadRequestException TooLarge(long max, bool gzip) =>
+        new(413, "body_too_large", $"request body exceeds the limit of {max} bytes{(gzip ? " after decompression" : "")}");
 
     /// <summary>A buffer of at least <paramref name="size"/> bytes, its size reserved in the budget first (429 when it cannot be).</summary>
     private static byte[] Rent(int size, IngressBudget.Reservation reservation, long held)
