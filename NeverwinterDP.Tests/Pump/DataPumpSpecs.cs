@@ -23,16 +23,7 @@ public sealed class DataPumpSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit
         var topic = TopicNames.ForType("pump-" + Guid.NewGuid().ToString("N")[..8]);
         kafka.CreateTopic(topic, 4);
         const int n = 5000;
-        using (var producer = ProducerSettings<byte[], byte[]>.Create(Serializers.ByteArray, Serializers.ByteArray).WithBootstrapServers(kafka.BootstrapServers).CreateKafkaProducer())
-        {
-            for (var i = 0; i < n; i++)
-                producer.Produce(topic, new Message<byte[], byte[]>
-                {
-                    Key = BitConverter.GetBytes(i),
-                    Value = LogEventAvro.EncodeFramed(new LogEvent { Message = "m-" + i, Host = "h", SystemTs = 1_700_000_000_000 }),
-                });
-            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
-        }
+        PumpTestKit.ProduceNumbered(kafka, topic, n);
 
         var sink = new FlakySink(failFlushes: 2);
         var consumer = ConsumerSettings<Ignore, byte[]>.Create(Deserializers.Ignore, Deserializers.ByteArray).WithBootstrapServers(kafka.BootstrapServers);
