@@ -8,6 +8,7 @@ public static class TopicNames
     public const string LogsPrefix = "nwdp.logs.";
     public const string Heartbeats = "nwdp.heartbeats";
     public const string Stats = "nwdp.stats";
+    public const string Coverage = "nwdp.coverage";
     public const string Watchdog = "nwdp.watchdog";
     public const string Schemas = "nwdp.schemas";
 
