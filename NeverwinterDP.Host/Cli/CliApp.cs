@@ -36,6 +36,7 @@ public static class CliApp
             Group("spill", "The spillover store.", SpillVerbs.Commands),
             StatsVerbs.Stats,
             StatsVerbs.Audit,
+            Group("report", "Coverage and summary reports: what a log type's events contain.", ReportVerbs.Commands),
             LagVerbs.Lag,
             CheckVerb.Command,
             Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),

@@ -9,6 +9,7 @@ using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Schemas;
 using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Actors.Stats;
+using NeverwinterDP.Actors.Coverage;
 using NeverwinterDP.Actors.Watchdog;
 
 namespace NeverwinterDP.Host.Configuration;
@@ -101,6 +102,7 @@ public sealed class NodeConfig
             : TimeSpan.FromMilliseconds(hocon.GetLong("akka.kafka.producer.kafka-clients.message.timeout.ms"));
         RemoteIngress = RemoteIngressOptions.FromConfig(nwdp.Section("remote-ingress"));
         Stats = StatsOptions.FromConfig(nwdp.Section("stats"));
+        Coverage = CoverageOptions.FromConfig(nwdp.Section("coverage"));
         var ganglia = nwdp.Section("monitoring").Section("ganglia");
         Ganglia = new GangliaOptions(ganglia.String("host"), ganglia.Int("port"), ganglia.Duration("interval"));
         Schemas = SchemaOptions.FromConfig(nwdp.Section("schemas"));
@@ -185,6 +187,9 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.stats</c>: per-minute monitoring and the loss audit.</summary>
     public StatsOptions Stats { get; }
+
+    /// <summary><c>nwdp.coverage</c>: the coverage and summary reports.</summary>
+    public CoverageOptions Coverage { get; }
 
     /// <summary><c>nwdp.schemas</c>: the schema registry this node serves, or the external one it uses.</summary>
     public SchemaOptions Schemas { get; }
