@@ -13,7 +13,7 @@ namespace NeverwinterDP.Actors.Coverage;
 /// <see cref="CoverageOptions.MaxTypes"/> types per hour (more count under <c>_other</c>), hours dropped
 /// <see cref="CoverageOptions.Retention"/> after they ended.
 /// </summary>
-public sealed class CoverageCollector : IIngressObserver, IAsyncDisposable
+public sealed class CoverageCollector : IIngressObserver, IAsyncDisposable, IDisposable
 {
     public const string OtherType = "_other";
 
@@ -166,9 +166,16 @@ public sealed class CoverageCollector : IIngressObserver, IAsyncDisposable
         lock (_gate) return _hours.Keys.Where(k => k.Hour + CoverageSketch.HourMs > sinceMs).Select(k => k.Type).ToHashSet(StringComparer.Ordinal);
     }
 
+    /// <summary>Sketches what is queued, then stops the background task.</summary>
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
         await _worker.ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _worker.GetAwaiter().GetResult();
     }
 }

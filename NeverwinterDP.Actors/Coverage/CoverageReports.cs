@@ -124,7 +124,7 @@ public sealed class CoverageReporter(CoverageCollector collector, CoverageStore 
         return (sketch, nodes, sinceMs);
     }
 
-    private double ErrorPct => Math.Round(HyperLogLog.StandardErrorOf(options.HllPrecision) * 100, 2);
+    private double ErrorPct => Math.Round(HyperLogLog.StandardErrorOf(options.HllPrecision) * 100, 2, MidpointRounding.AwayFromZero);
 
     private long Now => clock.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -88,6 +88,7 @@ public sealed class ConfigurationTests
         var config = Load(dir.Path);
         Assert.Equal(new PumpOptions(), config.Pump);
         Assert.Equal(new StatsOptions(), config.Stats);
+        Assert.Equal(new NeverwinterDP.Actors.Coverage.CoverageOptions(), config.Coverage);
         Assert.Equal(new RemoteIngressOptions(), config.RemoteIngress);
         Assert.Equal(new EmbeddedKafkaOptions(), config.EmbeddedKafka);
     }
