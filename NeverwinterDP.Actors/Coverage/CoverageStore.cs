@@ -10,6 +10,7 @@ public sealed class CoverageStore(CoverageOptions options, TimeProvider clock)
 {
     private readonly object _gate = new();
     private readonly Dictionary<(string Node, string Type, long Hour), (long PublishedMs, CoverageSketch Sketch)> _sketches = new();
+    private long _evictedMs = long.MinValue;
 
     /// <summary>Records taken since start.</summary>
     public long Received { get; private set; }
@@ -21,7 +22,8 @@ public sealed class CoverageStore(CoverageOptions options, TimeProvider clock)
 
     public void Add(string node, long publishedMs, CoverageSketch sketch)
     {
-        var horizon = clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)options.Window.TotalMilliseconds;
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var horizon = now - (long)options.Window.TotalMilliseconds;
         lock (_gate)
         {
             Received++;
@@ -29,6 +31,9 @@ public sealed class CoverageStore(CoverageOptions options, TimeProvider clock)
             var key = (node, sketch.Type, sketch.HourStartMs);
             if (_sketches.TryGetValue(key, out var old) && old.PublishedMs > publishedMs) return;
             _sketches[key] = (publishedMs, sketch);
+            // Hours leave the window at most once a minute: a scan per record would cost (nodes x types x hours).
+            if (now - _evictedMs < 60_000) return;
+            _evictedMs = now;
             List<(string, string, long)>? expired = null;
             foreach (var (k, _) in _sketches)
                 if (k.Hour + CoverageSketch.HourMs <= horizon) (expired ??= new()).Add(k);

@@ -134,6 +134,48 @@ public sealed class ReportSpecs(ITestOutputHelper output)
         Assert.Equal(2, (await Nwdp.RunAsync("report", "keys", "--node", node.AdminNode)).ExitCode);
     }
 
+    [Fact]
+    public async Task Either_of_two_nodes_answers_for_the_events_both_accepted_by_merging_the_other_nodes_published_sketches()
+    {
+        using var kafka = new NeverwinterDP.Actors.Kafka.Embedded.EmbeddedKafka(new NeverwinterDP.Actors.Kafka.Embedded.EmbeddedKafkaOptions { DefaultPartitions = 2 });
+        using var dir = new TempDir();
+        var clock = new ManualClock(Start);
+        Directory.CreateDirectory(Path.Combine(dir.Path, "a"));
+        Directory.CreateDirectory(Path.Combine(dir.Path, "b"));
+        Dictionary<string, string> Settings(bool pump) => new()
+        {
+            ["nwdp.kafka.bootstrap-servers"] = kafka.BootstrapServers,
+            ["nwdp.coverage.publish-interval"] = "200ms",
+            ["nwdp.pump.enabled"] = pump ? "on" : "off",
+            ["nwdp.sinks.files.fsync"] = "off",
+        };
+        await using var a = await InProcessNode.StartAsync(Path.Combine(dir.Path, "a"), clock, Settings(pump: true));
+        await using var b = await InProcessNode.StartAsync(Path.Combine(dir.Path, "b"), clock, Settings(pump: false));
+
+        // a: 400 events, users u0..u399 from host ha; b: 600 events, users u200..u799 from host hb, every one at error.
+        static IEnumerable<string> Lines(string host, int from, int count, string level) => Enumerable.Range(from, count).Select(i =>
+            JsonSerializer.Serialize(new Dictionary<string, string> { ["host"] = host, ["level"] = level, ["msg"] = "m", ["user"] = "u" + i }));
+        Assert.Equal(HttpStatusCode.OK, (await a.PostNdjsonAsync(Lines("ha", 0, 400, "info"), type: "app")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await b.PostNdjsonAsync(Lines("hb", 200, 600, "error"), type: "app")).StatusCode);
+
+        foreach (var node in new[] { a, b })
+        {
+            await Wait.UntilAsync(async () =>
+            {
+                var o = await Nwdp.RunAsync("report", "summary", "--node", node.AdminNode, "--type", "app", "--json");
+                return o.ExitCode == 0 && JsonDocument.Parse(o.Stdout).RootElement.GetProperty("events").GetInt64() == 1000;
+            }, Timeout, () => $"{node.NodeId} does not answer for both nodes yet");
+            var summary = await JsonAsync(node, "summary", "--type", "app");
+            Assert.Equal(new[] { a.NodeId, b.NodeId }.Order(StringComparer.Ordinal), summary.GetProperty("nodes").EnumerateArray().Select(n => n.GetString()));
+            Assert.Equal(600, summary.GetProperty("errors").GetInt64());
+            Assert.Equal(2, summary.GetProperty("distinct_hosts").GetInt64());
+            var user = (await JsonAsync(node, "values", "--type", "app", "--key", "user")).GetProperty("keys")[0];
+            var sigma = HyperLogLog.StandardErrorOf(12);
+            Assert.InRange(user.GetProperty("distinct").GetInt64(), 800 * (1 - 3 * sigma), 800 * (1 + 3 * sigma)); // the union, not 400 + 600
+            Assert.Equal(1000, user.GetProperty("events").GetInt64());
+        }
+    }
+
     private static CoverageSketch MergedFromTopic(CoverageStore store, CoverageOptions options)
     {
         var sketch = CoverageSketch.Empty("web", 0, options);
