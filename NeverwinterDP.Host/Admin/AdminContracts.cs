@@ -127,6 +127,8 @@ public sealed record DlqShowResponse(string Sink, string? Reason, IReadOnlyList<
 [JsonSerializable(typeof(StatsResponse))]
 [JsonSerializable(typeof(AuditResponse))]
 [JsonSerializable(typeof(LagResponse))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsView))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsReloaded))]
 [JsonSerializable(typeof(IngressStatusResponse))]
 [JsonSerializable(typeof(SinksStatusResponse))]
 [JsonSerializable(typeof(ErrorResponse))]

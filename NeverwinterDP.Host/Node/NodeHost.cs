@@ -42,6 +42,7 @@ public static class NodeHost
             .AddPump(config)              // sink writers and the pumps they run
             .AddReplay(config)            // replay jobs and dead-letter replays (Replay/)
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
+            .AddAlerts()                  // what the alert evaluator reads, its queries, reload on SIGHUP
             .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover
             .AddSchemaRegistry(config)    // the schema registry this node serves (or the external one it registers with)
             .AddSingleton(new SenderKeys(config.SenderKeysFile, clock ?? TimeProvider.System)) // API keys of HTTP senders (Security/)
