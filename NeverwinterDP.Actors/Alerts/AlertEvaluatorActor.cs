@@ -32,6 +32,7 @@ public sealed class AlertEvaluatorActor : ReceivePersistentActor, IWithTimers
     private WebhookSender? _sender;
     private bool _reading;
     private long _evaluatedAtMs;
+    private long _evaluations;
     private IReadOnlyDictionary<string, string> _errors = new Dictionary<string, string>();
 
     public AlertEvaluatorActor(AlertSettings settings, Func<AlertSettings> reload, IAlertSignals signals, TimeProvider clock, HttpMessageHandler? handler)
@@ -111,6 +112,7 @@ public sealed class AlertEvaluatorActor : ReceivePersistentActor, IWithTimers
         // A reload while reading: judge with the rules the values were read for, not the new ones.
         var rules = ReferenceEquals(read.Rules, _settings.Rules) ? read.Rules : read.Rules.Where(r => _settings.Rules.Contains(r)).ToList();
         _evaluatedAtMs = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        _evaluations++;
         foreach (var (rule, error) in read.Reading.Errors)
             if (!_errors.TryGetValue(rule, out var old) || old != error) _log.Warning("alerts: rule {0}: cannot read its signal: {1}", rule, error);
         _errors = read.Reading.Errors;
@@ -175,7 +177,7 @@ public sealed class AlertEvaluatorActor : ReceivePersistentActor, IWithTimers
         return new AlertsReloaded(true, null, next.Rules.Count, next.Webhooks.Count, _self);
     }
 
-    private AlertsView View() => new(_self, _evaluatedAtMs,
+    private AlertsView View() => new(_self, _evaluatedAtMs, _evaluations,
         _settings.Rules.Select(r => new AlertRuleView(r.Name, r.Kind, r.Condition, r.For.TotalSeconds, r.Severity, r.Labels)).ToList(),
         _evaluator.Active(_settings.Rules), _settings.Webhooks.Select(w => $"{w.Name} ({w.Format})").ToList(), _outbox.Count, _errors);
 

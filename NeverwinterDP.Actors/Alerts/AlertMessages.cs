@@ -65,8 +65,9 @@ public sealed record AlertView(string Key, string Rule, string State, string Sev
     long SinceMs, long? FiredAtMs);
 
 /// <summary>The evaluator's answer to <see cref="GetAlerts"/>.</summary>
+/// <param name="Evaluations">Evaluations this evaluator made since it started.</param>
 /// <param name="Errors">Rules whose signal could not be read at the last evaluation (their alerts are left as they were).</param>
-public sealed record AlertsView(string Evaluator, long EvaluatedAtMs, IReadOnlyList<AlertRuleView> Rules, IReadOnlyList<AlertView> Alerts,
+public sealed record AlertsView(string Evaluator, long EvaluatedAtMs, long Evaluations, IReadOnlyList<AlertRuleView> Rules, IReadOnlyList<AlertView> Alerts,
     IReadOnlyList<string> Webhooks, int Undelivered, IReadOnlyDictionary<string, string> Errors) : INodeMessage
 {
     public static string Manifest => "A7";

@@ -47,7 +47,7 @@ public static class AlertVerbs
             DateTimeOffset.FromUnixTimeMilliseconds(a.SinceMs).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
         }).ToList());
         await call.Out.WriteLineAsync();
-        await call.Out.WriteLineAsync($"Evaluator: {v.Evaluator}; last evaluated {(v.EvaluatedAtMs == 0 ? "never" : $"{Math.Max(0, now - v.EvaluatedAtMs) / 1000.0:0.0}s ago")}; " +
+        await call.Out.WriteLineAsync($"Evaluator: {v.Evaluator} ({v.Evaluations} evaluations); last evaluated {(v.EvaluatedAtMs == 0 ? "never" : $"{Math.Max(0, now - v.EvaluatedAtMs) / 1000.0:0.0}s ago")}; " +
                                       $"webhooks: {(v.Webhooks.Count == 0 ? "none (log only)" : string.Join(", ", v.Webhooks))}; undelivered: {v.Undelivered}");
         foreach (var (rule, error) in v.Errors) await call.Error.WriteLineAsync($"nwdp alerts: rule {rule}: cannot read its signal: {error}");
         return 0;
