@@ -109,8 +109,9 @@ public sealed class AlertEvaluatorActor : ReceivePersistentActor, IWithTimers
     private void OnRead(Read read)
     {
         _reading = false;
-        // A reload while reading: judge with the rules the values were read for, not the new ones.
-        var rules = ReferenceEquals(read.Rules, _settings.Rules) ? read.Rules : read.Rules.Where(r => _settings.Rules.Contains(r)).ToList();
+        // A reload while reading: these values were read for the previous rules; the next tick reads for the new ones.
+        if (!ReferenceEquals(read.Rules, _settings.Rules)) return;
+        var rules = read.Rules;
         _evaluatedAtMs = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         _evaluations++;
         foreach (var (rule, error) in read.Reading.Errors)
