@@ -91,6 +91,15 @@ public sealed class AlertSpecs(ITestOutputHelper output)
             using var reload = await admin.PostAsync("/v1/alerts/reload", null);
             Assert.True(reload.IsSuccessStatusCode, await reload.Content.ReadAsStringAsync());
         }
+        var list = await Nwdp.RunAsync("alerts", "--node", node.AdminNode);
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains(list.Lines, l => l.StartsWith("quiet-web ", StringComparison.Ordinal) && l.Contains("host web-1 silent for > 1m", StringComparison.Ordinal));
+        Assert.Contains(list.Lines, l => l.StartsWith("FIRING ", StringComparison.Ordinal) && l.Contains("quiet-web{host=web-1}", StringComparison.Ordinal));
+        Assert.Contains(list.Lines, l => l.StartsWith("Alerts (1 firing, 0 pending)", StringComparison.Ordinal));
+        var reloaded = await Nwdp.RunAsync("alerts", "reload", "--node", node.AdminNode);
+        Assert.True(reloaded.ExitCode == 0, reloaded.ToString());
+        Assert.Contains("1 rules, 1 webhooks", reloaded.Stdout);
+        Assert.Equal(2, (await Nwdp.RunAsync("alerts", "restart", "--node", node.AdminNode)).ExitCode);
 
         // Held across many evaluations (and the reload): nothing more is sent.
         for (var i = 0; i < 5; i++)
