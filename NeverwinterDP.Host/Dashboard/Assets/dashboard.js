@@ -90,8 +90,8 @@
       tr.dataset.state = s.state;
       tr.className = s.state;
       tr.title = s.detail || "";
-      tr.append(cell(s.sink), cell(s.kind), pill(s.state, s.state !== "ok"), cell(fmt(s.delivered_per_second), "n"), cell(fmt(s.delivered), "n"),
-        cell(fmt(s.lag_records), "n"), cell(fmt(s.lag_seconds), "n"), cell(fmt(s.dead_letters), "n"));
+      tr.append(cell(s.sink), cell(s.kind, "opt"), pill(s.state, s.state !== "ok"), cell(fmt(s.delivered_per_second), "n"), cell(fmt(s.delivered), "n opt"),
+        cell(fmt(s.lag_records), "n opt"), cell(fmt(s.lag_seconds), "n"), cell(fmt(s.dead_letters), "n"));
     });
 
     rows($("types"), snap.types, (tr, t) => {
