@@ -130,6 +130,8 @@ public sealed record DlqShowResponse(string Sink, string? Reason, IReadOnlyList<
 [JsonSerializable(typeof(NeverwinterDP.Actors.Coverage.KeysReport))]
 [JsonSerializable(typeof(NeverwinterDP.Actors.Coverage.ValuesReport))]
 [JsonSerializable(typeof(LagResponse))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsView))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsReloaded))]
 [JsonSerializable(typeof(IngressStatusResponse))]
 [JsonSerializable(typeof(SinksStatusResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
