@@ -2,6 +2,7 @@ using Akka.Cluster;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Host.Dashboard;
 using NeverwinterDP.Host.Persistence;
 using NeverwinterDP.Host.Security;
 using NeverwinterDP.Host.Syslog;
@@ -48,7 +49,8 @@ public static class NodeHost
             .AddSingleton(new SenderKeys(config.SenderKeysFile, clock ?? TimeProvider.System)) // API keys of HTTP senders (Security/)
             .AddIngress()                 // HTTP and Akka-remote ingress
             .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>())
-            .AddSyslogInputs(sp => sp.GetRequiredService<NodeListeners>().Certificate); // syslog TCP/TLS/UDP and RELP listeners (Syslog/)
+            .AddSyslogInputs(sp => sp.GetRequiredService<NodeListeners>().Certificate) // syslog TCP/TLS/UDP and RELP listeners (Syslog/)
+            .AddDashboard();              // the live dashboard's snapshots, served on the admin listener (Dashboard/)
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
