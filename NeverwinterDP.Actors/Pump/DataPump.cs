@@ -63,8 +63,10 @@ public sealed class DataPump
     private Task _runner = Task.CompletedTask;
 
     /// <param name="deadLetters">Where rejected and undecodable records go (<c>nwdp.dlq.&lt;sink&gt;</c>).</param>
-    /// <param name="observer">Told which records were delivered (per-sink counts for metrics and the audit): each record
-    /// once, though the pump writes again what it had not committed when its stream restarts (see <see cref="DeliveredOnce"/>).</param>
+    /// <param name="observer">Told which records were delivered (per-sink counts for the audit). A
+    /// <see cref="DeliveredOnceBySink"/> or an <see cref="IDurableDeliveryObserver"/> counts each record once, when its
+    /// offset is committed, and the pump commits only once those counts are durable (see <see cref="DeliveredOnce"/>);
+    /// any other observer is told at each write.</param>
     public DataPump(ActorSystem system, ConsumerSettings<Ignore, byte[]> consumerSettings, ISink sink, PumpOptions options, IDeadLetterQueue deadLetters,
         IDeliveryObserver? observer = null)
     {
@@ -83,11 +85,11 @@ public sealed class DataPump
         var retry = new SinkRetryOptions { MinBackoff = options.RetryMinBackoff, MaxBackoff = options.RetryMaxBackoff, MaxAttempts = options.RetryMaxAttempts };
         _once = observer switch
         {
-            null => null,
             DeliveredOnceBySink shared => shared.For(sink.Name),
-            _ => new DeliveredOnce(observer),
+            IDurableDeliveryObserver durable => new DeliveredOnce(durable, sink.Name),
+            _ => null,
         };
-        _delivery = new SinkDelivery(sink, retry, deadLetters, warn: m => _log.Warning(m), observer: _once);
+        _delivery = new SinkDelivery(sink, retry, deadLetters, warn: m => _log.Warning(m), observer: (IDeliveryObserver?)_once ?? observer);
     }
 
     /// <summary>The sink's own counters (delivered, dead-lettered, retries, write time).</summary>
@@ -231,6 +233,8 @@ public sealed class DataPump
     // The partitions the consumer owns now, and the revocation (numbered) each was last revoked at.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, byte> _owned = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, long> _revokedAt = new();
+    // Partitions assigned whose first record (the position the consumer reads them from) was not seen yet.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, byte> _fresh = new();
     private long _revocations;
 
     /// <summary>
@@ -250,6 +254,11 @@ public sealed class DataPump
         foreach (var tp in batch.Offsets.Offsets.Keys)
             if (!_owned.ContainsKey(tp)) (disowned ??= []).Add(tp);
         var messages = batch.Records;
+        if (_once is not null && !_fresh.IsEmpty)
+        {
+            for (var i = 0; i < messages.Count; i++)
+                if (_fresh.TryRemove(messages[i].TopicPartition, out _)) _once.ReadFrom(messages[i].TopicPartition, messages[i].Offset.Value);
+        }
         var records = new List<SinkRecord>(messages.Count);
         List<DeadLetterRecord>? undecodable = null;
         for (var i = 0; i < messages.Count; i++)
@@ -312,8 +321,14 @@ public sealed class DataPump
         }
         await _delivery.FlushAsync(_abort.Token).ConfigureAwait(false);
         Stats.AddFlush();
+        if (_once is not null)
+        {
+            // The delivered counts of what this commit covers are published before it: a node killed after the
+            // commit has published them, one killed before leaves the records (and their counts) to the next reader.
+            _once.Committing(batch.Offsets);
+            await _once.DurableAsync(_abort.Token).ConfigureAwait(false);
+        }
         await batch.Commit().ConfigureAwait(false);
-        _once?.Committed(batch.Offsets);
         foreach (var (tp, offset) in batch.Offsets)
             _committedNext.AddOrUpdate(tp, offset + 1, (_, old) => Math.Max(old, offset + 1));
         Stats.AddCommitted(count);
@@ -329,7 +344,11 @@ public sealed class DataPump
     {
         public void Assigned(IReadOnlyList<TopicPartition> partitions)
         {
-            foreach (var tp in partitions) pump._owned[tp] = 0;
+            foreach (var tp in partitions)
+            {
+                pump._owned[tp] = 0;
+                pump._fresh[tp] = 0;
+            }
             (pump._sink as IPartitionAwareSink)?.Assigned(partitions.Select(tp => (tp.Topic, tp.Partition.Value)).ToList());
         }
 

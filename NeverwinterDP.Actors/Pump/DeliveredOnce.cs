@@ -5,25 +5,37 @@ using NeverwinterDP.Actors.Sinks.Framework;
 namespace NeverwinterDP.Actors.Pump;
 
 /// <summary>
-/// Tells the delivery observer (the loss audit's <c>delivered</c> counts) about each record of a pump once,
-/// however often the pump writes it. The pump is at-least-once: what it delivered but has not committed yet is
-/// read and written again after a stream restart or a rebalance (a broker outage does both), and an idempotent
-/// sink stores it once; counting the second write would make the audit report duplicates that are not in the
-/// store. Per partition it keeps the offsets delivered since the last commit, and the committed position
-/// (below it everything was delivered or dead-lettered, and counted when delivered). Thread-safe: writes and
-/// commits run in different stages.
+/// Counts each record of a sink's pumps on this node once, when its offset is committed (the loss audit's
+/// <c>delivered</c> counts), and makes the counts durable before the commit.
+/// <para>
+/// The pump is at-least-once: what it delivered but has not committed is read and written again after a stream
+/// restart, a rebalance or a crash, and an idempotent sink stores it once. Counting at the write would count such
+/// a record twice when another node writes it again after a crash, and counts published after the commit die
+/// with a node killed in between (a committed record is never written again, so its count is then lost for good:
+/// a false LOST). So the pump tells this class each record it wrote (<see cref="Delivered"/>: kept, compact, per
+/// partition and offset; written again, it replaces itself), and before it commits, the positions it commits
+/// (<see cref="Committing"/>): the records up to them are counted then, and <see cref="DurableAsync"/> waits for
+/// those counts to be published. Below the counted position of a partition nothing is counted again here (a
+/// commit that failed after its counts were published is followed by the same records once more).
+/// </para>
+/// Thread-safe: writes and commits run in different stages.
 /// </summary>
-public sealed class DeliveredOnce(IDeliveryObserver inner) : IDeliveryObserver
+public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink) : IDeliveryObserver
 {
     private readonly object _gate = new();
     private readonly Dictionary<(string Topic, int Partition), PartitionState> _partitions = new();
 
-    /// <summary>Records told twice and kept from the observer (for tests and logs).</summary>
+    /// <summary>Records written again before they were counted, or after (for tests and logs).</summary>
     public long Repeated { get; private set; }
+
+    /// <summary>Records written and not counted yet (waiting for their commit).</summary>
+    public int Held
+    {
+        get { lock (_gate) return _partitions.Values.Sum(p => p.Held.Count); }
+    }
 
     public void Delivered(string sink, IReadOnlyList<SinkRecord> records)
     {
-        List<SinkRecord>? fresh = null; // stays null while every record so far is told the first time
         lock (_gate)
         {
             for (var i = 0; i < records.Count; i++)
@@ -31,51 +43,91 @@ public sealed class DeliveredOnce(IDeliveryObserver inner) : IDeliveryObserver
                 var r = records[i];
                 var key = (r.Topic, r.Partition);
                 if (!_partitions.TryGetValue(key, out var p)) _partitions[key] = p = new PartitionState();
-                if (r.Offset >= p.CommittedNext && p.Uncommitted.Add(r.Offset)) fresh?.Add(r);
-                else
+                if (r.Offset < p.CountedNext)
                 {
                     Repeated++;
-                    fresh ??= records.Take(i).ToList();
+                    continue;
+                }
+                var count = DeliveryCount.Of(r);
+                if (!p.Held.TryAdd(r.Offset, count))
+                {
+                    Repeated++;
+                    p.Held[r.Offset] = count;
                 }
             }
         }
-        var told = fresh ?? records;
-        if (told.Count > 0) inner.Delivered(sink, told);
     }
 
-    /// <summary>The pump committed these positions (the highest record offset per partition): earlier offsets are never counted again.</summary>
-    public void Committed(IReadOnlyDictionary<TopicPartition, long> highestOffsets)
+    /// <summary>
+    /// A consumer of the pump starts reading <paramref name="partition"/> at <paramref name="offset"/> (its committed
+    /// position, after an assignment or a restart): what is held below it was committed, and counted, by whoever
+    /// committed it (here or on another node while the partition was away), so it is dropped, not counted.
+    /// </summary>
+    public void ReadFrom(TopicPartition partition, long offset)
     {
+        lock (_gate)
+        {
+            if (!_partitions.TryGetValue((partition.Topic, partition.Partition.Value), out var p)) return;
+            List<long>? stale = null;
+            foreach (var o in p.Held.Keys)
+                if (o < offset) (stale ??= new List<long>()).Add(o);
+            if (stale is not null)
+                foreach (var o in stale) p.Held.Remove(o);
+        }
+    }
+
+    /// <summary>
+    /// The pump is about to commit these positions (the highest record offset per partition): the records written
+    /// up to them and not counted yet are counted now. Call <see cref="DurableAsync"/> before the commit.
+    /// </summary>
+    public void Committing(IReadOnlyDictionary<TopicPartition, long> highestOffsets)
+    {
+        List<DeliveryCount>? counted = null;
         lock (_gate)
         {
             foreach (var (tp, offset) in highestOffsets)
             {
                 var key = (tp.Topic, tp.Partition.Value);
                 if (!_partitions.TryGetValue(key, out var p)) _partitions[key] = p = new PartitionState();
-                if (offset + 1 <= p.CommittedNext) continue;
-                p.CommittedNext = offset + 1;
-                p.Uncommitted.RemoveWhere(o => o < p.CommittedNext);
+                if (offset + 1 <= p.CountedNext) continue;
+                p.CountedNext = offset + 1;
+                List<long>? done = null;
+                foreach (var (o, count) in p.Held)
+                {
+                    if (o > offset) continue;
+                    (counted ??= new List<DeliveryCount>()).Add(count);
+                    (done ??= new List<long>()).Add(o);
+                }
+                if (done is not null)
+                    foreach (var o in done) p.Held.Remove(o);
             }
         }
+        if (counted is not null) inner.Committing(sink, counted);
     }
+
+    /// <summary>Completes once the counts told so far are durable (published); the pump commits only then.</summary>
+    public Task DurableAsync(CancellationToken cancellation) => inner.DurableAsync(cancellation);
 
     private sealed class PartitionState
     {
-        public long CommittedNext = long.MinValue;
-        public readonly HashSet<long> Uncommitted = new();
+        /// <summary>Below this offset every record was counted (or dead-lettered, or never written here).</summary>
+        public long CountedNext = long.MinValue;
+
+        /// <summary>Written and not counted yet, by offset.</summary>
+        public readonly Dictionary<long, DeliveryCount> Held = new();
     }
 }
 
 /// <summary>
 /// One <see cref="DeliveredOnce"/> per sink for the whole node, shared by that sink's pumps: a sink writer that is
 /// restarted, or a partition that moves between two writers of the sink on this node, does not count again what
-/// an earlier pump here delivered but did not commit. Given to the pumps as their observer.
+/// an earlier pump here counted. Given to the pumps as their observer.
 /// </summary>
-public sealed class DeliveredOnceBySink(IDeliveryObserver inner) : IDeliveryObserver
+public sealed class DeliveredOnceBySink(IDurableDeliveryObserver inner) : IDeliveryObserver
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DeliveredOnce> _sinks = new();
 
-    public DeliveredOnce For(string sink) => _sinks.GetOrAdd(sink, _ => new DeliveredOnce(inner));
+    public DeliveredOnce For(string sink) => _sinks.GetOrAdd(sink, s => new DeliveredOnce(inner, s));
 
     public void Delivered(string sink, IReadOnlyList<SinkRecord> records) => For(sink).Delivered(sink, records);
 }

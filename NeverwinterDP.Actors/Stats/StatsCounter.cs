@@ -28,7 +28,7 @@ public sealed record SeriesTotals(SeriesKey Key, long[] Lines, long[] Bytes);
 /// minute never shows the intermediate state.
 /// </para>
 /// </summary>
-public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDeliveryObserver
+public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDeliveryObserver, IDurableDeliveryObserver
 {
     public const string OtherLabel = "_other";
     public static readonly SeriesKey Other = new(OtherLabel, OtherLabel, OtherLabel);
@@ -85,6 +85,39 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
     public void Delivered(string sink, IReadOnlyList<SinkRecord> records)
     {
         if (records.Count > 0) CountFlow(StatsPoints.Delivered, sink, records, r => r.Event);
+    }
+
+    /// <summary>The pump commits these records' offsets once <see cref="DurableAsync"/> completed: they count as delivered now.</summary>
+    public void Committing(string sink, IReadOnlyList<DeliveryCount> records)
+    {
+        if (records.Count == 0) return;
+        var cells = new List<Cell>(2);
+        Dictionary<(long, SeriesKey), Cell>? index = null;
+        Cell? last = null;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var r = records[i];
+            var minute = Floor(r.SystemTs);
+            if (last is null || last.Minute != minute || !ReferenceEquals(last.Type, r.Type)) last = Find(cells, ref index, minute, r.Type, "", "");
+            last.Lines[0]++;
+            last.Bytes[0] += r.MessageBytes;
+        }
+        MergeFlow(StatsPoints.Delivered, sink, cells);
+    }
+
+    private readonly TaskCompletionSource<Func<CancellationToken, Task>> _durable = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// How counts are made durable: the publisher's <see cref="StatsPublisher.DurableAsync"/>, once it runs. Until then
+    /// <see cref="DurableAsync"/> waits (a pump does not commit what the audit could not learn of).
+    /// </summary>
+    public void DurableBy(Func<CancellationToken, Task> publish) => _durable.TrySetResult(publish);
+
+    /// <summary>Completes once every count so far is published to <c>nwdp.stats</c> and acknowledged.</summary>
+    public async Task DurableAsync(CancellationToken cancellation)
+    {
+        var publish = await _durable.Task.WaitAsync(cancellation).ConfigureAwait(false);
+        await publish(cancellation).ConfigureAwait(false);
     }
 
     /// <summary>A heartbeat is one watchdog line of type <c>heartbeat</c> (0 bytes) in the minute it arrived.</summary>
@@ -178,6 +211,11 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
             last.Lines[0]++;
             last.Bytes[0] += Encoding.UTF8.GetByteCount(e.Message);
         }
+        MergeFlow(point, sink, cells);
+    }
+
+    private void MergeFlow(string point, string? sink, List<Cell> cells)
+    {
         lock (_gate)
         {
             foreach (var c in cells)
@@ -307,6 +345,35 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
             }
             if (expired is not null)
                 foreach (var start in expired) _minutes.Remove(start);
+        }
+        return records;
+    }
+
+    /// <summary>
+    /// The <c>delivered</c> counts that changed since they were last collected, of every minute, open or not (the
+    /// pumps publish them before they commit, see <see cref="DurableAsync"/>). The minutes' other counts wait for
+    /// <see cref="Collect"/>.
+    /// </summary>
+    public IReadOnlyList<StatsRecord> CollectDelivered(string node)
+    {
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var records = new List<StatsRecord>();
+        lock (_gate)
+        {
+            foreach (var (start, m) in _minutes)
+            {
+                if (!m.Dirty) continue;
+                foreach (var (key, t) in m.Flows)
+                {
+                    if (!t.Dirty || key.Point != StatsPoints.Delivered) continue;
+                    t.Dirty = false;
+                    records.Add(new StatsRecord
+                    {
+                        Node = node, Point = key.Point, Sink = key.Sink, Minute = StatsRecord.FormatMinute(start), MinuteMs = start, Type = key.Type,
+                        Lines = t.Lines[0], Bytes = t.Bytes[0], PublishedMs = now,
+                    });
+                }
+            }
         }
         return records;
     }

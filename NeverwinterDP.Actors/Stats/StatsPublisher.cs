@@ -8,17 +8,35 @@ namespace NeverwinterDP.Actors.Stats;
 /// Publishes what this node's <see cref="StatsCounter"/> counted to <c>nwdp.stats</c> every
 /// <see cref="StatsOptions.PublishInterval"/>: each closed minute (after the grace), again when it changed, and
 /// every open minute at stop. A minute whose records Kafka refused is published again at the next tick.
+/// <para>
+/// The pumps' <c>delivered</c> counts are also published on demand, before each commit (<see cref="DurableAsync"/>,
+/// through <see cref="StatsCounter.DurableAsync"/>): it publishes what changed of them, of any minute, and completes
+/// once Kafka acknowledged every record produced so far, so a pump never commits offsets whose counts a SIGKILL
+/// could still take with it. Records are produced in the order they were collected (one gate), so the newest count
+/// of a key is also the last on its partition.
+/// </para>
 /// </summary>
 public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte[]> producer, Func<string> nodeId, Action<string>? warn = null) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
     private long _published;
+    private readonly object _produceGate = new();
+    private readonly object _acks = new();
+    private long _produced; // sequence of the last record produced
+    private readonly SortedSet<long> _unacknowledged = new();
+    private long _failedAt = long.MaxValue; // the lowest sequence Kafka refused since the last waiter saw it
+    private readonly List<(long Sequence, TaskCompletionSource Done)> _waiters = new();
+    private volatile bool _disposed;
 
     /// <summary>Records Kafka acknowledged.</summary>
     public long Published => Interlocked.Read(ref _published);
 
-    public void Start() => _loop = Task.Run(LoopAsync);
+    public void Start()
+    {
+        counter.DurableBy(DurableAsync);
+        _loop = Task.Run(LoopAsync);
+    }
 
     private async Task LoopAsync()
     {
@@ -35,29 +53,88 @@ public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte
     /// <summary>Publishes the minutes that are due now (the loop calls it; tests may too).</summary>
     public int PublishDue(bool all = false)
     {
-        var records = counter.Collect(nodeId(), all);
-        foreach (var record in records)
+        lock (_produceGate)
         {
-            try
-            {
-                producer.Produce(TopicNames.Stats, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(record.Key), Value = record.ToJson() }, report =>
-                {
-                    if (!report.Error.IsError)
-                    {
-                        Interlocked.Increment(ref _published);
-                        return;
-                    }
-                    counter.MarkUnpublished(record.MinuteMs);
-                    warn?.Invoke($"stats of {record.Minute} not published ({report.Error.Reason}); trying again");
-                });
-            }
-            catch (KafkaException e)
-            {
-                counter.MarkUnpublished(record.MinuteMs);
-                warn?.Invoke($"stats of {record.Minute} not published ({e.Error.Reason}); trying again");
-            }
+            var records = counter.Collect(nodeId(), all);
+            foreach (var record in records) Produce(record);
+            return records.Count;
         }
-        return records.Count;
+    }
+
+    /// <summary>
+    /// Publishes the <c>delivered</c> counts that changed (of any minute) and completes once Kafka acknowledged every
+    /// stats record produced so far; fails when one of them was refused (it is published again at the next tick) or
+    /// the publisher stopped. A pump calls it (through <see cref="StatsCounter.DurableAsync"/>) before it commits.
+    /// </summary>
+    public Task DurableAsync(CancellationToken cancellation)
+    {
+        if (_disposed) return Task.FromException(new InvalidOperationException("the stats publisher stopped: counts are no longer published"));
+        long upTo;
+        lock (_produceGate)
+        {
+            foreach (var record in counter.CollectDelivered(nodeId())) Produce(record);
+            upTo = Interlocked.Read(ref _produced);
+        }
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_acks)
+        {
+            _waiters.Add((upTo, done));
+            Release();
+        }
+        return done.Task.WaitAsync(cancellation);
+    }
+
+    private void Produce(StatsRecord record)
+    {
+        var sequence = Interlocked.Increment(ref _produced);
+        lock (_acks) _unacknowledged.Add(sequence);
+        try
+        {
+            producer.Produce(TopicNames.Stats, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(record.Key), Value = record.ToJson() }, report =>
+            {
+                if (!report.Error.IsError) Interlocked.Increment(ref _published);
+                else Refused(record, report.Error.Reason);
+                Acknowledged(sequence, report.Error.IsError);
+            });
+        }
+        catch (KafkaException e)
+        {
+            Refused(record, e.Error.Reason);
+            Acknowledged(sequence, failed: true);
+        }
+    }
+
+    private void Refused(StatsRecord record, string reason)
+    {
+        counter.MarkUnpublished(record.MinuteMs);
+        warn?.Invoke($"stats of {record.Minute} not published ({reason}); trying again");
+    }
+
+    private void Acknowledged(long sequence, bool failed)
+    {
+        lock (_acks)
+        {
+            _unacknowledged.Remove(sequence);
+            if (failed) _failedAt = Math.Min(_failedAt, sequence);
+            Release();
+        }
+    }
+
+    /// <summary>Completes the waiters whose records were all answered (under <see cref="_acks"/>).</summary>
+    private void Release()
+    {
+        var lowestOpen = _unacknowledged.Count > 0 ? _unacknowledged.Min : long.MaxValue;
+        for (var i = _waiters.Count - 1; i >= 0; i--)
+        {
+            var (upTo, done) = _waiters[i];
+            if (upTo >= lowestOpen) continue;
+            _waiters.RemoveAt(i);
+            // A refused record among those it waited for: its counts are not durable yet (they are published again).
+            if (_failedAt <= upTo) done.TrySetException(new KafkaException(new Error(ErrorCode.Local_MsgTimedOut, "stats records were not acknowledged; published again at the next tick")));
+            else done.TrySetResult();
+        }
+        // A refusal matters to the waiters that were waiting for it; later ones wait for the records produced again.
+        if (_waiters.Count == 0) _failedAt = long.MaxValue;
     }
 
     /// <summary>Stops the loop and publishes every minute still open, so a node's last counts are not lost.</summary>
@@ -66,7 +143,13 @@ public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte
         _stop.Cancel();
         await _loop.ConfigureAwait(false);
         PublishDue(all: true);
+        _disposed = true;
         producer.Flush(TimeSpan.FromSeconds(10));
         producer.Dispose();
+        lock (_acks)
+        {
+            foreach (var (_, done) in _waiters) done.TrySetException(new InvalidOperationException("the stats publisher stopped"));
+            _waiters.Clear();
+        }
     }
 }

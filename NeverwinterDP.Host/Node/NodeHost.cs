@@ -36,6 +36,7 @@ public static class NodeHost
             .AddSingleton(listeners)
             .AddSingleton(clock ?? TimeProvider.System)
             .AddSingleton(_ => KafkaBus.Create(config))
+            .AddNodeStatsPublishing()     // publishes nwdp.stats; stops after the actor system (the pumps' last counts)
             .AddNodeActorSystem(config)   // the actor system: shard regions, remote ingress (NodeActorSystem.cs)
             .AddHostedService<GracefulLeave>()
             .AddRegistry(config)          // emitter registry and watchdog

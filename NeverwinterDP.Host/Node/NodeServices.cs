@@ -50,7 +50,7 @@ public static class NodeServices
             var consumer = ConsumerSettings<Ignore, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Deserializers.Ignore, Deserializers.ByteArray)
                 .WithBootstrapServers(sp.GetRequiredService<KafkaBus>().BootstrapServers);
             return new SinkWriterContext(sp.GetRequiredService<ISinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
-                sp.GetService<IDeliveryObserver>() is { } observer ? new DeliveredOnceBySink(observer) : null);
+                sp.GetService<IDeliveryObserver>() is IDurableDeliveryObserver observer ? new DeliveredOnceBySink(observer) : null);
         })
         .AddSingleton(sp =>
         {

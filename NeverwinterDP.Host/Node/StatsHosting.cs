@@ -24,8 +24,14 @@ public static class StatsHosting
         .AddSingleton<IDeliveryObserver>(sp => sp.GetRequiredService<StatsCounter>())
         .AddSingleton(sp => new StatsStore(sp.GetRequiredService<StatsOptions>(), sp.GetRequiredService<TimeProvider>()))
         .AddSingleton<NodeMetrics>()
-        .AddHostedService<StatsService>()
         .AddGanglia(config.Ganglia);
+
+    /// <summary>
+    /// The publisher and the feed of <c>nwdp.stats</c>. Registered before the actor system, so it stops after it: the
+    /// pumps draining at a stop publish their last delivered counts before they commit (hosted services stop in
+    /// reverse order).
+    /// </summary>
+    public static IServiceCollection AddNodeStatsPublishing(this IServiceCollection services) => services.AddHostedService<StatsService>();
 
     /// <summary>The gmetric exporter, when <c>nwdp.monitoring.ganglia.host</c> names a gmond.</summary>
     private static IServiceCollection AddGanglia(this IServiceCollection services, GangliaOptions ganglia) =>

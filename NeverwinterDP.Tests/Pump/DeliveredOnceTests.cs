@@ -7,59 +7,101 @@ using Xunit;
 
 namespace NeverwinterDP.Tests.Pump;
 
-/// <summary>The audit's delivered counts: a record the pump writes again (not committed yet at a restart) counts once.</summary>
+/// <summary>
+/// The audit's delivered counts: a record counts when the pump commits it, once, however often it was written
+/// (again after a restart, a rebalance or a commit that failed), and the pump waits for the counts to be durable.
+/// </summary>
 public sealed class DeliveredOnceTests
 {
-    private sealed class Recorder : IDeliveryObserver
+    private sealed class Recorder : IDurableDeliveryObserver
     {
-        public List<(string Sink, long[] Offsets)> Calls { get; } = new();
+        public List<(string Sink, string Messages)> Calls { get; } = new();
+        public int DurableCalls { get; private set; }
 
-        public void Delivered(string sink, IReadOnlyList<SinkRecord> records) => Calls.Add((sink, records.Select(r => r.Offset).ToArray()));
+        public void Committing(string sink, IReadOnlyList<DeliveryCount> records) =>
+            Calls.Add((sink, records.Select(r => $"{r.Type}@{r.SystemTs}:{r.MessageBytes}").OrderBy(s => s, StringComparer.Ordinal).Aggregate((x, y) => x + "," + y)));
+
+        public Task DurableAsync(CancellationToken cancellation)
+        {
+            DurableCalls++;
+            return Task.CompletedTask;
+        }
     }
 
+    private const string Topic = "nwdp.logs.app";
+
     private static List<SinkRecord> Records(int partition, params long[] offsets) =>
-        offsets.Select(o => new SinkRecord("nwdp.logs.app", partition, o, new LogEvent { Message = "m" + o, Type = "app" })).ToList();
+        offsets.Select(o => new SinkRecord(Topic, partition, o, new LogEvent { Message = "m" + o, Type = "app", SystemTs = 1000 + o })).ToList();
 
     private static long[] Range(long from, long to) => Enumerable.Range((int)from, (int)(to - from + 1)).Select(i => (long)i).ToArray();
 
+    private static string Told(params long[] offsets) =>
+        string.Join(",", offsets.Select(o => $"app@{1000 + o}:{("m" + o).Length}").OrderBy(s => s, StringComparer.Ordinal));
+
+    private static Dictionary<TopicPartition, long> At(int partition, long highest) => new() { [new TopicPartition(Topic, partition)] = highest };
+
     [Fact]
-    public void Replayed_records_are_told_once_and_records_after_a_gap_or_on_another_partition_are_told()
+    public async Task Records_count_when_committed_once_however_often_they_were_written()
     {
         var recorder = new Recorder();
-        var once = new DeliveredOnce(recorder);
+        var once = new DeliveredOnce(recorder, "files");
 
         once.Delivered("files", Records(0, Range(0, 9)));
-        // A restart before the commit: 5..9 again, then new ones.
+        Assert.Empty(recorder.Calls); // written, not committed: not counted
+        // A restart before the commit: 5..9 again, then new ones; an errored record retried after the ones behind it.
         once.Delivered("files", Records(0, Range(5, 14)));
-        // An errored record retried after the ones behind it: 16 and 17 first, then 15.
         once.Delivered("files", Records(0, 16, 17));
         once.Delivered("files", Records(0, 15));
-        // The same offsets on another partition are other records.
         once.Delivered("files", Records(1, Range(0, 2)));
-        Assert.Equal([Range(0, 9), Range(10, 14), [16L, 17], [15L], Range(0, 2)], recorder.Calls.Select(c => c.Offsets));
-        Assert.All(recorder.Calls, c => Assert.Equal("files", c.Sink));
         Assert.Equal(5, once.Repeated);
+        Assert.Equal(21, once.Held);
 
-        // Committed up to 17: a replay from an older position tells nothing; what follows is new.
-        once.Committed(new Dictionary<TopicPartition, long> { [new TopicPartition("nwdp.logs.app", 0)] = 17 });
+        // Committed up to 12 on partition 0: those records count, once; the rest waits for its commit.
+        once.Committing(At(0, 12));
+        await once.DurableAsync(CancellationToken.None);
+        Assert.Equal([("files", Told(Range(0, 12)))], recorder.Calls);
+        Assert.Equal(1, recorder.DurableCalls);
+
+        // The commit failed after its counts were published: the stream reads from 0 again. Below the counted
+        // position nothing counts again; the rest counts at the next commit.
         recorder.Calls.Clear();
-        once.Delivered("files", Records(0, Range(12, 20)));
-        once.Delivered("files", Records(0, Range(0, 3)));
-        Assert.Equal([Range(18, 20)], recorder.Calls.Select(c => c.Offsets));
-        Assert.Equal(5 + 6 + 4, once.Repeated);
+        once.ReadFrom(new TopicPartition(Topic, 0), 0);
+        once.Delivered("files", Records(0, Range(0, 17)));
+        once.Committing(At(0, 17));
+        once.Committing(At(1, 2));
+        Assert.Equal([("files", Told(Range(13, 17))), ("files", Told(Range(0, 2)))], recorder.Calls);
+        Assert.Equal(0, once.Held);
     }
 
     [Fact]
-    public void The_pumps_of_a_sink_on_one_node_share_what_was_told_and_other_sinks_count_on_their_own()
+    public void What_another_node_committed_while_the_partition_was_away_is_dropped_not_counted()
+    {
+        var recorder = new Recorder();
+        var once = new DeliveredOnce(recorder, "files");
+        // Written here, then the partition moved away before the commit; another node committed up to 19.
+        once.Delivered("files", Records(0, Range(0, 9)));
+        // The partition comes back: read from 20.
+        once.ReadFrom(new TopicPartition(Topic, 0), 20);
+        once.Delivered("files", Records(0, Range(20, 24)));
+        once.Committing(At(0, 24));
+        Assert.Equal([("files", Told(Range(20, 24)))], recorder.Calls);
+        Assert.Equal(0, once.Held);
+    }
+
+    [Fact]
+    public void The_pumps_of_a_sink_on_one_node_share_what_was_counted_and_other_sinks_count_on_their_own()
     {
         var recorder = new Recorder();
         var shared = new DeliveredOnceBySink(recorder);
         shared.For("files").Delivered("files", Records(0, Range(0, 4)));
-        // A new pump of the same sink (a restarted writer) replays the same records: not told again.
+        shared.For("files").Committing(At(0, 4));
+        // A new pump of the same sink (a restarted writer) writes the same records again: not counted again.
         shared.For("files").Delivered("files", Records(0, Range(0, 6)));
+        shared.For("files").Committing(At(0, 6));
         // Another sink delivering the same records counts them for itself.
         shared.Delivered("drop", Records(0, Range(0, 1)));
-        Assert.Equal(["files 0,1,2,3,4", "files 5,6", "drop 0,1"], recorder.Calls.Select(c => $"{c.Sink} {string.Join(',', c.Offsets)}"));
+        shared.For("drop").Committing(At(0, 1));
+        Assert.Equal([("files", Told(Range(0, 4))), ("files", Told(5, 6)), ("drop", Told(0, 1))], recorder.Calls);
         Assert.Same(shared.For("files"), shared.For("files"));
     }
 }

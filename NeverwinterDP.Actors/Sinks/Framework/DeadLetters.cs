@@ -18,3 +18,24 @@ public interface IDeliveryObserver
 {
     void Delivered(string sink, IReadOnlyList<SinkRecord> records);
 }
+
+/// <summary>What the loss audit needs of one delivered record: its ingress time, type and message size (UTF-8 bytes).</summary>
+public readonly record struct DeliveryCount(long SystemTs, string Type, int MessageBytes)
+{
+    public static DeliveryCount Of(SinkRecord record) => new(record.Event.SystemTs, record.Event.Type, System.Text.Encoding.UTF8.GetByteCount(record.Event.Message));
+}
+
+/// <summary>
+/// The delivered counts the pump makes durable together with its offsets: it tells <see cref="Committing"/> the
+/// records a commit covers, waits for <see cref="DurableAsync"/> (the counts are where the audit reads them), and
+/// only then commits. A node killed at any moment has therefore published the count of every record it
+/// committed, and the records it had not committed are delivered and counted again by the next owner.
+/// </summary>
+public interface IDurableDeliveryObserver
+{
+    /// <summary>These records' offsets are about to be committed: count them (must not block).</summary>
+    void Committing(string sink, IReadOnlyList<DeliveryCount> records);
+
+    /// <summary>Completes once every count told so far is durable; fails when it could not be made so (the pump then does not commit).</summary>
+    Task DurableAsync(CancellationToken cancellation);
+}
