@@ -6,7 +6,7 @@ namespace NeverwinterDP.Host.Admin;
 
 /// <summary>
 /// The admin API (what <c>nwdp cluster ...</c>, <c>cluster-sharding ...</c>, <c>actor hierarchy</c>,
-/// <c>sources</c>, <c>watchdog</c>, <c>spill</c>, <c>stats</c>, <c>audit</c>, <c>lag</c> and <c>check</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
+/// <c>sources</c>, <c>watchdog</c>, <c>spill</c>, <c>stats</c>, <c>audit</c>, <c>lag</c>, <c>watermarks</c> and <c>check</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
 /// Errors are <c>{"error": "..."}</c> with a 4xx/5xx status.
 /// </summary>
 public static class AdminApi
@@ -39,6 +39,7 @@ public static class AdminApi
         admin.MapGet("/stats", StatsAdmin.Stats);
         admin.MapGet("/audit", StatsAdmin.Audit);
         admin.MapGet("/lag", LagAdmin.LagAsync);
+        admin.MapGet("/watermarks", WatermarksAdmin.Watermarks);
         admin.MapGet("/ingress", NodeStatusAdmin.Ingress);
         admin.MapGet("/sinks", NodeStatusAdmin.SinksAsync);
         admin.MapReplayAdmin();

@@ -37,6 +37,7 @@ public static class CliApp
             StatsVerbs.Stats,
             StatsVerbs.Audit,
             LagVerbs.Lag,
+            WatermarkVerbs.Watermarks,
             CheckVerb.Command,
             Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),
             Group("keys", "The senders' API keys file: add, list and revoke keys.", KeysVerbs.Commands),

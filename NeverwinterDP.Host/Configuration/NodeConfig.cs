@@ -8,6 +8,7 @@ using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Schemas;
 using NeverwinterDP.Actors.Spillover;
+using NeverwinterDP.Actors.Watermarks;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Actors.Watchdog;
 
@@ -101,6 +102,7 @@ public sealed class NodeConfig
             : TimeSpan.FromMilliseconds(hocon.GetLong("akka.kafka.producer.kafka-clients.message.timeout.ms"));
         RemoteIngress = RemoteIngressOptions.FromConfig(nwdp.Section("remote-ingress"));
         Stats = StatsOptions.FromConfig(nwdp.Section("stats"));
+        Watermarks = WatermarkOptions.FromConfig(nwdp.Section("watermarks"));
         var ganglia = nwdp.Section("monitoring").Section("ganglia");
         Ganglia = new GangliaOptions(ganglia.String("host"), ganglia.Int("port"), ganglia.Duration("interval"));
         Schemas = SchemaOptions.FromConfig(nwdp.Section("schemas"));
@@ -185,6 +187,9 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.stats</c>: per-minute monitoring and the loss audit.</summary>
     public StatsOptions Stats { get; }
+
+    /// <summary><c>nwdp.watermarks</c>: hour markers (ingress) and hour completions (pump).</summary>
+    public WatermarkOptions Watermarks { get; }
 
     /// <summary><c>nwdp.schemas</c>: the schema registry this node serves, or the external one it uses.</summary>
     public SchemaOptions Schemas { get; }
