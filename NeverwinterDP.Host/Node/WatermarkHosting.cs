@@ -48,7 +48,8 @@ public static class WatermarkHosting
 /// Runs the marker writer and the trackers' checks. Started after the bus writer and stopped before it (hosted services
 /// stop in reverse), so the last markers still get through.
 /// </summary>
-public sealed class WatermarkService(HourMarkerWriter markers, WatermarkHub hub, KafkaPartitionCounts partitions, KafkaWatermarkPublisher publisher, NodeConfig config)
+/// <remarks>The publisher and the partition counts are disposed by the container.</remarks>
+public sealed class WatermarkService(HourMarkerWriter markers, WatermarkHub hub, NodeConfig config)
     : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -62,7 +63,5 @@ public sealed class WatermarkService(HourMarkerWriter markers, WatermarkHub hub,
     {
         await markers.DisposeAsync();
         await hub.DisposeAsync();
-        publisher.Dispose();
-        partitions.Dispose();
     }
 }
