@@ -36,5 +36,11 @@ public sealed class KafkaPartitionCounts : IPartitionCounts, IDisposable
         return count;
     }
 
-    public void Dispose() => _admin.Dispose();
+    private int _disposed;
+
+    /// <summary>Idempotent: the container may see this instance under two services.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _admin.Dispose();
+    }
 }
