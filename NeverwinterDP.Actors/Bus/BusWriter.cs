@@ -62,6 +62,12 @@ public interface IBusBacklog
 {
     /// <summary>The most records on any one partition that were acknowledged (<paramref name="acknowledgedNext"/>: per partition, the offset after the last) and not yet taken off the bus.</summary>
     long Worst(IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> acknowledgedNext);
+
+    /// <summary>
+    /// The most records on any one partition that were acknowledged and not yet stored by a sink and committed. Larger
+    /// than <see cref="Worst"/> by what is in the pumps' streams, and by what a pump read and let go (a revoked partition).
+    /// </summary>
+    long Undelivered(IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> acknowledgedNext);
 }
 
 /// <summary>
@@ -222,6 +228,9 @@ public sealed class BusWriter : IAsyncDisposable
     /// past <see cref="BusWriterOptions.MaxBacklog"/> requests are refused.
     /// </summary>
     public long Backlog => _backlog?.Worst(_acknowledgedNext) ?? 0;
+
+    /// <summary>The most records on one partition of the bus that no local sink has stored and committed yet (0 without a guard).</summary>
+    public long Undelivered => _backlog?.Undelivered(_acknowledgedNext) ?? 0;
 
     private long _backlogSeen;
     private long _backlogSeenAt; // Environment.TickCount64 of the reading; 0: none yet

@@ -128,6 +128,15 @@ public sealed class DataPump
         }
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, long> _committedNext = new();
+
+    /// <summary>
+    /// Per partition, the offset after the last record this pump stored in its sink and committed: what is safe
+    /// from the bus. Unlike <see cref="Positions"/> it does not count records read and then let go (a partition
+    /// revoked while its records were in the stream, a write that failed and is read again).
+    /// </summary>
+    public IReadOnlyDictionary<TopicPartition, long> CommittedPositions => _committedNext;
+
     /// <summary>The consumer of the stream running now.</summary>
     public IControl? Control => _control?.Control;
 
@@ -356,6 +365,8 @@ public sealed class DataPump
         Stats.AddFlush();
         await batch.Commit().ConfigureAwait(false);
         _once?.Committed(batch.Offsets);
+        foreach (var (tp, offset) in batch.Offsets)
+            _committedNext.AddOrUpdate(tp, offset + 1, (_, old) => Math.Max(old, offset + 1));
         Stats.AddCommitted(count);
         // Only what the sink flushed and the group committed counts towards an hour's completion.
         if (observations is not null) _watermarks!.Observe(observations);

@@ -6,7 +6,7 @@ namespace NeverwinterDP.Host.Admin;
 
 /// <summary>
 /// The admin API (what <c>nwdp cluster ...</c>, <c>cluster-sharding ...</c>, <c>actor hierarchy</c>,
-/// <c>sources</c>, <c>watchdog</c>, <c>spill</c>, <c>stats</c>, <c>audit</c>, <c>lag</c>, <c>watermarks</c> and <c>check</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
+/// <c>sources</c>, <c>watchdog</c>, <c>spill</c>, <c>stats</c>, <c>audit</c>, <c>lag</c>, <c>watermarks</c>, <c>alerts</c> and <c>check</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
 /// Errors are <c>{"error": "..."}</c> with a 4xx/5xx status.
 /// </summary>
 public static class AdminApi
@@ -16,6 +16,15 @@ public static class AdminApi
 
     /// <summary>Marks an endpoint as an admin route: served on the admin listener and nowhere else.</summary>
     public sealed class AdminRoute;
+
+    /// <summary>
+    /// Marks an admin route a browser may open (the dashboard, <c>/ui</c>): on a GET it also takes the session cookie
+    /// (<see cref="SessionCookie"/>) that <c>GET ...?token=TOKEN</c> on such a route sets. The cookie opens these routes only.
+    /// </summary>
+    public sealed class BrowserRoute;
+
+    /// <summary>The dashboard's session cookie: HttpOnly, SameSite=Strict, path <c>/ui</c>; its value is derived from the token, not the token.</summary>
+    public const string SessionCookie = "nwdp_ui";
 
     public static void MapAdminApi(this WebApplication app)
     {
@@ -40,6 +49,8 @@ public static class AdminApi
         admin.MapGet("/audit", StatsAdmin.Audit);
         admin.MapGet("/lag", LagAdmin.LagAsync);
         admin.MapGet("/watermarks", WatermarksAdmin.Watermarks);
+        admin.MapGet("/alerts", AlertsAdmin.ListAsync);
+        admin.MapPost("/alerts/reload", AlertsAdmin.ReloadAsync);
         admin.MapGet("/ingress", NodeStatusAdmin.Ingress);
         admin.MapGet("/sinks", NodeStatusAdmin.SinksAsync);
         admin.MapReplayAdmin();
@@ -55,6 +66,8 @@ public static class AdminApi
     public static void UseListenerSeparation(this WebApplication app, Func<HttpContext, bool> isAdminConnection, string? token, string? adminHost = null)
     {
         var expected = token is null ? null : Encoding.UTF8.GetBytes("Bearer " + token);
+        var tokenBytes = token is null ? null : Encoding.UTF8.GetBytes(token);
+        var session = token is null ? null : Encoding.ASCII.GetBytes(SessionValue(token));
         app.Use(async (http, next) =>
         {
             var onAdminListener = isAdminConnection(http);
@@ -72,10 +85,32 @@ public static class AdminApi
                 await Error(http, 403, $"cross-origin request refused: Origin '{http.Request.Headers.Origin}' is not this admin listener (the admin API serves no browser pages and grants no CORS)");
                 return;
             }
-            if (expected is not null && !Authorized(http, expected))
+            var browserRoute = adminRoute && HttpMethods.IsGet(http.Request.Method) && http.GetEndpoint()?.Metadata.GetMetadata<BrowserRoute>() is not null;
+            if (expected is not null && browserRoute && http.Request.Query.ContainsKey("token"))
+            {
+                // A browser's way in: the token once in the address, then a cookie; redirected to the same page without it.
+                if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(http.Request.Query["token"].ToString()), tokenBytes))
+                {
+                    await Error(http, 401, "wrong token: open /ui?token=TOKEN with the node's nwdp.admin.token (or the one in its <data-dir>/admin.token)");
+                    return;
+                }
+                http.Response.Cookies.Append(SessionCookie, Encoding.ASCII.GetString(session!), new CookieOptions
+                {
+                    HttpOnly = true,
+                    SameSite = SameSiteMode.Strict,
+                    Secure = http.Request.IsHttps,
+                    Path = "/ui",
+                    IsEssential = true,
+                });
+                http.Response.Headers["Referrer-Policy"] = "no-referrer";
+                http.Response.Headers.CacheControl = "no-store";
+                http.Response.Redirect(http.Request.PathBase + http.Request.Path);
+                return;
+            }
+            if (expected is not null && !Authorized(http, expected) && !(browserRoute && HasSession(http, session!)))
             {
                 http.Response.Headers.WWWAuthenticate = "Bearer";
-                await Error(http, 401, "the admin API needs 'Authorization: Bearer TOKEN' with the node's nwdp.admin.token, or else the token in its <data-dir>/admin.token (nwdp: --token, NWDP_ADMIN_TOKEN, or --data DIR on the node's machine)");
+                await Error(http, 401, "the admin API needs 'Authorization: Bearer TOKEN' with the node's nwdp.admin.token, or else the token in its <data-dir>/admin.token (nwdp: --token, NWDP_ADMIN_TOKEN, or --data DIR on the node's machine); a browser opens the dashboard once as /ui?token=TOKEN");
                 return;
             }
             if (!adminRoute)
@@ -118,6 +153,13 @@ public static class AdminApi
         var given = Encoding.UTF8.GetBytes(http.Request.Headers.Authorization.ToString());
         return CryptographicOperations.FixedTimeEquals(given, expected);
     }
+
+    private static bool HasSession(HttpContext http, byte[] session) =>
+        http.Request.Cookies.TryGetValue(SessionCookie, out var value) && value is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(value), session);
+
+    /// <summary>The session cookie's value: an HMAC of a fixed label under the token, so the cookie is not the token (it cannot call the rest of the API) and changes with it.</summary>
+    private static string SessionValue(string token) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(token), "nwdp dashboard session"u8));
 
     private static Task Error(HttpContext http, int status, string message)
     {

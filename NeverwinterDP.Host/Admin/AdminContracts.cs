@@ -138,6 +138,8 @@ public sealed record WatermarksResponse(bool Enabled, bool Pump, IReadOnlyList<W
 [JsonSerializable(typeof(AuditResponse))]
 [JsonSerializable(typeof(LagResponse))]
 [JsonSerializable(typeof(WatermarksResponse))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsView))]
+[JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsReloaded))]
 [JsonSerializable(typeof(IngressStatusResponse))]
 [JsonSerializable(typeof(SinksStatusResponse))]
 [JsonSerializable(typeof(ErrorResponse))]

@@ -7,7 +7,10 @@ namespace NeverwinterDP.Host.Admin;
 /// <summary>Membership queries and commands: what <c>nwdp cluster ...</c> calls.</summary>
 public static class ClusterAdmin
 {
-    public static IResult Members(ActorSystem system)
+    public static IResult Members(ActorSystem system) => AdminApi.Json(MembersOf(system), AdminJson.Default.MembersResponse);
+
+    /// <summary>Every member this node knows (unreachable ones too), in address order: <c>GET /v1/cluster/members</c> and the dashboard.</summary>
+    public static MembersResponse MembersOf(ActorSystem system)
     {
         var cluster = Cluster.Get(system);
         var state = cluster.State;
@@ -15,7 +18,7 @@ public static class ClusterAdmin
             .OrderBy(m => m.Address, Member.AddressOrdering)
             .Select(m => Describe(cluster, m))
             .ToList();
-        return AdminApi.Json(new MembersResponse(cluster.SelfAddress.ToString(), state.Leader?.ToString(), members), AdminJson.Default.MembersResponse);
+        return new MembersResponse(cluster.SelfAddress.ToString(), state.Leader?.ToString(), members);
     }
 
     public static IResult Status(ActorSystem system)

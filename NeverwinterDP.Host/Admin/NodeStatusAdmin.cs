@@ -15,10 +15,17 @@ namespace NeverwinterDP.Host.Admin;
 public static class NodeStatusAdmin
 {
     public static IResult Ingress(BusWriter writer, IngressBudget budget, StatsCounter stats, NodeMetrics metrics) =>
-        AdminApi.Json(new IngressStatusResponse(writer.IsRunning, budget.InFlight, budget.Limit, writer.Queued, stats.AcceptedEvents, stats.SpilledEvents,
-            metrics.RefusedRequests), AdminJson.Default.IngressStatusResponse);
+        AdminApi.Json(IngressStatus(writer, budget, stats, metrics), AdminJson.Default.IngressStatusResponse);
 
-    public static async Task<IResult> SinksAsync(SinkCatalog catalog, SinkHealthChecks checks, LocalPumps pumps)
+    /// <summary>This node's ingress now (<c>GET /v1/ingress</c> and the dashboard).</summary>
+    public static IngressStatusResponse IngressStatus(BusWriter writer, IngressBudget budget, StatsCounter stats, NodeMetrics metrics) =>
+        new(writer.IsRunning, budget.InFlight, budget.Limit, writer.Queued, stats.AcceptedEvents, stats.SpilledEvents, metrics.RefusedRequests);
+
+    public static async Task<IResult> SinksAsync(SinkCatalog catalog, SinkHealthChecks checks, LocalPumps pumps) =>
+        AdminApi.Json(await SinksStatusAsync(catalog, checks, pumps), AdminJson.Default.SinksStatusResponse);
+
+    /// <summary>Every sink instance's health and this node's writers of it (<c>GET /v1/sinks</c> and the dashboard).</summary>
+    public static async Task<SinksStatusResponse> SinksStatusAsync(SinkCatalog catalog, SinkHealthChecks checks, LocalPumps pumps)
     {
         var local = pumps.All;
         var health = await checks.CheckAsync(catalog.Names);
@@ -28,6 +35,6 @@ public static class NodeStatusAdmin
             return new SinkStatusInfo(section.Name, section.Kind, h.Health.Healthy, h.Health.Detail, mine.Count, mine.Count(p => p.IsRunning),
                 mine.Sum(p => p.Stats.Delivered), mine.Sum(p => p.Stats.Rejected));
         }).ToList();
-        return AdminApi.Json(new SinksStatusResponse(rows), AdminJson.Default.SinksStatusResponse);
+        return new SinksStatusResponse(rows);
     }
 }

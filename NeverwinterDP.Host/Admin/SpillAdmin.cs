@@ -10,12 +10,16 @@ namespace NeverwinterDP.Host.Admin;
 public static class SpillAdmin
 {
     public static async Task<IResult> StatusAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, Akka.Actor.ActorSystem system, NodeConfig config,
+        CancellationToken cancellation) =>
+        AdminApi.Json(await StatusOfAsync(spill, quota, circuit, system, config, cancellation), AdminJson.Default.SpillStatusResponse);
+
+    /// <summary>The bus circuit and the spill backlog per topic (<c>GET /v1/spill/status</c> and the dashboard).</summary>
+    public static async Task<SpillStatusResponse> StatusOfAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, Akka.Actor.ActorSystem system, NodeConfig config,
         CancellationToken cancellation)
     {
         var topics = (await spill.TopicsAsync(system, cancellation)).Union(SpillQuarantine.Topics(SpillQuarantine.DirectoryOf(config.DataDir))).ToList();
         var status = await spill.StatusAsync(topics, cancellation);
-        return AdminApi.Json(new SpillStatusResponse(status, quota.Used, quota.Limit, circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds()),
-            AdminJson.Default.SpillStatusResponse);
+        return new SpillStatusResponse(status, quota.Used, quota.Limit, circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds());
     }
 
     public static IResult Check(NodeConfig config)

@@ -38,6 +38,9 @@ public sealed record BenchOptions
     /// <summary>Distinct fake <c>host</c> values the events are spread over.</summary>
     public int Hosts { get; init; } = 16;
 
+    /// <summary>The input the events are sent through and its body format (default: NDJSON on <c>/v1/events</c>); <see cref="Url"/> is that input's route.</summary>
+    public BenchFormat Format { get; init; } = BenchFormat.Named("ndjson")!;
+
     /// <summary>Send bodies gzip-compressed (<c>Content-Encoding: gzip</c>).</summary>
     public bool Gzip { get; init; }
 
@@ -92,7 +95,10 @@ public sealed record BenchOptions
     /// prefix) gets <c>/v1/events</c> appended, a URL already ending in <c>/v1/events</c> is kept, and
     /// <c>HOST:PORT</c> without a scheme means http. Query strings (<c>?type=</c>) are kept.
     /// </summary>
-    public static bool TryResolveEventsUrl(string raw, out Uri url, out string error)
+    public static bool TryResolveEventsUrl(string raw, out Uri url, out string error) => TryResolveUrl(raw, "/v1/events", out url, out error);
+
+    /// <summary>As <see cref="TryResolveEventsUrl"/>, for the route <paramref name="route"/> of an input (<see cref="BenchFormat.Path"/>).</summary>
+    public static bool TryResolveUrl(string raw, string route, out Uri url, out string error)
     {
         url = null!;
         error = "";
@@ -110,7 +116,7 @@ public sealed record BenchOptions
         }
         var builder = new UriBuilder(parsed);
         var path = builder.Path.TrimEnd('/');
-        if (!path.EndsWith("/v1/events", StringComparison.Ordinal)) path += "/v1/events";
+        if (!path.EndsWith(route, StringComparison.Ordinal)) path += route;
         builder.Path = path;
         url = builder.Uri;
         return true;

@@ -55,6 +55,9 @@ public sealed record BenchReport
 
     public required string RunId { get; init; }
 
+    /// <summary>The input's format the events were sent in (<see cref="BenchFormat.Name"/>).</summary>
+    public string Format { get; init; } = "ndjson";
+
     /// <summary>Events generated and sent at least once.</summary>
     public long EventsSent { get; init; }
 
@@ -160,6 +163,7 @@ public sealed record BenchReport
             w.WriteNumber("bytes_sent", BytesSent);
             w.WriteString("url", Url.ToString());
             w.WriteString("run_id", RunId);
+            w.WriteString("format", Format);
             w.WriteBoolean("cancelled", Cancelled);
             w.WriteNumber("load_elapsed_s", Math.Round(LoadElapsed.TotalSeconds, 3));
             w.WriteNumber("warmup_s", Math.Round(Warmup.TotalSeconds, 3));
@@ -255,7 +259,7 @@ public sealed record BenchReport
     {
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append(c, $"nwdp bench: {Url}  run {RunId}{(Cancelled ? "  (cancelled)" : "")}").AppendLine();
+        sb.Append(c, $"nwdp bench: {Url}  run {RunId}{(Format != "ndjson" ? "  format " + Format : "")}{(Cancelled ? "  (cancelled)" : "")}").AppendLine();
         sb.Append(c, $"  events accepted   {EventsAccepted:N0} of {EventsSent:N0} sent ({EventsFailed:N0} failed)").AppendLine();
         sb.Append(c, $"  requests          {Requests:N0} ({Retries:N0} retried after 429/503)").AppendLine();
         sb.Append(c, $"  elapsed           {ElapsedSeconds:0.000} s").AppendLine();

@@ -1,14 +1,16 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 
 namespace NeverwinterDP.Host.Bench;
 
 /// <summary>
 /// The end-to-end load generator behind <c>nwdp bench</c>: <see cref="BenchOptions.Concurrency"/> workers, each
 /// with its own loop and reused body buffer, claim batches of sequence numbers, render them with a
-/// <see cref="BenchEventGenerator"/> and <c>POST</c> them as NDJSON over one pooled <see cref="HttpClient"/>.
+/// <see cref="BenchEventGenerator"/> and <c>POST</c> them (as NDJSON, or in another input's format: <see cref="BenchFormat"/>) over one pooled <see cref="HttpClient"/>.
 /// A batch answered 429/503 is resent after <c>Retry-After</c> until it is accepted (or
 /// <see cref="BenchOptions.RetryTimeout"/> passes); any other non-2xx answer or transport failure is an error and
 /// the worker moves on, so every event generated ends up accepted or counted as failed.
@@ -178,6 +180,7 @@ public static class BenchRunner
                     {
                         Url = _options.Url,
                         RunId = _generator.RunId,
+                        Format = _options.Format.Name,
                         EventsSent = _eventsSent,
                         EventsAccepted = _eventsAccepted,
                         EventsFailed = _eventsFailed,
@@ -326,6 +329,8 @@ public static class BenchRunner
             var batch = _options.Batch;
             var buffer = new byte[_generator.BufferSize(batch)];
             var compressed = _options.Gzip ? new MemoryStream() : null;
+            var format = _options.Format;
+            var encoded = format.Transcodes ? new ArrayBufferWriter<byte>(buffer.Length * 2) : null;
             var accepted = _options.RecordMessages ? new List<string>() : null;
             var failed = _options.RecordMessages ? new List<string>() : null;
             while (!_stopping)
@@ -362,10 +367,16 @@ public static class BenchRunner
                 {
                     var length = _generator.Write(buffer, first, count, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
                     ReadOnlyMemory<byte> body = buffer.AsMemory(0, length);
+                    if (encoded is not null)
+                    {
+                        encoded.ResetWrittenCount();
+                        format.Encode(body.Span, encoded);
+                        body = encoded.WrittenMemory;
+                    }
                     if (compressed is not null)
                     {
                         compressed.SetLength(0);
-                        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(buffer, 0, length);
+                        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(body.Span);
                         body = compressed.GetBuffer().AsMemory(0, (int)compressed.Length);
                     }
                     ok = await SendBatchAsync(client, body, length, count, abort).ConfigureAwait(false);
@@ -391,7 +402,8 @@ public static class BenchRunner
             {
                 using var request = new HttpRequestMessage(HttpMethod.Post, _options.Url);
                 request.Content = new ReadOnlyMemoryContent(body);
-                request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/x-ndjson");
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", _options.Format.ContentType);
+                _options.Format.AddHeaders(request.Headers);
                 if (_options.Gzip) request.Content.Headers.TryAddWithoutValidation("Content-Encoding", "gzip");
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
                 timeout.CancelAfter(_options.RequestTimeout);
@@ -420,6 +432,21 @@ public static class BenchRunner
                     if (sentAt >= _warmupEnd && Interlocked.Read(ref _loadEnd) is var end && (end == 0 || sentAt < end)) _steadyLatency.Record(latency);
                     var code = (int)response.StatusCode;
                     Interlocked.Increment(ref _status[Math.Clamp(code, 0, _status.Length - 1)]);
+                    if (code is >= 200 and < 300 && _options.Format.ReadsAnswer)
+                    {
+                        // 2xx with refusals inside (a _bulk item, an OTLP partial success): the batch is not resent
+                        // (the rest was taken), it is counted as failed.
+                        string? refusal;
+                        try
+                        {
+                            refusal = _options.Format.Refusal(await response.Content.ReadAsByteArrayAsync(CancellationToken.None).ConfigureAwait(false));
+                        }
+                        catch (Exception e) when (e is HttpRequestException or IOException or JsonException or Google.Protobuf.InvalidProtocolBufferException)
+                        {
+                            refusal = $"{code}, and the answer could not be read: {e.Message}";
+                        }
+                        if (refusal is not null) return GiveUp(events, refusal);
+                    }
                     if (code is >= 200 and < 300)
                     {
                         Interlocked.Add(ref _eventsAccepted, events);

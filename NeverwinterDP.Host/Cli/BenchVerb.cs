@@ -21,6 +21,10 @@ public static class BenchVerb
     private static readonly Option<int> Size = Flags.Int("--size", "bytes per event line, padded (default 200)", "BYTES", 200, 1, 16 * 1024 * 1024);
     private static readonly Option<string?> Type = Flags.Text("--type", "log type of the events, the 'type' field (default bench)", "T");
     private static readonly Option<int> Hosts = Flags.Int("--hosts", "distinct fake 'host' values (default 16)", "H", 16, 1, 10_000);
+    private static readonly Option<string?> Format = Flags.Text("--format",
+        "the input and body format: ndjson (/v1/events, the default), bulk (Elasticsearch /_bulk), hec (Splunk /services/collector/event), " +
+        "msgpack (Fluent Bit /v1/fluent-bit), otlp (OTLP/HTTP protobuf /v1/logs)", "F");
+    private static readonly Option<string?> HecToken = Flags.Text("--hec-token", "with --format hec: the HEC token (one of the node's nwdp.inputs.hec.tokens; default: $NWDP_HEC_TOKENS' first)", "TOKEN");
     private static readonly Option<bool> Gzip = Flags.Switch("--gzip", "send gzip-compressed bodies");
     private static readonly Option<bool> Json = Flags.Switch("--json", "print the summary as one JSON object");
     private static readonly Option<TimeSpan?> Timeout = Flags.Duration("--timeout", "per-request timeout (default 30s)");
@@ -38,14 +42,14 @@ public static class BenchVerb
     private static Command CreateCommand()
     {
         var command = new Command("bench",
-            "Load generator: POST realistic NDJSON log events to a node's /v1/events and report throughput and latency.\n" +
+            "Load generator: POST realistic log events to a node's /v1/events (or, with --format, another input) and report throughput and latency.\n" +
             "Batches answered 429/503 are resent after Retry-After; other non-2xx answers and transport failures are errors.\n" +
             "Reports the whole run and its steady state (after --warmup); with --pid the node's CPU and memory; with --e2e\n" +
             "whether every acknowledged event reached the files sink exactly once.\n" +
             "Progress goes to standard error (a progress bar on a terminal), the summary (or with --json one JSON object) to standard output.\n" +
             "Exit 0 when every batch was accepted (and with --e2e every acknowledged event is in files exactly once), 1 otherwise, 2 for usage errors.")
         {
-            Url, Events, Batch, Concurrency, Rate, Duration, Warmup, Size, Type, Hosts, Gzip, Json, Timeout, RetryTimeout, RunId, EndToEnd, EndToEndWait, Pid, Quiet,
+            Url, Events, Batch, Concurrency, Rate, Duration, Warmup, Size, Type, Hosts, Format, HecToken, Gzip, Json, Timeout, RetryTimeout, RunId, EndToEnd, EndToEndWait, Pid, Quiet,
         };
         command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
         return command;
@@ -96,7 +100,7 @@ public static class BenchVerb
         if (!quiet)
         {
             await stderr.WriteLineAsync(
-                $"nwdp bench: {what} to {options.Url}, batches of {options.Batch}, {options.Concurrency} connections, ~{options.EventSize} bytes/event{(options.Gzip ? ", gzip" : "")}");
+                $"nwdp bench: {what} to {options.Url}, batches of {options.Batch}, {options.Concurrency} connections, ~{options.EventSize} bytes/event{(options.Format.Name != "ndjson" ? ", format " + options.Format.Name : "")}{(options.Gzip ? ", gzip" : "")}");
             if (options.EndToEndDirectory is { } dir)
                 await stderr.WriteLineAsync($"nwdp bench: counting this run's events in {PartFileTally.TopicDirectory(dir, options.Type)}");
         }
@@ -150,9 +154,16 @@ public static class BenchVerb
         if (endToEndWait < TimeSpan.Zero) throw new CliUsageException("flag '--e2e-wait' must not be negative");
         var pid = args.GetValue(Pid);
         if (pid > int.MaxValue) throw new CliUsageException($"flag '--pid' must be a process id, got {pid}");
+        var formatName = args.GetValue(Format) ?? "ndjson";
+        var hecToken = args.GetValue(HecToken) ?? Environment.GetEnvironmentVariable("NWDP_HEC_TOKENS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        if (formatName == "hec" && string.IsNullOrEmpty(hecToken))
+            throw new CliUsageException("flag '--hec-token' is required with --format hec (or set NWDP_HEC_TOKENS)");
+        if (args.GetValue(HecToken) is not null && formatName != "hec") throw new CliUsageException("flag '--hec-token' only goes with --format hec");
+        var format = BenchFormat.Named(formatName, hecToken)
+            ?? throw new CliUsageException($"flag '--format' must be one of {string.Join(", ", BenchFormat.Names)}, got '{formatName}'");
         // Last, so that 'nwdp bench --events abc' names --events rather than the missing --url.
         var rawUrl = args.GetValue(Url) ?? throw new CliUsageException("flag '--url' is required (the node's base URL, e.g. http://127.0.0.1:8080)");
-        if (!BenchOptions.TryResolveEventsUrl(rawUrl, out var url, out var urlError)) throw new CliUsageException($"flag '--url' {urlError}");
+        if (!BenchOptions.TryResolveUrl(rawUrl, format.Path, out var url, out var urlError)) throw new CliUsageException($"flag '--url' {urlError}");
 
         return new BenchOptions
         {
@@ -165,6 +176,7 @@ public static class BenchVerb
             EventSize = size,
             Type = type,
             Hosts = hosts,
+            Format = format,
             Gzip = args.GetValue(Gzip),
             RunId = runId,
             RequestTimeout = timeout,

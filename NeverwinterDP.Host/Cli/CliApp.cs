@@ -38,6 +38,7 @@ public static class CliApp
             StatsVerbs.Audit,
             LagVerbs.Lag,
             WatermarkVerbs.Watermarks,
+            AlertVerbs.Alerts,
             CheckVerb.Command,
             Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),
             Group("keys", "The senders' API keys file: add, list and revoke keys.", KeysVerbs.Commands),

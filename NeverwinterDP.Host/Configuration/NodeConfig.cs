@@ -1,6 +1,7 @@
 using System.Globalization;
 using Akka.Configuration;
 using NeverwinterDP.Actors;
+using NeverwinterDP.Actors.Alerts;
 using NeverwinterDP.Actors.Configuration;
 using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Embedded;
@@ -106,6 +107,7 @@ public sealed class NodeConfig
         var ganglia = nwdp.Section("monitoring").Section("ganglia");
         Ganglia = new GangliaOptions(ganglia.String("host"), ganglia.Int("port"), ganglia.Duration("interval"));
         Schemas = SchemaOptions.FromConfig(nwdp.Section("schemas"));
+        Alerts = AlertSettings.FromConfig(nwdp.Section("alerts"));
         Sinks = nwdp.Raw("sinks");
         // What the files sink decides itself (tests look there); read past the key log, which is for the sink's own reads.
         var filesDir = hocon.HasPath("nwdp.sinks.files.directory") ? hocon.GetString("nwdp.sinks.files.directory") : "";
@@ -119,6 +121,17 @@ public sealed class NodeConfig
 
     /// <summary>The whole merged configuration (what the actor system is given).</summary>
     public Config Hocon { get; }
+
+    /// <summary><c>nwdp.alerts</c>: the alert rules and webhooks (re-read by <see cref="ReloadAlerts"/>).</summary>
+    public AlertSettings Alerts { get; }
+
+    private (string? File, IReadOnlyDictionary<string, string>? Overrides, string? ExtraHocon) _loadedFrom;
+
+    /// <summary>
+    /// <c>nwdp.alerts</c> read again from the same file, environment and flags this configuration was loaded from
+    /// (<c>nwdp alerts reload</c>, SIGHUP). Throws, naming the key, when the file no longer reads.
+    /// </summary>
+    public AlertSettings ReloadAlerts() => Load(_loadedFrom.File, _loadedFrom.Overrides, _loadedFrom.ExtraHocon).Alerts;
     public string DataDir { get; }
     public (string Host, int Port) HttpEndpoint { get; }
     public string NodeId { get; }
@@ -260,7 +273,7 @@ public sealed class NodeConfig
         var reader = new ConfigReader(full);
         // nwdp.cluster.* decides akka.remote / akka.cluster: one place for the operator, the flags and the env.
         var hocon = ClusterOptions.AkkaOverlay(reader.Section("nwdp"), akkaRoles).WithFallback(full);
-        return new NodeConfig(hocon, reader);
+        return new NodeConfig(hocon, reader) { _loadedFrom = (file, overrides, extraHocon) };
     }
 
     /// <summary>The id stamped on events' lineage: the configured one, or machine name and HTTP port.</summary>

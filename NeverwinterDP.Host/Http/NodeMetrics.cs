@@ -39,6 +39,7 @@ public sealed class NodeMetrics
     private readonly Gauge _endOffset;
     private HashSet<(string Sink, string Topic, string Partition)> _lagSeries = [];
     private long _refused;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _refusedBy = new(StringComparer.Ordinal);
 
     public NodeMetrics(StatsCounter stats, LocalPumps pumps, IngressBudget? budget = null, ConsumerLag? lag = null)
     {
@@ -78,13 +79,20 @@ public sealed class NodeMetrics
     /// <summary>Ingress requests refused since the node started (every input), for <c>nwdp check ingress</c>.</summary>
     public long RefusedRequests => Interlocked.Read(ref _refused);
 
+    /// <summary>Ingress requests refused since the node started, by the reason the endpoint named (<c>nwdp_ingress_refusals_total</c>), for the dashboard.</summary>
+    public IReadOnlyDictionary<string, long> RefusalsByReason => new SortedDictionary<string, long>(_refusedBy, StringComparer.Ordinal);
+
     public CollectorRegistry Registry { get; }
 
     /// <summary>Counts one answered ingress request; a refusal also by its <paramref name="reason"/> (when the endpoint named one).</summary>
     public void IngressRequest(int status, string? reason = null)
     {
         _requests.WithLabels(status is >= 200 and < 300 ? "accepted" : "refused", status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
-        if (reason is not null && status >= 400) _refusals.WithLabels(reason).Inc();
+        if (reason is not null && status >= 400)
+        {
+            _refusals.WithLabels(reason).Inc();
+            _refusedBy.AddOrUpdate(reason, 1, (_, n) => n + 1);
+        }
         if (status is < 200 or >= 300) Interlocked.Increment(ref _refused);
     }
 

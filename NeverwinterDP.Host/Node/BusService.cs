@@ -6,7 +6,7 @@ namespace NeverwinterDP.Host.Node;
 /// <summary>
 /// The bus writer's lifetime. Started after the actor system (the writer is built when this service is); on
 /// shutdown, after Kestrel stopped taking requests: the writer answers what it holds; on the embedded broker the
-/// local pumps deliver what is on it. The emitter registry then reports its last counts and the sink writers
+/// local sinks store what is on it. The emitter registry then reports its last counts and the sink writers
 /// drain and commit, in the actor system's coordinated shutdown.
 /// </summary>
 public sealed class BusService(BusWriter writer, KafkaBus bus, NodeConfig config, StateStoreStatus store, ILogger<BusService> log)
@@ -34,14 +34,16 @@ public sealed class BusService(BusWriter writer, KafkaBus bus, NodeConfig config
         log.LogInformation("Ingress stopped; every accepted request was answered");
         if (bus.Embedded is not null)
         {
-            // The embedded broker dies with this process: acknowledged records still on it must reach the
-            // sinks first, or they are lost. (A real cluster keeps them for the next start.)
+            // The embedded broker dies with this process: acknowledged records still on it must be stored by the
+            // sinks (and committed) first, or they are lost. Read is not enough: a pump may have read a record and
+            // let it go (its partition revoked in a rebalance) for another writer to read again. (A real cluster
+            // keeps them for the next start.)
             var deadline = DateTime.UtcNow + config.ShutdownTimeout;
-            if (writer.Backlog > 0) log.LogInformation("Waiting for the pumps to deliver {Backlog} records from the embedded broker before it stops", writer.Backlog);
-            while (writer.Backlog > 0 && DateTime.UtcNow < deadline)
+            if (writer.Undelivered > 0) log.LogInformation("Waiting for the sinks to store {Undelivered} records from the embedded broker before it stops", writer.Undelivered);
+            while (writer.Undelivered > 0 && DateTime.UtcNow < deadline)
                 await Task.Delay(50, CancellationToken.None);
-            if (writer.Backlog > 0)
-                log.LogError("{Backlog} acknowledged records were still on the embedded broker when the shutdown timeout ran out; they are lost", writer.Backlog);
+            if (writer.Undelivered > 0)
+                log.LogError("{Undelivered} acknowledged records were still on the embedded broker when the shutdown timeout ran out; they are lost", writer.Undelivered);
         }
     }
 }

@@ -1,5 +1,6 @@
 using Akka.Cluster;
 using Akka.Hosting;
+using NeverwinterDP.Actors.Alerts;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Spillover;
@@ -40,6 +41,7 @@ public static class NodeActorSystem
                 KeepAlive: config.SinkWriterKeepAlive))
             .WithSpillover()
             .WithRemoteIngress(config.RemoteIngress with { RetryAfter = config.Ingress.RetryAfter })
+            .WithAlerts(config.Alerts, config.ReloadAlerts, sp.GetRequiredService<TimeProvider>()) // the alert evaluator, a cluster singleton
             .AddStartup((system, _) =>
             {
                 var cluster = Cluster.Get(system);

@@ -2,6 +2,7 @@ using NeverwinterDP.Actors;
 using NeverwinterDP.Host.Admin;
 using NeverwinterDP.Host.Node;
 using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Host.Dashboard;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Host.Inputs;
 using NeverwinterDP.Host.Schemas;
@@ -31,7 +32,11 @@ public static class NodeEndpoints
                 statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapHealthEndpoints();
         app.MapSchemaRegistry(config.Schemas);
-        if (config.Admin.Enabled) app.MapAdminApi();
+        if (config.Admin.Enabled)
+        {
+            app.MapAdminApi();
+            app.MapDashboard();
+        }
         app.MapNodeStats();
         return app;
     }

@@ -2,6 +2,7 @@ using Akka.Cluster;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Host.Dashboard;
 using NeverwinterDP.Host.Persistence;
 using NeverwinterDP.Host.Security;
 using NeverwinterDP.Host.Syslog;
@@ -42,13 +43,15 @@ public static class NodeHost
             .AddPump(config)              // sink writers and the pumps they run
             .AddReplay(config)            // replay jobs and dead-letter replays (Replay/)
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
+            .AddAlerts()                  // what the alert evaluator reads, its queries, reload on SIGHUP
             .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover
             .AddWatermarks(config)        // hour markers on the log topics, hour completions (WatermarkHosting.cs)
             .AddSchemaRegistry(config)    // the schema registry this node serves (or the external one it registers with)
             .AddSingleton(new SenderKeys(config.SenderKeysFile, clock ?? TimeProvider.System)) // API keys of HTTP senders (Security/)
             .AddIngress()                 // HTTP and Akka-remote ingress
             .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>())
-            .AddSyslogInputs(sp => sp.GetRequiredService<NodeListeners>().Certificate); // syslog TCP/TLS/UDP and RELP listeners (Syslog/)
+            .AddSyslogInputs(sp => sp.GetRequiredService<NodeListeners>().Certificate) // syslog TCP/TLS/UDP and RELP listeners (Syslog/)
+            .AddDashboard();              // the live dashboard's snapshots, served on the admin listener (Dashboard/)
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();

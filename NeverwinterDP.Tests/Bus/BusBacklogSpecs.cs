@@ -22,6 +22,7 @@ public sealed class BusBacklogSpecs : IDisposable
     {
         public long Value;
         public long Worst(IReadOnlyDictionary<TopicPartition, long> acknowledgedNext) => Interlocked.Read(ref Value);
+        public long Undelivered(IReadOnlyDictionary<TopicPartition, long> acknowledgedNext) => Interlocked.Read(ref Value);
     }
 
     private BusWriter Writer(IBusBacklog backlog, TimeSpan wait) =>

@@ -23,6 +23,9 @@ public sealed class BenchVerbTests
     [InlineData("--hosts", "bench --url http://127.0.0.1:1 --hosts 0")]
     [InlineData("--bogus", "bench --url http://127.0.0.1:1 --bogus")]
     [InlineData("--batch", "bench --url http://127.0.0.1:1 --batch 100000 --size 100000")]
+    [InlineData("--format", "bench --url http://127.0.0.1:1 --format gelf")]
+    [InlineData("--hec-token", "bench --url http://127.0.0.1:1 --format hec")]
+    [InlineData("--hec-token", "bench --url http://127.0.0.1:1 --hec-token t")]
     public async Task Usage_errors_exit_2_and_name_the_flag(string flag, string commandLine)
     {
         var args = commandLine.Split(' ');
@@ -40,7 +43,7 @@ public sealed class BenchVerbTests
     {
         var stdout = new StringWriter();
         Assert.Equal(0, await CliApp.RunAsync(["bench", "--help"], stdout, new StringWriter()));
-        foreach (var flag in new[] { "--url", "--events", "--batch", "--concurrency", "--duration", "--size", "--type", "--hosts", "--gzip", "--json" })
+        foreach (var flag in new[] { "--url", "--events", "--batch", "--concurrency", "--duration", "--size", "--type", "--hosts", "--format", "--hec-token", "--gzip", "--json" })
             Assert.Contains(flag, stdout.ToString(), StringComparison.Ordinal);
     }
 
@@ -58,6 +61,14 @@ public sealed class BenchVerbTests
         Assert.Equal(16, defaults.Hosts);
         Assert.False(defaults.Gzip);
         Assert.False(defaults.RecordMessages);
+        Assert.Equal("ndjson", defaults.Format.Name);
+
+        // Each format goes to its input's route under the base URL.
+        foreach (var (format, route) in new[] { ("bulk", "/_bulk"), ("msgpack", "/v1/fluent-bit"), ("otlp", "/v1/logs"), ("hec", "/services/collector/event") })
+        {
+            var o = BenchVerb.ParseOptions(CliApp.Parse(["bench", "--url", "127.0.0.1:8080", "--format", format, .. format == "hec" ? new[] { "--hec-token", "t" } : []]));
+            Assert.Equal((format, new Uri("http://127.0.0.1:8080" + route)), (o.Format.Name, o.Url));
+        }
 
         var timed = BenchVerb.ParseOptions(CliApp.Parse("bench", "--url", "http://n:1", "--duration", "30s"));
         Assert.Null(timed.Events);

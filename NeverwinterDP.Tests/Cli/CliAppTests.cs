@@ -14,7 +14,7 @@ public sealed class CliAppTests
         "cluster down-unreachable", "cluster tail", "cluster-sharding regions", "cluster-sharding region-stats", "cluster-sharding shard-stats",
         "actor hierarchy", "sources", "watchdog", "spill status", "spill check", "stats", "audit", "lag", "watermarks", "check",
         "schema list", "schema get", "schema set", "keys add", "keys list", "keys revoke",
-        "replay", "dlq list", "dlq show", "dlq replay",
+        "replay", "dlq list", "dlq show", "dlq replay", "alerts",
     ];
 
     [Fact]

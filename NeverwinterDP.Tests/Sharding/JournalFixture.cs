@@ -47,7 +47,14 @@ internal static class JournalFixture
     public static ActorSystem StartSystem(string dbPath, string name)
     {
         var persistence = new PersistenceOptions("sqlite", $"Data Source={dbPath};Pooling=False");
-        var config = ConfigurationFactory.ParseString(persistence.ToHocon())
+        // On a loaded machine (CI under load) the first query of a fresh process (linq2db compiles it, SQLite opens the
+        // file) can pass the journal's default 10 s breaker; recovery then fails and the entity never answers.
+        var config = ConfigurationFactory.ParseString("""
+                akka.persistence.journal.sql.circuit-breaker.call-timeout = 60s
+                akka.persistence.snapshot-store.sql.circuit-breaker.call-timeout = 60s
+                akka.persistence.journal-plugin-fallback.recovery-event-timeout = 60s
+                """)
+            .WithFallback(ConfigurationFactory.ParseString(persistence.ToHocon()))
             .WithFallback(ConfigurationFactory.ParseString(SpillSerializer.Hocon))
             .WithFallback(ConfigurationFactory.ParseString(NodeMessageSerializer.Hocon))
             .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
@@ -69,7 +76,7 @@ internal static class JournalFixture
         var system = StartSystem(dbPath, "fixture-writer");
         try
         {
-            var timeout = TimeSpan.FromSeconds(30);
+            var timeout = TimeSpan.FromSeconds(90); // a bound on a hang, not a speed check
 
             // Emitter web-1/nginx: two events.
             var web = system.ActorOf(EmitterEntity.PropsFor("web-1/nginx"));
@@ -130,7 +137,7 @@ internal static class JournalFixture
         var system = StartSystem(dbPath, "fixture-reader");
         try
         {
-            var timeout = TimeSpan.FromSeconds(30);
+            var timeout = TimeSpan.FromSeconds(90); // a bound on a hang, not a speed check
 
             var web = await system.ActorOf(EmitterEntity.PropsFor("web-1/nginx")).Ask<object>(new GetSource("web-1/nginx"), timeout);
             var webInfo = Assert.IsType<SourceInfo>(web);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using NeverwinterDP.Actors.Alerts;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Spillover;
@@ -36,7 +37,19 @@ public sealed class NodeMessageSerializerTests : IDisposable
         ["P2"] = typeof(StopSinkWriter),
         ["O1"] = typeof(GetSpillStatus),
         ["O2"] = typeof(SpillStatus),
+        ["A1"] = typeof(AlertFired),
+        ["A2"] = typeof(AlertResolved),
+        ["A3"] = typeof(AlertNotified),
+        ["A4"] = typeof(AlertsSnapshot),
+        ["A5"] = typeof(AlertNotification),
+        ["A6"] = typeof(GetAlerts),
+        ["A7"] = typeof(AlertsView),
+        ["A8"] = typeof(ReloadAlerts),
+        ["A9"] = typeof(AlertsReloaded),
     };
+
+    private static readonly AlertNotification Alert = new("lag{sink=es}@1", AlertStatus.Firing, "lag{sink=es}", "lag", "critical",
+        new Dictionary<string, string> { ["alertname"] = "lag", ["sink"] = "es" }, 42.5, "lag of sink es > 30s", 1, 2, 3, "akka.tcp://nwdp@h:1");
 
     /// <summary>One instance of every message type under the marker, every member set.</summary>
     private static readonly object[] SampleMessages =
@@ -57,6 +70,17 @@ public sealed class NodeMessageSerializerTests : IDisposable
         StopSinkWriter.Instance,
         new GetSpillStatus("nwdp.logs.app"),
         new SpillStatus("nwdp.logs.app", 2, 30, 4_000, 1_700_000_000_000, 1, 10, 1, "waiting"),
+        new AlertFired(Alert),
+        new AlertResolved(Alert with { Status = AlertStatus.Resolved }),
+        new AlertNotified("lag{sink=es}@1"),
+        new AlertsSnapshot([Alert], [Alert]),
+        Alert,
+        GetAlerts.Instance,
+        new AlertsView("akka.tcp://nwdp@h:1", 5, 6, [new AlertRuleView("lag", "sink-lag", "lag of sinks > 30s", 60, "critical", new Dictionary<string, string> { ["team"] = "data" })],
+            [new AlertView("lag{sink=es}", "lag", AlertStatus.Firing, "critical", new Dictionary<string, string> { ["sink"] = "es" }, 42.5, 1, 2)], ["ops (json)"], 1,
+            new Dictionary<string, string> { ["x"] = "kafka down" }),
+        ReloadAlerts.Instance,
+        new AlertsReloaded(false, "nwdp.alerts.rules.x.kind must be one of ...", 1, 0, "akka.tcp://nwdp@h:1"),
     ];
 
     public static IEnumerable<object[]> Samples() => SampleMessages.Select(m => new[] { m });

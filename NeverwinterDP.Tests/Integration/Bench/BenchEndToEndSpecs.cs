@@ -48,4 +48,58 @@ public sealed class BenchEndToEndSpecs(ITestOutputHelper output)
         Assert.Equal(Environment.ProcessId, process.GetProperty("pid").GetInt32());
         Assert.True(process.GetProperty("rss_max_mib").GetDouble() > 0);
     }
+
+    /// <summary>
+    /// Every input <c>--format</c> names, through a real node: each acknowledged event is in the files exactly once,
+    /// with the fields the generator gave it (so each format carries host, process, level and type as its senders do).
+    /// </summary>
+    [Theory]
+    [InlineData("bulk")]
+    [InlineData("hec")]
+    [InlineData("msgpack")]
+    [InlineData("otlp")]
+    public async Task Bench_in_each_input_format_lands_every_event_once_with_its_fields(string format)
+    {
+        using var dir = new TempDir();
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new() { ["nwdp.inputs.hec.tokens"] = "bench-token" });
+        const int events = 2_000;
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var args = CliApp.Parse([
+            "bench", "--url", node.Http.ToString(), "--format", format, "--events", events.ToString(), "--batch", "50", "--concurrency", "4",
+            "--warmup", "0", "--type", "bench-" + format, "--run-id", "fmt" + format, "--e2e", dir.Path, "--e2e-wait", "90s", "--json",
+            .. format == "hec" ? new[] { "--hec-token", "bench-token" } : [],
+        ]);
+
+        var code = await BenchVerb.RunAsync(args, stdout, stderr, timeout.Token);
+
+        output.WriteLine(stderr.ToString());
+        output.WriteLine(stdout.ToString());
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(stdout.ToString());
+        var root = json.RootElement;
+        Assert.Equal(format, root.GetProperty("format").GetString());
+        Assert.Equal(events, root.GetProperty("events").GetInt64());
+        var e2e = root.GetProperty("e2e");
+        Assert.Equal(events, e2e.GetProperty("in_files").GetInt64());
+        Assert.True(e2e.GetProperty("exactly_once").GetBoolean());
+
+        // The fields as the generator wrote them in its NDJSON line for the same sequence number.
+        var generator = new NeverwinterDP.Host.Bench.BenchEventGenerator("fmt" + format, "bench-" + format);
+        var published = node.Published(NeverwinterDP.Protocol.TopicNames.ForType("bench-" + format));
+        Assert.Equal(events, published.Count);
+        foreach (var e in published.Take(200))
+        {
+            var seq = NeverwinterDP.Host.Bench.BenchEventGenerator.ParseMessage(e.Message)!.Value.Seq;
+            using var line = JsonDocument.Parse(generator.Line(seq, 1_700_000_000_000));
+            var expected = line.RootElement;
+            Assert.Equal(expected.GetProperty("msg").GetString(), e.Message);
+            Assert.Equal(expected.GetProperty("host").GetString(), e.Host);
+            Assert.Equal(expected.GetProperty("process").GetString(), e.Process);
+            Assert.Equal(expected.GetProperty("level").GetString(), e.Level);
+            Assert.Equal("bench-" + format, e.Type);
+            Assert.Equal(expected.GetProperty("req_id").GetString(), e.Attributes["req_id"]);
+        }
+    }
 }
