@@ -12,6 +12,9 @@ public static class TopicNames
     public const string Watchdog = "nwdp.watchdog";
     public const string Schemas = "nwdp.schemas";
 
+    /// <summary>Hour completions of the log topics, one JSON record per completion (version) of a topic's hour.</summary>
+    public const string Watermarks = "nwdp.watermarks";
+
     /// <summary>Kafka refuses topic names longer than this.</summary>
     public const int MaxLength = 249;
 

@@ -86,8 +86,11 @@ public sealed class BusWriter : IAsyncDisposable
     private long _acknowledged;
 
     /// <param name="backlog">The local pumps' backlog, checked against <see cref="BusWriterOptions.MaxBacklog"/>; null: not guarded.</param>
-    public BusWriter(ActorSystem system, ProducerSettings<byte[]?, byte[]> producerSettings, BusWriterOptions options, ITopicProvisioner topics, IBusBacklog? backlog = null)
+    /// <param name="hours">Counts acknowledged events per topic, partition and hour (what the hour markers carry); null: not counted.</param>
+    public BusWriter(ActorSystem system, ProducerSettings<byte[]?, byte[]> producerSettings, BusWriterOptions options, ITopicProvisioner topics, IBusBacklog? backlog = null,
+        HourCounts? hours = null)
     {
+        Hours = hours;
         _options = options;
         _topics = topics;
         MaxMessageBytes = producerSettings.MaxMessageBytes();
@@ -112,7 +115,11 @@ public sealed class BusWriter : IAsyncDisposable
                 else
                 {
                     Interlocked.Add(ref _acknowledged, r.PassThrough.Records.Count);
-                    if (r is ProducerMessage.MultiResult<byte[]?, byte[], IngressBatch> multi) NoteAcknowledged(multi.Parts);
+                    if (r is ProducerMessage.MultiResult<byte[]?, byte[], IngressBatch> multi)
+                    {
+                        NoteAcknowledged(multi.Parts);
+                        hours?.Acknowledged(r.PassThrough.Records, multi.Parts);
+                    }
                     r.PassThrough.Completion.TrySetResult((IngressOutcome.Durable, null));
                 }
             }), materializer);
@@ -125,6 +132,9 @@ public sealed class BusWriter : IAsyncDisposable
     }
 
     public BusWriterOptions Options => _options;
+
+    /// <summary>Acknowledged events per topic, partition and hour, when this writer counts them (hour markers on).</summary>
+    public HourCounts? Hours { get; }
 
     /// <summary>
     /// The producer's <c>message.max.bytes</c> as librdkafka applies it: a record (key, value, headers and

@@ -10,6 +10,7 @@ using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Kafka.Stages;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Watermarks;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Pump;
@@ -23,6 +24,7 @@ public sealed class PumpStats
     private long _committed;
     private long _flushes;
     private long _restarts;
+    private long _markers;
 
     public long Delivered => Interlocked.Read(ref _delivered);
     public long Rejected => Interlocked.Read(ref _rejected);
@@ -31,6 +33,9 @@ public sealed class PumpStats
     public long Flushes => Interlocked.Read(ref _flushes);
     public long Restarts => Interlocked.Read(ref _restarts);
 
+    /// <summary>Hour markers read off the log topics: never handed to the sink, committed with the events around them.</summary>
+    public long Markers => Interlocked.Read(ref _markers);
+
     internal void AddDelivered(long n) => Interlocked.Add(ref _delivered, n);
     internal void AddRejected(long n) => Interlocked.Add(ref _rejected, n);
     internal void AddRetry() => Interlocked.Increment(ref _retries);
@@ -38,6 +43,7 @@ public sealed class PumpStats
     internal void AddCommitted(long n) => Interlocked.Add(ref _committed, n);
     internal void AddFlush() => Interlocked.Increment(ref _flushes);
     internal void AddRestart() => Interlocked.Increment(ref _restarts);
+    internal void AddMarkers(long n) => Interlocked.Add(ref _markers, n);
 }
 
 /// <summary>
@@ -57,20 +63,26 @@ public sealed class DataPump
     private readonly IDeadLetterQueue _deadLetters;
     private readonly SinkDelivery _delivery;
     private readonly DeliveredOnce? _once;
+    private readonly WatermarkTracker? _watermarks;
+    private IDisposable? _completionListener;
     private readonly CancellationTokenSource _abort = new();
     private volatile bool _stopRequested;
     private volatile DrainingControl<Done>? _control;
     private Task _runner = Task.CompletedTask;
 
     /// <param name="deadLetters">Where rejected and undecodable records go (<c>nwdp.dlq.&lt;sink&gt;</c>).</param>
+    /// <param name="watermarks">Told, once the sink flushed them, which hour markers and events of which hour and node it read
+    /// (the sink's hour completions); a sink that acts on completions (<see cref="IHourCompletionListener"/>) is told them. Null: not tracked.</param>
     /// <param name="observer">Told which records were delivered (per-sink counts for the audit). A
     /// <see cref="DeliveredOnceBySink"/> or an <see cref="IDurableDeliveryObserver"/> counts each record once, when its
     /// offset is committed, and the pump commits only once those counts are durable (see <see cref="DeliveredOnce"/>);
     /// any other observer is told at each write.</param>
     public DataPump(ActorSystem system, ConsumerSettings<Ignore, byte[]> consumerSettings, ISink sink, PumpOptions options, IDeadLetterQueue deadLetters,
-        IDeliveryObserver? observer = null)
+        IDeliveryObserver? observer = null, WatermarkHub? watermarks = null)
     {
         _system = system;
+        _watermarks = watermarks?.For(sink.Name);
+        if (watermarks is not null && sink is IHourCompletionListener listener) _completionListener = watermarks.Listen(sink.Name, listener);
         _sink = sink;
         _options = options;
         _deadLetters = deadLetters;
@@ -227,6 +239,7 @@ public sealed class DataPump
         }
         _abort.Cancel();
         await _runner.ConfigureAwait(false);
+        _completionListener?.Dispose();
         await _sink.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -243,7 +256,10 @@ public sealed class DataPump
     /// the partitions of its records the consumer did not own any more then (their records are left out).
     /// </summary>
     private sealed record Decoded(CommittableOffsetBatch Offsets, int Count, List<SinkRecord> Records, List<DeadLetterRecord>? Undecodable,
-        long Revocations, HashSet<TopicPartition>? Disowned);
+        long Revocations, HashSet<TopicPartition>? Disowned, List<WatermarkObservation>? Observations);
+
+    /// <summary>A written batch on its way to the flush and commit: its offsets, its records, and what the watermarks are told after the commit.</summary>
+    private sealed record Written(CommittableOffsetBatch Offsets, int Count, List<WatermarkObservation>? Observations);
 
     private Decoded Decode(CommittableBatch<Ignore, byte[]> batch)
     {
@@ -261,13 +277,25 @@ public sealed class DataPump
         }
         var records = new List<SinkRecord>(messages.Count);
         List<DeadLetterRecord>? undecodable = null;
+        List<WatermarkObservation>? observations = _watermarks is null ? null : new();
+        long markers = 0;
         for (var i = 0; i < messages.Count; i++)
         {
             var r = messages[i];
             if (disowned is not null && disowned.Contains(r.TopicPartition)) continue; // the new owner reads it again
             try
             {
-                records.Add(new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, LogEventAvro.DecodeFramed(r.Message.Value)));
+                if (HourMarkerAvro.IsMarker(r.Message.Value))
+                {
+                    // A control record in line with the events: never stored, its offset committed with theirs.
+                    var marker = HourMarkerAvro.DecodeFramed(r.Message.Value);
+                    markers++;
+                    observations?.Add(new WatermarkObservation(r.Topic, r.Partition.Value, marker.HourMs, marker.Node, 0, marker));
+                    continue;
+                }
+                var logEvent = LogEventAvro.DecodeFramed(r.Message.Value);
+                records.Add(new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, logEvent));
+                if (observations is not null) Tally(observations, r.Topic, r.Partition.Value, logEvent);
             }
             catch (MalformedRecordException e)
             {
@@ -277,10 +305,25 @@ public sealed class DataPump
                     new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, UndecodableEvent(r.Message.Value)), "undecodable: " + e.Message));
             }
         }
-        return new Decoded(batch.Offsets, messages.Count, records, undecodable, revocations, disowned);
+        if (markers > 0) Stats.AddMarkers(markers);
+        return new Decoded(batch.Offsets, messages.Count, records, undecodable, revocations, disowned, observations);
     }
 
-    private async Task<(CommittableOffsetBatch Offsets, int Count)> WriteAsync(Decoded batch)
+    /// <summary>Counts the event into the run of its partition, hour and node (a batch mostly holds long runs of one).</summary>
+    private static void Tally(List<WatermarkObservation> observations, string topic, int partition, Protocol.LogEvent logEvent)
+    {
+        var hour = Bus.HourCounts.HourOf(logEvent.SystemTs);
+        var node = logEvent.Lineage.IngressNode ?? "";
+        if (observations.Count > 0 && observations[^1] is { Marker: null } last && last.Partition == partition && last.HourMs == hour
+            && last.Node == node && last.Topic == topic)
+        {
+            observations[^1] = last with { Events = last.Events + 1 };
+            return;
+        }
+        observations.Add(new WatermarkObservation(topic, partition, hour, node, 1));
+    }
+
+    private async Task<Written> WriteAsync(Decoded batch)
     {
         if (batch.Undecodable is { } undecodable)
         {
@@ -300,7 +343,13 @@ public sealed class DataPump
             offsets = offsets.Without(tp => batch.Disowned?.Contains(tp) == true
                 || (_revokedAt.TryGetValue(tp, out var at) && at > batch.Revocations));
         }
-        return (offsets, batch.Count);
+        var observations = batch.Observations;
+        if (observations is not null && !ReferenceEquals(offsets, batch.Offsets))
+        {
+            var kept = offsets.Offsets.Keys.ToHashSet();
+            observations = observations.Where(o => kept.Contains(new TopicPartition(o.Topic, o.Partition))).ToList();
+        }
+        return new Written(offsets, batch.Count, observations);
     }
 
     /// <summary>A record that is not a LogEvent travels to the dead-letter topic with its bytes as the message (base64).</summary>
@@ -310,14 +359,16 @@ public sealed class DataPump
         Type = "undecodable",
     };
 
-    private async Task<Done> FlushAndCommitAsync(IEnumerable<(CommittableOffsetBatch Offsets, int Count)> written)
+    private async Task<Done> FlushAndCommitAsync(IEnumerable<Written> written)
     {
         var batch = CommittableOffsetBatch.Empty;
         var count = 0;
-        foreach (var (offsets, n) in written)
+        List<WatermarkObservation>? observations = null;
+        foreach (var w in written)
         {
-            batch.Updated(offsets);
-            count += n;
+            batch.Updated(w.Offsets);
+            count += w.Count;
+            if (w.Observations is { Count: > 0 } o) (observations ??= new()).AddRange(o);
         }
         await _delivery.FlushAsync(_abort.Token).ConfigureAwait(false);
         Stats.AddFlush();
@@ -332,6 +383,8 @@ public sealed class DataPump
         foreach (var (tp, offset) in batch.Offsets)
             _committedNext.AddOrUpdate(tp, offset + 1, (_, old) => Math.Max(old, offset + 1));
         Stats.AddCommitted(count);
+        // Only what the sink flushed and the group committed counts towards an hour's completion.
+        if (observations is not null) _watermarks!.Observe(observations);
         return Done.Instance;
     }
 

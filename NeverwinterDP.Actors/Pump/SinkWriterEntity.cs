@@ -56,7 +56,7 @@ public sealed class LocalPumps
 
 /// <summary>What every sink writer on a node shares.</summary>
 public sealed record SinkWriterContext(ISinkCatalog Catalog, ConsumerSettings<Ignore, byte[]> Consumer, IDeadLetterQueue DeadLetters, LocalPumps Pumps,
-    IDeliveryObserver? Observer = null);
+    IDeliveryObserver? Observer = null, Watermarks.WatermarkHub? Watermarks = null);
 
 /// <summary>
 /// One slice of the data pump for one sink (<c>&lt;sink&gt;/&lt;slot&gt;</c>), a sharded entity: a member of the
@@ -98,7 +98,7 @@ public sealed class SinkWriterEntity : ReceiveActor, IWithTimers
             try
             {
                 var (sink, options) = _context.Catalog.Create(SinkOf(_entityId));
-                _pump = new DataPump(Context.System, _context.Consumer, sink, options, _context.DeadLetters, _context.Observer);
+                _pump = new DataPump(Context.System, _context.Consumer, sink, options, _context.DeadLetters, _context.Observer, _context.Watermarks);
             }
             catch (Exception e)
             {

@@ -201,6 +201,7 @@ public sealed class ReplayJob
         var undecodable = new List<DeadLetterRecord>();
         foreach (var r in batch)
         {
+            if (HourMarkerAvro.IsMarker(r.Message.Value)) continue; // a control record, never stored
             try
             {
                 records.Add(new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, LogEventAvro.DecodeFramed(r.Message.Value)));
@@ -226,12 +227,18 @@ public sealed class ReplayJob
     {
         var target = _state.Request.ToTopic!;
         Error? failed = null;
+        var produced = 0;
         foreach (var r in batch)
+        {
+            // Hour markers speak of their own topic and partition: the target topic's nodes write its own.
+            if (HourMarkerAvro.IsMarker(r.Message.Value)) continue;
             producer.Produce(target, new Message<byte[]?, byte[]> { Key = r.Message.Key, Value = r.Message.Value, Headers = r.Message.Headers },
                 report => { if (report.Error.IsError) failed ??= report.Error; });
+            produced++;
+        }
         producer.Flush(Timeout.InfiniteTimeSpan);
         if (failed is { } error) throw new KafkaException(error);
-        lock (_gate) _state.Republished += batch.Count;
+        lock (_gate) _state.Republished += produced;
     }
 
     private void Finish(string state, string? error)

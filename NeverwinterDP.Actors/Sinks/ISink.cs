@@ -70,3 +70,13 @@ public interface IPartitionAwareSink
     /// </summary>
     void Revoked(IReadOnlyList<(string Topic, int Partition)> partitions);
 }
+
+/// <summary>
+/// A sink that acts when an hour of a topic is complete (<see cref="HourCompletion"/>): the files sink writes the hour
+/// directory's <c>_SUCCESS</c> only then. Called once per completion version, after the sink flushed every record of the
+/// hour it was given; a failure is retried at the next check.
+/// </summary>
+public interface IHourCompletionListener
+{
+    Task HourCompletedAsync(HourCompletion completion, CancellationToken cancellation);
+}

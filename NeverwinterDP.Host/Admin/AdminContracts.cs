@@ -110,6 +110,16 @@ public sealed record DlqListResponse(IReadOnlyList<string> Sinks, IReadOnlyList<
 /// <summary><c>GET /v1/admin/dlq/{sink}?reason=R&amp;limit=N</c>: the first letters and why.</summary>
 public sealed record DlqShowResponse(string Sink, string? Reason, IReadOnlyList<NeverwinterDP.Actors.Replay.DeadLetterEntry> Letters);
 
+/// <summary>One announced hour completion (<see cref="WatermarksResponse"/>): see <see cref="NeverwinterDP.Protocol.HourCompletion"/>.</summary>
+public sealed record WatermarkInfo(string Sink, string Topic, long HourMs, string Hour, int Version, string State, string? Reason, long Events,
+    IReadOnlyList<long> Counts, IReadOnlyList<string> Nodes, long Delivered, long LateEvents, long AnnouncedAtMs);
+
+/// <summary>
+/// <c>GET /v1/watermarks?sink=S&amp;topic=T&amp;all=true</c>: the hour completions this node's pumps announced, the last version of
+/// each hour (every version with <c>all</c>), oldest first; <c>enabled</c> is false when <c>nwdp.watermarks.enabled</c> is off.
+/// </summary>
+public sealed record WatermarksResponse(bool Enabled, bool Pump, IReadOnlyList<WatermarkInfo> Watermarks);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(MembersResponse))]
 [JsonSerializable(typeof(StatusResponse))]
@@ -130,6 +140,7 @@ public sealed record DlqShowResponse(string Sink, string? Reason, IReadOnlyList<
 [JsonSerializable(typeof(NeverwinterDP.Actors.Coverage.KeysReport))]
 [JsonSerializable(typeof(NeverwinterDP.Actors.Coverage.ValuesReport))]
 [JsonSerializable(typeof(LagResponse))]
+[JsonSerializable(typeof(WatermarksResponse))]
 [JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsView))]
 [JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsReloaded))]
 [JsonSerializable(typeof(IngressStatusResponse))]

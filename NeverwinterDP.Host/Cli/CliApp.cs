@@ -38,6 +38,7 @@ public static class CliApp
             StatsVerbs.Audit,
             Group("report", "Coverage and summary reports: what a log type's events contain.", ReportVerbs.Commands),
             LagVerbs.Lag,
+            WatermarkVerbs.Watermarks,
             AlertVerbs.Alerts,
             CheckVerb.Command,
             Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),

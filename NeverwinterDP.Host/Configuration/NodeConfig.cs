@@ -9,6 +9,7 @@ using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Schemas;
 using NeverwinterDP.Actors.Spillover;
+using NeverwinterDP.Actors.Watermarks;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Actors.Coverage;
 using NeverwinterDP.Actors.Watchdog;
@@ -104,6 +105,7 @@ public sealed class NodeConfig
         RemoteIngress = RemoteIngressOptions.FromConfig(nwdp.Section("remote-ingress"));
         Stats = StatsOptions.FromConfig(nwdp.Section("stats"));
         Coverage = CoverageOptions.FromConfig(nwdp.Section("coverage"));
+        Watermarks = WatermarkOptions.FromConfig(nwdp.Section("watermarks"));
         var ganglia = nwdp.Section("monitoring").Section("ganglia");
         Ganglia = new GangliaOptions(ganglia.String("host"), ganglia.Int("port"), ganglia.Duration("interval"));
         Schemas = SchemaOptions.FromConfig(nwdp.Section("schemas"));
@@ -203,6 +205,8 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.coverage</c>: the coverage and summary reports.</summary>
     public CoverageOptions Coverage { get; }
+    /// <summary><c>nwdp.watermarks</c>: hour markers (ingress) and hour completions (pump).</summary>
+    public WatermarkOptions Watermarks { get; }
 
     /// <summary><c>nwdp.schemas</c>: the schema registry this node serves, or the external one it uses.</summary>
     public SchemaOptions Schemas { get; }

@@ -47,6 +47,7 @@ public static class NodeHost
             .AddNodeCoverage(config)      // coverage and summary reports (nwdp report)
             .AddAlerts()                  // what the alert evaluator reads, its queries, reload on SIGHUP
             .AddBus(config)               // the bus writer, its backlog guard and circuit, spillover
+            .AddWatermarks(config)        // hour markers on the log topics, hour completions (WatermarkHosting.cs)
             .AddSchemaRegistry(config)    // the schema registry this node serves (or the external one it registers with)
             .AddSingleton(new SenderKeys(config.SenderKeysFile, clock ?? TimeProvider.System)) // API keys of HTTP senders (Security/)
             .AddIngress()                 // HTTP and Akka-remote ingress

@@ -50,7 +50,8 @@ public static class NodeServices
             var consumer = ConsumerSettings<Ignore, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Deserializers.Ignore, Deserializers.ByteArray)
                 .WithBootstrapServers(sp.GetRequiredService<KafkaBus>().BootstrapServers);
             return new SinkWriterContext(sp.GetRequiredService<ISinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
-                sp.GetService<IDeliveryObserver>() is IDurableDeliveryObserver observer ? new DeliveredOnceBySink(observer) : null);
+                sp.GetService<IDeliveryObserver>() is IDurableDeliveryObserver observer ? new DeliveredOnceBySink(observer) : null,
+                config.Watermarks.Enabled ? sp.GetRequiredService<Actors.Watermarks.WatermarkHub>() : null);
         })
         .AddSingleton(sp =>
         {
@@ -99,7 +100,8 @@ public static class NodeServices
             var maxBacklog = config.Ingress.MaxBusBacklog >= 0 ? config.Ingress.MaxBusBacklog : bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0;
             return new BusWriter(sp.GetRequiredService<ActorSystem>(), producer,
                 new BusWriterOptions(config.Ingress.QueueCapacity, config.Ingress.EnqueueTimeout, maxBacklog, config.Ingress.BacklogWait), bus.Topics,
-                config.PumpEnabled ? sp.GetRequiredService<IBusBacklog>() : null);
+                config.PumpEnabled ? sp.GetRequiredService<IBusBacklog>() : null,
+                config.Watermarks.Enabled ? sp.GetRequiredService<HourCounts>() : null);
         })
         .AddHostedService<BusService>()
         .AddSingleton(new SpillQuota(config.Spill.QuotaBytes))

@@ -120,6 +120,27 @@ public static class LogEventAvro
         return Decode(payload);
     }
 
+    /// <summary>
+    /// The <c>system_ts</c> of a framed LogEvent, read without decoding the rest (it is the record's second field): what
+    /// the bus writer counts hour markers by, per acknowledged record. False for anything that is not a LogEvent frame.
+    /// </summary>
+    public static bool TryReadSystemTs(ReadOnlySpan<byte> frame, out long systemTs)
+    {
+        systemTs = 0;
+        if (!ConfluentWireFormat.TryUnframe(frame, out var schemaId, out var payload) || schemaId != SchemaIds.LogEvent) return false;
+        try
+        {
+            var r = new AvroBinaryReader(payload);
+            r.ReadLong("ts");
+            systemTs = r.ReadLong("system_ts");
+            return true;
+        }
+        catch (MalformedRecordException)
+        {
+            return false;
+        }
+    }
+
     private static void WriteAttributes(ref AvroBinaryWriter w, IReadOnlyDictionary<string, string> attributes)
     {
         // One block holding every entry, then the empty block that ends the map.

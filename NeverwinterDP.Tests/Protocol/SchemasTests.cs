@@ -40,7 +40,7 @@ public class SchemasTests
 
     [Theory]
     [InlineData("Heartbeat", "neverwinterdp.Heartbeat", new[] { "host", "process", "ts", "interval_ms" })]
-    [InlineData("HourMarker", "neverwinterdp.HourMarker", new[] { "topic", "hour", "node" })]
+    [InlineData("HourMarker", "neverwinterdp.HourMarker", new[] { "topic", "hour", "node", "partition", "count" })]
     public void The_control_record_schemas_parse_with_their_fields(string name, string fullName, string[] fields)
     {
         var schema = (RecordSchema)AvroSchema.Parse(Schemas.Load(name));

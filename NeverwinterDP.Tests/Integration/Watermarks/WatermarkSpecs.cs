@@ -1,0 +1,78 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using NeverwinterDP.Actors.Sinks.Files;
+using NeverwinterDP.Actors.Watermarks;
+using NeverwinterDP.Protocol;
+using NeverwinterDP.Tests.TestKit;
+using Xunit;
+
+namespace NeverwinterDP.Tests.Integration.Watermarks;
+
+/// <summary>A node's hour markers through its own pump: skipped by the files sink, counted, and completing the hour.</summary>
+[Trait("Category", TestCategories.Integration)]
+public sealed partial class WatermarkSpecs
+{
+    private static readonly DateTimeOffset Start = new(2026, 12, 5, 9, 50, 0, TimeSpan.Zero);
+
+    [GeneratedRegex(@"-p(\d{4})-o")]
+    private static partial Regex PartitionOfFile();
+
+    [Fact]
+    public async Task When_the_hour_is_over_the_markers_complete_it_and_the_files_sink_writes_SUCCESS_with_the_counts_but_never_stores_a_marker()
+    {
+        using var dir = new TempDir();
+        var clock = new ManualClock(Start);
+        await using var node = await InProcessNode.StartAsync(dir.Path, clock, new Dictionary<string, string>
+        {
+            ["nwdp.watermarks.check-interval"] = "100ms",
+        });
+        const int n = 300;
+        var lines = Enumerable.Range(0, n).Select(i => $"{{\"host\":\"web-{i % 11}\",\"msg\":\"event {i}\"}}");
+        Assert.Equal(HttpStatusCode.OK, (await node.PostNdjsonAsync(lines, type: "hourly")).StatusCode);
+        var topic = TopicNames.ForType("hourly");
+        await Wait.UntilAsync(() => node.PublishedLines(topic).Count >= n, TimeSpan.FromSeconds(60));
+        var hub = node.App.Services.GetRequiredService<WatermarkHub>();
+        Assert.Empty(hub.Completions()); // the hour is not over
+
+        clock.Advance(TimeSpan.FromMinutes(12)); // 10:02: an idle minute past the end of hour 09
+        await Wait.UntilAsync(() => hub.Completions(topic: topic).Count > 0, TimeSpan.FromSeconds(60),
+            () => $"markers read: {node.Pumps.Sum(p => p.Stats.Markers)}");
+
+        var done = Assert.Single(hub.Completions(topic: topic));
+        Assert.Equal((HourCompletion.Complete, 1, Start.AddMinutes(-50).ToUnixTimeMilliseconds()), (done.State, done.Version, done.HourMs));
+        Assert.Equal([node.NodeId], done.Nodes);
+        Assert.Equal(n, done.Events);
+        Assert.Equal(n, done.Delivered);
+        Assert.Equal(0, done.LateEvents);
+
+        // Every partition got this node's marker; the pumps read them all, and stored none.
+        Assert.Equal(done.Counts.Count, node.Pumps.Sum(p => p.Stats.Markers));
+        Assert.Equal(n, node.Pumps.Sum(p => p.Stats.Delivered));
+        Assert.Equal(n, node.PublishedLines(topic).Count);
+
+        // The markers' counts are exactly what each partition's files hold.
+        var hourDir = Path.Combine(node.FilesDir, topic, "2026", "12", "05", "09");
+        var perPartition = Directory.EnumerateFiles(hourDir, "*.ndjson")
+            .GroupBy(f => int.Parse(PartitionOfFile().Match(Path.GetFileName(f)).Groups[1].Value))
+            .ToDictionary(g => g.Key, g => (long)g.Sum(f => File.ReadLines(f).Count(l => l.Length > 0)));
+        Assert.Equal(Enumerable.Range(0, done.Counts.Count).Select(p => perPartition.GetValueOrDefault(p)), done.Counts);
+
+        // _SUCCESS holds the completion.
+        await Wait.UntilAsync(() => File.Exists(Path.Combine(hourDir, FilesSink.SuccessFile)), TimeSpan.FromSeconds(10));
+        var success = HourCompletion.FromJson(File.ReadAllBytes(Path.Combine(hourDir, FilesSink.SuccessFile)));
+        Assert.Equal((n, HourCompletion.Complete), (success.Events, success.State));
+        Assert.Equal(done.Counts, success.Counts);
+
+        // The admin API and the CLI show it.
+        using var admin = node.AdminClient();
+        var json = JsonDocument.Parse(await admin.GetStringAsync("/v1/watermarks?topic=" + topic)).RootElement;
+        var row = Assert.Single(json.GetProperty("watermarks").EnumerateArray());
+        Assert.Equal(("complete", "2026-12-05T09:00Z", n), (row.GetProperty("state").GetString(), row.GetProperty("hour").GetString(), row.GetProperty("events").GetInt64()));
+        var cli = await Nwdp.RunAsync("watermarks", "--node", node.AdminNode, "--data", node.Config.DataDir, "--topic", topic);
+        Assert.True(cli.ExitCode == 0, cli.ToString());
+        Assert.Contains("2026-12-05T09:00Z", cli.Stdout);
+        Assert.Contains("complete", cli.Stdout);
+    }
+}
