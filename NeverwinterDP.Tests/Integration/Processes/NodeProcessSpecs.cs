@@ -34,8 +34,10 @@ public sealed class NodeProcessSpecs(ITestOutputHelper output)
         const string type = "graceful";
         var clock = Stopwatch.StartNew();
         // Files are published only at a flush. With a 10-minute flush interval the one flush in this test is the
-        // one SIGTERM makes: nothing is in the files before it, everything after it.
-        await using var node = await NodeProcess.StartAsync("node", dir.Path, settings: ["nwdp.pump.flush-interval=10m", "nwdp.pump.batch-interval=50ms"]);
+        // one SIGTERM makes: nothing is in the files before it, everything after it. One writer: with two, a second
+        // one joining late (a loaded machine) moves partitions, and a moved partition's files are published at once.
+        await using var node = await NodeProcess.StartAsync("node", dir.Path,
+            settings: ["nwdp.pump.flush-interval=10m", "nwdp.pump.batch-interval=50ms", "nwdp.pump.writers-per-sink=1"]);
         output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: {node.ReadyLine}");
         Assert.Equal("127.0.0.1", node.Http.Host);
         Assert.NotEqual(0, node.Http.Port);
