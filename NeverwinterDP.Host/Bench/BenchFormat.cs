@@ -58,13 +58,21 @@ public abstract class BenchFormat
     /// <summary>Calls <paramref name="each"/> with every line of <paramref name="ndjson"/>, without its newline.</summary>
     protected static void ForEachLine(ReadOnlySpan<byte> ndjson, ArrayBufferWriter<byte> body, LineWriter each)
     {
+        while (NextLine(ref ndjson, out var line)) each(line, body);
+    }
+
+    /// <summary>Takes the next line that is not empty off <paramref name="ndjson"/> (without its newline); false at the end.</summary>
+    protected static bool NextLine(ref ReadOnlySpan<byte> ndjson, out ReadOnlySpan<byte> line)
+    {
         while (!ndjson.IsEmpty)
         {
             var end = ndjson.IndexOf((byte)'\n');
-            var line = end < 0 ? ndjson : ndjson[..end];
-            if (!line.IsEmpty) each(line, body);
+            line = end < 0 ? ndjson : ndjson[..end];
             ndjson = end < 0 ? [] : ndjson[(end + 1)..];
+            if (!line.IsEmpty) return true;
         }
+        line = default;
+        return false;
     }
 
     protected delegate void LineWriter(ReadOnlySpan<byte> line, ArrayBufferWriter<byte> body);
@@ -175,12 +183,8 @@ public abstract class BenchFormat
         {
             var writer = new MessagePackWriter(body);
             Span<byte> time = stackalloc byte[8];
-            while (!ndjson.IsEmpty)
+            while (NextLine(ref ndjson, out var line))
             {
-                var end = ndjson.IndexOf((byte)'\n');
-                var line = end < 0 ? ndjson : ndjson[..end];
-                ndjson = end < 0 ? [] : ndjson[(end + 1)..];
-                if (line.IsEmpty) continue;
                 var f = Fields.Parse(line);
                 writer.WriteArrayHeader(2);
                 writer.WriteArrayHeader(2);
@@ -215,12 +219,8 @@ public abstract class BenchFormat
         {
             var request = new ExportLogsServiceRequest();
             var resources = new Dictionary<(string Host, string Process), ScopeLogs>();
-            while (!ndjson.IsEmpty)
+            while (NextLine(ref ndjson, out var line))
             {
-                var end = ndjson.IndexOf((byte)'\n');
-                var line = end < 0 ? ndjson : ndjson[..end];
-                ndjson = end < 0 ? [] : ndjson[(end + 1)..];
-                if (line.IsEmpty) continue;
                 var f = Fields.Parse(line);
                 if (!resources.TryGetValue((f.Host, f.Process), out var scope))
                 {

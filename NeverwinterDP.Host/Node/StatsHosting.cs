@@ -75,39 +75,8 @@ public sealed class StatsService(StatsCounter counter, StatsStore store, StatsOp
 
     private async Task StartWhenBusAnswersAsync(CancellationToken stop)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await bus.Topics.EnsureAsync(TopicNames.Stats, stop);
-                break;
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                if (attempt == 1 || attempt % 10 == 0)
-                    log.LogWarning("The stats topic {Topic} cannot be created yet ({Error}); per-minute stats are kept and published once Kafka answers", TopicNames.Stats, e.Message);
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 2 * attempt)), stop);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
-        Librdkafka.EnsureLoaded();
-        var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
-        {
-            BootstrapServers = bus.BootstrapServers,
-            Acks = Acks.All,
-            EnableIdempotence = true,
-            LingerMs = 50,
-        }).Build();
+        if (!await ControlTopics.EnsureAsync(bus, TopicNames.Stats, "per-minute stats are kept", log, stop)) return;
+        var producer = ControlTopics.Producer(bus);
         void Warn(string m) => log.LogWarning("{Message}", m);
         lock (_stop)
         {
