@@ -10,15 +10,9 @@ namespace NeverwinterDP.Actors.Bus;
 /// </summary>
 public sealed class HourCounts
 {
-    /// <summary>Milliseconds in an hour.</summary>
-    public const long HourMs = 3_600_000;
-
     private readonly object _gate = new();
     private readonly Dictionary<(string Topic, long Hour), Dictionary<int, long>> _counts = new();
     private long _newestHour = long.MinValue;
-
-    /// <summary>The start of the hour holding <paramref name="epochMs"/> (rounded down, also before 1970).</summary>
-    public static long HourOf(long epochMs) => epochMs - ((epochMs % HourMs) + HourMs) % HourMs;
 
     /// <summary>The newest hour of any acknowledged event (long.MinValue: none yet): the hour turned on the bus once it passed an hour.</summary>
     public long NewestHour
@@ -39,7 +33,7 @@ public sealed class HourCounts
             for (var i = 0; i < parts.Count && i < records.Count; i++)
             {
                 if (!LogEventAvro.TryReadSystemTs(records[i].Message.Value, out var systemTs)) continue;
-                var h = HourOf(systemTs);
+                var h = UtcHours.Of(systemTs);
                 var p = parts[i].Partition.Value;
                 if (partitions is not null && h == hour && p == partition && parts[i].Topic == topic)
                 {
@@ -60,7 +54,7 @@ public sealed class HourCounts
     /// <summary>Counts <paramref name="n"/> events of the hour holding <paramref name="systemTs"/> acknowledged in one partition.</summary>
     public void Add(string topic, int partition, long systemTs, long n = 1)
     {
-        lock (_gate) Add(PartitionsOf(topic, HourOf(systemTs)), partition, n);
+        lock (_gate) Add(PartitionsOf(topic, UtcHours.Of(systemTs)), partition, n);
     }
 
     private Dictionary<int, long> PartitionsOf(string topic, long hour)

@@ -69,14 +69,14 @@ public sealed class CoverageCollector : IIngressObserver, IAsyncDisposable, IDis
     /// <summary>Adds a batch to the sketches now (the queue's reader; tests call it directly).</summary>
     public void Count(IReadOnlyList<LogEvent> events, bool sketch = true)
     {
-        var horizon = _clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)_options.Retention.TotalMilliseconds - CoverageSketch.HourMs;
+        var horizon = _clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)_options.Retention.TotalMilliseconds - UtcHours.Ms;
         lock (_gate)
         {
             CoverageSketch? last = null;
             for (var i = 0; i < events.Count; i++)
             {
                 var e = events[i];
-                var hour = CoverageSketch.HourOf(e.SystemTs);
+                var hour = UtcHours.Of(e.SystemTs);
                 if (last is null || last.HourStartMs != hour || !string.Equals(last.Type, e.Type, StringComparison.Ordinal))
                 {
                     if (hour < horizon)
@@ -113,7 +113,7 @@ public sealed class CoverageCollector : IIngressObserver, IAsyncDisposable, IDis
     public IReadOnlyList<(string Type, long HourMs, byte[] Record)> Collect(string node)
     {
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var horizon = now - (long)_options.Retention.TotalMilliseconds - CoverageSketch.HourMs;
+        var horizon = now - (long)_options.Retention.TotalMilliseconds - UtcHours.Ms;
         var due = new List<(string, long, byte[])>();
         lock (_gate)
         {
@@ -152,7 +152,7 @@ public sealed class CoverageCollector : IIngressObserver, IAsyncDisposable, IDis
         {
             foreach (var (key, sketch) in _hours)
             {
-                if (key.Type != type || key.Hour + CoverageSketch.HourMs <= sinceMs) continue;
+                if (key.Type != type || key.Hour + UtcHours.Ms <= sinceMs) continue;
                 into.Merge(sketch);
                 merged++;
             }
@@ -163,7 +163,7 @@ public sealed class CoverageCollector : IIngressObserver, IAsyncDisposable, IDis
     /// <summary>The types this node sketched in hours that end after <paramref name="sinceMs"/>.</summary>
     public IReadOnlyCollection<string> Types(long sinceMs)
     {
-        lock (_gate) return _hours.Keys.Where(k => k.Hour + CoverageSketch.HourMs > sinceMs).Select(k => k.Type).ToHashSet(StringComparer.Ordinal);
+        lock (_gate) return _hours.Keys.Where(k => k.Hour + UtcHours.Ms > sinceMs).Select(k => k.Type).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Sketches what is queued, then stops the background task.</summary>

@@ -1,3 +1,4 @@
+using NeverwinterDP.Protocol;
 using NeverwinterDP.Actors.Stats;
 
 namespace NeverwinterDP.Actors.Coverage;
@@ -58,10 +59,10 @@ public sealed class CoverageReporter(CoverageCollector collector, CoverageStore 
     public SummaryReport Summary(string type, TimeSpan since)
     {
         var (sketch, nodes, sinceMs) = Merged(type, since);
-        var lastHour = Math.Max(sinceMs, Now - CoverageSketch.HourMs);
+        var lastHour = Math.Max(sinceMs, Now - UtcHours.Ms);
         var minutes = sketch.Minutes.Where(m => m.Key + CoverageSketch.MinuteMs > lastHour)
             .Select(m => new MinuteSummary(Time(m.Key), m.Value.Events, m.Value.Bytes, m.Value.Errors)).ToList();
-        return new SummaryReport(type, Time(sinceMs), Time(CoverageSketch.HourOf(sinceMs)), nodes, sketch.Events, sketch.Bytes, sketch.Errors,
+        return new SummaryReport(type, Time(sinceMs), Time(UtcHours.Of(sinceMs)), nodes, sketch.Events, sketch.Bytes, sketch.Errors,
             Ratio(sketch.Errors, sketch.Events), sketch.Hosts.Estimate(), sketch.Sources.Estimate(), ErrorPct, sketch.Unsketched, sketch.Keys.Count,
             sketch.KeysDropped, sketch.Events > 0 ? Time(sketch.FirstMs) : null, sketch.Events > 0 ? Time(sketch.LastMs) : null, minutes, []);
     }
@@ -88,7 +89,7 @@ public sealed class CoverageReporter(CoverageCollector collector, CoverageStore 
             keys = sketch.Keys.Select(kv => Key(kv.Key, kv.Value.Present, events, kv.Value)).ToList();
         }
         keys.Sort((a, b) => b.Events != a.Events ? b.Events.CompareTo(a.Events) : string.CompareOrdinal(a.Key, b.Key));
-        return new KeysReport(type, Time(sinceMs), Time(resolution == "minute" ? sinceMs - ((sinceMs % 60_000) + 60_000) % 60_000 : CoverageSketch.HourOf(sinceMs)),
+        return new KeysReport(type, Time(sinceMs), Time(resolution == "minute" ? sinceMs - ((sinceMs % 60_000) + 60_000) % 60_000 : UtcHours.Of(sinceMs)),
             resolution, events, keys, sketch.KeysDropped, options.MaxKeysPerType);
     }
 
@@ -104,7 +105,7 @@ public sealed class CoverageReporter(CoverageCollector collector, CoverageStore 
                 return new ValueCoverage(kv.Key, k.Present, k.Distinct.Estimate(), k.Distinct.IsExact, Ratio(k.Empty, k.Present), k.Numeric, k.Min, k.Max,
                     k.Top.MinCount, top);
             }).ToList();
-        return new ValuesReport(type, Time(sinceMs), Time(CoverageSketch.HourOf(sinceMs)), sketch.Sketched, ErrorPct, options.TopValues, keys);
+        return new ValuesReport(type, Time(sinceMs), Time(UtcHours.Of(sinceMs)), sketch.Sketched, ErrorPct, options.TopValues, keys);
     }
 
     private static KeyCoverage Key(string key, long present, long events, KeySketch? sketch) =>
@@ -115,7 +116,7 @@ public sealed class CoverageReporter(CoverageCollector collector, CoverageStore 
     private (CoverageSketch Sketch, IReadOnlyList<string> Nodes, long SinceMs) Merged(string type, TimeSpan since)
     {
         var sinceMs = Now - (long)since.TotalMilliseconds;
-        var sketch = CoverageSketch.Empty(type, CoverageSketch.HourOf(sinceMs), options);
+        var sketch = CoverageSketch.Empty(type, UtcHours.Of(sinceMs), options);
         var self = nodeId();
         var (others, _) = store.MergeInto(sketch, type, sinceMs, exceptNode: self);
         var nodes = others.ToList();

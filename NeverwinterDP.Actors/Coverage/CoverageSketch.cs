@@ -31,7 +31,6 @@ public sealed class MinuteCounts
 /// </summary>
 public sealed class CoverageSketch
 {
-    public const long HourMs = 3_600_000;
     public const long MinuteMs = 60_000;
 
     private readonly CoverageOptions _options;
@@ -181,8 +180,6 @@ public sealed class CoverageSketch
 
     /// <summary>An empty sketch to merge others into (for a report).</summary>
     public static CoverageSketch Empty(string type, long hourStartMs, CoverageOptions options) => new(type, hourStartMs, options);
-
-    public static long HourOf(long ms) => ms - ((ms % HourMs) + HourMs) % HourMs;
 }
 
 public sealed record MinuteWire(long MinuteMs, long Events, long Bytes, long Errors, Dictionary<string, long> Keys);

@@ -1,3 +1,4 @@
+using NeverwinterDP.Protocol;
 namespace NeverwinterDP.Actors.Coverage;
 
 /// <summary>
@@ -27,7 +28,7 @@ public sealed class CoverageStore(CoverageOptions options, TimeProvider clock)
         lock (_gate)
         {
             Received++;
-            if (sketch.HourStartMs + CoverageSketch.HourMs <= horizon) return;
+            if (sketch.HourStartMs + UtcHours.Ms <= horizon) return;
             var key = (node, sketch.Type, sketch.HourStartMs);
             if (_sketches.TryGetValue(key, out var old) && old.PublishedMs > publishedMs) return;
             _sketches[key] = (publishedMs, sketch);
@@ -36,7 +37,7 @@ public sealed class CoverageStore(CoverageOptions options, TimeProvider clock)
             _evictedMs = now;
             List<(string, string, long)>? expired = null;
             foreach (var (k, _) in _sketches)
-                if (k.Hour + CoverageSketch.HourMs <= horizon) (expired ??= new()).Add(k);
+                if (k.Hour + UtcHours.Ms <= horizon) (expired ??= new()).Add(k);
             foreach (var k in expired ?? []) _sketches.Remove(k);
         }
     }
@@ -54,7 +55,7 @@ public sealed class CoverageStore(CoverageOptions options, TimeProvider clock)
         {
             foreach (var (key, (_, sketch)) in _sketches)
             {
-                if (key.Type != type || key.Hour + CoverageSketch.HourMs <= sinceMs || key.Node == exceptNode) continue;
+                if (key.Type != type || key.Hour + UtcHours.Ms <= sinceMs || key.Node == exceptNode) continue;
                 if (sketch.Hosts.Precision != into.Hosts.Precision)
                 {
                     skipped++;
@@ -70,6 +71,6 @@ public sealed class CoverageStore(CoverageOptions options, TimeProvider clock)
     /// <summary>The types any node published for hours ending after <paramref name="sinceMs"/>.</summary>
     public IReadOnlyCollection<string> Types(long sinceMs)
     {
-        lock (_gate) return _sketches.Keys.Where(k => k.Hour + CoverageSketch.HourMs > sinceMs).Select(k => k.Type).ToHashSet(StringComparer.Ordinal);
+        lock (_gate) return _sketches.Keys.Where(k => k.Hour + UtcHours.Ms > sinceMs).Select(k => k.Type).ToHashSet(StringComparer.Ordinal);
     }
 }

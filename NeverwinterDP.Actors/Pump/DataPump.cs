@@ -312,7 +312,7 @@ public sealed class DataPump
     /// <summary>Counts the event into the run of its partition, hour and node (a batch mostly holds long runs of one).</summary>
     private static void Tally(List<WatermarkObservation> observations, string topic, int partition, Protocol.LogEvent logEvent)
     {
-        var hour = Bus.HourCounts.HourOf(logEvent.SystemTs);
+        var hour = Protocol.UtcHours.Of(logEvent.SystemTs);
         var node = logEvent.Lineage.IngressNode ?? "";
         if (observations.Count > 0 && observations[^1] is { Marker: null } last && last.Partition == partition && last.HourMs == hour
             && last.Node == node && last.Topic == topic)

@@ -73,7 +73,7 @@ public sealed class HourMarkerWriter : IAsyncDisposable
             var node = _nodeId();
             foreach (var hour in DueHours(now, newest))
             {
-                foreach (var topic in _counts.TopicsOf(hour).Union(_counts.TopicsOf(hour - HourCounts.HourMs)).Distinct(StringComparer.Ordinal))
+                foreach (var topic in _counts.TopicsOf(hour).Union(_counts.TopicsOf(hour - UtcHours.Ms)).Distinct(StringComparer.Ordinal))
                 {
                     var partitions = _partitions.Of(topic);
                     var counts = _counts.Of(topic, hour);
@@ -118,9 +118,9 @@ public sealed class HourMarkerWriter : IAsyncDisposable
     private IEnumerable<long> DueHours(long now, long newest)
     {
         var hours = _counts.Hours();
-        foreach (var hour in hours.Concat(hours.Select(h => h + HourCounts.HourMs)).Distinct().Order())
+        foreach (var hour in hours.Concat(hours.Select(h => h + UtcHours.Ms)).Distinct().Order())
         {
-            var end = hour + HourCounts.HourMs;
+            var end = hour + UtcHours.Ms;
             var due = newest > hour ? end + (long)_options.MarkerDelay.TotalMilliseconds : end + (long)_options.IdleAfter.TotalMilliseconds;
             if (now >= due) yield return hour;
         }
@@ -128,7 +128,7 @@ public sealed class HourMarkerWriter : IAsyncDisposable
 
     private void Forget(long now)
     {
-        var before = HourCounts.HourOf(now - (long)_options.Keep.TotalMilliseconds);
+        var before = UtcHours.Of(now - (long)_options.Keep.TotalMilliseconds);
         _counts.ForgetBefore(before);
         foreach (var key in _marked.Keys.Where(k => k.Hour < before).ToList()) _marked.Remove(key);
     }

@@ -93,7 +93,7 @@ public sealed class WatermarkTracker
         {
             foreach (var ((topic, hour), state) in _hours.OrderBy(h => h.Key.Hour).ThenBy(h => h.Key.Topic, StringComparer.Ordinal))
             {
-                var end = hour + HourCounts.HourMs;
+                var end = hour + UtcHours.Ms;
                 if (now < end) continue;
                 if (state.Version > 0 && !state.Changed) continue;
                 var expected = Expected(topic, hour, state, live);
@@ -108,7 +108,7 @@ public sealed class WatermarkTracker
                 due.Add(new HourCompletion(Sink, topic, hour, state.Version, complete ? HourCompletion.Complete : HourCompletion.IncompleteClosed,
                     complete ? null : Reason(missing, partitions), counts, expected.Order(StringComparer.Ordinal).ToList(), state.Delivered, state.Late, now));
             }
-            var before = HourCounts.HourOf(now - (long)_options.Keep.TotalMilliseconds);
+            var before = UtcHours.Of(now - (long)_options.Keep.TotalMilliseconds);
             foreach (var key in _hours.Keys.Where(k => k.Hour < before).ToList()) _hours.Remove(key);
         }
         return due;
@@ -118,7 +118,7 @@ public sealed class WatermarkTracker
     {
         var expected = new HashSet<string>(state.Markers.Keys.Select(k => k.Node), StringComparer.Ordinal);
         expected.UnionWith(state.EventsByNode.Keys);
-        if (_hours.TryGetValue((topic, hour - HourCounts.HourMs), out var before))
+        if (_hours.TryGetValue((topic, hour - UtcHours.Ms), out var before))
         {
             // A node that wrote in the hour before marks this hour too, events or not; unless it is known to be gone.
             foreach (var node in before.Markers.Where(m => m.Value > 0).Select(m => m.Key.Node).Concat(before.EventsByNode.Keys).Distinct(StringComparer.Ordinal))

@@ -12,7 +12,7 @@ public class WatermarkTrackerTests
     private const string Topic = "nwdp.logs.app";
     private static readonly DateTimeOffset Hour = new(2026, 12, 5, 10, 0, 0, TimeSpan.Zero);
     private static readonly long H = Hour.ToUnixTimeMilliseconds();
-    private static readonly long Before = H - HourCounts.HourMs;
+    private static readonly long Before = H - UtcHours.Ms;
 
     private readonly ManualClock _clock = new(Hour.AddMinutes(30));
     private readonly WatermarkOptions _options = new() { Grace = TimeSpan.FromMinutes(15) };
@@ -161,7 +161,7 @@ public class HourCountsTests
     [InlineData(3_599_999, 0)]
     [InlineData(3_600_000, 3_600_000)]
     [InlineData(-1, -3_600_000)]
-    public void The_hour_of_a_time_rounds_down(long ms, long hour) => Assert.Equal(hour, HourCounts.HourOf(ms));
+    public void The_hour_of_a_time_rounds_down(long ms, long hour) => Assert.Equal(hour, UtcHours.Of(ms));
 
     [Fact]
     public void Counts_are_kept_per_topic_partition_and_hour_and_forgotten_by_hour()
