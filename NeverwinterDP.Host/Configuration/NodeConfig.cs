@@ -35,6 +35,7 @@ public sealed class NodeConfig
         ShutdownTimeout = nwdp.Duration("http.shutdown-timeout");
         HttpLimits = HttpLimits.FromConfig(nwdp.Section("http.limits"));
         KafkaBootstrap = nwdp.OptionalString("kafka.bootstrap-servers");
+        KafkaSecurity = KafkaSecurityOptions.FromConfig(nwdp.Section("kafka.security"));
         TopicPartitions = nwdp.PositiveInt("kafka.topic-partitions");
         TopicReplicationFactor = (short)nwdp.PositiveInt("kafka.topic-replication-factor");
         EmbeddedKafka = new EmbeddedKafkaOptions
@@ -142,6 +143,9 @@ public sealed class NodeConfig
     /// <summary><c>nwdp.http.limits</c>: Kestrel's limits on both listeners.</summary>
     public HttpLimits HttpLimits { get; }
     public string? KafkaBootstrap { get; }
+
+    /// <summary><c>nwdp.kafka.security</c>: what every Kafka client connects with (a real cluster only).</summary>
+    public KafkaSecurityOptions KafkaSecurity { get; }
     public int TopicPartitions { get; }
     public short TopicReplicationFactor { get; }
     public EmbeddedKafkaOptions EmbeddedKafka { get; }
@@ -233,6 +237,7 @@ public sealed class NodeConfig
         ["NWDP_DATA"] = "nwdp.node.data-dir",
         ["NWDP_HTTP"] = "nwdp.http.endpoint",
         ["NWDP_KAFKA"] = "nwdp.kafka.bootstrap-servers",
+        ["NWDP_KAFKA_SASL_PASSWORD"] = "nwdp.kafka.security.sasl.password",
         ["NWDP_NODE_ID"] = "nwdp.node.id",
         ["NWDP_NODE_PORT"] = "nwdp.cluster.port",
         ["NWDP_SEEDS"] = "nwdp.cluster.seeds",
