@@ -88,7 +88,11 @@ public sealed class CoverageCollector : IIngressObserver, IAsyncDisposable, IDis
             chars += e.Message.Length + e.Host.Length + e.Process.Length + e.Type.Length + e.Level.Length + e.Ip.Length + e.Version.Length;
             fixedCost += PerEvent;
             if (e.Attributes.Count == 0) continue;
-            foreach (var (key, value) in e.Attributes) chars += key.Length + value.Length;
+            // The parsers' Dictionary: its struct enumerator, not the interface's boxed one (5x slower here).
+            if (e.Attributes is Dictionary<string, string> attributes)
+                foreach (var (key, value) in attributes) chars += key.Length + value.Length;
+            else
+                foreach (var (key, value) in e.Attributes) chars += key.Length + value.Length;
             fixedCost += (long)PerAttribute * e.Attributes.Count;
         }
         return 2 * chars + fixedCost;
