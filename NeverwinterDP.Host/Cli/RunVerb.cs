@@ -68,6 +68,7 @@ public static class RunVerb
         // One NAME=URL per syslog listener that is on: syslog-tcp, syslog-tls, syslog-udp, relp.
         foreach (var (name, endpoint) in app.Services.GetRequiredService<NeverwinterDP.Host.Syslog.SyslogService>().Endpoints)
             line += name == "relp" ? $" relp=relp://{endpoint}" : $" syslog-{name}={name}://{endpoint}";
+        if (app.Services.GetRequiredService<NeverwinterDP.Host.ZeroMq.ZeroMqService>().Endpoint is { } zeromq) line += $" zeromq={zeromq}";
         return line;
     }
 
