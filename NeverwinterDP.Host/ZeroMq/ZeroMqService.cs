@@ -49,9 +49,11 @@ public sealed class ZeroMqService(IServiceProvider services, NodeConfig config, 
         _router.Options.MaxMsgSize = 2 * Options.MaxBatchBytes + 1024;
         // What a peer may have queued unread: the poller reads eagerly (a batch past max-in-flight is answered 429).
         _router.Options.ReceiveHighWatermark = Math.Max(16, Options.MaxInFlightBatches);
-        // A peer that vanished (no FIN) is found in seconds, not at the next TCP timeout.
-        _router.Options.HeartbeatInterval = TimeSpan.FromSeconds(5);
-        _router.Options.HeartbeatTimeout = TimeSpan.FromSeconds(15);
+        // A peer that vanished without closing (its pipe and unread queue held) is found by TCP keepalive; not ZMTP
+        // heartbeats, which peers on libzmq before 4.2 do not answer.
+        _router.Options.TcpKeepalive = true;
+        _router.Options.TcpKeepaliveIdle = TimeSpan.FromSeconds(60);
+        _router.Options.TcpKeepaliveInterval = TimeSpan.FromSeconds(10);
         if (host.Contains(':', StringComparison.Ordinal)) _router.Options.IPv4Only = false;
         var bound = port == 0 ? _router.BindRandomPort($"tcp://{address}") : Bind(_router, $"tcp://{address}:{port}", port);
         Endpoint = $"tcp://{address}:{bound}";
@@ -60,7 +62,18 @@ public sealed class ZeroMqService(IServiceProvider services, NodeConfig config, 
         {
             while (e.Queue.TryDequeue(out var answer, TimeSpan.Zero)) _router.TrySendMultipartMessage(answer);
         };
-        _router.ReceiveReady += (_, e) => Receive(e.Socket);
+        _router.ReceiveReady += (_, e) =>
+        {
+            try
+            {
+                Receive(e.Socket);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The poller's thread must live on: what failed is unanswered and will be sent again.
+                log.LogError(ex, "zeromq: reading a batch failed");
+            }
+        };
         _poller = [_router, _outbox];
         _poller.RunAsync("nwdp-zeromq", isBackgroundThread: true);
         log.LogInformation("zeromq listening on {Endpoint}", Endpoint);
