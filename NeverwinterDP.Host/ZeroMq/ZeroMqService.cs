@@ -55,7 +55,9 @@ public sealed class ZeroMqService(IServiceProvider services, NodeConfig config, 
         _router.Options.TcpKeepaliveIdle = TimeSpan.FromSeconds(60);
         _router.Options.TcpKeepaliveInterval = TimeSpan.FromSeconds(10);
         if (host.Contains(':', StringComparison.Ordinal)) _router.Options.IPv4Only = false;
-        var bound = port == 0 ? _router.BindRandomPort($"tcp://{address}") : Bind(_router, $"tcp://{address}:{port}", port);
+        var bound = port;
+        if (port == 0) bound = _router.BindRandomPort($"tcp://{address}");
+        else _router.Bind($"tcp://{address}:{port}");
         Endpoint = $"tcp://{address}:{bound}";
         _outbox = new NetMQQueue<NetMQMessage>();
         _outbox.ReceiveReady += (_, e) =>
@@ -78,12 +80,6 @@ public sealed class ZeroMqService(IServiceProvider services, NodeConfig config, 
         _poller.RunAsync("nwdp-zeromq", isBackgroundThread: true);
         log.LogInformation("zeromq listening on {Endpoint}", Endpoint);
         return Task.CompletedTask;
-    }
-
-    private static int Bind(RouterSocket router, string endpoint, int port)
-    {
-        router.Bind(endpoint);
-        return port;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
