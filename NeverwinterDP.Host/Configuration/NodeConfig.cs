@@ -64,6 +64,7 @@ public sealed class NodeConfig
         HecTokens = nwdp.Strings("inputs.hec.tokens");
         BulkVersion = nwdp.String("inputs.bulk.version");
         Syslog = SyslogOptions.FromConfig(nwdp.Section("inputs.syslog"));
+        ZeroMq = ZeroMqOptions.FromConfig(nwdp.Section("inputs.zeromq"));
         var pump = nwdp.Section("pump");
         Pump = new PumpOptions
         {
@@ -164,6 +165,9 @@ public sealed class NodeConfig
     public string BulkVersion { get; }
     /// <summary><c>nwdp.inputs.syslog</c>: the syslog and RELP listeners.</summary>
     public SyslogOptions Syslog { get; }
+
+    /// <summary><c>nwdp.inputs.zeromq</c>: the ZeroMQ ROUTER input.</summary>
+    public ZeroMqOptions ZeroMq { get; }
     public bool PumpEnabled { get; }
     public PumpOptions Pump { get; }
     /// <summary><c>nwdp.pump.writers-per-sink</c>: sink-writer entities (consumer group members) per sink, spread over the pump nodes.</summary>
