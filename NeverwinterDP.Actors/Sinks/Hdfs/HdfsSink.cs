@@ -27,7 +27,7 @@ namespace NeverwinterDP.Actors.Sinks.Hdfs;
 /// records are rejected only when no HDFS path can hold them (a topic that is no legal path component, a
 /// timestamp outside the years 1-9999) or they cannot be encoded.
 /// </remarks>
-public sealed class HdfsSink : ISink
+public sealed class HdfsSink : ISink, IHourCompletionListener
 {
     private const string SuccessMarker = "_SUCCESS";
 
@@ -110,7 +110,31 @@ public sealed class HdfsSink : ISink
             {
                 foreach (var partition in topic.Partitions.Values) partition.Settle();
             }
-            await MarkClosedHoursAsync(cancellation).ConfigureAwait(false);
+            if (!_options.SuccessOnComplete) await MarkClosedHoursAsync(cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// With <c>success-on = complete</c>: writes the hour directory's <c>_SUCCESS</c>, holding the completion's JSON (counts
+    /// per partition, nodes, version), when the pump declares the hour complete; a later version replaces it (CREATE with
+    /// overwrite, which also makes the directory of an hour without events). An hour closed incomplete gets none. Called
+    /// after the sink flushed every record of the hour; a failure is retried at the watermarks' next check.
+    /// </summary>
+    public async Task HourCompletedAsync(HourCompletion completion, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        if (!_options.SuccessOnComplete || !completion.IsComplete || !FileNames.IsLegalTopic(completion.Topic) ||
+            !UtcHour.TryFromEpochMs(completion.HourMs, out var hour))
+            return;
+        var marker = $"{_root}/{completion.Topic}/{hour.SlashPath}/{SuccessMarker}";
+        try
+        {
+            using var content = new ByteArrayContent([.. completion.ToJson(), (byte)'\n']);
+            await _client.CreateAsync(marker, content, overwrite: true, cancellation).ConfigureAwait(false);
+        }
+        catch (WebHdfsException e)
+        {
+            throw Failed($"writing {marker} failed", [e]);
         }
     }
 

@@ -19,6 +19,7 @@ namespace NeverwinterDP.Actors.Sinks.Hdfs;
 ///   buffer-limit = 512 MiB                # all open part files together; the largest are published early past it
 ///   request-timeout = 30s                 # one WebHDFS request (an upload included)
 ///   close-hour-after = 10m                # _SUCCESS is written this long after an hour's end at the latest
+///   success-on = closed                   # closed (the rule above) | complete (the hour's watermark: every node's markers read)
 /// }
 /// </code>
 /// </summary>
@@ -64,6 +65,13 @@ public sealed record HdfsSinkOptions
     /// <summary><c>close-hour-after</c>: an hour is closed (gets its <c>_SUCCESS</c>) at the first flush this long after its end.</summary>
     public TimeSpan CloseHourAfter { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// <c>success-on</c>: <c>closed</c> writes an empty <c>_SUCCESS</c> when the hour is closed here (the partitions held
+    /// moved on, or <see cref="CloseHourAfter"/>); <c>complete</c> writes it, holding the completion's JSON, only when the
+    /// pump declares the hour complete (<c>nwdp.watermarks</c>: every ingress node's marker read from every partition).
+    /// </summary>
+    public bool SuccessOnComplete { get; init; }
+
     /// <summary>Reads and validates the section; keys left out keep their defaults.</summary>
     /// <exception cref="SinkConfigException">A missing or bad value, naming its key.</exception>
     public static HdfsSinkOptions FromSection(SinkSection s)
@@ -91,6 +99,7 @@ public sealed record HdfsSinkOptions
             BufferLimit = s.GetBytes("buffer-limit", DefaultBufferLimit),
             RequestTimeout = s.GetDuration("request-timeout", TimeSpan.FromSeconds(30)),
             CloseHourAfter = s.GetDuration("close-hour-after", TimeSpan.FromMinutes(10)),
+            SuccessOnComplete = s.GetChoice("success-on", "closed", "closed", "complete") == "complete",
         };
         options.Validate();
         return options;

@@ -43,6 +43,7 @@ public class HdfsSinkOptionsTests
             buffer-limit = 64MiB
             request-timeout = 5s
             close-hour-after = 30m
+            success-on = complete
             """));
 
         Assert.Equal([new Uri("http://nn1:9870"), new Uri("https://nn2:9871")], options.NamenodeUrls);
@@ -54,6 +55,8 @@ public class HdfsSinkOptionsTests
         Assert.Equal(64L * 1024 * 1024, options.BufferLimit);
         Assert.Equal(TimeSpan.FromSeconds(5), options.RequestTimeout);
         Assert.Equal(TimeSpan.FromMinutes(30), options.CloseHourAfter);
+        Assert.True(options.SuccessOnComplete);
+        Assert.False(Parse("namenode-url = \"http://nn1:9870\"").SuccessOnComplete);
         Assert.Equal("nwdp.sinks.archive", options.Section);
     }
 
@@ -80,6 +83,7 @@ public class HdfsSinkOptionsTests
     [InlineData("namenode-url = \"http://nn1:9870\"\nroll-size = 64MiB\nbuffer-limit = 1MiB", "nwdp.sinks.hdfs.buffer-limit")]
     [InlineData("namenode-url = \"http://nn1:9870\"\nrequest-timeout = 0s", "nwdp.sinks.hdfs.request-timeout")]
     [InlineData("namenode-url = \"http://nn1:9870\"\nclose-hour-after = soon", "nwdp.sinks.hdfs.close-hour-after")]
+    [InlineData("namenode-url = \"http://nn1:9870\"\nsuccess-on = always", "nwdp.sinks.hdfs.success-on")]
     public void Bad_values_are_refused_naming_the_key(string hocon, string key)
     {
         Assert.Equal(key, Refused(hocon).Key);

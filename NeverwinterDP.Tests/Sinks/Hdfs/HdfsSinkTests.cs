@@ -2,6 +2,7 @@ using Avro.File;
 using Avro.Generic;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Hdfs;
+using NeverwinterDP.Protocol;
 using Xunit;
 using static NeverwinterDP.Tests.Sinks.Hdfs.HdfsSinkTestKit;
 
@@ -139,6 +140,36 @@ public sealed class HdfsSinkTests : IAsyncLifetime
         Assert.False(_fake.Exists($"{eleven}/_SUCCESS"));
         AssertPublishedExactly(_fake, _root,
             [.. Records(0, 9, TenOClock), .. Records(0, 9, TenOClock, partition: 1), .. Records(10, 19, ElevenOClock), .. Records(10, 19, ElevenOClock, partition: 1)]);
+    }
+
+    [Fact]
+    public async Task With_success_on_complete_an_hour_gets_SUCCESS_holding_its_completion_only_when_the_watermark_says_complete()
+    {
+        // Long past close-hour-after, with every partition moved on: the closed rule would have marked 10:00 already.
+        var time = new ManualTime(DateTimeOffset.FromUnixTimeMilliseconds(ElevenOClock).AddHours(1));
+        await using var sink = await OpenAsync(new HdfsSink(Options(_fake, _root) with { SuccessOnComplete = true }, "hdfs", time));
+        var ten = HourDirectory(_root, TenOClock);
+        await WriteAllDelivered(sink, [.. Records(0, 9, TenOClock), .. Records(10, 19, ElevenOClock)]);
+        await sink.FlushAsync(CancellationToken.None);
+        Assert.False(_fake.Exists($"{ten}/_SUCCESS"), "success-on = complete: no marker before the completion");
+
+        await sink.HourCompletedAsync(new HourCompletion("hdfs", Topic, TenOClock, 1, HourCompletion.IncompleteClosed, "no marker from n2",
+            [10], ["n1"], 10, 0, ElevenOClock), CancellationToken.None);
+        Assert.False(_fake.Exists($"{ten}/_SUCCESS"), "an hour closed incomplete gets no marker");
+
+        var complete = new HourCompletion("hdfs", Topic, TenOClock, 2, HourCompletion.Complete, null, [10], ["n1", "n2"], 10, 0, ElevenOClock + 1);
+        await sink.HourCompletedAsync(complete, CancellationToken.None);
+        var marker = _fake.Files(ten).Single(f => f.Path.EndsWith("/_SUCCESS", StringComparison.Ordinal));
+        var read = HourCompletion.FromJson(marker.Content.AsSpan().TrimEnd((byte)'\n'));
+        Assert.Equal((2, HourCompletion.Complete), (read.Version, read.State));
+        Assert.Equal([10L], read.Counts);
+        Assert.Equal(["n1", "n2"], read.Nodes);
+
+        // An hour without events of this sink's still gets its directory and marker: complete and empty.
+        var twelve = ElevenOClock + 3_600_000;
+        await sink.HourCompletedAsync(complete with { HourMs = twelve, Counts = [0], Delivered = 0 }, CancellationToken.None);
+        Assert.True(_fake.Exists($"{HourDirectory(_root, twelve)}/_SUCCESS"));
+        Assert.False(_fake.Exists($"{HourDirectory(_root, ElevenOClock)}/_SUCCESS"));
     }
 
     [Fact]
