@@ -5,6 +5,7 @@ using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Dashboard;
 using NeverwinterDP.Host.Persistence;
 using NeverwinterDP.Host.Security;
+using NeverwinterDP.Protocol.AtRest;
 using NeverwinterDP.Host.Syslog;
 
 namespace NeverwinterDP.Host.Node;
@@ -20,8 +21,11 @@ public sealed record StateStoreStatus(StateStoreReport? Report);
 public static class NodeHost
 {
     /// <param name="configureServices">Extra registrations (tests add sinks here).</param>
+    /// <exception cref="SpillKeyException">A configured spill key is missing or not a key (the message names its file or variable).</exception>
     public static WebApplication Build(NodeConfig config, TimeProvider? clock = null, Action<IServiceCollection>? configureServices = null)
     {
+        // Before anything reads the journal: a missing key stops the start, its batches untouched.
+        var spillKeys = SpillKeyRing.Load(config.Spill.Encryption, ("nwdp.spill.encryption.key-file", "nwdp.spill.encryption.key-variable"));
         Directory.CreateDirectory(config.DataDir);
         // Before anything opens it: a damaged SQLite state store is quarantined and salvaged, not fatal.
         var store = new StateStoreStatus(StateStoreCheck.Run(config));
@@ -33,6 +37,7 @@ public static class NodeHost
         builder.Services
             .AddSingleton(config)
             .AddSingleton(store)
+            .AddSingleton(spillKeys)
             .AddSingleton(listeners)
             .AddSingleton(clock ?? TimeProvider.System)
             .AddSingleton(_ => KafkaBus.Create(config))
