@@ -316,13 +316,13 @@ internal sealed class EmitterSpillStore : IDisposable
                 position = next;
                 continue;
             }
-            var good = TryDecode(segment.Sealed, bytes, position, length, out var batch);
+            var good = TryDecode(segment.Sealed, bytes, position, length, out var batch, out var damage);
             if (!good)
             {
-                if (next == bytes.Length || (Frame(bytes, next) is var l && l >= 0 && TryDecode(segment.Sealed, bytes, next, l, out _)))
+                if (next == bytes.Length || (Frame(bytes, next) is var l && l >= 0 && TryDecode(segment.Sealed, bytes, next, l, out _, out _)))
                 {
                     // The frame holds: only this record is garbled; move it aside and go on after it.
-                    WriteQuarantine(segment.Id, position, bytes.AsSpan((int)position, FrameBytes + length).ToArray(), "record does not match its checksum");
+                    WriteQuarantine(segment.Id, position, bytes.AsSpan((int)position, FrameBytes + length).ToArray(), damage!);
                     AppendAck(segment.Id, position);
                     acked.Add(position);
                     segment.SkippedOffsets.Add(position);
@@ -350,18 +350,26 @@ internal sealed class EmitterSpillStore : IDisposable
     }
 
     /// <exception cref="SpillKeyException">The record is sealed with a key not in the ring (it is not damaged: it waits for its key).</exception>
-    private bool TryDecode(bool sealedRecord, byte[] bytes, long position, int length, out SpilledBatch? batch)
+    /// <param name="damage">Why it does not read (for the quarantine's <c>.reason</c>), when it does not.</param>
+    private bool TryDecode(bool sealedRecord, byte[] bytes, long position, int length, out SpilledBatch? batch, out string? damage)
     {
         batch = null;
+        damage = null;
         var payload = bytes.AsSpan((int)position + FrameBytes, length);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)position + 4)) != Crc32.HashToUInt32(payload)) return false;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)position + 4)) != Crc32.HashToUInt32(payload))
+        {
+            damage = "record does not match its checksum";
+            return false;
+        }
         try
         {
             batch = Decode(sealedRecord, payload);
             return true;
         }
-        catch (MalformedRecordException)
+        catch (MalformedRecordException e)
         {
+            // A sealed record that fails authentication under its own key was altered (its checksum made to match).
+            damage = e.Message;
             return false;
         }
     }
