@@ -65,6 +65,8 @@ public static class NodeHost
         app.MapNodeEndpoints(config);
         if (config.Tls is null && !AdminOptions.IsLoopback(config.HttpEndpoint.Host)) // plaintext off loopback: say so (Security/)
             app.Logger.LogWarning("ingress listens on {Endpoint} without TLS: events and API keys cross the network in plain text; set nwdp.security.tls.cert-file (--tls-cert) or put a TLS proxy in front", $"{config.HttpEndpoint.Host}:{config.HttpEndpoint.Port}");
+        foreach (var key in spillKeys.Keys.Where(k => k.FileReadableByOthers))
+            app.Logger.LogWarning("spill key file {File} can be read by other users than its owner: chmod 600 it (the key decrypts every batch it sealed)", key.FilePath);
         return app;
     }
 

@@ -30,6 +30,14 @@ public sealed class SpillKey
 
     public string IdText => Id.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The key's file, when it came from one.</summary>
+    public string? FilePath { get; private init; }
+
+    /// <summary>Its file may be read by users other than its owner (Unix mode bits beyond 0600): worth a warning.</summary>
+    public bool FileReadableByOthers =>
+        FilePath is not null && !OperatingSystem.IsWindows() &&
+        (File.GetUnixFileMode(FilePath) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0;
+
     /// <summary>A new random key as its file holds it (base64 of 32 bytes, a line).</summary>
     public static string NewText() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(Bytes)) + "\n";
 
@@ -66,7 +74,8 @@ public sealed class SpillKey
             throw new SpillKeyException($"spill key file {full} cannot be read ({e.Message}); make one with `nwdp spill-key new --out {full}`, " +
                                         "or restore the one the spilled batches were sealed with", e);
         }
-        return Parse(text, "file " + full);
+        var key = Parse(text, "file " + full);
+        return new SpillKey(key.Material, key.Source) { FilePath = full };
     }
 
     /// <summary>Reads a key from an environment variable.</summary>

@@ -98,4 +98,19 @@ public sealed class SpillKeyRingTests
             Environment.SetEnvironmentVariable(variable, null);
         }
     }
+
+    [Fact]
+    public void A_key_file_others_may_read_is_told()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var dir = new TempDir();
+        var file = Path.Combine(dir.Path, "spill.key");
+        File.WriteAllText(file, SpillKey.NewText());
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        Assert.True(SpillKey.FromFile(file).FileReadableByOthers);
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var key = SpillKey.FromFile(file);
+        Assert.False(key.FileReadableByOthers);
+        Assert.Equal(file, key.FilePath);
+    }
 }
