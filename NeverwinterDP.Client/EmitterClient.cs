@@ -6,6 +6,7 @@ using Akka.Event;
 using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
+using NeverwinterDP.Protocol.AtRest;
 using NeverwinterDP.Protocol.Remote;
 using LogEvent = NeverwinterDP.Protocol.LogEvent;
 
@@ -85,6 +86,7 @@ public sealed class EmitterClient : IAsyncDisposable
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     /// <exception cref="InvalidOperationException">The given system cannot carry the emitter protocol.</exception>
     /// <exception cref="IOException">The <see cref="EmitterClientOptions.SpillDirectory"/> is locked by another client, or cannot be used.</exception>
+    /// <exception cref="SpillKeyException">A spill key of <see cref="EmitterClientOptions.SpillEncryption"/> cannot be read, or the spill directory holds batches sealed with a key not configured.</exception>
     public static EmitterClient Start(EmitterClientOptions options, ActorSystem? system = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -98,7 +100,10 @@ public sealed class EmitterClient : IAsyncDisposable
         }
         var metrics = new EmitterClientMetrics();
         // Opened (and locked, and scanned) before anything starts: a directory in use fails the start.
-        var store = options.SpillDirectory is null ? null : EmitterSpillStore.Open(options.SpillDirectory, options.SpillMaxBytes, options.SpillSegmentBytes, metrics);
+        var store = options.SpillDirectory is null
+            ? null
+            : EmitterSpillStore.Open(options.SpillDirectory, options.SpillMaxBytes, options.SpillSegmentBytes, metrics,
+                SpillKeyRing.Load(options.SpillEncryption, ("EmitterClientOptions.SpillEncryption.KeyFile", "EmitterClientOptions.SpillEncryption.KeyVariable")));
         try
         {
             return StartWith(options, system, store, metrics);

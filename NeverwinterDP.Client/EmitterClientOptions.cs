@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using NeverwinterDP.Protocol.AtRest;
 
 namespace NeverwinterDP.Client;
 
@@ -84,6 +85,16 @@ public sealed record EmitterClientOptions
 
     /// <summary>Size at which the spill store starts a new segment file (a segment is deleted once all of it is acknowledged).</summary>
     public long SpillSegmentBytes { get; init; } = 64L << 20;
+
+    /// <summary>
+    /// Encryption at rest of the <see cref="SpillDirectory"/> (off by default): with <c>Enabled</c>, every batch spilled
+    /// is sealed (AES-256-GCM) with the key in <c>KeyFile</c> (or the environment variable <c>KeyVariable</c>);
+    /// <c>OldKeyFiles</c> still open what older keys sealed. Segments written in the clear are still read; sealed
+    /// ones are read while their key is configured, even with <c>Enabled</c> off. A key that cannot be read, or a
+    /// sealed record whose key is not configured, fails <see cref="EmitterClient.Start"/> with a
+    /// <see cref="SpillKeyException"/> naming it, the store untouched. See docs/security.md.
+    /// </summary>
+    public SpillEncryptionOptions SpillEncryption { get; init; } = SpillEncryptionOptions.None;
 
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate()

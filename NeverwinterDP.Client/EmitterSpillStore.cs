@@ -4,6 +4,7 @@ using System.IO.Hashing;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 using NeverwinterDP.Protocol;
+using NeverwinterDP.Protocol.AtRest;
 using NeverwinterDP.Protocol.Remote;
 
 namespace NeverwinterDP.Client;
@@ -25,6 +26,9 @@ internal sealed record SpilledBatch(string Host, string Process, IReadOnlyList<L
 /// are all acknowledged is deleted. Opening scans every segment: a torn or garbled record is moved aside into a
 /// <c>.quarantine</c> file and counted; the rest comes back in <see cref="Recovered"/>. The directory is held with
 /// an exclusive lock on its <c>lock</c> file. Not thread-safe: one owner (the sender actor) calls it.
+/// With a key ring that seals, new segments start <c>NWDPESP2</c> and each record's payload is sealed
+/// (<see cref="SpillKeyRing"/>: AES-256-GCM, the key id in it); <c>NWDPESP1</c> segments hold payloads in the clear.
+/// Both are read, whatever is configured now, as long as the sealed ones' keys are in the ring.
 /// </summary>
 internal sealed class EmitterSpillStore : IDisposable
 {
@@ -34,19 +38,24 @@ internal sealed class EmitterSpillStore : IDisposable
     private const int HeaderBytes = 8;
     private const int FrameBytes = 8;
     private static readonly byte[] Magic = "NWDPESP1"u8.ToArray();
+    private static readonly byte[] SealedMagic = "NWDPESP2"u8.ToArray();
+    // The kind byte of a sealed record (authenticated with it).
+    private const byte SealedBatchKind = 0x10;
 
     private readonly string _directory;
     private readonly long _maxBytes;
     private readonly long _segmentBytes;
     private readonly EmitterClientMetrics _metrics;
+    private readonly SpillKeyRing _keys;
     private readonly FileStream _lock;
     private readonly SortedDictionary<long, Segment> _segments = new();
     private Segment? _active;
     private long _nextSegment;
     private bool _disposed;
 
-    private EmitterSpillStore(string directory, long maxBytes, long segmentBytes, EmitterClientMetrics metrics, FileStream lockFile)
+    private EmitterSpillStore(string directory, long maxBytes, long segmentBytes, EmitterClientMetrics metrics, SpillKeyRing keys, FileStream lockFile)
     {
+        _keys = keys;
         _directory = directory;
         _maxBytes = maxBytes;
         _segmentBytes = segmentBytes;
@@ -72,7 +81,10 @@ internal sealed class EmitterSpillStore : IDisposable
 
     /// <summary>Opens (creating it when missing) and locks the directory, then scans what it holds.</summary>
     /// <exception cref="IOException">The directory is locked by another client, or cannot be used.</exception>
-    public static EmitterSpillStore Open(string directory, long maxBytes, long segmentBytes, EmitterClientMetrics metrics)
+    /// <exception cref="SpillKeyException">
+    /// A record is sealed with a key <paramref name="keys"/> does not hold: nothing of it is touched (the store is not opened).
+    /// </exception>
+    public static EmitterSpillStore Open(string directory, long maxBytes, long segmentBytes, EmitterClientMetrics metrics, SpillKeyRing? keys = null)
     {
         var full = Path.GetFullPath(directory);
         Directory.CreateDirectory(full);
@@ -86,10 +98,15 @@ internal sealed class EmitterSpillStore : IDisposable
         {
             throw new IOException($"EmitterClientOptions.SpillDirectory '{full}' is locked by another EmitterClient (in this or another process); give each client its own directory", e);
         }
-        var store = new EmitterSpillStore(full, maxBytes, segmentBytes, metrics, lockFile);
+        var store = new EmitterSpillStore(full, maxBytes, segmentBytes, metrics, keys ?? SpillKeyRing.None, lockFile);
         try
         {
             store.Scan();
+        }
+        catch (SpillKeyException e)
+        {
+            store.Dispose();
+            throw new SpillKeyException($"EmitterClientOptions.SpillDirectory '{full}': {e.Message}; the spill store is left as it is", e);
         }
         catch
         {
@@ -107,6 +124,7 @@ internal sealed class EmitterSpillStore : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var payload = EncodePayload(host, process, events, key);
+        if (_keys.Seals) payload = _keys.Seal(SealedBatchKind, payload); // new segments are sealed ones (a store opened with this ring)
         var size = FrameBytes + payload.Length;
         var needsSegment = _active is null || (_active.Size > HeaderBytes && _active.Size + size > _segmentBytes);
         if (BytesOnDisk + size + (needsSegment ? HeaderBytes : 0) > _maxBytes)
@@ -151,7 +169,7 @@ internal sealed class EmitterSpillStore : IDisposable
         if (read != bytes.Length) throw new MalformedRecordException($"spill record at {segment.Path}:{record.Offset} is cut short");
         if (BinaryPrimitives.ReadInt32LittleEndian(bytes) != record.Length || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(4)) != Crc32.HashToUInt32(bytes.AsSpan(FrameBytes)))
             throw new MalformedRecordException($"spill record at {segment.Path}:{record.Offset} does not match its checksum");
-        return DecodePayload(bytes.AsSpan(FrameBytes));
+        return Decode(segment.Sealed, bytes.AsSpan(FrameBytes));
     }
 
     /// <summary>
@@ -272,7 +290,8 @@ internal sealed class EmitterSpillStore : IDisposable
             File.Delete(segment.Path);
             return records;
         }
-        if (bytes.Length < HeaderBytes || !bytes.AsSpan(0, HeaderBytes).SequenceEqual(Magic))
+        segment.Sealed = bytes.Length >= HeaderBytes && bytes.AsSpan(0, HeaderBytes).SequenceEqual(SealedMagic);
+        if (bytes.Length < HeaderBytes || !(segment.Sealed || bytes.AsSpan(0, HeaderBytes).SequenceEqual(Magic)))
         {
             WriteQuarantine(segment.Id, 0, bytes, "not a spill segment (bad header)");
             File.Delete(segment.Path);
@@ -297,13 +316,13 @@ internal sealed class EmitterSpillStore : IDisposable
                 position = next;
                 continue;
             }
-            var good = TryDecode(bytes, position, length, out var batch);
+            var good = TryDecode(segment.Sealed, bytes, position, length, out var batch, out var damage);
             if (!good)
             {
-                if (next == bytes.Length || (Frame(bytes, next) is var l && l >= 0 && TryDecode(bytes, next, l, out _)))
+                if (next == bytes.Length || (Frame(bytes, next) is var l && l >= 0 && TryDecode(segment.Sealed, bytes, next, l, out _, out _)))
                 {
                     // The frame holds: only this record is garbled; move it aside and go on after it.
-                    WriteQuarantine(segment.Id, position, bytes.AsSpan((int)position, FrameBytes + length).ToArray(), "record does not match its checksum");
+                    WriteQuarantine(segment.Id, position, bytes.AsSpan((int)position, FrameBytes + length).ToArray(), damage!);
                     AppendAck(segment.Id, position);
                     acked.Add(position);
                     segment.SkippedOffsets.Add(position);
@@ -330,21 +349,33 @@ internal sealed class EmitterSpillStore : IDisposable
         return length <= 0 || length > bytes.Length - position - FrameBytes ? -1 : length;
     }
 
-    private static bool TryDecode(byte[] bytes, long position, int length, out SpilledBatch? batch)
+    /// <exception cref="SpillKeyException">The record is sealed with a key not in the ring (it is not damaged: it waits for its key).</exception>
+    /// <param name="damage">Why it does not read (for the quarantine's <c>.reason</c>), when it does not.</param>
+    private bool TryDecode(bool sealedRecord, byte[] bytes, long position, int length, out SpilledBatch? batch, out string? damage)
     {
         batch = null;
+        damage = null;
         var payload = bytes.AsSpan((int)position + FrameBytes, length);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)position + 4)) != Crc32.HashToUInt32(payload)) return false;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)position + 4)) != Crc32.HashToUInt32(payload))
+        {
+            damage = "record does not match its checksum";
+            return false;
+        }
         try
         {
-            batch = DecodePayload(payload);
+            batch = Decode(sealedRecord, payload);
             return true;
         }
-        catch (MalformedRecordException)
+        catch (MalformedRecordException e)
         {
+            // A sealed record that fails authentication under its own key was altered (its checksum made to match).
+            damage = e.Message;
             return false;
         }
     }
+
+    /// <summary>A record's payload, opened first when it is sealed (a failed authentication is a <see cref="MalformedRecordException"/>).</summary>
+    private SpilledBatch Decode(bool sealedRecord, ReadOnlySpan<byte> payload) => DecodePayload(sealedRecord ? _keys.Open(payload) : payload);
 
     private void Truncate(Segment segment, byte[] bytes, long position, string reason)
     {
@@ -402,8 +433,9 @@ internal sealed class EmitterSpillStore : IDisposable
         {
             Writer = new FileStream(SegmentPath(id), FileMode.CreateNew, FileAccess.Write, FileShare.Read, 64 * 1024),
             Size = HeaderBytes,
+            Sealed = _keys.Seals,
         };
-        segment.Writer.Write(Magic);
+        segment.Writer.Write(_keys.Seals ? SealedMagic : Magic);
         _segments[id] = segment;
         _active = segment;
         BytesOnDisk += HeaderBytes;
@@ -485,6 +517,7 @@ internal sealed class EmitterSpillStore : IDisposable
         public string Path { get; } = path;
         public long Size;
         public int Records;
+        public bool Sealed;
         public readonly HashSet<long> AckedOffsets = new();
         public readonly HashSet<long> SkippedOffsets = new();
         public FileStream? Writer;

@@ -54,6 +54,12 @@ public static class SpillHeader
 /// <summary>A journal row that did not read back as a batch (garbled): kept aside, not replayed.</summary>
 public sealed record DamagedSpilledBatch(byte[] Raw, string Reason);
 
+/// <summary>
+/// A journal row sealed with a spill key that is not configured: not damaged, so never quarantined nor deleted; the
+/// entity skips it (and keeps the journal from deleting past it) until the node starts with its key.
+/// </summary>
+public sealed record LockedSpilledBatch(string Reason);
+
 /// <summary>Journal event: the row at <paramref name="SequenceNr"/> was damaged, written to the quarantine directory, and is skipped.</summary>
 public sealed record SpillQuarantined(long SequenceNr, string Reason);
 

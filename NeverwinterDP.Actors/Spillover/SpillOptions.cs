@@ -1,3 +1,5 @@
+using NeverwinterDP.Protocol.AtRest;
+
 namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>The spillover store and its recovery agent (HOCON <c>nwdp.spill</c>; every default in Spillover/reference.conf).</summary>
@@ -23,4 +25,7 @@ public sealed record SpillOptions
 
     /// <summary><c>replay-interval</c>: how often a spillover entity with a backlog looks at the bus.</summary>
     public required TimeSpan ReplayInterval { get; init; }
+
+    /// <summary><c>encryption</c>: AES-GCM sealing of the spilled batches in the journal (off by default).</summary>
+    public SpillEncryptionOptions Encryption { get; init; } = SpillEncryptionOptions.None;
 }

@@ -1,21 +1,31 @@
 using Akka.Actor;
 using Akka.Serialization;
 using NeverwinterDP.Actors.Sharding;
+using NeverwinterDP.Protocol;
+using NeverwinterDP.Protocol.AtRest;
 
 namespace NeverwinterDP.Actors.Spillover;
 
 /// <summary>
 /// Compact binary form of the spill messages and journal events (bound in HOCON): a batch is its records' bytes
 /// with length prefixes, so a spilled batch costs about what it would on Kafka, not a JSON/base64 blow-up.
+/// With the system's <see cref="SpillKeysSetup"/> sealing, a batch's journal row is encrypted (manifest <c>E</c>,
+/// <c>[crc32][sealed B2 or B3 body]</c>, see <see cref="SpillKeyRing"/>); rows in the clear are read as before.
 /// </summary>
 public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int SerializerId = 7301;
 
+    // What a sealed row's kind byte says its body is (authenticated with it).
+    private const byte KindB2 = 2, KindB3 = 3;
+
+    private readonly Lazy<SpillKeyRing> _keys = new(() => system.Settings.Setup.Get<SpillKeysSetup>() is { HasValue: true } setup ? setup.Value.Keys : SpillKeyRing.None);
+
     public override int Identifier => SerializerId;
 
     public override string Manifest(object o) => o switch
     {
+        SpilledBatch when _keys.Value.Seals => "E",
         SpilledBatch { MaybeOnBusFrom: null } => "B2",
         SpilledBatch => "B3", // B2 and where the records may already be on the bus
         SpillBatch { MaybeOnBusFrom: not null } => "S2",
@@ -69,9 +79,10 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
                     throw new ArgumentException($"cannot serialize {o.GetType()}");
             }
         }
-        if (o is not SpilledBatch) return stream.ToArray();
-        // A journal row of a batch carries its own checksum: [crc32][body].
+        if (o is not SpilledBatch batch) return stream.ToArray();
+        // A journal row of a batch carries its own checksum: [crc32][body], the body sealed when encryption is on.
         var body = stream.ToArray();
+        if (_keys.Value.Seals) body = _keys.Value.Seal(batch.MaybeOnBusFrom is null ? KindB2 : KindB3, body);
         var framed = new byte[body.Length + 4];
         BitConverter.TryWriteBytes(framed.AsSpan(0, 4), System.IO.Hashing.Crc32.HashToUInt32(body));
         body.CopyTo(framed, 4);
@@ -80,16 +91,35 @@ public sealed class SpillSerializer(ExtendedActorSystem system) : SerializerWith
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
-        if (manifest is "B2" or "B3")
+        if (manifest is "B2" or "B3" or "E")
         {
             // A damaged row must not stop the entity's recovery (that would stop every batch behind it): it
             // comes back as a DamagedSpilledBatch, which the entity quarantines and reports.
             if (bytes.Length < 4 || BitConverter.ToUInt32(bytes, 0) != System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(4)))
                 return new DamagedSpilledBatch(bytes, "checksum mismatch");
+            var body = bytes.AsMemory(4);
+            var withOffsets = manifest == "B3";
+            if (manifest == "E")
+            {
+                try
+                {
+                    withOffsets = SpillKeyRing.KindOf(body.Span) == KindB3;
+                    body = _keys.Value.Open(body.Span);
+                }
+                catch (SpillKeyException e)
+                {
+                    // Not the row's fault: it waits, untouched, for its key.
+                    return new LockedSpilledBatch(e.Message);
+                }
+                catch (MalformedRecordException e)
+                {
+                    return new DamagedSpilledBatch(bytes, e.Message);
+                }
+            }
             try
             {
-                using var body = new BinaryReader(new MemoryStream(bytes, 4, bytes.Length - 4));
-                return new SpilledBatch(body.ReadString(), body.ReadInt64(), ReadRecords(body), manifest == "B3" ? ReadOffsets(body) : null);
+                using var reader = new BinaryReader(new MemoryStream(body.ToArray(), writable: false));
+                return new SpilledBatch(reader.ReadString(), reader.ReadInt64(), ReadRecords(reader), withOffsets ? ReadOffsets(reader) : null);
             }
             catch (Exception e) when (e is EndOfStreamException or IOException or System.Runtime.Serialization.SerializationException or ArgumentException)
             {

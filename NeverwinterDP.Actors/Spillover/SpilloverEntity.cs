@@ -56,6 +56,9 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SortedDictionary<long, (int Events, long Bytes, long SpilledAtMs)> _pending = new();
     private readonly List<long> _damaged = new();
+    // Rows sealed with a key not configured (in order): never replayed, quarantined nor deleted here.
+    private readonly List<long> _locked = new();
+    private string? _lockedReason;
     // Batches with a replay marker: where their records could be on the bus.
     private readonly Dictionary<long, IReadOnlyDictionary<int, long>> _markers = new();
     // Batches of which we know exactly which records are on the bus (a scan, or a submit that sent nothing).
@@ -102,6 +105,11 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             }
             _log.Error("spill {0}: batch {1} in the journal is damaged ({2}); kept aside as {3} and skipped", _topic, LastSequenceNr, d.Reason, file);
         });
+        Recover<LockedSpilledBatch>(l =>
+        {
+            _locked.Add(LastSequenceNr);
+            _lockedReason ??= l.Reason;
+        });
         Recover<SpillQuarantined>(q =>
         {
             // A damaged row (never pending), or a batch the bus refused permanently: not replayed again (counted
@@ -139,6 +147,10 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         // Damaged rows found during recovery: recorded as quarantined, so the journal can delete past them.
         if (_damaged.Count > 0)
             PersistAll(_damaged.Select(seq => new SpillQuarantined(seq, "damaged in the journal")).ToList(), q => _damaged.Remove(q.SequenceNr));
+        if (_locked.Count > 0)
+            _log.Error("spill {0}: {1} batches (sequence numbers {2} to {3}) cannot be read: {4}. They stay in the journal untouched and are not " +
+                       "replayed until the node starts with their key (nwdp.spill.encryption.key-file, key-variable or old-key-files); the other batches are replayed",
+                _topic, _locked.Count, _locked[0], _locked[^1], _lockedReason ?? "");
         if (_pending.Count > 0)
             _log.Info("spill {0}: {1} batches ({2} events) waiting for the bus", _topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events));
         foreach (var seq in _markers.Keys)
@@ -348,7 +360,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
                 foreach (var o in _context.Observers) o.WrittenToBus(decoded);
             }
             // Everything up to the oldest batch still waiting is replayed: gone from the journal.
-            var upTo = _pending.Count == 0 ? LastSequenceNr : _pending.Keys.First() - 1;
+            var upTo = DeletableUpTo();
             if (upTo > 0) DeleteMessages(upTo);
             if (_pending.Count == 0) _log.Info("spill {0}: backlog replayed ({1} batches, {2} events)", _topic, _replayedBatches, _replayedEvents);
             else Self.Tell(ReplayTick.Instance); // the next chunk now, not at the next tick (the pacing still holds)
@@ -392,10 +404,17 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             var events = Forget(q.SequenceNr);
             _quarantined++;
             _log.Error("spill {0}: the bus refused batch {1} ({2} events) permanently: {3}; kept aside as {4} and skipped", _topic, seq, events, reason, file);
-            var upTo = _pending.Count == 0 ? LastSequenceNr : _pending.Keys.First() - 1;
+            var upTo = DeletableUpTo();
             if (upTo > 0) DeleteMessages(upTo);
             if (_pending.Count > 0) Self.Tell(ReplayTick.Instance);
         });
+    }
+
+    /// <summary>Everything up to the oldest batch still waiting (or waiting for its key) is done with: deletable from the journal.</summary>
+    private long DeletableUpTo()
+    {
+        var upTo = _pending.Count == 0 ? LastSequenceNr : _pending.Keys.First() - 1;
+        return _locked.Count == 0 ? upTo : Math.Min(upTo, _locked[0] - 1);
     }
 
     private int Forget(long seq)
@@ -428,7 +447,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
 
     private SpillStatus Status() => new(_topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events), _pending.Values.Sum(p => p.Bytes),
         _pending.Count == 0 ? 0 : _pending.Values.Min(p => p.SpilledAtMs), _replayedBatches, _replayedEvents, _quarantined,
-        _pending.Count == 0 ? "empty" : _replaying ? "replaying" : _context.Circuit.IsUp ? "waiting" : "bus down");
+        _pending.Count == 0 ? _locked.Count > 0 ? "key missing" : "empty" : _replaying ? "replaying" : _context.Circuit.IsUp ? "waiting" : "bus down");
 
     private sealed class ReplayTick
     {

@@ -43,6 +43,7 @@ public static class CliApp
             CheckVerb.Command,
             Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),
             Group("keys", "The senders' API keys file: add, list and revoke keys.", KeysVerbs.Commands),
+            Group("spill-key", "Keys that encrypt spilled batches at rest: make one, show a key file's id.", SpillKeyVerbs.Commands),
             ReplayVerbs.Replay,
             Group("dlq", "The dead-letter topics: what the sinks refused, and replaying it.", DlqVerbs.Commands),
         };

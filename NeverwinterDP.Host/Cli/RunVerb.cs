@@ -43,7 +43,17 @@ public static class RunVerb
     {
         var config = LoadConfig(args);
         Directory.CreateDirectory(config.DataDir);
-        await using var app = NodeHost.Build(config);
+        WebApplication built;
+        try
+        {
+            built = NodeHost.Build(config);
+        }
+        catch (NeverwinterDP.Protocol.AtRest.SpillKeyException e)
+        {
+            await args.InvocationConfiguration.Error.WriteLineAsync("nwdp run: " + e.Message);
+            return 1;
+        }
+        await using var app = built;
         await app.StartAsync(cancellation);
         Console.Out.WriteLine(ReadyLine(app, config));
         Console.Out.Flush();

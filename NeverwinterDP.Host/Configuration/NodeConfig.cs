@@ -13,6 +13,7 @@ using NeverwinterDP.Actors.Watermarks;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Actors.Coverage;
 using NeverwinterDP.Actors.Watchdog;
+using NeverwinterDP.Protocol.AtRest;
 
 namespace NeverwinterDP.Host.Configuration;
 
@@ -100,6 +101,13 @@ public sealed class NodeConfig
             ProbeInterval = nwdp.Duration("spill.probe-interval"),
             ReplayRate = nwdp.PositiveInt("spill.replay-rate"),
             ReplayInterval = nwdp.Duration("spill.replay-interval"),
+            Encryption = new SpillEncryptionOptions
+            {
+                Enabled = nwdp.Bool("spill.encryption.enabled"),
+                KeyFile = nwdp.OptionalString("spill.encryption.key-file"),
+                KeyVariable = nwdp.OptionalString("spill.encryption.key-variable"),
+                OldKeyFiles = nwdp.Strings("spill.encryption.old-key-files"),
+            },
         };
         IngressMessageTimeout = Spill.Enabled
             ? Spill.After

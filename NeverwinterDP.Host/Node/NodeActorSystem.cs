@@ -9,6 +9,7 @@ using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
 using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Protocol.AtRest;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -39,7 +40,7 @@ public static class NodeActorSystem
                 RoleRestricted: config.Cluster.Roles.Count > 0,
                 PumpEnabled: config.PumpEnabled,
                 KeepAlive: config.SinkWriterKeepAlive))
-            .WithSpillover()
+            .WithSpillover(sp.GetRequiredService<SpillKeyRing>())
             .WithRemoteIngress(config.RemoteIngress with { RetryAfter = config.Ingress.RetryAfter })
             .WithAlerts(config.Alerts, config.ReloadAlerts, sp.GetRequiredService<TimeProvider>()) // the alert evaluator, a cluster singleton
             .AddStartup((system, _) =>

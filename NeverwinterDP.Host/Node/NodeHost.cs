@@ -5,6 +5,7 @@ using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Dashboard;
 using NeverwinterDP.Host.Persistence;
 using NeverwinterDP.Host.Security;
+using NeverwinterDP.Protocol.AtRest;
 using NeverwinterDP.Host.Syslog;
 using NeverwinterDP.Host.ZeroMq;
 
@@ -21,8 +22,11 @@ public sealed record StateStoreStatus(StateStoreReport? Report);
 public static class NodeHost
 {
     /// <param name="configureServices">Extra registrations (tests add sinks here).</param>
+    /// <exception cref="SpillKeyException">A configured spill key is missing or not a key (the message names its file or variable).</exception>
     public static WebApplication Build(NodeConfig config, TimeProvider? clock = null, Action<IServiceCollection>? configureServices = null)
     {
+        // Before anything reads the journal: a missing key stops the start, its batches untouched.
+        var spillKeys = SpillKeyRing.Load(config.Spill.Encryption, ("nwdp.spill.encryption.key-file", "nwdp.spill.encryption.key-variable"));
         Directory.CreateDirectory(config.DataDir);
         // Before anything opens it: a damaged SQLite state store is quarantined and salvaged, not fatal.
         var store = new StateStoreStatus(StateStoreCheck.Run(config));
@@ -34,6 +38,7 @@ public static class NodeHost
         builder.Services
             .AddSingleton(config)
             .AddSingleton(store)
+            .AddSingleton(spillKeys)
             .AddSingleton(listeners)
             .AddSingleton(clock ?? TimeProvider.System)
             .AddSingleton(_ => KafkaBus.Create(config))
@@ -62,6 +67,8 @@ public static class NodeHost
         app.MapNodeEndpoints(config);
         if (config.Tls is null && !AdminOptions.IsLoopback(config.HttpEndpoint.Host)) // plaintext off loopback: say so (Security/)
             app.Logger.LogWarning("ingress listens on {Endpoint} without TLS: events and API keys cross the network in plain text; set nwdp.security.tls.cert-file (--tls-cert) or put a TLS proxy in front", $"{config.HttpEndpoint.Host}:{config.HttpEndpoint.Port}");
+        foreach (var key in spillKeys.Keys.Where(k => k.FileReadableByOthers))
+            app.Logger.LogWarning("spill key file {File} can be read by other users than its owner: chmod 600 it (the key decrypts every batch it sealed)", key.FilePath);
         return app;
     }
 

@@ -12,6 +12,7 @@ using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Tests.TestKit;
+using NeverwinterDP.Protocol.AtRest;
 
 namespace NeverwinterDP.Tests.Sharding;
 
@@ -44,7 +45,8 @@ internal static class JournalFixture
     private static readonly SpilledRecord[] SecondBatch = [new("k2"u8.ToArray(), [0, 0, 0, 0, 1, 9, 9, 9])];
 
     /// <summary>The actor system the fixtures are written and read with: the node's persistence and serializers (as <c>WithNodeMessages</c> and <c>WithSpillover</c> bind them), nothing else.</summary>
-    public static ActorSystem StartSystem(string dbPath, string name)
+    /// <param name="spillKeys">The spill keys the serializer seals and opens batches with (none: in the clear, as the fixtures are).</param>
+    public static ActorSystem StartSystem(string dbPath, string name, SpillKeyRing? spillKeys = null)
     {
         var persistence = new PersistenceOptions("sqlite", $"Data Source={dbPath};Pooling=False");
         // On a loaded machine (CI under load) the first query of a fresh process (linq2db compiles it, SQLite opens the
@@ -59,7 +61,7 @@ internal static class JournalFixture
             .WithFallback(ConfigurationFactory.ParseString(NodeMessageSerializer.Hocon))
             .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
             .WithFallback(SqlPersistence.DefaultConfiguration);
-        return ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(config).And(LegacyTypeNames.JsonSetup));
+        return ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(config).And(LegacyTypeNames.JsonSetup).And(new SpillKeysSetup(spillKeys ?? SpillKeyRing.None)));
     }
 
     public static SpillContext SpillContextFor(TimeProvider clock, string quarantineDir) =>
