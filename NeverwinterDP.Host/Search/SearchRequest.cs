@@ -43,14 +43,15 @@ public sealed record SearchCursor(long[]? After, int Skip)
 
     /// <summary>
     /// The cursor after a page, from the sort keys of every row the backend returned after <paramref name="previous"/>'s
-    /// key (the skipped run and the page: <paramref name="keys"/>, the page being its last <c>limit</c>).
+    /// key up to the page's end (<paramref name="keys"/>: the rows skipped, then the page). When they all tie, the
+    /// next page starts from the same key and skips them all.
     /// </summary>
     public static SearchCursor Next(SearchCursor previous, IReadOnlyList<long[]> keys)
     {
         var last = keys[^1];
         var first = keys.Count - 1;
         while (first > 0 && keys[first - 1].AsSpan().SequenceEqual(last)) first--;
-        return first > 0 ? new SearchCursor(keys[first - 1], keys.Count - first) : new SearchCursor(previous.After, previous.Skip + keys.Count);
+        return first > 0 ? new SearchCursor(keys[first - 1], keys.Count - first) : new SearchCursor(previous.After, keys.Count);
     }
 
     internal sealed record CursorJson(long[]? A, int S);

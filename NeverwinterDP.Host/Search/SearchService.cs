@@ -23,6 +23,14 @@ public sealed class SearchService : IDisposable
         (Backend, Unavailable) = Pick(options, sinks.ToList());
     }
 
+    /// <summary>A service over one given backend.</summary>
+    public SearchService(SearchOptions options, ISearchBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        Backend = backend;
+    }
+
     /// <summary>The backend, or null (then <see cref="Unavailable"/> says why).</summary>
     public ISearchBackend? Backend { get; }
 
