@@ -8,19 +8,22 @@ namespace NeverwinterDP.Tests.Integration.Search;
 
 /// <summary>A node with the files sink: events posted, delivered, and found through <c>GET /v1/search</c> and <c>nwdp search</c>.</summary>
 [Trait("Category", TestCategories.Integration)]
-public sealed class SearchSpecs
+public sealed class SearchSpecs(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task Events_a_node_delivered_to_its_files_sink_are_found_by_the_admin_API_and_the_CLI_with_DuckDB()
     {
         using var dir = new TempDir();
-        await using var node = await InProcessNode.StartAsync(dir.Path);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new() { ["nwdp.sinks.files.fsync"] = "off" });
+        output.WriteLine($"node up after {clock.ElapsedMilliseconds} ms");
         const int n = 40;
         var lines = Enumerable.Range(0, n).Select(i => i % 10 == 3
             ? $"{{\"host\":\"pay-{i % 2}\",\"level\":\"error\",\"msg\":\"payment {i} failed: card declined\",\"order\":\"o-{i}\"}}"
             : $"{{\"host\":\"web-{i % 3}\",\"msg\":\"GET /orders/{i} 200\"}}");
         Assert.Equal(HttpStatusCode.OK, (await node.PostNdjsonAsync(lines, type: "shop")).StatusCode);
         await Wait.UntilAsync(() => node.PublishedLines(TopicNames.ForType("shop")).Count >= n, TimeSpan.FromSeconds(15));
+        output.WriteLine($"delivered after {clock.ElapsedMilliseconds} ms");
 
         using var admin = node.AdminClient();
         var json = JsonDocument.Parse(await admin.GetStringAsync("/v1/search?type=sh*&q=" + Uri.EscapeDataString("\"card declined\" level:error") + "&limit=3")).RootElement;
@@ -45,5 +48,6 @@ public sealed class SearchSpecs
         var bad = await Nwdp.RunAsync("search", "user:bob", "--node", node.AdminNode, "--data", node.Config.DataDir);
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains("unknown field 'user'", bad.Stderr);
+        output.WriteLine($"searched after {clock.ElapsedMilliseconds} ms");
     }
 }
