@@ -156,6 +156,11 @@ public sealed class DuckDbSearch(string sink, PartTree tree, string root, Search
         {
             throw new OperationCanceledException("the search was interrupted", e, cancellation);
         }
+        catch (System.Data.Common.DbException e)
+        {
+            // A file DuckDB cannot read (damaged, or not what the sink writes): the store's fault, not the request's.
+            throw new SearchBackendException($"DuckDB could not search sink '{Sink}' under {Root}: {e.Message}", e);
+        }
         cancellation.ThrowIfCancellationRequested();
         return rows;
     }
