@@ -207,4 +207,20 @@ public sealed class DuckDbSearchTests : IDisposable
         Assert.Equal(6, page1.Hits.Concat(page2.Hits).Select(h => h.Msg).Distinct().Count());
         Assert.Null(page2.Next);
     }
+
+    [Fact]
+    public async Task Cancelling_a_DuckDB_command_interrupts_a_query_that_runs_on_which_the_search_timeout_relies()
+    {
+        // What DuckDbSearch does on nwdp.search.timeout: command.Cancel() from the token's registration.
+        using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"; // hours of work
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        using var registration = timeout.Token.Register(command.Cancel);
+        var run = Task.Run(() => command.ExecuteScalar());
+        var finished = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60)));
+        Assert.Same(run, finished); // not still running a minute later
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run); // what SearchService turns into 504
+    }
 }
