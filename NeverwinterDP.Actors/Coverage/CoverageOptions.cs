@@ -29,6 +29,9 @@ public sealed record CoverageOptions
     /// <summary><c>nwdp.coverage.queue-batches</c>: accepted batches waiting for the sketcher.</summary>
     public int QueueBatches { get; init; } = 1024;
 
+    /// <summary><c>nwdp.coverage.queue-bytes</c>: estimated memory of the events waiting for the sketcher.</summary>
+    public long QueueBytes { get; init; } = 64L * 1024 * 1024;
+
     /// <summary><c>nwdp.coverage.publish-interval</c>: how often changed sketches go to <c>nwdp.coverage</c>.</summary>
     public TimeSpan PublishInterval { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -50,6 +53,7 @@ public sealed record CoverageOptions
             HllPrecision = coverage.PositiveInt("hll-precision"),
             MaxValueLength = coverage.PositiveInt("max-value-length"),
             QueueBatches = coverage.PositiveInt("queue-batches"),
+            QueueBytes = coverage.Bytes("queue-bytes"),
             PublishInterval = coverage.PositiveDuration("publish-interval"),
             Retention = coverage.Duration("retention"),
             Window = coverage.PositiveDuration("window"),

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Kafka.Native;
 
@@ -65,12 +66,11 @@ public sealed class AdminTopicProvisioner : ITopicProvisioner, IDisposable
     private readonly TimeSpan _timeout;
 
     /// <param name="timeout">How long one creation may wait for the cluster (default 10 s).</param>
-    public AdminTopicProvisioner(string bootstrapServers, int partitions, short replicationFactor, IReadOnlyDictionary<string, string>? properties = null, TimeSpan? timeout = null)
+    public AdminTopicProvisioner(KafkaClients clients, int partitions, short replicationFactor, TimeSpan? timeout = null)
     {
         _timeout = timeout ?? TimeSpan.FromSeconds(10);
         Librdkafka.EnsureLoaded();
-        var config = new Dictionary<string, string>(properties ?? new Dictionary<string, string>()) { ["bootstrap.servers"] = bootstrapServers };
-        _admin = new AdminClientBuilder(config).Build();
+        _admin = new AdminClientBuilder(clients.Admin()).Build();
         _partitions = partitions;
         _replicationFactor = replicationFactor;
     }

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
+using NeverwinterDP.Actors.Kafka.Settings;
 
 namespace NeverwinterDP.Actors.Schemas;
 
@@ -10,7 +11,7 @@ namespace NeverwinterDP.Actors.Schemas;
 /// </summary>
 public sealed class SchemaLog : IAsyncDisposable
 {
-    private readonly string _bootstrapServers;
+    private readonly KafkaClients _clients;
     private readonly string _topic;
     private readonly SchemaStore _store;
     private readonly ITopicProvisioner _topics;
@@ -22,9 +23,9 @@ public sealed class SchemaLog : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private int _disposed;
 
-    public SchemaLog(string bootstrapServers, string topic, SchemaStore store, ITopicProvisioner topics, Action<string>? warn = null)
+    public SchemaLog(KafkaClients clients, string topic, SchemaStore store, ITopicProvisioner topics, Action<string>? warn = null)
     {
-        _bootstrapServers = bootstrapServers;
+        _clients = clients;
         _topic = topic;
         _store = store;
         _topics = topics;
@@ -38,14 +39,13 @@ public sealed class SchemaLog : IAsyncDisposable
     {
         Librdkafka.EnsureLoaded();
         await _topics.EnsureCompactedAsync(_topic, cancellation).ConfigureAwait(false);
-        _producer = new ProducerBuilder<byte[], byte[]?>(new ProducerConfig
+        _producer = new ProducerBuilder<byte[], byte[]?>(new ProducerConfig(_clients.Producer())
         {
-            BootstrapServers = _bootstrapServers,
             Acks = Acks.All,
             EnableIdempotence = true,
             LingerMs = 0,
         }).Build();
-        _watermarks = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _bootstrapServers, GroupId = "nwdp-schemas-watermarks" }).Build();
+        _watermarks = new ConsumerBuilder<Ignore, Ignore>(_clients.Consumer("nwdp-schemas-watermarks")).Build();
         _loop = Task.Factory.StartNew(Run, TaskCreationOptions.LongRunning);
     }
 
@@ -120,11 +120,9 @@ public sealed class SchemaLog : IAsyncDisposable
 
     private void Run()
     {
-        var config = new ConsumerConfig
+        // The group is required by the client; never joined (the partition is assigned) and never committed.
+        var config = new ConsumerConfig(_clients.Consumer("nwdp-schemas-" + Guid.NewGuid().ToString("N")))
         {
-            BootstrapServers = _bootstrapServers,
-            // Required by the client; never joined (the partition is assigned) and never committed.
-            GroupId = "nwdp-schemas-" + Guid.NewGuid().ToString("N"),
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,

@@ -3,6 +3,7 @@ using System.Text;
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
+using NeverwinterDP.Actors.Kafka.Settings;
 
 namespace NeverwinterDP.Actors.Spillover;
 
@@ -38,7 +39,7 @@ public interface ISpillWitness
 /// </summary>
 public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
 {
-    private readonly string _bootstrapServers;
+    private readonly KafkaClients _clients;
     private readonly TimeSpan _timeout;
     private readonly ITopicProvisioner? _topics;
     private readonly object _gate = new();
@@ -48,10 +49,10 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
 
     /// <param name="topics">Creates a topic that does not exist yet before its end offsets are read (as ingress would before producing), so it gets our partition count.</param>
     /// <param name="timeout">How long one request may wait for the bus; a scan fails when it reads nothing for this long.</param>
-    public KafkaSpillWitness(string bootstrapServers, ITopicProvisioner? topics = null, TimeSpan? timeout = null)
+    public KafkaSpillWitness(KafkaClients clients, ITopicProvisioner? topics = null, TimeSpan? timeout = null)
     {
         Librdkafka.EnsureLoaded();
-        _bootstrapServers = bootstrapServers;
+        _clients = clients;
         _topics = topics;
         _timeout = timeout ?? TimeSpan.FromSeconds(5);
     }
@@ -147,11 +148,10 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
         progress($"scanning {total} records on {ranges.Count} partitions for {what}");
         if (total == 0) return;
 
-        using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig(
+            // The group is required by the client; never joined (assign, not subscribe) and nothing is committed.
+            _clients.Consumer("nwdp-spill-witness"))
         {
-            BootstrapServers = _bootstrapServers,
-            // Required by the client; never joined (assign, not subscribe) and nothing is committed.
-            GroupId = "nwdp-spill-witness",
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = true,
@@ -207,7 +207,7 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
     private List<int> Partitions(string topic)
     {
         IAdminClient admin;
-        lock (_gate) admin = _admin ??= new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _bootstrapServers }).Build();
+        lock (_gate) admin = _admin ??= new AdminClientBuilder(_clients.Admin()).Build();
         var metadata = admin.GetMetadata(topic, _timeout).Topics.FirstOrDefault(t => t.Topic == topic);
         if (metadata is null || metadata.Error.Code == ErrorCode.UnknownTopicOrPart) return [];
         if (metadata.Error.IsError) throw new KafkaException(metadata.Error);
@@ -219,12 +219,7 @@ public sealed class KafkaSpillWitness : ISpillWitness, IDisposable
         lock (_gate)
         {
             if (_watermarks is not null) return _watermarks;
-            return _watermarks = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-            {
-                BootstrapServers = _bootstrapServers,
-                GroupId = "nwdp-spill-witness",
-                EnableAutoCommit = false,
-            }).Build();
+            return _watermarks = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig(_clients.Consumer("nwdp-spill-witness")) { EnableAutoCommit = false }).Build();
         }
     }
 

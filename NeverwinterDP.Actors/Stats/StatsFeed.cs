@@ -1,4 +1,5 @@
 using NeverwinterDP.Protocol;
+using NeverwinterDP.Actors.Kafka.Settings;
 
 namespace NeverwinterDP.Actors.Stats;
 
@@ -7,9 +8,9 @@ namespace NeverwinterDP.Actors.Stats;
 /// <see cref="StatsOptions.Window"/>), so every node holds every node's counts. Records that are not stats records are
 /// skipped with a warning.
 /// </summary>
-public sealed class StatsFeed(string bootstrapServers, StatsStore store, StatsOptions options, Action<string>? warn = null) : IAsyncDisposable
+public sealed class StatsFeed(KafkaClients clients, StatsStore store, StatsOptions options, Action<string>? warn = null) : IAsyncDisposable
 {
-    private readonly TopicWindowFeed _feed = new(TopicNames.Stats, bootstrapServers, options.Window, value => store.Add(StatsRecord.FromJson(value)), warn);
+    private readonly TopicWindowFeed _feed = new(TopicNames.Stats, clients, options.Window, value => store.Add(StatsRecord.FromJson(value)), warn);
 
     public void Start() => _feed.Start();
 

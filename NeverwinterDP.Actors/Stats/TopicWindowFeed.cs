@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
+using NeverwinterDP.Actors.Kafka.Settings;
 
 namespace NeverwinterDP.Actors.Stats;
 
@@ -10,7 +11,7 @@ namespace NeverwinterDP.Actors.Stats;
 /// <paramref name="take"/> refuses with a <see cref="FormatException"/> or <see cref="System.Text.Json.JsonException"/>
 /// is skipped with a warning.
 /// </summary>
-public sealed class TopicWindowFeed(string topic, string bootstrapServers, TimeSpan window, Action<byte[]> take, Action<string>? warn = null) : IAsyncDisposable
+public sealed class TopicWindowFeed(string topic, KafkaClients clients, TimeSpan window, Action<byte[]> take, Action<string>? warn = null) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
@@ -20,11 +21,9 @@ public sealed class TopicWindowFeed(string topic, string bootstrapServers, TimeS
     private void Run()
     {
         Librdkafka.EnsureLoaded();
-        var config = new ConsumerConfig
+        // The group is required by the client; never joined (partitions are assigned) and never committed.
+        var config = new ConsumerConfig(clients.Consumer("nwdp-feed-" + Guid.NewGuid().ToString("N")))
         {
-            BootstrapServers = bootstrapServers,
-            // Required by the client; never joined (partitions are assigned) and never committed.
-            GroupId = "nwdp-feed-" + Guid.NewGuid().ToString("N"),
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
@@ -70,7 +69,7 @@ public sealed class TopicWindowFeed(string topic, string bootstrapServers, TimeS
 
     private List<TopicPartition> Partitions()
     {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        using var admin = new AdminClientBuilder(clients.Admin()).Build();
         var found = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.FirstOrDefault(t => t.Topic == topic);
         if (found is null || found.Error.IsError || found.Partitions.Count == 0)
             throw new InvalidOperationException($"topic {topic} not found{(found is { Error.IsError: true } ? ": " + found.Error.Reason : "")}");

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
+using NeverwinterDP.Actors.Kafka.Settings;
 
 namespace NeverwinterDP.Actors.Watermarks;
 
@@ -19,10 +20,10 @@ public sealed class KafkaPartitionCounts : IPartitionCounts, IDisposable
     private readonly TimeSpan _timeout;
     private readonly ConcurrentDictionary<string, (int Count, long At)> _known = new(StringComparer.Ordinal);
 
-    public KafkaPartitionCounts(string bootstrapServers, TimeSpan? timeout = null)
+    public KafkaPartitionCounts(KafkaClients clients, TimeSpan? timeout = null)
     {
         Librdkafka.EnsureLoaded();
-        _admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        _admin = new AdminClientBuilder(clients.Admin()).Build();
         _timeout = timeout ?? TimeSpan.FromSeconds(10);
     }
 

@@ -56,7 +56,8 @@ public static class RunVerb
 
     /// <summary>
     /// <c>ready http=URL kafka=BOOTSTRAP data=DIR node=AKKA-ADDRESS [admin=URL] [schemas=URL]</c>: the first three fields
-    /// stay first and unchanged (scripts parse them); the cluster address, the admin API and the schema registry follow.
+    /// stay first and unchanged (scripts parse them); the cluster address, the admin API and the schema registry follow,
+    /// then the syslog listeners and the ZeroMQ input (<c>zeromq=tcp://HOST:PORT</c>) that are on.
     /// </summary>
     public static string ReadyLine(WebApplication app, NodeConfig config)
     {
@@ -68,6 +69,7 @@ public static class RunVerb
         // One NAME=URL per syslog listener that is on: syslog-tcp, syslog-tls, syslog-udp, relp.
         foreach (var (name, endpoint) in app.Services.GetRequiredService<NeverwinterDP.Host.Syslog.SyslogService>().Endpoints)
             line += name == "relp" ? $" relp=relp://{endpoint}" : $" syslog-{name}={name}://{endpoint}";
+        if (app.Services.GetRequiredService<NeverwinterDP.Host.ZeroMq.ZeroMqService>().Endpoint is { } zeromq) line += $" zeromq={zeromq}";
         return line;
     }
 

@@ -36,6 +36,7 @@ public sealed class NodeConfig
         ShutdownTimeout = nwdp.Duration("http.shutdown-timeout");
         HttpLimits = HttpLimits.FromConfig(nwdp.Section("http.limits"));
         KafkaBootstrap = nwdp.OptionalString("kafka.bootstrap-servers");
+        KafkaSecurity = KafkaSecurityOptions.FromConfig(nwdp.Section("kafka.security"));
         TopicPartitions = nwdp.PositiveInt("kafka.topic-partitions");
         TopicReplicationFactor = (short)nwdp.PositiveInt("kafka.topic-replication-factor");
         EmbeddedKafka = new EmbeddedKafkaOptions
@@ -64,6 +65,7 @@ public sealed class NodeConfig
         HecTokens = nwdp.Strings("inputs.hec.tokens");
         BulkVersion = nwdp.String("inputs.bulk.version");
         Syslog = SyslogOptions.FromConfig(nwdp.Section("inputs.syslog"));
+        ZeroMq = ZeroMqOptions.FromConfig(nwdp.Section("inputs.zeromq"));
         var pump = nwdp.Section("pump");
         Pump = new PumpOptions
         {
@@ -144,6 +146,9 @@ public sealed class NodeConfig
     /// <summary><c>nwdp.http.limits</c>: Kestrel's limits on both listeners.</summary>
     public HttpLimits HttpLimits { get; }
     public string? KafkaBootstrap { get; }
+
+    /// <summary><c>nwdp.kafka.security</c>: what every Kafka client connects with (a real cluster only).</summary>
+    public KafkaSecurityOptions KafkaSecurity { get; }
     public int TopicPartitions { get; }
     public short TopicReplicationFactor { get; }
     public EmbeddedKafkaOptions EmbeddedKafka { get; }
@@ -162,6 +167,9 @@ public sealed class NodeConfig
     public string BulkVersion { get; }
     /// <summary><c>nwdp.inputs.syslog</c>: the syslog and RELP listeners.</summary>
     public SyslogOptions Syslog { get; }
+
+    /// <summary><c>nwdp.inputs.zeromq</c>: the ZeroMQ ROUTER input.</summary>
+    public ZeroMqOptions ZeroMq { get; }
     public bool PumpEnabled { get; }
     public PumpOptions Pump { get; }
     /// <summary><c>nwdp.pump.writers-per-sink</c>: sink-writer entities (consumer group members) per sink, spread over the pump nodes.</summary>
@@ -238,6 +246,7 @@ public sealed class NodeConfig
         ["NWDP_DATA"] = "nwdp.node.data-dir",
         ["NWDP_HTTP"] = "nwdp.http.endpoint",
         ["NWDP_KAFKA"] = "nwdp.kafka.bootstrap-servers",
+        ["NWDP_KAFKA_SASL_PASSWORD"] = "nwdp.kafka.security.sasl.password",
         ["NWDP_NODE_ID"] = "nwdp.node.id",
         ["NWDP_NODE_PORT"] = "nwdp.cluster.port",
         ["NWDP_SEEDS"] = "nwdp.cluster.seeds",

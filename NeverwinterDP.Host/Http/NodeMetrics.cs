@@ -27,6 +27,8 @@ public sealed class NodeMetrics
     private readonly Gauge _bytesInFlight;
     private readonly Counter _syslogMessages;
     private readonly Counter _syslogBroken;
+    private readonly Counter _zeroMqBatches;
+    private readonly Counter _zeroMqEvents;
     private readonly IngressBudget? _budget;
     private readonly Counter[] _sink;
     private readonly object _sinkGate = new();
@@ -66,6 +68,9 @@ public sealed class NodeMetrics
             "Syslog and RELP messages by listener (tcp, tls, udp, relp) and outcome: accepted (durable), refused (malformed, or refused by the bus; RELP answered 500), dropped (UDP: too large).", "listener", "outcome");
         _syslogBroken = factory.CreateCounter("nwdp_syslog_connections_closed_total",
             "Syslog and RELP connections the node closed, by listener and reason: bad_framing, too_many_connections.", "listener", "reason");
+        _zeroMqBatches = factory.CreateCounter("nwdp_zeromq_batches_total",
+            "ZeroMQ batches by outcome: accepted (durable, answered 200), duplicate (resent after it was durable, answered 200 again), or the refusal's reason (malformed, body_too_large, saturated, ...).", "outcome");
+        _zeroMqEvents = factory.CreateCounter("nwdp_zeromq_events_total", "Events of ZeroMQ batches made durable.");
         _sink = SinkCounterNames.Select(n => factory.CreateCounter($"nwdp_sink_{n}_total", $"Sink records {n.Replace('_', '-')} (per sink instance; summed over its writers on this node).", "sink")).ToArray();
         string[] partition = ["sink", "topic", "partition"];
         _lagRecords = factory.CreateGauge("nwdp_sink_lag_records", "Records of the topic partition the sink instance's consumer group has not committed (end offset minus committed offset).", partition);
@@ -136,6 +141,13 @@ public sealed class NodeMetrics
 
     /// <summary>Counts a syslog connection the node closed.</summary>
     public void SyslogConnectionClosed(string listener, string reason) => _syslogBroken.WithLabels(listener, reason).Inc();
+
+    /// <summary>Counts one ZeroMQ batch answered with <paramref name="outcome"/> and the <paramref name="events"/> it made durable.</summary>
+    public void ZeroMqBatch(string outcome, int events = 0)
+    {
+        _zeroMqBatches.WithLabels(outcome).Inc();
+        if (events > 0) _zeroMqEvents.Inc(events);
+    }
 
     private void Refresh()
     {

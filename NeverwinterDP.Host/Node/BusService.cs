@@ -22,7 +22,9 @@ public sealed class BusService(BusWriter writer, KafkaBus bus, NodeConfig config
                            "(about 5 MB kept per partition, gone when the node stops). It is for trying NeverwinterDP out and for tests; " +
                            "give --kafka HOST:PORT for a real cluster.", bus.BootstrapServers);
         else
-            log.LogInformation("Kafka cluster: {Bootstrap}", bus.BootstrapServers);
+            log.LogInformation("Kafka cluster: {Bootstrap}", bus.Clients); // the address and protocol, never a secret
+        if (bus.Embedded is not null && !config.KafkaSecurity.IsPlaintext)
+            log.LogWarning("nwdp.kafka.security.protocol = {Protocol} is ignored: the embedded broker speaks plaintext only", config.KafkaSecurity.Protocol);
         if (writer.Options.MaxBacklog > 0)
             log.LogInformation("Ingress answers 429 while more than {Backlog} acknowledged records of one partition wait for the pump", writer.Options.MaxBacklog);
         return Task.CompletedTask;

@@ -45,9 +45,8 @@ internal static class ControlTopics
     public static IProducer<byte[]?, byte[]> Producer(KafkaBus bus)
     {
         Librdkafka.EnsureLoaded();
-        return new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig
+        return new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig(bus.Clients.Producer())
         {
-            BootstrapServers = bus.BootstrapServers,
             Acks = Acks.All,
             EnableIdempotence = true,
             LingerMs = 50,

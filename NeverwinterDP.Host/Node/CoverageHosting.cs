@@ -51,7 +51,7 @@ public sealed class CoverageService(CoverageCollector collector, CoverageStore s
                 return;
             }
             _publisher = new CoveragePublisher(collector, producer, () => identity.Id, Warn);
-            _feed = new CoverageFeed(bus.BootstrapServers, store, options, Warn);
+            _feed = new CoverageFeed(bus.Clients, store, options, Warn);
             _publisher.Start();
             _feed.Start();
         }

@@ -1,5 +1,6 @@
 using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Embedded;
+using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Host.Configuration;
 
 namespace NeverwinterDP.Host.Node;
@@ -12,15 +13,18 @@ public sealed class KafkaBus : IDisposable
 {
     private readonly IDisposable? _provisionerResource;
 
-    private KafkaBus(string bootstrapServers, EmbeddedKafka? embedded, ITopicProvisioner topics, IDisposable? provisionerResource)
+    private KafkaBus(KafkaClients clients, EmbeddedKafka? embedded, ITopicProvisioner topics, IDisposable? provisionerResource)
     {
-        BootstrapServers = bootstrapServers;
+        Clients = clients;
         Embedded = embedded;
         Topics = topics;
         _provisionerResource = provisionerResource;
     }
 
-    public string BootstrapServers { get; }
+    public string BootstrapServers => Clients.BootstrapServers;
+
+    /// <summary>Where every producer, consumer and admin client of the node starts its config: address and security.</summary>
+    public KafkaClients Clients { get; }
 
     /// <summary>The in-process broker, when the node runs on the embedded default.</summary>
     public EmbeddedKafka? Embedded { get; }
@@ -31,12 +35,13 @@ public sealed class KafkaBus : IDisposable
     {
         if (config.KafkaBootstrap is { } bootstrap)
         {
-            var admin = new AdminTopicProvisioner(bootstrap, config.TopicPartitions, config.TopicReplicationFactor,
+            var clients = new KafkaClients(bootstrap, config.KafkaSecurity.Properties);
+            var admin = new AdminTopicProvisioner(clients, config.TopicPartitions, config.TopicReplicationFactor,
                 timeout: config.Spill.Enabled ? config.Spill.After : null); // a new log type spills as soon as a slow produce would
-            return new KafkaBus(bootstrap, null, admin, admin);
+            return new KafkaBus(clients, null, admin, admin);
         }
         var embedded = new EmbeddedKafka(config.EmbeddedKafka);
-        return new KafkaBus(embedded.BootstrapServers, embedded, new EmbeddedTopicProvisioner(embedded, config.EmbeddedKafka.DefaultPartitions), null);
+        return new KafkaBus(new KafkaClients(embedded.BootstrapServers), embedded, new EmbeddedTopicProvisioner(embedded, config.EmbeddedKafka.DefaultPartitions), null);
     }
 
     public void Dispose()

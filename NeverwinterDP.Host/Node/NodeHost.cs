@@ -7,6 +7,7 @@ using NeverwinterDP.Host.Dashboard;
 using NeverwinterDP.Host.Persistence;
 using NeverwinterDP.Host.Security;
 using NeverwinterDP.Host.Syslog;
+using NeverwinterDP.Host.ZeroMq;
 
 namespace NeverwinterDP.Host.Node;
 
@@ -16,7 +17,7 @@ public sealed record StateStoreStatus(StateStoreReport? Report);
 /// <summary>
 /// The composition root: builds a node as one chain, top to bottom. Hosted services start in the order they are
 /// added and stop in reverse: the actor system, the graceful leave, stats, the bus writer, the remote ingress, the
-/// syslog listeners — so ingress stops taking events first and the actor system goes last.
+/// syslog listeners, the ZeroMQ input — so ingress stops taking events first and the actor system goes last.
 /// </summary>
 public static class NodeHost
 {
@@ -55,6 +56,7 @@ public static class NodeHost
             .AddIngress()                 // HTTP and Akka-remote ingress
             .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>())
             .AddSyslogInputs(sp => sp.GetRequiredService<NodeListeners>().Certificate) // syslog TCP/TLS/UDP and RELP listeners (Syslog/)
+            .AddZeroMqInput()             // the ZeroMQ ROUTER input (ZeroMq/)
             .AddDashboard();              // the live dashboard's snapshots, served on the admin listener (Dashboard/)
 
         configureServices?.Invoke(builder.Services);

@@ -47,8 +47,8 @@ public static class NodeServices
         .AddSingleton(sp => new KafkaDeadLetterQueue(Producer(sp).CreateKafkaProducer()))
         .AddSingleton(sp =>
         {
-            var consumer = ConsumerSettings<Ignore, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Deserializers.Ignore, Deserializers.ByteArray)
-                .WithBootstrapServers(sp.GetRequiredService<KafkaBus>().BootstrapServers);
+            var consumer = sp.GetRequiredService<KafkaBus>().Clients.Apply(
+                ConsumerSettings<Ignore, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Deserializers.Ignore, Deserializers.ByteArray));
             return new SinkWriterContext(sp.GetRequiredService<ISinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
                 sp.GetService<IDeliveryObserver>() is IDurableDeliveryObserver observer ? new DeliveredOnceBySink(observer) : null,
                 config.Watermarks.Enabled ? sp.GetRequiredService<Actors.Watermarks.WatermarkHub>() : null);
@@ -106,7 +106,7 @@ public static class NodeServices
         .AddHostedService<BusService>()
         .AddSingleton(new SpillQuota(config.Spill.QuotaBytes))
         .AddSingleton(sp => new BusCircuit(config.Spill.ProbeInterval, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<SpillQuota>()))
-        .AddSingleton(sp => new KafkaSpillWitness(sp.GetRequiredService<KafkaBus>().BootstrapServers, sp.GetRequiredService<KafkaBus>().Topics))
+        .AddSingleton(sp => new KafkaSpillWitness(sp.GetRequiredService<KafkaBus>().Clients, sp.GetRequiredService<KafkaBus>().Topics))
         .AddSingleton(sp => new SpillContext(config.Spill, sp.GetRequiredService<SpillQuota>(), sp.GetRequiredService<BusCircuit>(), sp.GetRequiredService<BusWriter>(),
             sp.GetServices<IIngressObserver>().ToList(), sp.GetRequiredService<TimeProvider>(), SpillQuarantine.DirectoryOf(config.DataDir))
         {
@@ -131,7 +131,8 @@ public static class NodeServices
         .AddSingleton<IngressEndpoint>()
         .AddSingleton<RemoteIngressMetrics>();
 
-    private static ProducerSettings<byte[]?, byte[]> Producer(IServiceProvider sp) =>
-        ProducerSettings<byte[]?, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Serializers.ByteArray!, Serializers.ByteArray)
-            .WithBootstrapServers(sp.GetRequiredService<KafkaBus>().BootstrapServers);
+    /// <summary>A producer of raw records on the node's bus: <c>akka.kafka.producer</c> with the cluster's address and security.</summary>
+    internal static ProducerSettings<byte[]?, byte[]> Producer(IServiceProvider sp) =>
+        sp.GetRequiredService<KafkaBus>().Clients.Apply(
+            ProducerSettings<byte[]?, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Serializers.ByteArray!, Serializers.ByteArray));
 }

@@ -22,7 +22,7 @@ public static class SchemaHosting
             {
                 var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("schemas");
                 var bus = sp.GetRequiredService<KafkaBus>();
-                return new SchemaLog(bus.BootstrapServers, options.Topic, sp.GetRequiredService<SchemaStore>(), bus.Topics, m => log.LogWarning("{Message}", m));
+                return new SchemaLog(bus.Clients, options.Topic, sp.GetRequiredService<SchemaStore>(), bus.Topics, m => log.LogWarning("{Message}", m));
             })
             .AddSingleton(sp => new SchemaRegistry(sp.GetRequiredService<SchemaStore>(), sp.GetRequiredService<SchemaLog>(), options.Timeout))
             .AddHostedService<SchemaRegistryService>();

@@ -86,7 +86,7 @@ public sealed class StatsService(StatsCounter counter, StatsStore store, StatsOp
                 return;
             }
             _publisher = new StatsPublisher(counter, producer, () => identity.Id, Warn);
-            _feed = new StatsFeed(bus.BootstrapServers, store, options, Warn);
+            _feed = new StatsFeed(bus.Clients, store, options, Warn);
             _publisher.Start();
             _feed.Start();
         }

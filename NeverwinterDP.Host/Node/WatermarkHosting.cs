@@ -18,7 +18,7 @@ public static class WatermarkHosting
         if (!config.Watermarks.Enabled) return services;
         return services
             .AddSingleton<HourCounts>()
-            .AddSingleton(sp => new KafkaPartitionCounts(sp.GetRequiredService<KafkaBus>().BootstrapServers))
+            .AddSingleton(sp => new KafkaPartitionCounts(sp.GetRequiredService<KafkaBus>().Clients))
             .AddSingleton<IPartitionCounts>(sp => sp.GetRequiredService<KafkaPartitionCounts>())
             .AddSingleton(sp =>
             {
@@ -29,9 +29,7 @@ public static class WatermarkHosting
             })
             .AddSingleton(sp =>
             {
-                var producer = ProducerSettings<byte[]?, byte[]>.Create(sp.GetRequiredService<Akka.Actor.ActorSystem>(), Serializers.ByteArray!, Serializers.ByteArray)
-                    .WithBootstrapServers(sp.GetRequiredService<KafkaBus>().BootstrapServers);
-                return new KafkaWatermarkPublisher(producer.CreateKafkaProducer(), sp.GetRequiredService<KafkaBus>().Topics);
+                return new KafkaWatermarkPublisher(NodeServices.Producer(sp).CreateKafkaProducer(), sp.GetRequiredService<KafkaBus>().Topics);
             })
             .AddSingleton(sp =>
             {

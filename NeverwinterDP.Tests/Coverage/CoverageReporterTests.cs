@@ -177,3 +177,47 @@ public sealed class CoverageReporterTests
         Assert.Throws<FormatException>(() => CoverageSketch.FromRecord(Encoding.UTF8.GetBytes("{}"), options));
     }
 }
+
+/// <summary>The sketcher's queue is bounded in memory as well as in batches: a node that cannot sketch keeps counting.</summary>
+public sealed class CoverageQueueTests
+{
+    private static readonly DateTimeOffset Hour0 = new(2026, 12, 5, 10, 0, 0, TimeSpan.Zero);
+
+    private static List<LogEvent> Batch(long ts, int count, int messageChars) => Enumerable.Range(0, count).Select(i => new LogEvent
+    {
+        Ts = ts, SystemTs = ts, Host = "h", Process = "p", Type = "big", Level = "info", Message = new string('m', messageChars),
+        Attributes = new Dictionary<string, string> { ["k"] = new string('v', messageChars) },
+    }).ToList();
+
+    [Fact]
+    public void The_estimate_counts_every_string_and_a_fixed_cost_per_event_and_attribute()
+    {
+        var events = Batch(0, 3, 1000);
+        // Per event: message 1000 + attribute key 1 + value 1000 + host 1 + process 1 + type 3 + level 4 characters.
+        Assert.Equal(3 * (2 * (1000 + 1 + 1000 + 1 + 1 + 3 + 4) + 200 + 64), CoverageCollector.EstimatedBytes(events));
+    }
+
+    [Fact]
+    public async Task Batches_past_queue_bytes_are_counted_not_sketched_and_the_queue_never_holds_more()
+    {
+        var clock = new ManualClock(Hour0.AddMinutes(30));
+        var ts = Hour0.AddMinutes(5).ToUnixTimeMilliseconds();
+        var batchBytes = CoverageCollector.EstimatedBytes(Batch(ts, 100, 10_000)); // ~4 MB of strings a batch
+        var options = new CoverageOptions { QueueBatches = 1024, QueueBytes = 3 * batchBytes + batchBytes / 2 };
+        // Nothing drains: the sketcher has fallen behind for good.
+        await using var collector = new CoverageCollector(options, clock, drain: false);
+        for (var i = 0; i < 10; i++)
+        {
+            collector.Accepted(Batch(ts, 100, 10_000));
+            Assert.True(collector.QueuedBytes <= options.QueueBytes, $"{collector.QueuedBytes} bytes queued, over {options.QueueBytes}");
+        }
+        Assert.Equal(3 * batchBytes, collector.QueuedBytes);
+        Assert.Equal(1000, collector.Received);
+        Assert.Equal(700, collector.Processed); // the 7 batches past the bound, counted at once
+
+        var store = new CoverageStore(options, clock);
+        var summary = new CoverageReporter(collector, store, options, clock, () => "n1").Summary("big", TimeSpan.FromHours(1));
+        Assert.Equal(700, summary.Events);
+        Assert.Equal(700, summary.Unsketched);
+    }
+}

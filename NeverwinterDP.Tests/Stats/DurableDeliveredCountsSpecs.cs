@@ -69,7 +69,7 @@ public sealed class DurableDeliveredCountsSpecs : IDisposable
     private async Task<IReadOnlyList<AuditRow>> AuditAsync(long published)
     {
         var store = new StatsStore(_options, _clock);
-        await using (var feed = new StatsFeed(_kafka.BootstrapServers, store, _options))
+        await using (var feed = new StatsFeed(new NeverwinterDP.Actors.Kafka.Settings.KafkaClients(_kafka.BootstrapServers), store, _options))
         {
             feed.Start();
             await Wait.UntilAsync(() => store.Received >= published, TimeSpan.FromSeconds(60), () => $"{store.Received} of {published} stats records read");

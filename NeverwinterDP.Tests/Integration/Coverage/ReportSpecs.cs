@@ -63,7 +63,10 @@ public sealed class ReportSpecs(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, (await node.PostNdjsonAsync(chunk, type: "web")).StatusCode);
         var collector = node.App.Services.GetRequiredService<CoverageCollector>();
         await Wait.UntilAsync(() => collector.Processed == 3000, Timeout, () => $"{collector.Processed} sketched");
-        await Wait.UntilAsync(() => node.Pumps.Sum(p => p.SinkMetrics.Delivered) == 3000, Timeout, () => $"{node.Pumps.Sum(p => p.SinkMetrics.Delivered)} delivered");
+        // Deliveries, not events: when the second sink writer joins, records the first delivered but had not committed yet
+        // are delivered again by their new owner (at least once), so this can pass 3000 (4200 seen under load). The count
+        // that must be exact is the durable one, at commit, asserted from nwdp.stats below.
+        await Wait.UntilAsync(() => node.Pumps.Sum(p => p.SinkMetrics.Delivered) >= 3000, Timeout, () => $"{node.Pumps.Sum(p => p.SinkMetrics.Delivered)} delivered");
         // The minute closes, so the per-minute stats (the sinks' delivered counts) reach nwdp.stats.
         clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(5));
         var stats = node.App.Services.GetRequiredService<StatsStore>();

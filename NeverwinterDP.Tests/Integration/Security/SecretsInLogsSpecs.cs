@@ -13,9 +13,10 @@ public sealed class SecretsInLogsSpecs(ITestOutputHelper output)
 {
     private const string Password = "Pw-Secret-4711";
     private const string HecToken = "hec-Secret-0815";
+    private const string SaslPassword = "sasl-Secret-2323";
 
     [Fact]
-    public async Task Neither_a_sinks_password_nor_a_HEC_token_appears_in_the_nodes_output_or_admin_answers_even_while_the_sink_fails()
+    public async Task Neither_a_sinks_password_a_HEC_token_nor_a_SASL_password_appears_in_the_nodes_output_or_admin_answers_even_while_the_sink_fails()
     {
         using var dir = new TempDir();
         // A port nothing listens on: the SQL sink fails, again and again, and says so in the log.
@@ -31,6 +32,11 @@ public sealed class SecretsInLogsSpecs(ITestOutputHelper output)
             $"nwdp.sinks.pg.connection-string=Host=127.0.0.1;Port={closed};Username=nwdp;Password={Password};Database=logs;Timeout=2",
             $"nwdp.inputs.hec.tokens={HecToken}",
             "nwdp.pump.batch-interval=50ms",
+            // Read and checked, then ignored with a warning: the embedded broker speaks plaintext only.
+            "nwdp.kafka.security.protocol=sasl_plaintext",
+            "nwdp.kafka.security.sasl.mechanism=SCRAM-SHA-256",
+            "nwdp.kafka.security.sasl.username=nwdp",
+            $"nwdp.kafka.security.sasl.password={SaslPassword}",
         ]);
         using var http = Ingress.NewClient();
         using (var response = await Ingress.PostAsync(http, node.Http, "secrets", Enumerable.Range(0, 20).Select(i => Ingress.Line($"s{i}", "h"))))
@@ -54,5 +60,7 @@ public sealed class SecretsInLogsSpecs(ITestOutputHelper output)
             node.Child.Stderr.First(l => l.Contains("pg", StringComparison.Ordinal)));
         Assert.DoesNotContain(Password, everything);
         Assert.DoesNotContain(HecToken, everything);
+        Assert.Contains("nwdp.kafka.security.protocol = sasl_plaintext is ignored", everything);
+        Assert.DoesNotContain(SaslPassword, everything);
     }
 }
