@@ -6,7 +6,7 @@ namespace NeverwinterDP.Host.Admin;
 
 /// <summary>
 /// The admin API (what <c>nwdp cluster ...</c>, <c>cluster-sharding ...</c>, <c>actor hierarchy</c>,
-/// <c>sources</c>, <c>watchdog</c>, <c>spill</c>, <c>stats</c>, <c>audit</c>, <c>report</c>, <c>lag</c>, <c>watermarks</c>, <c>alerts</c> and <c>check</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
+/// <c>sources</c>, <c>watchdog</c>, <c>spill</c>, <c>stats</c>, <c>audit</c>, <c>report</c>, <c>lag</c>, <c>watermarks</c>, <c>search</c>, <c>alerts</c> and <c>check</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
 /// Errors are <c>{"error": "..."}</c> with a 4xx/5xx status.
 /// </summary>
 public static class AdminApi
@@ -52,6 +52,7 @@ public static class AdminApi
         admin.MapGet("/report/values", ReportAdmin.Values);
         admin.MapGet("/lag", LagAdmin.LagAsync);
         admin.MapGet("/watermarks", WatermarksAdmin.Watermarks);
+        admin.MapGet("/search", SearchAdmin.SearchAsync);
         admin.MapGet("/alerts", AlertsAdmin.ListAsync);
         admin.MapPost("/alerts/reload", AlertsAdmin.ReloadAsync);
         admin.MapGet("/ingress", NodeStatusAdmin.Ingress);

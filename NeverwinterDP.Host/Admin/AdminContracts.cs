@@ -146,6 +146,8 @@ public sealed record WatermarksResponse(bool Enabled, bool Pump, IReadOnlyList<W
 [JsonSerializable(typeof(IngressStatusResponse))]
 [JsonSerializable(typeof(SinksStatusResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(NeverwinterDP.Host.Search.SearchResponse))]
+[JsonSerializable(typeof(NeverwinterDP.Host.Search.SearchErrorResponse))]
 [JsonSerializable(typeof(NeverwinterDP.Actors.Replay.ReplayRequest))]
 [JsonSerializable(typeof(NeverwinterDP.Actors.Replay.ReplayStatus))]
 [JsonSerializable(typeof(ReplayListResponse))]

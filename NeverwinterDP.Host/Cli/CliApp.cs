@@ -39,6 +39,7 @@ public static class CliApp
             Group("report", "Coverage and summary reports: what a log type's events contain.", ReportVerbs.Commands),
             LagVerbs.Lag,
             WatermarkVerbs.Watermarks,
+            SearchVerbs.Search,
             AlertVerbs.Alerts,
             CheckVerb.Command,
             Group("schema", "The schema registry: its subjects, and a log type's schema.", SchemaVerbs.Commands),

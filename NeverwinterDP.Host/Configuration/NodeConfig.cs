@@ -14,6 +14,7 @@ using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Actors.Coverage;
 using NeverwinterDP.Actors.Watchdog;
 using NeverwinterDP.Protocol.AtRest;
+using NeverwinterDP.Host.Search;
 
 namespace NeverwinterDP.Host.Configuration;
 
@@ -120,6 +121,7 @@ public sealed class NodeConfig
         Ganglia = new GangliaOptions(ganglia.String("host"), ganglia.Int("port"), ganglia.Duration("interval"));
         Schemas = SchemaOptions.FromConfig(nwdp.Section("schemas"));
         Alerts = AlertSettings.FromConfig(nwdp.Section("alerts"));
+        Search = SearchOptions.FromConfig(nwdp.Section("search"));
         Sinks = nwdp.Raw("sinks");
         // What the files sink decides itself (tests look there); read past the key log, which is for the sink's own reads.
         var filesDir = hocon.HasPath("nwdp.sinks.files.directory") ? hocon.GetString("nwdp.sinks.files.directory") : "";
@@ -212,6 +214,9 @@ public sealed class NodeConfig
 
     /// <summary><c>nwdp.monitoring.ganglia</c>: the optional gmetric exporter.</summary>
     public GangliaOptions Ganglia { get; }
+
+    /// <summary><c>nwdp.search</c>: log search (<c>GET /v1/search</c>, <c>nwdp search</c>).</summary>
+    public SearchOptions Search { get; }
 
     /// <summary><c>nwdp.remote-ingress</c>: the Akka-remote ingress EmitterClients send to.</summary>
     public RemoteIngressOptions RemoteIngress { get; }

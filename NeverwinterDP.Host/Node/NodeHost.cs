@@ -1,6 +1,7 @@
 using Akka.Cluster;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Sinks.Catalog;
+using NeverwinterDP.Host.Search;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Dashboard;
 using NeverwinterDP.Host.Persistence;
@@ -49,6 +50,7 @@ public static class NodeHost
             .AddSinks(config.Sinks, config.DataDir) // the sink kinds this build knows and the instances configured
             .AddPump(config)              // sink writers and the pumps they run
             .AddReplay(config)            // replay jobs and dead-letter replays (Replay/)
+            .AddSingleton(sp => new SearchService(config.Search, sp.GetRequiredService<SinkCatalog>().Sections)) // log search over a sink (Search/)
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
             .AddNodeCoverage(config)      // coverage and summary reports (nwdp report)
             .AddAlerts()                  // what the alert evaluator reads, its queries, reload on SIGHUP

@@ -62,7 +62,7 @@ public sealed record FakeBulkRequest(int Items, long BodyBytes, long WireBytes, 
 /// <c>ip</c>, <c>*.ip</c>, <c>*_ip</c> as ip (a value that is no IP address is refused). Failures on demand: the next N _bulk requests answered 429/503/..., dropped connections,
 /// per-document item errors, required authentication, a red cluster.
 /// </summary>
-public sealed class FakeElasticsearch : IAsyncDisposable
+public sealed partial class FakeElasticsearch : IAsyncDisposable
 {
     private static readonly Regex DateLike = new(@"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$", RegexOptions.Compiled);
     private static readonly HashSet<string> NumericTypes = ["long", "integer", "short", "byte", "double", "float", "half_float", "scaled_float", "unsigned_long"];
@@ -261,6 +261,12 @@ public sealed class FakeElasticsearch : IAsyncDisposable
                 return;
             case [var index, "_count"] when method is "GET" or "POST":
                 await CountAsync(context, index);
+                return;
+            case ["_search"] when method is "GET" or "POST":
+                await SearchAsync(context, "_all");
+                return;
+            case [var index, "_search"] when method is "GET" or "POST":
+                await SearchAsync(context, index);
                 return;
             default:
                 await WriteJsonAsync(context, 400, w =>
