@@ -44,17 +44,6 @@ public sealed class EventsDialect(Func<string?, ContentKind?> contentKinds) : In
     /// <summary>For NDJSON the event's line in the body (blank lines count, hold no event); otherwise its ordinal.</summary>
     public override int LineOf(HttpRequest request, ReadOnlySpan<byte> body, int index)
     {
-        if (contentKinds(request.ContentType) != ContentKind.Ndjson) return index + 1;
-        var line = 0;
-        var events = -1;
-        while (!body.IsEmpty)
-        {
-            line++;
-            var end = body.IndexOf((byte)'\n');
-            var text = end < 0 ? body : body[..end];
-            body = end < 0 ? default : body[(end + 1)..];
-            if (text.IndexOfAnyExcept(" \t\r"u8) >= 0 && ++events == index) return line;
-        }
-        return line;
+        return contentKinds(request.ContentType) == ContentKind.Ndjson ? EventParser.NdjsonLineOf(body, index) : index + 1;
     }
 }

@@ -48,7 +48,7 @@ public sealed class ZeroMqIngress(EventIngress ingress, IngressContexts contexts
         {
             IngressOutcome.Durable => ZeroMqAnswer.Accept(id, events.Count),
             IngressOutcome.Refused when error is EventTooLargeException tooLarge => ZeroMqAnswer.Refuse(id, 413, "event_too_large", tooLarge.Message,
-                request.Kind == ContentKind.Ndjson ? NdjsonLine(request.Payload.Span, tooLarge.Index) : tooLarge.Index + 1),
+                request.Kind == ContentKind.Ndjson ? EventParser.NdjsonLineOf(request.Payload.Span, tooLarge.Index) : tooLarge.Index + 1),
             IngressOutcome.Refused => ZeroMqAnswer.Refuse(id, BusRefusals.IsTooLarge(error) ? 413 : 400, "bus_refused",
                 "the bus refused the events permanently: " + (error?.Message ?? "unknown error")),
             IngressOutcome.Saturated => ZeroMqAnswer.Refuse(id, 429, "saturated", error?.Message ?? "the bus is saturated; retry later", retryAfter: options.RetryAfter),
@@ -87,21 +87,5 @@ public sealed class ZeroMqIngress(EventIngress ingress, IngressContexts contexts
             log.LogWarning("zeromq: batch {Id} refused ({Status}): {Error}{Line}", ZeroMqWire.IdText(answer.RequestId), answer.Status, answer.Error,
                 answer.Line is { } line ? $" (line {line})" : "");
         return answer;
-    }
-
-    /// <summary>The NDJSON line of the event at <paramref name="index"/> (blank lines count, hold no event).</summary>
-    private static int NdjsonLine(ReadOnlySpan<byte> body, int index)
-    {
-        var line = 0;
-        var events = -1;
-        while (!body.IsEmpty)
-        {
-            line++;
-            var end = body.IndexOf((byte)'\n');
-            var text = end < 0 ? body : body[..end];
-            body = end < 0 ? default : body[(end + 1)..];
-            if (text.IndexOfAnyExcept(" \t\r"u8) >= 0 && ++events == index) return line;
-        }
-        return line;
     }
 }

@@ -216,4 +216,23 @@ public static class EventParser
             return $"{what} is not valid JSON: {message}{where}";
         }
     }
+
+    /// <summary>
+    /// The 1-based line of the NDJSON body that holds the event at <paramref name="index"/> (blank lines count and hold no
+    /// event): what a refusal names, so a sender finds the line.
+    /// </summary>
+    public static int NdjsonLineOf(ReadOnlySpan<byte> body, int index)
+    {
+        var line = 0;
+        var events = -1;
+        while (!body.IsEmpty)
+        {
+            line++;
+            var end = body.IndexOf((byte)'\n');
+            var text = end < 0 ? body : body[..end];
+            body = end < 0 ? default : body[(end + 1)..];
+            if (text.IndexOfAnyExcept(" \t\r"u8) >= 0 && ++events == index) return line;
+        }
+        return line;
+    }
 }
