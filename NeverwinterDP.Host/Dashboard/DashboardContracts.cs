@@ -32,6 +32,18 @@ public sealed record DashboardSource(string SourceId, string Host, string Proces
 /// </summary>
 public sealed record DashboardType(string Type, long EventsHere, double EventsPerSecond, IReadOnlyList<long> PerMinute);
 
+/// <summary>
+/// One log type's coverage summary of the last hour, cluster-wide (<c>nwdp report summary --type T --since 1h</c>): events,
+/// error ratio, distinct hosts and sources (estimates), attribute keys, and the events counted but not sketched.
+/// </summary>
+public sealed record DashboardCoverage(string Type, long Events, double ErrorRatio, long DistinctHosts, long DistinctSources, int Keys, long Unsketched);
+
+/// <summary>The newest hour completion per sink and topic (<c>nwdp watermarks</c>): complete, or closed incomplete and why.</summary>
+public sealed record DashboardWatermark(string Sink, string Topic, string Hour, int Version, string State, string? Reason, long Events, long AnnouncedAtMs);
+
+/// <summary>A replay job of this node (<c>nwdp replay</c>): its state and progress.</summary>
+public sealed record DashboardReplay(string Id, string Sink, string State, long Done, long Total, double EventsPerSecond, double? EtaSeconds, string? Error);
+
 /// <summary>One update of the dashboard. <c>problems</c> names what could not be read this time (the rest is current).</summary>
 public sealed record DashboardSnapshot(
     long AtMs,
@@ -44,6 +56,9 @@ public sealed record DashboardSnapshot(
     IReadOnlyList<DashboardSource> Sources,
     IReadOnlyList<long> Minutes,
     IReadOnlyList<DashboardType> Types,
+    IReadOnlyList<DashboardCoverage>? Coverage,
+    IReadOnlyList<DashboardWatermark>? Watermarks,
+    IReadOnlyList<DashboardReplay> Replays,
     IReadOnlyList<string> Problems);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -37,6 +37,8 @@ public sealed class DashboardFeed(
     BusCircuit circuit,
     IRegistryQueries registry,
     DeadLetterReplay dlq,
+    ReplayJobs replays,
+    IServiceProvider services,
     ILogger<DashboardFeed> log)
 {
     /// <summary>How often a snapshot is made (and so the most a page receives): once a second.</summary>
@@ -47,6 +49,12 @@ public sealed class DashboardFeed(
 
     /// <summary>A source that sent nothing for this long is shown as silent.</summary>
     public static readonly TimeSpan SilentAfter = TimeSpan.FromMinutes(5);
+
+    /// <summary>Log types whose coverage summary is shown: the busiest this many of the last hour.</summary>
+    public const int CoverageTypes = 10;
+
+    /// <summary>Hour completions shown: the newest of each sink and topic, at most this many.</summary>
+    public const int WatermarkRows = 20;
 
     /// <summary>How often the dead-letter topics are counted.</summary>
     public static readonly TimeSpan DeadLetterInterval = TimeSpan.FromSeconds(30);
@@ -156,9 +164,37 @@ public sealed class DashboardFeed(
             .Select(s => new DashboardSource(s.SourceId, s.Host, s.Process, s.LastSeenMs, s.Events, now - s.LastSeenMs > SilentAfter.TotalMilliseconds))
             .ToList();
 
+        var coverage = Coverage(types, problems);
+        var watermarks = services.GetService<Actors.Watermarks.WatermarkHub>()?.Completions(null, null)
+            .GroupBy(c => (c.Sink, c.Topic)).Select(g => g.MaxBy(c => (c.HourMs, c.Version))!)
+            .OrderByDescending(c => c.HourMs).ThenBy(c => c.Sink, StringComparer.Ordinal).ThenBy(c => c.Topic, StringComparer.Ordinal).Take(WatermarkRows)
+            .Select(c => new DashboardWatermark(c.Sink, c.Topic, c.HourText, c.Version, c.State, c.Reason, c.Events, c.AnnouncedAtMs))
+            .ToList();
+        var replayRows = replays.List().OrderByDescending(r => r.StartedAtMs)
+            .Select(r => new DashboardReplay(r.Id, r.Request.Sink ?? (r.Request.ToTopic is { } to ? "topic " + to : ""), r.State, r.Done, r.Total, r.EventsPerSec, r.EtaSeconds, r.Error))
+            .ToList();
+
         _previous = new Previous(now, ingress.AcceptedEvents, (sinks?.Sinks ?? []).ToDictionary(s => s.Sink, s => s.Delivered, StringComparer.Ordinal), byType);
         return new DashboardSnapshot(now, members, new DashboardIngress(ingress, Rate(ingress.AcceptedEvents, previous?.Accepted), metrics.RefusalsByReason),
-            bus, sinkRows, lagReport?.ComputedAtMs, hosts ?? [], sourceRows, minutes, types, problems);
+            bus, sinkRows, lagReport?.ComputedAtMs, hosts ?? [], sourceRows, minutes, types, coverage, watermarks, replayRows, problems);
+    }
+
+    /// <summary>The coverage summaries of the busiest types of the last hour; null when coverage is off.</summary>
+    private List<DashboardCoverage>? Coverage(IReadOnlyList<DashboardType> types, List<string> problems)
+    {
+        if (!config.Coverage.Enabled || services.GetService<Actors.Coverage.CoverageReporter>() is not { } reporter) return null;
+        try
+        {
+            return types.OrderByDescending(t => t.PerMinute.Sum()).ThenByDescending(t => t.EventsHere).Take(CoverageTypes)
+                .Select(t => reporter.Summary(t.Type, TimeSpan.FromHours(1)))
+                .Select(s => new DashboardCoverage(s.Type, s.Events, s.ErrorRatio, s.DistinctHosts, s.DistinctSources, s.Keys, s.Unsketched))
+                .ToList();
+        }
+        catch (Exception e)
+        {
+            lock (problems) problems.Add($"coverage: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>Starts a count of the dead-letter topics in the background when the last is older than <see cref="DeadLetterInterval"/>.</summary>

@@ -100,6 +100,30 @@
     });
     drawChart(snap);
 
+    // Absent when the feature is off on this node: a single row says so.
+    const off = (what) => [{ off: what }];
+    const offRow = (tr, text) => { const td = cell(text); td.colSpan = 9; tr.append(td); };
+    rows($("coverage"), snap.coverage && snap.coverage.length ? snap.coverage : off(snap.coverage ? "no events in the last hour" : "coverage is off (nwdp.coverage.enabled)"), (tr, c) => {
+      if (c.off) { offRow(tr, c.off); return; }
+      tr.dataset.type = c.type;
+      tr.append(cell(c.type), cell(fmt(c.events), "n events"), cell((100 * c.error_ratio).toFixed(1) + " %", "n"), cell(fmt(c.distinct_hosts), "n"),
+        cell(fmt(c.distinct_sources), "n opt"), cell(fmt(c.keys), "n opt"), cell(fmt(c.unsketched), "n opt"));
+    });
+    rows($("watermarks"), snap.watermarks && snap.watermarks.length ? snap.watermarks : off(snap.watermarks ? "no hour completed yet" : "watermarks are off on this node"), (tr, w) => {
+      if (w.off) { offRow(tr, w.off); return; }
+      tr.dataset.state = w.state;
+      tr.title = w.reason || "";
+      tr.append(cell(w.sink), cell(w.topic), cell(w.hour + (w.version > 1 ? " v" + w.version : "")), pill(w.state, w.state !== "complete"), cell(fmt(w.events), "n"));
+    });
+    rows($("replays"), snap.replays.length ? snap.replays : off("no replay on this node"), (tr, r) => {
+      if (r.off) { offRow(tr, r.off); return; }
+      tr.dataset.state = r.state;
+      tr.title = r.error || "";
+      const pct = r.total > 0 ? Math.floor(100 * r.done / r.total) + " %" : fmt(r.done);
+      tr.append(cell(r.id), cell(r.sink), pill(r.state, r.state === "failed"), cell(pct, "n"), cell(fmt(r.events_per_second), "n opt"),
+        cell(r.eta_seconds === null || r.eta_seconds === undefined ? "–" : Math.round(r.eta_seconds) + " s", "n opt"));
+    });
+
     rows($("members"), snap.cluster.members, (tr, m) => {
       tr.append(cell(m.address + (m.self ? " (this node)" : "") + (m.leader ? " ★" : "")), cell(m.roles.join(", ")), pill(m.reachable ? m.status : "unreachable", !m.reachable || m.status !== "Up"));
     });
