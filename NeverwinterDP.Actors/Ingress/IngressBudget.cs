@@ -9,12 +9,22 @@ namespace NeverwinterDP.Actors.Ingress;
 public sealed class IngressBudget(long limit)
 {
     private long _inFlight;
+    private long _peak;
 
     /// <summary>The budget (bytes).</summary>
     public long Limit { get; } = limit > 0 ? limit : throw new ArgumentOutOfRangeException(nameof(limit), limit, "the budget must be positive");
 
     /// <summary>Bytes reserved by the requests being handled now.</summary>
     public long InFlight => Interlocked.Read(ref _inFlight);
+
+    /// <summary>
+    /// The most held at once since the last <see cref="TakePeak"/>: many medium requests together grow the heap as one
+    /// large request does, so giving memory back is decided on this, not on one request's share.
+    /// </summary>
+    public long Peak => Interlocked.Read(ref _peak);
+
+    /// <summary>Answers <see cref="Peak"/> and starts a new one from zero.</summary>
+    public long TakePeak() => Interlocked.Exchange(ref _peak, 0);
 
     /// <summary>Reserves <paramref name="bytes"/> more, unless that would pass <see cref="Limit"/>.</summary>
     public bool TryReserve(long bytes)
@@ -24,7 +34,13 @@ public sealed class IngressBudget(long limit)
         {
             var used = Interlocked.Read(ref _inFlight);
             if (used + bytes > Limit) return false;
-            if (Interlocked.CompareExchange(ref _inFlight, used + bytes, used) == used) return true;
+            if (Interlocked.CompareExchange(ref _inFlight, used + bytes, used) != used) continue;
+            var now = used + bytes;
+            long peak;
+            while (now > (peak = Interlocked.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak)
+            {
+            }
+            return true;
         }
     }
 

@@ -68,7 +68,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         using var reservation = budget.Open();
         http.Response.OnCompleted(() =>
         {
-            GiveBackWhenIdle(reservation.Peak);
+            GiveBackWhenIdle(Math.Max(reservation.Peak, budget.Peak));
             return Task.CompletedTask;
         });
         var gzipped = request.Headers.ContentEncoding.ToString().Equals("gzip", StringComparison.OrdinalIgnoreCase);
@@ -147,7 +147,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     }
 
     /// <summary>
-    /// After a request that held a lot (<see cref="GiveBackAfter"/>), once no ingress request holds anything for a
+    /// After requests that held a lot (<see cref="GiveBackAfter"/>, one alone or several at once: the budget's peak), once no ingress request holds anything for a
     /// moment: one full, compacting collection that hands the freed memory back to the OS. Without it the GC keeps
     /// the heap it grew to for the burst (the process's RSS stays there) until memory runs short. At most one per
     /// <see cref="GiveBackInterval"/>; a pause of the node's few milliseconds when it is idle.
@@ -166,6 +166,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 Interlocked.Exchange(ref _lastGiveBack, 0); // still busy: the next large request's end tries again
                 return;
             }
+            budget.TakePeak();
             CompactHeap(GCCollectionMode.Aggressive);
         });
     }
