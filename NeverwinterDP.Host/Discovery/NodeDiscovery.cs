@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.NetworkInformation;
 using Akka.Actor;
 using Akka.Cluster;
-using Makaretu.Dns;
 using NeverwinterDP.Protocol.Discovery;
 using NeverwinterDP.Host.Configuration;
 
@@ -21,9 +20,7 @@ public sealed class NodeDiscovery(NodeConfig config, ActorSystem system, IHostAp
 {
     private readonly DiscoveryOptions _options = config.Discovery;
     private readonly CancellationTokenSource _stopping = new();
-    private MulticastService? _mdns;
-    private ServiceDiscovery? _sd;
-    private ServiceProfile? _profile;
+    private MdnsAnnouncer? _announcer;
     private Task _started = Task.CompletedTask;
 
     /// <summary>What this node announces; null until it does (or when <c>announce</c> is off).</summary>
@@ -73,7 +70,7 @@ public sealed class NodeDiscovery(NodeConfig config, ActorSystem system, IHostAp
         }
         catch (Exception e)
         {
-            log.LogError(e, "discovery {Method} failed; set nwdp.cluster.seeds or join the node with `nwdp cluster join`", _options.Method);
+            log.LogError(e, "discovery failed (announce {Announce}, method {Method}): set nwdp.cluster.seeds, or join the node with `nwdp cluster join`", _options.Announce ? "on" : "off", _options.Method?.ToString() ?? "off");
         }
     }
 
@@ -84,17 +81,8 @@ public sealed class NodeDiscovery(NodeConfig config, ActorSystem system, IHostAp
         var host = url.Host is "0.0.0.0" or "[::]" or "::" ? self.Host! : url.Host;
         var ingressUrl = new UriBuilder(url) { Host = host }.Uri.ToString().TrimEnd('/');
         Announcement = new NodeAnnouncement(instance, self.Host!, self.Port!.Value, self.ToString(), ingressUrl, _options.ClusterName, config.Cluster.Roles);
-        IEnumerable<IPAddress>? addresses = IPAddress.TryParse(self.Host, out var ip) && !ip.Equals(IPAddress.Any) ? [ip] : null;
-        var profile = new ServiceProfile(instance, _options.ServiceType, (ushort)self.Port.Value, addresses);
-        var txt = profile.Resources.OfType<TXTRecord>().First();
-        txt.Strings.Clear();
-        txt.Strings.AddRange(Announcement.ToTxt());
-        _mdns = new MulticastService(InterfaceFilter(_options.Interfaces));
-        _sd = new ServiceDiscovery(_mdns);
-        _mdns.Start();
-        _sd.Advertise(profile);
-        _sd.Announce(profile);
-        _profile = profile;
+        var address = IPAddress.TryParse(self.Host, out var ip) && !ip.Equals(IPAddress.Any) ? ip : null;
+        _announcer = new MdnsAnnouncer(Announcement, _options.ServiceType, address, InterfaceFilter(_options.Interfaces));
         log.LogInformation("discovery: announcing {Instance}.{Service}.local over mDNS (akka={Akka}, ingress={Ingress})", instance, _options.ServiceType, Announcement.Akka, ingressUrl);
     }
 
@@ -111,20 +99,9 @@ public sealed class NodeDiscovery(NodeConfig config, ActorSystem system, IHostAp
 
     private void Unannounce()
     {
-        if (_sd is null) return;
-        try
-        {
-            if (_profile is not null) _sd.Unadvertise(_profile); // the goodbye: the records with TTL 0
-        }
-        finally
-        {
-            _sd.Dispose();
-            _mdns?.Stop();
-            _mdns?.Dispose();
-            _sd = null;
-            _mdns = null;
-            log.LogInformation("discovery: announcements stopped");
-        }
+        if (Interlocked.Exchange(ref _announcer, null) is not { } announcer) return;
+        announcer.Dispose(); // the goodbye: the records with TTL 0
+        log.LogInformation("discovery: announcements stopped");
     }
 
     public ValueTask DisposeAsync()

@@ -67,17 +67,14 @@ public static class ClusterDiscovery
         var service = new DomainName(serviceType + ".local");
         var instances = new ConcurrentDictionary<DomainName, Instance>();
         var firstFound = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var mdns = new MulticastService(interfaces);
-        mdns.AnswerReceived += (_, e) =>
+        using var mdns = new MdnsChannel(interfaces);
+        mdns.Received += (message, _) =>
         {
-            var records = e.Message.Answers.Concat(e.Message.AdditionalRecords).ToList();
+            if (!message.QR) return; // another browser's query
+            var records = message.Answers.Concat(message.AdditionalRecords).ToList();
             foreach (var ptr in records.OfType<PTRRecord>().Where(p => p.Name == service))
-                if (instances.TryAdd(ptr.DomainName, new Instance()))
-                {
-                    // Asked for at once; answered in the same message by most responders, then these are dropped as duplicates.
-                    mdns.SendQuery(ptr.DomainName, DnsClass.IN, DnsType.SRV);
-                    mdns.SendQuery(ptr.DomainName, DnsClass.IN, DnsType.TXT);
-                }
+                if (instances.TryAdd(ptr.DomainName, new Instance()) && !records.Any(r => r is SRVRecord && r.Name == ptr.DomainName))
+                    mdns.Send(Query(ptr.DomainName, DnsType.ANY)); // its SRV and TXT did not come with the answer
             foreach (var record in records)
             {
                 if (!instances.TryGetValue(record.Name, out var instance)) continue;
@@ -86,30 +83,26 @@ public static class ClusterDiscovery
                     if (record is SRVRecord srv && srv.TTL > TimeSpan.Zero) instance.Srv = srv;
                     if (record is TXTRecord txt && txt.TTL > TimeSpan.Zero) instance.Txt = txt.Strings.ToList();
                     // A goodbye (TTL 0, RFC 6762 10.1): the node is leaving.
-                    if (record.TTL == TimeSpan.Zero) instance.Gone = true;
+                    instance.Gone = record.TTL == TimeSpan.Zero;
                     if (instance is { Srv: not null, Txt: not null, Gone: false }) firstFound.TrySetResult();
                 }
             }
         };
-        mdns.Start();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
         try
         {
             while (!firstFound.Task.IsCompleted)
             {
-                mdns.SendQuery(service, DnsClass.IN, DnsType.PTR);
+                mdns.Send(Query(service, DnsType.PTR));
                 await Task.WhenAny(firstFound.Task, Task.Delay(MdnsRequery, deadline.Token)).ConfigureAwait(false);
+                deadline.Token.ThrowIfCancellationRequested();
             }
             await Task.Delay(MdnsSettle, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
             // The timeout: what answered by now is the answer.
-        }
-        finally
-        {
-            mdns.Stop();
         }
         cancellation.ThrowIfCancellationRequested();
         var found = new List<NodeAnnouncement>();
@@ -147,6 +140,13 @@ public static class ClusterDiscovery
             .OrderBy(s => s.Priority).ThenByDescending(s => s.Weight)
             .Select(s => NodeAnnouncement.FromRecords(s.Target.Value.TrimEnd('.'), s.Target.Value, s.Port, null))
             .ToList();
+    }
+
+    private static Message Query(DomainName name, DnsType type)
+    {
+        var query = new Message();
+        query.Questions.Add(new Question { Name = name, Class = DnsClass.IN, Type = type });
+        return query;
     }
 
     private static string InstanceLabel(DomainName instance, DomainName service)

@@ -27,7 +27,7 @@ public sealed class MdnsDiscoverySpecs(ITestOutputHelper output)
             "--set", "nwdp.cluster.hostname=" + NetworkNamespaces.AddressA,
             "--set", "nwdp.cluster.discovery.announce=on",
             "--set", "nwdp.cluster.discovery.instance=node-a",
-            "--set", $"nwdp.cluster.discovery.interfaces=[{namespaces.LinkA}]"));
+            "--set", "nwdp.cluster.discovery.interfaces=" + namespaces.LinkA));
         var readyA = await nodeA.WaitForStdoutAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Ready, "node A's ready line");
         var http = Field(readyA, "http");
         var akka = Field(readyA, "node");
@@ -55,7 +55,7 @@ public sealed class MdnsDiscoverySpecs(ITestOutputHelper output)
             "--set", "nwdp.cluster.hostname=" + NetworkNamespaces.AddressB,
             "--set", "nwdp.cluster.discovery.method=mdns",
             "--set", "nwdp.cluster.discovery.timeout=30s",
-            "--set", $"nwdp.cluster.discovery.interfaces=[{namespaces.LinkB}]"));
+            "--set", "nwdp.cluster.discovery.interfaces=" + namespaces.LinkB));
         var readyB = await nodeB.WaitForStdoutAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Ready, "node B's ready line");
         var akkaB = Field(readyB, "node");
         await Poll.UntilAsync(() => Task.FromResult(nodeB.Stderr.Any(l => l.Contains("joining " + akka, StringComparison.Ordinal))),
