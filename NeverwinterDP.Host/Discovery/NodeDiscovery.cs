@@ -46,7 +46,18 @@ public sealed class NodeDiscovery(NodeConfig config, ActorSystem system, IHostAp
             var self = Cluster.Get(system).SelfAddress;
             // Announced before looking: two nodes that start together find each other, and the one whose address
             // sorts first forms the cluster (Akka's first seed); the other joins it.
-            if (_options.Announce) Announce(self);
+            if (_options.Announce)
+            {
+                try
+                {
+                    Announce(self);
+                }
+                catch (Exception e) when (e is InvalidOperationException or System.Net.Sockets.SocketException or ArgumentException)
+                {
+                    // Not announced (no multicast interface, port 5353 refused): the node still runs and still looks.
+                    log.LogError(e, "discovery: cannot announce this node over mDNS; clients and new nodes will not find it that way");
+                }
+            }
             if (!FindsSeeds(config)) return;
             var found = await ClusterDiscovery.FindAsync(_options.Method!, _options.Timeout, _options.ClusterName, InterfaceFilter(_options.Interfaces), _stopping.Token);
             var others = found.Select(n => Address.Parse(n.Akka)).Where(a => a != self).ToList();
