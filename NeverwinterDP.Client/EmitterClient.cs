@@ -87,10 +87,12 @@ public sealed class EmitterClient : IAsyncDisposable
     /// <exception cref="InvalidOperationException">The given system cannot carry the emitter protocol.</exception>
     /// <exception cref="IOException">The <see cref="EmitterClientOptions.SpillDirectory"/> is locked by another client, or cannot be used.</exception>
     /// <exception cref="SpillKeyException">A spill key of <see cref="EmitterClientOptions.SpillEncryption"/> cannot be read, or the spill directory holds batches sealed with a key not configured.</exception>
+    /// <exception cref="InvalidOperationException">With <see cref="EmitterClientOptions.Discovery"/>: no node was found within the discovery timeout.</exception>
     public static EmitterClient Start(EmitterClientOptions options, ActorSystem? system = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.ContactPoints.Count == 0) options = Discovered(options).GetAwaiter().GetResult();
         if (system is not null)
         {
             if (system.Serialization.FindSerializerForType(typeof(EmitBatch)) is not EmitterSerializer)
@@ -113,6 +115,25 @@ public sealed class EmitterClient : IAsyncDisposable
             store?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// As <see cref="Start"/>, without blocking a thread while <see cref="EmitterClientOptions.Discovery"/> looks for nodes.
+    /// </summary>
+    public static async Task<EmitterClient> StartAsync(EmitterClientOptions options, ActorSystem? system = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.ContactPoints.Count == 0) options = await Discovered(options, cancellation).ConfigureAwait(false);
+        return Start(options, system);
+    }
+
+    /// <summary>The options with the receptionists <see cref="EmitterClientOptions.Discovery"/> found.</summary>
+    private static async Task<EmitterClientOptions> Discovered(EmitterClientOptions options, CancellationToken cancellation = default)
+    {
+        var method = NeverwinterDP.Protocol.Discovery.DiscoveryMethod.Parse(options.Discovery!);
+        var found = await NeverwinterDP.Protocol.Discovery.ClusterDiscovery.ContactPointsAsync(method, options.DiscoveryTimeout, options.DiscoveryCluster, cancellation).ConfigureAwait(false);
+        return options with { ContactPoints = found };
     }
 
     /// <summary>

@@ -9,8 +9,23 @@ public sealed record EmitterClientOptions
     /// <summary>
     /// Receptionists of the cluster's nodes, <c>akka.tcp://nwdp@HOST:PORT/system/receptionist</c> (the node logs
     /// its own at start). Give several: the client uses one at a time and moves to another when it is lost.
+    /// Empty when <see cref="Discovery"/> finds them.
     /// </summary>
-    public required IReadOnlyList<string> ContactPoints { get; init; }
+    public IReadOnlyList<string> ContactPoints { get; init; } = [];
+
+    /// <summary>
+    /// Instead of <see cref="ContactPoints"/>: how the client finds the nodes at start (docs/emitter-client.md#discovery),
+    /// <c>mdns</c> (nodes announcing with <c>nwdp.cluster.discovery.announce = on</c>) or <c>dns-srv:NAME</c>
+    /// (<c>dns-srv:NAME@SERVER:PORT</c> for a given DNS server); see <see cref="NeverwinterDP.Protocol.Discovery.DiscoveryMethod"/>. One node
+    /// found is enough: the cluster tells the client its other receptionists. Used only when ContactPoints is empty.
+    /// </summary>
+    public string? Discovery { get; init; }
+
+    /// <summary>How long <see cref="Discovery"/> looks for nodes at start before the start fails.</summary>
+    public TimeSpan DiscoveryTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>With <see cref="Discovery"/>: only nodes announcing this cluster name (<c>nwdp.cluster.discovery.cluster-name</c>); null = any.</summary>
+    public string? DiscoveryCluster { get; init; }
 
     /// <summary>Host for events that give none (and of the client's own heartbeat source). Default: the machine name.</summary>
     public string Host { get; init; } = Environment.MachineName;
@@ -99,8 +114,14 @@ public sealed record EmitterClientOptions
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate()
     {
-        if (ContactPoints is null || ContactPoints.Count == 0) throw new ArgumentException("EmitterClientOptions.ContactPoints: give at least one receptionist address");
-        foreach (var c in ContactPoints)
+        if ((ContactPoints is null || ContactPoints.Count == 0) && Discovery is null)
+            throw new ArgumentException("EmitterClientOptions.ContactPoints: give at least one receptionist address (or set Discovery)");
+        if ((ContactPoints is null || ContactPoints.Count == 0) && Discovery is not null)
+        {
+            NeverwinterDP.Protocol.Discovery.DiscoveryMethod.Parse(Discovery); // names the forms it takes
+            Positive(DiscoveryTimeout.Ticks, nameof(DiscoveryTimeout));
+        }
+        foreach (var c in ContactPoints ?? [])
             if (!Akka.Actor.ActorPath.TryParse(c, out _))
                 throw new ArgumentException($"EmitterClientOptions.ContactPoints: '{c}' is not an actor path like akka.tcp://nwdp@host:port/system/receptionist");
         if (string.IsNullOrEmpty(Host)) throw new ArgumentException("EmitterClientOptions.Host must not be empty");

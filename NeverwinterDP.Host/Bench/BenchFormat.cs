@@ -21,7 +21,7 @@ namespace NeverwinterDP.Host.Bench;
 public abstract class BenchFormat
 {
     /// <summary>The names <c>--format</c> takes.</summary>
-    public static readonly IReadOnlyList<string> Names = ["ndjson", "bulk", "hec", "msgpack", "otlp"];
+    public static readonly IReadOnlyList<string> Names = ["ndjson", "bulk", "hec", "msgpack", "otlp", "syslog", "zeromq"];
 
     /// <summary>The format named <paramref name="name"/>; null when there is none.</summary>
     public static BenchFormat? Named(string name, string? hecToken = null) => name switch
@@ -31,13 +31,21 @@ public abstract class BenchFormat
         "hec" => new HecFormat(hecToken ?? ""),
         "msgpack" => new MessagePackFormat(),
         "otlp" => new OtlpFormat(),
+        "syslog" => new SyslogFormat(),
+        "zeromq" => new ZeroMqFormat(),
         _ => null,
     };
 
     public abstract string Name { get; }
 
-    /// <summary>The route under the node's base URL.</summary>
+    /// <summary>The route under the node's base URL (HTTP inputs; empty for the others).</summary>
     public abstract string Path { get; }
+
+    /// <summary>Whether batches are HTTP requests; when false, <see cref="CreateTransport"/> sends them and the URL is <c>tcp://HOST:PORT</c>.</summary>
+    public virtual bool OverHttp => true;
+
+    /// <summary>What sends the batches of an input that is not HTTP (<see cref="OverHttp"/> false); null for HTTP.</summary>
+    public virtual BenchTransport? CreateTransport(BenchOptions options) => null;
 
     public abstract string ContentType { get; }
 
@@ -263,5 +271,64 @@ public abstract class BenchFormat
                 ? $"OTLP partial success: {partial.RejectedLogRecords} records rejected: {partial.ErrorMessage}"
                 : null;
         }
+    }
+
+    /// <summary>
+    /// Syslog over TCP (<c>nwdp.inputs.syslog.tcp-port</c>): each line as an RFC 5424 message with octet-counting
+    /// framing (RFC 6587), <c>LEN &lt;PRI&gt;1 TIMESTAMP HOST PROCESS - - [nwdp req_id="..."] MSG</c>, facility
+    /// <c>user</c> and the level as severity. The node gives every syslog event its <c>nwdp.inputs.syslog.type</c>,
+    /// not the line's type. Not acknowledged: see <see cref="BenchTransport.SyslogTcp"/>.
+    /// </summary>
+    private sealed class SyslogFormat : BenchFormat
+    {
+        public override string Name => "syslog";
+        public override string Path => "";
+        public override string ContentType => "";
+        public override bool OverHttp => false;
+
+        public override BenchTransport CreateTransport(BenchOptions options) =>
+            new BenchTransport.SyslogTcp(options.Url.Host, options.Url.Port, options.Concurrency);
+
+        public override void Encode(ReadOnlySpan<byte> ndjson, ArrayBufferWriter<byte> body)
+        {
+            var message = new StringBuilder(512);
+            while (NextLine(ref ndjson, out var line))
+            {
+                var f = Fields.Parse(line);
+                var severity = f.Level switch
+                {
+                    "debug" => 7,
+                    "warn" => 4,
+                    "error" => 3,
+                    _ => 6,
+                };
+                message.Clear()
+                    .Append('<').Append(8 + severity).Append(">1 ") // facility user (1)
+                    .Append(DateTimeOffset.FromUnixTimeMilliseconds(f.Ts).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))
+                    .Append(' ').Append(f.Host).Append(' ').Append(f.Process)
+                    .Append(" - - [nwdp req_id=\"").Append(f.ReqId).Append("\"] ").Append(f.Msg);
+                var bytes = Encoding.UTF8.GetBytes(message.ToString());
+                Write(body, Encoding.ASCII.GetBytes(bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) + " "));
+                Write(body, bytes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The ZeroMQ input (<c>nwdp.inputs.zeromq.port</c>): the NDJSON lines as one batch from a DEALER socket, each
+    /// answered once durable (<see cref="BenchTransport.ZeroMq"/>).
+    /// </summary>
+    private sealed class ZeroMqFormat : BenchFormat
+    {
+        public override string Name => "zeromq";
+        public override string Path => "";
+        public override string ContentType => "";
+        public override bool OverHttp => false;
+        public override bool Transcodes => false;
+
+        public override BenchTransport CreateTransport(BenchOptions options) =>
+            new BenchTransport.ZeroMq($"tcp://{options.Url.Host}:{options.Url.Port}", options.Concurrency);
+
+        public override void Encode(ReadOnlySpan<byte> ndjson, ArrayBufferWriter<byte> body) => Write(body, ndjson);
     }
 }

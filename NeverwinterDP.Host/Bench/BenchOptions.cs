@@ -100,6 +100,7 @@ public sealed record BenchOptions
     /// <summary>As <see cref="TryResolveEventsUrl"/>, for the route <paramref name="route"/> of an input (<see cref="BenchFormat.Path"/>).</summary>
     public static bool TryResolveUrl(string raw, string route, out Uri url, out string error)
     {
+        if (route.Length == 0) return TryResolveTcp(raw, out url, out error);
         url = null!;
         error = "";
         raw = raw.Trim();
@@ -122,6 +123,22 @@ public sealed record BenchOptions
         return true;
     }
 
+    /// <summary>An input that is not HTTP (syslog, ZeroMQ): <c>tcp://HOST:PORT</c>, or <c>HOST:PORT</c>.</summary>
+    private static bool TryResolveTcp(string raw, out Uri url, out string error)
+    {
+        url = null!;
+        error = "";
+        raw = raw.Trim();
+        if (!raw.Contains("://", StringComparison.Ordinal)) raw = "tcp://" + raw;
+        if (!Uri.TryCreate(raw, UriKind.Absolute, out var parsed) || parsed.Scheme != "tcp" || string.IsNullOrEmpty(parsed.Host) || parsed.Port is < 1 or > 65535)
+        {
+            error = $"must be the input's tcp://HOST:PORT (or HOST:PORT), got '{raw}'";
+            return false;
+        }
+        url = parsed;
+        return true;
+    }
+
     /// <inheritdoc cref="TryResolveEventsUrl"/>
     public static Uri ResolveEventsUrl(string raw) =>
         TryResolveEventsUrl(raw, out var url, out var error) ? url : throw new ArgumentException("url " + error, nameof(raw));
@@ -129,7 +146,9 @@ public sealed record BenchOptions
     /// <summary>Throws <see cref="ArgumentException"/> naming the first option out of range.</summary>
     public void Validate()
     {
-        if (Url.Scheme is not ("http" or "https")) throw new ArgumentException("Url must be http or https", nameof(Url));
+        if (Format.OverHttp ? Url.Scheme is not ("http" or "https") : Url.Scheme != "tcp" || Url.Port < 1)
+            throw new ArgumentException(Format.OverHttp ? "Url must be http or https" : $"Url must be tcp://HOST:PORT for format {Format.Name}", nameof(Url));
+        if (Gzip && !Format.OverHttp) throw new ArgumentException($"Gzip is for HTTP inputs, not {Format.Name}", nameof(Gzip));
         if (Events is < 1) throw new ArgumentException("Events must be at least 1 (or null for no limit)", nameof(Events));
         if (Duration is { } d && d <= TimeSpan.Zero) throw new ArgumentException("Duration must be positive", nameof(Duration));
         if (Batch < 1) throw new ArgumentException("Batch must be at least 1", nameof(Batch));

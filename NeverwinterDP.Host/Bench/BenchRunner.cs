@@ -146,8 +146,16 @@ public static class BenchRunner
                 var sampler = SampleAsync(progress, done.Token);
                 var filesLoop = _files is null ? Task.CompletedTask : Task.Run(() => ScanFilesAsync(done.Token), CancellationToken.None);
                 var workers = new Task<(List<string>? Accepted, List<string>? Failed)>[_options.Concurrency];
-                for (var i = 0; i < workers.Length; i++) workers[i] = Task.Run(() => WorkerAsync(client, abort.Token), CancellationToken.None);
-                var results = await Task.WhenAll(workers).ConfigureAwait(false);
+                (List<string>? Accepted, List<string>? Failed)[] results;
+                await using (var transport = _options.Format.CreateTransport(_options))
+                {
+                    for (var i = 0; i < workers.Length; i++)
+                    {
+                        var worker = i;
+                        workers[i] = Task.Run(() => WorkerAsync(client, transport, worker, abort.Token), CancellationToken.None);
+                    }
+                    results = await Task.WhenAll(workers).ConfigureAwait(false);
+                }
                 EndLoad();
                 var elapsed = Elapsed;
                 _node?.Sample(elapsed);
@@ -324,7 +332,7 @@ public static class BenchRunner
             };
         }
 
-        private async Task<(List<string>? Accepted, List<string>? Failed)> WorkerAsync(HttpClient client, CancellationToken abort)
+        private async Task<(List<string>? Accepted, List<string>? Failed)> WorkerAsync(HttpClient client, BenchTransport? transport, int worker, CancellationToken abort)
         {
             var batch = _options.Batch;
             var buffer = new byte[_generator.BufferSize(batch)];
@@ -379,7 +387,9 @@ public static class BenchRunner
                         using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(body.Span);
                         body = compressed.GetBuffer().AsMemory(0, (int)compressed.Length);
                     }
-                    ok = await SendBatchAsync(client, body, length, count, abort).ConfigureAwait(false);
+                    ok = transport is null
+                        ? await SendBatchAsync(client, body, length, count, abort).ConfigureAwait(false)
+                        : await SendOverTransportAsync(transport, worker, body, length, count, abort).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -483,6 +493,62 @@ public static class BenchRunner
                     text = text.ReplaceLineEndings(" ").Trim();
                     if (text.Length > 200) text = text[..200] + "...";
                     return GiveUp(events, $"{code} {response.ReasonPhrase}{(text.Length > 0 ? ": " + text : "")}");
+                }
+            }
+        }
+
+        /// <summary>
+        /// Sends one batch to an input that is not HTTP (syslog, ZeroMQ) until it is accepted (true) or given up
+        /// (false): a 429/503 answer (ZeroMQ) is resent after the node's hint, as for HTTP.
+        /// </summary>
+        private async Task<bool> SendOverTransportAsync(BenchTransport transport, int worker, ReadOnlyMemory<byte> body, int rawLength, int events, CancellationToken abort)
+        {
+            long? retryingSince = null;
+            var zeroDelayRetries = 0;
+            while (true)
+            {
+                Interlocked.Increment(ref _requests);
+                Interlocked.Add(ref _bytesSent, body.Length);
+                var sentAt = Stopwatch.GetTimestamp();
+                BenchAnswer answer;
+                using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort))
+                {
+                    timeout.CancelAfter(_options.RequestTimeout);
+                    try
+                    {
+                        answer = await transport.SendAsync(worker, body, events, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or OperationCanceledException or ObjectDisposedException)
+                    {
+                        Interlocked.Increment(ref _transportErrors);
+                        var why = abort.IsCancellationRequested ? "aborted after the drain timeout"
+                            : e is OperationCanceledException ? $"no answer within {_options.RequestTimeout.TotalSeconds:0.###} s" : e.Message;
+                        return GiveUp(events, "transport: " + why);
+                    }
+                }
+                var latency = Stopwatch.GetElapsedTime(sentAt);
+                _latency.Record(latency);
+                if (sentAt >= _warmupEnd && Interlocked.Read(ref _loadEnd) is var end && (end == 0 || sentAt < end)) _steadyLatency.Record(latency);
+                Interlocked.Increment(ref _status[Math.Clamp(answer.Status, 0, _status.Length - 1)]);
+                if (answer.Status is >= 200 and < 300)
+                {
+                    Interlocked.Add(ref _eventsAccepted, events);
+                    Interlocked.Add(ref _bytesAccepted, rawLength);
+                    return true;
+                }
+                if (answer.Status is not (429 or 503)) return GiveUp(events, answer.Error ?? answer.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                retryingSince ??= sentAt;
+                if (abort.IsCancellationRequested) return GiveUp(events, $"{answer.Status} and the run was aborted before a retry");
+                if (Stopwatch.GetElapsedTime(retryingSince.Value) > _options.RetryTimeout)
+                    return GiveUp(events, $"{answer.Status}: still refused after retrying for {_options.RetryTimeout.TotalSeconds:0.###} s");
+                Interlocked.Increment(ref _retries);
+                try
+                {
+                    await Task.Delay(RetryDelay(answer.RetryAfter is { } hint ? new RetryConditionHeaderValue(hint) : null, ref zeroDelayRetries), abort).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return GiveUp(events, $"{answer.Status} and the run was aborted while waiting to retry");
                 }
             }
         }

@@ -12,7 +12,7 @@ namespace NeverwinterDP.Host.Cli;
 /// </summary>
 public static class BenchVerb
 {
-    private static readonly Option<string?> Url = Flags.Text("--url", "node base URL (http://127.0.0.1:8080) or the full events URL (required)", "URL");
+    private static readonly Option<string?> Url = Flags.Text("--url", "node base URL (http://127.0.0.1:8080) or the full events URL; tcp://HOST:PORT for --format syslog and zeromq (required)", "URL");
     private static readonly Option<long?> Events = Flags.Long("--events", "events to send (default 1000000; no limit when only --duration is given)", "N", min: 1);
     private static readonly Option<int> Batch = Flags.Int("--batch", "events per request (default 100)", "B", 100, 1, 100_000);
     private static readonly Option<int> Concurrency = Flags.Int("--concurrency", "concurrent requests and connections (default 64)", "C", 64, 1, 10_000);
@@ -23,7 +23,11 @@ public static class BenchVerb
     private static readonly Option<int> Hosts = Flags.Int("--hosts", "distinct fake 'host' values (default 16)", "H", 16, 1, 10_000);
     private static readonly Option<string?> Format = Flags.Text("--format",
         "the input and body format: ndjson (/v1/events, the default), bulk (Elasticsearch /_bulk), hec (Splunk /services/collector/event), " +
-        "msgpack (Fluent Bit /v1/fluent-bit), otlp (OTLP/HTTP protobuf /v1/logs)", "F");
+        "msgpack (Fluent Bit /v1/fluent-bit), otlp (OTLP/HTTP protobuf /v1/logs); " +
+        "syslog (RFC 5424, octet counting, over TCP to nwdp.inputs.syslog.tcp-port; --url tcp://HOST:PORT; syslog over TCP has no " +
+        "acknowledgement, so 'accepted' means written to the socket: use --e2e to count what arrived, with --type the node's " +
+        "nwdp.inputs.syslog.type, default syslog), zeromq (NeverwinterDP.Client's ZeroMqEmitter to nwdp.inputs.zeromq.port; " +
+        "--url tcp://HOST:PORT; each batch acknowledged once durable)", "F");
     private static readonly Option<string?> HecToken = Flags.Text("--hec-token", "with --format hec: the HEC token (one of the node's nwdp.inputs.hec.tokens; default: $NWDP_HEC_TOKENS' first)", "TOKEN");
     private static readonly Option<bool> Gzip = Flags.Switch("--gzip", "send gzip-compressed bodies");
     private static readonly Option<bool> Json = Flags.Switch("--json", "print the summary as one JSON object");
@@ -137,7 +141,9 @@ public static class BenchVerb
         var size = args.GetValue(Size);
         if ((long)batch * (Math.Max(size, BenchEventGenerator.MaxBaseLineLength) + 1) > BenchOptions.MaxBodyBytes)
             throw new CliUsageException($"flags '--batch' x '--size' make requests over {BenchOptions.MaxBodyBytes / (1024 * 1024)} MiB; lower one of them");
-        var type = args.GetValue(Type) ?? "bench";
+        var formatName = args.GetValue(Format) ?? "ndjson";
+        // Every syslog event takes the node's nwdp.inputs.syslog.type (default syslog): the e2e check looks there.
+        var type = args.GetValue(Type) ?? (formatName == "syslog" ? "syslog" : "bench");
         if (!BenchEventGenerator.IsValidType(type)) throw new CliUsageException($"flag '--type' must be 1-100 letters, digits, '.', '_' or '-', got '{type}'");
         var hosts = args.GetValue(Hosts);
         var runId = args.GetValue(RunId);
@@ -154,13 +160,13 @@ public static class BenchVerb
         if (endToEndWait < TimeSpan.Zero) throw new CliUsageException("flag '--e2e-wait' must not be negative");
         var pid = args.GetValue(Pid);
         if (pid > int.MaxValue) throw new CliUsageException($"flag '--pid' must be a process id, got {pid}");
-        var formatName = args.GetValue(Format) ?? "ndjson";
         var hecToken = args.GetValue(HecToken) ?? Environment.GetEnvironmentVariable("NWDP_HEC_TOKENS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
         if (formatName == "hec" && string.IsNullOrEmpty(hecToken))
             throw new CliUsageException("flag '--hec-token' is required with --format hec (or set NWDP_HEC_TOKENS)");
         if (args.GetValue(HecToken) is not null && formatName != "hec") throw new CliUsageException("flag '--hec-token' only goes with --format hec");
         var format = BenchFormat.Named(formatName, hecToken)
             ?? throw new CliUsageException($"flag '--format' must be one of {string.Join(", ", BenchFormat.Names)}, got '{formatName}'");
+        if (args.GetValue(Gzip) && !format.OverHttp) throw new CliUsageException($"flag '--gzip' is for the HTTP inputs, not --format {formatName}");
         // Last, so that 'nwdp bench --events abc' names --events rather than the missing --url.
         var rawUrl = args.GetValue(Url) ?? throw new CliUsageException("flag '--url' is required (the node's base URL, e.g. http://127.0.0.1:8080)");
         if (!BenchOptions.TryResolveUrl(rawUrl, format.Path, out var url, out var urlError)) throw new CliUsageException($"flag '--url' {urlError}");

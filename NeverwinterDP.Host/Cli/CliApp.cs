@@ -28,6 +28,7 @@ public static class CliApp
             RunVerb.Command,
             BrokerVerb.Command,
             BenchVerb.Command,
+            DiscoverVerb.Command,
             Group("cluster", "Cluster membership: show it and change it.", ClusterVerbs.Commands),
             Group("cluster-sharding", "Shard regions and where their shards and entities live.", ShardingVerbs.Commands),
             Group("actor", "The node's actors.", [ActorVerbs.Hierarchy]),

@@ -127,6 +127,7 @@ public sealed class NodeConfig
         var filesDir = hocon.HasPath("nwdp.sinks.files.directory") ? hocon.GetString("nwdp.sinks.files.directory") : "";
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
         Cluster = ClusterOptions.FromConfig(hocon, nwdp.Section("cluster"));
+        Discovery = DiscoveryOptions.FromConfig(nwdp.Section("cluster.discovery"));
         Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint);
         SenderKeysFile = nwdp.OptionalString("security.api-keys-file");
         Tls = TlsOptions.FromConfig(nwdp.Section("security.tls"));
@@ -202,6 +203,9 @@ public sealed class NodeConfig
 
     /// <summary>Cluster membership: remoting address, seeds, roles (<c>nwdp.cluster</c>).</summary>
     public ClusterOptions Cluster { get; }
+
+    /// <summary>Zero-configuration discovery: mDNS announcements, seeds found by mDNS or DNS SRV (<c>nwdp.cluster.discovery</c>).</summary>
+    public DiscoveryOptions Discovery { get; }
 
     /// <summary><c>nwdp.security.api-keys-file</c>: the API keys senders of <c>POST /v1/events</c> must present; null = none needed.</summary>
     public string? SenderKeysFile { get; }

@@ -11,6 +11,8 @@ using NeverwinterDP.Actors.Watchdog;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Protocol.AtRest;
 
+using NeverwinterDP.Host.Discovery;
+
 namespace NeverwinterDP.Host.Node;
 
 public static class NodeActorSystem
@@ -46,6 +48,7 @@ public static class NodeActorSystem
             .AddStartup((system, _) =>
             {
                 var cluster = Cluster.Get(system);
-                if (config.Cluster.Seeds.Count == 0 && config.Cluster.JoinSelf) cluster.Join(cluster.SelfAddress);
+                // A node that finds its seeds (nwdp.cluster.discovery.method) joins once it looked (Discovery/NodeDiscovery).
+                if (config.Cluster.Seeds.Count == 0 && config.Cluster.JoinSelf && !NodeDiscovery.FindsSeeds(config)) cluster.Join(cluster.SelfAddress);
             }));
 }

@@ -4,6 +4,7 @@ using NeverwinterDP.Actors.Sinks.Catalog;
 using NeverwinterDP.Host.Search;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Dashboard;
+using NeverwinterDP.Host.Discovery;
 using NeverwinterDP.Host.Persistence;
 using NeverwinterDP.Host.Security;
 using NeverwinterDP.Protocol.AtRest;
@@ -62,7 +63,8 @@ public static class NodeHost
             .AddSingleton<RemoteIngressService>().AddHostedService(sp => sp.GetRequiredService<RemoteIngressService>())
             .AddSyslogInputs(sp => sp.GetRequiredService<NodeListeners>().Certificate) // syslog TCP/TLS/UDP and RELP listeners (Syslog/)
             .AddZeroMqInput()             // the ZeroMQ ROUTER input (ZeroMq/)
-            .AddDashboard();              // the live dashboard's snapshots, served on the admin listener (Dashboard/)
+            .AddDashboard()               // the live dashboard's snapshots, served on the admin listener (Dashboard/)
+            .AddNodeDiscovery(sp => IngressAddress(sp)); // mDNS announcements, seeds by mDNS or DNS SRV; stops first (Discovery/)
 
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
@@ -73,6 +75,9 @@ public static class NodeHost
             app.Logger.LogWarning("spill key file {File} can be read by other users than its owner: chmod 600 it (the key decrypts every batch it sealed)", key.FilePath);
         return app;
     }
+
+    private static Uri IngressAddress(IServiceProvider sp) =>
+        new UriBuilder(sp.GetRequiredService<NodeListeners>().Certificate is null ? "http" : "https", sp.GetRequiredService<NodeConfig>().HttpEndpoint.Host, sp.GetRequiredService<NodeListeners>().HttpPort).Uri;
 
     /// <summary>The address the ingress listener actually listens on (port 0 resolved).</summary>
     public static Uri HttpAddress(this WebApplication app) =>

@@ -70,6 +70,14 @@ public sealed class BenchVerbTests
             Assert.Equal((format, new Uri("http://127.0.0.1:8080" + route)), (o.Format.Name, o.Url));
         }
 
+        // The inputs that are not HTTP take tcp://HOST:PORT (or HOST:PORT); syslog events take the node's syslog type.
+        var syslog = BenchVerb.ParseOptions(CliApp.Parse("bench", "--url", "127.0.0.1:6514", "--format", "syslog"));
+        Assert.Equal(("syslog", new Uri("tcp://127.0.0.1:6514"), "syslog"), (syslog.Format.Name, syslog.Url, syslog.Type));
+        var zeromq = BenchVerb.ParseOptions(CliApp.Parse("bench", "--url", "tcp://10.0.0.5:5555", "--format", "zeromq"));
+        Assert.Equal(("zeromq", new Uri("tcp://10.0.0.5:5555"), "bench"), (zeromq.Format.Name, zeromq.Url, zeromq.Type));
+        Assert.Contains("tcp://HOST:PORT", Assert.Throws<CliUsageException>(() => BenchVerb.ParseOptions(CliApp.Parse("bench", "--url", "http://n:1", "--format", "zeromq"))).Message);
+        Assert.Contains("--gzip", Assert.Throws<CliUsageException>(() => BenchVerb.ParseOptions(CliApp.Parse("bench", "--url", "n:1", "--format", "syslog", "--gzip"))).Message);
+
         var timed = BenchVerb.ParseOptions(CliApp.Parse("bench", "--url", "http://n:1", "--duration", "30s"));
         Assert.Null(timed.Events);
         Assert.Equal(TimeSpan.FromSeconds(30), timed.Duration);

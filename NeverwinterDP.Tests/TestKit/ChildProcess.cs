@@ -117,7 +117,7 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>The <c>dotnet</c> muxer: the one running the tests if it is a muxer, else the one on PATH.</summary>
-    private static string DotnetHost()
+    public static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
         var self = Environment.ProcessPath;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using NeverwinterDP.Host.Cli;
 using NeverwinterDP.Tests.TestKit;
@@ -100,6 +101,66 @@ public sealed class BenchEndToEndSpecs(ITestOutputHelper output)
             Assert.Equal(expected.GetProperty("level").GetString(), e.Level);
             Assert.Equal("bench-" + format, e.Type);
             Assert.Equal(expected.GetProperty("req_id").GetString(), e.Attributes["req_id"]);
+        }
+    }
+
+    /// <summary>
+    /// The inputs that are not HTTP: syslog over TCP (no acknowledgement: what the bench wrote is counted in the files
+    /// by --e2e) and ZeroMQ (each batch answered once durable). Every event lands once with the generator's fields.
+    /// </summary>
+    [Theory]
+    [InlineData("syslog")]
+    [InlineData("zeromq")]
+    public async Task Bench_over_syslog_and_zeromq_lands_every_event_once_with_its_fields(string format)
+    {
+        using var dir = new TempDir();
+        var type = "bench-" + format;
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new()
+        {
+            ["nwdp.inputs.syslog.tcp-port"] = "0",
+            ["nwdp.inputs.syslog.type"] = type, // every syslog event takes the listener's type
+            ["nwdp.inputs.zeromq.port"] = "0",
+        });
+        var url = format == "syslog"
+            ? "tcp://" + node.App.Services.GetRequiredService<NeverwinterDP.Host.Syslog.SyslogService>().Endpoints["tcp"]
+            : node.App.Services.GetRequiredService<NeverwinterDP.Host.ZeroMq.ZeroMqService>().Endpoint!;
+        const int events = 2_000;
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var args = CliApp.Parse([
+            "bench", "--url", url, "--format", format, "--events", events.ToString(), "--batch", "50", "--concurrency", "4",
+            "--warmup", "0", "--type", type, "--run-id", "fmt" + format, "--e2e", dir.Path, "--e2e-wait", "90s", "--json",
+        ]);
+
+        var code = await BenchVerb.RunAsync(args, stdout, stderr, timeout.Token);
+
+        output.WriteLine(stderr.ToString());
+        output.WriteLine(stdout.ToString());
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(stdout.ToString());
+        var root = json.RootElement;
+        Assert.Equal(format, root.GetProperty("format").GetString());
+        Assert.Equal(events, root.GetProperty("events").GetInt64());
+        var e2e = root.GetProperty("e2e");
+        Assert.Equal(events, e2e.GetProperty("in_files").GetInt64());
+        Assert.True(e2e.GetProperty("exactly_once").GetBoolean());
+
+        var generator = new NeverwinterDP.Host.Bench.BenchEventGenerator("fmt" + format, type);
+        var published = node.Published(NeverwinterDP.Protocol.TopicNames.ForType(type));
+        Assert.Equal(events, published.Count);
+        foreach (var e in published.Take(200))
+        {
+            var seq = NeverwinterDP.Host.Bench.BenchEventGenerator.ParseMessage(e.Message)!.Value.Seq;
+            using var line = JsonDocument.Parse(generator.Line(seq, 1_700_000_000_000));
+            var expected = line.RootElement;
+            Assert.Equal(expected.GetProperty("msg").GetString(), e.Message);
+            Assert.Equal(expected.GetProperty("host").GetString(), e.Host);
+            Assert.Equal(expected.GetProperty("process").GetString(), e.Process);
+            Assert.Equal(expected.GetProperty("level").GetString(), e.Level);
+            Assert.Equal(type, e.Type);
+            // Syslog carries req_id as structured data ([nwdp req_id="..."]), ZeroMQ as the NDJSON line's key.
+            Assert.Equal(expected.GetProperty("req_id").GetString(), e.Attributes[format == "syslog" ? "sd.nwdp.req_id" : "req_id"]);
         }
     }
 }
