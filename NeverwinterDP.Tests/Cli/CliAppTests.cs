@@ -14,7 +14,7 @@ public sealed class CliAppTests
         "cluster down-unreachable", "cluster tail", "cluster-sharding regions", "cluster-sharding region-stats", "cluster-sharding shard-stats",
         "actor hierarchy", "sources", "watchdog", "spill status", "spill check", "stats", "audit", "report summary", "report keys", "report values", "lag", "watermarks", "search", "check",
         "schema list", "schema get", "schema set", "keys add", "keys list", "keys revoke", "spill-key new", "spill-key id",
-        "replay", "dlq list", "dlq show", "dlq replay", "alerts",
+        "replay", "dlq list", "dlq show", "dlq replay", "alerts", "discover",
     ];
 
     [Fact]
