@@ -127,9 +127,9 @@ public sealed class NodeConfig
         var filesDir = hocon.HasPath("nwdp.sinks.files.directory") ? hocon.GetString("nwdp.sinks.files.directory") : "";
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
         Cluster = ClusterOptions.FromConfig(hocon, nwdp.Section("cluster"));
-        Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint);
         SenderKeysFile = nwdp.OptionalString("security.api-keys-file");
         Tls = TlsOptions.FromConfig(nwdp.Section("security.tls"));
+        Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint, Tls);
         PumpEnabled = pump.Bool("enabled") && Cluster.HasRole(NodeRoles.Pump);
     }
 
