@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using NeverwinterDP.Actors.Kafka.Native;
+using NeverwinterDP.Actors.Kafka.Settings;
 
 namespace NeverwinterDP.Actors.Pump;
 
@@ -28,7 +29,7 @@ public sealed record LagReport(long ComputedAtMs, IReadOnlyList<PartitionLag> Pa
 /// </summary>
 public sealed class ConsumerLag : IAsyncDisposable
 {
-    private readonly IReadOnlyDictionary<string, string> _kafka;
+    private readonly KafkaClients _kafka;
     private readonly Func<IReadOnlyList<LagSubject>> _subjects;
     private readonly TimeSpan _interval;
     private readonly TimeSpan _timeout;
@@ -42,11 +43,11 @@ public sealed class ConsumerLag : IAsyncDisposable
     private IConsumer<Ignore, Ignore>? _consumer;
     private bool _disposed;
 
-    /// <param name="kafka">librdkafka properties of the pump's consumers (bootstrap servers, security); group settings are replaced.</param>
+    /// <param name="kafka">The cluster the pumps read (address and security).</param>
     /// <param name="subjects">The sink instances (read at each computation).</param>
     /// <param name="interval">The lag is computed at most this often (<c>nwdp.pump.lag-interval</c>).</param>
     /// <param name="timeout">How long one Kafka request of a computation may wait (<c>nwdp.pump.lag-timeout</c>).</param>
-    public ConsumerLag(IReadOnlyDictionary<string, string> kafka, Func<IReadOnlyList<LagSubject>> subjects, TimeSpan interval, TimeSpan timeout, TimeProvider? clock = null)
+    public ConsumerLag(KafkaClients kafka, Func<IReadOnlyList<LagSubject>> subjects, TimeSpan interval, TimeSpan timeout, TimeProvider? clock = null)
     {
         _kafka = kafka;
         _subjects = subjects;
@@ -180,29 +181,15 @@ public sealed class ConsumerLag : IAsyncDisposable
         return pattern;
     }
 
-    private Dictionary<string, string> ClientConfig(string clientId)
-    {
-        var config = new Dictionary<string, string>(_kafka, StringComparer.Ordinal);
-        foreach (var key in config.Keys.Where(k => k.StartsWith("dotnet.", StringComparison.Ordinal) || k is "group.instance.id" or "partition.assignment.strategy").ToList())
-            config.Remove(key);
-        config["client.id"] = clientId;
-        return config;
-    }
-
     private IAdminClient Admin()
     {
         lock (_gate)
         {
             if (_admin is not null) return _admin;
             Librdkafka.EnsureLoaded();
-            var config = ClientConfig("nwdp-lag");
-            // Admin clients refuse consumer properties.
-            var admin = new Dictionary<string, string>();
-            foreach (var (k, v) in config)
-                if (k is "bootstrap.servers" or "client.id" || k.StartsWith("security.", StringComparison.Ordinal) || k.StartsWith("sasl.", StringComparison.Ordinal) ||
-                    k.StartsWith("ssl.", StringComparison.Ordinal))
-                    admin[k] = v;
-            return _admin = new AdminClientBuilder(admin).Build();
+            var config = _kafka.Admin();
+            config.ClientId = "nwdp-lag";
+            return _admin = new AdminClientBuilder(config).Build();
         }
     }
 
@@ -212,16 +199,16 @@ public sealed class ConsumerLag : IAsyncDisposable
         {
             if (_consumer is not null) return _consumer;
             Librdkafka.EnsureLoaded();
-            var config = ClientConfig("nwdp-lag");
-            // Required by the client; never joined (assign, not subscribe), nothing committed.
-            config["group.id"] = "nwdp-lag";
-            config["enable.auto.commit"] = "false";
-            config["enable.auto.offset.store"] = "false";
-            config["enable.partition.eof"] = "false";
-            config["auto.offset.reset"] = "earliest";
+            // The group is required by the client; never joined (assign, not subscribe), nothing committed.
+            var config = _kafka.Consumer("nwdp-lag");
+            config.ClientId = "nwdp-lag";
+            config.EnableAutoCommit = false;
+            config.EnableAutoOffsetStore = false;
+            config.EnablePartitionEof = false;
+            config.AutoOffsetReset = AutoOffsetReset.Earliest;
             // One record per partition is wanted: small fetches.
-            config["max.partition.fetch.bytes"] = "65536";
-            config["dotnet.consumer.consume.result.fields"] = "topic,timestamp";
+            config.MaxPartitionFetchBytes = 65536;
+            config.ConsumeResultFields = "topic,timestamp";
             return _consumer = new ConsumerBuilder<Ignore, Ignore>(config).Build();
         }
     }

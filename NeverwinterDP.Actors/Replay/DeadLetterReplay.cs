@@ -85,7 +85,7 @@ public sealed class DeadLetterReplay(ReplayContext context)
     {
         var topic = KafkaDeadLetterQueue.TopicFor(sink);
         var group = GroupPrefix + sink + (reason is null ? "" : ".r-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(reason)))[..8]);
-        var partitions = ReplayPlanner.Partitions(context.KafkaProperties, topic, context.Timeout);
+        var partitions = ReplayPlanner.Partitions(context.Kafka, topic, context.Timeout);
         await using var target = context.CreateSink(sink);
         if (partitions.Count == 0) return new DeadLetterReplayReport(sink, reason, group, 0, 0, 0, 0, 0);
         await target.OpenAsync(cancellation).ConfigureAwait(false);
@@ -94,7 +94,7 @@ public sealed class DeadLetterReplay(ReplayContext context)
         long read = 0, matched = 0, delivered = 0, rejected = 0, skipped = 0;
         await Task.Run(async () =>
         {
-            using var consumer = ReplayKafka.Consumer(context.KafkaProperties, group);
+            using var consumer = ReplayKafka.Consumer(context.Kafka, group);
             var tps = partitions.Select(p => new TopicPartition(topic, p)).ToList();
             var committed = consumer.Committed(tps, context.Timeout).ToDictionary(c => c.Partition.Value, c => c.Offset.Value);
             var open = new Dictionary<int, long>();
@@ -156,9 +156,9 @@ public sealed class DeadLetterReplay(ReplayContext context)
     private void Scan(string sink, Func<ConsumeResult<byte[]?, byte[]>, DeadLetterEntry, bool> visit)
     {
         var topic = KafkaDeadLetterQueue.TopicFor(sink);
-        var partitions = ReplayPlanner.Partitions(context.KafkaProperties, topic, context.Timeout);
+        var partitions = ReplayPlanner.Partitions(context.Kafka, topic, context.Timeout);
         if (partitions.Count == 0) return;
-        using var consumer = ReplayKafka.Consumer(context.KafkaProperties, "nwdp-dlq-scan");
+        using var consumer = ReplayKafka.Consumer(context.Kafka, "nwdp-dlq-scan");
         var open = new Dictionary<int, long>();
         var starts = new List<TopicPartitionOffset>();
         foreach (var p in partitions)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Confluent.Kafka;
+using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Protocol;
@@ -8,10 +9,10 @@ using NeverwinterDP.Protocol;
 namespace NeverwinterDP.Actors.Replay;
 
 /// <summary>What a node's replays share: how to reach Kafka, build a sink, dead-letter, and where positions are kept.</summary>
-/// <param name="KafkaProperties">librdkafka properties of the node's consumers (bootstrap servers, security).</param>
+/// <param name="Kafka">The node's Kafka cluster: its address and connection (security) for every client a replay makes.</param>
 /// <param name="CreateSink">A new, unopened instance of a configured sink (throws <see cref="ReplayRequestException"/> for an unknown name).</param>
 /// <param name="StateDirectory"><c>&lt;data&gt;/replay</c>: one JSON file per job with its range and positions.</param>
-public sealed record ReplayContext(IReadOnlyDictionary<string, string> KafkaProperties, Func<string, ISink> CreateSink, IDeadLetterQueue DeadLetters,
+public sealed record ReplayContext(KafkaClients Kafka, Func<string, ISink> CreateSink, IDeadLetterQueue DeadLetters,
     string StateDirectory, SinkRetryOptions Retry)
 {
     public int BatchSize { get; init; } = 5000;
@@ -117,7 +118,7 @@ public sealed class ReplayJob
                 await sink.OpenAsync(_stop.Token).ConfigureAwait(false);
                 delivery = new SinkDelivery(sink, _context.Retry, _context.DeadLetters);
             }
-            else producer = ReplayKafka.Producer(_context.KafkaProperties);
+            else producer = ReplayKafka.Producer(_context.Kafka);
             await Task.Run(() => Pump(delivery, producer), CancellationToken.None).ConfigureAwait(false);
             Finish(_stop.IsCancellationRequested && Remaining() > 0 ? "stopped" : "done", null);
         }
@@ -148,8 +149,7 @@ public sealed class ReplayJob
     private void Pump(SinkDelivery? delivery, IProducer<byte[]?, byte[]>? producer)
     {
         var topic = _state.Request.SourceTopic;
-        var properties = new Dictionary<string, string>(_context.KafkaProperties) { ["auto.offset.reset"] = "error" };
-        using var consumer = ReplayKafka.Consumer(properties, "nwdp-replay." + _state.Id);
+        using var consumer = ReplayKafka.Consumer(_context.Kafka, "nwdp-replay." + _state.Id, AutoOffsetReset.Error);
         var open = _state.Partitions.Where(p => p.Position < p.End).ToDictionary(p => p.Partition, p => p.End);
         consumer.Assign(_state.Partitions.Where(p => p.Position < p.End).Select(p => new TopicPartitionOffset(topic, p.Partition, p.Position)));
         Save();

@@ -27,7 +27,7 @@ public sealed class ReplayJobs(ReplayContext context) : IAsyncDisposable
         lock (_gate)
         {
             if (_jobs.TryGetValue(id, out var running) && running.IsRunning) return running.Status;
-            var job = ReplayJob.Open(context, request, () => new ReplayPlanner(context.KafkaProperties, context.Timeout).Plan(request));
+            var job = ReplayJob.Open(context, request, () => new ReplayPlanner(context.Kafka, context.Timeout).Plan(request));
             _jobs[id] = job;
             job.Start();
             return job.Status;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
+using NeverwinterDP.Actors.Kafka.Settings;
 
 namespace NeverwinterDP.Actors.Replay;
 
@@ -9,13 +10,13 @@ namespace NeverwinterDP.Actors.Replay;
 /// record at or after the time), checked against what the partition still holds, so a range that has left Kafka's
 /// retention is refused with what is still there instead of replaying a silent part of it.
 /// </summary>
-public sealed class ReplayPlanner(IReadOnlyDictionary<string, string> kafkaProperties, TimeSpan timeout)
+public sealed class ReplayPlanner(KafkaClients kafka, TimeSpan timeout)
 {
     public IReadOnlyList<PartitionRange> Plan(ReplayRequest request)
     {
         if (request.Problem() is { } problem) throw new ReplayRequestException(problem);
         var topic = request.SourceTopic;
-        var partitions = Partitions(kafkaProperties, topic, timeout);
+        var partitions = Partitions(kafka, topic, timeout);
         if (partitions.Count == 0)
             throw new ReplayRequestException($"topic {topic} does not exist{(request.Type is not null ? $" (no events of type '{request.Type}' reached the bus)" : "")}", notFound: true);
         if (request.Partition is { } only)
@@ -24,7 +25,7 @@ public sealed class ReplayPlanner(IReadOnlyDictionary<string, string> kafkaPrope
             partitions = [only];
         }
 
-        using var consumer = ReplayKafka.Consumer(kafkaProperties, "nwdp-replay-plan");
+        using var consumer = ReplayKafka.Consumer(kafka, "nwdp-replay-plan");
         var ranges = new List<PartitionRange>();
         var gone = new List<string>();
         foreach (var p in partitions)
@@ -54,11 +55,11 @@ public sealed class ReplayPlanner(IReadOnlyDictionary<string, string> kafkaPrope
     }
 
     /// <summary>The partitions of <paramref name="topic"/> (none when it does not exist).</summary>
-    public static List<int> Partitions(IReadOnlyDictionary<string, string> kafkaProperties, string topic, TimeSpan timeout)
+    public static List<int> Partitions(KafkaClients kafka, string topic, TimeSpan timeout)
     {
+        ArgumentNullException.ThrowIfNull(kafka);
         Librdkafka.EnsureLoaded();
-        using var admin = new AdminClientBuilder(kafkaProperties.Where(kv => !kv.Key.StartsWith("dotnet.", StringComparison.Ordinal)
-            && kv.Key is not ("group.id" or "enable.auto.commit" or "auto.offset.reset" or "enable.auto.offset.store" or "enable.partition.eof"))).Build();
+        using var admin = new AdminClientBuilder(kafka.Admin()).Build();
         // The whole cluster's metadata: asking for one topic would create it on a broker that auto-creates topics.
         var metadata = admin.GetMetadata(timeout).Topics.FirstOrDefault(t => t.Topic == topic);
         if (metadata is null || metadata.Error.IsError) return [];
@@ -123,28 +124,29 @@ public sealed class ReplayPlanner(IReadOnlyDictionary<string, string> kafkaPrope
 /// <summary>Plain consumers for replays: manual assignment, no automatic commits, partition ends reported.</summary>
 public static class ReplayKafka
 {
-    public static IConsumer<byte[]?, byte[]> Consumer(IReadOnlyDictionary<string, string> kafkaProperties, string groupId)
+    /// <param name="reset">Where a position Kafka no longer holds goes: the earliest record, or an error (a resumed job
+    /// must not skip records silently).</param>
+    public static IConsumer<byte[]?, byte[]> Consumer(KafkaClients kafka, string groupId, AutoOffsetReset reset = AutoOffsetReset.Earliest)
     {
+        ArgumentNullException.ThrowIfNull(kafka);
         Librdkafka.EnsureLoaded();
-        var properties = kafkaProperties.Where(kv => !kv.Key.StartsWith("dotnet.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
-        properties["group.id"] = groupId;
-        properties["enable.auto.commit"] = "false";
-        properties["enable.auto.offset.store"] = "false";
-        properties["enable.partition.eof"] = "true";
-        properties["auto.offset.reset"] = "earliest";
-        return new ConsumerBuilder<byte[]?, byte[]>(properties).Build();
+        var config = kafka.Consumer(groupId);
+        config.EnableAutoCommit = false;
+        config.EnableAutoOffsetStore = false;
+        config.EnablePartitionEof = true;
+        config.AutoOffsetReset = reset;
+        return new ConsumerBuilder<byte[]?, byte[]>(config).Build();
     }
 
     /// <summary>A producer for <c>--to-topic</c>: acks=all, idempotent.</summary>
-    public static IProducer<byte[]?, byte[]> Producer(IReadOnlyDictionary<string, string> kafkaProperties)
+    public static IProducer<byte[]?, byte[]> Producer(KafkaClients kafka)
     {
+        ArgumentNullException.ThrowIfNull(kafka);
         Librdkafka.EnsureLoaded();
-        var properties = kafkaProperties.Where(kv => !kv.Key.StartsWith("dotnet.", StringComparison.Ordinal)
-            && kv.Key is not ("group.id" or "enable.auto.commit" or "auto.offset.reset" or "enable.auto.offset.store" or "enable.partition.eof"))
-            .ToDictionary(kv => kv.Key, kv => kv.Value);
-        properties["acks"] = "all";
-        properties["enable.idempotence"] = "true";
-        return new ProducerBuilder<byte[]?, byte[]>(properties).Build();
+        var config = kafka.Producer();
+        config.Acks = Acks.All;
+        config.EnableIdempotence = true;
+        return new ProducerBuilder<byte[]?, byte[]>(config).Build();
     }
 
     public static string Text(Headers? headers, string name) =>

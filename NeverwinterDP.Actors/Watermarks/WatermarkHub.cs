@@ -28,12 +28,15 @@ public sealed class WatermarkHub : IAsyncDisposable
     private readonly SemaphoreSlim _checking = new(1, 1);
     private readonly object _keptGate = new();
     private readonly LinkedList<HourCompletion> _kept = new();
-    private readonly List<HourCompletion> _unhandled = new(); // completions a listener failed on: tried again
+    private readonly string? _stateDirectory;
     private ITimer? _timer;
 
+    /// <param name="stateDirectory">Where each sink's tracker keeps its state across restarts (<c>&lt;data&gt;/watermarks</c>); null: in memory.</param>
     public WatermarkHub(WatermarkOptions options, TimeProvider clock, IPartitionCounts partitions, IWatermarkPublisher? publisher = null,
-        Func<IReadOnlyCollection<string>?>? liveNodes = null, Action<string>? warn = null)
+        Func<IReadOnlyCollection<string>?>? liveNodes = null, Action<string>? warn = null, string? stateDirectory = null)
     {
+        _stateDirectory = stateDirectory;
+        if (stateDirectory is not null) Directory.CreateDirectory(stateDirectory);
         _options = options;
         _clock = clock;
         _partitions = partitions;
@@ -46,7 +49,12 @@ public sealed class WatermarkHub : IAsyncDisposable
 
     /// <summary>The tracker of sink instance <paramref name="sink"/> (made on first use).</summary>
     public WatermarkTracker For(string sink) =>
-        _trackers.GetOrAdd(sink, s => new WatermarkTracker(s, _options, _clock, _partitions, _liveNodes));
+        _trackers.GetOrAdd(sink, s => new WatermarkTracker(s, _options, _clock, _partitions, _liveNodes,
+            _stateDirectory is null ? null : Path.Combine(_stateDirectory, FileNameOf(s) + ".json")));
+
+    // Sink names are HOCON keys; anything a file name should not hold becomes '_'.
+    private static string FileNameOf(string sink) =>
+        string.Concat(sink.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     private sealed record ImmutableListeners(IReadOnlyList<IHourCompletionListener> All);
 
@@ -94,43 +102,18 @@ public sealed class WatermarkHub : IAsyncDisposable
         if (!await _checking.WaitAsync(0, cancellation).ConfigureAwait(false)) return [];
         try
         {
-            var due = new List<HourCompletion>(_unhandled);
-            _unhandled.Clear();
-            foreach (var tracker in _trackers.Values) due.AddRange(tracker.Check());
             var announced = new List<HourCompletion>();
-            foreach (var completion in due)
+            foreach (var tracker in _trackers.Values)
             {
-                // The sink acts first (a _SUCCESS): a completion is announced only once the sink acted on it.
-                if (_listeners.TryGetValue(completion.Sink, out var l) && l.All.Count > 0)
+                await AnnounceAsync(tracker, tracker.Check(), announced, cancellation).ConfigureAwait(false);
+                try
                 {
-                    try
-                    {
-                        await l.All[0].HourCompletedAsync(completion, cancellation).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        _warn?.Invoke($"watermarks: sink {completion.Sink} failed on {completion.Topic} {completion.HourText} v{completion.Version}: {e.GetBaseException().Message}; trying again");
-                        _unhandled.Add(completion);
-                        continue;
-                    }
+                    tracker.Save(); // only now: a crash before the sink acted announces the same versions again
                 }
-                if (_publisher is not null)
+                catch (IOException e)
                 {
-                    try
-                    {
-                        await _publisher.PublishAsync(completion, cancellation).ConfigureAwait(false);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        _warn?.Invoke($"watermarks: publishing {completion.Topic} {completion.HourText} v{completion.Version} failed: {e.GetBaseException().Message}");
-                    }
+                    _warn?.Invoke($"watermarks: saving the state of sink {tracker.Sink} failed: {e.Message}; trying again at the next check");
                 }
-                lock (_keptGate)
-                {
-                    _kept.AddLast(completion);
-                    while (_kept.Count > _options.MaxKept) _kept.RemoveFirst();
-                }
-                announced.Add(completion);
             }
             return announced;
         }
@@ -140,10 +123,65 @@ public sealed class WatermarkHub : IAsyncDisposable
         }
     }
 
+    private async Task AnnounceAsync(WatermarkTracker tracker, IReadOnlyList<HourCompletion> due, List<HourCompletion> announced, CancellationToken cancellation)
+    {
+        foreach (var completion in due)
+        {
+            // The sink acts first (a _SUCCESS): a completion is announced only once the sink acted on it.
+            if (_listeners.TryGetValue(completion.Sink, out var l) && l.All.Count > 0)
+            {
+                try
+                {
+                    await l.All[0].HourCompletedAsync(completion, cancellation).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _warn?.Invoke($"watermarks: sink {completion.Sink} failed on {completion.Topic} {completion.HourText} v{completion.Version}: {e.GetBaseException().Message}; trying again");
+                    tracker.Retry(completion);
+                    continue;
+                }
+            }
+            if (_publisher is not null)
+            {
+                try
+                {
+                    await _publisher.PublishAsync(completion, cancellation).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _warn?.Invoke($"watermarks: publishing {completion.Topic} {completion.HourText} v{completion.Version} failed: {e.GetBaseException().Message}");
+                }
+            }
+            lock (_keptGate)
+            {
+                _kept.AddLast(completion);
+                while (_kept.Count > _options.MaxKept) _kept.RemoveFirst();
+            }
+            announced.Add(completion);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_timer is { } timer) await timer.DisposeAsync().ConfigureAwait(false);
         await _checking.WaitAsync().ConfigureAwait(false);
-        _checking.Release();
+        try
+        {
+            foreach (var tracker in _trackers.Values)
+            {
+                try
+                {
+                    tracker.Save(); // the counts observed since the last check
+                }
+                catch (IOException e)
+                {
+                    _warn?.Invoke($"watermarks: saving the state of sink {tracker.Sink} failed: {e.Message}");
+                }
+            }
+        }
+        finally
+        {
+            _checking.Release();
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using NeverwinterDP.Actors.Bus;
 using NeverwinterDP.Protocol;
 
@@ -16,6 +17,14 @@ public readonly record struct WatermarkObservation(string Topic, int Partition, 
 /// or, <see cref="WatermarkOptions.Grace"/> after H ended, it is closed incomplete with the missing markers as reason.
 /// After an announcement, a marker with a new count or an event read after its node's marker (late) makes a new version.
 /// </summary>
+/// <para>
+/// What it knows survives a restart when it has a state file: the pump reads a marker once (its offset is committed
+/// before the tracker is told), so a tracker that forgot the markers of the hour would never complete it. Markers,
+/// new nodes and late events are saved when observed; counts with the next save; an announcement only once the sink
+/// acted on it (<see cref="Save"/>, called by the hub), so a crash between the hour's files and its <c>_SUCCESS</c>
+/// announces the same version again after the restart.
+/// </para>
+/// </summary>
 /// <remarks>Thread-safe; <see cref="Observe"/> is called by the pump's writers, <see cref="Check"/> by a timer.</remarks>
 public sealed class WatermarkTracker
 {
@@ -26,14 +35,21 @@ public sealed class WatermarkTracker
     private readonly IPartitionCounts _partitions;
     private readonly Func<IReadOnlyCollection<string>?> _liveNodes;
 
+    private readonly string? _statePath;
+    private bool _dirty;
+
     /// <param name="liveNodes">The ingress nodes alive now, or null when not known (then every node that wrote in the hour before is expected).</param>
-    public WatermarkTracker(string sink, WatermarkOptions options, TimeProvider clock, IPartitionCounts partitions, Func<IReadOnlyCollection<string>?>? liveNodes = null)
+    /// <param name="statePath">The file its state is kept in across restarts (read here when it exists); null: memory only.</param>
+    public WatermarkTracker(string sink, WatermarkOptions options, TimeProvider clock, IPartitionCounts partitions, Func<IReadOnlyCollection<string>?>? liveNodes = null,
+        string? statePath = null)
     {
         Sink = sink;
         _options = options;
         _clock = clock;
         _partitions = partitions;
         _liveNodes = liveNodes ?? (() => null);
+        _statePath = statePath;
+        if (statePath is not null && File.Exists(statePath)) Load(statePath);
     }
 
     public string Sink { get; }
@@ -53,34 +69,141 @@ public sealed class WatermarkTracker
     {
         lock (_gate)
         {
+            var save = false; // something a restart must not forget: a new hour, a marker, a node, late events
             foreach (var o in observations)
             {
-                var state = StateOf(o.Topic, o.HourMs);
+                var state = StateOf(o.Topic, o.HourMs, ref save);
+                _dirty = true;
                 if (o.Marker is { } marker)
                 {
                     var key = (marker.Node, o.Partition);
                     if (state.Markers.TryGetValue(key, out var was) && was == marker.Count) continue; // read again: nothing new
                     state.Markers[key] = marker.Count;
                     state.Changed = true;
+                    save = true;
                     continue;
                 }
                 state.Delivered += o.Events;
                 if (o.Node.Length == 0) continue; // no lineage: nobody to wait for
+                save |= !state.EventsByNode.ContainsKey(o.Node);
                 state.EventsByNode[o.Node] = state.EventsByNode.GetValueOrDefault(o.Node) + o.Events;
                 if (state.Markers.ContainsKey((o.Node, o.Partition)))
                 {
                     // After its node's marker in its partition: late. Written all the same; the hour gets a new version.
                     state.Late += o.Events;
                     state.Changed = true;
+                    save = true;
                 }
             }
+            if (save) SaveLocked();
         }
     }
 
-    private HourState StateOf(string topic, long hour)
+    private HourState StateOf(string topic, long hour, ref bool created)
     {
-        if (!_hours.TryGetValue((topic, hour), out var state)) _hours[(topic, hour)] = state = new HourState();
+        if (_hours.TryGetValue((topic, hour), out var state)) return state;
+        _hours[(topic, hour)] = state = new HourState();
+        created = true;
         return state;
+    }
+
+    /// <summary>
+    /// <paramref name="completion"/> was not acted on (the sink failed): the next check computes that version again,
+    /// from what is known by then.
+    /// </summary>
+    public void Retry(HourCompletion completion)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        lock (_gate)
+        {
+            if (!_hours.TryGetValue((completion.Topic, completion.HourMs), out var state) || state.Version != completion.Version) return;
+            state.Version--;
+            state.Changed = true;
+        }
+    }
+
+    /// <summary>
+    /// Writes the state file when anything changed since the last write: the hub calls it after the sink acted on this
+    /// check's completions. A failure is retried at the next call.
+    /// </summary>
+    /// <exception cref="IOException">The file could not be written.</exception>
+    public void Save()
+    {
+        lock (_gate)
+        {
+            if (_dirty) SaveLocked();
+        }
+    }
+
+    private void SaveLocked()
+    {
+        if (_statePath is null) return;
+        var temp = _statePath + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            using (var w = new Utf8JsonWriter(file))
+            {
+                w.WriteStartObject();
+                w.WriteString("sink", Sink);
+                w.WriteStartArray("hours");
+                foreach (var ((topic, hour), state) in _hours)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("topic", topic);
+                    w.WriteNumber("hour_ms", hour);
+                    w.WriteNumber("version", state.Version);
+                    w.WriteBoolean("changed", state.Changed);
+                    w.WriteNumber("delivered", state.Delivered);
+                    w.WriteNumber("late", state.Late);
+                    w.WriteStartArray("markers");
+                    foreach (var ((node, partition), count) in state.Markers)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("node", node);
+                        w.WriteNumber("partition", partition);
+                        w.WriteNumber("count", count);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    w.WriteStartObject("events_by_node");
+                    foreach (var (node, events) in state.EventsByNode) w.WriteNumber(node, events);
+                    w.WriteEndObject();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temp, _statePath, overwrite: true);
+        _dirty = false;
+    }
+
+    // A file that cannot be read is an error: starting empty would silently give up the hours it holds.
+    private void Load(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            foreach (var h in doc.RootElement.GetProperty("hours").EnumerateArray())
+            {
+                var state = new HourState
+                {
+                    Version = h.GetProperty("version").GetInt32(),
+                    Changed = h.GetProperty("changed").GetBoolean(),
+                    Delivered = h.GetProperty("delivered").GetInt64(),
+                    Late = h.GetProperty("late").GetInt64(),
+                };
+                foreach (var m in h.GetProperty("markers").EnumerateArray())
+                    state.Markers[(m.GetProperty("node").GetString()!, m.GetProperty("partition").GetInt32())] = m.GetProperty("count").GetInt64();
+                foreach (var n in h.GetProperty("events_by_node").EnumerateObject()) state.EventsByNode[n.Name] = n.Value.GetInt64();
+                _hours[(h.GetProperty("topic").GetString()!, h.GetProperty("hour_ms").GetInt64())] = state;
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"watermark state {path} cannot be read ({e.Message}); move it away to start this sink's watermarks afresh", e);
+        }
     }
 
     /// <summary>The completions (and new versions) due now; forgets hours older than <see cref="WatermarkOptions.Keep"/>.</summary>
@@ -109,7 +232,8 @@ public sealed class WatermarkTracker
                     complete ? null : Reason(missing, partitions), counts, expected.Order(StringComparer.Ordinal).ToList(), state.Delivered, state.Late, now));
             }
             var before = UtcHours.Of(now - (long)_options.Keep.TotalMilliseconds);
-            foreach (var key in _hours.Keys.Where(k => k.Hour < before).ToList()) _hours.Remove(key);
+            foreach (var key in _hours.Keys.Where(k => k.Hour < before).ToList()) _dirty |= _hours.Remove(key);
+            _dirty |= due.Count > 0;
         }
         return due;
     }

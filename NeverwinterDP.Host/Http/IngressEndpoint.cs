@@ -125,35 +125,15 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 return;
             }
             var (outcome, error) = await ingress.AcceptAsync(parsed.Events, request.Headers[KeyHeader].ToString(), http.RequestAborted);
-            switch (outcome)
+            if (outcome == IngressOutcome.Durable)
             {
-                case IngressOutcome.Durable:
-                    http.Response.StatusCode = 200;
-                    await dialect.AcceptedAsync(http, parsed.Events.Count);
-                    break;
-                case IngressOutcome.Refused when error is EventTooLargeException tooLarge:
-                    await Error(http, dialect, 413, "event_too_large", tooLarge.Message, dialect.LineOf(request, rented.AsSpan(0, length), tooLarge.Index));
-                    break;
-                case IngressOutcome.Refused:
-                    await Error(http, dialect, BusRefusals.IsTooLarge(error) ? 413 : 400, "bus_refused",
-                        "the bus refused the events permanently: " + (error?.Message ?? "unknown error"));
-                    break;
-                case IngressOutcome.Saturated:
-                    await Error(http, dialect, 429, "saturated", error?.Message ?? "the bus is saturated; retry later", retryAfter: options.RetryAfter);
-                    break;
-                case IngressOutcome.Stopping:
-                    await Error(http, dialect, 503, "stopping", "the node is shutting down; retry on another node or later", retryAfter: options.RetryAfter);
-                    break;
-                case IngressOutcome.Failed when error is SpillRefusedException spill:
-                    // Kafka did not take them and the spillover store cannot (disk full, quota used up): its own reason,
-                    // since the fix is on this node's disk, not on the bus.
-                    await Error(http, dialect, 503, "spill_full", "the bus did not acknowledge the events and the spillover store cannot keep them: " + spill.Message,
-                        retryAfter: options.RetryAfter);
-                    break;
-                default:
-                    await Error(http, dialect, 503, "bus_failed", "the bus did not acknowledge the events: " + (error?.Message ?? "unknown error"), retryAfter: options.RetryAfter);
-                    break;
+                http.Response.StatusCode = 200;
+                await dialect.AcceptedAsync(http, parsed.Events.Count);
             }
+            else if (outcome == IngressOutcome.Refused && error is EventTooLargeException tooLarge)
+                await Error(http, dialect, 413, "event_too_large", tooLarge.Message, dialect.LineOf(request, rented.AsSpan(0, length), tooLarge.Index));
+            else if (IngressRefusal.Of(outcome, error, options.RetryAfter) is { } refusal)
+                await Error(http, dialect, refusal.Status, refusal.Reason, refusal.Message, retryAfter: refusal.RetryAfter);
         }
         catch (BadRequestException e)
         {

@@ -58,7 +58,7 @@ public static class NodeServices
             // Every node answers for every sink instance (read from Kafka), whether or not it pumps.
             var sinks = sp.GetRequiredService<SinkCatalog>();
             var subjects = sinks.Sections.Select(s => new LagSubject(s.Name, $"{config.Pump.GroupId}.{s.Name}", s.Topics)).ToList();
-            return new ConsumerLag(sp.GetRequiredService<SinkWriterContext>().Consumer.Properties, () => subjects, config.Pump.LagInterval, config.Pump.LagTimeout,
+            return new ConsumerLag(sp.GetRequiredService<KafkaBus>().Clients, () => subjects, config.Pump.LagInterval, config.Pump.LagTimeout,
                 sp.GetService<TimeProvider>());
         });
 
@@ -71,7 +71,7 @@ public static class NodeServices
         .AddSingleton(sp =>
         {
             var catalog = sp.GetRequiredService<SinkCatalog>();
-            return new ReplayContext(sp.GetRequiredService<SinkWriterContext>().Consumer.Properties,
+            return new ReplayContext(sp.GetRequiredService<KafkaBus>().Clients,
                 name => catalog.Names.Contains(name)
                     ? catalog.Create(name)
                     : throw new ReplayRequestException($"--sink {name}: no such sink is configured on this node (configured: {(catalog.Names.Count == 0 ? "none" : string.Join(", ", catalog.Names))})", notFound: true),

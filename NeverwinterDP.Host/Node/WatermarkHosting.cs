@@ -36,7 +36,8 @@ public static class WatermarkHosting
                 var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("watermarks");
                 // Which ingress nodes are alive is not known by node id here: every node that wrote in the hour before is waited for (docs/watermarks.md).
                 return new WatermarkHub(config.Watermarks, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IPartitionCounts>(),
-                    sp.GetRequiredService<KafkaWatermarkPublisher>(), liveNodes: null, warn: m => log.LogWarning("{Message}", m));
+                    sp.GetRequiredService<KafkaWatermarkPublisher>(), liveNodes: null, warn: m => log.LogWarning("{Message}", m),
+                    stateDirectory: Path.Combine(config.DataDir, "watermarks"));
             })
             .AddHostedService<WatermarkService>();
     }

@@ -26,9 +26,7 @@ public sealed class ElasticsearchSearch : ISearchBackend, IDisposable
         {
             Timeout = timeout,
         };
-        if (options.ApiKey is { } key) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", key);
-        else if (options.Username is { } user)
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{options.Password}")));
+        _http.DefaultRequestHeaders.Authorization = options.Authorization;
     }
 
     public string Name => "elasticsearch";

@@ -81,7 +81,7 @@ public sealed class SyslogIngress(EventIngress ingress, IngressContexts contexts
                     pending.RemoveAt(tooLarge.Index);
                     break;
                 case IngressOutcome.Refused:
-                    var reason = "the bus refused the events permanently: " + (error?.Message ?? "unknown error");
+                    var reason = IngressRefusal.Of(outcome, error, retryAfter)!.Message;
                     foreach (var i in pending) verdicts[i] = new SyslogVerdict(reason);
                     metrics.SyslogMessages(listener, "refused", pending.Count);
                     log.LogWarning("syslog {Listener}: {Count} messages refused: {Reason}", listener, pending.Count, reason);

@@ -44,19 +44,12 @@ public sealed class ZeroMqIngress(EventIngress ingress, IngressContexts contexts
         {
             return null;
         }
-        return Counted(outcome switch
-        {
-            IngressOutcome.Durable => ZeroMqAnswer.Accept(id, events.Count),
-            IngressOutcome.Refused when error is EventTooLargeException tooLarge => ZeroMqAnswer.Refuse(id, 413, "event_too_large", tooLarge.Message,
-                request.Kind == ContentKind.Ndjson ? EventParser.NdjsonLineOf(request.Payload.Span, tooLarge.Index) : tooLarge.Index + 1),
-            IngressOutcome.Refused => ZeroMqAnswer.Refuse(id, BusRefusals.IsTooLarge(error) ? 413 : 400, "bus_refused",
-                "the bus refused the events permanently: " + (error?.Message ?? "unknown error")),
-            IngressOutcome.Saturated => ZeroMqAnswer.Refuse(id, 429, "saturated", error?.Message ?? "the bus is saturated; retry later", retryAfter: options.RetryAfter),
-            IngressOutcome.Stopping => ZeroMqAnswer.Refuse(id, 503, "stopping", "the node is shutting down; retry on another node or later", retryAfter: options.RetryAfter),
-            IngressOutcome.Failed when error is SpillRefusedException spill => ZeroMqAnswer.Refuse(id, 503, "spill_full",
-                "the bus did not acknowledge the events and the spillover store cannot keep them: " + spill.Message, retryAfter: options.RetryAfter),
-            _ => ZeroMqAnswer.Refuse(id, 503, "bus_failed", "the bus did not acknowledge the events: " + (error?.Message ?? "unknown error"), retryAfter: options.RetryAfter),
-        });
+        if (outcome == IngressOutcome.Durable) return Counted(ZeroMqAnswer.Accept(id, events.Count));
+        if (outcome == IngressOutcome.Refused && error is EventTooLargeException tooLarge)
+            return Counted(ZeroMqAnswer.Refuse(id, 413, "event_too_large", tooLarge.Message,
+                request.Kind == ContentKind.Ndjson ? EventParser.NdjsonLineOf(request.Payload.Span, tooLarge.Index) : tooLarge.Index + 1));
+        var refusal = IngressRefusal.Of(outcome, error, options.RetryAfter)!;
+        return Counted(ZeroMqAnswer.Refuse(id, refusal.Status, refusal.Reason, refusal.Message, retryAfter: refusal.RetryAfter));
     }
 
     /// <summary>

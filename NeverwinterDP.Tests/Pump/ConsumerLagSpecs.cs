@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using NeverwinterDP.Actors.Kafka.Embedded;
+using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.TestKit;
@@ -11,7 +12,7 @@ namespace NeverwinterDP.Tests.Pump;
 [Trait("Category", TestCategories.Integration)]
 public sealed class ConsumerLagSpecs
 {
-    private static Dictionary<string, string> Kafka(EmbeddedKafka kafka) => new() { ["bootstrap.servers"] = kafka.BootstrapServers };
+    private static KafkaClients Kafka(EmbeddedKafka kafka) => new(kafka.BootstrapServers);
 
     private static void Produce(EmbeddedKafka kafka, string topic, int partition, int n)
     {

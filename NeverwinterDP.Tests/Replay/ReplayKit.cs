@@ -24,7 +24,7 @@ internal sealed class ReplayKit : IAsyncDisposable
         Dir = dir;
         DeadLetters = new KafkaDeadLetterQueue(ProducerSettings<byte[]?, byte[]>.Create(Serializers.ByteArray, Serializers.ByteArray)
             .WithBootstrapServers(kafka.BootstrapServers).CreateKafkaProducer());
-        Context = new ReplayContext(new Dictionary<string, string> { ["bootstrap.servers"] = kafka.BootstrapServers },
+        Context = new ReplayContext(new KafkaClients(kafka.BootstrapServers),
             name => name == SinkName ? WrapSink(CreateSink()) : throw new ReplayRequestException($"--sink {name}: no such sink", notFound: true),
             DeadLetters, Path.Combine(dir.Path, "replay"),
             new SinkRetryOptions { MinBackoff = TimeSpan.FromMilliseconds(10), MaxBackoff = TimeSpan.FromMilliseconds(50) })

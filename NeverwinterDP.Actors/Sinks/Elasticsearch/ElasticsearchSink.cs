@@ -48,15 +48,7 @@ public sealed class ElasticsearchSink : ISink
         };
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("NeverwinterDP", "1.0"));
-        if (options.ApiKey is { } key)
-        {
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("ApiKey", key);
-        }
-        else if (options.Username is { } user)
-        {
-            var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{options.Password}"));
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", basic);
-        }
+        _http.DefaultRequestHeaders.Authorization = options.Authorization;
     }
 
     public string Name { get; }

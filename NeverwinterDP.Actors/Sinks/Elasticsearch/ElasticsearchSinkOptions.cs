@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+using System.Text;
 using NeverwinterDP.Actors.Sinks.Framework;
 
 namespace NeverwinterDP.Actors.Sinks.Elasticsearch;
@@ -40,6 +42,15 @@ public sealed record ElasticsearchSinkOptions
 
     /// <summary><c>api-key</c>: the encoded API key (what the create-API-key call returns as <c>encoded</c>).</summary>
     public string? ApiKey { get; init; }
+
+    /// <summary>
+    /// The <c>Authorization</c> header these options ask for (<c>ApiKey</c>, else <c>Basic</c>), or null for none: the
+    /// sink's writes and log search's reads authenticate the same way.
+    /// </summary>
+    public AuthenticationHeaderValue? Authorization =>
+        ApiKey is { } key ? new AuthenticationHeaderValue("ApiKey", key)
+        : Username is { } user ? new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{Password}")))
+        : null;
 
     /// <summary><c>request-timeout</c>: one HTTP request, sending the body to reading the whole response.</summary>
     public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;

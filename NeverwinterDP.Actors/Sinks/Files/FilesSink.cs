@@ -14,7 +14,7 @@ namespace NeverwinterDP.Actors.Sinks.Files;
 public sealed class FilesSink : PartFileSink, IHourCompletionListener
 {
     /// <summary>The file a complete hour's directory gets.</summary>
-    public const string SuccessFile = "_SUCCESS";
+    public const string SuccessFile = HourSuccess.FileName;
 
     /// <param name="options">Where and how to write; validated here.</param>
     /// <param name="name">The sink instance's name (metrics, dead-letter topic).</param>
@@ -33,16 +33,13 @@ public sealed class FilesSink : PartFileSink, IHourCompletionListener
     /// </summary>
     public Task HourCompletedAsync(HourCompletion completion, CancellationToken cancellation)
     {
-        ArgumentNullException.ThrowIfNull(completion);
-        if (!completion.IsComplete || !FileNames.IsLegalTopic(completion.Topic) || !UtcHour.TryFromEpochMs(completion.HourMs, out var hour))
-            return Task.CompletedTask;
+        if (!HourSuccess.TryFor(completion, out var hour, out var content)) return Task.CompletedTask;
         var directory = Path.Combine(Path.GetFullPath(Options.Directory), completion.Topic, hour.RelativePath);
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, SuccessFile + FileNames.TempSuffix);
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            file.Write(completion.ToJson());
-            file.WriteByte((byte)'\n');
+            file.Write(content);
             if (Options.Fsync) file.Flush(flushToDisk: true);
         }
         File.Move(temp, Path.Combine(directory, SuccessFile), overwrite: true);

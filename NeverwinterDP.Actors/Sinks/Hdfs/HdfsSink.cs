@@ -29,7 +29,7 @@ namespace NeverwinterDP.Actors.Sinks.Hdfs;
 /// </remarks>
 public sealed class HdfsSink : ISink, IHourCompletionListener
 {
-    private const string SuccessMarker = "_SUCCESS";
+    private const string SuccessMarker = HourSuccess.FileName;
 
     private readonly HdfsSinkOptions _options;
     private readonly WebHdfsClient _client;
@@ -123,13 +123,11 @@ public sealed class HdfsSink : ISink, IHourCompletionListener
     public async Task HourCompletedAsync(HourCompletion completion, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        if (!_options.SuccessOnComplete || !completion.IsComplete || !FileNames.IsLegalTopic(completion.Topic) ||
-            !UtcHour.TryFromEpochMs(completion.HourMs, out var hour))
-            return;
+        if (!_options.SuccessOnComplete || !HourSuccess.TryFor(completion, out var hour, out var bytes)) return;
         var marker = $"{_root}/{completion.Topic}/{hour.SlashPath}/{SuccessMarker}";
         try
         {
-            using var content = new ByteArrayContent([.. completion.ToJson(), (byte)'\n']);
+            using var content = new ByteArrayContent(bytes);
             await _client.CreateAsync(marker, content, overwrite: true, cancellation).ConfigureAwait(false);
         }
         catch (WebHdfsException e)

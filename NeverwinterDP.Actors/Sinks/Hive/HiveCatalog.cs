@@ -16,21 +16,63 @@ namespace NeverwinterDP.Actors.Sinks.Hive;
 /// crash cut short is dropped and its partition registered again (every partition directory found by recovery
 /// is registered, so a file published just before a crash is not left out). Hive's <c>_</c> prefix keeps the
 /// <c>_ddl</c> directory out of the table's data.
+/// With <paramref name="holdUntilComplete"/> (<c>register-on = complete</c>) a partition's line waits for its hour's
+/// completion (<see cref="Release"/>). The pump's thread registers and flushes, the watermark check releases: one lock.
 /// </summary>
-internal sealed partial class HiveCatalog(string root, string locationBase, HiveFormat format, bool fsync)
+internal sealed partial class HiveCatalog(string root, string locationBase, HiveFormat format, bool fsync, bool holdUntilComplete = false)
 {
+    /// <summary>Hours released, remembered so a partition published in them later registers at once; the oldest go first.</summary>
+    private const int MaxReleased = 10_000;
+
     public const string DdlDirectory = "_ddl";
     public const string CreateFile = "create_table.sql";
     public const string PartitionsFile = "partitions.sql";
 
     private readonly Dictionary<string, Table> _tables = new(StringComparer.Ordinal);
     private readonly HashSet<(string Table, string Type, UtcHour Hour)> _noted = [];
+    private readonly HashSet<(string Table, UtcHour Hour)> _released = [];
+    private readonly Queue<(string Table, UtcHour Hour)> _releasedOrder = new();
+    private readonly HashSet<string> _held = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
 
     /// <summary>
     /// Notes that a partition directory of <paramref name="table"/> exists; its line is written at the next
-    /// <see cref="Flush"/>. No I/O here: a file just published must not look failed because its table's DDL could not be read.
+    /// <see cref="Flush"/> (holding until complete: at the flush after its hour's <see cref="Release"/>). No I/O here: a
+    /// file just published must not look failed because its table's DDL could not be read.
     /// </summary>
-    public void Register(string table, string type, UtcHour hour) => _noted.Add((table, type, hour));
+    public void Register(string table, string type, UtcHour hour)
+    {
+        lock (_gate)
+        {
+            if (!holdUntilComplete || _released.Contains((table, hour))) _noted.Add((table, type, hour));
+            else _held.Add(table); // its create_table.sql is written at the flush all the same
+        }
+    }
+
+    /// <summary>
+    /// Hour <paramref name="hour"/> of <paramref name="table"/> is complete (or closed incomplete, <paramref name="note"/>
+    /// saying why): registers the partitions of <paramref name="types"/> (every type directory of that hour on disk, so
+    /// those another writer of the sink published are included) and writes the lines now. A note goes in as a SQL
+    /// comment above them.
+    /// </summary>
+    /// <exception cref="IOException">The lines could not be written; the next completion version or flush tries again.</exception>
+    public void Release(string table, UtcHour hour, IEnumerable<string> types, string? note)
+    {
+        lock (_gate)
+        {
+            if (_released.Add((table, hour)))
+            {
+                _releasedOrder.Enqueue((table, hour));
+                while (_releasedOrder.Count > MaxReleased) _released.Remove(_releasedOrder.Dequeue());
+            }
+            var before = TableOf(table).Pending.Count;
+            foreach (var type in types) Add(table, type, hour);
+            var t = TableOf(table);
+            if (note is not null && t.Pending.Count > before)
+                t.Pending.Insert(before, $"-- {hour.Start.ToString("yyyy-MM-dd'T'HH':00Z'", CultureInfo.InvariantCulture)} {note.ReplaceLineEndings(" ")}\n");
+            FlushLocked();
+        }
+    }
 
     // Reads the table's partitions.sql at first use.
     private void Add(string table, string type, UtcHour hour)
@@ -47,6 +89,13 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     /// <exception cref="IOException">A file could not be written; what was not written is tried again next time.</exception>
     public void Flush()
     {
+        lock (_gate) FlushLocked();
+    }
+
+    private void FlushLocked()
+    {
+        foreach (var table in _held) TableOf(table);
+        _held.Clear();
         foreach (var (table, type, hour) in _noted.ToArray())
         {
             Add(table, type, hour);

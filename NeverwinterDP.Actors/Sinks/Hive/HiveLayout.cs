@@ -19,7 +19,7 @@ internal sealed class HiveLayout : PartLayout
         _options = options;
         var extension = options.Format == HiveFormat.Avro ? ".avro" : ".parquet";
         Names = new FileNames("part-", extension);
-        _catalog = new HiveCatalog(root, options.Location ?? "file://" + root, options.Format, options.Fsync);
+        _catalog = new HiveCatalog(root, options.Location ?? "file://" + root, options.Format, options.Fsync, options.RegisterOnComplete);
     }
 
     public override FileNames Names { get; }
@@ -75,6 +75,34 @@ internal sealed class HiveLayout : PartLayout
             // Registered again in case a crash came between a publish and its partitions.sql line.
             _catalog.Register(table, type, hour);
             yield return (hourDirectory, new SlotKey(hour, type));
+        }
+    }
+
+    /// <summary>
+    /// Hour <paramref name="hour"/> of <paramref name="topic"/> is complete (<paramref name="note"/>: or closed incomplete,
+    /// and why): registers every type's partition of that hour found on disk. The completion comes after the sink
+    /// flushed the hour, so every file of it is published; the directories, not this writer's memory, say which types
+    /// there are, so the partitions the sink's other writers on this node published are registered too.
+    /// </summary>
+    public void HourCompleted(string topic, UtcHour hour, string? note)
+    {
+        var table = Table(topic);
+        var (dt, hh) = HiveCatalog.HivePartition(hour);
+        var tableDirectory = Path.Combine(Root, table);
+        var types = Directory.Exists(tableDirectory)
+            ? Directory.EnumerateDirectories(tableDirectory, "type=*", Everything)
+                .Select(d => Path.GetFileName(d)["type=".Length..])
+                .Where(t => IsPartitionValue(t) && Directory.Exists(Path.Combine(tableDirectory, "type=" + t, "dt=" + dt, "hour=" + hh)))
+                .Order(StringComparer.Ordinal)
+                .ToList()
+            : [];
+        try
+        {
+            _catalog.Release(table, hour, types, note);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"Writing the Hive DDL under {Root} failed: {e.Message}", e);
         }
     }
 

@@ -28,6 +28,7 @@ public enum HiveFormat
 ///   roll-rows = 1000000                     # ... or this many rows
 ///   row-group-rows = 100000                 # Parquet rows buffered per row group (memory per open file)
 ///   fsync = on
+///   register-on = publish                   # publish (a partition's line at the flush after its first file) | complete (the hour's watermark)
 /// }
 /// </code>
 /// </summary>
@@ -61,6 +62,14 @@ public sealed record HiveSinkOptions
 
     public bool Fsync { get; init; } = true;
 
+    /// <summary>
+    /// <c>register-on</c>: <c>publish</c> appends a partition's <c>ADD PARTITION</c> line at the flush after its first
+    /// file; <c>complete</c> holds every partition of an hour until the hour's completion (<c>nwdp.watermarks</c>) and
+    /// then registers them all, so a query sees an hour only once it is whole. Completions need all of the sink's
+    /// writers on one pump node (docs/watermarks.md), so the default is <c>publish</c>.
+    /// </summary>
+    public bool RegisterOnComplete { get; init; }
+
     public static HiveSinkOptions FromSection(SinkSection s)
     {
         ArgumentNullException.ThrowIfNull(s);
@@ -75,6 +84,7 @@ public sealed record HiveSinkOptions
             RollRows = s.GetPositiveInt("roll-rows", DefaultRollRows),
             RowGroupRows = s.GetPositiveInt("row-group-rows", DefaultRowGroupRows),
             Fsync = s.GetBool("fsync", true),
+            RegisterOnComplete = s.GetChoice("register-on", "publish", "publish", "complete") == "complete",
         };
         if (format == HiveFormat.Parquet)
         {

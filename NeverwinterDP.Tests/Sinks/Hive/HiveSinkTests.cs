@@ -285,6 +285,67 @@ public class HiveSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task With_register_on_complete_an_hours_partitions_wait_for_its_completion_then_every_writers_types_register()
+    {
+        HiveSink Holding() => new(new HiveSinkOptions { Directory = Root, RegisterOnComplete = true });
+        var eleven = TenOClock + 3_600_000;
+        var partitions = Path.Combine(Root, Table, "_ddl", "partitions.sql");
+        string[] Lines() => File.Exists(partitions) ? File.ReadAllLines(partitions) : [];
+        HourCompletion Completion(long hourMs, string state, string? reason = null, int version = 1) =>
+            new("hive", Topic, hourMs, version, state, reason, [3, 1], ["node-7"], 4, 0, eleven + 3_600_000);
+
+        // Two writers of the sink, each with partitions of its own in hour 10; one also in hour 11.
+        await using var first = Holding();
+        await using var second = Holding();
+        await WriteAndFlush(first, [new SinkRecord(Topic, 0, 0, Event(0, TenOClock + 1, type: "web")), new SinkRecord(Topic, 0, 1, Event(1, eleven + 1, type: "web"))]);
+        await WriteAndFlush(second, [new SinkRecord(Topic, 1, 0, Event(0, TenOClock + 2, type: "api"))]);
+        Assert.Empty(Lines());
+        Assert.True(File.Exists(Path.Combine(Root, Table, "_ddl", "create_table.sql")));
+
+        // A restart's recovery finds the directories and still holds them.
+        await using (var restarted = Holding())
+        {
+            await WriteAndFlush(restarted, [new SinkRecord(Topic, 0, 1, Event(1, eleven + 1, type: "web"))]);
+        }
+        Assert.Empty(Lines());
+
+        // Hour 10 completes; the first writer is told, and registers the second writer's partition too. Hour 11 waits.
+        await first.HourCompletedAsync(Completion(TenOClock, HourCompletion.Complete), CancellationToken.None);
+        Assert.Equal(["api/10", "web/10"], Lines().Select(ParsePartitionLine).Select(p => $"{p.Type}/{p.Hour}").ToList());
+
+        // A late event of a new type in the completed hour registers at its flush; a second version adds nothing twice.
+        await WriteAndFlush(first, [new SinkRecord(Topic, 0, 2, Event(2, TenOClock + 3, type: "late"))]);
+        await first.HourCompletedAsync(Completion(TenOClock, HourCompletion.Complete, version: 2), CancellationToken.None);
+        Assert.Equal(["api/10", "web/10", "late/10"], Lines().Select(ParsePartitionLine).Select(p => $"{p.Type}/{p.Hour}").ToList());
+
+        // Hour 11 closes incomplete after the grace: registered under a comment that says why.
+        await first.HourCompletedAsync(Completion(eleven, HourCompletion.IncompleteClosed, "node-9 wrote no marker in partitions 1"), CancellationToken.None);
+        var lines = Lines();
+        Assert.Equal("-- 2024-03-05T11:00Z incomplete-closed (completion v1): node-9 wrote no marker in partitions 1", lines[^2]);
+        Assert.Equal(("web", "11"), (ParsePartitionLine(lines[^1]).Type, ParsePartitionLine(lines[^1]).Hour));
+
+        // Read back after a restart: the comment is no partition, nothing is registered twice.
+        await using (var again = Holding())
+        {
+            await WriteAndFlush(again, [new SinkRecord(Topic, 0, 3, Event(3, eleven + 2, type: "web"))]);
+            await again.HourCompletedAsync(Completion(eleven, HourCompletion.IncompleteClosed, "node-9 wrote no marker in partitions 1", version: 2), CancellationToken.None);
+        }
+        Assert.Equal(lines, Lines());
+    }
+
+    [Fact]
+    public async Task By_default_completions_change_nothing_and_partitions_register_at_their_flush()
+    {
+        await using var sink = Sink();
+        await WriteAndFlush(sink, [new SinkRecord(Topic, 0, 0, Event(0, TenOClock))]);
+        var partitions = Path.Combine(Root, Table, "_ddl", "partitions.sql");
+        var before = await File.ReadAllLinesAsync(partitions);
+        Assert.Single(before);
+        await sink.HourCompletedAsync(new HourCompletion("hive", Topic, TenOClock, 1, HourCompletion.IncompleteClosed, "why", [1], ["n"], 1, 0, 0), CancellationToken.None);
+        Assert.Equal(before, await File.ReadAllLinesAsync(partitions));
+    }
+
+    [Fact]
     public void Options_read_from_hocon_with_defaults_and_named_errors()
     {
         var defaults = HiveSinkOptions.FromSection(SinkSection.Parse("lake", "kind = hive", dataDir: "/data"));
@@ -304,6 +365,9 @@ public class HiveSinkTests : IDisposable
         Assert.Equal("nwdp.sinks.lake.table-prefix", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "table-prefix = \"Raw-\""))).Key);
         Assert.Equal("nwdp.sinks.lake.roll-rows", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "roll-rows = 0"))).Key);
         Assert.Equal("nwdp.sinks.lake.location", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "location = \"not a uri\""))).Key);
+        Assert.False(defaults.RegisterOnComplete);
+        Assert.True(HiveSinkOptions.FromSection(SinkSection.Parse("lake", "register-on = complete")).RegisterOnComplete);
+        Assert.Equal("nwdp.sinks.lake.register-on", Assert.Throws<SinkConfigException>(() => HiveSinkOptions.FromSection(SinkSection.Parse("lake", "register-on = closed"))).Key);
     }
 
     private static List<(string Name, string Type)> ColumnsOf(string createTable)
