@@ -6,4 +6,5 @@ namespace NeverwinterDP.Protocol;
 /// </summary>
 /// <param name="IngressNode">Id of the node whose ingress accepted the event.</param>
 /// <param name="SourceSeq">Sequence number per source; 0 when none was assigned.</param>
-public readonly record struct Lineage(string IngressNode, long SourceSeq);
+/// <param name="Sender">Name of the API key the sender presented; null when none was asked for (Avro <c>lineage.sender</c>, schema version 2).</param>
+public readonly record struct Lineage(string IngressNode, long SourceSeq, string? Sender = null);

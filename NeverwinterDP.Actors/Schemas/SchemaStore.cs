@@ -18,12 +18,17 @@ public sealed record SchemaVersion(string Subject, int Version, int Id, string S
 /// </summary>
 public sealed class SchemaStore
 {
-    /// <summary>The schemas every registry serves from the start (the ids <see cref="SchemaIds"/> fixed), under their record names.</summary>
-    public static IReadOnlyList<(string Subject, int Id, string Schema)> BuiltIns { get; } =
+    /// <summary>
+    /// The schemas every registry serves from the start (the ids <see cref="SchemaIds"/> fixed), under their record names,
+    /// in version order: LogEvent's version 2 (<see cref="SchemaIds.LogEvent"/>, far above the ids a registry gives, so
+    /// not counted in <see cref="MaxId"/>) follows version 1.
+    /// </summary>
+    public static IReadOnlyList<(string Subject, int Version, int Id, string Schema)> BuiltIns { get; } =
     [
-        ("neverwinterdp.LogEvent", SchemaIds.LogEvent, Protocol.Schemas.LogEvent),
-        ("neverwinterdp.Heartbeat", SchemaIds.Heartbeat, Protocol.Schemas.Heartbeat),
-        ("neverwinterdp.HourMarker", SchemaIds.HourMarker, Protocol.Schemas.HourMarker),
+        ("neverwinterdp.LogEvent", 1, SchemaIds.LogEventV1, Protocol.Schemas.LogEventV1),
+        ("neverwinterdp.LogEvent", 2, SchemaIds.LogEvent, Protocol.Schemas.LogEvent),
+        ("neverwinterdp.Heartbeat", 1, SchemaIds.Heartbeat, Protocol.Schemas.Heartbeat),
+        ("neverwinterdp.HourMarker", 1, SchemaIds.HourMarker, Protocol.Schemas.HourMarker),
     ];
 
     private readonly object _gate = new();
@@ -38,11 +43,11 @@ public sealed class SchemaStore
     public SchemaStore(CompatibilityLevel defaultCompatibility)
     {
         DefaultCompatibility = defaultCompatibility;
-        foreach (var (subject, id, schema) in BuiltIns)
+        foreach (var (subject, version, id, schema) in BuiltIns)
         {
-            var entry = new Entry(subject, 1, id, Canonical(schema), "builtin:" + subject, BuiltIn: true);
-            Version(subject).Add(1, entry);
-            _maxId = Math.Max(_maxId, id);
+            var entry = new Entry(subject, version, id, Canonical(schema), $"builtin:{subject}:{version}", BuiltIn: true);
+            Version(subject).Add(version, entry);
+            if (id != SchemaIds.LogEvent) _maxId = Math.Max(_maxId, id);
         }
     }
 

@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using NeverwinterDP.Host.Configuration;
@@ -15,9 +18,16 @@ public sealed class AdminCallException(string message) : Exception(message);
 public sealed record AdminReply<T>(string Json, T Value);
 
 /// <summary>
-/// The one HTTP client of the ops verbs: talks to a node's admin API (<c>--node HOST:PORT</c>, bearer
-/// <c>--token</c> / <c>NWDP_ADMIN_TOKEN</c>) and turns every failure into an <see cref="AdminCallException"/>
-/// naming the node.
+/// How the ops verbs reach an admin API over HTTPS: the CA certificates its certificate must chain to (null = the
+/// system's trust store; the host name is checked either way, validation is never turned off) and the client
+/// certificate to present when it asks for one (<c>nwdp.admin.tls.client-ca-file</c>).
+/// </summary>
+public sealed record AdminTls(X509Certificate2Collection? Cas, X509Certificate2? ClientCertificate);
+
+/// <summary>
+/// The one HTTP client of the ops verbs: talks to a node's admin API (<c>--node [http(s)://]HOST:PORT</c>, bearer
+/// <c>--token</c> / <c>NWDP_ADMIN_TOKEN</c>, <see cref="AdminTls"/> for https) and turns every failure into an
+/// <see cref="AdminCallException"/> naming the node.
 /// </summary>
 public sealed class AdminClient : IDisposable
 {
@@ -28,20 +38,53 @@ public sealed class AdminClient : IDisposable
 
     private readonly HttpClient _http;
 
-    public AdminClient(string node, string? token)
+    /// <param name="node"><c>HOST:PORT</c> (https when <paramref name="tls"/> is given, else http) or a URL <c>http(s)://HOST:PORT</c>.</param>
+    /// <exception cref="ArgumentException">A node that is not an address, or http with <paramref name="tls"/>.</exception>
+    public AdminClient(string node, string? token, AdminTls? tls = null)
     {
         Node = node;
-        var (host, port) = NeverwinterDP.Host.Configuration.NodeConfig.ParseEndpoint(node, "flag '--node'");
-        if (port == 0) throw new ArgumentException($"flag '--node' needs the admin API's port, got '{node}'");
-        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
+        var address = Address(node, tls is not null);
+        if (address.Scheme == "http" && tls is not null)
+            throw new ArgumentException($"flag '--node' {node} is plain http: --ca and --client-cert are for an https admin API (--node https://HOST:PORT)");
+        var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) };
+        if (tls is not null)
         {
-            BaseAddress = new UriBuilder("http", host, port).Uri,
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                // A CA of our own replaces the system's store for this node only; the name is checked either way.
+                CertificateChainPolicy = tls.Cas is null ? null : ChainPolicy(tls.Cas),
+                ClientCertificates = tls.ClientCertificate is null ? null : [tls.ClientCertificate],
+            };
+        }
+        _http = new HttpClient(handler) { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };
         if (!string.IsNullOrEmpty(token)) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
-    /// <summary>HOST:PORT of the node's admin API, as given.</summary>
+    private static X509ChainPolicy ChainPolicy(X509Certificate2Collection cas)
+    {
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.AddRange(cas);
+        return policy;
+    }
+
+    /// <summary>
+    /// The base address of <c>--node</c>: <c>http(s)://HOST:PORT</c> as given, or <c>HOST:PORT</c> with https when
+    /// <paramref name="tls"/> (a CA or client certificate was given), else http.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not an address with a port.</exception>
+    public static Uri Address(string node, bool tls)
+    {
+        string scheme;
+        string hostPort;
+        if (node.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) (scheme, hostPort) = ("https", node[8..]);
+        else if (node.StartsWith("http://", StringComparison.OrdinalIgnoreCase)) (scheme, hostPort) = ("http", node[7..]);
+        else (scheme, hostPort) = (tls ? "https" : "http", node);
+        var (host, port) = NeverwinterDP.Host.Configuration.NodeConfig.ParseEndpoint(hostPort.TrimEnd('/'), "flag '--node'");
+        if (port == 0) throw new ArgumentException($"flag '--node' needs the admin API's port, got '{node}'");
+        return new UriBuilder(scheme, host, port).Uri;
+    }
+
+    /// <summary>The node's admin API, as given (<c>HOST:PORT</c> or a URL).</summary>
     public string Node { get; }
 
     public Task<AdminReply<T>> GetAsync<T>(string path, JsonTypeInfo<T> type, CancellationToken cancellation) =>
@@ -109,6 +152,9 @@ public sealed class AdminClient : IDisposable
         HttpRequestException { InnerException: SocketException s } =>
             $"cannot reach node {Node}: {s.SocketErrorCode switch { SocketError.ConnectionRefused => "connection refused", SocketError.HostNotFound => "host not found", _ => s.Message }} " +
             "(is 'nwdp run' running there, with its admin API on that address? see --node)",
+        HttpRequestException { InnerException: AuthenticationException a } =>
+            $"cannot reach node {Node} over TLS: {a.Message} (trust its certificate's issuer with --ca FILE or NWDP_ADMIN_CA; " +
+            "a node that asks for client certificates needs --client-cert/--client-key)",
         HttpRequestException h => $"cannot reach node {Node}: {h.Message}",
         OperationCanceledException when !cancellation.IsCancellationRequested => $"node {Node} did not answer within {CallTimeout.TotalSeconds:0} s",
         IOException io => $"lost the connection to node {Node}: {io.Message}",

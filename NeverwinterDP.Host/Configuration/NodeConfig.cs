@@ -128,9 +128,9 @@ public sealed class NodeConfig
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
         Cluster = ClusterOptions.FromConfig(hocon, nwdp.Section("cluster"));
         Discovery = DiscoveryOptions.FromConfig(nwdp.Section("cluster.discovery"));
-        Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint);
         SenderKeysFile = nwdp.OptionalString("security.api-keys-file");
         Tls = TlsOptions.FromConfig(nwdp.Section("security.tls"));
+        Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint, Tls);
         PumpEnabled = pump.Bool("enabled") && Cluster.HasRole(NodeRoles.Pump);
     }
 

@@ -94,7 +94,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             (rented, length) = await ReadBodyAsync(request.Body, request.ContentLength, gzip, gzip ? options.MaxDecompressedBytes : options.MaxRequestBytes, reservation,
                 http.RequestAborted);
             var remote = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            var context = contexts.For(request.Query["type"].ToString(), remote, remote);
+            var context = contexts.For(request.Query["type"].ToString(), remote, remote) with { Sender = sender.Key?.Name }; // lineage.sender
             var parsed = dialect.Parse(request, rented.AsMemory(0, length), context);
             if (!parsed.IsSuccess)
             {

@@ -71,6 +71,8 @@ public static class NodeHost
         app.MapNodeEndpoints(config);
         if (config.Tls is null && !AdminOptions.IsLoopback(config.HttpEndpoint.Host)) // plaintext off loopback: say so (Security/)
             app.Logger.LogWarning("ingress listens on {Endpoint} without TLS: events and API keys cross the network in plain text; set nwdp.security.tls.cert-file (--tls-cert) or put a TLS proxy in front", $"{config.HttpEndpoint.Host}:{config.HttpEndpoint.Port}");
+        if (config.Admin is { Endpoint: { } admin, Tls: null } && !AdminOptions.IsLoopback(admin.Host))
+            app.Logger.LogWarning("the admin API listens on {Endpoint} without TLS: its token and answers cross the network in plain text; set nwdp.admin.tls.cert-file (or nwdp.admin.tls.ingress-certificate = on) or put a TLS proxy in front", $"{admin.Host}:{admin.Port}");
         foreach (var key in spillKeys.Keys.Where(k => k.FileReadableByOthers))
             app.Logger.LogWarning("spill key file {File} can be read by other users than its owner: chmod 600 it (the key decrypts every batch it sealed)", key.FilePath);
         return app;
@@ -86,7 +88,8 @@ public static class NodeHost
     /// <summary>The address of the admin API (port 0 resolved); null when it is off.</summary>
     public static Uri? AdminAddress(this WebApplication app) =>
         app.Services.GetRequiredService<NodeListeners>().AdminPort is { } port
-            ? new UriBuilder("http", app.Services.GetRequiredService<NodeConfig>().Admin.Endpoint!.Value.Host, port).Uri
+            ? new UriBuilder(app.Services.GetRequiredService<NodeListeners>().AdminCertificate is null ? "http" : "https",
+                app.Services.GetRequiredService<NodeConfig>().Admin.Endpoint!.Value.Host, port).Uri
             : null;
 
     /// <summary>This node's cluster address (the remoting port resolved), e.g. <c>akka.tcp://nwdp@127.0.0.1:41234</c>.</summary>

@@ -24,6 +24,9 @@ public sealed class NodeListeners
     /// <summary>The ingress listener's certificate when it serves HTTPS; null = plain HTTP.</summary>
     public ReloadingCertificate? Certificate { get; internal set; }
 
+    /// <summary>The admin listener's certificate when it serves HTTPS (<c>nwdp.admin.tls</c>); null = plain HTTP.</summary>
+    public ReloadingCertificate? AdminCertificate { get; internal set; }
+
     public bool IsAdminConnection(HttpContext http) => AdminPort is { } port && http.Connection.LocalPort == port;
 }
 
@@ -32,8 +35,12 @@ public static class NodeListenersHosting
     /// <summary>Kestrel's two listeners: ingress (and health, metrics) and, unless off, the admin API.</summary>
     public static NodeListeners AddNodeListeners(this ConfigureWebHostBuilder web, NodeConfig config)
     {
-        var listeners = new NodeListeners { Certificate = config.Tls is { } tls ? new ReloadingCertificate(tls) : null };
-        if (listeners.Certificate is not null) web.UseKestrelHttpsConfiguration();
+        var listeners = new NodeListeners
+        {
+            Certificate = config.Tls is { } tls ? new ReloadingCertificate(tls) : null,
+            AdminCertificate = config.Admin is { Enabled: true, Tls: { } adminTls } ? new ReloadingCertificate(adminTls) : null,
+        };
+        if (listeners.Certificate is not null || listeners.AdminCertificate is not null) web.UseKestrelHttpsConfiguration();
         var (host, port) = config.HttpEndpoint;
         web.ConfigureKestrel(k =>
         {
@@ -46,7 +53,11 @@ public static class NodeListenersHosting
                 if (listeners.Certificate is { } certificate) o.UseHttps(certificate.HttpsOptions());
             });
             if (config.Admin.Endpoint is { } admin)
-                k.Listen(AdminOptions.ListenAddress(admin.Host), admin.Port, o => listeners.Admin = o);
+                k.Listen(AdminOptions.ListenAddress(admin.Host), admin.Port, o =>
+                {
+                    listeners.Admin = o;
+                    if (listeners.AdminCertificate is { } certificate) o.UseHttps(certificate.HttpsOptions());
+                });
         });
         return listeners;
     }

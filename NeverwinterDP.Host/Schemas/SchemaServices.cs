@@ -74,7 +74,7 @@ public sealed class ExternalSchemaRegistration(SchemaOptions options, ILogger<Ex
     protected override async Task ExecuteAsync(CancellationToken stop)
     {
         using var http = new HttpClient { BaseAddress = new Uri(options.Url!.ToString().TrimEnd('/') + "/"), Timeout = options.Timeout };
-        foreach (var (subject, id, schema) in SchemaStore.BuiltIns)
+        foreach (var (subject, _, id, schema) in SchemaStore.BuiltIns)
         {
             for (var attempt = 1; !stop.IsCancellationRequested; attempt++)
             {

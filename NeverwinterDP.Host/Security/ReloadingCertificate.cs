@@ -24,7 +24,7 @@ public sealed class ReloadingCertificate
         _seen = Stamp();
         _current = Load(options);
         _checkedAt = Environment.TickCount64;
-        ClientCas = options.ClientCaFile is { } ca ? LoadCas(ca) : null;
+        ClientCas = options.ClientCaFile is { } ca ? LoadCas(options, ca) : null;
     }
 
     /// <summary>The CA certificates client certificates must chain to; null = no client certificate asked for.</summary>
@@ -90,34 +90,51 @@ public sealed class ReloadingCertificate
         return (cert.LastWriteTimeUtc, cert.Exists ? cert.Length : -1, key?.LastWriteTimeUtc ?? default, key is { Exists: true } ? key.Length : -1);
     }
 
-    private static X509Certificate2 Load(TlsOptions options)
+    private static X509Certificate2 Load(TlsOptions options) =>
+        LoadCertificate(options.CertFile, options.KeyFile, options.KeyPassword, options.Section,
+            options.Section == "nwdp.security.tls" ? " (--tls-key)" : "");
+
+    private static X509Certificate2Collection LoadCas(TlsOptions options, string file) =>
+        LoadCaBundle(file, $"{options.Section}.client-ca-file");
+
+    /// <summary>
+    /// A certificate with its private key: a PEM certificate (chain) and PEM key (encrypted when <paramref name="password"/>
+    /// is given), or a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>, no key file). Also what the CLI presents as a client certificate.
+    /// </summary>
+    /// <param name="section">Names the settings in messages (<c>nwdp.security.tls</c>, or a flag).</param>
+    /// <param name="keyHint">Added after the key file's name in the message when it is missing (the flag that sets it).</param>
+    /// <exception cref="ArgumentException">A file is missing or does not hold a certificate with its key.</exception>
+    public static X509Certificate2 LoadCertificate(string certFile, string? keyFile, string? password, string section, string keyHint = "")
     {
-        if (!File.Exists(options.CertFile)) throw new ArgumentException($"nwdp.security.tls.cert-file: {options.CertFile} does not exist");
+        if (!File.Exists(certFile)) throw new ArgumentException($"{section}.cert-file: {certFile} does not exist");
         X509Certificate2 certificate;
-        var extension = Path.GetExtension(options.CertFile).ToLowerInvariant();
+        var extension = Path.GetExtension(certFile).ToLowerInvariant();
         if (extension is ".pfx" or ".p12")
         {
-            certificate = X509CertificateLoader.LoadPkcs12FromFile(options.CertFile, options.KeyPassword);
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(certFile, password);
         }
         else
         {
-            var key = options.KeyFile ?? throw new ArgumentException("nwdp.security.tls.key-file (--tls-key) is needed with a PEM certificate");
-            if (!File.Exists(key)) throw new ArgumentException($"nwdp.security.tls.key-file: {key} does not exist");
-            using var pem = options.KeyPassword is null
-                ? X509Certificate2.CreateFromPemFile(options.CertFile, key)
-                : X509Certificate2.CreateFromEncryptedPemFile(options.CertFile, options.KeyPassword, key);
+            var key = keyFile ?? throw new ArgumentException($"{section}.key-file{keyHint} is needed with a PEM certificate");
+            if (!File.Exists(key)) throw new ArgumentException($"{section}.key-file: {key} does not exist");
+            using var pem = password is null
+                ? X509Certificate2.CreateFromPemFile(certFile, key)
+                : X509Certificate2.CreateFromEncryptedPemFile(certFile, password, key);
             // A PEM key is ephemeral; SslStream wants a certificate whose key it can use on every platform.
             certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
         }
-        if (!certificate.HasPrivateKey) throw new ArgumentException($"nwdp.security.tls: {options.CertFile} has no private key");
+        if (!certificate.HasPrivateKey) throw new ArgumentException($"{section}: {certFile} has no private key");
         return certificate;
     }
 
-    private static X509Certificate2Collection LoadCas(string file)
+    /// <summary>The CA certificates of a PEM bundle (client CAs of a listener, or the CAs the CLI trusts for a node).</summary>
+    /// <param name="what">Names the setting in messages.</param>
+    /// <exception cref="ArgumentException">The file is missing or holds no PEM certificate.</exception>
+    public static X509Certificate2Collection LoadCaBundle(string file, string what)
     {
-        if (!File.Exists(file)) throw new ArgumentException($"nwdp.security.tls.client-ca-file: {file} does not exist");
+        if (!File.Exists(file)) throw new ArgumentException($"{what}: {file} does not exist");
         var cas = new X509Certificate2Collection();
         cas.ImportFromPemFile(file);
-        return cas.Count > 0 ? cas : throw new ArgumentException($"nwdp.security.tls.client-ca-file: {file} holds no PEM certificate");
+        return cas.Count > 0 ? cas : throw new ArgumentException($"{what}: {file} holds no PEM certificate");
     }
 }

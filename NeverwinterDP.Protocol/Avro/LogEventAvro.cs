@@ -5,7 +5,8 @@ namespace NeverwinterDP.Protocol;
 /// <summary>
 /// Avro binary encoding of <see cref="LogEvent"/>, written by hand for <c>Schemas/LogEvent.avsc</c> because
 /// the generic Apache.Avro path (boxing, a dictionary per record) is too slow for the ingress rate. Field
-/// order here must follow the schema; the tests check both directions against Apache.Avro.
+/// order here must follow the schema; the tests check both directions against Apache.Avro. Writes version 2
+/// (<see cref="SchemaIds.LogEvent"/>, with <c>lineage.sender</c>); reads version 1 (<see cref="SchemaIds.LogEventV1"/>) too.
 /// </summary>
 public static class LogEventAvro
 {
@@ -13,8 +14,14 @@ public static class LogEventAvro
     private const int MaxKeptScratch = 1 << 20;
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_scratch;
 
-    /// <summary>Appends the Avro binary encoding of <paramref name="logEvent"/> to <paramref name="output"/>.</summary>
-    public static void Encode(LogEvent logEvent, IBufferWriter<byte> output)
+    /// <summary>Appends the Avro binary encoding of <paramref name="logEvent"/> (version 2) to <paramref name="output"/>.</summary>
+    public static void Encode(LogEvent logEvent, IBufferWriter<byte> output) => Encode(logEvent, output, withSender: true);
+
+    /// <summary>
+    /// Appends <paramref name="logEvent"/> in version 2, or with <paramref name="withSender"/> false in version 1 (the
+    /// emitter's wire and spill format keeps version 1: clients and nodes of either release must read each other).
+    /// </summary>
+    internal static void Encode(LogEvent logEvent, IBufferWriter<byte> output, bool withSender)
     {
         ArgumentNullException.ThrowIfNull(logEvent);
         ArgumentNullException.ThrowIfNull(output);
@@ -32,6 +39,18 @@ public static class LogEventAvro
         WriteAttributes(ref w, logEvent.Attributes);
         w.WriteString(logEvent.Lineage.IngressNode ?? ""); // default(Lineage) has no node
         w.WriteLong(logEvent.Lineage.SourceSeq);
+        if (withSender) // ["null", "string"]: the branch, then the value
+        {
+            if (logEvent.Lineage.Sender is { } sender)
+            {
+                w.WriteLong(1);
+                w.WriteString(sender);
+            }
+            else
+            {
+                w.WriteLong(0);
+            }
+        }
         w.Flush();
     }
 
@@ -62,11 +81,12 @@ public static class LogEventAvro
     }
 
     /// <summary>Decodes one Avro-encoded LogEvent that fills <paramref name="avro"/> exactly.</summary>
+    /// <param name="schemaId">The writer's schema: <see cref="SchemaIds.LogEvent"/> (version 2) or <see cref="SchemaIds.LogEventV1"/>.</param>
     /// <exception cref="MalformedRecordException">The bytes are not a LogEvent of this schema.</exception>
-    public static LogEvent Decode(ReadOnlySpan<byte> avro)
+    public static LogEvent Decode(ReadOnlySpan<byte> avro, int schemaId = SchemaIds.LogEvent)
     {
         var r = new AvroBinaryReader(avro);
-        var logEvent = Read(ref r);
+        var logEvent = Read(ref r, withSender: schemaId != SchemaIds.LogEventV1);
         if (r.Remaining != 0)
         {
             throw new MalformedRecordException($"Avro LogEvent: {r.Remaining} bytes left over after the record.");
@@ -75,7 +95,8 @@ public static class LogEventAvro
     }
 
     /// <summary>Reads one LogEvent record at the reader's position (records written back to back, as in a batch).</summary>
-    internal static LogEvent Read(ref AvroBinaryReader r)
+    /// <param name="withSender">Version 2 (<c>lineage.sender</c> last); false for version 1.</param>
+    internal static LogEvent Read(ref AvroBinaryReader r, bool withSender = true)
     {
         var ts = r.ReadLong("ts");
         var systemTs = r.ReadLong("system_ts");
@@ -89,6 +110,16 @@ public static class LogEventAvro
         var attributes = ReadAttributes(ref r);
         var node = r.ReadString("lineage.ingress_node");
         var seq = r.ReadLong("lineage.source_seq");
+        string? sender = null;
+        if (withSender)
+        {
+            sender = r.ReadLong("lineage.sender") switch
+            {
+                0 => null,
+                1 => r.ReadString("lineage.sender"),
+                var branch => throw new MalformedRecordException($"Avro LogEvent: lineage.sender has union branch {branch}, expected 0 (null) or 1 (string)."),
+            };
+        }
         return new LogEvent
         {
             Ts = ts,
@@ -101,24 +132,28 @@ public static class LogEventAvro
             Level = level,
             Message = message,
             Attributes = attributes,
-            Lineage = new Lineage(node, seq),
+            Lineage = new Lineage(node, seq, sender),
         };
     }
 
     /// <summary>
-    /// Decodes a Confluent-framed LogEvent (a Kafka record value).
+    /// Decodes a Confluent-framed LogEvent (a Kafka record value) of either version (schema id
+    /// <see cref="SchemaIds.LogEvent"/> or <see cref="SchemaIds.LogEventV1"/>).
     /// </summary>
     /// <exception cref="MalformedRecordException">Bad frame, another schema id, or bad Avro.</exception>
-    public static LogEvent DecodeFramed(ReadOnlySpan<byte> frame, int expectedSchemaId = SchemaIds.LogEvent)
+    public static LogEvent DecodeFramed(ReadOnlySpan<byte> frame)
     {
         var payload = ConfluentWireFormat.Unframe(frame, out var schemaId);
-        if (schemaId != expectedSchemaId)
+        if (!IsLogEvent(schemaId))
         {
             throw new MalformedRecordException(
-                $"Confluent frame carries schema id {schemaId}, expected {expectedSchemaId} (LogEvent).");
+                $"Confluent frame carries schema id {schemaId}, expected {SchemaIds.LogEvent} or {SchemaIds.LogEventV1} (LogEvent).");
         }
-        return Decode(payload);
+        return Decode(payload, schemaId);
     }
+
+    /// <summary>Whether a frame's schema id is one of the LogEvent's versions.</summary>
+    public static bool IsLogEvent(int schemaId) => schemaId is SchemaIds.LogEvent or SchemaIds.LogEventV1;
 
     /// <summary>
     /// The <c>system_ts</c> of a framed LogEvent, read without decoding the rest (it is the record's second field): what
@@ -127,7 +162,7 @@ public static class LogEventAvro
     public static bool TryReadSystemTs(ReadOnlySpan<byte> frame, out long systemTs)
     {
         systemTs = 0;
-        if (!ConfluentWireFormat.TryUnframe(frame, out var schemaId, out var payload) || schemaId != SchemaIds.LogEvent) return false;
+        if (!ConfluentWireFormat.TryUnframe(frame, out var schemaId, out var payload) || !IsLogEvent(schemaId)) return false;
         try
         {
             var r = new AvroBinaryReader(payload);

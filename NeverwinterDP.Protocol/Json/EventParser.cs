@@ -182,7 +182,7 @@ public static class EventParser
         public readonly string Host = context.Host;
         public readonly string Ip = context.Ip;
         public readonly long NowMs = context.NowMs;
-        public readonly Lineage Lineage = new(context.IngressNode, 0);
+        public readonly Lineage Lineage = context.Lineage;
     }
 
     /// <summary>Error texts, in one place so tests and docs agree with the code.</summary>

@@ -19,6 +19,12 @@ public sealed record IngressContext(string? DefaultType, string Host, string Ip,
     /// </summary>
     public Func<string, string, long>? NextSourceSeq { get; init; }
 
+    /// <summary>Name of the API key the request presented, for <see cref="Lineage.Sender"/>; null when none was asked for.</summary>
+    public string? Sender { get; init; }
+
+    /// <summary>The lineage of the request's events before their sequence numbers: this node and the sender's key.</summary>
+    public Lineage Lineage => new(IngressNode, 0, Sender);
+
     /// <summary>
     /// Completes an event that arrived already built (Akka-remote ingress) the way <see cref="EventParser"/>
     /// completes one it parsed: what the sender left empty gets the same defaults, <see cref="LogEvent.SystemTs"/>
@@ -41,7 +47,7 @@ public sealed record IngressContext(string? DefaultType, string Host, string Ip,
             Level = string.IsNullOrEmpty(sent.Level) ? LogEvent.DefaultLevel : sent.Level,
             Message = sent.Message ?? "",
             Attributes = sent.Attributes ?? LogEvent.NoAttributes,
-            Lineage = new Lineage(IngressNode, sent.Lineage.SourceSeq),
+            Lineage = new Lineage(IngressNode, sent.Lineage.SourceSeq, Sender), // never a sender the event claims itself
         };
         if (completed.Lineage.SourceSeq == 0 && NextSourceSeq is { } next) completed.StampSourceSeq(next(completed.Host, completed.Process));
         return completed;

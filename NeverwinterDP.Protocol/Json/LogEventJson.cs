@@ -6,7 +6,7 @@ namespace NeverwinterDP.Protocol;
 
 /// <summary>
 /// Writes a <see cref="LogEvent"/> as one NDJSON line: <c>ts, system_ts, host, ip, process, type, version,
-/// level, msg, attributes, lineage{node,seq}</c>. The files sink's format, and what <see cref="EventParser"/>
+/// level, msg, attributes, lineage{node,seq[,sender]}</c>. The files sink's format, and what <see cref="EventParser"/>
 /// reads back (attributes merge; system_ts and lineage become attributes).
 /// </summary>
 public static class LogEventJson
@@ -31,6 +31,7 @@ public static class LogEventJson
     private static readonly JsonEncodedText Lineage = JsonEncodedText.Encode("lineage");
     private static readonly JsonEncodedText Node = JsonEncodedText.Encode("node");
     private static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
+    private static readonly JsonEncodedText Sender = JsonEncodedText.Encode("sender");
 
     // A Utf8JsonWriter per thread, re-pointed with Reset, instead of one per line. Between lines it points at
     // Detached so it does not keep the caller's buffer alive (Reset(Stream) would allocate every time).
@@ -96,6 +97,7 @@ public static class LogEventJson
         writer.WriteStartObject(Lineage);
         writer.WriteString(Node, logEvent.Lineage.IngressNode);
         writer.WriteNumber(Seq, logEvent.Lineage.SourceSeq);
+        if (logEvent.Lineage.Sender is { } sender) writer.WriteString(Sender, sender); // only with an API key
         writer.WriteEndObject();
         writer.WriteEndObject();
     }

@@ -93,7 +93,7 @@ public static class OtlpLogsParser
     {
         var events = new List<LogEvent>();
         long rejected = 0;
-        var lineage = new Lineage(context.IngressNode, 0);
+        var lineage = context.Lineage;
         foreach (var resourceLogs in request.ResourceLogs)
         {
             var resource = Flatten(resourceLogs.Resource?.Attributes);

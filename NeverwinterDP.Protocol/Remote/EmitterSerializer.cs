@@ -139,7 +139,7 @@ public sealed class EmitterSerializer(ExtendedActorSystem system) : SerializerWi
         if (batch.Key is not null) w.WriteString(batch.Key);
         w.WriteLong(batch.Events.Count);
         w.Flush();
-        foreach (var e in batch.Events) LogEventAvro.Encode(e, output);
+        foreach (var e in batch.Events) LogEventAvro.Encode(e, output, withSender: false); // LogEvent version 1: the sender is named at ingress, not here
     }
 
     private static EmitBatch ReadBatch(ref AvroBinaryReader r, int size)
@@ -153,7 +153,7 @@ public sealed class EmitterSerializer(ExtendedActorSystem system) : SerializerWi
         if (count < 0 || count > r.Remaining / MinEventBytes)
             throw new MalformedRecordException($"Emitter batch claims {count} events in {r.Remaining} bytes.");
         var events = new LogEvent[count];
-        for (var i = 0; i < events.Length; i++) events[i] = LogEventAvro.Read(ref r);
+        for (var i = 0; i < events.Length; i++) events[i] = LogEventAvro.Read(ref r, withSender: false);
         return new EmitBatch(clientId, sourceId, batchSeq, firstUnacked, events, key) { WireBytes = size };
     }
 }

@@ -10,8 +10,11 @@ namespace NeverwinterDP.Protocol;
 /// </summary>
 public static class Schemas
 {
-    /// <summary>The <c>neverwinterdp.LogEvent</c> envelope.</summary>
+    /// <summary>The <c>neverwinterdp.LogEvent</c> envelope (version 2, with <c>lineage.sender</c>).</summary>
     public static string LogEvent { get; } = Load("LogEvent");
+
+    /// <summary>Version 1 of the <c>neverwinterdp.LogEvent</c> envelope (no <c>lineage.sender</c>): records written before version 2.</summary>
+    public static string LogEventV1 { get; } = Load("LogEventV1");
 
     /// <summary>The <c>neverwinterdp.Heartbeat</c> control record.</summary>
     public static string Heartbeat { get; } = Load("Heartbeat");
@@ -23,6 +26,7 @@ public static class Schemas
     public static IReadOnlyDictionary<string, string> All { get; } = new Dictionary<string, string>
     {
         ["LogEvent"] = LogEvent,
+        ["LogEventV1"] = LogEventV1,
         ["Heartbeat"] = Heartbeat,
         ["HourMarker"] = HourMarker,
     }.ToFrozenDictionary();

@@ -368,7 +368,7 @@ public static class SyslogParser
             Level = Levels[fields.Pri & 7],
             Message = fields.Message ?? "",
             Attributes = attributes,
-            Lineage = new Lineage(context.IngressNode, 0),
+            Lineage = context.Lineage,
         };
     }
 

@@ -45,9 +45,11 @@ public class ConfluentWireFormatTests
     }
 
     [Fact]
-    public void The_LogEvent_schema_id_is_1_until_a_registry_exists()
+    public void The_LogEvent_schema_ids_are_fixed_1_for_version_1_and_1000000002_for_version_2()
     {
-        Assert.Equal(1, SchemaIds.LogEvent);
+        // Records on the bus carry them: they never change.
+        Assert.Equal(1, SchemaIds.LogEventV1);
+        Assert.Equal(1_000_000_002, SchemaIds.LogEvent);
     }
 
     [Theory]

@@ -25,6 +25,8 @@ public class LogEventAvroTests
         { "unicode", Samples.Event("héllo wörld — 日志 🚀 \u0000 \t\n\"", new Dictionary<string, string> { ["ключ"] = "значение", ["emoji 🙂"] = "𝄞" }) },
         { "large", Samples.Event(new string('x', 1_000_000), Enumerable.Range(0, 1000).ToDictionary(i => $"key{i}", i => new string('v', i))) },
         { "extreme numbers", Samples.Event() with { Ts = long.MinValue, SystemTs = long.MaxValue, Lineage = new Lineage("n", long.MinValue) } },
+        { "a sender key's name", Samples.Event() with { Lineage = new Lineage("n", 7, "web-team") } },
+        { "an empty sender name", Samples.Event() with { Lineage = new Lineage("n", 7, "") } },
         { "negative and max sequence", Samples.Event() with { Ts = -1, SystemTs = 0, Lineage = new Lineage("n", long.MaxValue) } },
         { "string lengths around the one-byte length limit", Samples.Event(new string('m', 63), new Dictionary<string, string> { [new string('k', 20)] = new string('v', 21), ["é"] = new string('é', 32) }) },
     };
@@ -60,6 +62,35 @@ public class LogEventAvroTests
         new GenericDatumWriter<GenericRecord>(Schema).Write(ToGeneric(logEvent), new BinaryEncoder(stream));
 
         Assert.Equal(stream.ToArray(), LogEventAvro.Encode(logEvent));
+    }
+
+    [Fact]
+    public void A_version_1_record_from_before_the_sender_still_decodes_without_one()
+    {
+        var v1 = (RecordSchema)Avro.Schema.Parse(NeverwinterDP.Protocol.Schemas.LogEventV1);
+        var logEvent = Samples.Event() with { Lineage = new Lineage("old-node", 42) };
+        var lineage = new GenericRecord((RecordSchema)v1["lineage"].Schema);
+        lineage.Add("ingress_node", "old-node");
+        lineage.Add("source_seq", 42L);
+        var record = new GenericRecord(v1);
+        foreach (var field in v1.Fields.Where(f => f.Name != "lineage")) record.Add(field.Name, ToGeneric(logEvent)[field.Name]);
+        record.Add("lineage", lineage);
+        var stream = new MemoryStream();
+        new GenericDatumWriter<GenericRecord>(v1).Write(record, new BinaryEncoder(stream));
+        var frame = ConfluentWireFormat.Frame(SchemaIds.LogEventV1, stream.ToArray());
+
+        var decoded = LogEventAvro.DecodeFramed(frame);
+
+        Assert.Equal(logEvent, decoded);
+        Assert.Null(decoded.Lineage.Sender);
+        Assert.True(LogEventAvro.TryReadSystemTs(frame, out var systemTs) && systemTs == logEvent.SystemTs);
+        // What nodes write now is version 2 under its own id, and a version 1 reader (an older consumer) reads it too.
+        var current = LogEventAvro.EncodeFramed(logEvent with { Lineage = new Lineage("n", 1, "web-team") });
+        Assert.Equal("web-team", LogEventAvro.DecodeFramed(current).Lineage.Sender);
+        ConfluentWireFormat.Unframe(current, out var id);
+        Assert.Equal(SchemaIds.LogEvent, id);
+        Assert.Empty(AvroCompatibility.ReadProblems(Schema, v1));
+        Assert.Empty(AvroCompatibility.ReadProblems(v1, Schema));
     }
 
     [Fact]
@@ -105,7 +136,7 @@ public class LogEventAvroTests
         Long(1); Str("a"); Str("1");           // block of one
         Long(-2); Long(8); Str("b"); Str("2"); Str("c"); Str("3"); // block of two, with its byte size
         Long(0);
-        Str("node"); Long(9);
+        Str("node"); Long(9); Long(0); // lineage.sender: null
 
         var logEvent = LogEventAvro.Decode(bytes.ToArray());
 
@@ -164,7 +195,7 @@ public class LogEventAvroTests
 
         var frame = LogEventAvro.EncodeFramed(logEvent);
 
-        Assert.Equal(new byte[] { 0, 0, 0, 0, 1 }, frame[..5]);
+        Assert.Equal(new byte[] { 0, 0x3B, 0x9A, 0xCA, 0x02 }, frame[..5]); // magic 0, schema id 1000000002 (version 2) big-endian
         Assert.Equal(LogEventAvro.Encode(logEvent), frame[5..]);
         Assert.Equal(logEvent, LogEventAvro.DecodeFramed(frame));
     }
@@ -212,7 +243,7 @@ public class LogEventAvroTests
             Level = Text(8),
             Message = Text(500),
             Attributes = attributes.Count == 0 ? LogEvent.NoAttributes : attributes,
-            Lineage = new Lineage(Text(20), random.NextInt64(long.MinValue, long.MaxValue)),
+            Lineage = new Lineage(Text(20), random.NextInt64(long.MinValue, long.MaxValue), random.Next(2) == 0 ? null : Text(20)),
         };
     }
 
@@ -221,6 +252,7 @@ public class LogEventAvroTests
         var lineage = new GenericRecord(LineageSchema);
         lineage.Add("ingress_node", e.Lineage.IngressNode);
         lineage.Add("source_seq", e.Lineage.SourceSeq);
+        lineage.Add("sender", e.Lineage.Sender);
 
         var record = new GenericRecord(Schema);
         record.Add("ts", e.Ts);
@@ -252,7 +284,7 @@ public class LogEventAvroTests
             Level = (string)r["level"],
             Message = (string)r["message"],
             Attributes = ((IDictionary<string, object>)r["attributes"]).ToDictionary(kv => kv.Key, kv => (string)kv.Value),
-            Lineage = new Lineage((string)lineage["ingress_node"], (long)lineage["source_seq"]),
+            Lineage = new Lineage((string)lineage["ingress_node"], (long)lineage["source_seq"], (string?)lineage["sender"]),
         };
     }
 }

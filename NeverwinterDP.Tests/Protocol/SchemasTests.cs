@@ -17,7 +17,9 @@ public class SchemasTests
             ["ts", "system_ts", "host", "ip", "process", "type", "version", "level", "message", "attributes", "lineage"],
             schema.Fields.Select(f => f.Name));
         var lineage = (RecordSchema)schema["lineage"].Schema;
-        Assert.Equal(["ingress_node", "source_seq"], lineage.Fields.Select(f => f.Name));
+        Assert.Equal(["ingress_node", "source_seq", "sender"], lineage.Fields.Select(f => f.Name));
+        var v1 = (RecordSchema)AvroSchema.Parse(Schemas.LogEventV1);
+        Assert.Equal(["ingress_node", "source_seq"], ((RecordSchema)v1["lineage"].Schema).Fields.Select(f => f.Name));
     }
 
     [Fact]

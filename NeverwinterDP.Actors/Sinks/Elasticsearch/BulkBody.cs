@@ -38,6 +38,7 @@ internal sealed class BulkBody
     private static readonly JsonEncodedText Lineage = JsonEncodedText.Encode("lineage");
     private static readonly JsonEncodedText Node = JsonEncodedText.Encode("node");
     private static readonly JsonEncodedText Seq = JsonEncodedText.Encode("seq");
+    private static readonly JsonEncodedText Sender = JsonEncodedText.Encode("sender");
 
     private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private readonly Utf8JsonWriter _writer;
@@ -113,6 +114,7 @@ internal sealed class BulkBody
         _writer.WriteStartObject(Lineage);
         _writer.WriteString(Node, e.Lineage.IngressNode);
         _writer.WriteNumber(Seq, e.Lineage.SourceSeq);
+        if (e.Lineage.Sender is { } sender) _writer.WriteString(Sender, sender); // only with an API key
         _writer.WriteEndObject();
         _writer.WriteEndObject();
         _writer.Flush();

@@ -73,6 +73,7 @@ public sealed class HBaseRowEncoder
         _cells.Add(("msg", e.Message));
         _cells.Add(("ingress", e.Lineage.IngressNode ?? ""));
         _cells.Add(("source_seq", e.Lineage.SourceSeq.ToString(CultureInfo.InvariantCulture)));
+        if (e.Lineage.Sender is { } sender) _cells.Add(("sender", sender)); // only with an API key
         foreach (var (name, value) in e.Attributes) _cells.Add(("a." + name, value));
         _cells.Add(("topic", record.Topic));
         _cells.Add(("partition", record.Partition.ToString(CultureInfo.InvariantCulture)));

@@ -22,10 +22,17 @@ public sealed record AdminCall(ParseResult Args, AdminClient Client, TextWriter 
 /// </summary>
 public static class AdminVerb
 {
-    public static readonly Option<string?> Node = Flags.Text("--node", $"admin API of the node to ask (default {AdminClient.DefaultNode})", "HOST:PORT");
+    public static readonly Option<string?> Node = Flags.Text("--node",
+        $"admin API of the node to ask (default {AdminClient.DefaultNode}); https://HOST:PORT for a node with nwdp.admin.tls (HOST:PORT is https too when a CA is given)", "[https://]HOST:PORT");
     public static readonly Option<string?> Token = Flags.Text("--token", "admin token of the node (default: env NWDP_ADMIN_TOKEN, else DIR/admin.token of --data for a node on this machine)", "TOKEN");
     public static readonly Option<string?> Data = Flags.Text("--data", "data directory of the node, when it runs on this machine: its admin.token is read from there (default: NWDP_DATA, else nwdp.node.data-dir, ./data)", "DIR");
     public static readonly Option<bool> Json = Flags.Switch("--json", "print the node's JSON answer as it is");
+    public static readonly Option<string?> Ca = Flags.Text("--ca", "PEM bundle of the CA(s) that issued the https admin API's certificate (default: env NWDP_ADMIN_CA, else the system's trust store)", "FILE");
+    public static readonly Option<string?> ClientCert = Flags.Text("--client-cert", "client certificate for an admin API that asks for one: PEM (with --client-key) or .pfx/.p12 (default: env NWDP_ADMIN_CLIENT_CERT)", "FILE");
+    public static readonly Option<string?> ClientKey = Flags.Text("--client-key", "private key (PEM) of --client-cert (default: env NWDP_ADMIN_CLIENT_KEY; a password in NWDP_ADMIN_CLIENT_KEY_PASSWORD)", "FILE");
+
+    /// <summary>Every flag an admin verb takes besides its own.</summary>
+    public static Option[] CommonOptions => [Node, Token, Data, Json, Ca, ClientCert, ClientKey];
 
     /// <param name="name">The verb's last word (<c>show</c> of <c>cluster show</c>).</param>
     /// <param name="positional">Usage text of the verb's one positional (<c>ADDR</c>, <c>[ADDR]</c>); null = none allowed.</param>
@@ -35,7 +42,7 @@ public static class AdminVerb
     {
         var command = new Command(name, summary);
         foreach (var option in options ?? []) command.Options.Add(option);
-        foreach (var option in new Option[] { Node, Token, Data, Json }) command.Options.Add(option);
+        foreach (var option in CommonOptions) command.Options.Add(option);
         Argument<string?>? argument = null;
         if (positional is not null)
         {
@@ -51,18 +58,7 @@ public static class AdminVerb
         var verb = CliApp.NameOf(args.CommandResult.Command);
         var stdout = args.InvocationConfiguration.Output;
         var stderr = args.InvocationConfiguration.Error;
-        var node = args.GetValue(Node) ?? AdminClient.DefaultNode;
-        var token = TokenFor(node, args.GetValue(Token), args.GetValue(Data));
-        AdminClient client;
-        try
-        {
-            client = new AdminClient(node, token);
-        }
-        catch (ArgumentException e)
-        {
-            throw new CliUsageException(e.Message);
-        }
-        using (client)
+        using (var client = ClientFor(args))
         {
             try
             {
@@ -81,6 +77,38 @@ public static class AdminVerb
         }
     }
 
+    /// <summary>The client of <c>--node</c> with its token and TLS settings (<c>--ca</c>, <c>--client-cert</c>, <c>--client-key</c> or their variables).</summary>
+    /// <exception cref="CliUsageException">A bad address or certificate file (named).</exception>
+    public static AdminClient ClientFor(ParseResult args)
+    {
+        var node = args.GetValue(Node) ?? AdminClient.DefaultNode;
+        try
+        {
+            var tls = TlsFor(args);
+            return new AdminClient(node, TokenFor(node, args.GetValue(Token), args.GetValue(Data)), tls);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException(e.Message);
+        }
+    }
+
+    /// <summary>The CA and client certificate given by flag or environment; null when neither is (plain http unless --node says https).</summary>
+    private static AdminTls? TlsFor(ParseResult args)
+    {
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        var (caFlag, ca) = args.GetValue(Ca) is { } c ? ("--ca", c) : ("NWDP_ADMIN_CA", Env("NWDP_ADMIN_CA"));
+        var (certFlag, cert) = args.GetValue(ClientCert) is { } f ? ("--client-cert", f) : ("NWDP_ADMIN_CLIENT_CERT", Env("NWDP_ADMIN_CLIENT_CERT"));
+        var key = args.GetValue(ClientKey) ?? Env("NWDP_ADMIN_CLIENT_KEY");
+        if (ca is null && cert is null)
+            return key is null ? null : throw new ArgumentException("--client-key (NWDP_ADMIN_CLIENT_KEY) needs --client-cert (NWDP_ADMIN_CLIENT_CERT)");
+        var cas = ca is null ? null : ReloadingCertificate.LoadCaBundle(Path.GetFullPath(ca), caFlag);
+        var certificate = cert is null ? null
+            : ReloadingCertificate.LoadCertificate(Path.GetFullPath(cert), key is null ? null : Path.GetFullPath(key), Env("NWDP_ADMIN_CLIENT_KEY_PASSWORD"), certFlag,
+                " (--client-key, NWDP_ADMIN_CLIENT_KEY)");
+        return new AdminTls(cas, certificate);
+    }
+
     /// <summary>The admin token to send: <c>--token</c>, else <c>NWDP_ADMIN_TOKEN</c>, else a local node's <c>admin.token</c>.</summary>
     public static string? TokenFor(string node, string? token, string? dataDir) =>
         token ?? Environment.GetEnvironmentVariable("NWDP_ADMIN_TOKEN") ?? LocalToken(node, dataDir);
@@ -91,8 +119,16 @@ public static class AdminVerb
     /// </summary>
     private static string? LocalToken(string node, string? dataDir)
     {
-        var colon = node.LastIndexOf(':');
-        if (colon <= 0 || !AdminOptions.IsLoopback(node[..colon].Trim('[', ']'))) return null;
+        string host;
+        try
+        {
+            host = AdminClient.Address(node, tls: false).Host.Trim('[', ']');
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+        if (!AdminOptions.IsLoopback(host)) return null;
         return AdminToken.Read(AdminToken.CliDataDir(dataDir));
     }
 

@@ -41,7 +41,7 @@ public static class CheckVerb
             string.Join("\n", Checks.Select(c => $"  {c.Name,-9} {c.Measures} (default --warn {c.Warn} --crit {c.Crit})")) + "\n" +
             "Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (node unreachable or refusing, bad flag).");
         command.Arguments.Add(Service);
-        foreach (var option in new Option[] { Warn, Crit, Cacti, AdminVerb.Node, AdminVerb.Token, AdminVerb.Data, AdminVerb.Json }) command.Options.Add(option);
+        foreach (var option in new Option[] { Warn, Crit, Cacti }.Concat(AdminVerb.CommonOptions)) command.Options.Add(option);
         command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
         return command;
     }
@@ -67,17 +67,7 @@ public static class CheckVerb
                 throw new CliUsageException($"unknown check '{name}': one of {string.Join(", ", Checks.Select(c => c.Name))}");
             var warn = NagiosRange.Parse(args.GetValue(Warn) ?? definition.Warn, "--warn");
             var crit = NagiosRange.Parse(args.GetValue(Crit) ?? definition.Crit, "--crit");
-            var node = args.GetValue(AdminVerb.Node) ?? AdminClient.DefaultNode;
-            AdminClient client;
-            try
-            {
-                client = new AdminClient(node, AdminVerb.TokenFor(node, args.GetValue(AdminVerb.Token), args.GetValue(AdminVerb.Data)));
-            }
-            catch (ArgumentException e)
-            {
-                throw new CliUsageException(e.Message);
-            }
-            using (client) result = await CheckAsync(definition, service, client, warn, crit, cancellation);
+            using (var client = AdminVerb.ClientFor(args)) result = await CheckAsync(definition, service, client, warn, crit, cancellation);
         }
         catch (CliUsageException e)
         {

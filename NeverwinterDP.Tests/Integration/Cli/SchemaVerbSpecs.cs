@@ -42,7 +42,7 @@ public sealed class SchemaVerbSpecs
         var list = await Nwdp.RunAsync("schema", "list", "--registry", registry);
         Assert.True(list.ExitCode == 0, list.ToString());
         Assert.Contains(list.Lines, l => l.StartsWith("nwdp.logs.web-value ", StringComparison.Ordinal) && l.Contains(" 1,2 "));
-        Assert.Contains(list.Lines, l => l.StartsWith("neverwinterdp.LogEvent ", StringComparison.Ordinal) && l.EndsWith(" 1"));
+        Assert.Contains(list.Lines, l => l.StartsWith("neverwinterdp.LogEvent ", StringComparison.Ordinal) && l.Contains(" 1,2 ") && l.EndsWith(" 1000000002"));
 
         var usage = await Nwdp.RunAsync("schema", "get", "--registry", registry);
         Assert.True(usage.ExitCode == 2, usage.ToString());

@@ -83,9 +83,12 @@ public sealed class SchemaRegistrySpecs(ITestOutputHelper output)
         using var http = new HttpClient { BaseAddress = new Uri(node.App.SchemaRegistryAddress()!.ToString().TrimEnd('/') + "/") };
 
         var logEvent = await Get(http, "schemas/ids/1", 200);
-        Assert.Equal(Avro.Schema.Parse(NeverwinterDP.Protocol.Schemas.LogEvent), Avro.Schema.Parse(logEvent.GetProperty("schema").GetString()));
+        Assert.Equal(Avro.Schema.Parse(NeverwinterDP.Protocol.Schemas.LogEventV1), Avro.Schema.Parse(logEvent.GetProperty("schema").GetString()));
+        var logEventV2 = await Get(http, $"schemas/ids/{SchemaIds.LogEvent}", 200);
+        Assert.Equal(Avro.Schema.Parse(NeverwinterDP.Protocol.Schemas.LogEvent), Avro.Schema.Parse(logEventV2.GetProperty("schema").GetString()));
         Assert.Contains("neverwinterdp.LogEvent", (await Get(http, "subjects", 200)).EnumerateArray().Select(s => s.GetString()));
-        Assert.Equal(1, (await Get(http, "subjects/neverwinterdp.LogEvent/versions/latest", 200)).GetProperty("id").GetInt32());
+        Assert.Equal(SchemaIds.LogEvent, (await Get(http, "subjects/neverwinterdp.LogEvent/versions/latest", 200)).GetProperty("id").GetInt32());
+        Assert.Equal(1, (await Get(http, "subjects/neverwinterdp.LogEvent/versions/1", 200)).GetProperty("id").GetInt32());
         var raw = await http.GetAsync("subjects/neverwinterdp.LogEvent/versions/1/schema");
         Assert.Equal("application/vnd.schemaregistry.v1+json", raw.Content.Headers.ContentType!.MediaType);
         Assert.Equal("LogEvent", JsonDocument.Parse(await raw.Content.ReadAsStringAsync()).RootElement.GetProperty("name").GetString());

@@ -74,6 +74,36 @@ public sealed class SenderKeySpecs
     }
 
     [Fact]
+    public async Task The_key_s_name_goes_into_the_lineage_of_each_event_it_sends_through_the_bus_to_the_sink_and_an_event_sent_without_keys_has_none()
+    {
+        using var dir = new TempDir();
+        var keys = Path.Combine(dir.Path, "api-keys");
+        const string webKey = "k-web-0123456789";
+        await File.WriteAllTextAsync(keys, $"web-team {SenderKeys.Hash(webKey)} lineage-*\n");
+        var topic = NeverwinterDP.Protocol.TopicNames.ForType("lineage-keyed");
+        static System.Text.Json.JsonElement LineageOf(string line) => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("lineage");
+
+        await using (var node = await InProcessNode.StartAsync(Path.Combine(dir.Path, "keyed"), overrides: new() { ["nwdp.security.api-keys-file"] = keys }))
+        {
+            using (var response = await PostAsync(node, "lineage-keyed", h => h.Add("X-Api-Key", webKey)))
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await Wait.UntilAsync(() => node.PublishedLines(topic).Count == 1, TimeSpan.FromSeconds(60), () => $"{node.PublishedLines(topic).Count} published");
+            var lineage = LineageOf(node.PublishedLines(topic)[0]);
+            Assert.Equal("web-team", lineage.GetProperty("sender").GetString());
+            Assert.Equal(node.NodeId, lineage.GetProperty("node").GetString());
+        }
+
+        await using (var node = await InProcessNode.StartAsync(Path.Combine(dir.Path, "open")))
+        {
+            // Without keys, nothing the event says names a sender: a claimed one is an attribute, not the lineage.
+            using (var response = await node.PostNdjsonAsync(["{\"msg\":\"no key\",\"lineage\":{\"sender\":\"forged\"}}"], "lineage-keyed"))
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await Wait.UntilAsync(() => node.PublishedLines(topic).Count == 1, TimeSpan.FromSeconds(60), () => $"{node.PublishedLines(topic).Count} published");
+            Assert.False(LineageOf(node.PublishedLines(topic)[0]).TryGetProperty("sender", out var sender), $"a sender without keys: {sender}");
+        }
+    }
+
+    [Fact]
     public async Task Without_a_keys_file_senders_need_no_key_and_a_missing_file_stops_the_start()
     {
         using var dir = new TempDir();
