@@ -127,6 +127,8 @@ public sealed class NodeConfig
         var filesDir = hocon.HasPath("nwdp.sinks.files.directory") ? hocon.GetString("nwdp.sinks.files.directory") : "";
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
         Cluster = ClusterOptions.FromConfig(hocon, nwdp.Section("cluster"));
+        // Loaded here, so a missing file or a wrong password stops the start (and nwdp check) naming the key.
+        ClusterTls = Cluster.LoadTls();
         Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint);
         SenderKeysFile = nwdp.OptionalString("security.api-keys-file");
         Tls = TlsOptions.FromConfig(nwdp.Section("security.tls"));
@@ -203,6 +205,9 @@ public sealed class NodeConfig
     /// <summary>Cluster membership: remoting address, seeds, roles (<c>nwdp.cluster</c>).</summary>
     public ClusterOptions Cluster { get; }
 
+    /// <summary>Remoting over TLS (<c>nwdp.cluster.tls</c>): the certificate and CAs loaded; null when it is off.</summary>
+    public NeverwinterDP.Protocol.Remote.RemoteTls? ClusterTls { get; }
+
     /// <summary><c>nwdp.security.api-keys-file</c>: the API keys senders of <c>POST /v1/events</c> must present; null = none needed.</summary>
     public string? SenderKeysFile { get; }
 
@@ -258,6 +263,7 @@ public sealed class NodeConfig
         ["NWDP_NODE_ID"] = "nwdp.node.id",
         ["NWDP_NODE_PORT"] = "nwdp.cluster.port",
         ["NWDP_SEEDS"] = "nwdp.cluster.seeds",
+        ["NWDP_CLUSTER_TLS_PASSWORD"] = "nwdp.cluster.tls.password",
         ["NWDP_ADMIN_TOKEN"] = "nwdp.admin.token",
         ["NWDP_HEC_TOKENS"] = "nwdp.inputs.hec.tokens",
     };

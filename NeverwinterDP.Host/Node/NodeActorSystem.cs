@@ -23,6 +23,7 @@ public static class NodeActorSystem
     public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config) =>
         services.AddAkka(ClusterOptions.SystemName, (akka, sp) => akka
             .AddHocon(config.Hocon, HoconAddMode.Prepend)
+            .WithClusterTls(config.ClusterTls)
             // GracefulLeave stops the data path in this phase when the cluster removes the node: give it the
             // time the host gives the data path.
             .AddHocon($"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {(long)(config.ShutdownTimeout + TimeSpan.FromSeconds(30)).TotalMilliseconds}ms",
@@ -48,4 +49,8 @@ public static class NodeActorSystem
                 var cluster = Cluster.Get(system);
                 if (config.Cluster.Seeds.Count == 0 && config.Cluster.JoinSelf) cluster.Join(cluster.SelfAddress);
             }));
+
+    /// <summary><c>nwdp.cluster.tls</c>: the certificate and the peer check go to the transport as a setup (<see cref="RemoteTlsSetup"/>); the overlay turned enable-ssl on.</summary>
+    private static AkkaConfigurationBuilder WithClusterTls(this AkkaConfigurationBuilder akka, NeverwinterDP.Protocol.Remote.RemoteTls? tls) =>
+        tls is null ? akka : akka.AddSetup(tls.ToSetup());
 }
