@@ -132,20 +132,20 @@ public sealed class ClusterTlsSpecs
         var (rogueCert, rogueKey) = rogue.Issue("intruder");
         var refused = new[]
         {
-            options with { Tls = new RemoteTlsOptions { Enabled = true, CertificateFile = rogueCert, KeyFile = rogueKey, CaFile = ca.CertificateFile }, FlushTimeout = TimeSpan.Zero },
+            options with { Tls = new RemoteTlsOptions { Enabled = true, CertificateFile = rogueCert, KeyFile = rogueKey, CaFile = ca.CertificateFile }, FlushTimeout = TimeSpan.FromSeconds(1) },
             options with
             {
                 Tls = RemoteTlsOptions.Off,
                 ContactPoints = [node.ContactPoint().Replace("akka.ssl.tcp://", "akka.tcp://", StringComparison.Ordinal)],
-                FlushTimeout = TimeSpan.Zero,
+                FlushTimeout = TimeSpan.FromSeconds(1),
             },
         };
         foreach (var o in refused)
         {
             await using var client = EmitterClient.Start(o);
-            var failures = WatchFailures(client.System);
             var emit = client.EmitAsync([ClientTestKit.Event(run, "tls-host", 2, "tls")]);
-            await Wait.UntilAsync(() => !failures.IsEmpty, TimeSpan.FromSeconds(30));
+            // The probe: the batch went unanswered for AckTimeout (3 s) and was sent again; the node never took it.
+            await Wait.UntilAsync(() => client.Metrics.Timeouts > 0, TimeSpan.FromSeconds(30), () => client.Metrics.ToString());
             Assert.False(emit.IsCompleted);
             Assert.Equal(0, client.Metrics.EventsAcked);
         }
