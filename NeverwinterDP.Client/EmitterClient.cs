@@ -83,8 +83,8 @@ public sealed class EmitterClient : IAsyncDisposable
     /// stopped on dispose); with one, that system must use the remote or cluster provider and include
     /// <see cref="RequiredConfig"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">An option is invalid.</exception>
-    /// <exception cref="InvalidOperationException">The given system cannot carry the emitter protocol.</exception>
+    /// <exception cref="ArgumentException">An option is invalid, or a file of <see cref="EmitterClientOptions.Tls"/> does not load (named).</exception>
+    /// <exception cref="InvalidOperationException">The given system cannot carry the emitter protocol, or its remoting's TLS is not what <see cref="EmitterClientOptions.Tls"/> says.</exception>
     /// <exception cref="IOException">The <see cref="EmitterClientOptions.SpillDirectory"/> is locked by another client, or cannot be used.</exception>
     /// <exception cref="SpillKeyException">A spill key of <see cref="EmitterClientOptions.SpillEncryption"/> cannot be read, or the spill directory holds batches sealed with a key not configured.</exception>
     /// <exception cref="InvalidOperationException">With <see cref="EmitterClientOptions.Discovery"/>: no node was found within the discovery timeout.</exception>
@@ -99,7 +99,13 @@ public sealed class EmitterClient : IAsyncDisposable
                 throw new InvalidOperationException("the actor system has no serializer binding for the emitter protocol: include EmitterClient.RequiredConfig in its configuration (with Akka.Hosting: WithEmitterClient)");
             if (system.Settings.ProviderClass.Contains("Local", StringComparison.Ordinal))
                 throw new InvalidOperationException("the actor system must use akka.actor.provider = remote (or cluster) to reach the cluster");
+            if (system.Settings.Config.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false) != options.Tls.Enabled)
+                throw new InvalidOperationException(options.Tls.Enabled
+                    ? "EmitterClientOptions.Tls is on but the actor system's remoting is not TLS: build the system with WithEmitterClient (Akka.Hosting), or let the client create its own"
+                    : "the actor system's remoting is TLS (akka.remote.dot-netty.tcp.enable-ssl) but EmitterClientOptions.Tls is off");
         }
+        // Before a spill directory is locked or a system made: a certificate that does not load fails the start.
+        var tls = system is null ? EmitterClientTls.Setup(options) : null;
         var metrics = new EmitterClientMetrics();
         // Opened (and locked, and scanned) before anything starts: a directory in use fails the start.
         var store = options.SpillDirectory is null
@@ -108,7 +114,7 @@ public sealed class EmitterClient : IAsyncDisposable
                 SpillKeyRing.Load(options.SpillEncryption, ("EmitterClientOptions.SpillEncryption.KeyFile", "EmitterClientOptions.SpillEncryption.KeyVariable")));
         try
         {
-            return StartWith(options, system, store, metrics);
+            return StartWith(options, system, tls, store, metrics);
         }
         catch
         {
@@ -144,19 +150,22 @@ public sealed class EmitterClient : IAsyncDisposable
     {
         var bind = options.Hostname ?? "0.0.0.0";
         var advertised = options.Hostname is null ? $"public-hostname = \"{Environment.MachineName}\"" : "";
+        var ssl = options.Tls.Enabled ? "enable-ssl = on" : "";
         return ConfigurationFactory.ParseString($$"""
             akka {
               actor.provider = remote
               remote.dot-netty.tcp {
                 hostname = "{{bind}}"
                 {{advertised}}
+                {{ssl}}
                 port = 0
               }
             }
             """);
     }
 
-    private static EmitterClient StartWith(EmitterClientOptions options, ActorSystem? system, EmitterSpillStore? store, EmitterClientMetrics metrics)
+    private static EmitterClient StartWith(EmitterClientOptions options, ActorSystem? system, Akka.Remote.Transport.DotNetty.DotNettySslSetup? tls,
+        EmitterSpillStore? store, EmitterClientMetrics metrics)
     {
         if (system is not null) return new EmitterClient(options, system, ownsSystem: false, store, metrics);
         var ownConfig = ConfigurationFactory.ParseString("""
@@ -167,7 +176,9 @@ public sealed class EmitterClient : IAsyncDisposable
             }
             """).WithFallback(RemotingFallback(options));
         var config = (options.AkkaConfig ?? Config.Empty).WithFallback(ownConfig).WithFallback(RequiredConfig);
-        return new EmitterClient(options, ActorSystem.Create("nwdp-emitter", config), ownsSystem: true, store, metrics);
+        var setup = BootstrapSetup.Create().WithConfig(config);
+        var created = tls is null ? ActorSystem.Create("nwdp-emitter", setup) : ActorSystem.Create("nwdp-emitter", setup.And(tls));
+        return new EmitterClient(options, created, ownsSystem: true, store, metrics);
     }
 
     /// <summary>

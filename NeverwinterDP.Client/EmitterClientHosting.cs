@@ -27,7 +27,9 @@ public static class EmitterClientHosting
     /// clustering, <c>akka.actor.provider = remote</c> on port 0 (bound as <see cref="EmitterClientOptions.Hostname"/>
     /// says). Also lets the <c>before-service-unbind</c> phase of CoordinatedShutdown, where the client flushes,
     /// run for <see cref="EmitterClientOptions.FlushTimeout"/> and a little more, unless the service set that phase's timeout.
+    /// With <see cref="EmitterClientOptions.Tls"/> on, the system's remoting runs over TLS with the client's certificate.
     /// </summary>
+    /// <exception cref="ArgumentException">A file of <see cref="EmitterClientOptions.Tls"/> does not load (named).</exception>
     public static AkkaConfigurationBuilder WithEmitterClient(this AkkaConfigurationBuilder builder, EmitterClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -36,7 +38,9 @@ public static class EmitterClientHosting
         var fallback = ConfigurationFactory.ParseString(
                 $"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {(long)(options.FlushTimeout + FlushSlack).TotalMilliseconds}ms")
             .WithFallback(EmitterClient.RemotingFallback(options));
-        return builder.AddHocon(EmitterClient.RequiredConfig.WithFallback(fallback), HoconAddMode.Append);
+        builder.AddHocon(EmitterClient.RequiredConfig.WithFallback(fallback), HoconAddMode.Append);
+        // TLS: the certificate and the check of the nodes' certificates go to the transport as a setup.
+        return EmitterClientTls.Setup(options) is { } tls ? builder.AddSetup(tls) : builder;
     }
 
     /// <summary>

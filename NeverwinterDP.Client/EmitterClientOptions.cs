@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using NeverwinterDP.Protocol.AtRest;
+using NeverwinterDP.Protocol.Remote;
 
 namespace NeverwinterDP.Client;
 
@@ -7,8 +8,8 @@ namespace NeverwinterDP.Client;
 public sealed record EmitterClientOptions
 {
     /// <summary>
-    /// Receptionists of the cluster's nodes, <c>akka.tcp://nwdp@HOST:PORT/system/receptionist</c> (the node logs
-    /// its own at start). Give several: the client uses one at a time and moves to another when it is lost.
+    /// Receptionists of the cluster's nodes, <c>akka.tcp://nwdp@HOST:PORT/system/receptionist</c> (<c>akka.ssl.tcp://</c>
+    /// with <see cref="Tls"/>; the node logs its own at start). Give several: the client uses one at a time and moves to another when it is lost.
     /// Empty when <see cref="Discovery"/> finds them.
     /// </summary>
     public IReadOnlyList<string> ContactPoints { get; init; } = [];
@@ -111,9 +112,20 @@ public sealed record EmitterClientOptions
     /// </summary>
     public SpillEncryptionOptions SpillEncryption { get; init; } = SpillEncryptionOptions.None;
 
+    /// <summary>
+    /// Akka remoting over TLS (off by default), as the cluster's <c>nwdp.cluster.tls</c>: with <c>Enabled</c> the client
+    /// presents <c>CertificateFile</c> (PEM with <c>KeyFile</c>, or PKCS#12; <c>Password</c>) and accepts only nodes whose
+    /// certificate chains to <c>CaFile</c> (empty: the system's CAs); <see cref="ContactPoints"/> are then
+    /// <c>akka.ssl.tcp://</c> addresses. A file that does not load fails <see cref="EmitterClient.Start"/> with an
+    /// <see cref="ArgumentException"/> naming it. Only for an actor system the client creates or one built with
+    /// <see cref="EmitterClientHosting.WithEmitterClient"/>. See docs/emitter-client.md.
+    /// </summary>
+    public RemoteTlsOptions Tls { get; init; } = RemoteTlsOptions.Off;
+
     /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
     public void Validate()
     {
+        if (Tls is null) throw new ArgumentException("EmitterClientOptions.Tls must not be null (RemoteTlsOptions.Off turns TLS off)");
         if ((ContactPoints is null || ContactPoints.Count == 0) && Discovery is null)
             throw new ArgumentException("EmitterClientOptions.ContactPoints: give at least one receptionist address (or set Discovery)");
         if ((ContactPoints is null || ContactPoints.Count == 0) && Discovery is not null)
@@ -122,8 +134,13 @@ public sealed record EmitterClientOptions
             Positive(DiscoveryTimeout.Ticks, nameof(DiscoveryTimeout));
         }
         foreach (var c in ContactPoints ?? [])
-            if (!Akka.Actor.ActorPath.TryParse(c, out _))
-                throw new ArgumentException($"EmitterClientOptions.ContactPoints: '{c}' is not an actor path like akka.tcp://nwdp@host:port/system/receptionist");
+        {
+            var scheme = RemoteTls.SchemeOf(Tls.Enabled);
+            if (!Akka.Actor.ActorPath.TryParse(c, out var path))
+                throw new ArgumentException($"EmitterClientOptions.ContactPoints: '{c}' is not an actor path like {scheme}://nwdp@host:port/system/receptionist");
+            if (path.Address.Protocol != scheme)
+                throw new ArgumentException($"EmitterClientOptions.ContactPoints: '{c}' is a {path.Address.Protocol} address, but Tls.Enabled is {Tls.Enabled}: give {scheme}://nwdp@host:port/system/receptionist");
+        }
         if (string.IsNullOrEmpty(Host)) throw new ArgumentException("EmitterClientOptions.Host must not be empty");
         if (string.IsNullOrEmpty(Process)) throw new ArgumentException("EmitterClientOptions.Process must not be empty");
         Positive(MaxBatchEvents, nameof(MaxBatchEvents));

@@ -128,6 +128,8 @@ public sealed class NodeConfig
         FilesSinkDirectory = string.IsNullOrEmpty(filesDir) ? Path.Combine(DataDir, "sinks", "files") : Path.GetFullPath(filesDir);
         Cluster = ClusterOptions.FromConfig(hocon, nwdp.Section("cluster"));
         Discovery = DiscoveryOptions.FromConfig(nwdp.Section("cluster.discovery"));
+        // Loaded here, so a missing file or a wrong password stops the start (and nwdp check) naming the key.
+        ClusterTls = Cluster.LoadTls();
         SenderKeysFile = nwdp.OptionalString("security.api-keys-file");
         Tls = TlsOptions.FromConfig(nwdp.Section("security.tls"));
         Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint, Tls);
@@ -207,6 +209,9 @@ public sealed class NodeConfig
     /// <summary>Zero-configuration discovery: mDNS announcements, seeds found by mDNS or DNS SRV (<c>nwdp.cluster.discovery</c>).</summary>
     public DiscoveryOptions Discovery { get; }
 
+    /// <summary>Remoting over TLS (<c>nwdp.cluster.tls</c>): the certificate and CAs loaded; null when it is off.</summary>
+    public NeverwinterDP.Protocol.Remote.RemoteTls? ClusterTls { get; }
+
     /// <summary><c>nwdp.security.api-keys-file</c>: the API keys senders of <c>POST /v1/events</c> must present; null = none needed.</summary>
     public string? SenderKeysFile { get; }
 
@@ -262,6 +267,7 @@ public sealed class NodeConfig
         ["NWDP_NODE_ID"] = "nwdp.node.id",
         ["NWDP_NODE_PORT"] = "nwdp.cluster.port",
         ["NWDP_SEEDS"] = "nwdp.cluster.seeds",
+        ["NWDP_CLUSTER_TLS_PASSWORD"] = "nwdp.cluster.tls.password",
         ["NWDP_ADMIN_TOKEN"] = "nwdp.admin.token",
         ["NWDP_HEC_TOKENS"] = "nwdp.inputs.hec.tokens",
     };

@@ -25,6 +25,7 @@ public static class NodeActorSystem
     public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config) =>
         services.AddAkka(ClusterOptions.SystemName, (akka, sp) => akka
             .AddHocon(config.Hocon, HoconAddMode.Prepend)
+            .WithClusterTls(config.ClusterTls)
             // GracefulLeave stops the data path in this phase when the cluster removes the node: give it the
             // time the host gives the data path.
             .AddHocon($"akka.coordinated-shutdown.phases.before-service-unbind.timeout = {(long)(config.ShutdownTimeout + TimeSpan.FromSeconds(30)).TotalMilliseconds}ms",
@@ -51,4 +52,8 @@ public static class NodeActorSystem
                 // A node that finds its seeds (nwdp.cluster.discovery.method) joins once it looked (Discovery/NodeDiscovery).
                 if (config.Cluster.Seeds.Count == 0 && config.Cluster.JoinSelf && !NodeDiscovery.FindsSeeds(config)) cluster.Join(cluster.SelfAddress);
             }));
+
+    /// <summary><c>nwdp.cluster.tls</c>: the certificate and the peer check go to the transport as a setup (<see cref="RemoteTlsSetup"/>); the overlay turned enable-ssl on.</summary>
+    private static AkkaConfigurationBuilder WithClusterTls(this AkkaConfigurationBuilder akka, NeverwinterDP.Protocol.Remote.RemoteTls? tls) =>
+        tls is null ? akka : akka.AddSetup(tls.ToSetup());
 }

@@ -120,4 +120,59 @@ public sealed class ClusterConfigTests
         Assert.Equal(kestrel.RequestHeadersTimeout, limits.HeadersTimeout);
         Assert.Null(Load(dir.Path, new() { ["nwdp.http.limits.max-connections"] = "off" }).HttpLimits.MaxConnections);
     }
+
+    [Fact]
+    public void Cluster_tls_turns_on_the_transports_ssl_and_makes_seeds_akka_ssl_tcp_addresses()
+    {
+        using var dir = new TempDir();
+        var plain = Load(dir.Path);
+        Assert.False(plain.Hocon.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
+        Assert.Null(plain.ClusterTls);
+        Assert.Equal("akka.tcp", plain.Cluster.Scheme);
+
+        var overlay = ClusterOptions.AkkaOverlay(new NeverwinterDP.Actors.Configuration.ConfigReader(
+            Akka.Configuration.ConfigurationFactory.ParseString("nwdp.cluster.tls.enabled = on").WithFallback(Load(dir.Path).Hocon)).Section("nwdp"));
+        Assert.True(overlay.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
+        var seeds = ClusterOptions.AkkaOverlay(new NeverwinterDP.Actors.Configuration.ConfigReader(
+            Akka.Configuration.ConfigurationFactory.ParseString("""nwdp.cluster { tls.enabled = on, seeds = ["10.0.0.5:4053", "akka.ssl.tcp://nwdp@10.0.0.6:4053"] }""")
+                .WithFallback(Load(dir.Path).Hocon)).Section("nwdp"));
+        Assert.Equal(["akka.ssl.tcp://nwdp@10.0.0.5:4053", "akka.ssl.tcp://nwdp@10.0.0.6:4053"], seeds.GetStringList("akka.cluster.seed-nodes"));
+
+        // A seed of the other scheme could never be reached: refused, naming the key.
+        var e = Assert.Throws<ArgumentException>(() => ClusterOptions.SeedAddress("akka.tcp://nwdp@10.0.0.6:4053", tls: true));
+        Assert.Contains("nwdp.cluster.tls.enabled", e.Message);
+        Assert.Throws<ArgumentException>(() => ClusterOptions.SeedAddress("akka.ssl.tcp://nwdp@10.0.0.6:4053", tls: false));
+        // With no TLS setting given (the --seed flag, admin addresses) either scheme is taken.
+        Assert.Equal("akka.ssl.tcp://nwdp@10.0.0.6:4053", ClusterOptions.SeedAddress("akka.ssl.tcp://nwdp@10.0.0.6:4053"));
+    }
+
+    [Theory]
+    [InlineData("", "nwdp.cluster.tls.certificate must be set")]
+    [InlineData("/nonexistent/node.crt", "nwdp.cluster.tls.certificate: /nonexistent/node.crt does not exist")]
+    public void Cluster_tls_without_a_certificate_stops_the_start_naming_the_key(string certificate, string message)
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<ArgumentException>(() => Load(dir.Path, new() { ["nwdp.cluster.tls.enabled"] = "on", ["nwdp.cluster.tls.certificate"] = certificate }));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void Cluster_tls_options_are_read_from_their_keys()
+    {
+        using var dir = new TempDir();
+        var tls = Load(dir.Path, new()
+        {
+            ["nwdp.cluster.tls.certificate"] = "/etc/nwdp/node.crt",
+            ["nwdp.cluster.tls.key"] = "/etc/nwdp/node.key",
+            ["nwdp.cluster.tls.password"] = "pw",
+            ["nwdp.cluster.tls.ca"] = "/etc/nwdp/ca.pem",
+            ["nwdp.cluster.tls.require-client-certificate"] = "off",
+            ["nwdp.cluster.tls.validate-hostname"] = "on",
+        }).Cluster.Tls; // enabled = off: nothing is loaded
+        Assert.Equal(new NeverwinterDP.Protocol.Remote.RemoteTlsOptions
+        {
+            Enabled = false, CertificateFile = "/etc/nwdp/node.crt", KeyFile = "/etc/nwdp/node.key", Password = "pw", CaFile = "/etc/nwdp/ca.pem",
+            RequireClientCertificate = false, ValidateHostname = true,
+        }, tls);
+    }
 }
