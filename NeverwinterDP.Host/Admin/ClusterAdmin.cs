@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Protocol.Remote;
 
 namespace NeverwinterDP.Host.Admin;
 
@@ -65,8 +66,8 @@ public static class ClusterAdmin
     /// <summary><c>POST /v1/cluster/join?address=A</c>: this node joins the cluster of the node at A.</summary>
     public static IResult Join(ActorSystem system, string? address)
     {
-        if (!TryParse(address, out var target, out var error)) return error;
         var cluster = Cluster.Get(system);
+        if (!TryParse(address, cluster.SelfAddress.Protocol, out var target, out var error)) return error;
         cluster.Join(target);
         return Command("join", [target], $"{cluster.SelfAddress} was asked to join {target}");
     }
@@ -108,8 +109,11 @@ public static class ClusterAdmin
             .Count(o => o.Address != m.Address && o.Status is not (MemberStatus.Joining or MemberStatus.WeaklyUp) && o.IsOlderThan(m));
     }
 
-    /// <summary><c>akka.tcp://nwdp@HOST:PORT</c>, or <c>HOST:PORT</c> for a node of this cluster.</summary>
-    public static bool TryParse(string? text, out Address address, out IResult error)
+    /// <summary>
+    /// <c>akka.tcp://nwdp@HOST:PORT</c>, or <c>HOST:PORT</c> for a node of this cluster: the shorthand takes this node's
+    /// <paramref name="protocol"/> (<c>akka.ssl.tcp</c> with remoting TLS), and a full address of the other is refused.
+    /// </summary>
+    public static bool TryParse(string? text, string protocol, out Address address, out IResult error)
     {
         address = Address.AllSystems;
         error = Results.Empty;
@@ -120,7 +124,7 @@ public static class ClusterAdmin
         }
         try
         {
-            address = Address.Parse(ClusterOptions.SeedAddress(text.Trim()));
+            address = Address.Parse(ClusterOptions.SeedAddress(text.Trim(), protocol == RemoteTls.SchemeOf(true)));
             return true;
         }
         catch (ArgumentException e)
@@ -132,7 +136,7 @@ public static class ClusterAdmin
 
     private static bool TryMember(Cluster cluster, string? text, out Address address, out IResult error)
     {
-        if (!TryParse(text, out address, out error)) return false;
+        if (!TryParse(text, cluster.SelfAddress.Protocol, out address, out error)) return false;
         var state = cluster.State;
         var target = address;
         if (state.Members.Any(m => m.Address == target) || state.Unreachable.Any(m => m.Address == target)) return true;
