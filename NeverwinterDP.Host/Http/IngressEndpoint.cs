@@ -147,33 +147,51 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
     }
 
     /// <summary>
-    /// After requests that held a lot (<see cref="GiveBackAfter"/>, one alone or several at once: the budget's peak), once no ingress request holds anything for a
-    /// moment: one full, compacting collection that hands the freed memory back to the OS. Without it the GC keeps
-    /// the heap it grew to for the burst (the process's RSS stays there) until memory runs short. At most one per
-    /// <see cref="GiveBackInterval"/>; a pause of the node's few milliseconds when it is idle.
+    /// After requests that held a lot (<see cref="GiveBackAfter"/>, one alone or several at once: the budget's peak),
+    /// once no ingress request holds anything for a moment: one full, compacting collection that hands the freed memory
+    /// back to the OS. Without it the GC keeps the heap it grew to for the burst (the process's RSS stays there) until
+    /// memory runs short. One check is pending at a time; it looks again every <see cref="GiveBackIdle"/> while requests
+    /// are in flight, so the last burst is always followed by one, and it runs at most once per
+    /// <see cref="GiveBackInterval"/>: a pause of the node's few milliseconds when it is idle.
     /// </summary>
     private void GiveBackWhenIdle(long held)
     {
-        if (held < GiveBackAfter) return;
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastGiveBack);
-        if (now - last < GiveBackInterval.TotalMilliseconds || Interlocked.CompareExchange(ref _lastGiveBack, now, last) != last) return;
+        if (held < GiveBackAfter || Interlocked.Exchange(ref _giveBackPending, 1) == 1) return;
         _ = Task.Run(async () =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            if (budget.InFlight != 0)
+            try
             {
-                Interlocked.Exchange(ref _lastGiveBack, 0); // still busy: the next large request's end tries again
-                return;
+                var sinceLast = Environment.TickCount64 - Interlocked.Read(ref _lastGiveBack);
+                var wait = TimeSpan.FromMilliseconds(Math.Max(GiveBackIdle.TotalMilliseconds, GiveBackInterval.TotalMilliseconds - sinceLast));
+                while (true)
+                {
+                    await Task.Delay(wait).ConfigureAwait(false);
+                    // Idle twice, a moment apart: not a gap between two requests of a running load.
+                    if (budget.InFlight == 0)
+                    {
+                        await Task.Delay(GiveBackIdle / 8).ConfigureAwait(false);
+                        if (budget.InFlight == 0) break;
+                    }
+                    wait = GiveBackIdle;
+                }
+                budget.TakePeak();
+                Interlocked.Exchange(ref _lastGiveBack, Environment.TickCount64);
+                CompactHeap(GCCollectionMode.Aggressive);
             }
-            budget.TakePeak();
-            CompactHeap(GCCollectionMode.Aggressive);
+            finally
+            {
+                Volatile.Write(ref _giveBackPending, 0);
+            }
         });
     }
 
     private const long GiveBackAfter = 16L << 20;
 
     private static readonly TimeSpan GiveBackInterval = TimeSpan.FromSeconds(10);
+
+    private static readonly TimeSpan GiveBackIdle = TimeSpan.FromSeconds(2);
+
+    private int _giveBackPending;
 
     private long _lastGiveBack = -(long)TimeSpan.FromMinutes(1).TotalMilliseconds;
 
