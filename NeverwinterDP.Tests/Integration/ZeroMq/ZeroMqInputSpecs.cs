@@ -59,15 +59,20 @@ public sealed class ZeroMqInputSpecs(ITestOutputHelper output)
             var refused = await Assert.ThrowsAsync<ZeroMqRefusedException>(() => emitter.SendAsync("{\"msg\":\"refused-1\"}\n{\"msg\":\"refused-2\",\"ts\":true}\n"u8.ToArray()));
             Assert.Equal((400, "malformed", 2), (refused.Answer.Status, refused.Answer.Reason, refused.Answer.Line));
 
-            var sends = Enumerable.Range(0, batches)
-                .Select(b => emitter.SendAsync(Enumerable.Range(0, perBatch).Select(i => new LogEvent { Message = $"b{b}-e{i}", Level = "warn" }).ToList()))
-                .ToList();
+            Task<int> Send(int b) =>
+                emitter.SendAsync(Enumerable.Range(0, perBatch).Select(i => new LogEvent { Message = $"b{b}-e{i}", Level = "warn" }).ToList());
+            // Half before the stop (some may be in flight when it comes), half while the node is down: on a fast
+            // machine the node can drain every batch sent before it stops, so only the second half is sure to wait.
+            var sends = Enumerable.Range(0, batches / 2).Select(Send).ToList();
             await Eventually(() => emitter.Metrics.BatchesAcked >= 10, TimeSpan.FromSeconds(30));
             output.WriteLine($"{clock.Elapsed}: stopping the node: {emitter.Metrics.BatchesAcked} acknowledged, {emitter.Metrics.PendingBatches} pending");
             stopped = true;
             await node.DisposeAsync();
             output.WriteLine($"{clock.Elapsed}: stopped");
-            Assert.Contains(sends, s => !s.IsCompleted); // the rest waits for the node
+            var whileDown = Enumerable.Range(batches / 2, batches - batches / 2).Select(Send).ToList();
+            await Task.Delay(TimeSpan.FromSeconds(3)); // past the ack timeout: the emitter resends into the void
+            Assert.All(whileDown, s => Assert.False(s.IsCompleted)); // they wait for the node
+            sends.AddRange(whileDown);
 
             restarted = await InProcessNode.StartAsync(data, overrides: Settings(port));
             Assert.Equal(endpoint, restarted.App.Services.GetRequiredService<ZeroMqService>().Endpoint);
