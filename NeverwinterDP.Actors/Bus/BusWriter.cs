@@ -39,8 +39,33 @@ public enum IngressOutcome
     Refused,
 }
 
+/// <summary>
+/// A request was answered before Kafka said whether it took its records, which are still with the producer (it
+/// retries them until the broker answers or its <c>message.timeout.ms</c>): they may reach the bus later.
+/// <see cref="Outcome"/> completes when they did, or the producer gave up.
+/// </summary>
+public sealed class StillWithProducerException(TimeSpan waited, Task<(IngressOutcome Outcome, Exception? Error)> outcome)
+    : Exception($"Kafka did not acknowledge within {waited.TotalMilliseconds:0}ms; the records are still with the producer")
+{
+    public Task<(IngressOutcome Outcome, Exception? Error)> Outcome { get; } = outcome;
+}
+
 /// <summary>One request's records on their way to Kafka; completed once all are acknowledged or one failed.</summary>
-internal sealed record IngressBatch(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> Records, TaskCompletionSource<(IngressOutcome, Exception?)> Completion);
+internal sealed class IngressBatch(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> records)
+{
+    private const int Queued = 0, Producing = 1, Withdrawn = 2;
+    private int _state;
+
+    public IReadOnlyList<ProducerRecord<byte[]?, byte[]>> Records { get; } = records;
+
+    public TaskCompletionSource<(IngressOutcome, Exception?)> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The stream is about to hand the records to the producer: false when the request withdrew them first.</summary>
+    public bool TryStartProducing() => Interlocked.CompareExchange(ref _state, Producing, Queued) == Queued;
+
+    /// <summary>The request gives up waiting: true when the records never reached the producer (and now never will).</summary>
+    public bool TryWithdraw() => Interlocked.CompareExchange(ref _state, Withdrawn, Queued) == Queued;
+}
 
 /// <summary>The bus writer's bounds (<c>nwdp.ingress</c>: queue-capacity, enqueue-timeout, max-bus-backlog, backlog-wait).</summary>
 /// <param name="QueueCapacity">Requests waiting for the producer; past it new requests wait <paramref name="EnqueueTimeout"/>, then are refused.</param>
@@ -102,6 +127,8 @@ public sealed class BusWriter : IAsyncDisposable
         });
         var materializer = system.Materializer(namePrefix: "ingress");
         _completion = ChannelSource.FromReader(_channel.Reader)
+            // A request that stopped waiting before its turn took its records back (it spilled them).
+            .Where(b => b.TryStartProducing())
             .Select(b => (IEnvelope<byte[]?, byte[], IngressBatch>)ProducerMessage.Multi(b.Records, b))
             .Via(KafkaProducer.FlexiFlow<byte[]?, byte[], IngressBatch>(producerSettings)
                 // A failed delivery answers its own request (503) and the stream goes on.
@@ -160,6 +187,16 @@ public sealed class BusWriter : IAsyncDisposable
 
     /// <summary>Requests waiting for the producer now.</summary>
     public int Queued => _channel.Reader.Count;
+
+    private int _unanswered;
+    private int _inDoubt;
+
+    /// <summary>
+    /// Requests answered before Kafka said whether it took their records (<see cref="StillWithProducerException"/>),
+    /// whose records are still with the producer. While there are any, a spilled copy of them must not be replayed:
+    /// a look at the bus could miss records the producer writes after it.
+    /// </summary>
+    public int InDoubt => Volatile.Read(ref _inDoubt);
 
     public bool IsRunning => !_stopping && !_completion.IsCompleted;
 
@@ -271,7 +308,13 @@ public sealed class BusWriter : IAsyncDisposable
     /// Sends one request's records and completes when they are durable in Kafka (or definitely not).
     /// Topics of new log types are created first.
     /// </summary>
-    public async Task<(IngressOutcome Outcome, Exception? Error)> SubmitAsync(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> records, CancellationToken cancellation)
+    /// <param name="answerWithin">
+    /// Zero: wait for Kafka's answer. Else the most this request waits once queued (<c>nwdp.spill.after</c>): then it is
+    /// <see cref="IngressOutcome.Failed"/>, with a <see cref="TimeoutException"/> when its records never reached the
+    /// producer, or a <see cref="PossiblyWrittenException"/> over a <see cref="StillWithProducerException"/> when they did.
+    /// </param>
+    public async Task<(IngressOutcome Outcome, Exception? Error)> SubmitAsync(IReadOnlyList<ProducerRecord<byte[]?, byte[]>> records, CancellationToken cancellation,
+        TimeSpan answerWithin = default)
     {
         if (!IsRunning) return (IngressOutcome.Stopping, null);
         if (records.Count == 0) return (IngressOutcome.Durable, null);
@@ -290,7 +333,7 @@ public sealed class BusWriter : IAsyncDisposable
             return (IngressOutcome.Failed, e);
         }
 
-        var batch = new IngressBatch(records, new TaskCompletionSource<(IngressOutcome, Exception?)>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var batch = new IngressBatch(records);
         if (!_channel.Writer.TryWrite(batch))
         {
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -310,7 +353,27 @@ public sealed class BusWriter : IAsyncDisposable
             }
         }
         // Once queued, the answer waits for Kafka even if the client hangs up: the records may be written.
-        return await batch.Completion.Task.ConfigureAwait(false);
+        if (answerWithin <= TimeSpan.Zero) return await batch.Completion.Task.ConfigureAwait(false);
+        Interlocked.Increment(ref _unanswered);
+        try
+        {
+            return await batch.Completion.Task.WaitAsync(answerWithin, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            if (batch.TryWithdraw()) return (IngressOutcome.Failed, new TimeoutException($"the Kafka producer did not take the records within {answerWithin.TotalMilliseconds:0}ms"));
+            // With the producer: it keeps them until the broker answers or its message timeout (longer, and better
+            // not reached: a message timeout bumps the idempotent producer's epoch, and a retry of records the broker
+            // already has is then written twice).
+            Interlocked.Increment(ref _inDoubt);
+            _ = batch.Completion.Task.ContinueWith(_ => Interlocked.Decrement(ref _inDoubt), CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return (IngressOutcome.Failed, new PossiblyWrittenException(new StillWithProducerException(answerWithin, batch.Completion.Task)));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _unanswered);
+        }
     }
 
     /// <summary>Stops taking requests and waits until every queued one has its answer.</summary>
@@ -318,10 +381,17 @@ public sealed class BusWriter : IAsyncDisposable
     {
         _stopping = true;
         _channel.Writer.TryComplete();
+        var deadline = Environment.TickCount64 + (long)(timeout ?? TimeSpan.FromSeconds(60)).TotalMilliseconds;
         try
         {
-            // Bounded: requests still waiting then get 503 (the producer's message timeout is the real bound).
-            await _completion.WaitAsync(timeout ?? TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+            // Bounded: requests still waiting then get 503. Records of requests answered already (spilled while still
+            // with the producer) are not waited for past that: the broker is not taking them, and the spilled copy
+            // is replayed after a look at the bus.
+            while (!_completion.IsCompleted && Environment.TickCount64 < deadline)
+            {
+                if (Volatile.Read(ref _unanswered) == 0 && _channel.Reader.Count == 0 && InDoubt > 0) break;
+                await Task.WhenAny(_completion, Task.Delay(100)).ConfigureAwait(false);
+            }
         }
         catch (Exception)
         {

@@ -12,8 +12,10 @@ namespace NeverwinterDP.Actors.Ingress;
 /// the observers (emitter registry, watchdog, stats).
 /// </summary>
 /// <remarks>
-/// With a spillover store: a batch Kafka did not take (failed or timed out, <c>nwdp.spill.after</c>) is handed
-/// to the store instead, and the answer is durable once the store wrote it. While the bus is known to be down,
+/// With a spillover store: a batch Kafka did not take (failed, or not acknowledged within <c>nwdp.spill.after</c>) is
+/// handed to the store instead, and the answer is durable once the store wrote it. Records still with the producer
+/// then stay there until the broker answers or the producer's message timeout (<see cref="StillWithProducerException"/>);
+/// their spilled copy is replayed only after that, and only what the bus does not hold. While the bus is known to be down,
 /// only one request per probe interval tries Kafka; the rest spill at once.
 /// </remarks>
 public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEnumerable<IIngressObserver> observers, SpillWriter? spillover = null, BusCircuit? circuit = null)
@@ -80,10 +82,16 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
         var records = ToRecords(events, requestKey);
         // What the bus can never take is refused now, before anything is sent or spilled.
         if (pipeline.FirstTooLarge(records) is { } tooLarge) return (IngressOutcome.Refused, tooLarge);
-        var tryBus = spillover is null || circuit is null || circuit.ShouldIngressTryBus();
+        // While the producer still holds records of requests already spilled, the bus is not taking writes: those
+        // records are its probe (their late acknowledgement closes the circuit), so new requests spill at once.
+        var tryBus = spillover is null || circuit is null || (circuit.ShouldIngressTryBus() && (circuit.IsUp || pipeline.InDoubt == 0));
         // Where this request's records can land at the earliest, should the produce fail yet reach the bus.
         var landFrom = tryBus && spillover is not null ? LowerBounds(records) : null;
-        var result = tryBus ? await pipeline.SubmitAsync(records, cancellation).ConfigureAwait(false) : (IngressOutcome.Failed, null);
+        var result = tryBus ? await pipeline.SubmitAsync(records, cancellation, spillover?.After ?? default).ConfigureAwait(false) : (IngressOutcome.Failed, null);
+        var late = (result.Item2 as PossiblyWrittenException)?.InnerException as StillWithProducerException;
+        if (late is not null && circuit is not null)
+            _ = late.Outcome.ContinueWith(t => { if (t.Result.Outcome == IngressOutcome.Durable) circuit.Succeeded(); }, CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         if (result.Outcome == IngressOutcome.Durable)
         {
             circuit?.Succeeded();
@@ -98,7 +106,21 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
 
         if (tryBus) circuit?.Failed();
         var spilled = await spillover.SpillAsync(records, cancellation, result.Item2 is PossiblyWrittenException ? landFrom : null).ConfigureAwait(false);
-        if (spilled.Outcome != IngressOutcome.Durable) return (IngressOutcome.Failed, spilled.Error ?? result.Item2);
+        if (spilled.Outcome != IngressOutcome.Durable)
+        {
+            // Not kept here, and the producer may still write it: a 503 now could be followed by the records on the
+            // bus (and the sender's resend twice). Its verdict comes within the producer's message timeout.
+            if (late is not null && await late.Outcome.ConfigureAwait(false) is { Outcome: IngressOutcome.Durable })
+            {
+                foreach (var observer in _observers)
+                {
+                    observer.Accepted(events);
+                    observer.WrittenToBus(events);
+                }
+                return (IngressOutcome.Durable, null);
+            }
+            return (IngressOutcome.Failed, spilled.Error ?? result.Item2);
+        }
         Interlocked.Increment(ref _spilledBatches);
         Interlocked.Add(ref _spilledEvents, events.Count);
         foreach (var observer in _observers)

@@ -9,8 +9,9 @@ public sealed record SpillOptions
     public required bool Enabled { get; init; }
 
     /// <summary>
-    /// <c>after</c>: how long a request waits for Kafka before its events are spilled (the ingress producer's
-    /// <c>message.timeout.ms</c>: librdkafka reports records it never sent as not persisted then).
+    /// <c>after</c>: how long a request waits for Kafka's acknowledgement before its events are spilled (shorter than
+    /// the ingress producer's <c>message.timeout.ms</c>). Records the producer already holds stay with it until the
+    /// broker answers or that timeout; their spilled copy waits for that (<see cref="Bus.BusWriter.InDoubt"/>).
     /// </summary>
     public required TimeSpan After { get; init; }
 

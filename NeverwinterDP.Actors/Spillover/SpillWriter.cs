@@ -16,8 +16,15 @@ public sealed class SpillRefusedException(string reason) : Exception(reason);
 /// The directory the journal's database file is in (SQLite), whose free space is checked before a spill; null
 /// when the journal is on a database server.
 /// </param>
-public sealed class SpillWriter(IActorRef region, TimeSpan askTimeout, string? journalDirectory = null)
+/// <param name="after">
+/// <c>nwdp.spill.after</c>: how long a request waits for Kafka's acknowledgement before its records are spilled
+/// (zero: until Kafka answers).
+/// </param>
+public sealed class SpillWriter(IActorRef region, TimeSpan askTimeout, string? journalDirectory = null, TimeSpan after = default)
 {
+    /// <summary><c>nwdp.spill.after</c>: how long a request waits for Kafka before its records are spilled (zero: until Kafka answers).</summary>
+    public TimeSpan After => after;
+
     /// <summary>
     /// Space the journal's disk keeps free past what a spill needs (SQLite's rollback journal and pages, the other
     /// persistent actors' state): below it a spill is refused at once, with the reason, rather than failing inside

@@ -201,6 +201,9 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             return;
         }
         if (_context.Bus is not { IsRunning: true } pipeline || !_context.Circuit.ShouldTryBus()) return;
+        // Records of spilled requests are still with the producer: a look at the bus now could miss what it writes
+        // after, and a replay would write those twice. Their late answer comes first.
+        if (pipeline.InDoubt > 0) return;
         var (seq, entry) = _pending.First();
         _replaying = true;
         var witness = _context.Witness;
@@ -285,6 +288,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         var persistenceId = PersistenceId;
         var topic = _topic;
         var hook = _context.Hook;
+        var after = _context.Options.After;
         var headers = _context.Witness is not null;
         LoadAsync(chunk[0], chunk[^1]).ContinueWith(async load =>
         {
@@ -308,7 +312,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
                     records.Add(new ProducerRecord<byte[]?, byte[]>(topic, message));
                 }
             }
-            var (outcome, error) = await pipeline.SubmitAsync(records, CancellationToken.None).ConfigureAwait(false);
+            var (outcome, error) = await pipeline.SubmitAsync(records, CancellationToken.None, after).ConfigureAwait(false);
             if (outcome == IngressOutcome.Durable && hook is not null)
                 foreach (var seq in chunk) await hook.Acked(topic, seq).ConfigureAwait(false);
             return new Replayed(chunk, batches, outcome, error);

@@ -110,9 +110,11 @@ public sealed class NodeConfig
                 OldKeyFiles = nwdp.Strings("spill.encryption.old-key-files"),
             },
         };
-        IngressMessageTimeout = Spill.Enabled
-            ? Spill.After
-            : TimeSpan.FromMilliseconds(hocon.GetLong("akka.kafka.producer.kafka-clients.message.timeout.ms"));
+        IngressMessageTimeout = TimeSpan.FromMilliseconds(hocon.GetLong("akka.kafka.producer.kafka-clients.message.timeout.ms"));
+        if (Spill.Enabled && Spill.After >= IngressMessageTimeout)
+            throw new ArgumentException(
+                $"nwdp.spill.after ({Spill.After.TotalMilliseconds:0}ms) must be shorter than akka.kafka.producer.kafka-clients.message.timeout.ms " +
+                $"({IngressMessageTimeout.TotalMilliseconds:0}ms): a request spills after the first, and the producer keeps what it already sent until the second");
         RemoteIngress = RemoteIngressOptions.FromConfig(nwdp.Section("remote-ingress"));
         Stats = StatsOptions.FromConfig(nwdp.Section("stats"));
         Coverage = CoverageOptions.FromConfig(nwdp.Section("coverage"));
@@ -248,9 +250,12 @@ public sealed class NodeConfig
     public Config Sinks { get; }
 
     /// <summary>
-    /// The ingress producer's <c>message.timeout.ms</c>: how long a request waits for Kafka. With spillover on,
-    /// <c>nwdp.spill.after</c> (what Kafka has not taken by then is spilled); with it off,
-    /// <c>akka.kafka.producer.kafka-clients.message.timeout.ms</c> (then the request is answered 503).
+    /// The ingress producer's <c>message.timeout.ms</c> (<c>akka.kafka.producer.kafka-clients.message.timeout.ms</c>):
+    /// how long it keeps trying records it was given. With spillover off, a request not acknowledged by then is
+    /// answered 503. With it on, a request waits only <c>nwdp.spill.after</c> (shorter) and is then spilled, while
+    /// records already with the producer stay there until this timeout: a message timeout makes librdkafka's
+    /// idempotent producer bump its epoch, after which records the broker already has can be written twice, so it
+    /// must not fire on every short stall.
     /// </summary>
     public TimeSpan IngressMessageTimeout { get; }
 

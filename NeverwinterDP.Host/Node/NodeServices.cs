@@ -94,8 +94,11 @@ public static class NodeServices
         {
             var bus = sp.GetRequiredService<KafkaBus>();
             var producer = Producer(sp);
-            // nwdp.spill.after with spillover on (what Kafka has not taken by then is spilled), else akka's message.timeout.ms.
-            producer = producer.WithProperty("message.timeout.ms", ((long)config.IngressMessageTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // akka's message.timeout.ms; with spillover on a request waits only nwdp.spill.after, then spills (see NodeConfig).
+            producer = producer.WithProperty("message.timeout.ms", ((long)config.IngressMessageTimeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture))
+                // At stop, what the producer still holds was spilled or answered 503 (BusWriter.StopAsync): it must not
+                // reach the bus later from a producer that outlives the node, so it is dropped, not flushed for a minute.
+                .WithCloseTimeout(TimeSpan.FromSeconds(2));
             // auto: guarded on the embedded broker (it keeps ~5 MB per partition) when this node pumps; a real cluster keeps days.
             var maxBacklog = config.Ingress.MaxBusBacklog >= 0 ? config.Ingress.MaxBusBacklog : bus.Embedded is not null && config.PumpEnabled ? config.EmbeddedMaxUnread : 0;
             return new BusWriter(sp.GetRequiredService<ActorSystem>(), producer,
@@ -113,7 +116,8 @@ public static class NodeServices
             Witness = sp.GetRequiredService<KafkaSpillWitness>(),
             Hook = sp.GetService<SpillReplayHook>(),
         })
-        .AddSingleton(sp => new SpillWriter(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30), config.Persistence.LocalDirectory));
+        .AddSingleton(sp => new SpillWriter(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30), config.Persistence.LocalDirectory,
+            config.Spill.After));
 
     /// <summary>The one way events enter the bus (<see cref="EventIngress"/>), what stamps their lineage, and its two doors: HTTP and Akka remote.</summary>
     public static IServiceCollection AddIngress(this IServiceCollection services) => services

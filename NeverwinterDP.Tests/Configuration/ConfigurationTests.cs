@@ -143,11 +143,15 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
-    public void The_ingress_producer_waits_spill_after_with_spillover_and_akkas_message_timeout_without()
+    public void The_ingress_producer_keeps_akkas_message_timeout_and_spill_after_must_be_shorter()
     {
         using var dir = new TempDir();
         var spilling = Load(dir.Path, new() { ["nwdp.spill.after"] = "7s" });
-        Assert.Equal(TimeSpan.FromSeconds(7), spilling.IngressMessageTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(30), spilling.IngressMessageTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(7), spilling.Spill.After);
+        var tooLong = Assert.Throws<ArgumentException>(() => Load(dir.Path, new() { ["nwdp.spill.after"] = "30s" }));
+        Assert.Contains("nwdp.spill.after", tooLong.Message);
+        Assert.Contains("message.timeout.ms", tooLong.Message);
         var notSpilling = Load(dir.Path, new() { ["nwdp.spill.enabled"] = "off" });
         Assert.Equal(TimeSpan.FromSeconds(30), notSpilling.IngressMessageTimeout);
         Assert.Equal(30000, notSpilling.Hocon.GetLong("akka.kafka.producer.kafka-clients.message.timeout.ms"));

@@ -53,7 +53,9 @@ public sealed class SoakSpecs(ITestOutputHelper output)
         }
         foreach (var line in soak.Stdout) output.WriteLine(line);
         var summary = soak.Stdout.LastOrDefault(l => l.StartsWith("soak summary: ", StringComparison.Ordinal));
-        Assert.True(code == 0 && summary is not null, $"soak.sh exited {code}. {soak.Describe(40, 30)}");
+        // The verdict first (bench, files, PostgreSQL, audit, RSS: the lines after the faults), then the tails.
+        var verdict = string.Join("\n", soak.Stdout.SkipWhile(l => !l.StartsWith("  bench: ", StringComparison.Ordinal)));
+        Assert.True(code == 0 && summary is not null, $"soak.sh exited {code}.\n{verdict}\n{soak.Describe(40, 30)}");
         Assert.Matches(@"^soak summary: ok minutes=2 sent=\d+ accepted=[1-9]\d* delivered=\d+ faults=\d/6 lost=0 duplicated=0 .* rss_flat=yes$", summary);
         Directory.Delete(dir, recursive: true);
     }

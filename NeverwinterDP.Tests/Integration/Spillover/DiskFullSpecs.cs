@@ -27,6 +27,8 @@ public sealed class DiskFullSpecs(ITestOutputHelper output)
         await using (var node = await InProcessNode.StartAsync(disk.Path, overrides: new()
         {
             ["nwdp.spill.after"] = "1s",
+            // The first request when the bus goes down cannot be spilled either: it waits for the producer's verdict.
+            ["akka.kafka.producer.kafka-clients.message.timeout.ms"] = "4000",
             ["nwdp.spill.probe-interval"] = "200ms",
             ["nwdp.sinks.files.fsync"] = "off",
             ["nwdp.pump.retry-max-backoff"] = "500ms",
