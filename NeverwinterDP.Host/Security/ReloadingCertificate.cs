@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using NeverwinterDP.Host.Configuration;
+using NeverwinterDP.Protocol.Tls;
 
 namespace NeverwinterDP.Host.Security;
 
@@ -95,46 +96,13 @@ public sealed class ReloadingCertificate
             options.Section == "nwdp.security.tls" ? " (--tls-key)" : "");
 
     private static X509Certificate2Collection LoadCas(TlsOptions options, string file) =>
-        LoadCaBundle(file, $"{options.Section}.client-ca-file");
+        CertificateFiles.LoadCaBundle(file, $"{options.Section}.client-ca-file");
 
     /// <summary>
-    /// A certificate with its private key: a PEM certificate (chain) and PEM key (encrypted when <paramref name="password"/>
-    /// is given), or a PKCS#12 file (<c>.pfx</c>/<c>.p12</c>, no key file). Also what the CLI presents as a client certificate.
+    /// A certificate with its private key (<see cref="CertificateFiles.Load"/>) from a listener's settings
+    /// (<paramref name="section"/>: <c>cert-file</c>, <c>key-file</c>, <c>key-password</c>).
     /// </summary>
-    /// <param name="section">Names the settings in messages (<c>nwdp.security.tls</c>, or a flag).</param>
-    /// <param name="keyHint">Added after the key file's name in the message when it is missing (the flag that sets it).</param>
-    /// <exception cref="ArgumentException">A file is missing or does not hold a certificate with its key.</exception>
-    public static X509Certificate2 LoadCertificate(string certFile, string? keyFile, string? password, string section, string keyHint = "")
-    {
-        if (!File.Exists(certFile)) throw new ArgumentException($"{section}.cert-file: {certFile} does not exist");
-        X509Certificate2 certificate;
-        var extension = Path.GetExtension(certFile).ToLowerInvariant();
-        if (extension is ".pfx" or ".p12")
-        {
-            certificate = X509CertificateLoader.LoadPkcs12FromFile(certFile, password);
-        }
-        else
-        {
-            var key = keyFile ?? throw new ArgumentException($"{section}.key-file{keyHint} is needed with a PEM certificate");
-            if (!File.Exists(key)) throw new ArgumentException($"{section}.key-file: {key} does not exist");
-            using var pem = password is null
-                ? X509Certificate2.CreateFromPemFile(certFile, key)
-                : X509Certificate2.CreateFromEncryptedPemFile(certFile, password, key);
-            // A PEM key is ephemeral; SslStream wants a certificate whose key it can use on every platform.
-            certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-        }
-        if (!certificate.HasPrivateKey) throw new ArgumentException($"{section}: {certFile} has no private key");
-        return certificate;
-    }
-
-    /// <summary>The CA certificates of a PEM bundle (client CAs of a listener, or the CAs the CLI trusts for a node).</summary>
-    /// <param name="what">Names the setting in messages.</param>
-    /// <exception cref="ArgumentException">The file is missing or holds no PEM certificate.</exception>
-    public static X509Certificate2Collection LoadCaBundle(string file, string what)
-    {
-        if (!File.Exists(file)) throw new ArgumentException($"{what}: {file} does not exist");
-        var cas = new X509Certificate2Collection();
-        cas.ImportFromPemFile(file);
-        return cas.Count > 0 ? cas : throw new ArgumentException($"{what}: {file} holds no PEM certificate");
-    }
+    /// <param name="keyHint">Added after the key file's setting in messages (the flag that also sets it).</param>
+    public static X509Certificate2 LoadCertificate(string certFile, string? keyFile, string? password, string section, string keyHint = "") =>
+        CertificateFiles.Load(certFile, keyFile, password, new CertificateSettings($"{section}.cert-file", $"{section}.key-file{keyHint}", $"{section}.key-password"));
 }

@@ -2,6 +2,8 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
+using NeverwinterDP.Protocol.Tls;
+
 namespace NeverwinterDP.Protocol.Remote;
 
 /// <summary>
@@ -145,62 +147,10 @@ public sealed class RemoteTls
         var file = options.CertificateFile is { Length: > 0 } f
             ? Path.GetFullPath(f)
             : throw new ArgumentException($"{keys.Certificate} must be set when TLS is on: a PEM certificate (with {keys.Key}) or a PKCS#12 file");
-        if (!File.Exists(file)) throw new ArgumentException($"{keys.Certificate}: {file} does not exist");
-        var password = string.IsNullOrEmpty(options.Password) ? null : options.Password;
-        X509Certificate2 certificate;
-        var extension = Path.GetExtension(file).ToLowerInvariant();
-        if (extension is ".pfx" or ".p12")
-        {
-            try
-            {
-                certificate = X509CertificateLoader.LoadPkcs12FromFile(file, password, X509KeyStorageFlags.Exportable);
-            }
-            catch (CryptographicException e)
-            {
-                throw new ArgumentException($"{keys.Certificate}: {file} cannot be opened: the password ({keys.Password}) is wrong or the file is not PKCS#12 ({e.Message})", e);
-            }
-        }
-        else
-        {
-            var keyFile = options.KeyFile is { Length: > 0 } k
-                ? Path.GetFullPath(k)
-                : throw new ArgumentException($"{keys.Key} must be set with a PEM certificate ({keys.Certificate}: {file}); or give a PKCS#12 file (.p12, .pfx)");
-            if (!File.Exists(keyFile)) throw new ArgumentException($"{keys.Key}: {keyFile} does not exist");
-            try
-            {
-                using var pem = password is null
-                    ? X509Certificate2.CreateFromPemFile(file, keyFile)
-                    : X509Certificate2.CreateFromEncryptedPemFile(file, password, keyFile);
-                // A PEM key is ephemeral; SslStream wants a certificate whose key it can use on every platform.
-                certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-            }
-            catch (CryptographicException e)
-            {
-                var why = password is null ? "" : $" or the password ({keys.Password}) is wrong";
-                throw new ArgumentException($"{keys.Key}: {keyFile} is not the PEM private key of {file}{why} ({e.Message})", e);
-            }
-            catch (ArgumentException e)
-            {
-                throw new ArgumentException($"{keys.Certificate}: {file} with {keyFile} does not load ({e.Message})", e);
-            }
-        }
-        if (!certificate.HasPrivateKey) throw new ArgumentException($"{keys.Certificate}: {file} has no private key");
-        return certificate;
+        return CertificateFiles.Load(file, options.KeyFile is { Length: > 0 } k ? Path.GetFullPath(k) : null,
+            string.IsNullOrEmpty(options.Password) ? null : options.Password, new CertificateSettings(keys.Certificate, keys.Key, keys.Password),
+            X509KeyStorageFlags.Exportable);
     }
 
-    private static X509Certificate2Collection LoadCas(string file, string key)
-    {
-        var path = Path.GetFullPath(file);
-        if (!File.Exists(path)) throw new ArgumentException($"{key}: {path} does not exist");
-        var cas = new X509Certificate2Collection();
-        try
-        {
-            cas.ImportFromPemFile(path);
-        }
-        catch (CryptographicException e)
-        {
-            throw new ArgumentException($"{key}: {path} is not a PEM bundle of certificates ({e.Message})", e);
-        }
-        return cas.Count > 0 ? cas : throw new ArgumentException($"{key}: {path} holds no PEM certificate");
-    }
+    private static X509Certificate2Collection LoadCas(string file, string key) => CertificateFiles.LoadCaBundle(Path.GetFullPath(file), key);
 }

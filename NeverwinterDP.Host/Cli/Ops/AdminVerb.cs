@@ -2,6 +2,7 @@ using System.CommandLine;
 using NeverwinterDP.Host.Admin;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Security;
+using NeverwinterDP.Protocol.Tls;
 
 namespace NeverwinterDP.Host.Cli.Ops;
 
@@ -102,10 +103,10 @@ public static class AdminVerb
         var key = args.GetValue(ClientKey) ?? Env("NWDP_ADMIN_CLIENT_KEY");
         if (ca is null && cert is null)
             return key is null ? null : throw new ArgumentException("--client-key (NWDP_ADMIN_CLIENT_KEY) needs --client-cert (NWDP_ADMIN_CLIENT_CERT)");
-        var cas = ca is null ? null : ReloadingCertificate.LoadCaBundle(Path.GetFullPath(ca), caFlag);
+        var cas = ca is null ? null : CertificateFiles.LoadCaBundle(Path.GetFullPath(ca), caFlag);
         var certificate = cert is null ? null
-            : ReloadingCertificate.LoadCertificate(Path.GetFullPath(cert), key is null ? null : Path.GetFullPath(key), Env("NWDP_ADMIN_CLIENT_KEY_PASSWORD"), certFlag,
-                " (--client-key, NWDP_ADMIN_CLIENT_KEY)");
+            : CertificateFiles.Load(Path.GetFullPath(cert), key is null ? null : Path.GetFullPath(key), Env("NWDP_ADMIN_CLIENT_KEY_PASSWORD"),
+                new CertificateSettings(certFlag, "--client-key (NWDP_ADMIN_CLIENT_KEY)", "NWDP_ADMIN_CLIENT_KEY_PASSWORD"));
         return new AdminTls(cas, certificate);
     }
 
