@@ -41,8 +41,7 @@ public sealed class HiveSink : PartFileSink, IHourCompletionListener
     public Task HourCompletedAsync(HourCompletion completion, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        if (!Options.RegisterOnComplete || !FileNames.IsLegalTopic(completion.Topic) || !UtcHour.TryFromEpochMs(completion.HourMs, out var hour))
-            return Task.CompletedTask;
+        if (!Options.RegisterOnComplete || !HourSuccess.TryHourOf(completion, out var hour)) return Task.CompletedTask;
         _layout.HourCompleted(completion.Topic, hour,
             completion.IsComplete ? null : $"{completion.State} (completion v{completion.Version}): {completion.Reason}");
         return Task.CompletedTask;

@@ -19,12 +19,17 @@ internal static class HourSuccess
     {
         ArgumentNullException.ThrowIfNull(completion);
         content = [];
-        if (!completion.IsComplete || !FileNames.IsLegalTopic(completion.Topic) || !UtcHour.TryFromEpochMs(completion.HourMs, out hour))
-        {
-            hour = default;
-            return false;
-        }
+        if (!TryHourOf(completion, out hour) || !completion.IsComplete) return false;
         content = [.. completion.ToJson(), (byte)'\n'];
         return true;
+    }
+
+    /// <summary>The hour directory <paramref name="completion"/> (complete or not) is about: false when its topic cannot be a directory name or its hour is not a real one.</summary>
+    public static bool TryHourOf(HourCompletion completion, out UtcHour hour)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        if (FileNames.IsLegalTopic(completion.Topic) && UtcHour.TryFromEpochMs(completion.HourMs, out hour)) return true;
+        hour = default;
+        return false;
     }
 }
