@@ -42,7 +42,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public string Kafka { get; }
     public string DataDir { get; }
 
-    /// <summary>The node's cluster address from the ready line (<c>node=akka.tcp://nwdp@HOST:PORT</c>).</summary>
+    /// <summary>The node's cluster address from the ready line (<c>node=akka.tcp://nwdp@HOST:PORT</c>, <c>akka.ssl.tcp</c> with remoting TLS).</summary>
     public string ClusterAddress { get; }
 
     /// <summary>HOST:PORT of the admin API from the ready line (<c>admin=http://HOST:PORT</c>); null when off.</summary>
@@ -93,7 +93,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Child.DisposeAsync();
 
-    [GeneratedRegex(@"^ready http=(?<http>https?://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.tcp://nwdp@\S+:\d+)( admin=(?<admin>http://\S+))?( schemas=(?<schemas>http://\S+))?$")]
+    [GeneratedRegex(@"^ready http=(?<http>https?://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.(ssl\.)?tcp://nwdp@\S+:\d+)( admin=(?<admin>https?://\S+))?( schemas=(?<schemas>https?://\S+))?$")]
     private static partial Regex ReadyLineRegex();
 }
 

@@ -14,11 +14,15 @@ public sealed class SecretsInLogsSpecs(ITestOutputHelper output)
     private const string Password = "Pw-Secret-4711";
     private const string HecToken = "hec-Secret-0815";
     private const string SaslPassword = "sasl-Secret-2323";
+    private const string ClusterTlsPassword = "tls-Secret-9191";
 
     [Fact]
-    public async Task Neither_a_sinks_password_a_HEC_token_nor_a_SASL_password_appears_in_the_nodes_output_or_admin_answers_even_while_the_sink_fails()
+    public async Task Neither_a_sinks_password_a_HEC_token_a_SASL_password_nor_the_remoting_keys_password_appears_in_the_nodes_output_or_admin_answers_even_while_the_sink_fails()
     {
         using var dir = new TempDir();
+        // Remoting over TLS with a PKCS#12 key behind a password: the node joins itself through it.
+        var ca = new OpenSslCa(dir.Path, "nwdp cluster CA");
+        var p12 = ca.IssuePkcs12("node", ClusterTlsPassword);
         // A port nothing listens on: the SQL sink fails, again and again, and says so in the log.
         int closed;
         using (var probe = new TcpListener(IPAddress.Loopback, 0))
@@ -37,6 +41,10 @@ public sealed class SecretsInLogsSpecs(ITestOutputHelper output)
             "nwdp.kafka.security.sasl.mechanism=SCRAM-SHA-256",
             "nwdp.kafka.security.sasl.username=nwdp",
             $"nwdp.kafka.security.sasl.password={SaslPassword}",
+            "nwdp.cluster.tls.enabled=on",
+            $"nwdp.cluster.tls.certificate={p12}",
+            $"nwdp.cluster.tls.password={ClusterTlsPassword}",
+            $"nwdp.cluster.tls.ca={ca.CertificateFile}",
         ]);
         using var http = Ingress.NewClient();
         using (var response = await Ingress.PostAsync(http, node.Http, "secrets", Enumerable.Range(0, 20).Select(i => Ingress.Line($"s{i}", "h"))))
@@ -62,5 +70,8 @@ public sealed class SecretsInLogsSpecs(ITestOutputHelper output)
         Assert.DoesNotContain(HecToken, everything);
         Assert.Contains("nwdp.kafka.security.protocol = sasl_plaintext is ignored", everything);
         Assert.DoesNotContain(SaslPassword, everything);
+        Assert.DoesNotContain(ClusterTlsPassword, everything);
+        // The node did run its remoting over TLS (the cluster status answer names its address).
+        Assert.Contains("akka.ssl.tcp://", everything);
     }
 }
