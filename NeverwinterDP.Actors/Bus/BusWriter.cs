@@ -155,6 +155,7 @@ public sealed class BusWriter : IAsyncDisposable
             // Should the stream die, nobody waits forever: drain the queue with a clear failure.
             var cause = t.Exception?.GetBaseException() ?? new InvalidOperationException("ingress stopped");
             while (_channel.Reader.TryRead(out var b)) b.Completion.TrySetResult((IngressOutcome.Failed, cause));
+            foreach (var b in _inDoubt.Keys) b.Completion.TrySetResult((IngressOutcome.Failed, new PossiblyWrittenException(cause)));
         }, TaskScheduler.Default);
     }
 
@@ -189,14 +190,15 @@ public sealed class BusWriter : IAsyncDisposable
     public int Queued => _channel.Reader.Count;
 
     private int _unanswered;
-    private int _inDoubt;
+    // Batches answered while their records were with the producer, until it gives its verdict.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IngressBatch, byte> _inDoubt = new();
 
     /// <summary>
     /// Requests answered before Kafka said whether it took their records (<see cref="StillWithProducerException"/>),
     /// whose records are still with the producer. While there are any, a spilled copy of them must not be replayed:
     /// a look at the bus could miss records the producer writes after it.
     /// </summary>
-    public int InDoubt => Volatile.Read(ref _inDoubt);
+    public int InDoubt => _inDoubt.Count;
 
     public bool IsRunning => !_stopping && !_completion.IsCompleted;
 
@@ -365,9 +367,11 @@ public sealed class BusWriter : IAsyncDisposable
             // With the producer: it keeps them until the broker answers or its message timeout (longer, and better
             // not reached: a message timeout bumps the idempotent producer's epoch, and a retry of records the broker
             // already has is then written twice).
-            Interlocked.Increment(ref _inDoubt);
-            _ = batch.Completion.Task.ContinueWith(_ => Interlocked.Decrement(ref _inDoubt), CancellationToken.None,
+            _inDoubt[batch] = 0;
+            _ = batch.Completion.Task.ContinueWith(_ => _inDoubt.TryRemove(batch, out byte _), CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // The stream died meanwhile: nobody will give the verdict.
+            if (_completion.IsCompleted) batch.Completion.TrySetResult((IngressOutcome.Failed, new InvalidOperationException("ingress stopped")));
             return (IngressOutcome.Failed, new PossiblyWrittenException(new StillWithProducerException(answerWithin, batch.Completion.Task)));
         }
         finally
@@ -389,7 +393,7 @@ public sealed class BusWriter : IAsyncDisposable
             // is replayed after a look at the bus.
             while (!_completion.IsCompleted && Environment.TickCount64 < deadline)
             {
-                if (Volatile.Read(ref _unanswered) == 0 && _channel.Reader.Count == 0 && InDoubt > 0) break;
+                if (Volatile.Read(ref _unanswered) == 0 && InDoubt > 0) break;
                 await Task.WhenAny(_completion, Task.Delay(100)).ConfigureAwait(false);
             }
         }

@@ -6,6 +6,7 @@ using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Kafka.Settings;
+using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Protocol;
 using Xunit;
 using NeverwinterDP.Tests.TestKit;
@@ -76,6 +77,38 @@ public sealed class BusInDoubtSpecs : IDisposable
 
         // The held records once, the taken-back ones never (their request spilled them).
         Assert.Equal(["before", "held", "after"], OnTheBus(atLeast: 3));
+    }
+
+    /// <summary>A spillover store that keeps nothing (its quota used up).</summary>
+    private sealed class RefusingStore : ReceiveActor
+    {
+        public RefusingStore() => Receive<SpillBatch>(b => Sender.Tell(new SpillRefused(b.Topic, "the spill quota (0 bytes) is used up")));
+    }
+
+    [Fact]
+    public async Task A_request_that_cannot_be_spilled_while_its_records_are_with_the_producer_waits_for_the_producers_verdict_instead_of_answering_503()
+    {
+        await using var writer = Writer();
+        var spill = new SpillWriter(_system.ActorOf(Props.Create(() => new RefusingStore())), TimeSpan.FromSeconds(10), after: TimeSpan.FromSeconds(1));
+        var ingress = new EventIngress(writer, new IngressOptions
+        {
+            MaxRequestBytes = 1 << 20, MaxDecompressedBytes = 1 << 20, MaxEventsPerRequest = 100, QueueCapacity = 16, EnqueueTimeout = TimeSpan.FromSeconds(5),
+            MaxBusBacklog = 0, BacklogWait = TimeSpan.Zero, MaxBytesInFlight = 1 << 20, RetryAfter = TimeSpan.FromSeconds(1),
+        }, [], spill, new BusCircuit(TimeSpan.FromSeconds(1)));
+        Assert.Equal(IngressOutcome.Durable, (await writer.SubmitAsync(Records("before"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
+
+        _kafka.BrokerDown(1);
+        var accept = ingress.AcceptAsync([new LogEvent { Type = "indoubt", Host = "h", Message = "held" }], null, CancellationToken.None);
+        // Past spill.after and the refused spill, the request still waits: a 503 now could be followed by its records on the bus.
+        await Wait.UntilAsync(() => writer.InDoubt == 1, TimeSpan.FromSeconds(20), () => $"{writer.InDoubt} in doubt");
+        await Task.Delay(500);
+        Assert.False(accept.IsCompleted);
+
+        _kafka.BrokerUp(1);
+        var (outcome, error) = await accept.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(IngressOutcome.Durable, outcome);
+        Assert.Null(error);
+        Assert.Equal(["before", "held"], OnTheBus(atLeast: 2));
     }
 
     [Fact]
