@@ -30,6 +30,8 @@ public sealed class NodeMetrics
     private readonly Counter _zeroMqBatches;
     private readonly Counter _zeroMqEvents;
     private readonly IngressBudget? _budget;
+    private readonly Actors.Bus.BusWriter? _bus;
+    private readonly Gauge _inDoubt;
     private readonly Counter[] _sink;
     private readonly object _sinkGate = new();
     // Pumps come and go (hand-off, restart) with fresh counters: what each added since the last scrape is summed.
@@ -43,11 +45,12 @@ public sealed class NodeMetrics
     private long _refused;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _refusedBy = new(StringComparer.Ordinal);
 
-    public NodeMetrics(StatsCounter stats, LocalPumps pumps, IngressBudget? budget = null, ConsumerLag? lag = null)
+    public NodeMetrics(StatsCounter stats, LocalPumps pumps, IngressBudget? budget = null, ConsumerLag? lag = null, Actors.Bus.BusWriter? bus = null)
     {
         _stats = stats;
         _pumps = pumps;
         _budget = budget;
+        _bus = bus;
         _lag = lag;
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
@@ -64,6 +67,8 @@ public sealed class NodeMetrics
             "malformed, too_many_events, event_too_large, bus_refused, bytes_in_flight, saturated, stopping, bus_failed, spill_full, body_too_slow, bad_framing, unauthorized, forbidden_type, rate_limit, rate_limited.", "reason");
         _bytesInFlight = factory.CreateGauge("nwdp_ingress_bytes_in_flight",
             "Bytes the HTTP ingress requests being handled hold of nwdp.ingress.max-bytes-in-flight (read, inflated, parsed, waiting for Kafka).");
+        _inDoubt = factory.CreateGauge("nwdp_ingress_requests_in_doubt",
+            "Requests answered (spilled) after nwdp.spill.after whose records are still with the Kafka producer, until it acknowledges them or gives up (message.timeout.ms); while there are any, spill replays wait and new requests spill at once.");
         _syslogMessages = factory.CreateCounter("nwdp_syslog_messages_total",
             "Syslog and RELP messages by listener (tcp, tls, udp, relp) and outcome: accepted (durable), refused (malformed, or refused by the bus; RELP answered 500), dropped (UDP: too large).", "listener", "outcome");
         _syslogBroken = factory.CreateCounter("nwdp_syslog_connections_closed_total",
@@ -166,6 +171,7 @@ public sealed class NodeMetrics
         _spilled.IncTo(_stats.SpilledEvents);
         _heartbeats.IncTo(_stats.Heartbeats);
         _bytesInFlight.Set(_budget?.InFlight ?? 0);
+        _inDoubt.Set(_bus?.InDoubt ?? 0);
 
         lock (_sinkGate)
         {

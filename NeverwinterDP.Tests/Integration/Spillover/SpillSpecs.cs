@@ -151,6 +151,49 @@ public sealed class SpillSpecs(ITestOutputHelper output)
         Assert.Equal(accepted.Order(), published.Order());
     }
 
+    [Fact]
+    public async Task A_request_spilled_while_its_records_are_with_the_producer_shows_in_doubt_until_the_broker_takes_them_and_every_event_lands_once()
+    {
+        using var dir = new TempDir();
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new()
+        {
+            ["nwdp.spill.after"] = "1s",
+            ["nwdp.spill.probe-interval"] = "200ms",
+            ["nwdp.sinks.files.fsync"] = "off",
+        });
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var topic = TopicNames.ForType("indoubt");
+        var sent = new List<string>();
+        async Task PostAsync(int from, int count)
+        {
+            var messages = Enumerable.Range(from, count).Select(i => $"{run}-{i}").ToList();
+            var response = await node.PostNdjsonAsync(messages.Select(m => JsonSerializer.Serialize(new { host = "h", msg = m })), type: "indoubt");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            sent.AddRange(messages);
+        }
+        static double InDoubt(string metrics) =>
+            double.Parse(System.Text.RegularExpressions.Regex.Match(metrics, @"^nwdp_ingress_requests_in_doubt (\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value,
+                System.Globalization.CultureInfo.InvariantCulture);
+
+        await PostAsync(0, 10); // the topic exists and the producer knows its leader
+        Assert.Equal(0, InDoubt(await node.Client.GetStringAsync("/metrics")));
+        node.Bus.Embedded!.BrokerDown(1);
+        // Answered after spill.after (spilled); its records stay with the producer, which retries them.
+        await PostAsync(10, 50);
+        Assert.Equal(1, InDoubt(await node.Client.GetStringAsync("/metrics")));
+        // Meanwhile requests spill at once: nothing new for the producer.
+        await PostAsync(60, 50);
+        Assert.Equal(1, InDoubt(await node.Client.GetStringAsync("/metrics")));
+
+        node.Bus.Embedded.BrokerUp(1);
+        await Wait.UntilAsync(async () => InDoubt(await node.Client.GetStringAsync("/metrics")) == 0, TimeSpan.FromSeconds(60), () => "still in doubt");
+        // The spilled copies replayed (the held records found on the bus, not produced again), all delivered.
+        var spill = node.App.Services.GetRequiredService<NeverwinterDP.Actors.Spillover.SpillWriter>();
+        await Wait.UntilAsync(async () => (await spill.StatusAsync([topic], CancellationToken.None)).Single().Batches == 0, TimeSpan.FromSeconds(90), () => "spill backlog not replayed");
+        await Wait.UntilAsync(() => node.PublishedLines(topic).Count >= sent.Count, TimeSpan.FromSeconds(90), () => $"{node.PublishedLines(topic).Count} of {sent.Count} published");
+        Assert.Equal(sent.Order(), node.PublishedLines(topic).Select(MessageOf).Order());
+    }
+
     /// <summary>On a failure: which messages are in the files sink more than once, in which files, and whether that lasts.</summary>
     private async Task DescribeDuplicatesAsync(InProcessNode node, string topic)
     {
