@@ -91,18 +91,15 @@ public sealed class ReloadingCertificate
         return (cert.LastWriteTimeUtc, cert.Exists ? cert.Length : -1, key?.LastWriteTimeUtc ?? default, key is { Exists: true } ? key.Length : -1);
     }
 
+    /// <summary>
+    /// The listener's certificate with its private key (<see cref="CertificateFiles.Load"/>) from its settings
+    /// (<c>cert-file</c>, <c>key-file</c>, <c>key-password</c> under <see cref="TlsOptions.Section"/>; the ingress
+    /// listener's key file can also come from <c>--tls-key</c>).
+    /// </summary>
     private static X509Certificate2 Load(TlsOptions options) =>
-        LoadCertificate(options.CertFile, options.KeyFile, options.KeyPassword, options.Section,
-            options.Section == "nwdp.security.tls" ? " (--tls-key)" : "");
+        CertificateFiles.Load(options.CertFile, options.KeyFile, options.KeyPassword, new CertificateSettings($"{options.Section}.cert-file",
+            $"{options.Section}.key-file" + (options.Section == "nwdp.security.tls" ? " (--tls-key)" : ""), $"{options.Section}.key-password"));
 
     private static X509Certificate2Collection LoadCas(TlsOptions options, string file) =>
         CertificateFiles.LoadCaBundle(file, $"{options.Section}.client-ca-file");
-
-    /// <summary>
-    /// A certificate with its private key (<see cref="CertificateFiles.Load"/>) from a listener's settings
-    /// (<paramref name="section"/>: <c>cert-file</c>, <c>key-file</c>, <c>key-password</c>).
-    /// </summary>
-    /// <param name="keyHint">Added after the key file's setting in messages (the flag that also sets it).</param>
-    public static X509Certificate2 LoadCertificate(string certFile, string? keyFile, string? password, string section, string keyHint = "") =>
-        CertificateFiles.Load(certFile, keyFile, password, new CertificateSettings($"{section}.cert-file", $"{section}.key-file{keyHint}", $"{section}.key-password"));
 }

@@ -1,7 +1,5 @@
 using System.Net.Security;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-
 using NeverwinterDP.Protocol.Tls;
 
 namespace NeverwinterDP.Protocol.Remote;
