@@ -23,7 +23,11 @@ internal static class ClickHouseRows
     public const string Columns =
         "`date` Date, `ts` Int64, `system_ts` Int64, `host` String, `ip` String, `process` String, `type` String, " +
         "`version` String, `level` String, `message` String, `attributes` Nested(`key` String, `value` String), " +
-        "`lineage_ingress_node` String, `lineage_source_seq` Int64, `topic` String, `partition` Int32, `offset` Int64";
+        "`lineage_ingress_node` String, `lineage_source_seq` Int64, `topic` String, `partition` Int32, `offset` Int64, " +
+        SenderColumn;
+
+    /// <summary>The name of the API key the event came in with ('' without one): added after the first release, last.</summary>
+    public const string SenderColumn = "`lineage_sender` String DEFAULT ''";
 
     /// <summary>Whether the row can be sent at all; false with a reason for what no ClickHouse Date can hold.</summary>
     public static bool CanWrite(SinkRecord record, out string? reason)
@@ -76,6 +80,7 @@ internal static class ClickHouseRows
         Number(output, record.Partition);
         Raw(output, ",\"offset\":");
         Number(output, record.Offset);
+        Field(output, "lineage_sender", e.Lineage.Sender ?? "");
         Raw(output, "}\n");
     }
 

@@ -75,11 +75,42 @@ public sealed partial class ClickHouseSink : ISink
     public string CreateTableSql =>
         $"CREATE TABLE IF NOT EXISTS {_qualifiedTable} ({ClickHouseRows.Columns}) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(`date`) ORDER BY (`topic`, `partition`, `offset`)";
 
+    /// <summary>What gives a table made before <c>lineage_sender</c> existed that column (create-table = on does it at open).</summary>
+    public string AddSenderSql => $"ALTER TABLE {_qualifiedTable} ADD COLUMN {ClickHouseRows.SenderColumn}";
+
+    /// <summary>
+    /// Creates the table if missing (create-table = on), and gives a table an earlier version made the
+    /// <c>lineage_sender</c> column: with create-table = off a table without it fails here, naming the statement to
+    /// run, since every insert would be refused. A missing table is left to the writes (errored, retried).
+    /// </summary>
     public async Task OpenAsync(CancellationToken cancellation)
     {
-        if (!_options.CreateTable) return;
-        await QueryAsync($"CREATE DATABASE IF NOT EXISTS `{_options.Database}`", cancellation).ConfigureAwait(false);
-        await QueryAsync(CreateTableSql, cancellation).ConfigureAwait(false);
+        if (_options.CreateTable)
+        {
+            await QueryAsync($"CREATE DATABASE IF NOT EXISTS `{_options.Database}`", cancellation).ConfigureAwait(false);
+            await QueryAsync(CreateTableSql, cancellation).ConfigureAwait(false);
+        }
+        if (await HasSenderAsync(cancellation).ConfigureAwait(false) is not false) return;
+        if (!_options.CreateTable)
+            throw new InvalidOperationException($"ClickHouse sink '{Name}': table {_qualifiedTable} has no column lineage_sender (added after it was made); set create-table = on, which adds it, or run: {AddSenderSql}");
+        try
+        {
+            await QueryAsync(AddSenderSql, cancellation).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+            // Fine if another writer of the table added it meanwhile.
+            if (await HasSenderAsync(cancellation).ConfigureAwait(false) is not true) throw;
+        }
+    }
+
+    // True or false when the table exists, null when it does not.
+    private async Task<bool?> HasSenderAsync(CancellationToken cancellation)
+    {
+        var names = (await QueryTextAsync(
+                $"SELECT name FROM system.columns WHERE database = '{_options.Database}' AND table = '{_options.Table}' FORMAT TabSeparated", cancellation)
+            .ConfigureAwait(false)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return names.Length == 0 ? null : names.Contains("lineage_sender");
     }
 
     public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
@@ -149,6 +180,17 @@ public sealed partial class ClickHouseSink : ISink
     {
         var failure = await SendAsync("", new StringContent(sql, Encoding.UTF8), cancellation).ConfigureAwait(false);
         if (failure is not null) throw new HttpRequestException($"ClickHouse sink '{Name}': {sql[..Math.Min(sql.Length, 80)]}... failed: {failure.Value.Message}");
+    }
+
+    /// <summary>Runs a query and returns what it printed; throws with the server's message when it fails.</summary>
+    private async Task<string> QueryTextAsync(string sql, CancellationToken cancellation)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "") { Content = new StringContent(sql, Encoding.UTF8) };
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellation).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellation).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw new HttpRequestException($"ClickHouse sink '{Name}': {sql[..Math.Min(sql.Length, 80)]}... failed: HTTP {(int)response.StatusCode}: {Shorten(text.Trim())}");
+        return text;
     }
 
     /// <summary>POSTs to the HTTP interface; null when it answered 200, else why not (never throws but for the caller's cancellation).</summary>

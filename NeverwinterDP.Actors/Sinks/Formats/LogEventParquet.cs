@@ -9,7 +9,8 @@ namespace NeverwinterDP.Actors.Sinks.Formats;
 /// in order: <c>ts</c>, <c>system_ts</c> (INT64 TIMESTAMP(MILLIS, UTC)), <c>host</c>, <c>ip</c>, <c>process</c>,
 /// <c>version</c>, <c>level</c>, <c>message</c> (UTF-8 strings), <c>attributes</c> (MAP&lt;string,string&gt;, never
 /// null), <c>lineage_ingress_node</c>, <c>lineage_source_seq</c>, and where the record came from: <c>topic</c>,
-/// <c>partition</c> (INT32), <c>offset</c> (INT64); every column required. <c>type</c> is not a column: the
+/// <c>partition</c> (INT32), <c>offset</c> (INT64); every column required but the last, <c>lineage_sender</c> (the name of
+/// the API key the event came in with; null without one), added after the first release and so placed last. <c>type</c> is not a column: the
 /// writers partition by it (<c>type=&lt;t&gt;</c> directories), and Hive refuses a partition column that is
 /// also a data column. Rows are buffered (<see cref="Add"/>) and written as one row group (<see cref="WriteRowGroupAsync"/>).
 /// </summary>
@@ -32,14 +33,15 @@ public sealed class LogEventParquet
     private static readonly DataField Topic = Text("topic");
     private static readonly DataField Partition = new DataField<int>("partition");
     private static readonly DataField Offset = new DataField<long>("offset");
+    private static readonly DataField Sender = new("lineage_sender", typeof(string), isNullable: true);
 
     /// <summary>The file schema.</summary>
     public static ParquetSchema Schema { get; } = new(
-        Ts, SystemTs, Host, Ip, Process, Version, Level, Message, Attributes, IngressNode, SourceSeq, Topic, Partition, Offset);
+        Ts, SystemTs, Host, Ip, Process, Version, Level, Message, Attributes, IngressNode, SourceSeq, Topic, Partition, Offset, Sender);
 
     /// <summary>The file schema with <c>type</c> as a column (after <c>process</c>), for trees not partitioned by type (HDFS).</summary>
     public static ParquetSchema SchemaWithType { get; } = new(
-        Ts, SystemTs, Host, Ip, Process, Type, Version, Level, Message, Attributes, IngressNode, SourceSeq, Topic, Partition, Offset);
+        Ts, SystemTs, Host, Ip, Process, Type, Version, Level, Message, Attributes, IngressNode, SourceSeq, Topic, Partition, Offset, Sender);
 
     /// <param name="withType">Write <c>type</c> as a column (<see cref="SchemaWithType"/>); off for type-partitioned trees (Hive).</param>
     public LogEventParquet(bool withType = false) => _withType = withType;
@@ -56,6 +58,7 @@ public sealed class LogEventParquet
         ("ts", "TIMESTAMP"), ("system_ts", "TIMESTAMP"), ("host", "STRING"), ("ip", "STRING"), ("process", "STRING"),
         ("version", "STRING"), ("level", "STRING"), ("message", "STRING"), ("attributes", "MAP<STRING,STRING>"),
         ("lineage_ingress_node", "STRING"), ("lineage_source_seq", "BIGINT"), ("topic", "STRING"), ("partition", "INT"), ("offset", "BIGINT"),
+        ("lineage_sender", "STRING"),
     ];
 
     private static readonly long MinMs = (DateTime.MinValue - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
@@ -63,6 +66,7 @@ public sealed class LogEventParquet
 
     private readonly List<DateTime> _ts = [], _systemTs = [];
     private readonly List<string> _host = [], _ip = [], _process = [], _version = [], _level = [], _message = [], _node = [], _topic = [];
+    private readonly List<string?> _sender = [];
     private readonly List<ReadOnlyMemory<char>> _keys = [], _values = [];
     private readonly List<int> _mapDefinitions = [], _mapRepetitions = [], _partition = [];
     private readonly List<long> _seq = [], _offset = [];
@@ -101,7 +105,8 @@ public sealed class LogEventParquet
         _topic.Add(topic);
         _partition.Add(partition);
         _offset.Add(offset);
-        BufferedBytes += 40;
+        _sender.Add(logEvent.Lineage.Sender);
+        BufferedBytes += 40 + 2L * (logEvent.Lineage.Sender?.Length ?? 0);
 
         // A map is a repeated key_value group: the first entry of a row starts it (repetition 0), the others
         // continue it (1); an empty map is one level that stops at the map (definition 1: present, no entry).
@@ -147,6 +152,7 @@ public sealed class LogEventParquet
             await group.WriteAsync(Topic, _topic).ConfigureAwait(false);
             await group.WriteAsync<int>(Partition, _partition.ToArray(), null, null, cancellation).ConfigureAwait(false);
             await group.WriteAsync<long>(Offset, _offset.ToArray(), null, null, cancellation).ConfigureAwait(false);
+            await group.WriteAsync(Sender, _sender).ConfigureAwait(false);
             group.CompleteValidate();
         }
         Clear();
@@ -154,7 +160,7 @@ public sealed class LogEventParquet
 
     public void Clear()
     {
-        foreach (var list in new System.Collections.IList[] { _ts, _systemTs, _host, _ip, _process, _type, _version, _level, _message, _node, _topic, _keys, _values, _mapDefinitions, _mapRepetitions, _partition, _seq, _offset })
+        foreach (var list in new System.Collections.IList[] { _ts, _systemTs, _host, _ip, _process, _type, _version, _level, _message, _node, _topic, _keys, _values, _mapDefinitions, _mapRepetitions, _partition, _seq, _offset, _sender })
         {
             list.Clear();
         }
@@ -182,6 +188,7 @@ public sealed class LogEventParquet
         if (IsUnpaired(e.Level)) return "level";
         if (IsUnpaired(e.Message)) return "message";
         if (IsUnpaired(e.Lineage.IngressNode)) return "lineage.ingress_node";
+        if (IsUnpaired(e.Lineage.Sender)) return "lineage.sender";
         foreach (var (key, value) in e.Attributes)
         {
             if (IsUnpaired(key) || IsUnpaired(value)) return $"attribute '{key}'";

@@ -143,7 +143,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     [
         ("ts", "BIGINT"), ("system_ts", "BIGINT"), ("host", "STRING"), ("ip", "STRING"), ("process", "STRING"),
         ("version", "STRING"), ("level", "STRING"), ("message", "STRING"), ("attributes", "MAP<STRING,STRING>"),
-        ("lineage", "STRUCT<ingress_node:STRING,source_seq:BIGINT>"),
+        ("lineage", "STRUCT<ingress_node:STRING,source_seq:BIGINT,sender:STRING>"),
     ];
 
     /// <summary>

@@ -51,7 +51,7 @@ public sealed class MySqlSink : SqlSink
             }
             catch (MySqlException e)
             {
-                throw new InvalidOperationException($"sink {Name}: table {Options.Table} cannot be written (it needs the columns {SqlColumns.ColumnList(Dialect)}): {e.Message}", e);
+                throw new InvalidOperationException($"sink {Name}: table {Options.Table} cannot be written (it needs the columns {SqlColumns.ColumnList(Dialect)}{MissingColumnsHint}): {e.Message}", e);
             }
         }
         await using var key = Command(connection, null, """
@@ -70,7 +70,7 @@ public sealed class MySqlSink : SqlSink
     }
 
     // Rows are written as literals in the statement text (escaped as the session's sql_mode, set above,
-    // expects): 15 MySqlParameter objects and boxed values per row cost three times the client CPU.
+    // expects): a MySqlParameter object per column and boxed values per row cost three times the client CPU.
     protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, ArraySegment<SinkRecord> rows, CancellationToken cancellation)
     {
         // UTF-8 needs at most 3 bytes a char: a statement of this many chars fits in max_allowed_packet.
@@ -184,6 +184,8 @@ public sealed record MySqlDialect : SqlDialect
         SqlColumnKind.Json => "JSON",
         _ => "LONGTEXT",
     };
+
+    public override string CurrentSchema => "DATABASE()";
 
     public override string TableSuffix => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 }

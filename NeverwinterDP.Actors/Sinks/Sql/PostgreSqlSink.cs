@@ -40,11 +40,11 @@ public sealed class PostgreSqlSink : SqlSink
         }
         catch (PostgresException e)
         {
-            throw new InvalidOperationException($"sink {Name}: table {Options.Table} cannot be written (it needs the columns {columns} and a unique key on topic, partition, offset): {e.Message}", e);
+            throw new InvalidOperationException($"sink {Name}: table {Options.Table} cannot be written (it needs the columns {columns} and a unique key on topic, partition, offset{MissingColumnsHint}): {e.Message}", e);
         }
     }
 
-    // One array per column, unnested into rows by the server: a statement of 15 parameters whatever the
+    // One array per column, unnested into rows by the server: a statement of one parameter per column whatever the
     // number of rows. Measured against binary COPY into a temporary table plus INSERT ... SELECT ... ON CONFLICT,
     // this took 1.3 s of client CPU per 300k events against 2.3-3.7 s, and no more server CPU.
     protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, ArraySegment<SinkRecord> rows, CancellationToken cancellation)
@@ -108,4 +108,6 @@ public sealed record PostgreSqlDialect : SqlDialect
         SqlColumnKind.Json => "jsonb",
         _ => "text",
     };
+
+    public override string CurrentSchema => "current_schema()";
 }

@@ -24,8 +24,12 @@ public enum SqlColumnKind
     Json,
 }
 
-/// <summary>One column of the table and how a record fills it: <see cref="Long"/> for integers, <see cref="Text"/> otherwise.</summary>
-public sealed record SqlColumn(string Name, SqlColumnKind Kind, Func<SinkRecord, long>? Long = null, Func<SinkRecord, string>? Text = null);
+/// <summary>
+/// One column of the table and how a record fills it: <see cref="Long"/> for integers, <see cref="Text"/> otherwise.
+/// <see cref="AddedLater"/>: a column later versions added; tables made before it get it with a default
+/// (<see cref="SqlColumns.AddColumnSql"/>), so it is declared <c>DEFAULT ''</c> in new tables too.
+/// </summary>
+public sealed record SqlColumn(string Name, SqlColumnKind Kind, Func<SinkRecord, long>? Long = null, Func<SinkRecord, string>? Text = null, bool AddedLater = false);
 
 /// <summary>
 /// The table every SQL sink writes: one column per <see cref="Protocol.LogEvent"/> field plus where the record
@@ -48,6 +52,8 @@ public static class SqlColumns
         new("attributes", SqlColumnKind.Json, Text: r => AttributesJson(r.Event.Attributes)),
         new("ingress_node", SqlColumnKind.ShortText, Text: r => r.Event.Lineage.IngressNode ?? ""),
         new("source_seq", SqlColumnKind.BigInt, Long: r => r.Event.Lineage.SourceSeq),
+        // The name of the API key the events came in with ('' without one); added after the first release.
+        new("sender", SqlColumnKind.ShortText, Text: r => r.Event.Lineage.Sender ?? "", AddedLater: true),
         new("topic", SqlColumnKind.ShortText, Text: r => r.Topic),
         new("partition", SqlColumnKind.Int, Long: r => r.Partition),
         new("offset", SqlColumnKind.BigInt, Long: r => r.Offset),
@@ -79,8 +85,27 @@ public static class SqlColumns
     /// <summary><c>CREATE TABLE IF NOT EXISTS</c> in the dialect: every column NOT NULL, the key as primary key.</summary>
     public static string CreateTableSql(SqlDialect dialect, string table) =>
         $"CREATE TABLE IF NOT EXISTS {dialect.QuoteTable(table)} (" +
-        string.Join(", ", All.Select(c => $"{dialect.Quote(c.Name)} {dialect.TypeOf(c.Kind)} NOT NULL")) +
+        string.Join(", ", All.Select(c => Declaration(dialect, c))) +
         $", PRIMARY KEY ({ColumnList(dialect, Key)})){dialect.TableSuffix}";
+
+    /// <summary>The <c>ALTER TABLE</c> that gives a table made by an earlier version a column added since (<see cref="SqlColumn.AddedLater"/>).</summary>
+    public static string AddColumnSql(SqlDialect dialect, string table, SqlColumn column) =>
+        $"ALTER TABLE {dialect.QuoteTable(table)} ADD COLUMN {Declaration(dialect, column)}";
+
+    /// <summary>
+    /// The query listing the table's columns by name (one per row) from <c>information_schema.columns</c>, which
+    /// PostgreSQL, MySQL and MariaDB all have. The table name is checked by the options (letters, digits,
+    /// underscores), so it is safe as a literal.
+    /// </summary>
+    public static string ColumnsQuery(SqlDialect dialect, string table)
+    {
+        var parts = table.Split('.');
+        var schema = parts.Length == 2 ? $"'{parts[0]}'" : dialect.CurrentSchema;
+        return $"SELECT column_name FROM information_schema.columns WHERE table_schema = {schema} AND table_name = '{parts[^1]}'";
+    }
+
+    private static string Declaration(SqlDialect dialect, SqlColumn c) =>
+        $"{dialect.Quote(c.Name)} {dialect.TypeOf(c.Kind)} NOT NULL" + (c.AddedLater ? " DEFAULT ''" : "");
 
     /// <summary>The quoted, comma-separated names.</summary>
     public static string ColumnList(SqlDialect dialect, IEnumerable<string> names) => string.Join(", ", names.Select(dialect.Quote));
@@ -95,6 +120,9 @@ public abstract record SqlDialect
     public abstract string Quote(string identifier);
 
     public abstract string TypeOf(SqlColumnKind kind);
+
+    /// <summary>The SQL expression of the session's schema (database), where an unqualified table lives.</summary>
+    public abstract string CurrentSchema { get; }
 
     /// <summary>Appended after the closing parenthesis of CREATE TABLE (engine, character set).</summary>
     public virtual string TableSuffix => "";

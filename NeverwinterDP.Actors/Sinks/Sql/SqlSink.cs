@@ -93,6 +93,7 @@ public abstract class SqlSink : ISink
             {
                 await using var create = Command(connection, null, SqlColumns.CreateTableSql(Dialect, Options.Table));
                 await create.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
+                await AddMissingColumnsAsync(connection, cancellation).ConfigureAwait(false);
             }
             await VerifyTableAsync(connection, cancellation).ConfigureAwait(false);
         }
@@ -102,6 +103,45 @@ public abstract class SqlSink : ISink
             throw;
         }
     }
+
+    /// <summary>
+    /// Gives a table an earlier version made the columns added since (<see cref="SqlColumn.AddedLater"/>), with their
+    /// default for the rows already there. Another writer of the same table may add it at the same moment: a failed
+    /// <c>ALTER</c> is fine when the column is there afterwards.
+    /// </summary>
+    private async Task AddMissingColumnsAsync(DbConnection connection, CancellationToken cancellation)
+    {
+        var missing = await MissingAddedColumnsAsync(connection, cancellation).ConfigureAwait(false);
+        foreach (var column in missing)
+        {
+            try
+            {
+                await using var alter = Command(connection, null, SqlColumns.AddColumnSql(Dialect, Options.Table, column));
+                await alter.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (DbException)
+            {
+                var still = await MissingAddedColumnsAsync(connection, cancellation).ConfigureAwait(false);
+                if (still.Any(c => c.Name == column.Name)) throw;
+            }
+        }
+    }
+
+    private async Task<List<SqlColumn>> MissingAddedColumnsAsync(DbConnection connection, CancellationToken cancellation)
+    {
+        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        await using (var query = Command(connection, null, SqlColumns.ColumnsQuery(Dialect, Options.Table)))
+        await using (var reader = await query.ExecuteReaderAsync(cancellation).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellation).ConfigureAwait(false)) present.Add(reader.GetString(0));
+        }
+        return present.Count == 0 ? [] : SqlColumns.All.Where(c => c.AddedLater && !present.Contains(c.Name)).ToList();
+    }
+
+    /// <summary>For the message of a table that cannot be written: how a table made before a column was added gets it.</summary>
+    protected string MissingColumnsHint =>
+        Options.CreateTable ? "" : "; a table made by an earlier version gets the newer columns with create-table = on, or: " +
+            string.Join("; ", SqlColumns.All.Where(c => c.AddedLater).Select(c => SqlColumns.AddColumnSql(Dialect, Options.Table, c)));
 
     public async Task<SinkWriteResult> WriteAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
     {

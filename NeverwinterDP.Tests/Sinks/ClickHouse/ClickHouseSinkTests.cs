@@ -70,8 +70,31 @@ public sealed class ClickHouseSinkTests : IAsyncLifetime
             ("date", "Date"), ("ts", "Int64"), ("system_ts", "Int64"), ("host", "String"), ("ip", "String"), ("process", "String"),
             ("type", "String"), ("version", "String"), ("level", "String"), ("message", "String"),
             ("attributes.key", "Array(String)"), ("attributes.value", "Array(String)"), ("lineage_ingress_node", "String"),
-            ("lineage_source_seq", "Int64"), ("topic", "String"), ("partition", "Int32"), ("offset", "Int64"),
+            ("lineage_source_seq", "Int64"), ("topic", "String"), ("partition", "Int32"), ("offset", "Int64"), ("lineage_sender", "String"),
         ], columns);
+    }
+
+    [Fact]
+    public async Task A_table_made_before_lineage_sender_gets_it_at_open_and_keeps_its_rows()
+    {
+        // The table as the first release made it: every column but lineage_sender.
+        await using (var first = Sink())
+            await ClickHouseServer.QueryAsync(first.CreateTableSql.Replace(", " + ClickHouseRows.SenderColumn, "", StringComparison.Ordinal));
+        await using (var old = Sink(createTable: false))
+        {
+            // Left to a DBA (create-table = off): refused at open, naming the statement, since every insert would fail.
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => old.OpenAsync(CancellationToken.None));
+            Assert.Contains(old.AddSenderSql, refused.Message, StringComparison.Ordinal);
+        }
+        await ClickHouseServer.QueryAsync($"INSERT INTO `{_table}` (date, ts, topic, partition, offset) VALUES ('2024-03-05', 1, '{Topic}', 0, 0)");
+
+        await using var sink = Sink();
+        await sink.OpenAsync(CancellationToken.None);
+        var keyed = Records(1, 2).Select(r => r with { Event = r.Event with { Lineage = r.Event.Lineage with { Sender = "edge" } } }).ToList();
+        Assert.True((await sink.WriteAsync(keyed, CancellationToken.None)).IsAllDelivered);
+
+        var rows = await ClickHouseServer.RowsAsync($"SELECT offset, lineage_sender FROM `{_table}` FINAL ORDER BY offset");
+        Assert.Equal([(0L, ""), (1L, "edge"), (2L, "edge")], rows.Select(r => (ClickHouseServer.Int64(r.GetProperty("offset")), r.GetProperty("lineage_sender").GetString())));
     }
 
     [Fact]
@@ -81,7 +104,7 @@ public sealed class ClickHouseSinkTests : IAsyncLifetime
         var batch = new List<SinkRecord>
         {
             new(Topic, 2, 40, Event(40, odd, new Dictionary<string, string> { ["k \"1\""] = odd, ["empty"] = "" })),
-            new(Topic, 2, 41, Event(41, attributes: LogEvent.NoAttributes)),
+            new(Topic, 2, 41, Event(41, attributes: LogEvent.NoAttributes) with { Lineage = new Lineage("node-3", 541, "billing-key") }),
         };
         await using var sink = Sink();
         await sink.OpenAsync(CancellationToken.None);
@@ -102,6 +125,7 @@ public sealed class ClickHouseSinkTests : IAsyncLifetime
             Assert.Equal(e.Attributes.OrderBy(a => a.Key), keys.Zip(values, KeyValuePair.Create).OrderBy(a => a.Key));
             Assert.Equal(e.Lineage.IngressNode, r.GetProperty("lineage_ingress_node").GetString());
             Assert.Equal(e.Lineage.SourceSeq, ClickHouseServer.Int64(r.GetProperty("lineage_source_seq")));
+            Assert.Equal(e.Lineage.Sender ?? "", r.GetProperty("lineage_sender").GetString());
             Assert.Equal((Topic, 2, batch[i].Offset), (r.GetProperty("topic").GetString(), r.GetProperty("partition").GetInt32(), ClickHouseServer.Int64(r.GetProperty("offset"))));
         }
     }

@@ -56,7 +56,7 @@ public class HiveSinkTests : IDisposable
         var batch = new List<SinkRecord>
         {
             new(Topic, 3, 10, Event(10, TenOClock + 5)),
-            new(Topic, 3, 11, Event(11, TenOClock + 3_600_000 + 7)),                      // the next hour
+            new(Topic, 3, 11, Event(11, TenOClock + 3_600_000 + 7) with { Lineage = new Lineage("node-7", 1011, "billing-key") }), // the next hour, an API key's
             new(Topic, 3, 12, Event(12, TenOClock + 9, type: "api", attributes: LogEvent.NoAttributes)), // another type, no attributes
         };
         await using (var sink = Sink())
@@ -70,12 +70,12 @@ public class HiveSinkTests : IDisposable
             ["ts"] = "TIMESTAMP WITH TIME ZONE", ["system_ts"] = "TIMESTAMP WITH TIME ZONE", ["host"] = "VARCHAR", ["ip"] = "VARCHAR",
             ["process"] = "VARCHAR", ["version"] = "VARCHAR", ["level"] = "VARCHAR", ["message"] = "VARCHAR",
             ["attributes"] = "MAP(VARCHAR, VARCHAR)", ["lineage_ingress_node"] = "VARCHAR", ["lineage_source_seq"] = "BIGINT",
-            ["topic"] = "VARCHAR", ["partition"] = "INTEGER", ["offset"] = "BIGINT", ["type"] = "VARCHAR", ["dt"] = "VARCHAR", ["hour"] = "VARCHAR",
+            ["topic"] = "VARCHAR", ["partition"] = "INTEGER", ["offset"] = "BIGINT", ["lineage_sender"] = "VARCHAR", ["type"] = "VARCHAR", ["dt"] = "VARCHAR", ["hour"] = "VARCHAR",
         }, schema);
 
         var rows = DuckDb.Query(
             "SELECT epoch_ms(ts), epoch_ms(system_ts), host, ip, process, version, level, message, " +
-            "to_json(attributes)::VARCHAR, cardinality(attributes), lineage_ingress_node, lineage_source_seq, topic, \"partition\", \"offset\", type, dt, hour " +
+            "to_json(attributes)::VARCHAR, cardinality(attributes), lineage_ingress_node, lineage_source_seq, topic, \"partition\", \"offset\", type, dt, hour, lineage_sender " +
             $"FROM {DuckDb.AllParquet(Root)} ORDER BY \"offset\"");
         Assert.Equal(3, rows.Count);
         for (var i = 0; i < 3; i++)
@@ -93,6 +93,7 @@ public class HiveSinkTests : IDisposable
             Assert.Equal(e.Lineage.SourceSeq, (long)row[11]!);
             Assert.Equal([Topic, 3, record.Offset], row[12..15]);
             Assert.Equal([e.Type, hour.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), hour.ToString("HH", CultureInfo.InvariantCulture)], row[15..18]);
+            Assert.Equal(e.Lineage.Sender, row[18]); // null without a key
         }
 
         // The layout itself.

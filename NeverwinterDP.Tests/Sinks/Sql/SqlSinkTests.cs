@@ -77,6 +77,8 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
         {
             Message = "it's a \\ \"test\" ? @p :p $1 `t` \r\n\t \u001a ü 🎉 '); DROP TABLE x; --",
             Attributes = new Dictionary<string, string> { ["user"] = "4711", ["quote\"d"] = "é ü \\ \n ' ?" },
+
+            Lineage = new Lineage("node-1", 8, "billing-key"),
         };
         await using var sink = server.CreateSink(Options(), "sql");
         await sink.OpenAsync(CancellationToken.None);
@@ -85,7 +87,7 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
         await using var connection = server.Connect();
         await connection.OpenAsync();
         await using var select = connection.CreateCommand();
-        select.CommandText = $"SELECT ts, system_ts, host, ip, process, type, version, level, message, attributes, ingress_node, source_seq, topic, {server.Quote("partition")}, {server.Quote("offset")} FROM {server.Quote(_table)}";
+        select.CommandText = $"SELECT ts, system_ts, host, ip, process, type, version, level, message, attributes, ingress_node, source_seq, topic, {server.Quote("partition")}, {server.Quote("offset")}, sender FROM {server.Quote(_table)}";
         await using var reader = await select.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
         Assert.Equal(e.Ts, reader.GetInt64(0));
@@ -95,7 +97,44 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
         Assert.Equal(e.Lineage.IngressNode, reader.GetString(10));
         Assert.Equal(e.Lineage.SourceSeq, reader.GetInt64(11));
         Assert.Equal((Topic, 3, 7L), (reader.GetString(12), reader.GetInt32(13), reader.GetInt64(14)));
+        Assert.Equal("billing-key", reader.GetString(15));
         Assert.False(await reader.ReadAsync());
+    }
+
+    [Fact]
+    public async Task A_table_made_before_the_sender_column_gets_it_at_open_and_keeps_its_rows()
+    {
+        // A table as the first release made it: every column but sender.
+        await using (var sink = server.CreateSink(Options(), "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            Assert.True((await sink.WriteAsync(Records(0, 5), CancellationToken.None)).IsAllDelivered);
+        }
+        await server.ScalarAsync($"ALTER TABLE {server.Quote(_table)} DROP COLUMN sender");
+
+        // Left to a DBA (create-table = off), the sink refuses it and says what to run.
+        await using (var sink = server.CreateSink(Options() with { CreateTable = false }, "sql"))
+        {
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.OpenAsync(CancellationToken.None));
+            Assert.Contains("ADD COLUMN " + server.Quote("sender"), refused.Message, StringComparison.Ordinal);
+        }
+
+        // create-table = on adds it; the old rows get '' and new ones their key's name.
+        await using (var sink = server.CreateSink(Options(), "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            var keyed = Records(5, 5).Select(r => r with { Event = r.Event with { Lineage = r.Event.Lineage with { Sender = "edge" } } }).ToList();
+            Assert.True((await sink.WriteAsync(keyed, CancellationToken.None)).IsAllDelivered);
+        }
+        await AssertStoredOnceAsync(0, 10);
+        await using var connection = server.Connect();
+        await connection.OpenAsync();
+        await using var select = connection.CreateCommand();
+        select.CommandText = $"SELECT {server.Quote("offset")}, sender FROM {server.Quote(_table)} ORDER BY {server.Quote("offset")}";
+        await using var reader = await select.ExecuteReaderAsync();
+        var senders = new List<string>();
+        while (await reader.ReadAsync()) senders.Add(reader.GetString(1));
+        Assert.Equal(["", "", "", "", "", "edge", "edge", "edge", "edge", "edge"], senders);
     }
 
     [Fact]
