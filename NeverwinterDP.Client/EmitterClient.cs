@@ -249,13 +249,17 @@ public sealed class EmitterClient : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _posted.Writer.TryComplete();
         await _batcher.ConfigureAwait(false);
-        try
+        // Akka's Ask waits for ever on a zero timeout: FlushTimeout = 0 means "do not wait" here.
+        if (_options.FlushTimeout > TimeSpan.Zero)
         {
-            await _sender.Ask<EmitterSender.Idle>(EmitterSender.WhenIdle.Instance, _options.FlushTimeout).ConfigureAwait(false);
-        }
-        catch (AskTimeoutException)
-        {
-            // What is left is spilled or failed as the sender stops.
+            try
+            {
+                await _sender.Ask<EmitterSender.Idle>(EmitterSender.WhenIdle.Instance, _options.FlushTimeout).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                // What is left is spilled or failed as the sender stops.
+            }
         }
         if (_store is not null)
         {

@@ -65,7 +65,7 @@ public sealed record EmitterClientOptions
 
     /// <summary>
     /// How long <see cref="EmitterClient.DisposeAsync"/> waits for what is buffered and in flight to be acknowledged;
-    /// what is not is failed, or written to the <see cref="SpillDirectory"/> when there is one.
+    /// what is not is failed, or written to the <see cref="SpillDirectory"/> when there is one. Zero: no wait.
     /// </summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(30);
 

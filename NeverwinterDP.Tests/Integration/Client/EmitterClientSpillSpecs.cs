@@ -257,6 +257,29 @@ public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_zero_flush_timeout_spills_what_is_pending_at_once_instead_of_waiting_for_ever()
+    {
+        using var spill = new TempDir();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var client = EmitterClient.Start(new EmitterClientOptions
+        {
+            ContactPoints = ["akka.tcp://nwdp@127.0.0.1:1/system/receptionist"], // nobody there
+            Hostname = "127.0.0.1",
+            SpillDirectory = spill.Path,
+            SpillAfter = TimeSpan.FromMinutes(10), // nothing spills before the dispose
+            FlushTimeout = TimeSpan.Zero,
+        });
+        for (var i = 0; i < 50; i++) Assert.True(client.Post(ClientTestKit.Event(run, "poster", i, "zero")));
+        await ClientTestKit.Eventually(() => client.Metrics.PendingEvents == 50, TimeSpan.FromSeconds(30), () => client.Metrics.ToString());
+
+        // Akka's Ask with a zero timeout never times out: the dispose hung here.
+        await client.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(50, client.Metrics.EventsSpilled);
+        Assert.Equal(0, client.Metrics.EventsFailed);
+    }
+
+    [Fact]
     public async Task Two_clients_cannot_share_a_spill_directory()
     {
         using var spill = new TempDir();
