@@ -58,8 +58,9 @@ public sealed record WatchdogResponse(IReadOnlyList<HostStatus> Hosts);
 public sealed record ErrorResponse(string Error);
 
 /// <summary><c>GET /v1/spill/status</c>: the spill backlog per topic and this node's quota.</summary>
+/// <param name="RequestsInDoubt">Spilled requests whose records the Kafka producer still holds (<see cref="NeverwinterDP.Actors.Bus.BusWriter.InDoubt"/>): no replay runs until it is 0.</param>
 public sealed record SpillStatusResponse(IReadOnlyList<NeverwinterDP.Actors.Spillover.SpillStatus> Topics, long QuotaUsedBytes, long QuotaLimitBytes, bool BusUp,
-    long? BusDownSinceMs);
+    long? BusDownSinceMs, int RequestsInDoubt);
 
 /// <summary>
 /// <c>GET /v1/spill/check</c>: the state store's integrity now (SQLite's quick_check), what was quarantined at

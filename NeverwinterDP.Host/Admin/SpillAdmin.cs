@@ -9,17 +9,17 @@ namespace NeverwinterDP.Host.Admin;
 /// <summary>The spillover store's backlog and integrity (what <c>nwdp spill status</c> and <c>nwdp spill check</c> show).</summary>
 public static class SpillAdmin
 {
-    public static async Task<IResult> StatusAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, Akka.Actor.ActorSystem system, NodeConfig config,
+    public static async Task<IResult> StatusAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, BusWriter bus, Akka.Actor.ActorSystem system, NodeConfig config,
         CancellationToken cancellation) =>
-        AdminApi.Json(await StatusOfAsync(spill, quota, circuit, system, config, cancellation), AdminJson.Default.SpillStatusResponse);
+        AdminApi.Json(await StatusOfAsync(spill, quota, circuit, bus, system, config, cancellation), AdminJson.Default.SpillStatusResponse);
 
     /// <summary>The bus circuit and the spill backlog per topic (<c>GET /v1/spill/status</c> and the dashboard).</summary>
-    public static async Task<SpillStatusResponse> StatusOfAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, Akka.Actor.ActorSystem system, NodeConfig config,
+    public static async Task<SpillStatusResponse> StatusOfAsync(SpillWriter spill, SpillQuota quota, BusCircuit circuit, BusWriter bus, Akka.Actor.ActorSystem system, NodeConfig config,
         CancellationToken cancellation)
     {
         var topics = (await spill.TopicsAsync(system, cancellation)).Union(SpillQuarantine.Topics(SpillQuarantine.DirectoryOf(config.DataDir))).ToList();
         var status = await spill.StatusAsync(topics, cancellation);
-        return new SpillStatusResponse(status, quota.Used, quota.Limit, circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds());
+        return new SpillStatusResponse(status, quota.Used, quota.Limit, circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds(), bus.InDoubt);
     }
 
     public static IResult Check(NodeConfig config)

@@ -11,9 +11,12 @@ namespace NeverwinterDP.Host.Dashboard;
 /// <summary>This node's ingress: the <c>GET /v1/ingress</c> figures, the rate since the last snapshot, and refusals by reason.</summary>
 public sealed record DashboardIngress(IngressStatusResponse Status, double EventsPerSecond, IReadOnlyDictionary<string, long> RefusalsByReason);
 
-/// <summary>The bus as this node sees it: up or down (the circuit) and what waits in the spillover store.</summary>
+/// <summary>
+/// The bus as this node sees it: up or down (the circuit), what waits in the spillover store, and how many spilled
+/// requests the Kafka producer still holds (<c>RequestsInDoubt</c>: replays wait until it is 0).
+/// </summary>
 public sealed record DashboardBus(bool Up, long? DownSinceMs, long SpilledEvents, long SpilledBytes, long? OldestSpilledAtMs, long QuotaUsedBytes, long QuotaLimitBytes,
-    IReadOnlyList<NeverwinterDP.Actors.Spillover.SpillStatus> Topics);
+    int RequestsInDoubt, IReadOnlyList<NeverwinterDP.Actors.Spillover.SpillStatus> Topics);
 
 /// <summary>
 /// One sink instance: its health and this node's writers (<c>GET /v1/sinks</c>), delivered per second here, its lag

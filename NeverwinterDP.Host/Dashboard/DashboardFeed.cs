@@ -109,7 +109,7 @@ public sealed class DashboardFeed(
         // The parts that ask other members or servers run side by side.
         var sinksTask = Part("sinks", _ => NodeStatusAdmin.SinksStatusAsync(catalog, checks, pumps));
         var lagTask = Part("lag", c => lag.GetAsync(c));
-        var spillTask = Part("spill", c => SpillAdmin.StatusOfAsync(spill, quota, circuit, system, config, c));
+        var spillTask = Part("spill", c => SpillAdmin.StatusOfAsync(spill, quota, circuit, writer, system, config, c));
         var hostsTask = Part("watchdog", registry.HostsAsync);
         var sourcesTask = Part("sources", registry.SourcesAsync);
         CountDeadLetters(now);
@@ -159,7 +159,7 @@ public sealed class DashboardFeed(
         var topics = spillStatus?.Topics ?? [];
         var oldest = topics.Where(t => t.Events > 0 && t.OldestSpilledAtMs > 0).Select(t => (long?)t.OldestSpilledAtMs).Min();
         var bus = new DashboardBus(circuit.IsUp, circuit.DownSince?.ToUnixTimeMilliseconds(), topics.Sum(t => t.Events), topics.Sum(t => t.Bytes), oldest,
-            quota.Used, quota.Limit, topics);
+            quota.Used, quota.Limit, writer.InDoubt, topics);
         var sourceRows = (sources ?? []).OrderBy(s => s.SourceId, StringComparer.Ordinal)
             .Select(s => new DashboardSource(s.SourceId, s.Host, s.Process, s.LastSeenMs, s.Events, now - s.LastSeenMs > SilentAfter.TotalMilliseconds))
             .ToList();

@@ -26,6 +26,8 @@ public static class SpillVerbs
         await AdminVerb.WriteTableAsync(call.Out, ["topic", "batches", "events", "bytes", "oldest", "replayed", "quarantined", "state"], rows);
         var v = reply.Value;
         await call.Out.WriteLineAsync($"Quota: {v.QuotaUsedBytes} of {v.QuotaLimitBytes} bytes used; bus {(v.BusUp ? "up" : "DOWN")}");
+        if (v.RequestsInDoubt > 0)
+            await call.Out.WriteLineAsync($"In doubt: {v.RequestsInDoubt} spilled requests still with the Kafka producer; replays wait for its verdict");
         return 0;
     }
 

@@ -84,6 +84,7 @@
     $("spill-events").textContent = fmt(bus.spilled_events);
     $("spill-age").textContent = bus.oldest_spilled_at_ms ? age(bus.oldest_spilled_at_ms, now) : "–";
     $("spill-quota").textContent = bus.quota_limit_bytes > 0 ? Math.round(100 * bus.quota_used_bytes / bus.quota_limit_bytes) + " %" : bytes(bus.quota_used_bytes);
+    $("spill-in-doubt").textContent = fmt(bus.requests_in_doubt);
 
     rows($("sinks"), snap.sinks, (tr, s) => {
       tr.dataset.sink = s.sink;

@@ -184,6 +184,8 @@ public sealed class SpillSpecs(ITestOutputHelper output)
         // Meanwhile requests spill at once: nothing new for the producer.
         await PostAsync(60, 50);
         Assert.Equal(1, InDoubt(await node.Client.GetStringAsync("/metrics")));
+        var status = await NeverwinterDP.Tests.TestKit.Nwdp.RunAsync("spill", "status", "--node", node.AdminNode);
+        Assert.Contains("In doubt: 1 spilled requests still with the Kafka producer", status.Stdout);
 
         node.Bus.Embedded.BrokerUp(1);
         await Wait.UntilAsync(async () => InDoubt(await node.Client.GetStringAsync("/metrics")) == 0, TimeSpan.FromSeconds(60), () => "still in doubt");
