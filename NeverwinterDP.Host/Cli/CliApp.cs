@@ -27,6 +27,7 @@ public static class CliApp
         {
             RunVerb.Command,
             BrokerVerb.Command,
+            MirrorVerb.Command,
             BenchVerb.Command,
             DiscoverVerb.Command,
             Group("cluster", "Cluster membership: show it and change it.", ClusterVerbs.Commands),

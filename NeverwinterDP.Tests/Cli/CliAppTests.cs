@@ -10,12 +10,26 @@ public sealed class CliAppTests
 {
     private static readonly string[] EveryVerb =
     [
-        "run", "broker", "bench", "cluster show", "cluster status", "cluster leader", "cluster leave", "cluster join", "cluster down",
+        "run", "broker", "mirror", "bench", "cluster show", "cluster status", "cluster leader", "cluster leave", "cluster join", "cluster down",
         "cluster down-unreachable", "cluster tail", "cluster-sharding regions", "cluster-sharding region-stats", "cluster-sharding shard-stats",
         "actor hierarchy", "sources", "watchdog", "spill status", "spill check", "stats", "audit", "report summary", "report keys", "report values", "lag", "watermarks", "search", "check",
         "schema list", "schema get", "schema set", "keys add", "keys list", "keys revoke", "spill-key new", "spill-key id",
         "replay", "dlq list", "dlq show", "dlq replay", "alerts", "discover",
     ];
+
+    [Fact]
+    public async Task Mirror_refuses_bad_flags_naming_them()
+    {
+        var missing = await Nwdp.RunAsync("mirror", "--to", "127.0.0.1:1", "--name", "m", "--source-site", "a", "--target-site", "b");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("flag '--from' is required", missing.Stderr);
+        var same = await Nwdp.RunAsync("mirror", "--from", "127.0.0.1:1", "--to", "127.0.0.1:2", "--name", "m", "--source-site", "a", "--target-site", "a");
+        Assert.Equal(2, same.ExitCode);
+        Assert.Contains("source and target site are both 'a'", same.Stderr);
+        var property = await Nwdp.RunAsync("mirror", "--from", "127.0.0.1:1", "--to", "127.0.0.1:2", "--name", "m", "--source-site", "a", "--target-site", "b", "--to-property", "oops");
+        Assert.Equal(2, property.ExitCode);
+        Assert.Contains("flag '--to-property' must be KEY=VALUE, got 'oops'", property.Stderr);
+    }
 
     [Fact]
     public async Task Help_lists_every_verb_and_every_verb_has_help()
@@ -33,7 +47,7 @@ public sealed class CliAppTests
             Assert.True(help.ExitCode == 0, $"nwdp {verb} --help: {help}");
             Assert.StartsWith($"Usage: nwdp {verb}", help.Stdout);
             Assert.Contains("\n  -h, --help ", help.Stdout);
-            if (verb is not ("run" or "broker" or "bench"))
+            if (verb is not ("run" or "broker" or "mirror" or "bench"))
                 Assert.Contains("--json", help.Stdout);
         }
 
