@@ -91,6 +91,17 @@ public sealed class DataPump
         // headers and timestamp (unless the configuration asks for them).
         if (!_consumerSettings.Properties.ContainsKey(ConsumeResultFields))
             _consumerSettings = _consumerSettings.WithProperty(ConsumeResultFields, "topic");
+        // What the pump holds is bounded in bytes (PumpOptions.HeldBytesBound): the consumer's buffers, and librdkafka's
+        // prefetch (its queue, refilled up to fetch-bytes, and one fetch response of at most fetch-bytes).
+        if (options.BufferBytes > 0) _consumerSettings = _consumerSettings.WithMaxBufferedBytes(options.BufferBytes);
+        if (options.FetchBytes > 0)
+        {
+            // librdkafka refuses a fetch.max.bytes below its message.max.bytes (1,000,000 unless set).
+            var fetch = Math.Max(options.FetchBytes, _consumerSettings.Properties.TryGetValue("message.max.bytes", out var m) && long.TryParse(m, out var max) ? max : 1_000_000);
+            _consumerSettings = _consumerSettings
+                .WithProperty("fetch.max.bytes", Math.Min(fetch, int.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .WithProperty("queued.max.messages.kbytes", Math.Max(1, options.FetchBytes / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         // The pump follows its consumer's assignment: see Assignments.
         _consumerSettings = _consumerSettings.WithAssignmentListener(new Assignments(this));
         _log = Logging.GetLogger(system, $"pump.{sink.Name}");
