@@ -117,7 +117,31 @@ public sealed class HeapGiveBack
     {
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, mode, blocking: true, compacting: true);
+        TrimNativeHeap();
     }
+
+    private static int _trimUnavailable;
+
+    /// <summary>
+    /// Hands the native heap's free memory back too (glibc's <c>malloc_trim</c>): librdkafka's fetch buffers and queued
+    /// records of large events are native, and glibc keeps what they freed in its arenas (its mmap threshold grows with
+    /// the sizes freed, so later large blocks come from the arenas) until trimmed. Nothing where glibc is not the C library.
+    /// </summary>
+    private static void TrimNativeHeap()
+    {
+        if (!OperatingSystem.IsLinux() || Volatile.Read(ref _trimUnavailable) == 1) return;
+        try
+        {
+            _ = MallocTrim(0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            Volatile.Write(ref _trimUnavailable, 1); // musl and others: nothing to trim this way
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc.so.6", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 
     private sealed class Holder(HeapGiveBack owner, Func<long> inFlight, Action? givenBack) : IDisposable
     {

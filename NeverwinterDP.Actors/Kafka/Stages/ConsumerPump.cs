@@ -109,7 +109,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             return false;
         }
         // Records may have arrived before the substream existed.
-        if (_buffers.TryGetValue(partition, out var b) && !b.Queue.IsEmpty) listener.OnRecords(partition);
+        if (_buffers.TryGetValue(partition, out var b) && (!b.Queue.IsEmpty || b.Carried is not null)) listener.OnRecords(partition);
         return true;
     }
 
@@ -131,7 +131,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     /// <summary>Takes the next record of one partition (called by that partition's stage).</summary>
     public bool TryTake(TopicPartition partition, object assignment, out ConsumeResult<TKey, TValue> record)
     {
-        if (_buffers.TryGetValue(partition, out var buffer) && ReferenceEquals(buffer, assignment) && buffer.Queue.TryDequeue(out record!))
+        if (_buffers.TryGetValue(partition, out var buffer) && ReferenceEquals(buffer, assignment) && TryDequeue(buffer, out record!))
         {
             Taken(buffer, 1, SizeOf(record));
             return true;
@@ -147,7 +147,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         for (var i = 0; i < snapshot.Length; i++)
         {
             var buffer = snapshot[(_cursor + i) % snapshot.Length];
-            if (buffer.Queue.TryDequeue(out record!))
+            if (TryDequeue(buffer, out record!))
             {
                 // Stay on a partition for a run of records (cheaper), move on when it is empty.
                 _cursor = (_cursor + i) % snapshot.Length;
@@ -184,19 +184,21 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
                     full = true;
                     break;
                 }
+                // The only other taker is a revoke, which empties the queue: then what we get (or not) is dropped anyway.
+                if (!TryDequeue(buffer, out var record)) break;
                 if (weigh is not null)
                 {
-                    if (!buffer.Queue.TryPeek(out var next)) break;
-                    var w = weigh(next);
+                    var w = weigh(record);
                     if (into.Count > 0 && weight + w > maxWeight)
                     {
+                        // Kept for the next batch, first. Not ConcurrentQueue.TryPeek: a peek keeps every record later
+                        // dequeued through that queue segment referenced (up to the segment's size: 100s of MB of large records).
+                        Carry(buffer, record);
                         full = true;
                         break;
                     }
                     weight += w;
                 }
-                // The only other taker is a revoke, which empties the queue: then what we get (or not) is dropped anyway.
-                if (!buffer.Queue.TryDequeue(out var record)) break;
                 into.Add(record);
                 taken++;
                 bytes += SizeOf(record);
@@ -205,6 +207,29 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             if (full) return true;
         }
         return false;
+    }
+
+    /// <summary>The partition's next record: the one a batch left for the next (<see cref="Carry"/>), else the queue's first.</summary>
+    private static bool TryDequeue(PartitionBuffer buffer, out ConsumeResult<TKey, TValue> record)
+    {
+        if (buffer.Carried is not null && Interlocked.Exchange(ref buffer.Carried, null) is { } carried)
+        {
+            record = carried;
+            return true;
+        }
+        return buffer.Queue.TryDequeue(out record!);
+    }
+
+    /// <summary>Puts back a record just dequeued, to be taken first next time (still counted as buffered).</summary>
+    private void Carry(PartitionBuffer buffer, ConsumeResult<TKey, TValue> record)
+    {
+        Volatile.Write(ref buffer.Carried, record);
+        // A revoke that drained the partition meanwhile did not see it: it is dropped here, as the revoke would have.
+        if (buffer.Revoked && Interlocked.Exchange(ref buffer.Carried, null) is { } dropped)
+        {
+            Interlocked.Add(ref _buffered, -1);
+            Interlocked.Add(ref _bufferedBytes, -SizeOf(dropped));
+        }
     }
 
     private void Taken(PartitionBuffer buffer, int n, long bytes)
@@ -475,7 +500,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             buffer.Revoked = true;
             var dropped = 0;
             long droppedBytes = 0;
-            while (buffer.Queue.TryDequeue(out var record))
+            while (TryDequeue(buffer, out var record))
             {
                 dropped++;
                 droppedBytes += SizeOf(record);
@@ -579,6 +604,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     {
         public TopicPartition Partition { get; } = partition;
         public ConcurrentQueue<ConsumeResult<TKey, TValue>> Queue { get; } = new();
+        public ConsumeResult<TKey, TValue>? Carried; // taken out of Queue for a batch it did not fit; the partition's next record
         public int Count;
         public volatile bool Paused;
         public volatile bool ResumeRequested;
