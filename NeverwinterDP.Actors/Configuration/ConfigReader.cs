@@ -74,6 +74,13 @@ public sealed class ConfigReader
         return v > 0 ? v : throw Invalid(key, $"must be a positive size, got {v}");
     }
 
+    /// <summary>A size such as <c>16MiB</c>, or 0 (for keys where 0 turns a bound off).</summary>
+    public long BytesOrZero(string key)
+    {
+        var v = Read(key, "a size such as 16MiB, or 0", (c, k) => c.GetByteSize(k) ?? throw new FormatException());
+        return v >= 0 ? v : throw Invalid(key, $"must be a size or 0, got {v}");
+    }
+
     /// <summary>A duration such as <c>5s</c> or <c>200ms</c>, not negative.</summary>
     public TimeSpan Duration(string key)
     {

@@ -8,6 +8,7 @@ using NeverwinterDP.Actors.Kafka.Dsl;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Kafka.Settings;
 using NeverwinterDP.Actors.Kafka.Stages;
+using NeverwinterDP.Actors.Memory;
 using NeverwinterDP.Actors.Sinks;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Actors.Watermarks;
@@ -69,6 +70,10 @@ public sealed class DataPump
     private volatile bool _stopRequested;
     private volatile DrainingControl<Done>? _control;
     private Task _runner = Task.CompletedTask;
+    private IDisposable? _giveBack;
+    // Bytes (on the bus) of the batches taken from the consumer and not written yet, of the stream running now (a new
+    // count for each: the batches of a failed stream are gone with it).
+    private volatile System.Runtime.CompilerServices.StrongBox<long> _batchBytes = new();
 
     /// <param name="deadLetters">Where rejected and undecodable records go (<c>nwdp.dlq.&lt;sink&gt;</c>).</param>
     /// <param name="watermarks">Told, once the sink flushed them, which hour markers and events of which hour and node it read
@@ -91,6 +96,17 @@ public sealed class DataPump
         // headers and timestamp (unless the configuration asks for them).
         if (!_consumerSettings.Properties.ContainsKey(ConsumeResultFields))
             _consumerSettings = _consumerSettings.WithProperty(ConsumeResultFields, "topic");
+        // What the pump holds is bounded in bytes (PumpOptions.HeldBytesBound): the consumer's buffers, and librdkafka's
+        // prefetch (its queue, refilled up to fetch-bytes, and one fetch response of at most fetch-bytes).
+        if (options.BufferBytes > 0) _consumerSettings = _consumerSettings.WithMaxBufferedBytes(options.BufferBytes);
+        if (options.FetchBytes > 0)
+        {
+            // librdkafka refuses a fetch.max.bytes below its message.max.bytes (1,000,000 unless set).
+            var fetch = Math.Max(options.FetchBytes, _consumerSettings.Properties.TryGetValue("message.max.bytes", out var m) && long.TryParse(m, out var max) ? max : 1_000_000);
+            _consumerSettings = _consumerSettings
+                .WithProperty("fetch.max.bytes", Math.Min(fetch, int.MaxValue).ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .WithProperty("queued.max.messages.kbytes", Math.Max(1, options.FetchBytes / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         // The pump follows its consumer's assignment: see Assignments.
         _consumerSettings = _consumerSettings.WithAssignmentListener(new Assignments(this));
         _log = Logging.GetLogger(system, $"pump.{sink.Name}");
@@ -139,6 +155,12 @@ public sealed class DataPump
     /// </summary>
     public IReadOnlyDictionary<TopicPartition, long> CommittedPositions => _committedNext;
 
+    /// <summary>
+    /// The bytes of records this pump holds now, as they were on the bus: in its consumer's buffers and in the batches on
+    /// their way to the sink (decoded, they take about twice as much; see <see cref="PumpOptions.HeldBytesBound"/>).
+    /// </summary>
+    public long HeldBytes => Interlocked.Read(ref _batchBytes.Value) + (_control?.Control.BufferedBytes ?? 0);
+
     /// <summary>The consumer of the stream running now.</summary>
     public IControl? Control => _control?.Control;
 
@@ -146,6 +168,9 @@ public sealed class DataPump
     public async Task StartAsync(CancellationToken cancellation)
     {
         await _sink.OpenAsync(cancellation).ConfigureAwait(false);
+        // The pump is one of the holders of the process's give-back: after a burst of large batches, the heap is
+        // compacted and handed back once the pump (and ingress) hold nothing.
+        _giveBack = HeapGiveBack.Shared.Register(() => HeldBytes);
         _control = Materialize();
         _runner = Task.Run(SuperviseAsync, CancellationToken.None);
     }
@@ -153,6 +178,7 @@ public sealed class DataPump
     private DrainingControl<Done> Materialize()
     {
         var materializer = _system.Materializer(namePrefix: "pump-" + _sink.Name);
+        _batchBytes = new();
         // Batches straight from the consumer's buffers (no per-record message or offset object), weighed as the
         // records' bytes on the bus; flushes every flush-records records or flush-interval.
         return KafkaConsumer.CommittableBatchSource(_consumerSettings, Subscriptions.TopicPattern(_options.TopicPattern),
@@ -239,6 +265,7 @@ public sealed class DataPump
         }
         _abort.Cancel();
         await _runner.ConfigureAwait(false);
+        _giveBack?.Dispose();
         _completionListener?.Dispose();
         await _sink.DisposeAsync().ConfigureAwait(false);
     }
@@ -256,7 +283,8 @@ public sealed class DataPump
     /// the partitions of its records the consumer did not own any more then (their records are left out).
     /// </summary>
     private sealed record Decoded(CommittableOffsetBatch Offsets, int Count, List<SinkRecord> Records, List<DeadLetterRecord>? Undecodable,
-        long Revocations, HashSet<TopicPartition>? Disowned, List<WatermarkObservation>? Observations);
+        long Revocations, HashSet<TopicPartition>? Disowned, List<WatermarkObservation>? Observations,
+        System.Runtime.CompilerServices.StrongBox<long> Stream, long Bytes, long Held);
 
     /// <summary>A written batch on its way to the flush and commit: its offsets, its records, and what the watermarks are told after the commit.</summary>
     private sealed record Written(CommittableOffsetBatch Offsets, int Count, List<WatermarkObservation>? Observations);
@@ -270,6 +298,11 @@ public sealed class DataPump
         foreach (var tp in batch.Offsets.Offsets.Keys)
             if (!_owned.ContainsKey(tp)) (disowned ??= []).Add(tp);
         var messages = batch.Records;
+        long bytes = 0;
+        for (var i = 0; i < messages.Count; i++) bytes += messages[i].Message.Value?.Length ?? 0;
+        // What the pump held with this batch taken: the batches before it not written yet and the consumer's buffers.
+        var stream = _batchBytes;
+        var held = Interlocked.Add(ref stream.Value, bytes) + (_control?.Control.BufferedBytes ?? 0);
         if (_once is not null && !_fresh.IsEmpty)
         {
             for (var i = 0; i < messages.Count; i++)
@@ -306,7 +339,7 @@ public sealed class DataPump
             }
         }
         if (markers > 0) Stats.AddMarkers(markers);
-        return new Decoded(batch.Offsets, messages.Count, records, undecodable, revocations, disowned, observations);
+        return new Decoded(batch.Offsets, messages.Count, records, undecodable, revocations, disowned, observations, stream, bytes, held);
     }
 
     /// <summary>Counts the event into the run of its partition, hour and node (a batch mostly holds long runs of one).</summary>
@@ -324,6 +357,19 @@ public sealed class DataPump
     }
 
     private async Task<Written> WriteAsync(Decoded batch)
+    {
+        try
+        {
+            return await WriteBatchAsync(batch).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Add(ref batch.Stream.Value, -batch.Bytes);
+            HeapGiveBack.Shared.Held(batch.Held);
+        }
+    }
+
+    private async Task<Written> WriteBatchAsync(Decoded batch)
     {
         if (batch.Undecodable is { } undecodable)
         {

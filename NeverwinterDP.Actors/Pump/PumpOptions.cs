@@ -19,6 +19,27 @@ public sealed record PumpOptions
     /// <summary><c>batch-bytes</c>: ...or this many bytes of records (as they are on the bus), whichever comes first.</summary>
     public long BatchBytes { get; init; } = 16L << 20;
 
+    /// <summary>
+    /// <c>buffer-bytes</c>: the records (their bytes on the bus) the pump's consumer holds, all partitions together, before
+    /// it pauses fetching (<c>akka.kafka.consumer.max-buffered-bytes</c> of the pump's consumer); 0 = bounded by
+    /// <c>akka.kafka.consumer.max-buffered-per-partition</c> records only.
+    /// </summary>
+    public long BufferBytes { get; init; } = 16L << 20;
+
+    /// <summary>
+    /// <c>fetch-bytes</c>: librdkafka's prefetch for the pump's consumer: one fetch response at most (<c>fetch.max.bytes</c>)
+    /// and the queue it refills (<c>queued.max.messages.kbytes</c>); 0 = as <c>akka.kafka.consumer.kafka-clients</c> sets them.
+    /// </summary>
+    public long FetchBytes { get; init; } = 8L << 20;
+
+    /// <summary>
+    /// The most the pump holds of its records at once, in bytes, by the formula of docs/reliability.md: librdkafka's queue
+    /// and one fetch (2 × <see cref="FetchBytes"/>), the consumer's buffers (<see cref="BufferBytes"/>), and the batches on
+    /// their way to the sink (<see cref="BatchBytes"/> being taken, being decoded, and two decoded, at about twice their
+    /// bytes on the bus: 6 × <see cref="BatchBytes"/>); plus one record per partition. 0 when a term is unbounded.
+    /// </summary>
+    public long HeldBytesBound => BufferBytes <= 0 || FetchBytes <= 0 ? 0 : 2 * FetchBytes + BufferBytes + 6 * BatchBytes;
+
     /// <summary><c>batch-interval</c>: a smaller batch is written after this long.</summary>
     public TimeSpan BatchInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 

@@ -74,6 +74,8 @@ public sealed class NodeConfig
             TopicPattern = pump.String("topic-pattern"),
             BatchSize = pump.PositiveInt("batch-size"),
             BatchBytes = pump.Bytes("batch-bytes"),
+            BufferBytes = pump.BytesOrZero("buffer-bytes"),
+            FetchBytes = pump.BytesOrZero("fetch-bytes"),
             BatchInterval = pump.Duration("batch-interval"),
             FlushInterval = pump.Duration("flush-interval"),
             FlushRecords = pump.PositiveInt("flush-records"),

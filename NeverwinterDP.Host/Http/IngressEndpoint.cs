@@ -7,6 +7,7 @@ using NeverwinterDP.Actors.Ingress;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Memory;
 using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Host.Security;
 
@@ -16,8 +17,14 @@ namespace NeverwinterDP.Host.Http;
 /// <c>POST /v1/events</c>: NDJSON or JSON (optionally gzip), parsed whole before anything is sent, so a
 /// request is accepted whole or not at all; answered 2xx only once Kafka acknowledged every event.
 /// </summary>
-public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contexts, IngressBudget budget, SenderKeys senders)
+public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contexts, IngressBudget budget, SenderKeys senders) : IDisposable
 {
+    /// <summary>
+    /// Ingress is one of the holders of the process's <see cref="HeapGiveBack"/>: idle when no request holds anything of
+    /// the budget; the budget's peak starts again at each give-back.
+    /// </summary>
+    private readonly IDisposable _giveBack = HeapGiveBack.Shared.Register(() => budget.InFlight, () => budget.TakePeak());
+
     private const string KeyHeader = "X-Nwdp-Key";
 
     /// <summary>The <see cref="HttpContext.Items"/> key under which a refusal's reason is left for the metrics.</summary>
@@ -68,7 +75,9 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         using var reservation = budget.Open();
         http.Response.OnCompleted(() =>
         {
-            GiveBackWhenIdle(Math.Max(reservation.Peak, budget.Peak));
+            // After requests that held a lot (one alone or several at once: the budget's peak), the heap is given back
+            // once ingress and the pumps are idle.
+            HeapGiveBack.Shared.Held(Math.Max(reservation.Peak, budget.Peak));
             return Task.CompletedTask;
         });
         var gzipped = request.Headers.ContentEncoding.ToString().Equals("gzip", StringComparison.OrdinalIgnoreCase);
@@ -145,55 +154,6 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             if (rented is not null) Return(rented);
         }
     }
-
-    /// <summary>
-    /// After requests that held a lot (<see cref="GiveBackAfter"/>, one alone or several at once: the budget's peak),
-    /// once no ingress request holds anything for a moment: one full, compacting collection that hands the freed memory
-    /// back to the OS. Without it the GC keeps the heap it grew to for the burst (the process's RSS stays there) until
-    /// memory runs short. One check is pending at a time; it looks again every <see cref="GiveBackIdle"/> while requests
-    /// are in flight, so the last burst is always followed by one, and it runs at most once per
-    /// <see cref="GiveBackInterval"/>: a pause of the node's few milliseconds when it is idle.
-    /// </summary>
-    private void GiveBackWhenIdle(long held)
-    {
-        if (held < GiveBackAfter || Interlocked.Exchange(ref _giveBackPending, 1) == 1) return;
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                var sinceLast = Environment.TickCount64 - Interlocked.Read(ref _lastGiveBack);
-                var wait = TimeSpan.FromMilliseconds(Math.Max(GiveBackIdle.TotalMilliseconds, GiveBackInterval.TotalMilliseconds - sinceLast));
-                while (true)
-                {
-                    await Task.Delay(wait).ConfigureAwait(false);
-                    // Idle twice, a moment apart: not a gap between two requests of a running load.
-                    if (budget.InFlight == 0)
-                    {
-                        await Task.Delay(GiveBackIdle / 8).ConfigureAwait(false);
-                        if (budget.InFlight == 0) break;
-                    }
-                    wait = GiveBackIdle;
-                }
-                budget.TakePeak();
-                Interlocked.Exchange(ref _lastGiveBack, Environment.TickCount64);
-                CompactHeap(GCCollectionMode.Aggressive);
-            }
-            finally
-            {
-                Volatile.Write(ref _giveBackPending, 0);
-            }
-        });
-    }
-
-    private const long GiveBackAfter = 16L << 20;
-
-    private static readonly TimeSpan GiveBackInterval = TimeSpan.FromSeconds(10);
-
-    private static readonly TimeSpan GiveBackIdle = TimeSpan.FromSeconds(2);
-
-    private int _giveBackPending;
-
-    private long _lastGiveBack = -(long)TimeSpan.FromMinutes(1).TotalMilliseconds;
 
     /// <summary>What a body buffer of <paramref name="bytes"/> costs of the budget (<see cref="IngressOptions.BudgetPerBodyByte"/>).</summary>
     private static long BufferCost(long bytes) => IngressOptions.BudgetPerBodyByte * bytes;
@@ -301,15 +261,10 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
         if (Interlocked.Add(ref _droppedSinceCollect, bytes) < CollectAfterDropped) return;
         Interlocked.Exchange(ref _droppedSinceCollect, 0);
         // Off the request's thread: a pause of a few milliseconds for the node, not a slower answer for this client.
-        _ = Task.Run(() => CompactHeap(GCCollectionMode.Forced));
+        _ = Task.Run(() => HeapGiveBack.CompactHeap(GCCollectionMode.Forced));
     }
 
-    /// <summary>One full, blocking collection that compacts the large-object heap too (where large bodies' buffers were).</summary>
-    private static void CompactHeap(GCCollectionMode mode)
-    {
-        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, mode, blocking: true, compacting: true);
-    }
+    public void Dispose() => _giveBack.Dispose();
 
     private const long CollectAfterDropped = 64L << 20;
 

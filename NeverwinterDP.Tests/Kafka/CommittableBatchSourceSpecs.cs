@@ -127,6 +127,55 @@ public sealed class CommittableBatchSourceSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(["marker-" + n], leftover.Select(r => r.Id));
     }
 
+    [Fact]
+    public async Task The_stage_holds_at_most_max_buffered_bytes_and_batches_cut_at_their_weight_still_get_every_record_once_in_order()
+    {
+        using var kafka = new EmbeddedKafka();
+        var topic = UniqueName("bytes");
+        const int partitions = 4;
+        const int n = 3000;
+        kafka.CreateTopic(topic, partitions);
+        Produce(kafka, topic, n);
+        const long bound = 32 << 10;
+        const long record = 2 * 200 + 16; // a ~200-character value and its key, two bytes a character
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new ConcurrentQueue<Seen>();
+        var problems = new ConcurrentQueue<string>();
+        // Batches of at most 4 KiB of values: most end with a record that did not fit, which opens the next batch.
+        var control = KafkaConsumer.CommittableBatchSource(ConsumerSettings(kafka, UniqueName("g")).WithMaxBufferedBytes(bound),
+                Subscriptions.Topics(topic), maxRecords: 1000, interval: TimeSpan.FromMilliseconds(50), maxWeight: 4096, weigh: r => r.Message.Value.Length)
+            .SelectAsync(1, async b =>
+            {
+                await gate.Task;
+                if (b.Records.Count > 1 && b.Records.Sum(r => r.Message.Value.Length) > 4096) problems.Enqueue($"a batch of {b.Records.Count} over its weight");
+                foreach (var r in b.Records) seen.Enqueue(new Seen(IdOf(r.Message.Value), r.Partition.Value, r.Offset.Value));
+                return (ICommittable)b.Offsets;
+            })
+            .ToMaterialized(Committer.Sink(CommitterSettings.Default), DrainingControl<Done>.Create)
+            .Run(_materializer);
+
+        // The sink waits: the consumer fills its buffers up to the bound (plus one record per partition) and pauses.
+        await AwaitAssertAsync(() => Assert.True(control.Control.BufferedBytes >= bound / 2, $"{control.Control.BufferedBytes} bytes buffered"),
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20));
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.InRange(control.Control.BufferedBytes, 0, bound + partitions * record);
+            await Task.Delay(25);
+        }
+        _output.WriteLine($"buffered {control.Control.BufferedBytes} bytes ({control.Control.Buffered} records) with the sink waiting; bound {bound}");
+
+        gate.SetResult();
+        await AwaitAssertAsync(() => Assert.True(seen.Count >= n, $"{seen.Count} of {n}"), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50));
+        await control.DrainAndShutdown().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Empty(problems);
+        var all = seen.ToList();
+        Assert.Equal(n, all.Count);
+        Assert.Equal(n, all.Select(r => r.Id).Distinct().Count());
+        foreach (var p in all.GroupBy(r => r.Partition))
+            Assert.Equal(Enumerable.Range(0, p.Count()).Select(i => (long)i), p.Select(r => r.Offset));
+        Assert.Equal(0, control.Control.BufferedBytes);
+    }
+
     private sealed record Seen(string Id, int Partition, long Offset);
 
     /// <summary>

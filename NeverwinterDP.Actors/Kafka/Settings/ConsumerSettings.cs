@@ -29,6 +29,14 @@ public sealed record ConsumerSettings<TKey, TValue>
     /// <summary><c>max-buffered-per-partition</c>: a partition whose buffer holds this many records is paused.</summary>
     public int MaxBufferedPerPartition { get; init; } = 10_000;
 
+    /// <summary>
+    /// <c>max-buffered-bytes</c>: once the stage's buffers (all partitions together) hold this many bytes of keys and
+    /// values, every partition that delivers another record is paused, until they are down to half; 0 = no byte bound
+    /// (then only <see cref="MaxBufferedPerPartition"/> bounds them). What the stage holds is at most this plus one record
+    /// per partition.
+    /// </summary>
+    public long MaxBufferedBytes { get; init; }
+
     /// <summary><c>stop-timeout</c>.</summary>
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -60,6 +68,7 @@ public sealed record ConsumerSettings<TKey, TValue>
             Properties = KafkaConfig.ClientProperties(section),
             PollTimeout = section.GetTimeSpan("poll-timeout", TimeSpan.FromMilliseconds(10)),
             MaxBufferedPerPartition = section.GetInt("max-buffered-per-partition", 10_000),
+            MaxBufferedBytes = section.GetByteSize("max-buffered-bytes") ?? 0,
             StopTimeout = section.GetTimeSpan("stop-timeout", TimeSpan.FromSeconds(30)),
             CommittedOffsetsTimeout = section.GetTimeSpan("committed-offsets-timeout", TimeSpan.FromSeconds(10)),
             CommitTimeout = section.GetTimeSpan("commit-timeout", TimeSpan.FromSeconds(30)),
@@ -78,6 +87,9 @@ public sealed record ConsumerSettings<TKey, TValue>
 
     public ConsumerSettings<TKey, TValue> WithMaxBufferedPerPartition(int max) =>
         max > 0 ? this with { MaxBufferedPerPartition = max } : throw new ArgumentOutOfRangeException(nameof(max));
+
+    public ConsumerSettings<TKey, TValue> WithMaxBufferedBytes(long max) =>
+        max >= 0 ? this with { MaxBufferedBytes = max } : throw new ArgumentOutOfRangeException(nameof(max));
 
     public ConsumerSettings<TKey, TValue> WithPollTimeout(TimeSpan timeout) => this with { PollTimeout = timeout };
 

@@ -14,6 +14,7 @@ internal sealed class ConsumerControl<TKey, TValue>(ConsumerPump<TKey, TValue> p
 
     public Task IsShutdown => pump.Shutdown;
     public long Buffered => pump.Buffered;
+    public long BufferedBytes => pump.BufferedBytes;
     public IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> Positions => pump.Positions;
     public long MaxBuffered => pump.MaxBufferedSeen;
     public long LostRecords => pump.Lost;

@@ -41,6 +41,8 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     private IConsumer<TKey, TValue>? _consumer;
     private int _cursor;
     private long _buffered;
+    private long _bufferedBytes;
+    private volatile bool _anyPaused;
     private long _lost;
     private long _maxBufferedSeen;
 
@@ -59,6 +61,9 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
 
     /// <summary>Records held by this consumer's buffers now.</summary>
     public long Buffered => Interlocked.Read(ref _buffered);
+
+    /// <summary>Bytes of keys and values held by this consumer's buffers now (<see cref="SizeOf"/>).</summary>
+    public long BufferedBytes => Interlocked.Read(ref _bufferedBytes);
 
     /// <summary>The most records ever held at once (for checking the bound).</summary>
     public long MaxBufferedSeen => Interlocked.Read(ref _maxBufferedSeen);
@@ -104,7 +109,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             return false;
         }
         // Records may have arrived before the substream existed.
-        if (_buffers.TryGetValue(partition, out var b) && !b.Queue.IsEmpty) listener.OnRecords(partition);
+        if (_buffers.TryGetValue(partition, out var b) && (!b.Queue.IsEmpty || b.Carried is not null)) listener.OnRecords(partition);
         return true;
     }
 
@@ -126,9 +131,9 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     /// <summary>Takes the next record of one partition (called by that partition's stage).</summary>
     public bool TryTake(TopicPartition partition, object assignment, out ConsumeResult<TKey, TValue> record)
     {
-        if (_buffers.TryGetValue(partition, out var buffer) && ReferenceEquals(buffer, assignment) && buffer.Queue.TryDequeue(out record!))
+        if (_buffers.TryGetValue(partition, out var buffer) && ReferenceEquals(buffer, assignment) && TryDequeue(buffer, out record!))
         {
-            Taken(buffer);
+            Taken(buffer, 1, SizeOf(record));
             return true;
         }
         record = null!;
@@ -142,11 +147,11 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         for (var i = 0; i < snapshot.Length; i++)
         {
             var buffer = snapshot[(_cursor + i) % snapshot.Length];
-            if (buffer.Queue.TryDequeue(out record!))
+            if (TryDequeue(buffer, out record!))
             {
                 // Stay on a partition for a run of records (cheaper), move on when it is empty.
                 _cursor = (_cursor + i) % snapshot.Length;
-                Taken(buffer);
+                Taken(buffer, 1, SizeOf(record));
                 return true;
             }
         }
@@ -170,6 +175,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         {
             var buffer = snapshot[(start + i) % snapshot.Length];
             var taken = 0;
+            long bytes = 0;
             var full = false;
             while (true)
             {
@@ -178,33 +184,62 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
                     full = true;
                     break;
                 }
+                // The only other taker is a revoke, which empties the queue: then what we get (or not) is dropped anyway.
+                if (!TryDequeue(buffer, out var record)) break;
                 if (weigh is not null)
                 {
-                    if (!buffer.Queue.TryPeek(out var next)) break;
-                    var w = weigh(next);
+                    var w = weigh(record);
                     if (into.Count > 0 && weight + w > maxWeight)
                     {
+                        // Kept for the next batch, first. Not ConcurrentQueue.TryPeek: a peek keeps every record later
+                        // dequeued through that queue segment referenced (up to the segment's size: 100s of MB of large records).
+                        Carry(buffer, record);
                         full = true;
                         break;
                     }
                     weight += w;
                 }
-                // The only other taker is a revoke, which empties the queue: then what we get (or not) is dropped anyway.
-                if (!buffer.Queue.TryDequeue(out var record)) break;
                 into.Add(record);
                 taken++;
+                bytes += SizeOf(record);
             }
-            if (taken > 0) Taken(buffer, taken);
+            if (taken > 0) Taken(buffer, taken, bytes);
             if (full) return true;
         }
         return false;
     }
 
-    private void Taken(PartitionBuffer buffer, int n = 1)
+    /// <summary>The partition's next record: the one a batch left for the next (<see cref="Carry"/>), else the queue's first.</summary>
+    private static bool TryDequeue(PartitionBuffer buffer, out ConsumeResult<TKey, TValue> record)
+    {
+        if (buffer.Carried is not null && Interlocked.Exchange(ref buffer.Carried, null) is { } carried)
+        {
+            record = carried;
+            return true;
+        }
+        return buffer.Queue.TryDequeue(out record!);
+    }
+
+    /// <summary>Puts back a record just dequeued, to be taken first next time (still counted as buffered).</summary>
+    private void Carry(PartitionBuffer buffer, ConsumeResult<TKey, TValue> record)
+    {
+        Volatile.Write(ref buffer.Carried, record);
+        // A revoke that drained the partition meanwhile did not see it: it is dropped here, as the revoke would have.
+        if (buffer.Revoked && Interlocked.Exchange(ref buffer.Carried, null) is { } dropped)
+        {
+            Interlocked.Add(ref _buffered, -1);
+            Interlocked.Add(ref _bufferedBytes, -SizeOf(dropped));
+        }
+    }
+
+    private void Taken(PartitionBuffer buffer, int n, long bytes)
     {
         Interlocked.Add(ref _buffered, -n);
+        var held = Interlocked.Add(ref _bufferedBytes, -bytes);
         var count = Interlocked.Add(ref buffer.Count, -n);
-        if (buffer.Paused && count <= _settings.MaxBufferedPerPartition / 2 && !buffer.ResumeRequested)
+        // Above half the byte bound, partitions paused by it are resumed by the poll loop (ResumeUnderByteBound).
+        if (buffer.Paused && count <= _settings.MaxBufferedPerPartition / 2 && !buffer.ResumeRequested
+            && (_settings.MaxBufferedBytes <= 0 || held <= _settings.MaxBufferedBytes / 2))
         {
             buffer.ResumeRequested = true;
             _commands.Enqueue(c =>
@@ -275,6 +310,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             {
                 if (_fatal is { } fatal) throw fatal;
                 RunCommands(consumer);
+                ResumeUnderByteBound(consumer);
                 ConsumeResult<TKey, TValue>? first;
                 try
                 {
@@ -463,8 +499,14 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             if (!_buffers.TryRemove(tp, out var buffer)) continue;
             buffer.Revoked = true;
             var dropped = 0;
-            while (buffer.Queue.TryDequeue(out _)) dropped++;
+            long droppedBytes = 0;
+            while (TryDequeue(buffer, out var record))
+            {
+                dropped++;
+                droppedBytes += SizeOf(record);
+            }
             Interlocked.Add(ref _buffered, -dropped);
+            Interlocked.Add(ref _bufferedBytes, -droppedBytes);
         }
         _snapshot = _buffers.Values.ToArray();
         foreach (var tp in partitions)
@@ -493,10 +535,13 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
         buffer.NextExpected = offset + 1;
         buffer.Queue.Enqueue(record);
         var total = Interlocked.Increment(ref _buffered);
+        var bytes = Interlocked.Add(ref _bufferedBytes, SizeOf(record));
         if (total > Interlocked.Read(ref _maxBufferedSeen)) Interlocked.Exchange(ref _maxBufferedSeen, total);
-        if (Interlocked.Increment(ref buffer.Count) >= _settings.MaxBufferedPerPartition && !buffer.Paused)
+        if ((Interlocked.Increment(ref buffer.Count) >= _settings.MaxBufferedPerPartition || (_settings.MaxBufferedBytes > 0 && bytes >= _settings.MaxBufferedBytes))
+            && !buffer.Paused)
         {
             buffer.Paused = true;
+            _anyPaused = true;
             consumer.Pause([buffer.Partition]);
         }
         if (!buffer.Touched)
@@ -505,6 +550,44 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
             touched.Add(buffer);
         }
     }
+
+    /// <summary>
+    /// With a byte bound, on the poll thread before each poll: once the buffers are down to half of it, the partitions
+    /// paused (by it, or by their count, now down to half) are fetched again. Here rather than where records are taken:
+    /// a partition paused by the bytes of others may have nothing of its own to take.
+    /// </summary>
+    private void ResumeUnderByteBound(IConsumer<TKey, TValue> consumer)
+    {
+        if (_settings.MaxBufferedBytes <= 0 || !_anyPaused || Interlocked.Read(ref _bufferedBytes) > _settings.MaxBufferedBytes / 2) return;
+        _anyPaused = false;
+        List<TopicPartition>? resume = null;
+        foreach (var buffer in _snapshot)
+        {
+            if (!buffer.Paused || buffer.Revoked) continue;
+            if (Volatile.Read(ref buffer.Count) > _settings.MaxBufferedPerPartition / 2)
+            {
+                _anyPaused = true;
+                continue;
+            }
+            buffer.Paused = false;
+            (resume ??= []).Add(buffer.Partition);
+        }
+        if (resume is null) return;
+        try
+        {
+            consumer.Resume(resume);
+        }
+        catch (KafkaException e)
+        {
+            _warn($"could not resume {string.Join(",", resume)}: {e.Error.Reason}");
+        }
+    }
+
+    /// <summary>What a record weighs against <see cref="ConsumerSettings{TKey,TValue}.MaxBufferedBytes"/>: its key's and value's bytes (text: two a character).</summary>
+    internal static long SizeOf(ConsumeResult<TKey, TValue> record) =>
+        record.Message is { } m ? Weigh(m.Key) + Weigh(m.Value) : 0;
+
+    private static long Weigh<T>(T value) => value is byte[] bytes ? bytes.Length : value is string text ? 2L * text.Length : 0;
 
     private void Notify(TopicPartition tp)
     {
@@ -521,6 +604,7 @@ internal sealed class ConsumerPump<TKey, TValue> : ICommitterEndpoint
     {
         public TopicPartition Partition { get; } = partition;
         public ConcurrentQueue<ConsumeResult<TKey, TValue>> Queue { get; } = new();
+        public ConsumeResult<TKey, TValue>? Carried; // taken out of Queue for a batch it did not fit; the partition's next record
         public int Count;
         public volatile bool Paused;
         public volatile bool ResumeRequested;

@@ -15,6 +15,9 @@ public interface IControl
     /// <summary>Records held by the stage right now (bounded by max-buffered-per-partition per partition).</summary>
     long Buffered { get; }
 
+    /// <summary>Bytes of keys and values held by the stage right now (bounded by max-buffered-bytes, when set).</summary>
+    long BufferedBytes => 0;
+
     /// <summary>Per assigned partition, the next offset this consumer will take from Kafka.</summary>
     IReadOnlyDictionary<Confluent.Kafka.TopicPartition, long> Positions { get; }
 

@@ -22,6 +22,7 @@ internal sealed class LineBuffer : IBufferWriter<byte>, IDisposable
     private long _fileLength;
 
     private readonly bool _startWriteback;
+    private readonly int _pooledLength;
 
     /// <param name="file">The file, written from its start.</param>
     /// <param name="startWriteback">Start the disk write of each chunk at once (<see cref="FileWriteback"/>): for files that will be fsynced.</param>
@@ -31,6 +32,7 @@ internal sealed class LineBuffer : IBufferWriter<byte>, IDisposable
         _file = file;
         _startWriteback = startWriteback;
         _buffer = ArrayPool<byte>.Shared.Rent(size);
+        _pooledLength = _buffer.Length;
     }
 
     /// <summary>Bytes in the file plus bytes still buffered.</summary>
@@ -69,7 +71,7 @@ internal sealed class LineBuffer : IBufferWriter<byte>, IDisposable
     public void Dispose()
     {
         var buffer = Interlocked.Exchange(ref _buffer, []);
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        Return(buffer);
     }
 
     private void EnsureRoom(int sizeHint)
@@ -87,10 +89,17 @@ internal sealed class LineBuffer : IBufferWriter<byte>, IDisposable
         if (_buffer.Length - _count >= sizeHint) return;
 
         // One record larger than the buffer: grow rather than split it.
-        var larger = ArrayPool<byte>.Shared.Rent(checked(Math.Max(_buffer.Length * 2, _count + sizeHint)));
+        // Not from the shared pool: it would keep these rare large buffers (per thread and core) long after the record.
+        var larger = GC.AllocateUninitializedArray<byte>(checked(Math.Max(_buffer.Length * 2, _count + sizeHint)));
         _buffer.AsSpan(0, _count).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        Return(_buffer);
         _buffer = larger;
+    }
+
+    /// <summary>Buffers of the pool's (the first, <see cref="DefaultSize"/> or what the constructor asked for) go back to it; grown ones to the GC.</summary>
+    private void Return(byte[] buffer)
+    {
+        if (buffer.Length > 0 && buffer.Length == _pooledLength) ArrayPool<byte>.Shared.Return(buffer);
     }
 
     // Writes the first `count` buffered bytes; positioned writes, so a failed write can simply be repeated.
