@@ -12,8 +12,8 @@ namespace NeverwinterDP.Actors.Stats;
 /// The audit's counts (<c>accepted</c>, <c>bus</c>, <c>delivered</c>) are also published on demand
 /// (<see cref="DurableAsync"/>): by ingress before it answers a batch, by the pumps before each commit. It publishes
 /// what changed of them, of any minute, and completes once Kafka acknowledged every record produced so far, so ingress
-/// never answers 2xx, and a pump never commits, counts that a SIGKILL could still take with it. Records are produced in the order they were collected (one gate), so the newest count
-/// of a key is also the last on its partition.
+/// never answers 2xx, and a pump never commits, counts that a SIGKILL could still take with it. Records are produced
+/// in the order they were collected (one gate), so the newest count of a key is also the last on its partition.
 /// </para>
 /// </summary>
 public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte[]> producer, Func<string> nodeId, Action<string>? warn = null) : IAsyncDisposable
