@@ -26,6 +26,10 @@ public sealed class DashboardBrowserSpecs(ITestOutputHelper output)
     public async Task The_page_shows_the_ingress_rate_and_a_types_count_move_with_load_and_turns_a_sink_red_when_its_server_stops()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: apt-get install chromium (test.sh does, from scripts/services/chromium.sh)");
+        // Playwright first: it sets Console.OutputEncoding, which takes the console's lock and then flushes Console.Out,
+        // while a node's console logger holds Console.Out and asks for the console's lock: a node started first
+        // deadlocked the test run once (CI, session 11: both threads in Monitor.Enter for half an hour).
+        using var playwright = await Playwright.CreateAsync();
         using var dir = new TempDir();
         await using var es = await FakeElasticsearch.StartAsync();
         var sinks = $$"""
@@ -35,7 +39,6 @@ public sealed class DashboardBrowserSpecs(ITestOutputHelper output)
         await using var node = await InProcessNode.StartAsync(Path.Combine(dir.Path, "node"), overrides: new() { ["nwdp.sinks.files.fsync"] = "off" }, extraHocon: sinks);
         var token = AdminToken.Read(node.Config.DataDir)!;
 
-        using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = Chromium,
