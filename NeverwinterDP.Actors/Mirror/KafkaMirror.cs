@@ -294,30 +294,18 @@ public sealed class KafkaMirror
     /// <summary>The positions this mirror committed, read from the offsets topic up to its end (read_committed).</summary>
     private Dictionary<TopicPartition, (long Next, long TargetStart)> ReadPositions()
     {
-        var config = _target.Consumer("nwdp-mirror-positions-" + _options.Name);
-        config.EnableAutoCommit = false;
-        config.EnablePartitionEof = true;
-        config.IsolationLevel = IsolationLevel.ReadCommitted;
-        using var reader = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
+        using var reader = EndReader("nwdp-mirror-positions-");
         var partition = new TopicPartition(_options.OffsetsTopic, 0);
         reader.Assign(new TopicPartitionOffset(partition, Offset.Beginning));
         var prefix = _options.Name + "/";
         var positions = new Dictionary<TopicPartition, (long Next, long TargetStart)>();
-        var deadline = DateTime.UtcNow + _options.RequestTimeout;
-        while (true)
+        ReadToEnd(reader, _options.OffsetsTopic, result =>
         {
-            var result = reader.Consume(TimeSpan.FromMilliseconds(500));
-            if (result is null)
-            {
-                if (DateTime.UtcNow > deadline) throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"reading {_options.OffsetsTopic} did not reach its end"));
-                continue;
-            }
-            if (result.IsPartitionEOF) return positions;
-            if (result.Message.Key is null) continue;
+            if (result.Message.Key is null) return;
             var key = Encoding.UTF8.GetString(result.Message.Key);
-            if (!key.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            if (!key.StartsWith(prefix, StringComparison.Ordinal)) return;
             var slash = key.LastIndexOf('/');
-            if (slash <= prefix.Length || !int.TryParse(key.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var p)) continue;
+            if (slash <= prefix.Length || !int.TryParse(key.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var p)) return;
             var tp = new TopicPartition(key[prefix.Length..slash], p);
             if (result.Message.Value is null) positions.Remove(tp);
             else
@@ -326,6 +314,28 @@ public sealed class KafkaMirror
                 positions[tp] = (long.Parse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture),
                     parts.Length > 1 ? long.Parse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : -1);
             }
+        });
+        return positions;
+    }
+
+    /// <summary>
+    /// Hands <paramref name="onRecord"/> every record of the one assigned partition up to its end (partition EOF, which
+    /// <c>read_committed</c> places at the last stable offset) and returns that end offset; a Kafka error when the end is
+    /// not reached within <see cref="MirrorOptions.RequestTimeout"/>.
+    /// </summary>
+    private long ReadToEnd(IConsumer<byte[]?, byte[]?> reader, string what, Action<ConsumeResult<byte[]?, byte[]?>> onRecord)
+    {
+        var deadline = DateTime.UtcNow + _options.RequestTimeout;
+        while (true)
+        {
+            var result = reader.Consume(TimeSpan.FromMilliseconds(500));
+            if (result is null)
+            {
+                if (DateTime.UtcNow > deadline) throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"reading {what} did not reach its end"));
+                continue;
+            }
+            if (result.IsPartitionEOF) return result.Offset.Value;
+            onRecord(result);
         }
     }
 
@@ -374,13 +384,16 @@ public sealed class KafkaMirror
 
     private IConsumer<byte[]?, byte[]?>? _targetReaderInstance;
 
-    private IConsumer<byte[]?, byte[]?> TargetReader()
+    private IConsumer<byte[]?, byte[]?> TargetReader() => _targetReaderInstance = EndReader("nwdp-mirror-scan-");
+
+    /// <summary>A consumer of the target for <see cref="ReadToEnd"/>: read_committed, told when it reaches a partition's end, never committing.</summary>
+    private IConsumer<byte[]?, byte[]?> EndReader(string groupPrefix)
     {
-        var config = _target.Consumer("nwdp-mirror-scan-" + _options.Name);
+        var config = _target.Consumer(groupPrefix + _options.Name);
         config.EnableAutoCommit = false;
         config.EnablePartitionEof = true;
         config.IsolationLevel = IsolationLevel.ReadCommitted;
-        return _targetReaderInstance = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
+        return new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
     }
 
     /// <summary>
@@ -395,22 +408,10 @@ public sealed class KafkaMirror
         var prefix = $"{_options.SourceSite}/{source.Topic}/{source.Partition.Value}/";
         var resume = stored.Next;
         reader.Assign(new TopicPartitionOffset(target, stored.TargetStart));
-        var deadline = DateTime.UtcNow + _options.RequestTimeout;
         try
         {
-            while (true)
+            _targetNext[target] = ReadToEnd(reader, target.ToString(), result =>
             {
-                var result = reader.Consume(TimeSpan.FromMilliseconds(500));
-                if (result is null)
-                {
-                    if (DateTime.UtcNow > deadline) throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"reading {target} did not reach its end"));
-                    continue;
-                }
-                if (result.IsPartitionEOF)
-                {
-                    _targetNext[target] = result.Offset.Value;
-                    break;
-                }
                 if (result.Message.Headers is { } headers && headers.TryGetLastBytes(MirrorHeaders.Source, out var lineage) && lineage is not null)
                 {
                     var text = Encoding.UTF8.GetString(lineage);
@@ -418,7 +419,7 @@ public sealed class KafkaMirror
                         && long.TryParse(text.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var copied))
                         resume = Math.Max(resume, copied + 1);
                 }
-            }
+            });
         }
         finally
         {
