@@ -51,9 +51,9 @@ public sealed class IngressMemorySpecs(ITestOutputHelper output)
             using var warm = await Ingress.PostAsync(http, node.Http, "memory", Enumerable.Range(0, 100).Select(n => Ingress.Line($"warm-{i}-{n}", "h")));
             Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
         }
-        var idle = Rss(process);
+        var idle = ProcessMemory.Rss(process);
         await File.WriteAllTextAsync($"/proc/{pid}/clear_refs", "5");
-        output.WriteLine($"idle RSS {idle >> 20} MiB; peak reset to {PeakRss(process) >> 20} MiB");
+        output.WriteLine($"idle RSS {idle >> 20} MiB; peak reset to {ProcessMemory.PeakRss(process) >> 20} MiB");
 
         // The issue's case: ~60 MiB inflated per request (512 KiB lines), gzip on the wire, eight at once; then bombs
         // and uncompressed multi-MiB lines; then the fuzz generator's mix with large bodies allowed.
@@ -107,7 +107,7 @@ public sealed class IngressMemorySpecs(ITestOutputHelper output)
             }
         }));
 
-        var peak = PeakRss(process);
+        var peak = ProcessMemory.PeakRss(process);
         output.WriteLine($"answers: {string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key} x{a.Value}"))}");
         output.WriteLine($"peak RSS {peak >> 20} MiB: {(peak - idle) >> 20} MiB over idle (allowed: budget {Budget >> 20} + {FixedOverhead >> 20} MiB)");
         Assert.True(failures.IsEmpty, $"seed {seed}: {failures.Count} answers not 2xx/4xx with a JSON error, the first:\n" + string.Join("\n", failures.Take(20)));
@@ -118,7 +118,7 @@ public sealed class IngressMemorySpecs(ITestOutputHelper output)
         // It gives the memory back: within a minute of the load, RSS is near its idle size again.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long now = 0;
-        await Poll.UntilAsync(() => Task.FromResult((now = Rss(process)) < idle + GiveBackSlack), TimeSpan.FromMinutes(1),
+        await Poll.UntilAsync(() => Task.FromResult((now = ProcessMemory.Rss(process)) < idle + GiveBackSlack), TimeSpan.FromMinutes(1),
             () => $"a minute after the load the node's RSS is {now >> 20} MiB, idle was {idle >> 20} MiB (allowed {GiveBackSlack >> 20} MiB more)", intervalMs: 500);
         output.WriteLine($"RSS back to {now >> 20} MiB after {clock.Elapsed.TotalSeconds:0.0} s");
         Assert.Equal(0, await node.StopGracefullyAsync());
@@ -135,19 +135,5 @@ public sealed class IngressMemorySpecs(ITestOutputHelper output)
         {
             return false;
         }
-    }
-
-    /// <summary>Resident now (<c>VmRSS</c> of <c>/proc/PID/status</c>), in bytes.</summary>
-    private static long Rss(System.Diagnostics.Process process)
-    {
-        process.Refresh();
-        return process.WorkingSet64;
-    }
-
-    /// <summary>Peak resident since start or the last reset (<c>VmHWM</c>), in bytes.</summary>
-    private static long PeakRss(System.Diagnostics.Process process)
-    {
-        process.Refresh();
-        return process.PeakWorkingSet64;
     }
 }

@@ -59,9 +59,9 @@ public sealed class PumpMemorySpecs(ITestOutputHelper output)
         long delivered = 0;
         await Poll.UntilAsync(async () => (delivered = await Ingress.DeliveredAsync(http, node.Http)) >= warmEvents, Limits.PumpCatchUp,
             () => $"the pump delivered {delivered} of the {warmEvents} warm-up events. {node.Child.Describe()}");
-        var idle = Rss(process);
+        var idle = ProcessMemory.Rss(process);
         await File.WriteAllTextAsync($"/proc/{pid}/clear_refs", "5");
-        output.WriteLine($"idle RSS {idle >> 20} MiB; peak reset to {PeakRss(process) >> 20} MiB");
+        output.WriteLine($"idle RSS {idle >> 20} MiB; peak reset to {ProcessMemory.PeakRss(process) >> 20} MiB");
 
         // The burst: requests of eight ~900 KiB events (gzip on the wire), four at a time, every one accepted.
         var statuses = new System.Collections.Concurrent.ConcurrentBag<string>();
@@ -85,7 +85,7 @@ public sealed class PumpMemorySpecs(ITestOutputHelper output)
         // Every event delivered by the pump (probe), then the peak of the whole burst, ingress and pump.
         await Poll.UntilAsync(async () => (delivered = await Ingress.DeliveredAsync(http, node.Http)) >= warmEvents + sent, 3 * Limits.PumpCatchUp,
             () => $"the pump delivered {delivered - warmEvents} of the {sent} large events. {node.Child.Describe()}", intervalMs: 250);
-        var peak = PeakRss(process);
+        var peak = ProcessMemory.PeakRss(process);
         var pumpBound = new PumpOptions().HeldBytesBound;
         var allowed = IngressBudget + Pumps * pumpBound + FixedOverhead;
         output.WriteLine($"{sent} events of {EventBytes >> 10} KiB delivered; peak RSS {peak >> 20} MiB: {(peak - idle) >> 20} MiB over idle " +
@@ -96,24 +96,10 @@ public sealed class PumpMemorySpecs(ITestOutputHelper output)
         // It gives the memory back: within a minute of the last delivery, RSS is near its idle size again.
         var clock = System.Diagnostics.Stopwatch.StartNew();
         long now = 0;
-        await Poll.UntilAsync(() => Task.FromResult((now = Rss(process)) < idle + GiveBackSlack), TimeSpan.FromMinutes(1),
+        await Poll.UntilAsync(() => Task.FromResult((now = ProcessMemory.Rss(process)) < idle + GiveBackSlack), TimeSpan.FromMinutes(1),
             () => $"a minute after the pump delivered the burst the node's RSS is {now >> 20} MiB, idle was {idle >> 20} MiB (allowed {GiveBackSlack >> 20} MiB more). {node.Child.Describe()}",
             intervalMs: 500);
         output.WriteLine($"RSS back to {now >> 20} MiB after {clock.Elapsed.TotalSeconds:0.0} s");
         Assert.Equal(0, await node.StopGracefullyAsync());
-    }
-
-    /// <summary>Resident now (<c>VmRSS</c> of <c>/proc/PID/status</c>), in bytes.</summary>
-    private static long Rss(System.Diagnostics.Process process)
-    {
-        process.Refresh();
-        return process.WorkingSet64;
-    }
-
-    /// <summary>Peak resident since start or the last reset (<c>VmHWM</c>), in bytes.</summary>
-    private static long PeakRss(System.Diagnostics.Process process)
-    {
-        process.Refresh();
-        return process.PeakWorkingSet64;
     }
 }
