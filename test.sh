@@ -41,7 +41,7 @@ for name in "${services[@]}"; do "start_$name"; done
 #  2. integration tests (Category=Integration: in-process nodes, clusters, the embedded broker, processes, real
 #     servers), one class at a time as xunit.runner.json says (they share two cores: timings stay honest).
 # Benchmarks (Category=Benchmark) are left out. Extra arguments ("$@") go to both dotnet test runs (a logger,
-# --blame-hang-timeout, ...); not --filter (each pass has its own) nor "--" (pass 1 uses it for its run settings).
+# --results-directory, ...); not --filter (each pass has its own) nor "--" (pass 1 uses it for its run settings).
 logs=()
 trap 'rm -f "${logs[@]}"; stop_services' EXIT
 dotnet build NeverwinterDP.sln -c Release -nologo
@@ -50,7 +50,10 @@ run_pass() {
   local filter=$1; shift
   local log; log=$(mktemp); logs+=("$log")
   set +e
-  dotnet test NeverwinterDP.sln -c Release --no-build --filter "$filter" --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+  # A test that hangs (a deadlock, a probe that never answers) fails after 15 minutes with a mini dump in
+  # TestResults/, instead of holding CI until its own limit; the longest test (the soak) takes about 4.
+  dotnet test NeverwinterDP.sln -c Release --no-build --filter "$filter" --logger "console;verbosity=normal" \
+    --blame-hang-timeout 15m --blame-hang-dump-type mini "$@" 2>&1 | tee "$log"
   local code=${PIPESTATUS[0]}
   set -e
   if [ "$code" != 0 ]; then status=$code; fi
