@@ -21,7 +21,7 @@ public sealed class WatermarkHub : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly IPartitionCounts _partitions;
     private readonly IWatermarkPublisher? _publisher;
-    private readonly Func<IReadOnlyCollection<string>?>? _liveNodes;
+    private readonly Func<IReadOnlyCollection<string>>? _goneNodes;
     private readonly Action<string>? _warn;
     private readonly ConcurrentDictionary<string, WatermarkTracker> _trackers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ImmutableListeners> _listeners = new(StringComparer.Ordinal);
@@ -33,7 +33,7 @@ public sealed class WatermarkHub : IAsyncDisposable
 
     /// <param name="stateDirectory">Where each sink's tracker keeps its state across restarts (<c>&lt;data&gt;/watermarks</c>); null: in memory.</param>
     public WatermarkHub(WatermarkOptions options, TimeProvider clock, IPartitionCounts partitions, IWatermarkPublisher? publisher = null,
-        Func<IReadOnlyCollection<string>?>? liveNodes = null, Action<string>? warn = null, string? stateDirectory = null)
+        Func<IReadOnlyCollection<string>>? goneNodes = null, Action<string>? warn = null, string? stateDirectory = null)
     {
         _stateDirectory = stateDirectory;
         if (stateDirectory is not null) Directory.CreateDirectory(stateDirectory);
@@ -41,7 +41,7 @@ public sealed class WatermarkHub : IAsyncDisposable
         _clock = clock;
         _partitions = partitions;
         _publisher = publisher;
-        _liveNodes = liveNodes;
+        _goneNodes = goneNodes;
         _warn = warn;
     }
 
@@ -49,7 +49,7 @@ public sealed class WatermarkHub : IAsyncDisposable
 
     /// <summary>The tracker of sink instance <paramref name="sink"/> (made on first use).</summary>
     public WatermarkTracker For(string sink) =>
-        _trackers.GetOrAdd(sink, s => new WatermarkTracker(s, _options, _clock, _partitions, _liveNodes,
+        _trackers.GetOrAdd(sink, s => new WatermarkTracker(s, _options, _clock, _partitions, _goneNodes,
             _stateDirectory is null ? null : Path.Combine(_stateDirectory, FileNameOf(s) + ".json")));
 
     // Sink names are HOCON keys; anything a file name should not hold becomes '_'.

@@ -12,8 +12,8 @@ public readonly record struct WatermarkObservation(string Topic, int Partition, 
 
 /// <summary>
 /// Decides, for one sink instance, when an hour of a topic is complete. Expected in hour H of topic T are the ingress nodes
-/// that wrote markers of (T, H), the nodes its events name (lineage), and the live nodes whose markers of the hour before
-/// announced events. H is complete once H is over and every partition of T has the marker of H of every expected node;
+/// that wrote markers of (T, H), the nodes its events name (lineage), and the nodes whose markers of the hour before
+/// announced events, unless they are known to have left the cluster. H is complete once H is over and every partition of T has the marker of H of every expected node;
 /// or, <see cref="WatermarkOptions.Grace"/> after H ended, it is closed incomplete with the missing markers as reason.
 /// After an announcement, a marker with a new count or an event read after its node's marker (late) makes a new version.
 /// </summary>
@@ -33,21 +33,22 @@ public sealed class WatermarkTracker
     private readonly WatermarkOptions _options;
     private readonly TimeProvider _clock;
     private readonly IPartitionCounts _partitions;
-    private readonly Func<IReadOnlyCollection<string>?> _liveNodes;
+    private readonly Func<IReadOnlyCollection<string>> _goneNodes;
 
     private readonly string? _statePath;
     private bool _dirty;
 
-    /// <param name="liveNodes">The ingress nodes alive now, or null when not known (then every node that wrote in the hour before is expected).</param>
+    /// <param name="goneNodes">The ingress nodes known to have left the cluster (not waited for unless they wrote in the
+    /// hour); a node not known to be gone is presumed alive, so an hour never completes early for want of knowledge.</param>
     /// <param name="statePath">The file its state is kept in across restarts (read here when it exists); null: memory only.</param>
-    public WatermarkTracker(string sink, WatermarkOptions options, TimeProvider clock, IPartitionCounts partitions, Func<IReadOnlyCollection<string>?>? liveNodes = null,
+    public WatermarkTracker(string sink, WatermarkOptions options, TimeProvider clock, IPartitionCounts partitions, Func<IReadOnlyCollection<string>>? goneNodes = null,
         string? statePath = null)
     {
         Sink = sink;
         _options = options;
         _clock = clock;
         _partitions = partitions;
-        _liveNodes = liveNodes ?? (() => null);
+        _goneNodes = goneNodes ?? (() => []);
         _statePath = statePath;
         if (statePath is not null && File.Exists(statePath)) Load(statePath);
     }
@@ -210,7 +211,7 @@ public sealed class WatermarkTracker
     public IReadOnlyList<HourCompletion> Check()
     {
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var live = _liveNodes();
+        var gone = _goneNodes();
         var due = new List<HourCompletion>();
         lock (_gate)
         {
@@ -219,7 +220,7 @@ public sealed class WatermarkTracker
                 var end = hour + UtcHours.Ms;
                 if (now < end) continue;
                 if (state.Version > 0 && !state.Changed) continue;
-                var expected = Expected(topic, hour, state, live);
+                var expected = Expected(topic, hour, state, gone);
                 var partitions = Math.Max(_partitions.Of(topic), state.Markers.Keys.Select(k => k.Partition + 1).DefaultIfEmpty(0).Max());
                 var missing = Missing(state, expected, partitions);
                 var complete = missing.Count == 0 && partitions > 0;
@@ -238,7 +239,7 @@ public sealed class WatermarkTracker
         return due;
     }
 
-    private HashSet<string> Expected(string topic, long hour, HourState state, IReadOnlyCollection<string>? live)
+    private HashSet<string> Expected(string topic, long hour, HourState state, IReadOnlyCollection<string> gone)
     {
         var expected = new HashSet<string>(state.Markers.Keys.Select(k => k.Node), StringComparer.Ordinal);
         expected.UnionWith(state.EventsByNode.Keys);
@@ -246,7 +247,7 @@ public sealed class WatermarkTracker
         {
             // A node that wrote in the hour before marks this hour too, events or not; unless it is known to be gone.
             foreach (var node in before.Markers.Where(m => m.Value > 0).Select(m => m.Key.Node).Concat(before.EventsByNode.Keys).Distinct(StringComparer.Ordinal))
-                if (live is null || live.Contains(node)) expected.Add(node);
+                if (!gone.Contains(node)) expected.Add(node);
         }
         return expected;
     }

@@ -31,12 +31,14 @@ public static class WatermarkHosting
             {
                 return new KafkaWatermarkPublisher(NodeServices.Producer(sp).CreateKafkaProducer(), sp.GetRequiredService<KafkaBus>().Topics);
             })
+            // Node ids that left the cluster: a node that wrote in the hour before and is gone is not waited for.
+            .AddSingleton<ClusterNodeIds>().AddHostedService(sp => sp.GetRequiredService<ClusterNodeIds>())
             .AddSingleton(sp =>
             {
                 var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("watermarks");
-                // Which ingress nodes are alive is not known by node id here: every node that wrote in the hour before is waited for (docs/watermarks.md).
+                var ids = sp.GetRequiredService<ClusterNodeIds>();
                 return new WatermarkHub(config.Watermarks, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<IPartitionCounts>(),
-                    sp.GetRequiredService<KafkaWatermarkPublisher>(), liveNodes: null, warn: m => log.LogWarning("{Message}", m),
+                    sp.GetRequiredService<KafkaWatermarkPublisher>(), goneNodes: ids.Gone, warn: m => log.LogWarning("{Message}", m),
                     stateDirectory: Path.Combine(config.DataDir, "watermarks"));
             })
             .AddHostedService<WatermarkService>();

@@ -22,7 +22,7 @@ public class WatermarkTrackerTests
         public int Of(string topic) => 2;
     }
 
-    private WatermarkTracker Tracker(Func<IReadOnlyCollection<string>?>? live = null) => new("files", _options, _clock, new TwoPartitions(), live);
+    private WatermarkTracker Tracker(Func<IReadOnlyCollection<string>>? gone = null) => new("files", _options, _clock, new TwoPartitions(), gone);
 
     private static WatermarkObservation Events(string node, int partition, long n, long hour) => new(Topic, partition, hour, node, n);
 
@@ -77,12 +77,12 @@ public class WatermarkTrackerTests
     [Fact]
     public void A_dead_node_is_not_waited_for_unless_its_events_are_in_the_hour_then_the_hour_closes_incomplete_after_the_grace()
     {
-        var tracker = Tracker(live: () => ["a"]);
+        var tracker = Tracker(gone: () => ["gone"]);
         tracker.Observe(Wrote("a", Before, 1, 1).Concat(Wrote("gone", Before, 2, 2)));
         tracker.Observe(Wrote("a", H, 3, 4));
         AfterTheHour(TimeSpan.FromSeconds(10));
 
-        Assert.True(Assert.Single(tracker.Check(), c => c.HourMs == H).IsComplete); // "gone" wrote nothing in H and is not alive
+        Assert.True(Assert.Single(tracker.Check(), c => c.HourMs == H).IsComplete); // "gone" wrote nothing in H and left the cluster
 
         var other = Hour.AddHours(1).ToUnixTimeMilliseconds();
         tracker.Observe(Wrote("a", other, 1, 1));

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Akka.Cluster;
 using Microsoft.Extensions.DependencyInjection;
+using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Sinks.Files;
 using NeverwinterDP.Actors.Watermarks;
+using NeverwinterDP.Host.Node;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.TestKit;
 using Xunit;
@@ -74,5 +77,62 @@ public sealed partial class WatermarkSpecs
         Assert.True(cli.ExitCode == 0, cli.ToString());
         Assert.Contains("2026-12-05T09:00Z", cli.Stdout);
         Assert.Contains("complete", cli.Stdout);
+    }
+
+    [Fact]
+    public async Task A_node_that_wrote_the_hour_before_and_left_the_cluster_is_not_waited_for()
+    {
+        using var kafka = new EmbeddedKafka(new EmbeddedKafkaOptions { DefaultPartitions = 4 });
+        using var dir = new TempDir();
+        var clock = new ManualClock(Start);
+        Dictionary<string, string> Settings(params (string Key, string Value)[] more)
+        {
+            var settings = new Dictionary<string, string>
+            {
+                ["nwdp.kafka.bootstrap-servers"] = kafka.BootstrapServers,
+                ["nwdp.watermarks.check-interval"] = "100ms",
+            };
+            foreach (var (key, value) in more) settings[key] = value;
+            return settings;
+        }
+        await using var a = await InProcessNode.StartAsync(Path.Combine(dir.Path, "a"), clock, Settings());
+        var b = await InProcessNode.StartAsync(Path.Combine(dir.Path, "b"), clock, Settings(("nwdp.pump.enabled", "off"), ("nwdp.cluster.seeds", a.ClusterAddress)));
+        var ids = a.App.Services.GetRequiredService<ClusterNodeIds>();
+        var hub = a.App.Services.GetRequiredService<WatermarkHub>();
+        var topic = TopicNames.ForType("hourly");
+        var bId = b.NodeId;
+        try
+        {
+            await Wait.UntilAsync(() => a.Cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == 2 && ids.Known.ContainsKey(bId),
+                TimeSpan.FromSeconds(60), () => $"{a.Cluster.State.Members.Count} members, ids known: {string.Join(", ", ids.Known.Keys)}");
+
+            // Hour 09: both nodes write; both mark it; it completes with both.
+            Assert.Equal(HttpStatusCode.OK, (await a.PostNdjsonAsync(Enumerable.Range(0, 40).Select(i => $"{{\"msg\":\"a {i}\"}}"), type: "hourly")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await b.PostNdjsonAsync(Enumerable.Range(0, 60).Select(i => $"{{\"msg\":\"b {i}\"}}"), type: "hourly")).StatusCode);
+            await Wait.UntilAsync(() => a.PublishedLines(topic).Count >= 100, TimeSpan.FromSeconds(60));
+            clock.Advance(TimeSpan.FromMinutes(12)); // 10:02
+            await Wait.UntilAsync(() => hub.Completions(topic: topic).Count > 0, TimeSpan.FromSeconds(60), () => $"markers read: {a.Pumps.Sum(p => p.Stats.Markers)}");
+            var nine = Assert.Single(hub.Completions(topic: topic));
+            Assert.Equal((HourCompletion.Complete, 100L), (nine.State, nine.Events));
+            Assert.Equal(new[] { a.NodeId, bId }.Order(StringComparer.Ordinal), nine.Nodes);
+        }
+        finally
+        {
+            await b.DisposeAsync(); // leaves the cluster
+        }
+        await Wait.UntilAsync(() => ids.Gone().Contains(bId), TimeSpan.FromSeconds(60),
+            () => $"members {string.Join(", ", a.Cluster.State.Members.Select(m => $"{m.Address} {m.Status}"))}; gone: {string.Join(", ", ids.Gone())}");
+
+        // Hour 10: only a writes. b wrote in the hour before, so without knowing it left, a would wait for its markers of
+        // 10 until the grace (11:15) and close the hour incomplete; knowing it, the hour is complete as soon as a marks it.
+        Assert.Equal(HttpStatusCode.OK, (await a.PostNdjsonAsync(Enumerable.Range(0, 30).Select(i => $"{{\"msg\":\"a10 {i}\"}}"), type: "hourly")).StatusCode);
+        await Wait.UntilAsync(() => a.PublishedLines(topic).Count >= 130, TimeSpan.FromSeconds(60));
+        clock.Advance(TimeSpan.FromMinutes(60)); // 11:02: a's markers of 10 are due
+        var ten = Start.AddMinutes(10).ToUnixTimeMilliseconds();
+        await Wait.UntilAsync(() => hub.Completions(topic: topic).Any(c => c.HourMs == ten), TimeSpan.FromSeconds(60),
+            () => $"markers read: {a.Pumps.Sum(p => p.Stats.Markers)}");
+        var done = Assert.Single(hub.Completions(topic: topic), c => c.HourMs == ten);
+        Assert.Equal((HourCompletion.Complete, 30L, null), (done.State, done.Events, done.Reason));
+        Assert.Equal([a.NodeId], done.Nodes);
     }
 }
