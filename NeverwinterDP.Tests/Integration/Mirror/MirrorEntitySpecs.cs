@@ -20,8 +20,9 @@ public sealed class MirrorEntitySpecs(ITestOutputHelper output)
 {
     private const string Topic = "mirror.src";
 
-    private static string Hocon(string target) => $$"""
+    private static string Hocon(string target, string source = "") => $$"""
         nwdp.mirrors.to-dc2 {
+          from = "{{source}}"
           to = "{{target}}"
           source-site = dc1
           target-site = dc2
@@ -138,6 +139,52 @@ public sealed class MirrorEntitySpecs(ITestOutputHelper output)
                 TimeSpan.FromSeconds(60), () => Describe(m));
             Assert.Equal("paused", m.GetProperty("status").GetProperty("state").GetString());
             Assert.True(m.GetProperty("status").GetProperty("paused").GetBoolean());
+        }
+    }
+
+    [Fact]
+    public async Task The_mirror_moves_to_the_other_node_when_its_node_leaves_and_copies_each_record_once()
+    {
+        using var dc1 = new EmbeddedKafka();
+        using var dc2 = new EmbeddedKafka();
+        dc1.CreateTopic(Topic, 2);
+        dc2.CreateTopic(Topic, 2);
+        using var root = new TempDir();
+        var hocon = Hocon(dc2.BootstrapServers, dc1.BootstrapServers);
+        var n1 = await InProcessNode.StartAsync(Path.Combine(root.Path, "n1"), extraHocon: hocon);
+        var n2 = await InProcessNode.StartAsync(Path.Combine(root.Path, "n2"),
+            extraHocon: hocon + $"\nakka.cluster.seed-nodes = [\"{n1.Cluster.SelfAddress}\"]");
+        var nodes = new List<InProcessNode> { n1, n2 };
+        try
+        {
+            await Wait.UntilAsync(() => nodes.All(n => n.Cluster.State.Members.Count(m => m.Status == Akka.Cluster.MemberStatus.Up) == 2), TimeSpan.FromSeconds(30));
+            using var admin = n1.AdminClient();
+            Produce(dc1.BootstrapServers, 0, 300);
+            JsonElement m = default;
+            await Wait.UntilAsync(async () => (m = await MirrorAsync(admin)).GetProperty("status").GetProperty("copied").GetInt64() == 300
+                                              && m.GetProperty("lag_records").GetInt64() == 0,
+                TimeSpan.FromSeconds(90), () => Describe(m));
+            var holder = nodes.Single(n => n.ClusterAddress == m.GetProperty("status").GetProperty("node").GetString());
+            var other = nodes.Single(n => n != holder);
+            output.WriteLine($"the mirror runs on {holder.ClusterAddress}; it leaves");
+
+            // The holder leaves while records keep coming: the other node takes the mirror over from the committed positions.
+            var leaving = holder.DisposeAsync().AsTask();
+            nodes.Remove(holder);
+            Produce(dc1.BootstrapServers, 300, 300);
+            await leaving;
+            using var otherAdmin = other.AdminClient();
+            await Wait.UntilAsync(async () => (m = await MirrorAsync(otherAdmin)).GetProperty("status").GetProperty("node").GetString() == other.ClusterAddress
+                                              && m.GetProperty("lag_records").GetInt64() == 0
+                                              && m.GetProperty("partitions").EnumerateArray().Sum(p => p.GetProperty("next_offset").GetInt64()) == 600,
+                TimeSpan.FromSeconds(120), () => Describe(m));
+            var copies = KafkaMirrorSpecs.ReadAll(dc2, Topic, 2);
+            Assert.Equal(600, copies.Select(c => Encoding.UTF8.GetString(c.Message.Key)).Distinct().Count());
+            Assert.Equal(600, copies.Count);
+        }
+        finally
+        {
+            foreach (var n in Enumerable.Reverse(nodes)) await n.DisposeAsync();
         }
     }
 }
