@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Tests.TestKit;
 using Xunit;
@@ -108,6 +109,9 @@ public sealed class MirrorEntitySpecs(ITestOutputHelper output)
             Assert.StartsWith("NWDP_LAG WARNING - largest lag ", check.Stdout);
             Assert.Contains("mirror to-dc2 (paused) 50 records", check.Stdout);
             Assert.Contains("mirror_to-dc2_lag_records=50", check.Stdout);
+            var snapshot = await node.App.Services.GetRequiredService<NeverwinterDP.Host.Dashboard.DashboardFeed>().GetAsync(CancellationToken.None);
+            var row = Assert.Single(snapshot.Mirrors!);
+            Assert.Equal(("to-dc2", "paused", 50L), (row.Name, row.State, row.LagRecords));
             var status = await Nwdp.RunAsync("mirror", "status", "--node", node.AdminNode);
             Assert.True(status.ExitCode == 0, status.ToString());
             Assert.Contains(status.Lines, l => l.StartsWith("to-dc2", StringComparison.Ordinal) && l.Contains("paused", StringComparison.Ordinal));
