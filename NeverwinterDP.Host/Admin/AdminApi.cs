@@ -6,7 +6,7 @@ namespace NeverwinterDP.Host.Admin;
 
 /// <summary>
 /// The admin API (what <c>nwdp cluster ...</c>, <c>cluster-sharding ...</c>, <c>actor hierarchy</c>,
-/// <c>sources</c>, <c>watchdog</c>, <c>spill</c>, <c>stats</c>, <c>audit</c>, <c>report</c>, <c>lag</c>, <c>watermarks</c>, <c>search</c>, <c>alerts</c> and <c>check</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
+/// <c>sources</c>, <c>watchdog</c>, <c>spill</c>, <c>stats</c>, <c>audit</c>, <c>report</c>, <c>lag</c>, <c>mirror</c>, <c>watermarks</c>, <c>search</c>, <c>alerts</c> and <c>check</c> call), served only on the admin listener (<c>nwdp.admin.endpoint</c>).
 /// Errors are <c>{"error": "..."}</c> with a 4xx/5xx status.
 /// </summary>
 public static class AdminApi
@@ -51,6 +51,9 @@ public static class AdminApi
         admin.MapGet("/report/keys", ReportAdmin.Keys);
         admin.MapGet("/report/values", ReportAdmin.Values);
         admin.MapGet("/lag", LagAdmin.LagAsync);
+        admin.MapGet("/mirrors", MirrorsAdmin.ListAsync);
+        admin.MapPost("/mirrors/{name}/pause", MirrorsAdmin.PauseAsync);
+        admin.MapPost("/mirrors/{name}/resume", MirrorsAdmin.ResumeAsync);
         admin.MapGet("/watermarks", WatermarksAdmin.Watermarks);
         admin.MapGet("/search", SearchAdmin.SearchAsync);
         admin.MapGet("/alerts", AlertsAdmin.ListAsync);

@@ -121,6 +121,23 @@ public sealed record WatermarkInfo(string Sink, string Topic, long HourMs, strin
 /// </summary>
 public sealed record WatermarksResponse(bool Enabled, bool Pump, IReadOnlyList<WatermarkInfo> Watermarks);
 
+/// <summary>One source partition of a mirror (<see cref="MirrorsResponse"/>); <c>next_offset</c> is -1 when the mirror never committed there.</summary>
+public sealed record MirrorPartitionInfo(string Topic, int Partition, string TargetTopic, long NextOffset, long EndOffset, long LagRecords, double LagSeconds);
+
+/// <summary>
+/// A mirror as its entity reports it (<see cref="MirrorsResponse"/>, and the answer to pause and resume): <c>state</c> is
+/// starting, running, paused, failed, stopping, or unknown (its entity did not answer: moving, or no node hosts it);
+/// <c>node</c> the cluster address it runs on; the counts are since it started there.
+/// </summary>
+public sealed record MirrorStateInfo(string Name, string State, bool Paused, string? Node, long Copied, long Skipped, long Transactions, long Aborted, string? LastError);
+
+/// <summary>One mirror in <c>GET /v1/mirrors</c>: its settings, its entity's state, and its lag (from Kafka) per source partition.</summary>
+public sealed record MirrorInfo(string Name, string From, string To, string SourceSite, string TargetSite, string Topics, string TargetTopic,
+    MirrorStateInfo Status, long LagRecords, double LagSeconds, IReadOnlyList<MirrorPartitionInfo> Partitions);
+
+/// <summary><c>GET /v1/mirrors</c>: every configured mirror; the lag is computed at most every <c>interval_s</c> (<c>nwdp.mirror.lag-interval</c>).</summary>
+public sealed record MirrorsResponse(long ComputedAtMs, double IntervalS, string? Error, IReadOnlyList<MirrorInfo> Mirrors);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(MembersResponse))]
 [JsonSerializable(typeof(StatusResponse))]
@@ -141,6 +158,8 @@ public sealed record WatermarksResponse(bool Enabled, bool Pump, IReadOnlyList<W
 [JsonSerializable(typeof(NeverwinterDP.Actors.Coverage.KeysReport))]
 [JsonSerializable(typeof(NeverwinterDP.Actors.Coverage.ValuesReport))]
 [JsonSerializable(typeof(LagResponse))]
+[JsonSerializable(typeof(MirrorsResponse))]
+[JsonSerializable(typeof(MirrorStateInfo))]
 [JsonSerializable(typeof(WatermarksResponse))]
 [JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsView))]
 [JsonSerializable(typeof(NeverwinterDP.Actors.Alerts.AlertsReloaded))]

@@ -168,12 +168,16 @@ public static class CliApp
         return string.Join(' ', words);
     }
 
-    /// <summary>Every verb that runs (the leaves under the groups), in the order of <see cref="Root"/>.</summary>
+    /// <summary>
+    /// Every verb that runs (the leaves under the groups, and a verb that also has verbs under it, such as <c>mirror</c>
+    /// and <c>mirror status</c>), in the order of <see cref="Root"/>.
+    /// </summary>
     public static IEnumerable<Command> Verbs(Command? under = null) =>
-        (under ?? Root).Subcommands.SelectMany(c => c.Subcommands.Count > 0 ? Verbs(c) : [c]);
+        (under ?? Root).Subcommands.SelectMany(c => c.Subcommands.Count == 0 ? [c] : c.Action is null ? Verbs(c) : Verbs(c).Prepend(c));
 
-    /// <summary><c>--help</c>: of a verb, its usage and flags; of <c>nwdp</c> or a group, the verbs under it.</summary>
-    public static string Help(Command command) => command.Subcommands.Count > 0 ? Overview(command) : Usage(command);
+    /// <summary><c>--help</c>: of a verb, its usage and flags (and the verbs under it, if any); of <c>nwdp</c> or a group, the verbs under it.</summary>
+    public static string Help(Command command) =>
+        command.Subcommands.Count > 0 && (command.Action is null || command is RootCommand) ? Overview(command) : Usage(command);
 
     private static string Overview(Command group)
     {
@@ -196,6 +200,11 @@ public static class CliApp
         {
             var left = string.Concat(o.Aliases.Order(StringComparer.Ordinal).Select(a => a + ", ")) + o.Name + (o.ValueType == typeof(bool) ? "" : " " + o.HelpName);
             sb.Append("  ").Append(left.PadRight(30)).Append(' ').AppendLine(o.Description);
+        }
+        if (verb.Subcommands.Count > 0)
+        {
+            sb.AppendLine().AppendLine("Commands:");
+            foreach (var v in Verbs(verb)) sb.Append("  ").Append(NameOf(v).PadRight(34)).Append(' ').AppendLine(v.Description?.Split('\n')[0]);
         }
         return sb.ToString();
     }

@@ -38,6 +38,7 @@ public static class MirrorVerb
             From, To, Name, SourceSite, TargetSite, Topics, TargetTopic, Start, BatchRecords, Interval, Progress, FromProperties, ToProperties,
         };
         command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
+        foreach (var verb in Ops.MirrorAdminVerbs.Commands) command.Subcommands.Add(verb); // pause, resume, status: the cluster's mirrors
         return command;
     }
 

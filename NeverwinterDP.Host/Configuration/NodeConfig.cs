@@ -138,7 +138,22 @@ public sealed class NodeConfig
         Tls = TlsOptions.FromConfig(nwdp.Section("security.tls"));
         Admin = AdminOptions.FromConfig(nwdp.Section("admin"), HttpEndpoint, Tls);
         PumpEnabled = pump.Bool("enabled") && Cluster.HasRole(NodeRoles.Pump);
+        Mirrors = MirrorSettings.FromConfig(nwdp);
+        MirrorKeepAlive = nwdp.PositiveDuration("mirror.keep-alive-interval");
+        MirrorLagInterval = nwdp.Duration("mirror.lag-interval");
+        MirrorLagTimeout = nwdp.PositiveDuration("mirror.lag-timeout");
     }
+
+    /// <summary><c>nwdp.mirrors</c>: the mirrors the cluster runs (none by default).</summary>
+    public IReadOnlyList<MirrorSettings> Mirrors { get; }
+
+    /// <summary><c>nwdp.mirror.keep-alive-interval</c>: how often every node asks for every mirror to run.</summary>
+    public TimeSpan MirrorKeepAlive { get; }
+
+    /// <summary><c>nwdp.mirror.lag-interval</c> and <c>lag-timeout</c>: how often the mirrors' lag is read from Kafka at most, and each request's bound.</summary>
+    public TimeSpan MirrorLagInterval { get; }
+
+    public TimeSpan MirrorLagTimeout { get; }
 
     /// <summary>The whole merged configuration (what the actor system is given).</summary>
     public Config Hocon { get; }

@@ -26,6 +26,13 @@ public sealed record DashboardBus(bool Up, long? DownSinceMs, long SpilledEvents
 public sealed record DashboardSink(string Sink, string Kind, string State, bool Healthy, string? Detail, int WritersHere, int RunningHere, long Delivered,
     double DeliveredPerSecond, long DeadLetteredHere, long LagRecords, double LagSeconds, long? DeadLetters);
 
+/// <summary>
+/// One mirror of <c>nwdp.mirrors</c> (<c>GET /v1/mirrors</c>): <c>state</c> is ok, lagging (its oldest record not copied is
+/// older than <see cref="DashboardFeed.LaggingAfter"/>), paused, or what its entity says when it does not run (starting,
+/// failed, unknown); <c>node</c> where it runs; <c>copied</c> since it started there.
+/// </summary>
+public sealed record DashboardMirror(string Name, string SourceSite, string TargetSite, string State, string? Node, long Copied, long LagRecords, double LagSeconds, string? LastError);
+
 /// <summary>A source and whether it is silent (nothing for <see cref="DashboardFeed.SilentAfter"/>).</summary>
 public sealed record DashboardSource(string SourceId, string Host, string Process, long LastSeenMs, long Events, bool Silent);
 
@@ -62,7 +69,8 @@ public sealed record DashboardSnapshot(
     IReadOnlyList<DashboardCoverage>? Coverage,
     IReadOnlyList<DashboardWatermark>? Watermarks,
     IReadOnlyList<DashboardReplay> Replays,
-    IReadOnlyList<string> Problems);
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<DashboardMirror>? Mirrors = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(DashboardSnapshot))]

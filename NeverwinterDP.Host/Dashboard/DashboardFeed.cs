@@ -112,6 +112,8 @@ public sealed class DashboardFeed(
         var spillTask = Part("spill", c => SpillAdmin.StatusOfAsync(spill, quota, circuit, writer, system, config, c));
         var hostsTask = Part("watchdog", registry.HostsAsync);
         var sourcesTask = Part("sources", registry.SourcesAsync);
+        var mirrorBoard = services.GetService<MirrorsAdmin.MirrorBoard>();
+        var mirrorsTask = mirrorBoard is { Catalog.Names.Count: > 0 } ? Part("mirrors", c => mirrorBoard.StatusAsync(null, c)) : Task.FromResult<MirrorsResponse?>(null);
         CountDeadLetters(now);
 
         var ingress = NodeStatusAdmin.IngressStatus(writer, budget, stats, metrics);
@@ -123,6 +125,8 @@ public sealed class DashboardFeed(
         var spillStatus = await spillTask;
         var hosts = await hostsTask;
         var sources = await sourcesTask;
+        var mirrors = await mirrorsTask;
+        if (mirrors?.Error is { } mirrorError) problems.Add($"mirrors: {mirrorError}");
         if (lagReport?.Error is { } lagError) problems.Add($"lag: {lagError}");
 
         var previous = _previous;
@@ -176,7 +180,10 @@ public sealed class DashboardFeed(
 
         _previous = new Previous(now, ingress.AcceptedEvents, (sinks?.Sinks ?? []).ToDictionary(s => s.Sink, s => s.Delivered, StringComparer.Ordinal), byType);
         return new DashboardSnapshot(now, members, new DashboardIngress(ingress, Rate(ingress.AcceptedEvents, previous?.Accepted), metrics.RefusalsByReason),
-            bus, sinkRows, lagReport?.ComputedAtMs, hosts ?? [], sourceRows, minutes, types, coverage, watermarks, replayRows, problems);
+            bus, sinkRows, lagReport?.ComputedAtMs, hosts ?? [], sourceRows, minutes, types, coverage, watermarks, replayRows, problems,
+            mirrors?.Mirrors.Select(m => new DashboardMirror(m.Name, m.SourceSite, m.TargetSite,
+                m.Status.State == "running" ? (m.LagSeconds > LaggingAfter.TotalSeconds ? "lagging" : "ok") : m.Status.State,
+                m.Status.Node, m.Status.Copied, m.LagRecords, m.LagSeconds, m.Status.LastError)).ToList());
     }
 
     /// <summary>The coverage summaries of the busiest types of the last hour; null when coverage is off.</summary>

@@ -1,6 +1,7 @@
 using Akka.Cluster;
 using Akka.Hosting;
 using NeverwinterDP.Actors.Alerts;
+using NeverwinterDP.Actors.Mirror;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Spillover;
@@ -43,6 +44,11 @@ public static class NodeActorSystem
                 RoleRestricted: config.Cluster.Roles.Count > 0,
                 PumpEnabled: config.PumpEnabled,
                 KeepAlive: config.SinkWriterKeepAlive))
+            .WithMirrors(new MirrorPlacement(
+                HostsMirrors: config.PumpEnabled, // mirrors run where sink writers do
+                RoleRestricted: config.Cluster.Roles.Count > 0,
+                Names: config.Mirrors.Select(m => m.Options.Name).ToList(),
+                KeepAlive: config.MirrorKeepAlive))
             .WithSpillover(sp.GetRequiredService<SpillKeyRing>())
             .WithRemoteIngress(config.RemoteIngress with { RetryAfter = config.Ingress.RetryAfter })
             .WithAlerts(config.Alerts, config.ReloadAlerts, sp.GetRequiredService<TimeProvider>()) // the alert evaluator, a cluster singleton

@@ -51,6 +51,7 @@ public static class NodeHost
             .AddSinks(config.Sinks, config.DataDir) // the sink kinds this build knows and the instances configured
             .AddPump(config)              // sink writers and the pumps they run
             .AddReplay(config)            // replay jobs and dead-letter replays (Replay/)
+            .AddMirrors(config)           // mirrors of nwdp.mirrors: their entities' context, lag, board, metrics (MirrorServices.cs)
             .AddSingleton(sp => new SearchService(config.Search, sp.GetRequiredService<SinkCatalog>().Sections)) // log search over a sink (Search/)
             .AddNodeStats(config)         // per-minute stats, audit, /metrics
             .AddNodeCoverage(config)      // coverage and summary reports (nwdp report)

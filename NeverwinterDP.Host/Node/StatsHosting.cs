@@ -41,6 +41,7 @@ public static class StatsHosting
     public static WebApplication MapNodeStats(this WebApplication app)
     {
         var metrics = app.Services.GetRequiredService<NodeMetrics>();
+        app.Services.GetRequiredService<MirrorMetrics>(); // the mirrors' series join the registry (none without mirrors)
         app.Use(async (http, next) =>
         {
             await next(http);

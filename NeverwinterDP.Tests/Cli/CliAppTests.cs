@@ -10,7 +10,7 @@ public sealed class CliAppTests
 {
     private static readonly string[] EveryVerb =
     [
-        "run", "broker", "mirror", "bench", "cluster show", "cluster status", "cluster leader", "cluster leave", "cluster join", "cluster down",
+        "run", "broker", "mirror", "mirror pause", "mirror resume", "mirror status", "bench", "cluster show", "cluster status", "cluster leader", "cluster leave", "cluster join", "cluster down",
         "cluster down-unreachable", "cluster tail", "cluster-sharding regions", "cluster-sharding region-stats", "cluster-sharding shard-stats",
         "actor hierarchy", "sources", "watchdog", "spill status", "spill check", "stats", "audit", "report summary", "report keys", "report values", "lag", "watermarks", "search", "check",
         "schema list", "schema get", "schema set", "keys add", "keys list", "keys revoke", "spill-key new", "spill-key id",
@@ -29,6 +29,27 @@ public sealed class CliAppTests
         var property = await Nwdp.RunAsync("mirror", "--from", "127.0.0.1:1", "--to", "127.0.0.1:2", "--name", "m", "--source-site", "a", "--target-site", "b", "--to-property", "oops");
         Assert.Equal(2, property.ExitCode);
         Assert.Contains("flag '--to-property' must be KEY=VALUE, got 'oops'", property.Stderr);
+
+        // The cluster's mirrors: pause and resume take the mirror's name; the foreground mirror's help lists them.
+        var noName = await Nwdp.RunAsync("mirror", "pause", "--node", "127.0.0.1:1");
+        Assert.True(noName.ExitCode == 2, noName.ToString());
+        Assert.Contains("nwdp mirror pause: missing NAME argument", noName.Stderr);
+        var extra = await Nwdp.RunAsync("mirror", "resume", "a", "b", "--node", "127.0.0.1:1");
+        Assert.True(extra.ExitCode == 2, extra.ToString());
+        Assert.Contains("nwdp mirror resume: unexpected argument 'b'", extra.Stderr);
+        var badNode = await Nwdp.RunAsync("mirror", "status", "--node", "nowhere");
+        Assert.True(badNode.ExitCode == 2, badNode.ToString());
+        Assert.Contains("flag '--node'", badNode.Stderr);
+        var unknown = await Nwdp.RunAsync("mirror", "status", "--bogus");
+        Assert.True(unknown.ExitCode == 2, unknown.ToString());
+        Assert.Contains("unknown flag '--bogus' for 'nwdp mirror status'", unknown.Stderr);
+        var help = await Nwdp.RunAsync("mirror", "--help");
+        Assert.StartsWith("Usage: nwdp mirror [options]", help.Stdout);
+        Assert.Contains("\nCommands:\n  mirror pause ", help.Stdout);
+        // Nobody answers at the node given: exit 1, naming it.
+        var unreachable = await Nwdp.RunAsync("mirror", "status", "--node", "127.0.0.1:1");
+        Assert.True(unreachable.ExitCode == 1, unreachable.ToString());
+        Assert.StartsWith("nwdp mirror status: ", unreachable.Stderr);
     }
 
     [Fact]

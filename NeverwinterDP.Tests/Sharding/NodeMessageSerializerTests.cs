@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using NeverwinterDP.Actors.Alerts;
+using NeverwinterDP.Actors.Mirror;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Spillover;
@@ -33,6 +34,13 @@ public sealed class NodeMessageSerializerTests : IDisposable
         ["W5"] = typeof(GetHostStatus),
         ["W6"] = typeof(HostStatus),
         ["W7"] = typeof(HostUnknown),
+        ["M1"] = typeof(EnsureMirror),
+        ["M2"] = typeof(StopMirror),
+        ["M3"] = typeof(PauseMirror),
+        ["M4"] = typeof(ResumeMirror),
+        ["M5"] = typeof(GetMirrorState),
+        ["M6"] = typeof(MirrorState),
+        ["M7"] = typeof(MirrorCommandFailed),
         ["P1"] = typeof(EnsureSinkWriter),
         ["P2"] = typeof(StopSinkWriter),
         ["O1"] = typeof(GetSpillStatus),
@@ -66,6 +74,13 @@ public sealed class NodeMessageSerializerTests : IDisposable
         new GetHostStatus("web-1"),
         new HostStatus("web-1", true, 10, 20, 5, ["agent", "nginx"]),
         new HostUnknown("web-9"),
+        new EnsureMirror("dc1-to-dc2"),
+        StopMirror.Instance,
+        new PauseMirror("dc1-to-dc2"),
+        new ResumeMirror("dc1-to-dc2"),
+        new GetMirrorState("dc1-to-dc2"),
+        new MirrorState("dc1-to-dc2", "akka.tcp://nwdp@h:1", "running", false, 10, 2, 3, 1, "timed out"),
+        new MirrorCommandFailed("dc1-to-dc2", "the pause flag could not be written"),
         new EnsureSinkWriter("files/2"),
         StopSinkWriter.Instance,
         new GetSpillStatus("nwdp.logs.app"),

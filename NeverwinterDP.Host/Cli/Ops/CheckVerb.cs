@@ -22,7 +22,7 @@ public static class CheckVerb
         new("ingress", "percent of nwdp.ingress.max-bytes-in-flight in use (CRITICAL when ingress is not running)", "%", "80", "95"),
         new("bus", "seconds the bus (Kafka) has been down as this node sees it", "s", "0", "60"),
         new("sinks", "sink instances failing their health check", "", "0", "0"),
-        new("lag", "the largest lag in seconds of any sink instance (age of its oldest undelivered record)", "s", "60", "300"),
+        new("lag", "the largest lag in seconds of any sink instance or mirror (age of its oldest record not delivered or copied)", "s", "60", "300"),
         new("watchdog", "hosts the watchdog holds offline", "", "0", "3"),
         new("spill", "age in seconds of the oldest batch in the spillover store", "s", "60", "900"),
     ];
@@ -169,17 +169,29 @@ public static class CheckVerb
     private static async Task<CheckResult> LagAsync(string service, AdminClient client, NagiosRange warn, NagiosRange crit, CancellationToken cancellation)
     {
         var v = (await client.GetAsync("/v1/lag", AdminJson.Default.LagResponse, cancellation)).Value;
-        if (v.Error is { } error && v.Sinks.All(s => s.Partitions.Count == 0)) return new CheckResult(service, CheckResult.Unknown, error, []);
-        var worst = v.Sinks.Count == 0 ? 0 : v.Sinks.Max(s => s.LagSeconds);
+        // The mirrors of nwdp.mirrors count too: the age of the oldest record each has not copied yet.
+        var mirrors = (await client.GetAsync("/v1/mirrors", AdminJson.Default.MirrorsResponse, cancellation)).Value;
+        if (v.Error is { } error && v.Sinks.All(s => s.Partitions.Count == 0) && mirrors.Mirrors.Count == 0) return new CheckResult(service, CheckResult.Unknown, error, []);
+        if (mirrors.Error is { } mirrorError && mirrors.Mirrors.All(m => m.Partitions.Count == 0) && v.Sinks.Count == 0)
+            return new CheckResult(service, CheckResult.Unknown, mirrorError, []);
+        var worst = v.Sinks.Select(s => s.LagSeconds).Concat(mirrors.Mirrors.Select(m => m.LagSeconds)).DefaultIfEmpty(0).Max();
         var perf = new List<PerfDatum>();
         foreach (var s in v.Sinks)
         {
             perf.Add(new PerfDatum(s.Sink + "_lag_seconds", s.LagSeconds, "s", warn, crit, 0));
             perf.Add(new PerfDatum(s.Sink + "_lag_records", s.LagRecords, "", Min: 0));
         }
-        var text = v.Sinks.Count == 0 ? "no sink instances configured"
-            : $"largest lag {Num(worst)} s: " + string.Join("; ", v.Sinks.Select(s => $"{s.Sink} {s.LagRecords} records, {Num(s.LagSeconds)} s"));
+        foreach (var m in mirrors.Mirrors)
+        {
+            perf.Add(new PerfDatum("mirror_" + m.Name + "_lag_seconds", m.LagSeconds, "s", warn, crit, 0));
+            perf.Add(new PerfDatum("mirror_" + m.Name + "_lag_records", m.LagRecords, "", Min: 0));
+        }
+        var parts = v.Sinks.Select(s => $"{s.Sink} {s.LagRecords} records, {Num(s.LagSeconds)} s")
+            .Concat(mirrors.Mirrors.Select(m => $"mirror {m.Name}{(m.Status.Paused ? " (paused)" : "")} {m.LagRecords} records, {Num(m.LagSeconds)} s"))
+            .ToList();
+        var text = parts.Count == 0 ? "no sink instances configured" : $"largest lag {Num(worst)} s: " + string.Join("; ", parts);
         if (v.Error is not null) text += $" (partial: {v.Error})";
+        if (mirrors.Error is not null) text += $" (mirrors partial: {mirrors.Error})";
         return new CheckResult(service, CheckResult.Grade(worst, warn, crit), text, perf);
     }
 

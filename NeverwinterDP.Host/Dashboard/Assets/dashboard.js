@@ -95,6 +95,17 @@
         cell(fmt(s.lag_records), "n opt"), cell(fmt(s.lag_seconds), "n"), cell(fmt(s.dead_letters), "n"));
     });
 
+    // Shown only when the cluster runs mirrors (nwdp.mirrors).
+    $("mirrors-card").hidden = !snap.mirrors || snap.mirrors.length === 0;
+    rows($("mirrors"), snap.mirrors || [], (tr, m) => {
+      tr.dataset.mirror = m.name;
+      tr.dataset.state = m.state;
+      tr.className = m.state;
+      tr.title = m.last_error || "";
+      tr.append(cell(m.name), cell(m.source_site + " → " + m.target_site, "opt"), pill(m.state, m.state !== "ok"), cell(m.node || "–", "opt"), cell(fmt(m.copied), "n opt"),
+        cell(fmt(m.lag_records), "n"), cell(fmt(m.lag_seconds), "n"));
+    });
+
     rows($("types"), snap.types, (tr, t) => {
       tr.dataset.type = t.type;
       tr.append(cell(t.type), cell(fmt(t.events_per_second), "n rate"), cell(fmt(t.events_here), "n count"), cell(fmt(sum(t.per_minute)), "n"));
