@@ -170,10 +170,10 @@ public static class CliApp
 
     /// <summary>Every verb that runs (the leaves under the groups), in the order of <see cref="Root"/>.</summary>
     public static IEnumerable<Command> Verbs(Command? under = null) =>
-        (under ?? Root).Subcommands.SelectMany(c => c.Subcommands.Count > 0 ? Verbs(c) : [c]);
+        (under ?? Root).Subcommands.SelectMany(c => c.Subcommands.Count == 0 ? [c] : c.Action is null ? Verbs(c) : [c, .. Verbs(c)]);
 
     /// <summary><c>--help</c>: of a verb, its usage and flags; of <c>nwdp</c> or a group, the verbs under it.</summary>
-    public static string Help(Command command) => command.Subcommands.Count > 0 ? Overview(command) : Usage(command);
+    public static string Help(Command command) => command.Subcommands.Count > 0 && command.Action is null ? Overview(command) : Usage(command);
 
     private static string Overview(Command group)
     {
@@ -196,6 +196,12 @@ public static class CliApp
         {
             var left = string.Concat(o.Aliases.Order(StringComparer.Ordinal).Select(a => a + ", ")) + o.Name + (o.ValueType == typeof(bool) ? "" : " " + o.HelpName);
             sb.Append("  ").Append(left.PadRight(30)).Append(' ').AppendLine(o.Description);
+        }
+        // A verb that also has verbs under it (mirror, mirror translate).
+        if (verb.Subcommands.Count > 0)
+        {
+            sb.AppendLine().AppendLine("Commands:");
+            foreach (var sub in Verbs(verb)) sb.Append("  ").Append(NameOf(sub).PadRight(34)).Append(' ').AppendLine(sub.Description?.Split('\n')[0]);
         }
         return sb.ToString();
     }
