@@ -85,6 +85,9 @@ public sealed record OffsetSync(string Topic, int Partition, string TargetTopic,
 /// </summary>
 internal sealed class OffsetSyncBatch
 {
+    /// <summary>Runs per sync record at most (about 25 bytes each).</summary>
+    internal const int MaxRunsPerRecord = 10_000;
+
     private readonly Dictionary<TopicPartition, (long From, string TargetTopic)> _taken = new();
     private readonly Dictionary<TopicPartition, List<(long Source, long Target)>> _copies = new();
     private readonly object _gate = new();
@@ -116,7 +119,15 @@ internal sealed class OffsetSyncBatch
             {
                 if (!next.TryGetValue(tp, out var n)) continue;
                 var runs = _copies.TryGetValue(tp, out var copies) ? OffsetSync.RunsOf(copies) : [];
-                syncs.Add(new OffsetSync(tp.Topic, tp.Partition.Value, targetTopic, from, n, runs));
+                // A record per MaxRunsPerRecord runs (copies interleaved with other records make many), each covering the
+                // source offsets up to the next one's first run, so a sync stays well below a broker's message size limit.
+                for (var i = 0; i == 0 || i < runs.Count; i += MaxRunsPerRecord)
+                {
+                    var chunk = runs.GetRange(i, Math.Min(MaxRunsPerRecord, runs.Count - i));
+                    var chunkFrom = i == 0 ? from : chunk[0].Source;
+                    var chunkNext = i + MaxRunsPerRecord < runs.Count ? runs[i + MaxRunsPerRecord].Source : n;
+                    syncs.Add(new OffsetSync(tp.Topic, tp.Partition.Value, targetTopic, chunkFrom, chunkNext, chunk));
+                }
             }
         }
         return syncs;

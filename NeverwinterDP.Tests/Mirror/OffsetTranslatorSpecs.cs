@@ -116,6 +116,33 @@ public sealed class OffsetTranslatorSpecs
     }
 
     [Fact]
+    public void A_transaction_whose_copies_interleave_with_many_other_records_writes_several_syncs_that_translate_as_one()
+    {
+        // Every copy followed by another producer's record: one run per copy, more than a sync record holds.
+        var source = new Confluent.Kafka.TopicPartition(Topic, 2);
+        var batch = new OffsetSyncBatch();
+        const int copies = 2 * OffsetSyncBatch.MaxRunsPerRecord + 5;
+        batch.Began(source, 500, Topic, samePartitions: true);
+        for (var i = 0; i < copies; i++)
+        {
+            batch.Delivered(source, 500 + i, new Confluent.Kafka.DeliveryReport<byte[]?, byte[]?>
+            {
+                TopicPartitionOffset = new Confluent.Kafka.TopicPartitionOffset(Topic, 2, 7 + 2 * i),
+                Error = new Confluent.Kafka.Error(Confluent.Kafka.ErrorCode.NoError),
+            });
+        }
+        var syncs = batch.Syncs(new Dictionary<Confluent.Kafka.TopicPartition, long> { [source] = 500 + copies + 3 });
+        Assert.Equal(3, syncs.Count);
+        Assert.All(syncs, s => Assert.True(Encoding.UTF8.GetByteCount(s.Encode()) < 400_000));
+        Assert.Equal((500L, 500L + copies + 3), (syncs[0].From, syncs[^1].Next));
+        var translator = new OffsetTranslator(maxRuns: 3 * OffsetSyncBatch.MaxRunsPerRecord);
+        foreach (var sync in syncs) translator.Add(OffsetSync.Decode("m", Encoding.UTF8.GetBytes(OffsetSync.KeyOf("m", Topic, 2)), Encoding.UTF8.GetBytes(sync.Encode()))!);
+        foreach (var o in new long[] { 500, 10_499, 10_500, 20_501, 500 + copies - 1 })
+            Assert.Equal(7 + 2 * (o - 500), translator.Translate(Topic, 2, o, out _)!.TargetOffset);
+        Assert.Equal(7 + 2 * (copies - 1) + 1, translator.Translate(Topic, 2, 500 + copies + 3, out _)!.TargetOffset);
+    }
+
+    [Fact]
     public void A_sync_reads_back_as_written_and_other_mirrors_syncs_are_not_read()
     {
         var sync = new OffsetSync("nwdp.logs.a/b", 7, "dc1.nwdp.logs.a/b", 5, 30, [new SyncRun(5, 100, 3), new SyncRun(10, 104, 20)]);
