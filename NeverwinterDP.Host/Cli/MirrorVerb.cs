@@ -147,7 +147,8 @@ public static class MirrorVerb
             var rate = (status.Mirrored - lastCopied) / Math.Max(0.001, (clock.Elapsed - lastAt).TotalSeconds);
             (lastCopied, lastAt) = (status.Mirrored, clock.Elapsed);
             Console.Error.WriteLine($"nwdp mirror {options.Name}: {status.Mirrored} copied ({rate:0}/s), {status.Skipped} skipped (came through {options.TargetSite}), " +
-                                    $"lag {status.Lag} records over {status.Partitions.Count} partitions, {status.Transactions} transactions, {status.Aborts} aborted" +
+                                    $"lag {status.Lag} records over {status.Partitions.Count} partitions, {status.Transactions} transactions, {status.Aborts} aborted, " +
+                                    $"{checkpoints.Status.Written} checkpoints of {checkpoints.Status.Groups} groups" +
                                     (status.LastError is { } error ? $"; last error: {error}" : ""));
         }
         // The mirror stopped (asked to, or on an error): so do the checkpoints.
