@@ -122,6 +122,7 @@ public sealed class KafkaMirror
             // Fences an earlier mirror of this name and aborts what it left open, before its positions are read.
             Retrying(stop, "initialising the transactional producer", () => producer.InitTransactions(_options.RequestTimeout));
             Retrying(stop, "creating the offsets topic", () => EnsureTopic(targetAdmin, _options.OffsetsTopic, 1, compacted: true));
+            Retrying(stop, "creating the offset syncs topic", () => EnsureTopic(targetAdmin, _options.SyncsTopic, 1, compacted: false));
             var stored = Retrying(stop, "reading the stored positions", ReadPositions);
             var targetReader = TargetReader();
             _log($"mirror {_options.Name}: {stored.Count} stored positions in {_options.OffsetsTopic}");
@@ -169,6 +170,7 @@ public sealed class KafkaMirror
         var touched = new Dictionary<TopicPartition, long>();
         var targetStarts = new Dictionary<TopicPartition, long>();
         _delivered.Clear();
+        var syncs = new OffsetSyncBatch();
         var records = 0;
         var copied = 0;
         var skipped = 0;
@@ -190,7 +192,10 @@ public sealed class KafkaMirror
             var message = result.Message;
             var (targetTopic, samePartitions) = _topics[tp.Topic];
             if (!targetStarts.ContainsKey(tp))
+            {
                 targetStarts[tp] = samePartitions && _targetNext.TryGetValue(new TopicPartition(targetTopic, tp.Partition), out var start) ? start : -1;
+                syncs.Began(tp, result.Offset.Value, targetTopic, samePartitions);
+            }
             if (MirrorHeaders.HasVisited(message.Headers, _options.TargetSite))
             {
                 skipped++;
@@ -205,7 +210,12 @@ public sealed class KafkaMirror
                     Headers = MirrorHeaders.ForCopy(message.Headers, _options.SourceSite, tp.Topic, tp.Partition.Value, result.Offset.Value),
                 };
                 var to = samePartitions ? new TopicPartition(targetTopic, tp.Partition) : new TopicPartition(targetTopic, Partition.Any);
-                ProduceWaitingForRoom(producer, to, copy, stop);
+                var sourceOffset = result.Offset.Value;
+                ProduceWaitingForRoom(producer, to, copy, samePartitions ? report =>
+                {
+                    _onDelivered(report);
+                    syncs.Delivered(tp, sourceOffset, report);
+                } : _onDelivered, stop);
                 bytes += (message.Key?.Length ?? 0) + (message.Value?.Length ?? 0);
                 copied++;
             }
@@ -213,6 +223,7 @@ public sealed class KafkaMirror
             records++;
         }
         if (!open) return;
+        syncs.Write(producer, _options.SyncsTopic, _options.Name, touched, _options.RequestTimeout, _log, stop);
         foreach (var (tp, next) in touched)
         {
             producer.Produce(new TopicPartition(_options.OffsetsTopic, 0), new Message<byte[]?, byte[]?>
@@ -246,13 +257,14 @@ public sealed class KafkaMirror
         foreach (var tp in touched.Keys) UpdateHigh(consumer, tp);
     }
 
-    private void ProduceWaitingForRoom(IProducer<byte[]?, byte[]?> producer, TopicPartition to, Message<byte[]?, byte[]?> copy, CancellationToken stop)
+    private void ProduceWaitingForRoom(IProducer<byte[]?, byte[]?> producer, TopicPartition to, Message<byte[]?, byte[]?> copy,
+        Action<DeliveryReport<byte[]?, byte[]?>> onDelivered, CancellationToken stop)
     {
         while (true)
         {
             try
             {
-                producer.Produce(to, copy, _onDelivered);
+                producer.Produce(to, copy, onDelivered);
                 return;
             }
             catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull && !stop.IsCancellationRequested)
@@ -348,7 +360,7 @@ public sealed class KafkaMirror
         var added = new List<TopicPartitionOffset>();
         foreach (var topic in metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError && !t.Topic.StartsWith("__", StringComparison.Ordinal) && _pattern.IsMatch(t.Topic)))
         {
-            if (topic.Topic == _options.OffsetsTopic) continue;
+            if (topic.Topic == _options.OffsetsTopic || topic.Topic == _options.SyncsTopic || topic.Topic == MirrorCheckpointOptions.DefaultTopic) continue;
             if (!_topics.TryGetValue(topic.Topic, out var target) || !assigned.Any(tp => tp.Topic == topic.Topic))
             {
                 var targetName = _options.TargetTopicOf(topic.Topic);

@@ -2,8 +2,11 @@ using NeverwinterDP.Actors.Kafka.Settings;
 
 namespace NeverwinterDP.Actors.Mirror;
 
-/// <summary>One mirror the cluster runs (<c>nwdp.mirrors.&lt;name&gt;</c>): what it copies, and the two clusters it copies between.</summary>
-public sealed record MirrorDefinition(MirrorOptions Options, KafkaClients Source, KafkaClients Target)
+/// <summary>
+/// One mirror the cluster runs (<c>nwdp.mirrors.&lt;name&gt;</c>): what it copies, the two clusters it copies between, and
+/// which source consumer groups' offsets it translates for the target (<see cref="MirrorCheckpoints"/>).
+/// </summary>
+public sealed record MirrorDefinition(MirrorOptions Options, KafkaClients Source, KafkaClients Target, MirrorCheckpointOptions Checkpoints)
 {
     public string Name => Options.Name;
 }

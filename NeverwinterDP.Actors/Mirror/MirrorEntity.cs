@@ -303,10 +303,27 @@ public sealed class MirrorEntity : ReceiveActor, IWithTimers, IWithUnboundedStas
         _run.Attach(_mirror);
         _failed = false;
         var generation = ++_generation;
-        _running = _mirror.RunAsync(_stop.Token);
+        // The consumer groups' offsets are translated alongside (nwdp.mirror.checkpoints); they stop with the mirror.
+        var checkpoints = new MirrorCheckpoints(mirror.Options, mirror.Checkpoints, mirror.Source, mirror.Target, line => log.Info(line));
+        _running = RunWithCheckpoints(_mirror.RunAsync(_stop.Token), checkpoints, _stop);
         _running.ContinueWith(t => new Ended(generation, t.Exception?.GetBaseException()), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default)
             .PipeTo(Self);
         _log.Info("mirror {0} started on {1}: {2} -> {3}", _name, Akka.Cluster.Cluster.Get(Context.System).SelfAddress, mirror.Source, mirror.Target);
+    }
+
+    /// <summary>The mirror's run, with its checkpoints beside it: when the mirror ends (stopped or failed) the checkpoints stop too.</summary>
+    private static async Task RunWithCheckpoints(Task mirror, MirrorCheckpoints checkpoints, CancellationTokenSource stop)
+    {
+        var checkpointing = checkpoints.RunAsync(stop.Token);
+        try
+        {
+            await mirror.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!stop.IsCancellationRequested) stop.Cancel();
+            await checkpointing.ConfigureAwait(false);
+        }
     }
 
     /// <summary>The mirror's task ended (or was stopped and waited for): its counts join the totals.</summary>

@@ -30,6 +30,12 @@ public sealed partial record MirrorOptions
     /// <summary>The compacted topic on the target where mirrors keep their source positions, written in their transactions.</summary>
     public string OffsetsTopic { get; init; } = "nwdp.mirror.offsets";
 
+    /// <summary>
+    /// The topic on the target where mirrors write, in each transaction, which target offsets their copies got (offset
+    /// syncs, <see cref="OffsetSync"/>): what <see cref="MirrorCheckpoints"/> translates consumer groups' offsets with.
+    /// </summary>
+    public string SyncsTopic { get; init; } = "nwdp.mirror.syncs";
+
     /// <summary>Where a partition without a stored position starts: at its beginning (true) or at its end.</summary>
     public bool StartAtBeginning { get; init; } = true;
 

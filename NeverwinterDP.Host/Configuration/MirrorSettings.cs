@@ -10,12 +10,12 @@ namespace NeverwinterDP.Host.Configuration;
 /// <c>null</c> for the node's own Kafka. Resolved into a <see cref="MirrorDefinition"/> once the node's Kafka is known.
 /// </summary>
 public sealed record MirrorSettings(MirrorOptions Options, string? From, IReadOnlyDictionary<string, string> FromProperties,
-    string? To, IReadOnlyDictionary<string, string> ToProperties)
+    string? To, IReadOnlyDictionary<string, string> ToProperties, MirrorCheckpointOptions Checkpoints)
 {
     private static readonly string[] Fields =
     [
         "from", "to", "source-site", "target-site", "topics", "target-topic", "start", "batch", "batch-bytes", "interval", "topic-refresh",
-        "request-timeout", "offsets-topic", "from-properties", "to-properties",
+        "request-timeout", "offsets-topic", "from-properties", "to-properties", "checkpoint-interval", "groups",
     ];
 
     /// <summary>
@@ -71,7 +71,16 @@ public sealed record MirrorSettings(MirrorOptions Options, string? From, IReadOn
         var fromProperties = Properties(c, "from-properties");
         var toProperties = Properties(c, "to-properties");
         if (string.IsNullOrWhiteSpace(options.OffsetsTopic)) throw new ArgumentException($"{Key("offsets-topic")} must name a topic");
-        if (template) return new MirrorSettings(options, from, fromProperties, to, toProperties);
+        var checkpoints = new MirrorCheckpointOptions { Interval = c.PositiveDuration("checkpoint-interval"), GroupPattern = c.String("groups") };
+        try
+        {
+            checkpoints.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{Key("groups")}: {e.Message}", e);
+        }
+        if (template) return new MirrorSettings(options, from, fromProperties, to, toProperties, checkpoints);
 
         if (sourceSite.Length == 0) throw new ArgumentException($"{Key("source-site")} is required: the source cluster's site name (dc1, ...)");
         if (targetSite.Length == 0) throw new ArgumentException($"{Key("target-site")} is required: the target cluster's site name (dc2, ...)");
@@ -91,7 +100,7 @@ public sealed record MirrorSettings(MirrorOptions Options, string? From, IReadOn
                 : null;
             throw new ArgumentException(key is null ? $"{c.Path}: {e.Message}" : $"{Key(key)}: {e.Message}", e);
         }
-        return new MirrorSettings(options, from, fromProperties, to, toProperties);
+        return new MirrorSettings(options, from, fromProperties, to, toProperties, checkpoints);
     }
 
     private static Dictionary<string, string> Properties(ConfigReader c, string key)
@@ -117,7 +126,7 @@ public sealed record MirrorSettings(MirrorOptions Options, string? From, IReadOn
 
     /// <summary>The mirror with its clusters: the node's own Kafka (its address and security) where <see cref="From"/> or <see cref="To"/> is empty.</summary>
     public MirrorDefinition Resolve(KafkaClients node) =>
-        new(Options, Clients(From, FromProperties, node), Clients(To, ToProperties, node));
+        new(Options, Clients(From, FromProperties, node), Clients(To, ToProperties, node), Checkpoints);
 
     private static KafkaClients Clients(string? bootstrap, IReadOnlyDictionary<string, string> properties, KafkaClients node)
     {

@@ -10,7 +10,7 @@ public sealed class CliAppTests
 {
     private static readonly string[] EveryVerb =
     [
-        "run", "broker", "mirror", "mirror pause", "mirror resume", "mirror status", "bench", "cluster show", "cluster status", "cluster leader", "cluster leave", "cluster join", "cluster down",
+        "run", "broker", "mirror", "mirror pause", "mirror resume", "mirror status", "mirror translate", "bench", "cluster show", "cluster status", "cluster leader", "cluster leave", "cluster join", "cluster down",
         "cluster down-unreachable", "cluster tail", "cluster-sharding regions", "cluster-sharding region-stats", "cluster-sharding shard-stats",
         "actor hierarchy", "sources", "watchdog", "spill status", "spill check", "stats", "audit", "report summary", "report keys", "report values", "lag", "watermarks", "search", "check",
         "schema list", "schema get", "schema set", "keys add", "keys list", "keys revoke", "spill-key new", "spill-key id",
@@ -50,6 +50,27 @@ public sealed class CliAppTests
         var unreachable = await Nwdp.RunAsync("mirror", "status", "--node", "127.0.0.1:1");
         Assert.True(unreachable.ExitCode == 1, unreachable.ToString());
         Assert.StartsWith("nwdp mirror status: ", unreachable.Stderr);
+    }
+
+    [Fact]
+    public async Task Mirror_translate_is_a_verb_under_mirror_and_refuses_bad_flags_naming_them()
+    {
+        var missing = await Nwdp.RunAsync("mirror", "translate", "--to", "127.0.0.1:1", "--name", "m");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("flag '--group' is required", missing.Stderr);
+        var property = await Nwdp.RunAsync("mirror", "translate", "--to", "127.0.0.1:1", "--name", "m", "--group", "g", "--to-property", "oops");
+        Assert.Equal(2, property.ExitCode);
+        Assert.Contains("flag '--to-property' must be KEY=VALUE, got 'oops'", property.Stderr);
+        var unknown = await Nwdp.RunAsync("mirror", "translate", "--to", "127.0.0.1:1", "--name", "m", "--group", "g", "--from", "x");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown flag '--from' for 'nwdp mirror translate'", unknown.Stderr);
+        // The mirror itself still runs from 'nwdp mirror' with its flags, and checks its new ones.
+        var groups = await Nwdp.RunAsync("mirror", "--from", "127.0.0.1:1", "--to", "127.0.0.1:2", "--name", "m", "--source-site", "a", "--target-site", "b", "--groups", "(");
+        Assert.Equal(2, groups.ExitCode);
+        Assert.Contains("flag '--groups': group pattern '(' is not a regular expression", groups.Stderr);
+        var help = await Nwdp.RunAsync("mirror", "--help");
+        Assert.Contains("--checkpoint-interval", help.Stdout);
+        Assert.Contains("\n  mirror translate ", help.Stdout);
     }
 
     [Fact]
