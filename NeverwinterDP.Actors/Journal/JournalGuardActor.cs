@@ -61,6 +61,9 @@ public sealed class JournalGuardActor : ReceiveActor, IWithTimers
     {
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
         Self.Tell(ReadAgain.Instance);
+        // Until checked: the events come first, the cluster's state view may follow them a little; and an unanswered
+        // question is asked again. Cancelled once checked (a node alone keeps looking: one local read per tick).
+        Timers.StartPeriodicTimer("check", CheckAgain.Instance, _options.Retry);
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
@@ -82,13 +85,12 @@ public sealed class JournalGuardActor : ReceiveActor, IWithTimers
         if (OldestOther() is not { } oldest) return;
         _asked = oldest.Address;
         Context.ActorSelection(new RootActorPath(oldest.Address) / "user" / Name).Tell(GetJournalIdentity.Instance);
-        Timers.StartSingleTimer("check", CheckAgain.Instance, _options.Retry); // no answer (yet): ask the oldest again
     }
 
     private void Compare(JournalIdentityAnswer answer)
     {
         if (_checked || _own is null || _asked is null || !Sender.Path.Address.Equals(_asked)) return;
-        if (answer.Id is null) return; // it has not read its own yet: the timer asks again
+        if (answer.Id is null) return; // it has not read its own yet: the next tick asks again
         Timers.Cancel("check");
         _checked = true;
         if (answer.Id == _own.Id)
