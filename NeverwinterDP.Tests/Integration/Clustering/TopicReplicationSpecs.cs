@@ -63,6 +63,10 @@ public sealed class TopicReplicationSpecs(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         await using var node = await ThreeBrokerNodeAsync(dir.Path);
+        // What the node's producers run with (the bus writer's settings come from akka.kafka.producer).
+        var producer = node.System.Settings.Config.GetConfig("akka.kafka.producer.kafka-clients");
+        Assert.Equal("all", producer.GetString("acks"));
+        Assert.True(producer.GetBoolean("enable.idempotence"));
         var kafka = node.Bus.Embedded!;
         var topic = TopicNames.ForType("failover");
         var run = Guid.NewGuid().ToString("N")[..8];
