@@ -15,5 +15,5 @@ public static class EmitterHosting
         akka.WithShardRegion<EmitterRegion>(EmitterEntity.TypeName,
             (_, _, _) => EmitterEntity.PropsFor,
             new EntityMessageExtractor(EntityShards.Count),
-            new ShardOptions { RememberEntities = false, PassivateIdleEntityAfter = TimeSpan.FromMinutes(10) });
+            new ShardOptions { PassivateIdleEntityAfter = TimeSpan.FromMinutes(10) }.OnJournal(remember: false));
 }

@@ -23,17 +23,24 @@ public interface ITopicProvisioner
     Task EnsureCompactedAsync(string topic, CancellationToken cancellation = default);
 }
 
-/// <summary>Creates topics through the embedded broker's own call (the mock has no CreateTopics API).</summary>
-public sealed class EmbeddedTopicProvisioner(EmbeddedKafka kafka, int partitions) : ITopicProvisioner
+/// <summary>
+/// Creates topics through the embedded broker's own call (the mock has no CreateTopics API). The replication factor
+/// follows <paramref name="replication"/> for the embedded broker's own number of brokers (never more than it has);
+/// min.insync.replicas cannot be set: the mock keeps no topic configs and acknowledges acks=all once its leader has a
+/// record (docs/configuration.md, nwdp.kafka.topic-min-insync-replicas).
+/// </summary>
+public sealed class EmbeddedTopicProvisioner(EmbeddedKafka kafka, int partitions, TopicReplication? replication = null) : ITopicProvisioner
 {
     private readonly ConcurrentDictionary<string, bool> _known = new();
+
+    private int Factor => Math.Min((replication ?? TopicReplication.Auto).For(kafka.Options.Brokers).ReplicationFactor, kafka.Options.Brokers);
 
     public Task EnsureAsync(string topic, CancellationToken cancellation = default)
     {
         if (_known.ContainsKey(topic)) return Task.CompletedTask;
         try
         {
-            kafka.CreateTopic(topic, partitions);
+            kafka.CreateTopic(topic, partitions, Factor);
         }
         catch (InvalidOperationException e) when (e.Message.Contains("TOPIC_ALREADY_EXISTS", StringComparison.Ordinal))
         {
@@ -47,7 +54,7 @@ public sealed class EmbeddedTopicProvisioner(EmbeddedKafka kafka, int partitions
     {
         try
         {
-            kafka.CreateTopic(topic, 1);
+            kafka.CreateTopic(topic, 1, Factor);
         }
         catch (InvalidOperationException e) when (e.Message.Contains("TOPIC_ALREADY_EXISTS", StringComparison.Ordinal))
         {
@@ -62,17 +69,18 @@ public sealed class AdminTopicProvisioner : ITopicProvisioner, IDisposable
     private readonly ConcurrentDictionary<string, Lazy<Task>> _known = new();
     private readonly IAdminClient _admin;
     private readonly int _partitions;
-    private readonly short _replicationFactor;
+    private readonly TopicReplication _replication;
     private readonly TimeSpan _timeout;
 
+    /// <param name="replication">Replication factor and min.insync.replicas; auto ones are decided from the brokers the cluster's metadata lists.</param>
     /// <param name="timeout">How long one creation may wait for the cluster (default 10 s).</param>
-    public AdminTopicProvisioner(KafkaClients clients, int partitions, short replicationFactor, TimeSpan? timeout = null)
+    public AdminTopicProvisioner(KafkaClients clients, int partitions, TopicReplication replication, TimeSpan? timeout = null)
     {
         _timeout = timeout ?? TimeSpan.FromSeconds(10);
         Librdkafka.EnsureLoaded();
         _admin = new AdminClientBuilder(clients.Admin()).Build();
         _partitions = partitions;
-        _replicationFactor = replicationFactor;
+        _replication = replication;
     }
 
     public Task EnsureAsync(string topic, CancellationToken cancellation = default)
@@ -89,15 +97,24 @@ public sealed class AdminTopicProvisioner : ITopicProvisioner, IDisposable
         {
             Name = topic,
             NumPartitions = 1,
-            ReplicationFactor = _replicationFactor,
             Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" },
         }).WaitAsync(cancellation);
 
     private Task CreateAsync(string topic) =>
-        CreateAsync(new TopicSpecification { Name = topic, NumPartitions = _partitions, ReplicationFactor = _replicationFactor });
+        CreateAsync(new TopicSpecification { Name = topic, NumPartitions = _partitions, Configs = new Dictionary<string, string>() });
+
+    /// <summary>The replication of a topic created now: auto values from the brokers the cluster lists at this moment.</summary>
+    public async Task<(short ReplicationFactor, int MinInsyncReplicas)> ReplicationNowAsync()
+    {
+        var brokers = _replication.IsFixed ? 0 : await Task.Run(() => _admin.GetMetadata(_timeout).Brokers.Count).ConfigureAwait(false);
+        return _replication.For(brokers);
+    }
 
     private async Task CreateAsync(TopicSpecification topic)
     {
+        var (factor, minInsync) = await ReplicationNowAsync().ConfigureAwait(false);
+        topic.ReplicationFactor = factor;
+        topic.Configs["min.insync.replicas"] = minInsync.ToString(System.Globalization.CultureInfo.InvariantCulture);
         try
         {
             // Bounded: while the cluster is unreachable ingress must hear "failed" soon (and spill), not after

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
+using NeverwinterDP.Actors.Sharding;
 
 namespace NeverwinterDP.Actors.Pump;
 
@@ -26,10 +27,9 @@ public static class SinkWriterHosting
         var options = new ShardOptions
         {
             Role = placement.RoleRestricted ? NodeRoles.Pump : null,
-            RememberEntities = false,
             ShouldPassivateIdleEntities = false,
             HandOffStopMessage = StopSinkWriter.Instance,
-        };
+        }.OnJournal(remember: false);
         akka = placement.HostsWriters
             ? akka.WithShardRegion<SinkWriterRegion>(SinkWriterEntity.TypeName,
                 (_, _, resolver) => id => SinkWriterEntity.PropsFor(id, resolver.GetService<SinkWriterContext>()),

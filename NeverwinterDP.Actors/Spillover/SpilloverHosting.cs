@@ -31,8 +31,6 @@ public static class SpilloverHosting
                 new EntityMessageExtractor(EntityShards.Count),
                 new ShardOptions
                 {
-                    RememberEntities = true,
-                    RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
                     ShouldPassivateIdleEntities = false,
-                });
+                }.OnJournal(remember: true));
 }

@@ -21,8 +21,6 @@ public static class WatchdogHosting
             new EntityMessageExtractor(EntityShards.Count),
             new ShardOptions
             {
-                RememberEntities = true,
-                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
                 ShouldPassivateIdleEntities = false,
-            });
+            }.OnJournal(remember: true));
 }

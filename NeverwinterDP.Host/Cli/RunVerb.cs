@@ -61,7 +61,9 @@ public static class RunVerb
         // loggers while the system shuts down) goes to standard error.
         Console.SetOut(Console.Error);
         await app.WaitForShutdownAsync(cancellation);
-        return 0;
+        var exit = app.Services.GetRequiredService<NeverwinterDP.Host.Node.NodeExit>();
+        if (exit.Reason is { } reason) await args.InvocationConfiguration.Error.WriteLineAsync("nwdp run: " + reason);
+        return exit.Code;
     }
 
     /// <summary>

@@ -4,6 +4,7 @@ using NeverwinterDP.Actors;
 using NeverwinterDP.Actors.Alerts;
 using NeverwinterDP.Actors.Configuration;
 using NeverwinterDP.Actors.Ingress;
+using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.RemoteIngress;
@@ -39,7 +40,7 @@ public sealed class NodeConfig
         KafkaBootstrap = nwdp.OptionalString("kafka.bootstrap-servers");
         KafkaSecurity = KafkaSecurityOptions.FromConfig(nwdp.Section("kafka.security"));
         TopicPartitions = nwdp.PositiveInt("kafka.topic-partitions");
-        TopicReplicationFactor = (short)nwdp.PositiveInt("kafka.topic-replication-factor");
+        TopicReplication = TopicReplication.Parse(nwdp.String("kafka.topic-replication-factor"), nwdp.String("kafka.topic-min-insync-replicas"));
         EmbeddedKafka = new EmbeddedKafkaOptions
         {
             Brokers = nwdp.PositiveInt("embedded-kafka.brokers"),
@@ -180,7 +181,8 @@ public sealed class NodeConfig
     /// <summary><c>nwdp.kafka.security</c>: what every Kafka client connects with (a real cluster only).</summary>
     public KafkaSecurityOptions KafkaSecurity { get; }
     public int TopicPartitions { get; }
-    public short TopicReplicationFactor { get; }
+    /// <summary><c>nwdp.kafka.topic-replication-factor</c> and <c>topic-min-insync-replicas</c> (auto: from the cluster's brokers).</summary>
+    public TopicReplication TopicReplication { get; }
     public EmbeddedKafkaOptions EmbeddedKafka { get; }
 
     /// <summary>

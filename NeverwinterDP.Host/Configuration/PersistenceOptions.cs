@@ -7,7 +7,9 @@ namespace NeverwinterDP.Host.Configuration;
 /// remembered entities, through Akka.Persistence.Sql. SQLite in the data directory by default (one node);
 /// PostgreSQL or MySQL/MariaDB for a cluster, whose nodes must all see the same database.
 /// </summary>
-public sealed record PersistenceOptions(string Provider, string ConnectionString)
+/// <param name="AllowPrivateJournal"><c>nwdp.persistence.allow-private-journal</c>: a node whose journal is not the cluster's stays in
+/// it with a warning instead of leaving (tests and demos only: the cluster's state splits).</param>
+public sealed record PersistenceOptions(string Provider, string ConnectionString, bool AllowPrivateJournal = false)
 {
     public static readonly string[] Providers = ["sqlite", "postgresql", "mysql"];
 
@@ -24,7 +26,7 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
             if (provider != "sqlite") throw new ArgumentException($"nwdp.persistence.connection-string is required with provider {provider}");
             connection = $"Data Source={Path.Combine(dataDir, "nwdp-state.db")};Pooling=True";
         }
-        return new PersistenceOptions(provider, connection);
+        return new PersistenceOptions(provider, connection, persistence.Bool("allow-private-journal"));
     }
 
     /// <summary>

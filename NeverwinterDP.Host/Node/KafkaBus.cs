@@ -36,12 +36,12 @@ public sealed class KafkaBus : IDisposable
         if (config.KafkaBootstrap is { } bootstrap)
         {
             var clients = new KafkaClients(bootstrap, config.KafkaSecurity.Properties);
-            var admin = new AdminTopicProvisioner(clients, config.TopicPartitions, config.TopicReplicationFactor,
+            var admin = new AdminTopicProvisioner(clients, config.TopicPartitions, config.TopicReplication,
                 timeout: config.Spill.Enabled ? config.Spill.After : null); // a new log type spills as soon as a slow produce would
             return new KafkaBus(clients, null, admin, admin);
         }
         var embedded = new EmbeddedKafka(config.EmbeddedKafka);
-        return new KafkaBus(new KafkaClients(embedded.BootstrapServers), embedded, new EmbeddedTopicProvisioner(embedded, config.EmbeddedKafka.DefaultPartitions), null);
+        return new KafkaBus(new KafkaClients(embedded.BootstrapServers), embedded, new EmbeddedTopicProvisioner(embedded, config.EmbeddedKafka.DefaultPartitions, config.TopicReplication), null);
     }
 
     public void Dispose()

@@ -9,6 +9,9 @@ using NeverwinterDP.Protocol.Remote;
 using NeverwinterDP.Actors.Sharding;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
+using NeverwinterDP.Actors.Journal;
+using NeverwinterDP.Host.Persistence;
+using Akka.Actor;
 using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Protocol.AtRest;
 
@@ -50,6 +53,15 @@ public static class NodeActorSystem
                 Names: config.Mirrors.Select(m => m.Options.Name).ToList(),
                 KeepAlive: config.MirrorKeepAlive))
             .WithSpillover(sp.GetRequiredService<SpillKeyRing>())
+            // Nodes that joined a cluster check that they write its journal, and leave (exit 3) when not.
+            .WithJournalGuard(cancellation => JournalIdentityReader.ReadAsync(config.Persistence, cancellation),
+                JournalIdentityReader.Location(config.Persistence),
+                new JournalGuardOptions(config.Persistence.AllowPrivateJournal, TimeSpan.FromSeconds(2)),
+                reason =>
+                {
+                    sp.GetRequiredService<NodeExit>().Fail(NodeExit.JournalRefused, reason);
+                    CoordinatedShutdown.Get(sp.GetRequiredService<Akka.Actor.ActorSystem>()).Run(JournalMismatchReason.Instance);
+                })
             .WithRemoteIngress(config.RemoteIngress with { RetryAfter = config.Ingress.RetryAfter })
             .WithAlerts(config.Alerts, config.ReloadAlerts, sp.GetRequiredService<TimeProvider>()) // the alert evaluator, a cluster singleton
             .AddStartup((system, _) =>

@@ -40,6 +40,7 @@ public static class NodeHost
         builder.Services
             .AddSingleton(config)
             .AddSingleton(store)
+            .AddSingleton<NodeExit>()
             .AddSingleton(spillKeys)
             .AddSingleton(listeners)
             .AddSingleton(clock ?? TimeProvider.System)

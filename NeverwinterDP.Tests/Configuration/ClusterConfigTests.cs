@@ -35,6 +35,22 @@ public sealed class ClusterConfigTests
     }
 
     [Fact]
+    public void Shard_stores_are_on_the_journal_the_journal_rule_is_on_and_topic_replication_is_auto_by_default()
+    {
+        using var dir = new TempDir();
+        var config = Load(dir.Path);
+        Assert.Equal("persistence", config.Hocon.GetString("akka.cluster.sharding.state-store-mode"));
+        Assert.Equal("eventsourced", config.Hocon.GetString("akka.cluster.sharding.remember-entities-store"));
+        Assert.False(config.Persistence.AllowPrivateJournal);
+        Assert.True(Load(dir.Path, new() { ["nwdp.persistence.allow-private-journal"] = "on" }).Persistence.AllowPrivateJournal);
+        Assert.Equal(NeverwinterDP.Actors.Kafka.TopicReplication.Auto, config.TopicReplication);
+        Assert.Equal(new NeverwinterDP.Actors.Kafka.TopicReplication(2, 1),
+            Load(dir.Path, new() { ["nwdp.kafka.topic-replication-factor"] = "2", ["nwdp.kafka.topic-min-insync-replicas"] = "1" }).TopicReplication);
+        Assert.Contains("nwdp.kafka.topic-min-insync-replicas", Assert.Throws<ArgumentException>(() =>
+            Load(dir.Path, new() { ["nwdp.kafka.topic-min-insync-replicas"] = "none" })).Message);
+    }
+
+    [Fact]
     public void Flags_and_environment_write_the_akka_keys()
     {
         using var dir = new TempDir();

@@ -160,7 +160,7 @@ public sealed class KafkaClientsSpecs : IDisposable
         Assert.Equal("sasl_plaintext", consumerSettings.Properties["security.protocol"]);
         Assert.Equal("s3cret-Pa55", consumerSettings.Properties["sasl.password"]);
 
-        using var provisioner = new AdminTopicProvisioner(sasl, 1, 1, TimeSpan.FromSeconds(2));
+        using var provisioner = new AdminTopicProvisioner(sasl, 1, new TopicReplication(1, 1), TimeSpan.FromSeconds(2));
         await Assert.ThrowsAnyAsync<Exception>(() => provisioner.EnsureAsync(KafkaTestKit.UniqueName("sec")));
     }
 

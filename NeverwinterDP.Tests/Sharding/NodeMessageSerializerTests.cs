@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using NeverwinterDP.Actors.Alerts;
+using NeverwinterDP.Actors.Journal;
 using NeverwinterDP.Actors.Mirror;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Sharding;
@@ -54,6 +55,8 @@ public sealed class NodeMessageSerializerTests : IDisposable
         ["A7"] = typeof(AlertsView),
         ["A8"] = typeof(ReloadAlerts),
         ["A9"] = typeof(AlertsReloaded),
+        ["J1"] = typeof(GetJournalIdentity),
+        ["J2"] = typeof(JournalIdentityAnswer),
     };
 
     private static readonly AlertNotification Alert = new("lag{sink=es}@1", AlertStatus.Firing, "lag{sink=es}", "lag", "critical",
@@ -96,6 +99,8 @@ public sealed class NodeMessageSerializerTests : IDisposable
             new Dictionary<string, string> { ["x"] = "kafka down" }),
         ReloadAlerts.Instance,
         new AlertsReloaded(false, "nwdp.alerts.rules.x.kind must be one of ...", 1, 0, "akka.tcp://nwdp@h:1"),
+        GetJournalIdentity.Instance,
+        new JournalIdentityAnswer("5c1f0e", "sqlite file /srv/cluster-state.db on box"),
     ];
 
     public static IEnumerable<object[]> Samples() => SampleMessages.Select(m => new[] { m });

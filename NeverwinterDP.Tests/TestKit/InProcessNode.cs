@@ -53,6 +53,9 @@ public sealed class InProcessNode : IAsyncDisposable
     /// <summary>An HTTP client of the admin API with the node's token (from its <c>admin.token</c>, as the CLI reads it).</summary>
     public HttpClient AdminClient(TimeSpan? timeout = null) => LocalAdmins.Client(AdminNode, Config.DataDir, timeout);
 
+    /// <summary>The opt-out of the journal rule (docs/cluster.md#one-journal-for-the-cluster), on for test nodes by default.</summary>
+    public const string PrivateJournalKey = "nwdp.persistence.allow-private-journal";
+
     public static async Task<InProcessNode> StartAsync(string dataDir, TimeProvider? clock = null, Dictionary<string, string>? overrides = null,
         Action<IServiceCollection>? configureServices = null, string? extraHocon = null)
     {
@@ -63,6 +66,9 @@ public sealed class InProcessNode : IAsyncDisposable
             ["nwdp.admin.endpoint"] = "127.0.0.1:0",
             ["nwdp.pump.flush-interval"] = "300ms",
             ["nwdp.pump.batch-interval"] = "50ms",
+            // Test nodes each keep their journal in their own temp dir; the multi-node specs test membership, sharding
+            // and the data path, not shared state. JournalGuardSpecs turns this off to test the refusal itself.
+            [PrivateJournalKey] = "on",
         };
         foreach (var (k, v) in overrides ?? new()) settings[k] = v;
         var config = NodeConfig.Load(null, settings, extraHocon);

@@ -65,7 +65,10 @@ public sealed partial class NodeProcess : IAsyncDisposable
         var args = new List<string> { "run", "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDir };
         if (kafka is not null) args.AddRange(["--kafka", kafka]);
         args.AddRange(flags ?? []);
-        foreach (var s in settings ?? FastPump) args.AddRange(["--set", s]);
+        var set = (settings ?? FastPump).ToList();
+        // As InProcessNode: each test node on its own journal, unless the test says otherwise.
+        if (!set.Any(s => s.StartsWith(InProcessNode.PrivateJournalKey + "=", StringComparison.Ordinal))) set.Add(InProcessNode.PrivateJournalKey + "=on");
+        foreach (var s in set) args.AddRange(["--set", s]);
         var child = ChildProcess.StartNwdp(name, args);
         try
         {

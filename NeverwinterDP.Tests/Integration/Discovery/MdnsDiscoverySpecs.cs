@@ -55,6 +55,7 @@ public sealed class MdnsDiscoverySpecs(ITestOutputHelper output)
             "--set", "nwdp.cluster.hostname=" + NetworkNamespaces.AddressB,
             "--set", "nwdp.cluster.discovery.method=mdns",
             "--set", "nwdp.cluster.discovery.timeout=30s",
+            "--set", InProcessNode.PrivateJournalKey + "=on", // its own journal: this spec tests discovery
             "--set", "nwdp.cluster.discovery.interfaces=" + namespaces.LinkB));
         var readyB = await nodeB.WaitForStdoutAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Ready, "node B's ready line");
         var akkaB = Field(readyB, "node");

@@ -88,6 +88,48 @@ public sealed class ClusterProcessSpecs(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The journal rule (docs/cluster.md#one-journal-for-the-cluster): two nodes on one SQLite file form a cluster; a
+    /// third node on a SQLite file of its own joins, finds that its journal is not the oldest member's, says what to
+    /// configure, leaves and exits 3, and the cluster goes on without it.
+    /// </summary>
+    [Fact]
+    public async Task A_node_with_a_private_SQLite_journal_is_refused_at_join_while_nodes_sharing_one_SQLite_file_form_a_cluster()
+    {
+        using var d1 = new TempDir();
+        using var d2 = new TempDir();
+        using var d3 = new TempDir();
+        string[] shared = [.. NodeProcess.FastPump, "nwdp.persistence.allow-private-journal=off",
+            $"nwdp.persistence.connection-string=Data Source={Path.Combine(d1.Path, "cluster-state.db")}"];
+        await using var n1 = await NodeProcess.StartAsync("node-1", d1.Path, settings: shared);
+        await using var n2 = await NodeProcess.StartAsync("node-2", d2.Path, kafka: n1.Kafka, settings: shared, flags: ["--seed", n1.ClusterAddress]);
+        await ShowUntilAsync(n1, s => s.Stdout.Count(l => l.Contains("| Up")) == 2, "two members up");
+        var clock = Stopwatch.StartNew();
+        while (!n2.Child.Stderr.Any(l => l.Contains("journal: the same as the cluster's oldest member " + n1.ClusterAddress, StringComparison.Ordinal)))
+        {
+            Assert.True(clock.Elapsed < Membership, $"node-2 never compared its journal with node-1's. {n2.Child.Describe()}");
+            await Task.Delay(200);
+        }
+
+        // Not through NodeProcess: whether the refusal comes before or after its ready line is the machine's timing.
+        await using var n3 = ChildProcess.StartNwdp("node-3", ["run", "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", d3.Path,
+            "--kafka", n1.Kafka, "--seed", n1.ClusterAddress, "--set", "nwdp.persistence.allow-private-journal=off"]);
+        var code = await n3.WaitForExitAsync(Membership);
+        output.WriteLine(n3.Describe(stderrLines: 8));
+        Assert.True(code == 3, $"node-3 exited {code}. {n3.Describe()}");
+        var refusal = n3.Stderr.Last(l => l.StartsWith("nwdp run: ", StringComparison.Ordinal));
+        Assert.Contains($"sqlite file {Path.Combine(d3.Path, "nwdp-state.db")} on ", refusal);
+        Assert.Contains($"the oldest member {n1.ClusterAddress} writes sqlite file {Path.Combine(d1.Path, "cluster-state.db")}", refusal);
+        Assert.Contains("nwdp.persistence.provider = postgresql (or mysql)", refusal);
+        Assert.Contains("one SQLite file", refusal);
+
+        var two = await ShowUntilAsync(n1, s => s.Stdout[^1] == "Count: 2 nodes", "node-3 gone");
+        Assert.Equal(2, two.Stdout.Count(l => l.Contains("| Up")));
+        Assert.False(n2.Child.HasExited, n2.Child.Describe());
+        Assert.Equal(0, await n2.StopGracefullyAsync());
+        Assert.Equal(0, await n1.StopGracefullyAsync());
+    }
+
+    /// <summary>
     /// Three processes on one Kafka (node-1's embedded broker), one PostgreSQL (persistence) and one files directory:
     /// node-3 runs a sink writer and is SIGKILLed while events flow; once it is downed its writer restarts on another
     /// node and every acknowledged event is in the files exactly once.
@@ -109,6 +151,7 @@ public sealed class ClusterProcessSpecs(ITestOutputHelper output)
             "nwdp.sinks.files.fsync=off",
             "nwdp.pump.writers-per-sink=3",
             "nwdp.pump.keep-alive-interval=1s",
+            "nwdp.persistence.allow-private-journal=off", // one PostgreSQL journal: the journal rule lets every node in
         ];
         await using var n1 = await NodeProcess.StartAsync("node-1", d1.Path, settings: settings, flags: ["--node-port", "0"]);
         await using var n2 = await NodeProcess.StartAsync("node-2", d2.Path, kafka: n1.Kafka, settings: settings, flags: ["--seed", n1.ClusterAddress]);
