@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
+using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
 
 namespace NeverwinterDP.Actors.Mirror;
@@ -31,11 +32,9 @@ public sealed class MirrorLag : IAsyncDisposable
     private readonly TimeSpan _interval;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _clock;
-    private readonly object _gate = new();
-    private readonly CancellationTokenSource _stop = new();
+    private readonly object _gate = new(); // the tails, made on first use
     private readonly Dictionary<string, Tail> _tails = new(StringComparer.Ordinal);
-    private Task<MirrorLagReport>? _last;
-    private long _lastStarted;
+    private readonly OnDemandReport<MirrorLagReport> _report;
     private bool _disposed;
 
     public MirrorLag(MirrorCatalog catalog, TimeSpan interval, TimeSpan timeout, TimeProvider? clock = null)
@@ -44,30 +43,16 @@ public sealed class MirrorLag : IAsyncDisposable
         _interval = interval;
         _timeout = timeout;
         _clock = clock ?? TimeProvider.System;
+        _report = new OnDemandReport<MirrorLagReport>(Compute, interval, _clock);
     }
 
     /// <summary>How often the lag is computed at most (<c>nwdp.mirror.lag-interval</c>).</summary>
     public TimeSpan Interval => _interval;
 
-    /// <summary>The last report when it is younger than the interval, else a new one (shared with concurrent callers).</summary>
-    public Task<MirrorLagReport> GetAsync(CancellationToken cancellation = default, bool fresh = false)
-    {
-        Task<MirrorLagReport> current;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var now = _clock.GetTimestamp();
-            if (_last is null || (_last.IsCompleted && (fresh || _clock.GetElapsedTime(_lastStarted, now) >= _interval)))
-            {
-                _lastStarted = now;
-                _last = Task.Run(Compute, CancellationToken.None);
-            }
-            current = _last;
-        }
-        return current.WaitAsync(cancellation);
-    }
+    /// <summary>The last report when it is younger than the interval, else a new one (shared with concurrent callers); <paramref name="fresh"/>: a new one unless one is running.</summary>
+    public Task<MirrorLagReport> GetAsync(CancellationToken cancellation = default, bool fresh = false) => _report.GetAsync(cancellation, fresh);
 
-    private MirrorLagReport Compute()
+    private MirrorLagReport Compute(CancellationToken stop)
     {
         var rows = new List<MirrorPartitionLag>();
         var paused = new Dictionary<string, bool>(StringComparer.Ordinal);
@@ -76,13 +61,13 @@ public sealed class MirrorLag : IAsyncDisposable
         {
             try
             {
-                _stop.Token.ThrowIfCancellationRequested();
+                stop.ThrowIfCancellationRequested();
                 var tail = TailOf(mirror);
-                tail.ReadNew(_timeout, _stop.Token);
+                tail.ReadNew(_timeout, stop);
                 paused[mirror.Name] = tail.Paused;
-                rows.AddRange(tail.Lag(_timeout, _clock, _stop.Token, errors));
+                rows.AddRange(tail.Lag(_timeout, _clock, stop, errors));
             }
-            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 errors.Add("the node is stopping");
                 break;
@@ -107,17 +92,13 @@ public sealed class MirrorLag : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Task? running;
         lock (_gate)
         {
             if (_disposed) return;
             _disposed = true;
-            running = _last;
         }
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (running is not null) await running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _report.DisposeAsync().ConfigureAwait(false);
         foreach (var tail in _tails.Values) tail.Dispose();
-        _stop.Dispose();
     }
 
     /// <summary>One mirror's view: a reader of its offsets topic (kept at its end between computations) and clients of its source.</summary>

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
 using NeverwinterDP.Actors.Kafka.Settings;
 
@@ -34,14 +35,11 @@ public sealed class ConsumerLag : IAsyncDisposable
     private readonly TimeSpan _interval;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _clock;
-    private readonly object _gate = new();
-    private readonly CancellationTokenSource _stop = new();
+    private readonly object _gate = new(); // the clients, made on first use
     private readonly Dictionary<string, Regex> _patterns = new(StringComparer.Ordinal);
-    private Task<LagReport>? _last;
-    private long _lastStarted;
+    private readonly OnDemandReport<LagReport> _report;
     private IAdminClient? _admin;
     private IConsumer<Ignore, Ignore>? _consumer;
-    private bool _disposed;
 
     /// <param name="kafka">The cluster the pumps read (address and security).</param>
     /// <param name="subjects">The sink instances (read at each computation).</param>
@@ -54,32 +52,17 @@ public sealed class ConsumerLag : IAsyncDisposable
         _interval = interval;
         _timeout = timeout;
         _clock = clock ?? TimeProvider.System;
+        _report = new OnDemandReport<LagReport>(Compute, interval, _clock);
     }
 
     /// <summary>How often the lag is computed at most.</summary>
     public TimeSpan Interval => _interval;
 
     /// <summary>The last report when it is younger than the interval, else a new one (shared with concurrent callers).</summary>
-    public Task<LagReport> GetAsync(CancellationToken cancellation = default)
-    {
-        Task<LagReport> current;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var now = _clock.GetTimestamp();
-            if (_last is null || (_last.IsCompleted && _clock.GetElapsedTime(_lastStarted, now) >= _interval))
-            {
-                _lastStarted = now;
-                _last = Task.Run(Compute, CancellationToken.None);
-            }
-            current = _last;
-        }
-        return current.WaitAsync(cancellation);
-    }
+    public Task<LagReport> GetAsync(CancellationToken cancellation = default) => _report.GetAsync(cancellation);
 
-    private LagReport Compute()
+    private LagReport Compute(CancellationToken stop)
     {
-        var stop = _stop.Token;
         var result = new List<PartitionLag>();
         string? error = null;
         try
@@ -215,18 +198,9 @@ public sealed class ConsumerLag : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Task? running;
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            running = _last;
-        }
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (running is not null) await running.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _report.DisposeAsync().ConfigureAwait(false);
         _consumer?.Close();
         _consumer?.Dispose();
         _admin?.Dispose();
-        _stop.Dispose();
     }
 }

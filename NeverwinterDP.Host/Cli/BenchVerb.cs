@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using NeverwinterDP.Host.Bench;
 
 namespace NeverwinterDP.Host.Cli;
@@ -64,30 +63,10 @@ public static class BenchVerb
     {
         var options = ParseOptions(args); // usage errors before anything is set up
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        var interrupts = 0;
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            // The first Ctrl-C stops cleanly (summary printed); a second one ends the process at once.
-            if (Interlocked.Increment(ref interrupts) > 1) return;
-            e.Cancel = true;
-            Console.Error.WriteLine($"nwdp bench: stopping, waiting up to {options.DrainTimeout.TotalSeconds:0} s for requests in flight (Ctrl-C again to quit now)");
-            stop.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-            {
-                ctx.Cancel = true;
-                stop.Cancel();
-            });
-            var terminal = !args.GetValue(Quiet) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not "dumb";
-            return await RunAsync(args, Console.Out, Console.Error, stop.Token, terminal);
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
-        }
+        using var signals = CliSignals.CancelOnStop(stop, () =>
+            Console.Error.WriteLine($"nwdp bench: stopping, waiting up to {options.DrainTimeout.TotalSeconds:0} s for requests in flight (Ctrl-C again to quit now)"));
+        var terminal = !args.GetValue(Quiet) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not "dumb";
+        return await RunAsync(args, Console.Out, Console.Error, stop.Token, terminal);
     }
 
     /// <summary>Runs the verb writing to the given streams (tests use <see cref="StringWriter"/>s).</summary>

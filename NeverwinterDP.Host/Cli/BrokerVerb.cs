@@ -41,9 +41,7 @@ public static class BrokerVerb
         foreach (var topic in args.GetValue(Topics)!) kafka.CreateTopic(topic);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
-            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
+        using var signals = CliSignals.CancelOnStop(stop);
 
         Console.Error.WriteLine($"nwdp broker: {options.Brokers} in-memory broker(s) on 127.0.0.1, about 5 MB kept per partition; for development and tests only.");
         Console.Out.WriteLine($"ready kafka={kafka.BootstrapServers}");

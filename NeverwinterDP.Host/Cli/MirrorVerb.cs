@@ -127,9 +127,7 @@ public static class MirrorVerb
         }
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
-            System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; stop.Cancel(); });
+        using var signals = CliSignals.CancelOnStop(stop);
 
         var mirror = new KafkaMirror(options, source, target, line => Console.Error.WriteLine("nwdp " + line));
         Console.Error.WriteLine($"nwdp mirror {options.Name}: {options.SourceSite} ({source}) -> {options.TargetSite} ({target}), topics {options.TopicPattern} as {options.TargetTopic}");
