@@ -262,6 +262,9 @@ public sealed class DataPump
             {
                 _log.Warning("pump {0} stopped with {1}; uncommitted records will be read again", _sink.Name, e.GetBaseException().Message);
             }
+            // The drain shuts the consumer down once the stream completes; a stream still stuck in the sink after the
+            // abort never does, and its consumer would stay in the group, polling, after the node stopped.
+            try { await control.Control.Shutdown().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false); } catch (Exception) { }
         }
         _abort.Cancel();
         await _runner.ConfigureAwait(false);

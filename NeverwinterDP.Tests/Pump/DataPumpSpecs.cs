@@ -90,6 +90,31 @@ public sealed class DataPumpSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit
         Assert.All(sink.Attempts.Values, attempts => Assert.Equal(3, attempts));
     }
 
+    [Fact]
+    public async Task A_pump_whose_sink_never_answers_still_closes_its_consumer_when_it_stops()
+    {
+        using var kafka = new EmbeddedKafka();
+        var topic = TopicNames.ForType("pump-" + Guid.NewGuid().ToString("N")[..8]);
+        kafka.CreateTopic(topic, 1);
+        Produce(kafka, topic, 5);
+        var sink = new HungSink();
+        var consumer = ConsumerSettings<Ignore, byte[]>.Create(Deserializers.Ignore, Deserializers.ByteArray).WithBootstrapServers(kafka.BootstrapServers);
+        var pump = new DataPump(Sys, consumer, sink, new PumpOptions
+        {
+            TopicPattern = "^" + System.Text.RegularExpressions.Regex.Escape(topic) + "$",
+            BatchInterval = TimeSpan.FromMilliseconds(50), FlushInterval = TimeSpan.FromMilliseconds(200),
+        }, new RecordingDeadLetters());
+        await pump.StartAsync(CancellationToken.None);
+        await sink.Writing.WaitAsync(TimeSpan.FromSeconds(20));
+        var control = pump.Control!;
+
+        // The write never completes, not even when cancelled (a driver stuck in a call): the drain cannot end.
+        await pump.StopAsync(TimeSpan.FromSeconds(1));
+
+        // The consumer left the group all the same: it would otherwise poll (a gone broker, after the node stopped) for ever.
+        Assert.True(control.IsShutdown.IsCompleted, "the consumer is still running after the pump stopped");
+    }
+
     /// <summary>Produces <paramref name="n"/> events of one size to <paramref name="topic"/>; returns a record's size in bytes.</summary>
     private static int Produce(EmbeddedKafka kafka, string topic, int n)
     {
@@ -120,6 +145,26 @@ public sealed class DataPumpSpecs(ITestOutputHelper output) : Akka.TestKit.Xunit
             _batches.Enqueue(batch.Count);
             foreach (var r in batch) Attempts.AddOrUpdate(r.Offset, 1, (_, n) => n + 1);
             return Task.FromResult(new SinkWriteResult(batch.Select(outcome).ToArray()));
+        }
+
+        public Task FlushAsync(CancellationToken cancellation) => Task.CompletedTask;
+        public Task<SinkHealth> CheckHealthAsync(CancellationToken cancellation) => Task.FromResult(new SinkHealth(true, "ok"));
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>Takes the first write and never answers it, whatever the cancellation says.</summary>
+    private sealed class HungSink : ISink
+    {
+        private readonly TaskCompletionSource _writing = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Writing => _writing.Task;
+        public string Name => "hung";
+        public Task OpenAsync(CancellationToken cancellation) => Task.CompletedTask;
+
+        public Task<SinkWriteResult> WriteAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
+        {
+            _writing.TrySetResult();
+            return new TaskCompletionSource<SinkWriteResult>().Task;
         }
 
         public Task FlushAsync(CancellationToken cancellation) => Task.CompletedTask;

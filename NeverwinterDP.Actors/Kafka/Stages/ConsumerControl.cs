@@ -5,9 +5,15 @@ internal sealed class ConsumerControl<TKey, TValue>(ConsumerPump<TKey, TValue> p
 {
     public Task Stop() => stopStage();
 
+    // How long Shutdown waits for the stage to stop before it closes the consumer anyway.
+    private static readonly TimeSpan StageStopWait = TimeSpan.FromSeconds(5);
+
     public async Task Shutdown()
     {
-        await Stop().ConfigureAwait(false);
+        // The stage stops first so that it emits nothing more. A stage whose materializer is gone (the actor system
+        // terminated) never answers, and its consumer must close all the same: it would poll a gone broker for ever.
+        var stopped = Stop();
+        await Task.WhenAny(stopped, Task.Delay(StageStopWait)).ConfigureAwait(false);
         pump.RequestShutdown();
         await pump.Shutdown.ConfigureAwait(false);
     }
