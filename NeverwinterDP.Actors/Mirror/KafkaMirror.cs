@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
 using NeverwinterDP.Actors.Kafka.Settings;
 
@@ -335,21 +336,8 @@ public sealed class KafkaMirror
     /// <c>read_committed</c> places at the last stable offset) and returns that end offset; a Kafka error when the end is
     /// not reached within <see cref="MirrorOptions.RequestTimeout"/>.
     /// </summary>
-    private long ReadToEnd(IConsumer<byte[]?, byte[]?> reader, string what, Action<ConsumeResult<byte[]?, byte[]?>> onRecord)
-    {
-        var deadline = DateTime.UtcNow + _options.RequestTimeout;
-        while (true)
-        {
-            var result = reader.Consume(TimeSpan.FromMilliseconds(500));
-            if (result is null)
-            {
-                if (DateTime.UtcNow > deadline) throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"reading {what} did not reach its end"));
-                continue;
-            }
-            if (result.IsPartitionEOF) return result.Offset.Value;
-            onRecord(result);
-        }
-    }
+    private long ReadToEnd(IConsumer<byte[]?, byte[]?> reader, string what, Action<ConsumeResult<byte[]?, byte[]?>> onRecord) =>
+        TopicEnd.ReadToEnd(reader, 1, _options.RequestTimeout, what, onRecord).Values.Single();
 
     /// <summary>Finds source topics (and partitions) that match, makes their target topics, and assigns the new partitions.</summary>
     private void Refresh(IAdminClient sourceAdmin, IAdminClient targetAdmin, IConsumer<byte[]?, byte[]?> consumer, IConsumer<byte[]?, byte[]?> targetReader,
@@ -399,14 +387,7 @@ public sealed class KafkaMirror
     private IConsumer<byte[]?, byte[]?> TargetReader() => _targetReaderInstance = EndReader("nwdp-mirror-scan-");
 
     /// <summary>A consumer of the target for <see cref="ReadToEnd"/>: read_committed, told when it reaches a partition's end, never committing.</summary>
-    private IConsumer<byte[]?, byte[]?> EndReader(string groupPrefix)
-    {
-        var config = _target.Consumer(groupPrefix + _options.Name);
-        config.EnableAutoCommit = false;
-        config.EnablePartitionEof = true;
-        config.IsolationLevel = IsolationLevel.ReadCommitted;
-        return new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
-    }
+    private IConsumer<byte[]?, byte[]?> EndReader(string groupPrefix) => TopicEnd.Reader(_target.Consumer(groupPrefix + _options.Name));
 
     /// <summary>
     /// Where a source partition resumes: after its stored position, or after the last copy of it found in the target

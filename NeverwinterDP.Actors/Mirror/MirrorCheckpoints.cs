@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
 using NeverwinterDP.Actors.Kafka.Settings;
 
@@ -135,11 +136,7 @@ public sealed class MirrorCheckpoints
     private void Run(CancellationToken stop)
     {
         Librdkafka.EnsureLoaded();
-        var readerConfig = _target.Consumer("nwdp-mirror-syncs-" + _mirror);
-        readerConfig.EnableAutoCommit = false;
-        readerConfig.EnablePartitionEof = true;
-        readerConfig.IsolationLevel = IsolationLevel.ReadCommitted;
-        using var syncs = new ConsumerBuilder<byte[]?, byte[]?>(readerConfig).Build();
+        using var syncs = TopicEnd.Reader(_target.Consumer("nwdp-mirror-syncs-" + _mirror));
         var producerConfig = _target.Producer();
         producerConfig.EnableIdempotence = true;
         producerConfig.Acks = Acks.All;
@@ -221,19 +218,10 @@ public sealed class MirrorCheckpoints
     private void Round(IConsumer<byte[]?, byte[]?> syncs, IProducer<byte[]?, byte[]?> producer, IAdminClient sourceAdmin, CancellationToken stop)
     {
         // The syncs up to the end: copies committed before the groups' offsets are read below translate them.
-        var deadline = DateTime.UtcNow + _mirrorOptions.RequestTimeout;
-        while (true)
+        TopicEnd.ReadToEnd(syncs, 1, _mirrorOptions.RequestTimeout, _mirrorOptions.SyncsTopic, result =>
         {
-            stop.ThrowIfCancellationRequested();
-            var result = syncs.Consume(TimeSpan.FromMilliseconds(200));
-            if (result is null)
-            {
-                if (DateTime.UtcNow > deadline) throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"reading {_mirrorOptions.SyncsTopic} did not reach its end"));
-                continue;
-            }
-            if (result.IsPartitionEOF) break;
             if (OffsetSync.Decode(_mirror, result.Message.Key, result.Message.Value) is { } sync) _translator.Add(sync);
-        }
+        }, stop);
         var partitions = _translator.Partitions.OrderBy(p => p.Topic, StringComparer.Ordinal).ThenBy(p => p.Partition.Value).ToList();
         _partitionCount = partitions.Count;
         if (partitions.Count == 0) return;

@@ -122,10 +122,7 @@ public sealed class MirrorLag : IAsyncDisposable
                 Librdkafka.EnsureLoaded();
                 var config = mirror.Target.Consumer("nwdp-mirror-lag-" + options.Name);
                 config.ClientId = "nwdp-mirror-lag";
-                config.EnableAutoCommit = false;
-                config.EnablePartitionEof = true;
-                config.IsolationLevel = IsolationLevel.ReadCommitted;
-                _positions = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
+                _positions = TopicEnd.Reader(config);
                 _positions.Assign(new TopicPartitionOffset(partition, Offset.Beginning));
             }
             long end;

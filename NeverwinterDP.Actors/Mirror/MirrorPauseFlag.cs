@@ -1,6 +1,7 @@
 using System.Text;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
 using NeverwinterDP.Actors.Kafka.Settings;
 
@@ -22,32 +23,21 @@ public static class MirrorPauseFlag
     {
         Librdkafka.EnsureLoaded();
         EnsureTopic(target, options);
-        var config = target.Consumer("nwdp-mirror-flag-" + options.Name);
-        config.EnableAutoCommit = false;
-        config.EnablePartitionEof = true;
-        config.IsolationLevel = IsolationLevel.ReadCommitted;
-        using var reader = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
+        using var reader = TopicEnd.Reader(target.Consumer("nwdp-mirror-flag-" + options.Name));
         var partition = new TopicPartition(options.OffsetsTopic, 0);
         var end = reader.QueryWatermarkOffsets(partition, options.RequestTimeout).High.Value;
         if (end <= 0) return false;
         reader.Assign(new TopicPartitionOffset(partition, Offset.Beginning));
         var key = KeyOf(options.Name);
         var paused = false;
-        var deadline = DateTime.UtcNow + options.RequestTimeout;
         try
         {
-            while (true)
+            TopicEnd.ReadToEnd(reader, 1, options.RequestTimeout, options.OffsetsTopic, result =>
             {
-                var result = reader.Consume(TimeSpan.FromMilliseconds(200));
-                if (result is null)
-                {
-                    if (DateTime.UtcNow > deadline) throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"reading {options.OffsetsTopic} did not reach its end"));
-                    continue;
-                }
-                if (result.IsPartitionEOF) return paused;
                 if (result.Message.Key is { } k && Encoding.UTF8.GetString(k) == key)
                     paused = result.Message.Value is { } v && Encoding.UTF8.GetString(v) == "true";
-            }
+            });
+            return paused;
         }
         finally
         {

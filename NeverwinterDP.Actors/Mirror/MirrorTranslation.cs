@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using NeverwinterDP.Actors.Kafka;
 using NeverwinterDP.Actors.Kafka.Native;
 using NeverwinterDP.Actors.Kafka.Settings;
 
@@ -21,40 +22,24 @@ public static class MirrorTranslation
         Librdkafka.EnsureLoaded();
         var limit = timeout ?? TimeSpan.FromSeconds(30);
         var config = target.Consumer("nwdp-mirror-translate-" + mirror);
-        config.EnableAutoCommit = false;
-        config.EnablePartitionEof = true;
-        config.IsolationLevel = IsolationLevel.ReadCommitted;
         config.AllowAutoCreateTopics = false;
         using var admin = new AdminClientBuilder(target.Admin()).Build();
         var partitions = admin.GetMetadata(topic, limit).Topics.SingleOrDefault(t => t.Topic == topic && t.Error.Code == ErrorCode.NoError)?.Partitions;
         if (partitions is null || partitions.Count == 0) return [];
 
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(config).Build();
+        using var consumer = TopicEnd.Reader(config);
         consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p.PartitionId, Offset.Beginning)));
         var newest = new Dictionary<string, MirrorCheckpoint?>(StringComparer.Ordinal);
-        var ended = new HashSet<int>();
-        var deadline = DateTime.UtcNow + limit;
         var keyPrefix = $"{mirror}/{group}/";
-        while (ended.Count < partitions.Count)
+        TopicEnd.ReadToEnd(consumer, partitions.Count, limit, topic, result =>
         {
-            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-            if (result is null)
-            {
-                if (DateTime.UtcNow > deadline) throw new KafkaException(new Error(ErrorCode.Local_TimedOut, $"reading {topic} did not reach its end within {limit.TotalSeconds:0.#} s"));
-                continue;
-            }
-            if (result.IsPartitionEOF)
-            {
-                ended.Add(result.Partition.Value);
-                continue;
-            }
-            if (result.Message.Key is null) continue;
+            if (result.Message.Key is null) return;
             var key = System.Text.Encoding.UTF8.GetString(result.Message.Key);
-            if (!key.StartsWith(keyPrefix, StringComparison.Ordinal)) continue;
+            if (!key.StartsWith(keyPrefix, StringComparison.Ordinal)) return;
             // The value says whose it is; a tombstone removes the key's checkpoint.
             var checkpoint = MirrorCheckpoint.FromJson(result.Message.Value);
             newest[key] = checkpoint is not null && checkpoint.Mirror == mirror && checkpoint.Group == group ? checkpoint : null;
-        }
+        });
         consumer.Close();
         return newest.Values.OfType<MirrorCheckpoint>().OrderBy(c => c.Topic, StringComparer.Ordinal).ThenBy(c => c.Partition).ToList();
     }
