@@ -115,6 +115,12 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 await Error(http, dialect, 413, "too_many_events", $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
                 return;
             }
+            // Typed log types: an attribute that does not fit its type's schema refuses the whole request, naming field and line.
+            if (ingress.Typed?.FirstInvalid(parsed.Events) is { } invalid)
+            {
+                await Error(http, dialect, 400, "invalid_typed_field", invalid.Error, dialect.LineOf(request, rented.AsSpan(0, length), invalid.Index));
+                return;
+            }
             if (sender.Key?.FirstForbidden(parsed.Events) is { } forbidden)
             {
                 await Error(http, dialect, 403, "forbidden_type", $"API key '{sender.Key.Name}' may not write log type '{forbidden}'", authenticate: true);
