@@ -25,7 +25,7 @@ public sealed class TypedLogTypes(SchemaStore store, Action<string>? warn = null
     }
 
     /// <summary>The first event of <paramref name="events"/> whose typed attributes do not fit its type's schema: its index and why.</summary>
-    public (int Index, string Error)? FirstInvalid(IReadOnlyList<LogEvent> events)
+    public (int Index, TypedFieldProblem Problem)? FirstInvalid(IReadOnlyList<LogEvent> events)
     {
         string? lastType = null;
         TypedLogSchema? schema = null;
@@ -37,7 +37,7 @@ public sealed class TypedLogTypes(SchemaStore store, Action<string>? warn = null
                 schema = ForTopic(TopicNames.ForType(e.Type));
                 lastType = e.Type;
             }
-            if (schema?.Validate(e) is { } error) return (i, $"{error} (log type '{e.Type}', schema id {schema.Id})");
+            if (schema?.Validate(e) is { } problem) return (i, problem with { Message = $"{problem.Message} (log type '{e.Type}', schema id {schema.Id})" });
         }
         return null;
     }

@@ -15,6 +15,9 @@ public sealed record TypedField(string Name, TypedKind Kind, bool Nullable, int 
     public string Expected => Nullable ? $"{Kind.ToString().ToLowerInvariant()} or null" : Kind.ToString().ToLowerInvariant();
 }
 
+/// <summary>Why an event does not fit its type's schema: the field, the type it expects, and a sentence naming both.</summary>
+public sealed record TypedFieldProblem(string Field, string Expected, string Message);
+
 /// <summary>A log type's schema refused before it reaches the registry (the registry's 42201, invalid schema).</summary>
 public sealed class TypedSchemaException(string message) : Exception(message);
 
@@ -164,21 +167,21 @@ public sealed class TypedLogSchema
         new($"field '{name}' has type {type}; a typed attribute is int, long, float, double, boolean or string, or a union of one of them with null");
 
     /// <summary>
-    /// Why <paramref name="logEvent"/> does not fit this schema (<c>field 'status' must be an int, got "abc"</c>),
+    /// Why <paramref name="logEvent"/> does not fit this schema (<c>field 'status' must be an int, got "abc"</c>, its first field that does not),
     /// or null when it does. An attribute holds a JSON value's text, so 200 and "200" are both an int.
     /// </summary>
-    public string? Validate(LogEvent logEvent)
+    public TypedFieldProblem? Validate(LogEvent logEvent)
     {
         foreach (var field in Fields)
         {
             if (!logEvent.Attributes.TryGetValue(field.Name, out var text))
             {
-                if (!field.HasDefault && !field.Nullable) return $"field '{field.Name}' is required (expected {field.Expected})";
+                if (!field.HasDefault && !field.Nullable) return new(field.Name, field.Expected, $"field '{field.Name}' is required (expected {field.Expected})");
                 continue;
             }
             if (field.Nullable && field.Kind != TypedKind.String && text == "null") continue;
-            if (!TryParse(field.Kind, text, out _))
-                return $"field '{field.Name}' must be {Article(field.Kind)} {field.Expected}, got {Quote(text)}";
+            if (!Fits(field.Kind, text))
+                return new(field.Name, field.Expected, $"field '{field.Name}' must be {Article(field.Kind)} {field.Expected}, got {Quote(text)}");
         }
         return null;
     }
@@ -186,6 +189,21 @@ public sealed class TypedLogSchema
     private static string Article(TypedKind kind) => kind == TypedKind.Int ? "an" : "a";
 
     private static string Quote(string text) => text.Length <= 40 ? $"\"{text}\"" : $"\"{text[..40]}...\"";
+
+    /// <summary>What <see cref="TryParse"/> accepts, without boxing the value: validation runs per event at ingress.</summary>
+    private static bool Fits(TypedKind kind, string text)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        return kind switch
+        {
+            TypedKind.Int => int.TryParse(text, NumberStyles.AllowLeadingSign, invariant, out _),
+            TypedKind.Long => long.TryParse(text, NumberStyles.AllowLeadingSign, invariant, out _),
+            TypedKind.Float => float.TryParse(text, NumberStyles.Float, invariant, out var f) && float.IsFinite(f),
+            TypedKind.Double => double.TryParse(text, NumberStyles.Float, invariant, out var d) && double.IsFinite(d),
+            TypedKind.Boolean => text is "true" or "false",
+            _ => true,
+        };
+    }
 
     private static bool TryParse(TypedKind kind, string text, out object? value)
     {

@@ -137,7 +137,9 @@ public class TypedLogSchemaTests
         attributes[field] = value;
         var logEvent = Event(attributes);
 
-        Assert.StartsWith(expected, schema.Validate(logEvent));
+        var problem = schema.Validate(logEvent);
+        Assert.StartsWith(expected, problem?.Message);
+        Assert.Equal(field, problem?.Field);
         Assert.Null(schema.TryEncodeFramed(logEvent)); // ingress then writes the plain LogEvent
     }
 
@@ -149,7 +151,7 @@ public class TypedLogSchemaTests
         Assert.Null(schema.Validate(Event(new Dictionary<string, string>(Good()) { ["latency_ms"] = "1e3", ["status"] = "-1" })));
         var missing = Good();
         missing.Remove("bytes");
-        Assert.Equal("field 'bytes' is required (expected long)", schema.Validate(Event(missing)));
+        Assert.Equal(new TypedFieldProblem("bytes", "long", "field 'bytes' is required (expected long)"), schema.Validate(Event(missing)));
         // A string attribute takes any text, "null" included.
         Assert.Null(schema.Validate(Event(new Dictionary<string, string>(Good()) { ["user"] = "null" })));
     }

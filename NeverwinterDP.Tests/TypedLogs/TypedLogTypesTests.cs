@@ -58,7 +58,9 @@ public class TypedLogTypesTests
         var invalid = types.FirstInvalid([Event("web", ("status", "200")), Event("other", ("status", "abc")), Event("web", ("status", "abc"), ("path", "/"))]);
 
         Assert.Equal(2, invalid?.Index);
-        Assert.Contains("field 'status' must be an int, got \"abc\"", invalid?.Error);
-        Assert.Contains("log type 'web'", invalid?.Error);
+        Assert.Equal("status", invalid?.Problem.Field);
+        Assert.Equal("int", invalid?.Problem.Expected);
+        Assert.Contains("field 'status' must be an int, got \"abc\"", invalid?.Problem.Message);
+        Assert.Contains("log type 'web'", invalid?.Problem.Message);
     }
 }

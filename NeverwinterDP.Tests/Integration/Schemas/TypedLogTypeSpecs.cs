@@ -78,6 +78,8 @@ public sealed class TypedLogTypeSpecs
         {
             Assert.Equal(3, error.RootElement.GetProperty("line").GetInt32());
             Assert.Contains("field 'status' must be an int, got \"abc\"", error.RootElement.GetProperty("error").GetString());
+            Assert.Equal("status", error.RootElement.GetProperty("field").GetString());
+            Assert.Equal("int", error.RootElement.GetProperty("expected").GetString());
         }
 
         // Evolution through the admin API: an incompatible change refused with the registry's error, a compatible one taken.
