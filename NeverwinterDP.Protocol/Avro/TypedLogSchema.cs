@@ -39,11 +39,13 @@ public sealed class TypedLogSchema
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_scratch;
 
     private readonly HashSet<string> _keys;
+    private readonly TypedField[] _fields; // looped per event: an array's enumerator does not allocate
 
     private TypedLogSchema(int id, IReadOnlyList<TypedField> fields)
     {
         Id = id;
         Fields = fields;
+        _fields = fields.ToArray();
         _keys = new HashSet<string>(fields.Select(f => f.Name), StringComparer.Ordinal);
     }
 
@@ -172,7 +174,7 @@ public sealed class TypedLogSchema
     /// </summary>
     public TypedFieldProblem? Validate(LogEvent logEvent)
     {
-        foreach (var field in Fields)
+        foreach (var field in _fields)
         {
             if (!logEvent.Attributes.TryGetValue(field.Name, out var text))
             {
@@ -232,7 +234,7 @@ public sealed class TypedLogSchema
         ConfluentWireFormat.WriteHeader(scratch, Id);
         LogEventAvro.Encode(logEvent, scratch, withSender: true, _keys);
         var w = new AvroBinaryWriter(scratch);
-        foreach (var field in Fields)
+        foreach (var field in _fields)
         {
             object? value;
             if (!logEvent.Attributes.TryGetValue(field.Name, out var text))
@@ -277,7 +279,7 @@ public sealed class TypedLogSchema
         var attributes = new Dictionary<string, string>(envelope.Attributes.Count + Fields.Count, StringComparer.Ordinal);
         foreach (var (key, value) in envelope.Attributes) attributes[key] = value;
         var invariant = CultureInfo.InvariantCulture;
-        foreach (var field in Fields)
+        foreach (var field in _fields)
         {
             if (field.Nullable)
             {
