@@ -1,6 +1,7 @@
 using System.Text;
 using NeverwinterDP.Actors.Kafka.Messages;
 using NeverwinterDP.Actors.Bus;
+using NeverwinterDP.Actors.Schemas;
 using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Protocol;
 
@@ -18,7 +19,14 @@ namespace NeverwinterDP.Actors.Ingress;
 /// their spilled copy is replayed only after that, and only what the bus does not hold. While the bus is known to be down,
 /// only one request per probe interval tries Kafka; the rest spill at once.
 /// </remarks>
-public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEnumerable<IIngressObserver> observers, SpillWriter? spillover = null, BusCircuit? circuit = null)
+/// <remarks>
+/// With <paramref name="typed"/>: an event of a typed log type is written as that type's record (its registered
+/// schema's id in the frame, typed attributes as Avro values); one whose attributes do not fit is written as the
+/// plain LogEvent (the HTTP endpoint refused it before, with <see cref="TypedLogTypes.FirstInvalid"/>; other inputs
+/// cannot answer 400 per event, and nothing is lost).
+/// </remarks>
+public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEnumerable<IIngressObserver> observers, SpillWriter? spillover = null, BusCircuit? circuit = null,
+    TypedLogTypes? typed = null)
 {
     private readonly IIngressObserver[] _observers = observers.ToArray();
 
@@ -34,6 +42,9 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
 
     public IngressOptions Options => options;
 
+    /// <summary>The typed log types this ingress writes (null: the node serves no registry, every event is a plain LogEvent).</summary>
+    public TypedLogTypes? Typed => typed;
+
     private Dictionary<string, IReadOnlyDictionary<int, long>> LowerBounds(ProducerRecord<byte[]?, byte[]>[] records)
     {
         var bounds = new Dictionary<string, IReadOnlyDictionary<int, long>>(1);
@@ -45,12 +56,13 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
     /// The bus records of <paramref name="events"/>: each on its type's topic, keyed by its <c>key</c> attribute, else
     /// <paramref name="requestKey"/>, else its host, its value the Confluent-framed Avro event.
     /// </summary>
-    public static ProducerRecord<byte[]?, byte[]>[] ToRecords(IReadOnlyList<LogEvent> events, string? requestKey)
+    public static ProducerRecord<byte[]?, byte[]>[] ToRecords(IReadOnlyList<LogEvent> events, string? requestKey, TypedLogTypes? typed = null)
     {
         var records = new ProducerRecord<byte[]?, byte[]>[events.Count];
         // A request's events mostly share their key (one sender, a few hosts): consecutive equal keys share one
         // array (librdkafka copies it at produce), and the topic name is looked up once per run of one type.
         string? lastKey = null, lastType = null, topic = null;
+        TypedLogSchema? schema = null;
         byte[]? keyBytes = null;
         var hasRequestKey = !string.IsNullOrEmpty(requestKey);
         for (var i = 0; i < records.Length; i++)
@@ -66,8 +78,10 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
             {
                 topic = TopicNames.ForType(e.Type);
                 lastType = e.Type;
+                schema = typed?.ForTopic(topic);
             }
-            records[i] = new ProducerRecord<byte[]?, byte[]>(topic, new Confluent.Kafka.Message<byte[]?, byte[]> { Key = keyBytes, Value = LogEventAvro.EncodeFramed(e) });
+            var value = schema?.TryEncodeFramed(e) ?? LogEventAvro.EncodeFramed(e);
+            records[i] = new ProducerRecord<byte[]?, byte[]>(topic, new Confluent.Kafka.Message<byte[]?, byte[]> { Key = keyBytes, Value = value });
         }
         return records;
     }
@@ -79,7 +93,7 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
     /// <param name="requestKey">The partition key the sender asked for (else the event's <c>key</c> attribute, else its host).</param>
     public async Task<(IngressOutcome Outcome, Exception? Error)> AcceptAsync(IReadOnlyList<LogEvent> events, string? requestKey, CancellationToken cancellation)
     {
-        var records = ToRecords(events, requestKey);
+        var records = ToRecords(events, requestKey, typed);
         // What the bus can never take is refused now, before anything is sent or spilled.
         if (pipeline.FirstTooLarge(records) is { } tooLarge) return (IngressOutcome.Refused, tooLarge);
         // While the producer still holds records of requests already spilled, the bus is not taking writes: those

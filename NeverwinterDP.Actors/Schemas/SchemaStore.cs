@@ -95,8 +95,14 @@ public sealed class SchemaStore
         }
     }
 
+    private long _generation;
+
+    /// <summary>Grows with every record applied: a reader that keeps something derived from the store (the typed log types) rebuilds it when this moved.</summary>
+    public long Generation => Volatile.Read(ref _generation);
+
     private void ApplyLocked(long offset, byte[] keyBytes, byte[]? valueBytes)
     {
+        Interlocked.Increment(ref _generation);
         var keyText = Encoding.UTF8.GetString(keyBytes);
         var key = JsonNode.Parse(keyText)?.AsObject() ?? throw new JsonException("key is not an object");
         var value = valueBytes is null ? null : JsonNode.Parse(valueBytes)?.AsObject();

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization.Metadata;
+using NeverwinterDP.Host.Schemas;
 
 namespace NeverwinterDP.Host.Admin;
 
@@ -61,6 +62,7 @@ public static class AdminApi
         admin.MapGet("/ingress", NodeStatusAdmin.Ingress);
         admin.MapGet("/sinks", NodeStatusAdmin.SinksAsync);
         admin.MapReplayAdmin();
+        admin.MapTypeSchemaAdmin();
     }
 
     /// <summary>

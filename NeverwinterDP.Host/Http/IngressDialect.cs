@@ -28,6 +28,13 @@ public abstract class IngressDialect
     /// </summary>
     public virtual Task ErrorAsync(HttpContext http, int status, string reason, string message, int? line) =>
         http.Response.WriteAsJsonAsync(new ErrorBody(message, line), IngressJson.Default.ErrorBody);
+
+    /// <summary>
+    /// The 400 body for an event whose typed attribute does not fit its log type's schema (the status is set already);
+    /// by default the dialect's own error body.
+    /// </summary>
+    public virtual Task TypedFieldErrorAsync(HttpContext http, NeverwinterDP.Protocol.TypedFieldProblem problem, int line) =>
+        ErrorAsync(http, 400, "invalid_typed_field", problem.Message, line);
 }
 
 /// <summary><c>/v1/events</c>' own protocol: NDJSON, JSON or Fluent Bit msgpack, told by the Content-Type.</summary>
@@ -46,4 +53,8 @@ public sealed class EventsDialect(Func<string?, ContentKind?> contentKinds) : In
     {
         return contentKinds(request.ContentType) == ContentKind.Ndjson ? EventParser.NdjsonLineOf(body, index) : index + 1;
     }
+
+    /// <summary><c>{"error": "...", "line": 3, "field": "status", "expected": "int"}</c>.</summary>
+    public override Task TypedFieldErrorAsync(HttpContext http, NeverwinterDP.Protocol.TypedFieldProblem problem, int line) =>
+        http.Response.WriteAsJsonAsync(new ErrorBody(problem.Message, line) { Field = problem.Field, Expected = problem.Expected }, IngressJson.Default.ErrorBody);
 }

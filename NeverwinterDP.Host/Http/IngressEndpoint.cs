@@ -115,6 +115,14 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
                 await Error(http, dialect, 413, "too_many_events", $"{parsed.Events.Count} events in one request; the limit is {options.MaxEventsPerRequest}");
                 return;
             }
+            // Typed log types: an attribute that does not fit its type's schema refuses the whole request, naming field and line.
+            if (ingress.Typed?.FirstInvalid(parsed.Events) is { } invalid)
+            {
+                http.Items[RefusalReasonItem] = "invalid_typed_field";
+                http.Response.StatusCode = 400;
+                await dialect.TypedFieldErrorAsync(http, invalid.Problem, dialect.LineOf(request, rented.AsSpan(0, length), invalid.Index));
+                return;
+            }
             if (sender.Key?.FirstForbidden(parsed.Events) is { } forbidden)
             {
                 await Error(http, dialect, 403, "forbidden_type", $"API key '{sender.Key.Name}' may not write log type '{forbidden}'", authenticate: true);
@@ -312,7 +320,14 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
 
 public sealed record AcceptedBody(int Accepted);
 
-public sealed record ErrorBody(string Error, int? Line);
+public sealed record ErrorBody(string Error, int? Line)
+{
+    /// <summary>The typed attribute at fault (typed log types); absent otherwise.</summary>
+    public string? Field { get; init; }
+
+    /// <summary>The type that attribute must have, e.g. <c>int</c> or <c>string or null</c>.</summary>
+    public string? Expected { get; init; }
+}
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Schemas;
 using Akka.Actor;
 using Akka.Hosting;
 using Confluent.Kafka;
@@ -129,7 +130,7 @@ public static class NodeServices
         {
             var config = sp.GetRequiredService<NodeConfig>();
             return new EventIngress(sp.GetRequiredService<BusWriter>(), config.Ingress, sp.GetServices<IIngressObserver>(),
-                config.Spill.Enabled ? sp.GetRequiredService<SpillWriter>() : null, sp.GetRequiredService<BusCircuit>());
+                config.Spill.Enabled ? sp.GetRequiredService<SpillWriter>() : null, sp.GetRequiredService<BusCircuit>(), sp.GetService<TypedLogTypes>());
         })
         .AddSingleton(sp => new IngressBudget(sp.GetRequiredService<NodeConfig>().Ingress.MaxBytesInFlight))
         .AddSingleton<IngressEndpoint>()

@@ -25,6 +25,11 @@ public static class SchemaHosting
                 return new SchemaLog(bus.Clients, options.Topic, sp.GetRequiredService<SchemaStore>(), bus.Topics, m => log.LogWarning("{Message}", m));
             })
             .AddSingleton(sp => new SchemaRegistry(sp.GetRequiredService<SchemaStore>(), sp.GetRequiredService<SchemaLog>(), options.Timeout))
+            .AddSingleton(sp =>
+            {
+                var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("schemas");
+                return new TypedLogTypes(sp.GetRequiredService<SchemaStore>(), m => log.LogWarning("{Message}", m));
+            })
             .AddHostedService<SchemaRegistryService>();
     }
 

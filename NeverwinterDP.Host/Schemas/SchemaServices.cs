@@ -9,13 +9,16 @@ namespace NeverwinterDP.Host.Schemas;
 /// Opens the registry's topic and reads it to its end. In the background: a node must come up while Kafka is
 /// down; until the topic is open, requests are answered 500 with error code 50001 naming why.
 /// </summary>
-public sealed class SchemaRegistryService(SchemaLog log, SchemaOptions options, ILogger<SchemaRegistryService> logger) : IHostedService, IAsyncDisposable
+/// <remarks>Also lends the store to <see cref="TypedLogSchemas"/> while the node runs: every decoder of this process then reads typed records by their id.</remarks>
+public sealed class SchemaRegistryService(SchemaLog log, SchemaStore store, SchemaOptions options, ILogger<SchemaRegistryService> logger) : IHostedService, IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _starting = Task.CompletedTask;
+    private IDisposable? _lookup;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        _lookup = TypedLogSchemas.AddLookup(store.SchemaById);
         _starting = Task.Run(() => OpenAsync(_stop.Token), CancellationToken.None);
         return Task.CompletedTask;
     }
@@ -54,6 +57,7 @@ public sealed class SchemaRegistryService(SchemaLog log, SchemaOptions options, 
     {
         await _stop.CancelAsync();
         await _starting;
+        _lookup?.Dispose();
     }
 
     // The log itself is the container's (a singleton): it is disposed after this service.

@@ -37,6 +37,40 @@ internal ref struct AvroBinaryReader
         return (long)(n >> 1) ^ -(long)(n & 1);
     }
 
+    public int ReadInt(string field)
+    {
+        var n = ReadLong(field);
+        if (n is < int.MinValue or > int.MaxValue) throw new MalformedRecordException($"Avro field '{field}': {n} is out of range for an int.");
+        return (int)n;
+    }
+
+    public bool ReadBoolean(string field)
+    {
+        if (_position >= _data.Length) throw Truncated(field);
+        return _data[_position++] switch
+        {
+            0 => false,
+            1 => true,
+            var b => throw new MalformedRecordException($"Avro field '{field}': boolean byte {b}, expected 0 or 1."),
+        };
+    }
+
+    public float ReadFloat(string field)
+    {
+        if (Remaining < 4) throw Truncated(field);
+        var value = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(_data.Slice(_position, 4));
+        _position += 4;
+        return value;
+    }
+
+    public double ReadDouble(string field)
+    {
+        if (Remaining < 8) throw Truncated(field);
+        var value = System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(_data.Slice(_position, 8));
+        _position += 8;
+        return value;
+    }
+
     public string ReadString(string field)
     {
         var length = ReadLong(field);

@@ -31,6 +31,26 @@ internal ref struct AvroBinaryWriter
         _position += WriteVarLong(_span[_position..], value);
     }
 
+    public void WriteBoolean(bool value)
+    {
+        Ensure(1);
+        _span[_position++] = value ? (byte)1 : (byte)0;
+    }
+
+    public void WriteFloat(float value)
+    {
+        Ensure(4);
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(_span[_position..], value);
+        _position += 4;
+    }
+
+    public void WriteDouble(double value)
+    {
+        Ensure(8);
+        System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(_span[_position..], value);
+        _position += 8;
+    }
+
     public void WriteString(string value)
     {
         // Worst case is 3 UTF-8 bytes per UTF-16 char; reserving that avoids counting bytes in a first pass.

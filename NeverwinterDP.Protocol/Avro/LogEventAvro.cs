@@ -21,7 +21,10 @@ public static class LogEventAvro
     /// Appends <paramref name="logEvent"/> in version 2, or with <paramref name="withSender"/> false in version 1 (the
     /// emitter's wire and spill format keeps version 1: clients and nodes of either release must read each other).
     /// </summary>
-    internal static void Encode(LogEvent logEvent, IBufferWriter<byte> output, bool withSender)
+    internal static void Encode(LogEvent logEvent, IBufferWriter<byte> output, bool withSender) => Encode(logEvent, output, withSender, null);
+
+    /// <summary>Version 2 (or 1) without the attributes in <paramref name="typedKeys"/>: the envelope a typed record (<see cref="TypedLogSchema"/>) begins with.</summary>
+    internal static void Encode(LogEvent logEvent, IBufferWriter<byte> output, bool withSender, HashSet<string>? typedKeys)
     {
         ArgumentNullException.ThrowIfNull(logEvent);
         ArgumentNullException.ThrowIfNull(output);
@@ -36,7 +39,8 @@ public static class LogEventAvro
         w.WriteString(logEvent.Version);
         w.WriteString(logEvent.Level);
         w.WriteString(logEvent.Message);
-        WriteAttributes(ref w, logEvent.Attributes);
+        if (typedKeys is null) WriteAttributes(ref w, logEvent.Attributes);
+        else WriteAttributesExcept(ref w, logEvent.Attributes, typedKeys);
         w.WriteString(logEvent.Lineage.IngressNode ?? ""); // default(Lineage) has no node
         w.WriteLong(logEvent.Lineage.SourceSeq);
         if (withSender) // ["null", "string"]: the branch, then the value
@@ -138,7 +142,8 @@ public static class LogEventAvro
 
     /// <summary>
     /// Decodes a Confluent-framed LogEvent (a Kafka record value) of either version (schema id
-    /// <see cref="SchemaIds.LogEvent"/> or <see cref="SchemaIds.LogEventV1"/>).
+    /// <see cref="SchemaIds.LogEvent"/> or <see cref="SchemaIds.LogEventV1"/>), or a typed log type's record (an id
+    /// <see cref="TypedLogSchemas"/> resolves): its typed fields become attributes in their string form.
     /// </summary>
     /// <exception cref="MalformedRecordException">Bad frame, another schema id, or bad Avro.</exception>
     public static LogEvent DecodeFramed(ReadOnlySpan<byte> frame)
@@ -146,8 +151,10 @@ public static class LogEventAvro
         var payload = ConfluentWireFormat.Unframe(frame, out var schemaId);
         if (!IsLogEvent(schemaId))
         {
+            // A typed log type's record: the envelope, then its typed fields (the writer's schema looked up once per id).
+            if (TypedLogSchemas.ById(schemaId) is { } typed) return typed.Decode(payload);
             throw new MalformedRecordException(
-                $"Confluent frame carries schema id {schemaId}, expected {SchemaIds.LogEvent} or {SchemaIds.LogEventV1} (LogEvent).");
+                $"Confluent frame carries schema id {schemaId}, expected {SchemaIds.LogEvent} or {SchemaIds.LogEventV1} (LogEvent) or a typed log type's schema.");
         }
         return Decode(payload, schemaId);
     }
@@ -162,7 +169,8 @@ public static class LogEventAvro
     public static bool TryReadSystemTs(ReadOnlySpan<byte> frame, out long systemTs)
     {
         systemTs = 0;
-        if (!ConfluentWireFormat.TryUnframe(frame, out var schemaId, out var payload) || !IsLogEvent(schemaId)) return false;
+        if (!ConfluentWireFormat.TryUnframe(frame, out var schemaId, out var payload)) return false;
+        if (!IsLogEvent(schemaId) && TypedLogSchemas.ById(schemaId) is null) return false; // a typed record begins with the envelope too
         try
         {
             var r = new AvroBinaryReader(payload);
@@ -197,6 +205,23 @@ public static class LogEventAvro
                     w.WriteString(key);
                     w.WriteString(value);
                 }
+            }
+        }
+        w.WriteLong(0);
+    }
+
+    private static void WriteAttributesExcept(ref AvroBinaryWriter w, IReadOnlyDictionary<string, string> attributes, HashSet<string> except)
+    {
+        var count = 0;
+        foreach (var (key, _) in attributes) if (!except.Contains(key)) count++;
+        if (count > 0)
+        {
+            w.WriteLong(count);
+            foreach (var (key, value) in attributes)
+            {
+                if (except.Contains(key)) continue;
+                w.WriteString(key);
+                w.WriteString(value);
             }
         }
         w.WriteLong(0);

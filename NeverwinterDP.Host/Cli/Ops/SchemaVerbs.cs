@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TopicNames = NeverwinterDP.Protocol.TopicNames;
+using TypedLogSchema = NeverwinterDP.Protocol.TypedLogSchema;
+using TypedSchemaException = NeverwinterDP.Protocol.TypedSchemaException;
 
 namespace NeverwinterDP.Host.Cli.Ops;
 
@@ -32,7 +34,9 @@ public static class SchemaVerbs
         Create("list", "Every subject of the registry with its versions and the id of its latest.", ListAsync, []),
         Create("get", "One version of a subject (the latest by default): its id and schema.", GetAsync, [Type, Subject, Version]),
         Create("set", "Register FILE.avsc as the next version of a log type's subject (or --subject); refused with the registry's\n" +
-            "error when it is not compatible with the subject's earlier versions (409).", SetAsync, [Type, Subject], "FILE.avsc"),
+            "error when it is not compatible with the subject's earlier versions (409). With --type, FILE.avsc is the record of the\n" +
+            "type's typed attributes (int, long, float, double, boolean, string, or a union with null): ingress then validates\n" +
+            "and writes them typed.", SetAsync, [Type, Subject], "FILE.avsc"),
     ];
 
     private sealed record Call(ParseResult Args, HttpClient Http, TextWriter Out, bool Json, string? File, CancellationToken Cancellation);
@@ -129,6 +133,19 @@ public static class SchemaVerbs
         catch (IOException e)
         {
             throw new CliUsageException($"cannot read '{call.File}': {e.Message}");
+        }
+        // A log type's file is the record of its attributes: registered wrapped in the LogEvent envelope, which is what
+        // ingress writes and what the type's records carry the id of (docs/schemas.md, typed log types).
+        if (call.Args.GetValue(Type) is { Length: > 0 } type)
+        {
+            try
+            {
+                schema = TypedLogSchema.Wrap(type, schema);
+            }
+            catch (TypedSchemaException e)
+            {
+                throw new CliUsageException($"'{call.File}' is not a schema log type '{type}' (flag '--type') can have: {e.Message}");
+            }
         }
         var answer = await RequestAsync(call, HttpMethod.Post, $"subjects/{Uri.EscapeDataString(subject)}/versions", new JsonObject { ["schema"] = schema });
         var found = await RequestAsync(call, HttpMethod.Post, $"subjects/{Uri.EscapeDataString(subject)}", new JsonObject { ["schema"] = schema });

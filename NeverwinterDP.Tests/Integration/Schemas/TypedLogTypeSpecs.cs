@@ -1,0 +1,157 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Avro.Generic;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Confluent.SchemaRegistry.Serdes;
+using NeverwinterDP.Actors.Kafka.Native;
+using NeverwinterDP.Protocol;
+using NeverwinterDP.Tests.Integration.Processes;
+using NeverwinterDP.Tests.TestKit;
+using Xunit;
+
+namespace NeverwinterDP.Tests.Integration.Schemas;
+
+/// <summary>
+/// A typed log type through a real node (its own process: one registry per process, as in production): registered
+/// with <c>nwdp schema set --type</c>, validated at ingress (400 naming field and line, nothing of the request on the
+/// bus), written under its own schema id (read by Confluent's own Avro deserializer against our registry), evolved
+/// through the admin API (an incompatible change refused with the registry's 409), and stored by the files sink as
+/// strings.
+/// </summary>
+[Collection(ProcessCollection.Name)]
+[Trait("Category", TestCategories.Integration)]
+public sealed class TypedLogTypeSpecs
+{
+    private const string Type = "typedweb";
+
+    private const string Web = """
+        {"type":"record","name":"Web","fields":[
+          {"name":"status","type":"int"},
+          {"name":"bytes","type":"long"},
+          {"name":"latency_ms","type":"double"},
+          {"name":"user","type":["null","string"],"default":null}
+        ]}
+        """;
+
+    [Fact]
+    public async Task A_typed_log_type_is_validated_at_ingress_written_typed_under_its_own_id_and_evolved_by_the_registrys_rules()
+    {
+        using var dir = new TempDir();
+        var run = Guid.NewGuid().ToString("N")[..8];
+        await using var node = await NodeProcess.StartAsync("typed", dir.Path);
+        var registry = new Uri(node.Http, "/schemas").ToString();
+
+        // The CLI: a schema a log type cannot have is a usage error naming the flag; the good one is registered.
+        var unsupported = Path.Combine(dir.Path, "bad.avsc");
+        await File.WriteAllTextAsync(unsupported, """{"type":"record","name":"Web","fields":[{"name":"tags","type":{"type":"array","items":"string"}}]}""");
+        var refusedFile = await Nwdp.RunAsync("schema", "set", "--type", Type, unsupported, "--registry", registry);
+        Assert.True(refusedFile.ExitCode == 2, refusedFile.ToString());
+        Assert.Contains("'--type'", refusedFile.Stderr);
+        Assert.Contains("field 'tags'", refusedFile.Stderr);
+        var file = Path.Combine(dir.Path, "web.avsc");
+        await File.WriteAllTextAsync(file, Web);
+        var set = await Nwdp.RunAsync("schema", "set", "--type", Type, file, "--registry", registry, "--json");
+        Assert.True(set.ExitCode == 0, set.ToString());
+        var id = JsonDocument.Parse(set.Stdout).RootElement.GetProperty("id").GetInt32();
+
+        using var http = Ingress.NewClient();
+        var node1 = node.Child.Describe;
+        string Line(string msg, string fields) => $"{{\"msg\":\"{run}-{msg}\",\"host\":\"web-1\",{fields}}}";
+        async Task<(HttpStatusCode Status, string Body)> PostAsync(params string[] lines)
+        {
+            using var response = await Ingress.PostAsync(http, node.Http, Type, lines);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        // Typed events: numbers as JSON numbers or strings, an optional field absent, an unknown key kept as a string.
+        var ok = await PostAsync(
+            Line("a", "\"status\":200,\"bytes\":1534,\"latency_ms\":12.5,\"user\":\"ann\",\"path\":\"/a\""),
+            Line("b", "\"status\":\"204\",\"bytes\":0,\"latency_ms\":1"));
+        Assert.True(ok.Status == HttpStatusCode.OK, $"{ok}. {node1()}");
+
+        // A wrong type: 400 naming field, line (blank lines count) and expected type; the request's good line is not kept.
+        var bad = await PostAsync(Line("c", "\"status\":200,\"bytes\":1,\"latency_ms\":1"), "", Line("d", "\"status\":\"abc\",\"bytes\":1,\"latency_ms\":1"));
+        Assert.True(bad.Status == HttpStatusCode.BadRequest, $"{bad}. {node1()}");
+        using (var error = JsonDocument.Parse(bad.Body))
+        {
+            Assert.Equal(3, error.RootElement.GetProperty("line").GetInt32());
+            Assert.Contains("field 'status' must be an int, got \"abc\"", error.RootElement.GetProperty("error").GetString());
+            Assert.Equal("status", error.RootElement.GetProperty("field").GetString());
+            Assert.Equal("int", error.RootElement.GetProperty("expected").GetString());
+        }
+
+        // Evolution through the admin API: an incompatible change refused with the registry's error, a compatible one taken.
+        using var admin = node.AdminClient();
+        using (var incompatible = await admin.PutAsync($"/v1/types/{Type}/schema", new StringContent(Web.Replace("\"int\"", "\"string\""), Encoding.UTF8, "application/json")))
+        {
+            var body = await incompatible.Content.ReadAsStringAsync();
+            Assert.True(incompatible.StatusCode == HttpStatusCode.Conflict, body);
+            Assert.Equal(409, JsonDocument.Parse(body).RootElement.GetProperty("error_code").GetInt32());
+            Assert.Contains("status", body);
+        }
+        var v2 = Web.Replace("""{"name":"user",""", """{"name":"region","type":["null","string"],"default":null},{"name":"user",""");
+        using (var evolved = await admin.PutAsync($"/v1/types/{Type}/schema", new StringContent(v2, Encoding.UTF8, "application/json")))
+        {
+            var body = await evolved.Content.ReadAsStringAsync();
+            Assert.True(evolved.StatusCode == HttpStatusCode.OK, body);
+            Assert.Equal(2, JsonDocument.Parse(body).RootElement.GetProperty("version").GetInt32());
+        }
+        var after = await PostAsync(Line("e", "\"status\":500,\"bytes\":2,\"latency_ms\":3.25,\"region\":\"eu\""));
+        Assert.True(after.Status == HttpStatusCode.OK, $"{after}. {node1()}");
+
+        // Confluent's own deserializer reads the typed records with our registry alone.
+        using var client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registry });
+        var deserializer = new AvroDeserializer<GenericRecord>(client);
+        var records = new Dictionary<string, GenericRecord>();
+        foreach (var value in Read(node.Kafka, TopicNames.ForType(Type), 3))
+        {
+            var record = await deserializer.DeserializeAsync(value, false, new SerializationContext(MessageComponentType.Value, TopicNames.ForType(Type)));
+            records[((string)record["message"])[(run.Length + 1)..]] = record;
+        }
+        Assert.Equal(["a", "b", "e"], records.Keys.Order());
+        var a = records["a"];
+        Assert.Equal("neverwinterdp.logs.typedweb", a.Schema.Fullname);
+        Assert.Equal(200, a["status"]);
+        Assert.Equal(1534L, a["bytes"]);
+        Assert.Equal(12.5, a["latency_ms"]);
+        Assert.Equal("ann", a["user"]);
+        Assert.Equal("/a", ((IDictionary<string, object>)a["attributes"])["path"]);
+        Assert.False(((IDictionary<string, object>)a["attributes"]).ContainsKey("status"));
+        Assert.Null(records["b"]["user"]);
+        Assert.Equal("eu", records["e"]["region"]); // written with version 2 once registered
+
+        // The files sink (no typed columns) stores the typed values as strings; the refused request's events never arrive.
+        await Poll.UntilAsync(() => Task.FromResult(PublishedFiles.Messages(node.FilesDir, Type).Count >= 3), Limits.PumpCatchUp,
+            () => $"the files sink did not publish 3 events of {Type}. {node1()}");
+        Assert.Equal([$"{run}-a", $"{run}-b", $"{run}-e"], PublishedFiles.Messages(node.FilesDir, Type).Order());
+        var lineA = PublishedFiles.Files(node.FilesDir, Type).SelectMany(File.ReadLines).Single(l => l.Contains($"{run}-a"));
+        using (var stored = JsonDocument.Parse(lineA))
+        {
+            var attributes = stored.RootElement.GetProperty("attributes");
+            Assert.Equal("200", attributes.GetProperty("status").GetString());
+            Assert.Equal("12.5", attributes.GetProperty("latency_ms").GetString());
+            Assert.Equal("/a", attributes.GetProperty("path").GetString());
+        }
+        Assert.Equal(id, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(Read(node.Kafka, TopicNames.ForType(Type), 1)[0].AsSpan(1, 4)));
+    }
+
+    private static List<byte[]> Read(string bootstrap, string topic, int count)
+    {
+        Librdkafka.EnsureLoaded();
+        using var consumer = new ConsumerBuilder<Ignore, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap, GroupId = "typed-proof-" + Guid.NewGuid(), AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(topic);
+        var values = new List<byte[]>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (values.Count < count && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200))?.Message?.Value is { } value) values.Add(value);
+        }
+        consumer.Close();
+        return values.Count >= count ? values : throw new TimeoutException($"{values.Count} of {count} records on {topic}");
+    }
+}
