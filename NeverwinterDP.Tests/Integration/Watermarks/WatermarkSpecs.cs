@@ -155,6 +155,9 @@ public sealed partial class WatermarkSpecs
             foreach (var (key, value) in more) settings[key] = value;
             return settings;
         }
+        // The topic exists before the writers subscribe: both see it at once and the group splits it between them (a topic
+        // made by the first event is found by each consumer's pattern at its own metadata refresh).
+        kafka.CreateTopic(TopicNames.ForType("hourly"), 4);
         // b writes its markers of an hour 30 min after it ended, a after one minute: for a while only a's are there.
         var a = await InProcessNode.StartAsync(Path.Combine(dir.Path, "a"), clock, Settings("1m"));
         var b = await InProcessNode.StartAsync(Path.Combine(dir.Path, "b"), clock, Settings("30m", ("nwdp.cluster.seeds", a.ClusterAddress)));
