@@ -90,11 +90,12 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     {
     }
 
+    /// <remarks>Public: Akka's Props create actors through their public constructors.</remarks>
     /// <param name="persistenceId">
     /// <c>spillover|TOPIC</c>: this store's own batches of TOPIC; <c>spillover|TOPIC@STORE</c>: batches imported
     /// from the store STORE of another node (<c>nwdp spill import</c>), replayed with that store's headers.
     /// </param>
-    private SpilloverEntity(SpillContext context, string persistenceId)
+    public SpilloverEntity(SpillContext context, string persistenceId)
     {
         _context = context;
         PersistenceId = persistenceId;

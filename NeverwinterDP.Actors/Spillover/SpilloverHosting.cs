@@ -17,8 +17,8 @@ public sealed class SpillKeysSetup(SpillKeyRing keys) : Setup
 /// Where this node's spill store is (a SQLite file on its disk), its id, the journal and query plugins that write
 /// and read it, and the spillover persistence ids it held at start.
 /// </summary>
-/// <param name="Hocon">The plugins' configuration (empty when the store is the node's own journal).</param>
-public sealed record SpillStoreInfo(string Path, string Id, string? JournalPluginId, string ReadJournalPluginId, string Hocon, IReadOnlyList<string> PersistenceIds)
+/// <param name="Plugins">The plugins' configuration (null when the store is the node's own journal), added under the node's configuration.</param>
+public sealed record SpillStoreInfo(string Path, string Id, string? JournalPluginId, string ReadJournalPluginId, Akka.Configuration.Config? Plugins, IReadOnlyList<string> PersistenceIds)
 {
     /// <summary>What the <see cref="SpillHeader"/> of this store's own replayed records of <paramref name="topic"/> starts with, before the sequence number.</summary>
     public string HeaderOrigin(string topic) => SpilloverEntity.TypeName + "|" + topic + "@" + Id;
@@ -31,8 +31,8 @@ public static class SpilloverHosting
     /// <see cref="SpillContext"/> from the container; journal rows sealed and opened with <paramref name="keys"/>.
     /// </summary>
     public static AkkaConfigurationBuilder WithSpillover(this AkkaConfigurationBuilder akka, SpillKeyRing keys, SpillStoreInfo store) =>
-        akka.AddHocon(SpillSerializer.Hocon, HoconAddMode.Prepend)
-            .AddHocon(store.Hocon, HoconAddMode.Prepend)
+        (store.Plugins is null ? akka : akka.AddHocon(store.Plugins, HoconAddMode.Append))
+            .AddHocon(SpillSerializer.Hocon, HoconAddMode.Prepend)
             .AddSetup(new SpillKeysSetup(keys))
             .WithActors((system, registry, resolver) =>
                 registry.Register<SpillStore>(system.ActorOf(SpillStoreActor.PropsFor(resolver.GetService<SpillContext>(), store.PersistenceIds), "spill-store")));

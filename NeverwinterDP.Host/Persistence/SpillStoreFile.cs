@@ -54,8 +54,8 @@ public static class SpillStoreFile
         var id = EnsureId(connection);
         var ids = PersistenceIds(connection);
         return isNodeJournal
-            ? new SpillStoreInfo(path, id, null, SqlReadJournal.Identifier, "", ids)
-            : new SpillStoreInfo(path, id, JournalPlugin, QueryPlugin, Hocon(path), ids);
+            ? new SpillStoreInfo(path, id, null, SqlReadJournal.Identifier, null, ids)
+            : new SpillStoreInfo(path, id, JournalPlugin, QueryPlugin, Plugins(path), ids);
     }
 
     public static SqliteConnection Connect(string path, bool readOnly = false)
@@ -117,28 +117,34 @@ public static class SpillStoreFile
         command.ExecuteNonQuery();
     }
 
-    /// <summary>A journal and a query plugin of their own on the store's file, Akka.Persistence.Sql's defaults otherwise.</summary>
-    public static string Hocon(string path)
+    /// <summary>
+    /// A journal and a query plugin of their own on the store's file, Akka.Persistence.Sql's defaults otherwise (its
+    /// reference configuration and the substitutions parsed together; the class named again, and the plugins fall back
+    /// to their defaults themselves). Added under the node's configuration: it
+    /// carries the default <c>akka.persistence.journal.sql</c> too, which must not shadow the node's.
+    /// </summary>
+    public static Config Plugins(string path)
     {
+        using var stream = typeof(SqlPersistence).Assembly.GetManifestResourceStream("Akka.Persistence.Sql.persistence.conf")
+                           ?? throw new InvalidOperationException("Akka.Persistence.Sql's persistence.conf is not in its assembly");
+        using var reader = new StreamReader(stream);
         var cs = Quote($"Data Source={path};Pooling=True");
-        var defaults = SqlPersistence.DefaultConfiguration;
-        return $$"""
-            {{JournalPlugin}} = {{defaults.GetConfig("akka.persistence.journal.sql").Root}}
-            {{JournalPlugin}} {
-              connection-string = {{cs}}
-              provider-name = "SQLite.MS"
-              auto-initialize = on
-              prefer-parameters-on-multirow-insert = on
-              parallelism = 1
-            }
-            {{QueryPlugin}} = {{defaults.GetConfig("akka.persistence.query.journal.sql").Root}}
-            {{QueryPlugin}} {
-              plugin-id = "{{QueryPlugin}}"
-              write-plugin = "{{JournalPlugin}}"
-              connection-string = {{cs}}
-              provider-name = "SQLite.MS"
-            }
-            """;
+        return ConfigurationFactory.ParseString(reader.ReadToEnd() + $$"""
+
+            {{JournalPlugin}} = ${akka.persistence.journal.sql}
+            {{JournalPlugin}}.class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+            {{JournalPlugin}}.connection-string = {{cs}}
+            {{JournalPlugin}}.provider-name = "SQLite.MS"
+            {{JournalPlugin}}.auto-initialize = on
+            {{JournalPlugin}}.prefer-parameters-on-multirow-insert = on
+            {{JournalPlugin}}.parallelism = 1
+            {{QueryPlugin}} = ${akka.persistence.query.journal.sql}
+            {{QueryPlugin}}.class = "Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql"
+            {{QueryPlugin}}.plugin-id = "{{QueryPlugin}}"
+            {{QueryPlugin}}.write-plugin = "{{JournalPlugin}}"
+            {{QueryPlugin}}.connection-string = {{cs}}
+            {{QueryPlugin}}.provider-name = "SQLite.MS"
+            """);
     }
 
     private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";

@@ -83,7 +83,7 @@ public static class SpillExportFile
         /// <summary>Seals the file with its checksum, flushes it to disk and gives it its final name.</summary>
         public void Complete()
         {
-            Write(End);
+            _out.Write(End); // not hashed: the checksum covers what comes before the end marker
             _out.Write(_hash.GetHashAndReset());
             _out.Flush();
             _file.Flush(flushToDisk: true);

@@ -12,6 +12,12 @@ namespace NeverwinterDP.Host.Cli.Ops;
 /// </summary>
 public static class SpillVerbs
 {
+    // Before Commands: static fields are initialised in order.
+    private static readonly Option<string?> Data = Flags.Text("--data", "the data directory of a stopped node (required)", "DIR");
+    private static readonly Option<string?> Out = Flags.Text("--out", "the export file to write (required; never overwritten)", "FILE");
+    private static readonly Option<string?> In = Flags.Text("--in", "the export file to import (required)", "FILE");
+    private static readonly Option<bool> Json = Flags.Switch("--json", "print the result as JSON");
+
     public static IReadOnlyList<Command> Commands { get; } =
     [
         AdminVerb.Create("status", "The spill backlog per topic (batches, events, bytes, oldest age, replay state) and this node's quota.", StatusAsync),
@@ -19,11 +25,6 @@ public static class SpillVerbs
         Export(),
         Import(),
     ];
-
-    private static readonly Option<string?> Data = Flags.Text("--data", "the data directory of a stopped node (required)", "DIR");
-    private static readonly Option<string?> Out = Flags.Text("--out", "the export file to write (required; never overwritten)", "FILE");
-    private static readonly Option<string?> In = Flags.Text("--in", "the export file to import (required)", "FILE");
-    private static readonly Option<bool> Json = Flags.Switch("--json", "print the result as JSON");
 
     private static Command Export()
     {
