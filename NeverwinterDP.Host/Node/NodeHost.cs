@@ -6,6 +6,7 @@ using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Dashboard;
 using NeverwinterDP.Host.Discovery;
 using NeverwinterDP.Host.Persistence;
+using NeverwinterDP.Host.SpillTransfer;
 using NeverwinterDP.Host.Security;
 using NeverwinterDP.Protocol.AtRest;
 using NeverwinterDP.Host.Syslog;

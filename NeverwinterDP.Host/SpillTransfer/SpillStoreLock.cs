@@ -1,7 +1,7 @@
 using NeverwinterDP.Host.Configuration;
-using NeverwinterDP.Host.SpillTransfer;
+using NeverwinterDP.Host.Persistence;
 
-namespace NeverwinterDP.Host.Persistence;
+namespace NeverwinterDP.Host.SpillTransfer;
 
 /// <summary>
 /// A running node's hold on its data directory's spill store: an exclusive lock on <c>&lt;data&gt;/spill.lock</c>
