@@ -66,21 +66,55 @@ public sealed record WatermarkExchangeHolder(KafkaWatermarkExchange? Exchange);
 /// </summary>
 /// <remarks>The publisher and the partition counts are disposed by the container.</remarks>
 public sealed class WatermarkService(HourMarkerWriter markers, WatermarkHub hub, WatermarkExchangeHolder shared, NodeConfig config,
-    IHostApplicationLifetime lifetime) : IHostedService
+    IHostApplicationLifetime lifetime, ILoggerFactory logs) : IHostedService
 {
+    private readonly CancellationTokenSource _stop = new();
     private CancellationTokenRegistration _started;
+    private Task _hubStart = Task.CompletedTask;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         markers.Start();
-        if (shared.Exchange is { } exchange) await exchange.StartAsync(cancellationToken);
         // Checked once the host started: the node id its shared observations carry may take the HTTP port, bound by then.
-        if (config.PumpEnabled) _started = lifetime.ApplicationStarted.Register(hub.Start);
+        if (config.PumpEnabled) _started = lifetime.ApplicationStarted.Register(() => _hubStart = StartHubAsync(_stop.Token));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Starts the exchange (its topics made once the bus answers), then the hub. In the background: a node must come up
+    /// and spill while the bus is down, and the hub has nothing to decide until it is back.
+    /// </summary>
+    private async Task StartHubAsync(CancellationToken stop)
+    {
+        if (shared.Exchange is { } exchange)
+        {
+            var log = logs.CreateLogger("watermarks");
+            while (true)
+            {
+                try
+                {
+                    await exchange.StartAsync(stop);
+                    break;
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    log.LogWarning("watermark exchange not started ({Reason}); trying again in 5 s", e.GetBaseException().Message);
+                    try { await Task.Delay(TimeSpan.FromSeconds(5), stop); } catch (OperationCanceledException) { return; }
+                }
+            }
+        }
+        hub.Start();
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _started.Dispose();
+        _stop.Cancel();
+        try { await _hubStart.WaitAsync(TimeSpan.FromSeconds(10)); } catch (Exception) { } // an exchange start stuck on a gone bus
         await markers.DisposeAsync();
         await hub.DisposeAsync();
         if (shared.Exchange is { } exchange) await exchange.DisposeAsync();

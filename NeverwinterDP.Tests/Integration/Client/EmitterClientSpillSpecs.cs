@@ -109,6 +109,10 @@ public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
         try
         {
             await client.EmitAsync([ClientTestKit.Event(run, "probe", 0, "poison")]).WaitAsync(TimeSpan.FromSeconds(30));
+            // The probe reaches this node's files before it stops: its embedded broker goes with it, and a probe still
+            // on that bus would never reach the node started below (on a new broker).
+            await ClientTestKit.Eventually(() => node.Pumps.Where(p => p.Sink.Name == "files").Sum(p => p.SinkMetrics.Delivered) >= 1,
+                TimeSpan.FromSeconds(30), () => "the probe was not delivered to the files sink");
         }
         finally
         {
