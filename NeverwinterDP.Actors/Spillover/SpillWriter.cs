@@ -9,8 +9,8 @@ namespace NeverwinterDP.Actors.Spillover;
 public sealed class SpillRefusedException(string reason) : Exception(reason);
 
 /// <summary>
-/// Ingress's side of the spillover store: hands a request's records, per topic, to that topic's spillover entity
-/// and reports durable once every entity wrote its share to the journal.
+/// Ingress's side of the spillover store: hands a request's records, per topic, to this node's spill store (its
+/// topic's spillover entity) and reports durable once every entity wrote its share to the store.
 /// </summary>
 /// <param name="journalDirectory">
 /// The directory the journal's database file is in (SQLite), whose free space is checked before a spill; null
@@ -20,7 +20,7 @@ public sealed class SpillRefusedException(string reason) : Exception(reason);
 /// <c>nwdp.spill.after</c>: how long a request waits for Kafka's acknowledgement before its records are spilled
 /// (zero: until Kafka answers).
 /// </param>
-public sealed class SpillWriter(IActorRef region, TimeSpan askTimeout, string? journalDirectory = null, TimeSpan after = default)
+public sealed class SpillWriter(IActorRef store, TimeSpan askTimeout, string? journalDirectory = null, TimeSpan after = default)
 {
     /// <summary><c>nwdp.spill.after</c>: how long a request waits for Kafka before its records are spilled (zero: until Kafka answers).</summary>
     public TimeSpan After => after;
@@ -44,7 +44,7 @@ public sealed class SpillWriter(IActorRef region, TimeSpan askTimeout, string? j
             .Select(g => new SpillBatch(g.Key, g.Select(r => new SpilledRecord(r.Message.Key, r.Message.Value)).ToList(), maybeOnBusFrom?.GetValueOrDefault(g.Key)));
         try
         {
-            var answers = await Task.WhenAll(byTopic.Select(b => region.Ask<object>(b, askTimeout, cancellation))).ConfigureAwait(false);
+            var answers = await Task.WhenAll(byTopic.Select(b => store.Ask<object>(b, askTimeout, cancellation))).ConfigureAwait(false);
             var refused = answers.OfType<SpillRefused>().FirstOrDefault();
             return refused is null ? (IngressOutcome.Durable, null) : (IngressOutcome.Failed, new SpillRefusedException(refused.Reason));
         }
@@ -75,14 +75,14 @@ public sealed class SpillWriter(IActorRef region, TimeSpan askTimeout, string? j
             $"no space left on device for the spillover store: {journalDirectory} has {free} bytes free and this request needs about {needed}");
     }
 
-    /// <summary>Every topic that ever spilled (the spillover entities in the journal).</summary>
-    public Task<IReadOnlyList<string>> TopicsAsync(ActorSystem system, CancellationToken cancellation) =>
-        Sharding.PersistentEntities.IdsAsync(system, SpilloverEntity.TypeName, cancellation);
+    /// <summary>Every topic that ever spilled on this node, and every imported store's (<c>TOPIC@STORE</c>): the entities of the node's spill store.</summary>
+    public async Task<IReadOnlyList<string>> TopicsAsync(ActorSystem system, CancellationToken cancellation) =>
+        (await store.Ask<SpillTopics>(GetSpillTopics.Instance, askTimeout, cancellation).ConfigureAwait(false)).Names;
 
     /// <summary>The backlog of the topics spilled so far (those whose entities know them).</summary>
     public async Task<IReadOnlyList<SpillStatus>> StatusAsync(IEnumerable<string> topics, CancellationToken cancellation)
     {
-        var answers = await Task.WhenAll(topics.Select(t => region.Ask<SpillStatus>(new GetSpillStatus(t), askTimeout, cancellation))).ConfigureAwait(false);
+        var answers = await Task.WhenAll(topics.Select(t => store.Ask<SpillStatus>(new GetSpillStatus(t), askTimeout, cancellation))).ConfigureAwait(false);
         return answers.OrderBy(s => s.Topic, StringComparer.Ordinal).ToList();
     }
 }

@@ -25,6 +25,19 @@ public sealed record SpillContext(SpillOptions Options, SpillQuota Quota, BusCir
 
     /// <summary>A test seam: awaited after Kafka acknowledged a replayed batch, before it is recorded replayed.</summary>
     public SpillReplayHook? Hook { get; init; }
+
+    /// <summary>
+    /// The id of the node's spill store (random, kept in the store): the <see cref="SpillHeader"/> of a replayed record
+    /// names it, so two nodes' batches of one topic with the same sequence number never look alike on the bus.
+    /// Empty (tests of one entity): the header names the persistence id alone.
+    /// </summary>
+    public string StoreId { get; init; } = "";
+
+    /// <summary>The journal plugin of the spill store (null: the node's journal, when that is the node's own SQLite file).</summary>
+    public string? JournalPluginId { get; init; }
+
+    /// <summary>The query plugin reading the spill store's journal (the payloads of a replay).</summary>
+    public string ReadJournalPluginId { get; init; } = SqlReadJournal.Identifier;
 }
 
 /// <summary>A test seam: <paramref name="Acked"/>(topic, sequence number) runs after Kafka acknowledged a replayed batch and before the journal records it.</summary>
@@ -73,11 +86,23 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     private long _replayedEvents;
     private DateTimeOffset _nextReplayAt = DateTimeOffset.MinValue;
 
-    public SpilloverEntity(string topic, SpillContext context)
+    public SpilloverEntity(string topic, SpillContext context) : this(context, TypeName + "|" + topic)
     {
-        _topic = topic;
+    }
+
+    /// <remarks>Public: Akka's Props create actors through their public constructors.</remarks>
+    /// <param name="persistenceId">
+    /// <c>spillover|TOPIC</c>: this store's own batches of TOPIC; <c>spillover|TOPIC@STORE</c>: batches imported
+    /// from the store STORE of another node (<c>nwdp spill import</c>), replayed with that store's headers.
+    /// </param>
+    public SpilloverEntity(SpillContext context, string persistenceId)
+    {
         _context = context;
-        PersistenceId = TypeName + "|" + topic;
+        PersistenceId = persistenceId;
+        Name = NameOf(persistenceId);
+        _topic = TopicOf(Name);
+        HeaderOrigin = Name.Contains('@') || context.StoreId.Length == 0 ? persistenceId : persistenceId + "@" + context.StoreId;
+        if (context.JournalPluginId is not null) JournalPluginId = context.JournalPluginId;
 
         Recover<SpilledBatch>(b =>
         {
@@ -93,7 +118,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         Recover<DamagedSpilledBatch>(d =>
         {
             _damaged.Add(LastSequenceNr);
-            var file = Path.Combine(_context.QuarantineDir, SpillQuarantine.FileName(_topic, LastSequenceNr, refused: false));
+            var file = Path.Combine(_context.QuarantineDir, SpillQuarantine.FileName(Name, LastSequenceNr, refused: false));
             try
             {
                 Directory.CreateDirectory(_context.QuarantineDir);
@@ -137,13 +162,29 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
+    /// <summary>What the store calls this entity: the topic, or <c>TOPIC@STORE</c> for an imported store's batches.</summary>
+    public string Name { get; }
+
+    /// <summary>What the <see cref="SpillHeader"/> of a replayed record names: the persistence id and the store that spilled it.</summary>
+    public string HeaderOrigin { get; }
+
+    /// <summary>The entity's name from its persistence id (<c>spillover|NAME</c>).</summary>
+    public static string NameOf(string persistenceId) =>
+        persistenceId.StartsWith(TypeName + "|", StringComparison.Ordinal) ? persistenceId[(TypeName.Length + 1)..] : throw new ArgumentException($"not a spillover persistence id: {persistenceId}");
+
+    /// <summary>The Kafka topic of an entity's name (<c>TOPIC</c> or <c>TOPIC@STORE</c>; Kafka topic names have no '@').</summary>
+    public static string TopicOf(string name) => name.IndexOf('@') is var at and >= 0 ? name[..at] : name;
+
+    /// <summary>The entity of one persistence id of the store (its own topic, or an imported store's).</summary>
+    public static Props PropsForId(string persistenceId, SpillContext context) => Props.Create(() => new SpilloverEntity(context, persistenceId));
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props PropsFor(string topic, SpillContext context) => Props.Create(() => new SpilloverEntity(topic, context));
 
     private void OnRecovered()
     {
-        _quarantined = SpillQuarantine.Count(_context.QuarantineDir, _topic);
+        _quarantined = SpillQuarantine.Count(_context.QuarantineDir, Name);
         // Damaged rows found during recovery: recorded as quarantined, so the journal can delete past them.
         if (_damaged.Count > 0)
             PersistAll(_damaged.Select(seq => new SpillQuarantined(seq, "damaged in the journal")).ToList(), q => _damaged.Remove(q.SequenceNr));
@@ -226,7 +267,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             if (_markers.TryGetValue(seq, out var from))
             {
                 // A replay of it was under way when the node stopped: find out which records made it before producing any.
-                witness.FindAsync(_topic, SpillHeader.Prefix(PersistenceId, seq), from, progress, CancellationToken.None)
+                witness.FindAsync(_topic, SpillHeader.Prefix(HeaderOrigin, seq), from, progress, CancellationToken.None)
                     .PipeTo(Self, success: found => new Witnessed(seq, found), failure: e => new WitnessFailed(seq, e));
                 return;
             }
@@ -285,7 +326,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     private void Submit(List<long> chunk, BusWriter pipeline)
     {
         var skips = chunk.Select(s => _known.GetValueOrDefault(s) ?? new HashSet<int>()).ToList();
-        var persistenceId = PersistenceId;
+        var persistenceId = HeaderOrigin;
         var topic = _topic;
         var hook = _context.Hook;
         var after = _context.Options.After;
@@ -322,7 +363,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
     /// <summary>The spilled batches from <paramref name="from"/> to <paramref name="to"/> (sequence numbers), in one read.</summary>
     private Task<Dictionary<long, SpilledBatch>> LoadAsync(long from, long to)
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(_context.ReadJournalPluginId);
         return journal.CurrentEventsByPersistenceId(PersistenceId, from, to)
             .Where(e => e.Event is SpilledBatch)
             .RunAggregate(new Dictionary<long, SpilledBatch>(), (all, e) =>
@@ -391,7 +432,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         }
         var seq = r.Chunk[0];
         var batch = r.Batches![0];
-        var file = Path.Combine(_context.QuarantineDir, SpillQuarantine.FileName(_topic, seq, refused: true));
+        var file = Path.Combine(_context.QuarantineDir, SpillQuarantine.FileName(Name, seq, refused: true));
         try
         {
             Directory.CreateDirectory(_context.QuarantineDir);
@@ -449,7 +490,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         return events;
     }
 
-    private SpillStatus Status() => new(_topic, _pending.Count, _pending.Values.Sum(p => (long)p.Events), _pending.Values.Sum(p => p.Bytes),
+    private SpillStatus Status() => new(Name, _pending.Count, _pending.Values.Sum(p => (long)p.Events), _pending.Values.Sum(p => p.Bytes),
         _pending.Count == 0 ? 0 : _pending.Values.Min(p => p.SpilledAtMs), _replayedBatches, _replayedEvents, _quarantined,
         _pending.Count == 0 ? _locked.Count > 0 ? "key missing" : "empty" : _replaying ? "replaying" : _context.Circuit.IsUp ? "waiting" : "bus down");
 

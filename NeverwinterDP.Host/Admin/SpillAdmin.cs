@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using NeverwinterDP.Actors.Spillover;
 using NeverwinterDP.Actors.Bus;
 using NeverwinterDP.Host.Configuration;
@@ -27,10 +26,8 @@ public static class SpillAdmin
         var quarantined = SpillQuarantine.DirectoryOf(config.DataDir);
         var batches = Directory.Exists(quarantined) ? Directory.GetFiles(quarantined).Select(Path.GetFileName).OfType<string>().Order().ToList() : [];
         var reports = StateStoreCheck.Quarantined(config.DataDir);
-        if (config.Persistence.Provider != "sqlite")
-            return AdminApi.Json(new SpillCheckResponse(config.Persistence.Provider, null, batches.Count == 0,
-                $"the {config.Persistence.Provider} server checks its own storage", reports, batches), AdminJson.Default.SpillCheckResponse);
-        var path = new SqliteConnectionStringBuilder(config.Persistence.ConnectionString).DataSource;
+        // The spill store is a SQLite file on this node's disk whatever the cluster's journal is.
+        var path = SpillStoreFile.Locate(config).Path;
         var problem = File.Exists(path) ? StateStoreCheck.Inspect(path) : null;
         var detail = problem ?? (batches.Count == 0 ? "ok" : $"ok; {batches.Count} spilled batches were kept aside (damaged in the journal: *.bin; refused by the bus for good: *.refused.bin)");
         return AdminApi.Json(new SpillCheckResponse("sqlite", path, problem is null && batches.Count == 0, detail, reports, batches), AdminJson.Default.SpillCheckResponse);

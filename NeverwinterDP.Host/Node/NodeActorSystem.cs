@@ -24,7 +24,7 @@ public static class NodeActorSystem
     /// <summary>
     /// The actor system from the node's HOCON, as one chain of the entities' own hosting extensions; with no seed
     /// nodes it forms a cluster of its own (unless <c>nwdp.cluster.join-self = off</c>: then it waits for
-    /// <c>nwdp cluster join</c>). The remote ingress comes last: it spills through the spillover region.
+    /// <c>nwdp cluster join</c>). The remote ingress comes last: it spills through the node's spill store.
     /// </summary>
     public static IServiceCollection AddNodeActorSystem(this IServiceCollection services, NodeConfig config) =>
         services.AddAkka(ClusterOptions.SystemName, (akka, sp) => akka
@@ -52,7 +52,7 @@ public static class NodeActorSystem
                 RoleRestricted: config.Cluster.Roles.Count > 0,
                 Names: config.Mirrors.Select(m => m.Options.Name).ToList(),
                 KeepAlive: config.MirrorKeepAlive))
-            .WithSpillover(sp.GetRequiredService<SpillKeyRing>())
+            .WithSpillover(sp.GetRequiredService<SpillKeyRing>(), sp.GetRequiredService<SpillStoreInfo>())
             // Nodes that joined a cluster check that they write its journal, and leave (exit 3) when not.
             .WithJournalGuard(cancellation => JournalIdentityReader.ReadAsync(config.Persistence, cancellation),
                 JournalIdentityReader.Location(config.Persistence),

@@ -6,6 +6,7 @@ using NeverwinterDP.Host.Configuration;
 using NeverwinterDP.Host.Dashboard;
 using NeverwinterDP.Host.Discovery;
 using NeverwinterDP.Host.Persistence;
+using NeverwinterDP.Host.SpillTransfer;
 using NeverwinterDP.Host.Security;
 using NeverwinterDP.Protocol.AtRest;
 using NeverwinterDP.Host.Syslog;
@@ -32,6 +33,8 @@ public static class NodeHost
         Directory.CreateDirectory(config.DataDir);
         // Before anything opens it: a damaged SQLite state store is quarantined and salvaged, not fatal.
         var store = new StateStoreStatus(StateStoreCheck.Run(config));
+        // The spill store: on this node's disk, its own file unless the node's journal is its own SQLite file.
+        var spillStore = SpillStoreFile.Open(config);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "nwdp" });
         builder.Logging.AddNodeLogging();
         var listeners = builder.WebHost.AddNodeListeners(config);
@@ -40,11 +43,13 @@ public static class NodeHost
         builder.Services
             .AddSingleton(config)
             .AddSingleton(store)
+            .AddSingleton(spillStore)
             .AddSingleton<NodeExit>()
             .AddSingleton(spillKeys)
             .AddSingleton(listeners)
             .AddSingleton(clock ?? TimeProvider.System)
             .AddSingleton(_ => KafkaBus.Create(config))
+            .AddHostedService<SpillStoreLock>() // first to start, last to stop: nwdp spill export/import see the node running
             .AddNodeStatsPublishing()     // publishes nwdp.stats; stops after the actor system (the pumps' last counts)
             .AddNodeActorSystem(config)   // the actor system: shard regions, remote ingress (NodeActorSystem.cs)
             .AddHostedService<GracefulLeave>()

@@ -116,9 +116,12 @@ public static class NodeServices
         {
             Witness = sp.GetRequiredService<KafkaSpillWitness>(),
             Hook = sp.GetService<SpillReplayHook>(),
+            StoreId = sp.GetRequiredService<SpillStoreInfo>().Id,
+            JournalPluginId = sp.GetRequiredService<SpillStoreInfo>().JournalPluginId,
+            ReadJournalPluginId = sp.GetRequiredService<SpillStoreInfo>().ReadJournalPluginId,
         })
-        .AddSingleton(sp => new SpillWriter(sp.GetRequiredService<ActorRegistry>().Get<SpilloverRegion>(), TimeSpan.FromSeconds(30), config.Persistence.LocalDirectory,
-            config.Spill.After));
+        .AddSingleton(sp => new SpillWriter(sp.GetRequiredService<ActorRegistry>().Get<SpillStore>(), TimeSpan.FromSeconds(30),
+            Path.GetDirectoryName(sp.GetRequiredService<SpillStoreInfo>().Path), config.Spill.After));
 
     /// <summary>The one way events enter the bus (<see cref="EventIngress"/>), what stamps their lineage, and its two doors: HTTP and Akka remote.</summary>
     public static IServiceCollection AddIngress(this IServiceCollection services) => services

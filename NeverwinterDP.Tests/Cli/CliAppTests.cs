@@ -12,7 +12,7 @@ public sealed class CliAppTests
     [
         "run", "broker", "mirror", "mirror pause", "mirror resume", "mirror status", "mirror translate", "bench", "cluster show", "cluster status", "cluster leader", "cluster leave", "cluster join", "cluster down",
         "cluster down-unreachable", "cluster tail", "cluster-sharding regions", "cluster-sharding region-stats", "cluster-sharding shard-stats",
-        "actor hierarchy", "sources", "watchdog", "spill status", "spill check", "stats", "audit", "report summary", "report keys", "report values", "lag", "watermarks", "search", "check",
+        "actor hierarchy", "sources", "watchdog", "spill status", "spill check", "spill export", "spill import", "stats", "audit", "report summary", "report keys", "report values", "lag", "watermarks", "search", "check",
         "schema list", "schema get", "schema set", "keys add", "keys list", "keys revoke", "spill-key new", "spill-key id",
         "replay", "dlq list", "dlq show", "dlq replay", "alerts", "discover",
     ];

@@ -46,7 +46,11 @@ internal static class JournalFixture
 
     /// <summary>The actor system the fixtures are written and read with: the node's persistence and serializers (as <c>WithNodeMessages</c> and <c>WithSpillover</c> bind them), nothing else.</summary>
     /// <param name="spillKeys">The spill keys the serializer seals and opens batches with (none: in the clear, as the fixtures are).</param>
-    public static ActorSystem StartSystem(string dbPath, string name, SpillKeyRing? spillKeys = null)
+    public static ActorSystem StartSystem(string dbPath, string name, SpillKeyRing? spillKeys = null) =>
+        ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(StartSystemConfig(dbPath)).And(LegacyTypeNames.JsonSetup).And(new SpillKeysSetup(spillKeys ?? SpillKeyRing.None)));
+
+    /// <summary>The configuration of <see cref="StartSystem"/>: the node's persistence on <paramref name="dbPath"/> and its serializers.</summary>
+    public static Config StartSystemConfig(string dbPath)
     {
         var persistence = new PersistenceOptions("sqlite", $"Data Source={dbPath};Pooling=False");
         // On a loaded machine (CI under load) the first query of a fresh process (linq2db compiles it, SQLite opens the
@@ -61,7 +65,7 @@ internal static class JournalFixture
             .WithFallback(ConfigurationFactory.ParseString(NodeMessageSerializer.Hocon))
             .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
             .WithFallback(SqlPersistence.DefaultConfiguration);
-        return ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(config).And(LegacyTypeNames.JsonSetup).And(new SpillKeysSetup(spillKeys ?? SpillKeyRing.None)));
+        return config;
     }
 
     public static SpillContext SpillContextFor(TimeProvider clock, string quarantineDir) =>

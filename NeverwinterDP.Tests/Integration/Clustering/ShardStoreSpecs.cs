@@ -27,7 +27,8 @@ public sealed class ShardStoreSpecs(ITestOutputHelper output)
         var response = await node.PostNdjsonAsync(["""{"host":"store-host","msg":"hello"}"""], type: "store");
         Assert.True(response.IsSuccessStatusCode, $"{response.StatusCode}");
 
-        string[] coordinators = [EmitterEntity.TypeName, WatchdogEntity.TypeName, SpilloverEntity.TypeName, SinkWriterEntity.TypeName];
+        // Spillover is no shard region: a per-node actor on the node's own spill store (docs/cluster.md).
+        string[] coordinators = [EmitterEntity.TypeName, WatchdogEntity.TypeName, SinkWriterEntity.TypeName];
         var ids = new List<string>();
         await Wait.UntilAsync(() =>
         {

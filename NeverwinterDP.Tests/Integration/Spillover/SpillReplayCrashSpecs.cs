@@ -32,6 +32,9 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
 
     private static string PersistenceId(string topic) => SpilloverEntity.TypeName + "|" + topic;
 
+    /// <summary>What the replay headers of the node's own batches of <paramref name="topic"/> name: the persistence id and the node's spill store.</summary>
+    private static string Origin(InProcessNode node, string topic) => node.App.Services.GetRequiredService<SpillStoreInfo>().HeaderOrigin(topic);
+
     private static IEnumerable<string> Lines(IEnumerable<string> messages) => messages.Select(m => JsonSerializer.Serialize(new { host = "h" + m.GetHashCode() % 5, msg = m }));
 
     private static List<string> Published(InProcessNode node, string topic) =>
@@ -120,12 +123,12 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
         Assert.Equal(1 + batches * perBatch, SpillBus.Count(kafka.BootstrapServers, topic, Partitions));
         var all = SpillBus.Headers(kafka.BootstrapServers, topic, Partitions);
         var headers = all.OfType<string>().ToList();
-        Assert.All(headers, h => Assert.Matches($@"^{Regex(PersistenceId(topic))}/\d+/\d+$", h));
+        Assert.All(headers, h => Assert.Matches($@"^{Regex(Origin(restarted, topic))}/\d+/\d+$", h));
         Assert.Equal(headers.Count, headers.Distinct().Count());
         // Without a header: the event sent before the outage, and those of batch 1 its timed-out produce put there.
         Assert.Equal(1 + batches * perBatch, all.Count(h => h is null) + headers.Count);
         for (var b = interrupted; b < interrupted + chunk; b++)
-            Assert.Equal(perBatch, headers.Count(h => h.StartsWith(SpillHeader.Prefix(PersistenceId(topic), b), StringComparison.Ordinal)));
+            Assert.Equal(perBatch, headers.Count(h => h.StartsWith(SpillHeader.Prefix(Origin(restarted, topic), b), StringComparison.Ordinal)));
 
         await Wait.UntilAsync(() => Published(restarted, topic).Count >= 1 + sent.Count, TimeSpan.FromSeconds(60), () => $"{Published(restarted, topic).Count} published");
         var published = Published(restarted, topic);
@@ -146,8 +149,10 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
         List<string> sent;
         var before = Enumerable.Range(0, earlier).Select(i => $"{run}-before-{i}").ToList();
         SerializerWithStringManifest serializer;
+        string origin;
         await using (var node = await InProcessNode.StartAsync(dir.Path, overrides: Settings(kafka)))
         {
+            origin = Origin(node, topic);
             // Records on the topic before the batch's replay started: the scan starts after them.
             Assert.True((await node.PostNdjsonAsync(Lines(before), "partial")).IsSuccessStatusCode);
             sent = await SpillAsync(node, kafka, "partial", run, 1, perBatch);
@@ -169,7 +174,7 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
                 await producer.ProduceAsync(topic, new Message<byte[]?, byte[]>
                 {
                     Key = batch.Records[i].Key, Value = batch.Records[i].Value,
-                    Headers = new Headers { { SpillHeader.Name, SpillHeader.Value(pid, seq, i) } },
+                    Headers = new Headers { { SpillHeader.Name, SpillHeader.Value(origin, seq, i) } },
                 });
         }
         Assert.Equal(earlier + onBus, SpillBus.Count(kafka.BootstrapServers, topic, Partitions));
@@ -180,7 +185,7 @@ public sealed class SpillReplayCrashSpecs(ITestOutputHelper output)
         Assert.Equal(earlier + perBatch, SpillBus.Count(kafka.BootstrapServers, topic, Partitions));
         var headers = SpillBus.Headers(kafka.BootstrapServers, topic, Partitions);
         Assert.Equal(earlier, headers.Count(h => h is null));
-        Assert.Equal(Enumerable.Range(0, perBatch).Select(i => SpillHeader.Prefix(pid, seq) + i).Order(), headers.OfType<string>().Order());
+        Assert.Equal(Enumerable.Range(0, perBatch).Select(i => SpillHeader.Prefix(origin, seq) + i).Order(), headers.OfType<string>().Order());
 
         await Wait.UntilAsync(() => Published(restarted, topic).Count >= earlier + perBatch, TimeSpan.FromSeconds(60), () => $"{Published(restarted, topic).Count} published");
         var published = Published(restarted, topic);
