@@ -183,7 +183,8 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         long Delivered(string sink) => node.Pumps.Where(p => p.Sink.Name == sink).Sum(p => p.SinkMetrics.Delivered);
         long Letters(string sink) => node.Pumps.Where(p => p.Sink.Name == sink).Sum(p => p.SinkMetrics.DeadLettered);
         await Wait.UntilAsync(() => Delivered("files") == 18 && Delivered("drop") == 7 && Letters("drop") == 3, Timeout,
-            () => $"files {Delivered("files")}, drop {Delivered("drop")} + {Letters("drop")} dead-lettered");
+            () => $"files {Delivered("files")}, drop {Delivered("drop")} + {Letters("drop")} dead-lettered; "
+                  + string.Join("; ", node.Pumps.Select(p => $"pump {p.Sink.Name}: {p.Stats.Restarts} restarts, last failure {p.Stats.LastFailure ?? "none"}")));
 
         clock.Advance(TimeSpan.FromMinutes(1) + Grace);
         var where = node.AdminNode;
