@@ -26,6 +26,7 @@ public sealed class PumpStats
     private long _flushes;
     private long _restarts;
     private long _markers;
+    private string? _lastFailure;
 
     public long Delivered => Interlocked.Read(ref _delivered);
     public long Rejected => Interlocked.Read(ref _rejected);
@@ -45,6 +46,17 @@ public sealed class PumpStats
     internal void AddFlush() => Interlocked.Increment(ref _flushes);
     internal void AddRestart() => Interlocked.Increment(ref _restarts);
     internal void AddMarkers(long n) => Interlocked.Add(ref _markers, n);
+
+    /// <summary>Why the stream last failed (restarted), for operators and for specs' failure messages; null when it never did.</summary>
+    public string? LastFailure => Volatile.Read(ref _lastFailure);
+
+    internal void Failed(Exception e) => Volatile.Write(ref _lastFailure, $"{e.GetType().Name}: {e.Message}");
+
+    /// <summary>Commits that went ahead although the delivered counts they cover were not acknowledged on <c>nwdp.stats</c> yet.</summary>
+    public long CommitsAheadOfCounts => Interlocked.Read(ref _commitsAheadOfCounts);
+
+    private long _commitsAheadOfCounts;
+    internal void AddCommitAheadOfCounts() => Interlocked.Increment(ref _commitsAheadOfCounts);
 }
 
 /// <summary>
@@ -218,6 +230,7 @@ public sealed class DataPump
             catch (Exception e)
             {
                 if (_stopRequested) return;
+                Stats.Failed(e.GetBaseException());
                 _log.Error(e.GetBaseException(), "pump {0} failed; restarting in {1} from the committed offsets", _sink.Name, backoff);
             }
             try
@@ -426,7 +439,7 @@ public sealed class DataPump
             // The delivered counts of what this commit covers are published before it: a node killed after the
             // commit has published them, one killed before leaves the records (and their counts) to the next reader.
             _once.Committing(batch.Offsets);
-            await _once.DurableAsync(_abort.Token).ConfigureAwait(false);
+            await CountsDurableAsync().ConfigureAwait(false);
         }
         await batch.Commit().ConfigureAwait(false);
         foreach (var (tp, offset) in batch.Offsets)
@@ -435,6 +448,36 @@ public sealed class DataPump
         // Only what the sink flushed and the group committed counts towards an hour's completion.
         if (observations is not null) _watermarks!.Observe(observations);
         return Done.Instance;
+    }
+
+    /// <summary>
+    /// Waits for the delivered counts to be acknowledged on <c>nwdp.stats</c>, trying a few flushes when Kafka refused
+    /// a stats record (one refused record fails every waiter that shares its flush, ingress's too). It never fails the
+    /// stream: the records are in the sink already, and a restart would deliver them again; past the last try the commit
+    /// goes ahead (counted in <see cref="PumpStats.CommitsAheadOfCounts"/>) and the stats loop publishes the counts again.
+    /// </summary>
+    private async Task CountsDurableAsync()
+    {
+        const int tries = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _once!.DurableAsync(_abort.Token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (!_abort.IsCancellationRequested)
+            {
+                if (attempt < tries)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _abort.Token).ConfigureAwait(false);
+                    continue;
+                }
+                Stats.AddCommitAheadOfCounts();
+                _log.Warning("pump {0}: delivered counts not acknowledged on the stats topic after {1} tries ({2}); committing, the stats loop publishes them again", _sink.Name, tries, e.Message);
+                return;
+            }
+        }
     }
 
     /// <summary>
