@@ -15,6 +15,12 @@ public static class TopicNames
     /// <summary>Hour completions of the log topics, one JSON record per completion (version) of a topic's hour.</summary>
     public const string Watermarks = "nwdp.watermarks";
 
+    /// <summary>
+    /// What each pump node's watermark tracker read of each hour (compacted, key <c>sink|topic|hour_ms|node</c>): shared so
+    /// that an hour read by several pump nodes is decided once for the whole topic (docs/watermarks.md).
+    /// </summary>
+    public const string WatermarkObservations = "nwdp.watermarks.observed";
+
     /// <summary>Kafka refuses topic names longer than this.</summary>
     public const int MaxLength = 249;
 

@@ -27,6 +27,12 @@ public sealed record WatermarkOptions
     /// <summary><c>grace</c>: an hour still missing markers this long after it ended is closed incomplete.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// <c>share</c>: the pump nodes share what they read of each hour (<c>nwdp.watermarks.observed</c>) and decide each
+    /// hour once for the whole topic; off: each node decides from the partitions its own writers read (one pump node per sink).
+    /// </summary>
+    public bool Share { get; init; } = true;
+
     /// <summary><c>max-kept</c>: completions kept in memory for the admin API.</summary>
     public int MaxKept { get; init; } = 10_000;
 
@@ -40,5 +46,6 @@ public sealed record WatermarkOptions
         Keep = watermarks.PositiveDuration("keep"),
         Grace = watermarks.Duration("grace"),
         MaxKept = watermarks.PositiveInt("max-kept"),
+        Share = watermarks.Bool("share"),
     };
 }

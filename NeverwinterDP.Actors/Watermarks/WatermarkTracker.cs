@@ -63,7 +63,14 @@ public sealed class WatermarkTracker
         public long Late;
         public int Version;
         public bool Changed;
+        public bool Unshared = true; // cluster-wide: changed since this node last shared the hour (and at start)
     }
+
+    /// <summary>
+    /// Cluster-wide (<see cref="WatermarkOptions.Share"/>): whether another pump node read the marker of (topic, hour, node,
+    /// partition), so an event this node reads after a partition moved here is late all the same.
+    /// </summary>
+    public Func<string, long, string, int, bool>? MarkedElsewhere { get; set; }
 
     /// <summary>Takes what the sink flushed, in partition order.</summary>
     public void Observe(IEnumerable<WatermarkObservation> observations)
@@ -75,6 +82,7 @@ public sealed class WatermarkTracker
             {
                 var state = StateOf(o.Topic, o.HourMs, ref save);
                 _dirty = true;
+                state.Unshared = true;
                 if (o.Marker is { } marker)
                 {
                     var key = (marker.Node, o.Partition);
@@ -88,7 +96,7 @@ public sealed class WatermarkTracker
                 if (o.Node.Length == 0) continue; // no lineage: nobody to wait for
                 save |= !state.EventsByNode.ContainsKey(o.Node);
                 state.EventsByNode[o.Node] = state.EventsByNode.GetValueOrDefault(o.Node) + o.Events;
-                if (state.Markers.ContainsKey((o.Node, o.Partition)))
+                if (state.Markers.ContainsKey((o.Node, o.Partition)) || MarkedElsewhere?.Invoke(o.Topic, o.HourMs, o.Node, o.Partition) == true)
                 {
                     // After its node's marker in its partition: late. Written all the same; the hour gets a new version.
                     state.Late += o.Events;
@@ -106,6 +114,70 @@ public sealed class WatermarkTracker
         _hours[(topic, hour)] = state = new HourState();
         created = true;
         return state;
+    }
+
+    /// <summary>Cluster-wide: the hours changed since they were last shared, as this node's observations (and marks them shared).</summary>
+    public IReadOnlyList<ObservedHour> TakeUnshared(string observer)
+    {
+        lock (_gate)
+        {
+            var changed = new List<ObservedHour>();
+            foreach (var ((topic, hour), state) in _hours)
+            {
+                if (!state.Unshared) continue;
+                state.Unshared = false;
+                changed.Add(new ObservedHour(Sink, topic, hour, observer,
+                    state.Markers.Select(m => new MarkerSeen(m.Key.Node, m.Key.Partition, m.Value)).ToList(),
+                    new Dictionary<string, long>(state.EventsByNode, StringComparer.Ordinal), state.Delivered, state.Late));
+            }
+            return changed;
+        }
+    }
+
+    /// <summary>Cluster-wide: sharing <paramref name="hours"/> failed; they are shared again at the next check.</summary>
+    public void ShareFailed(IEnumerable<ObservedHour> hours)
+    {
+        lock (_gate)
+        {
+            foreach (var h in hours)
+                if (_hours.TryGetValue((h.Topic, h.HourMs), out var state)) state.Unshared = true;
+        }
+    }
+
+    /// <summary>
+    /// Cluster-wide: the completion version this node's sink last acted on for the hour (0: none yet); false when this
+    /// node read nothing of the hour (its sink has no files of it to mark).
+    /// </summary>
+    public bool TryGetActed(string topic, long hour, out int version)
+    {
+        lock (_gate)
+        {
+            version = _hours.TryGetValue((topic, hour), out var state) ? state.Version : 0;
+            return state is not null;
+        }
+    }
+
+    /// <summary>Cluster-wide: this node's sink acted on <paramref name="version"/> of the hour (saved with the next <see cref="Save"/>).</summary>
+    public void Acted(string topic, long hour, int version)
+    {
+        lock (_gate)
+        {
+            if (!_hours.TryGetValue((topic, hour), out var state) || state.Version >= version) return;
+            state.Version = version;
+            _dirty = true;
+        }
+    }
+
+    /// <summary>Forgets the hours before <paramref name="beforeHourMs"/>; answers those forgotten.</summary>
+    public IReadOnlyList<(string Topic, long Hour)> Prune(long beforeHourMs)
+    {
+        lock (_gate)
+        {
+            var old = _hours.Keys.Where(k => k.Hour < beforeHourMs).ToList();
+            foreach (var key in old) _hours.Remove(key);
+            _dirty |= old.Count > 0;
+            return old;
+        }
     }
 
     /// <summary>
@@ -221,16 +293,15 @@ public sealed class WatermarkTracker
                 if (now < end) continue;
                 if (state.Version > 0 && !state.Changed) continue;
                 var expected = Expected(topic, hour, state, gone);
-                var partitions = Math.Max(_partitions.Of(topic), state.Markers.Keys.Select(k => k.Partition + 1).DefaultIfEmpty(0).Max());
-                var missing = Missing(state, expected, partitions);
+                var partitions = HourRules.Partitions(state.Markers, _partitions.Of(topic));
+                var missing = HourRules.Missing(state.Markers, expected, partitions);
                 var complete = missing.Count == 0 && partitions > 0;
                 if (state.Version == 0 && !complete && now < end + (long)_options.Grace.TotalMilliseconds) continue;
                 state.Version++;
                 state.Changed = false;
-                var counts = new long[partitions];
-                foreach (var ((_, p), count) in state.Markers) counts[p] += count;
+                var counts = HourRules.Counts(state.Markers, partitions);
                 due.Add(new HourCompletion(Sink, topic, hour, state.Version, complete ? HourCompletion.Complete : HourCompletion.IncompleteClosed,
-                    complete ? null : Reason(missing, partitions), counts, expected.Order(StringComparer.Ordinal).ToList(), state.Delivered, state.Late, now));
+                    complete ? null : HourRules.Reason(missing, partitions, _options.Grace), counts, expected.Order(StringComparer.Ordinal).ToList(), state.Delivered, state.Late, now));
             }
             var before = UtcHours.Of(now - (long)_options.Keep.TotalMilliseconds);
             foreach (var key in _hours.Keys.Where(k => k.Hour < before).ToList()) _dirty |= _hours.Remove(key);
@@ -241,31 +312,7 @@ public sealed class WatermarkTracker
 
     private HashSet<string> Expected(string topic, long hour, HourState state, IReadOnlyCollection<string> gone)
     {
-        var expected = new HashSet<string>(state.Markers.Keys.Select(k => k.Node), StringComparer.Ordinal);
-        expected.UnionWith(state.EventsByNode.Keys);
-        if (_hours.TryGetValue((topic, hour - UtcHours.Ms), out var before))
-        {
-            // A node that wrote in the hour before marks this hour too, events or not; unless it is known to be gone.
-            foreach (var node in before.Markers.Where(m => m.Value > 0).Select(m => m.Key.Node).Concat(before.EventsByNode.Keys).Distinct(StringComparer.Ordinal))
-                if (!gone.Contains(node)) expected.Add(node);
-        }
-        return expected;
-    }
-
-    private static List<(string Node, int Partition)> Missing(HourState state, HashSet<string> expected, int partitions)
-    {
-        var missing = new List<(string, int)>();
-        foreach (var node in expected.Order(StringComparer.Ordinal))
-            for (var p = 0; p < partitions; p++)
-                if (!state.Markers.ContainsKey((node, p))) missing.Add((node, p));
-        return missing;
-    }
-
-    private string Reason(List<(string Node, int Partition)> missing, int partitions)
-    {
-        if (partitions == 0) return "the topic's partitions are not known";
-        var byNode = missing.GroupBy(m => m.Node, StringComparer.Ordinal)
-            .Select(g => g.Count() == partitions ? $"{g.Key} (all {partitions} partitions)" : $"{g.Key} (partitions {string.Join(",", g.Select(m => m.Partition))})");
-        return $"no hour marker after the {_options.Grace.TotalMinutes:0.#} min grace from {string.Join("; ", byNode)}";
+        _hours.TryGetValue((topic, hour - UtcHours.Ms), out var before);
+        return HourRules.Expected(state.Markers, state.EventsByNode.Keys, before?.Markers, before?.EventsByNode.Keys, gone);
     }
 }

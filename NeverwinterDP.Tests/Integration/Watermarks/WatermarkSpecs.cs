@@ -135,4 +135,98 @@ public sealed partial class WatermarkSpecs
         Assert.Equal((HourCompletion.Complete, 30L, null), (done.State, done.Events, done.Reason));
         Assert.Equal([a.NodeId], done.Nodes);
     }
+
+    [Fact]
+    public async Task Two_pump_nodes_splitting_the_partitions_decide_the_hour_once_when_every_partition_has_both_nodes_markers()
+    {
+        using var kafka = new EmbeddedKafka(new EmbeddedKafkaOptions { DefaultPartitions = 4 });
+        using var dir = new TempDir();
+        var clock = new ManualClock(Start);
+        Dictionary<string, string> Settings(string idleAfter, params (string Key, string Value)[] more)
+        {
+            var settings = new Dictionary<string, string>
+            {
+                ["nwdp.kafka.bootstrap-servers"] = kafka.BootstrapServers,
+                ["nwdp.watermarks.check-interval"] = "100ms",
+                ["nwdp.watermarks.grace"] = "2h",
+                ["nwdp.watermarks.idle-after"] = idleAfter,
+                ["nwdp.pump.keep-alive-interval"] = "1s",
+            };
+            foreach (var (key, value) in more) settings[key] = value;
+            return settings;
+        }
+        // The topic exists before the writers subscribe: both see it at once and the group splits it between them (a topic
+        // made by the first event is found by each consumer's pattern at its own metadata refresh).
+        kafka.CreateTopic(TopicNames.ForType("hourly"), 4);
+        // b writes its markers of an hour 30 min after it ended, a after one minute: for a while only a's are there.
+        var a = await InProcessNode.StartAsync(Path.Combine(dir.Path, "a"), clock, Settings("1m"));
+        var b = await InProcessNode.StartAsync(Path.Combine(dir.Path, "b"), clock, Settings("30m", ("nwdp.cluster.seeds", a.ClusterAddress)));
+        await using var stopA = a;
+        await using var stopB = b;
+        var topic = TopicNames.ForType("hourly");
+        var nine = Start.AddMinutes(-50).ToUnixTimeMilliseconds();
+        var hubs = new[] { a, b }.Select(n => n.App.Services.GetRequiredService<WatermarkHub>()).ToArray();
+
+        // The sink's two writers, one on each node: the consumer group splits the topic's partitions between them.
+        await Wait.UntilAsync(() => a.Pumps.Count == 1 && b.Pumps.Count == 1, TimeSpan.FromSeconds(60), () => $"writers: {a.Pumps.Count} + {b.Pumps.Count}");
+        Assert.Equal(HttpStatusCode.OK, (await a.PostNdjsonAsync(Enumerable.Range(0, 40).Select(i => $"{{\"msg\":\"a {i}\"}}"), type: "hourly")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await b.PostNdjsonAsync(Enumerable.Range(0, 60).Select(i => $"{{\"msg\":\"b {i}\"}}"), type: "hourly")).StatusCode);
+        await Wait.UntilAsync(() => a.PublishedLines(topic).Count + b.PublishedLines(topic).Count >= 100, TimeSpan.FromSeconds(60));
+
+        // 10:02: a's markers are written and read by whichever node reads each partition; both nodes' views hold all
+        // four. b wrote in the hour too, so without b's markers neither node completes it.
+        clock.Advance(TimeSpan.FromMinutes(12));
+        int MarkersOf(WatermarkHub hub, string node) => hub.Shared!.Merged("files", topic, nine)?.Markers.Keys.Count(k => k.Node == node) ?? 0;
+        await Wait.UntilAsync(() => hubs.All(h => MarkersOf(h, a.NodeId) == 4), TimeSpan.FromSeconds(60),
+            () => $"a's markers in the views: {string.Join(", ", hubs.Select(h => MarkersOf(h, a.NodeId)))}");
+        var checks = hubs.Select(h => h.Checks).ToArray();
+        await Wait.UntilAsync(() => hubs.Select((h, i) => h.Checks >= checks[i] + 2).All(x => x), TimeSpan.FromSeconds(30));
+        Assert.All(hubs, h => Assert.Empty(h.Completions(topic: topic)));
+        Assert.All(hubs, h => Assert.Contains(b.NodeId, h.Shared!.Merged("files", topic, nine)!.EventsByNode.Keys));
+
+        // 10:32: b's markers too; the hour is decided once, and each node's files sink writes its _SUCCESS.
+        clock.Advance(TimeSpan.FromMinutes(30));
+        await Wait.UntilAsync(() => hubs.All(h => h.Completions(topic: topic).Count > 0), TimeSpan.FromSeconds(60),
+            () => $"b's markers in the views: {string.Join(", ", hubs.Select(h => MarkersOf(h, b.NodeId)))}");
+        var done = Assert.Single(hubs[0].Completions(topic: topic));
+        Assert.Equal(done.ToJson(), Assert.Single(hubs[1].Completions(topic: topic)).ToJson());
+        Assert.Equal((HourCompletion.Complete, 1, nine, 100L), (done.State, done.Version, done.HourMs, done.Events));
+        Assert.Equal(new[] { a.NodeId, b.NodeId }.Order(StringComparer.Ordinal), done.Nodes);
+
+        // Both nodes' writers read part of the topic (each read markers of its partitions); the counts are the whole
+        // topic's, partition by partition: the distinct events of each partition over both nodes' files. Distinct, since
+        // a partition that went from one writer to the other after the first had read some of it (the second writer
+        // joining the group late, under load) is in both nodes' directories: the writer that lost it published what it
+        // had written and not committed, and the new owner wrote it again in its own directory (at least once across
+        // nodes, as docs/watermarks.md says). One node's directory holds each event once. Each node's files sink wrote
+        // the one version.
+        var events = Enumerable.Range(0, 4).Select(_ => new HashSet<string>(StringComparer.Ordinal)).ToArray();
+        var files = new List<string>();
+        foreach (var node in new[] { a, b })
+        {
+            Assert.True(node.Pumps.Sum(p => p.Stats.Markers) > 0, $"{node.NodeId} read no marker");
+            var hourDir = Path.Combine(node.FilesDir, topic, "2026", "12", "05", "09");
+            await Wait.UntilAsync(() => File.Exists(Path.Combine(hourDir, FilesSink.SuccessFile)), TimeSpan.FromSeconds(10));
+            Assert.Equal([.. done.ToJson(), (byte)'\n'], File.ReadAllBytes(Path.Combine(hourDir, FilesSink.SuccessFile)));
+            var own = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var f in Directory.EnumerateFiles(hourDir, "*.ndjson"))
+            {
+                var partition = int.Parse(PartitionOfFile().Match(Path.GetFileName(f)).Groups[1].Value);
+                var lines = File.ReadLines(f).Where(l => l.Length > 0).ToList();
+                files.Add($"{node.NodeId}: {Path.GetFileName(f)} ({lines.Count} lines)");
+                foreach (var line in lines)
+                {
+                    Assert.True(own.Add(line), $"{node.NodeId} stored an event twice: {line}");
+                    events[partition].Add(line);
+                }
+            }
+        }
+        Assert.True(events.Select(e => (long)e.Count).SequenceEqual(done.Counts),
+            $"the files hold [{string.Join(",", events.Select(e => e.Count))}] distinct events per partition, the completion counts [{string.Join(",", done.Counts)}]; files: {string.Join("; ", files)}");
+
+        // Nothing more to say about the hour: no second version.
+        checks = hubs.Select(h => h.Checks).ToArray();
+        await Wait.UntilAsync(() => hubs.Select((h, i) => h.Checks >= checks[i] + 3).All(x => x), TimeSpan.FromSeconds(30));
+        Assert.All(hubs, h => Assert.Single(h.Completions(topic: topic)));
+    }
 }
