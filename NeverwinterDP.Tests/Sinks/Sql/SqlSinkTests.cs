@@ -361,6 +361,39 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
         Assert.Equal(202, Convert.ToInt32(await server.ScalarAsync($"SELECT status FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 12"), System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(6L, Convert.ToInt64(await server.ScalarAsync($"SELECT COUNT(*) FROM {server.Quote(_table)}"), System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    [Fact]
+    public async Task A_typed_field_the_table_cannot_take_dead_letters_its_schemas_records_with_the_reason()
+    {
+        var v1 = TypedSchema(WebV1);
+        var good = new Dictionary<string, string> { ["status"] = "200", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" };
+
+        // A DBA's table (create-table = off) without the typed columns: the reason is the ALTER to run.
+        await using (var sink = server.CreateSink(Options(), "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            Assert.True((await sink.WriteAsync(Records(0, 1), CancellationToken.None)).IsAllDelivered);
+        }
+        await using (var sink = server.CreateSink(Options() with { CreateTable = false }, "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            var result = await sink.WriteAsync([TypedRecord(v1, 1, good), .. Records(2, 1)], CancellationToken.None);
+            Assert.Equal([SinkOutcome.Rejected, SinkOutcome.Delivered], result.Outcomes);
+            Assert.Contains($"ADD COLUMN {server.Quote("status")}", result.Reasons![0], StringComparison.Ordinal);
+        }
+
+        // Another log type made status a text column: this type's int cannot go there.
+        await server.ScalarAsync($"ALTER TABLE {server.Quote(_table)} ADD COLUMN status {(server == SqlTestServer.PostgreSql ? "text" : "LONGTEXT")} NULL");
+        await using (var sink = server.CreateSink(Options(), "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            var result = await sink.WriteAsync([TypedRecord(v1, 3, good)], CancellationToken.None);
+            Assert.Equal([SinkOutcome.Rejected], result.Outcomes);
+            Assert.Contains("column status", result.Reasons![0], StringComparison.Ordinal);
+            Assert.Contains("cannot hold typed field 'status' (int", result.Reasons![0], StringComparison.Ordinal);
+        }
+        Assert.Equal(2L, Convert.ToInt64(await server.ScalarAsync($"SELECT COUNT(*) FROM {server.Quote(_table)}"), System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
 
 [Trait("Category", TestCategories.Integration)]
