@@ -51,6 +51,13 @@ public sealed record LogEvent
     /// <summary>Every other key the sender gave; non-string JSON values as their JSON text.</summary>
     public IReadOnlyDictionary<string, string> Attributes { get; init; } = NoAttributes;
 
+    /// <summary>
+    /// The typed attributes of a typed log type's record as decoded (<see cref="TypedLogSchema.Decode"/>), for sinks
+    /// that store them typed; null for every other event. Their string forms are in <see cref="Attributes"/> too, so
+    /// equality and every other reader ignore this.
+    /// </summary>
+    public TypedValues? Typed { get; init; }
+
     public Lineage Lineage
     {
         get => _lineage;

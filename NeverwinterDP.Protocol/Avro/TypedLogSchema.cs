@@ -15,6 +15,20 @@ public sealed record TypedField(string Name, TypedKind Kind, bool Nullable, int 
     public string Expected => Nullable ? $"{Kind.ToString().ToLowerInvariant()} or null" : Kind.ToString().ToLowerInvariant();
 }
 
+/// <summary>
+/// One decoded typed attribute, unboxed: <see cref="Integer"/> for int, long and boolean (0 or 1), <see cref="Real"/>
+/// for float and double, <see cref="Text"/> for string; <see cref="HasValue"/> false for a null.
+/// </summary>
+public readonly record struct TypedValue(bool HasValue, long Integer = 0, double Real = 0, string? Text = null);
+
+/// <summary>A typed record's values, in the order of <see cref="TypedLogSchema.Fields"/> (what <see cref="LogEvent.Typed"/> holds).</summary>
+public sealed class TypedValues(TypedLogSchema schema, TypedValue[] values)
+{
+    public TypedLogSchema Schema { get; } = schema;
+
+    public IReadOnlyList<TypedValue> Values { get; } = values;
+}
+
 /// <summary>Why an event does not fit its type's schema: the field, the type it expects, and a sentence naming both.</summary>
 public sealed record TypedFieldProblem(string Field, string Expected, string Message);
 
@@ -270,7 +284,10 @@ public sealed class TypedLogSchema
         return bytes;
     }
 
-    /// <summary>Decodes one record of this schema (the Avro payload, without the frame): typed fields become attributes in their string form (null: absent).</summary>
+    /// <summary>
+    /// Decodes one record of this schema (the Avro payload, without the frame): typed fields become attributes in
+    /// their string form (null: absent), and travel unboxed in <see cref="LogEvent.Typed"/> for the sinks that store them typed.
+    /// </summary>
     /// <exception cref="MalformedRecordException">The bytes are not a record of this schema.</exception>
     public LogEvent Decode(ReadOnlySpan<byte> avro)
     {
@@ -278,26 +295,55 @@ public sealed class TypedLogSchema
         var envelope = LogEventAvro.Read(ref r, withSender: true);
         var attributes = new Dictionary<string, string>(envelope.Attributes.Count + Fields.Count, StringComparer.Ordinal);
         foreach (var (key, value) in envelope.Attributes) attributes[key] = value;
+        var values = new TypedValue[_fields.Length];
         var invariant = CultureInfo.InvariantCulture;
-        foreach (var field in _fields)
+        for (var i = 0; i < _fields.Length; i++)
         {
+            var field = _fields[i];
             if (field.Nullable)
             {
                 var branch = r.ReadLong(field.Name);
-                if (branch == field.NullBranch) continue;
+                if (branch == field.NullBranch) continue; // default(TypedValue): null
                 if (branch != 1 - field.NullBranch) throw new MalformedRecordException($"Avro field '{field.Name}': union branch {branch}, expected 0 or 1.");
             }
-            attributes[field.Name] = field.Kind switch
+            switch (field.Kind)
             {
-                TypedKind.Int => r.ReadInt(field.Name).ToString(invariant),
-                TypedKind.Long => r.ReadLong(field.Name).ToString(invariant),
-                TypedKind.Float => r.ReadFloat(field.Name).ToString("R", invariant),
-                TypedKind.Double => r.ReadDouble(field.Name).ToString("R", invariant),
-                TypedKind.Boolean => r.ReadBoolean(field.Name) ? "true" : "false",
-                _ => r.ReadString(field.Name),
-            };
+                case TypedKind.Int:
+                    var n = r.ReadInt(field.Name);
+                    values[i] = new TypedValue(true, Integer: n);
+                    attributes[field.Name] = n.ToString(invariant);
+                    break;
+                case TypedKind.Long:
+                    var l = r.ReadLong(field.Name);
+                    values[i] = new TypedValue(true, Integer: l);
+                    attributes[field.Name] = l.ToString(invariant);
+                    break;
+                case TypedKind.Float:
+                    var f = r.ReadFloat(field.Name);
+                    values[i] = new TypedValue(true, Real: f);
+                    attributes[field.Name] = f.ToString("R", invariant);
+                    break;
+                case TypedKind.Double:
+                    var d = r.ReadDouble(field.Name);
+                    values[i] = new TypedValue(true, Real: d);
+                    attributes[field.Name] = d.ToString("R", invariant);
+                    break;
+                case TypedKind.Boolean:
+                    var b = r.ReadBoolean(field.Name);
+                    values[i] = new TypedValue(true, Integer: b ? 1 : 0);
+                    attributes[field.Name] = b ? "true" : "false";
+                    break;
+                default:
+                    var text = r.ReadString(field.Name);
+                    values[i] = new TypedValue(true, Text: text);
+                    attributes[field.Name] = text;
+                    break;
+            }
         }
         if (r.Remaining != 0) throw new MalformedRecordException($"Avro record of schema {Id}: {r.Remaining} bytes left over after the record.");
-        return envelope with { Attributes = attributes };
+        return envelope with { Attributes = attributes, Typed = new TypedValues(this, values) };
     }
+
+    /// <summary>Whether <paramref name="name"/> is one of this schema's typed fields.</summary>
+    public bool IsTypedField(string name) => _keys.Contains(name);
 }

@@ -178,6 +178,28 @@ public class TypedLogSchemaTests
     }
 
     [Fact]
+    public void Decode_hands_the_typed_values_over_unboxed_in_the_schemas_field_order()
+    {
+        var schema = Compiled(1_500_000_103);
+        var decoded = schema.Decode(ConfluentWireFormat.Unframe(schema.TryEncodeFramed(Event(Good()))!, out _));
+
+        var typed = decoded.Typed!;
+        Assert.Same(schema, typed.Schema);
+        Assert.Equal(["status", "bytes", "latency_ms", "user", "cached", "ratio"], typed.Schema.Fields.Select(f => f.Name));
+        Assert.Equal(
+            [new TypedValue(true, Integer: 200), new TypedValue(true, Integer: 1534), new TypedValue(true, Real: 12.5), new TypedValue(true, Text: "ann"),
+             new TypedValue(true, Integer: 0), new TypedValue(true, Real: 1.5)],
+            typed.Values);
+        Assert.Equal("200", decoded.Attributes["status"]); // the string forms stay, for every other sink
+        Assert.Equal("/index.html", decoded.Attributes["path"]);
+        Assert.Null(LogEventAvro.Decode(LogEventAvro.Encode(Event(Good()))).Typed); // a plain LogEvent has none
+
+        var nulls = schema.Decode(ConfluentWireFormat.Unframe(schema.TryEncodeFramed(Event(new() { ["status"] = "1", ["bytes"] = "2", ["latency_ms"] = "3", ["ratio"] = "null" }))!, out _));
+        Assert.False(nulls.Typed!.Values[3].HasValue); // user: null
+        Assert.False(nulls.Typed!.Values[5].HasValue); // ratio: null
+    }
+
+    [Fact]
     public void Adding_an_optional_field_is_backward_compatible_and_changing_a_fields_type_is_not()
     {
         var v1 = Schema.Parse(TypedLogSchema.Wrap("web", """{"type":"record","name":"Web","fields":[{"name":"status","type":"int"}]}"""));

@@ -3,6 +3,7 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using MySqlConnector;
+using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.Sql;
 
@@ -73,21 +74,33 @@ public sealed class MySqlSink : SqlSink
     // expects): a MySqlParameter object per column and boxed values per row cost three times the client CPU.
     protected override async Task InsertAsync(DbConnection connection, DbTransaction transaction, ArraySegment<SinkRecord> rows, CancellationToken cancellation)
     {
+        foreach (var (layout, run) in ByLayout(rows))
+        {
+            await InsertAsync(connection, transaction, layout is null ? _insertHead : HeadOf(layout), layout, run, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The head of a typed log type's insert: the table's columns, then the typed ones.</summary>
+    private string HeadOf(SqlTypedLayout layout) =>
+        layout.Statement ??= $"INSERT INTO {QuotedTable} ({SqlColumns.ColumnList(Dialect, SqlColumns.All.Select(c => c.Name).Concat(layout.Columns.Select(c => c.Name)))}) VALUES ";
+
+    private async Task InsertAsync(DbConnection connection, DbTransaction transaction, string head, SqlTypedLayout? layout, ArraySegment<SinkRecord> rows, CancellationToken cancellation)
+    {
         // UTF-8 needs at most 3 bytes a char: a statement of this many chars fits in max_allowed_packet.
         var budget = (_maxPacket - 4096) / 3;
-        var sql = new StringBuilder(_insertHead.Length + Math.Min(rows.Count, Options.MaxRowsPerStatement) * 256);
+        var sql = new StringBuilder(head.Length + Math.Min(rows.Count, Options.MaxRowsPerStatement) * 256);
         var row = new StringBuilder(256);
         var inStatement = 0;
         foreach (var record in rows)
         {
             row.Clear();
-            AppendRow(row, record);
+            AppendRow(row, record, layout);
             if (inStatement > 0 && (inStatement == Options.MaxRowsPerStatement || sql.Length + row.Length + _insertTail.Length > budget))
             {
                 await ExecuteAsync(connection, transaction, sql, cancellation).ConfigureAwait(false);
                 inStatement = 0;
             }
-            if (inStatement == 0) sql.Clear().Append(_insertHead);
+            if (inStatement == 0) sql.Clear().Append(head);
             else sql.Append(',');
             sql.Append(row);
             inStatement++;
@@ -101,7 +114,7 @@ public sealed class MySqlSink : SqlSink
         await insert.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
     }
 
-    private static void AppendRow(StringBuilder sql, SinkRecord record)
+    private static void AppendRow(StringBuilder sql, SinkRecord record, SqlTypedLayout? layout = null)
     {
         sql.Append('(');
         var first = true;
@@ -111,6 +124,29 @@ public sealed class MySqlSink : SqlSink
             first = false;
             if (column.Long is { } number) sql.Append(CultureInfo.InvariantCulture, $"{number(record)}");
             else AppendQuoted(sql, column.Text!(record));
+        }
+        if (layout is not null)
+        {
+            // The decoded values as literals (finite numbers: RefuseBeforeWrite turned the others away).
+            var values = record.Event.Typed!.Values;
+            foreach (var column in layout.Columns)
+            {
+                sql.Append(',');
+                var value = values[column.Field];
+                if (!value.HasValue)
+                {
+                    sql.Append("NULL");
+                    continue;
+                }
+                switch (column.Kind)
+                {
+                    case TypedKind.Int or TypedKind.Long: sql.Append(CultureInfo.InvariantCulture, $"{value.Integer}"); break;
+                    case TypedKind.Float: sql.Append(((float)value.Real).ToString("R", CultureInfo.InvariantCulture)); break;
+                    case TypedKind.Double: sql.Append(value.Real.ToString("R", CultureInfo.InvariantCulture)); break;
+                    case TypedKind.Boolean: sql.Append(value.Integer != 0 ? "TRUE" : "FALSE"); break;
+                    default: AppendQuoted(sql, value.Text!); break;
+                }
+            }
         }
         sql.Append(')');
     }
@@ -141,6 +177,16 @@ public sealed class MySqlSink : SqlSink
 
     protected override string? RefuseBeforeWrite(SinkRecord record)
     {
+        // MySQL's FLOAT and DOUBLE have no NaN or infinity (nor a literal for them); our ingress never writes one, another writer may.
+        if (record.Event.Typed is { } typed)
+        {
+            for (var i = 0; i < typed.Values.Count; i++)
+            {
+                var field = typed.Schema.Fields[i];
+                if (field.Kind is TypedKind.Float or TypedKind.Double && typed.Values[i] is { HasValue: true } v && !double.IsFinite(v.Real))
+                    return $"typed field '{field.Name}' is {v.Real.ToString(CultureInfo.InvariantCulture)}, which MySQL and MariaDB cannot store";
+            }
+        }
         // Cheap bound first (escaping doubles a char at most, UTF-8 triples it); exact only for large rows.
         long chars = 0;
         foreach (var column in SqlColumns.All)
@@ -151,7 +197,8 @@ public sealed class MySqlSink : SqlSink
         if (chars * 6 < _maxPacket - 4096) return null;
         var row = new StringBuilder();
         AppendRow(row, record);
-        var bytes = Encoding.UTF8.GetByteCount(row.ToString()) + _insertHead.Length + _insertTail.Length;
+        var bytes = Encoding.UTF8.GetByteCount(row.ToString()) + _insertHead.Length + _insertTail.Length
+            + (record.Event.Typed is { } t ? t.Values.Sum(v => (long)(v.Text?.Length ?? 24)) * 6 : 0); // typed values: not in the row above
         return bytes > _maxPacket - 1024
             ? $"the row is {bytes} bytes as SQL, more than the server's max_allowed_packet ({_maxPacket} bytes)"
             : null;
@@ -184,6 +231,28 @@ public sealed record MySqlDialect : SqlDialect
         SqlColumnKind.Json => "JSON",
         _ => "LONGTEXT",
     };
+
+    public override string TypeOf(TypedKind kind) => kind switch
+    {
+        TypedKind.Int => "INT",
+        TypedKind.Long => "BIGINT",
+        TypedKind.Float => "FLOAT",
+        TypedKind.Double => "DOUBLE",
+        TypedKind.Boolean => "BOOLEAN",
+        _ => "LONGTEXT",
+    };
+
+    // BOOLEAN is TINYINT(1): information_schema says tinyint.
+    public override bool Accepts(TypedKind kind, string dataType) => kind switch
+    {
+        TypedKind.Int or TypedKind.Long => dataType is "int" or "bigint" or "mediumint" or "smallint",
+        TypedKind.Float => dataType is "float" or "double",
+        TypedKind.Double => dataType is "double",
+        TypedKind.Boolean => dataType is "tinyint",
+        _ => dataType is "longtext" or "mediumtext" or "text" or "varchar",
+    };
+
+    public override StringComparer ColumnNames => StringComparer.OrdinalIgnoreCase;
 
     public override string CurrentSchema => "DATABASE()";
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.Sql;
 
@@ -49,7 +50,8 @@ public static class SqlColumns
         new("version", SqlColumnKind.ShortText, Text: r => r.Event.Version ?? ""),
         new("level", SqlColumnKind.ShortText, Text: r => r.Event.Level ?? ""),
         new("message", SqlColumnKind.Text, Text: r => r.Event.Message ?? ""),
-        new("attributes", SqlColumnKind.Json, Text: r => AttributesJson(r.Event.Attributes)),
+        // A typed log type's typed fields have columns of their own (SqlTypedLayout): they leave this object.
+        new("attributes", SqlColumnKind.Json, Text: r => AttributesJson(r.Event.Attributes, r.Event.Typed?.Schema)),
         new("ingress_node", SqlColumnKind.ShortText, Text: r => r.Event.Lineage.IngressNode ?? ""),
         new("source_seq", SqlColumnKind.BigInt, Long: r => r.Event.Lineage.SourceSeq),
         // The name of the API key the events came in with ('' without one); added after the first release.
@@ -67,16 +69,33 @@ public static class SqlColumns
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? _jsonBuffer;
 
-    /// <summary>The attributes as a JSON object of strings (<c>{}</c> when there are none).</summary>
-    public static string AttributesJson(IReadOnlyDictionary<string, string>? attributes)
+    /// <summary>The attributes as a JSON object of strings (<c>{}</c> when there are none), without the typed fields of <paramref name="typed"/>.</summary>
+    public static string AttributesJson(IReadOnlyDictionary<string, string>? attributes, TypedLogSchema? typed = null)
     {
         if (attributes is null || attributes.Count == 0) return "{}";
+        if (typed is not null) return TypedAttributesJson(attributes, typed);
         var buffer = _jsonBuffer ??= new ArrayBufferWriter<byte>(256);
         buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
         {
             writer.WriteStartObject();
             foreach (var (key, value) in attributes) writer.WriteString(key, value);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static string TypedAttributesJson(IReadOnlyDictionary<string, string> attributes, TypedLogSchema typed)
+    {
+        var buffer = _jsonBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in attributes)
+            {
+                if (!typed.IsTypedField(key)) writer.WriteString(key, value);
+            }
             writer.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -92,8 +111,12 @@ public static class SqlColumns
     public static string AddColumnSql(SqlDialect dialect, string table, SqlColumn column) =>
         $"ALTER TABLE {dialect.QuoteTable(table)} ADD COLUMN {Declaration(dialect, column)}";
 
+    /// <summary>The <c>ALTER TABLE</c> that adds a typed field's column: nullable (rows of other types, and rows written before, have none).</summary>
+    public static string AddTypedColumnSql(SqlDialect dialect, string table, string name, TypedKind kind) =>
+        $"ALTER TABLE {dialect.QuoteTable(table)} ADD COLUMN {dialect.Quote(name)} {dialect.TypeOf(kind)} NULL";
+
     /// <summary>
-    /// The query listing the table's columns by name (one per row) from <c>information_schema.columns</c>, which
+    /// The query listing the table's columns by name and <c>data_type</c> (one per row) from <c>information_schema.columns</c>, which
     /// PostgreSQL, MySQL and MariaDB all have. The table name is checked by the options (letters, digits,
     /// underscores), so it is safe as a literal.
     /// </summary>
@@ -101,7 +124,7 @@ public static class SqlColumns
     {
         var parts = table.Split('.');
         var schema = parts.Length == 2 ? $"'{parts[0]}'" : dialect.CurrentSchema;
-        return $"SELECT column_name FROM information_schema.columns WHERE table_schema = {schema} AND table_name = '{parts[^1]}'";
+        return $"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = {schema} AND table_name = '{parts[^1]}'";
     }
 
     private static string Declaration(SqlDialect dialect, SqlColumn c) =>
@@ -120,6 +143,19 @@ public abstract record SqlDialect
     public abstract string Quote(string identifier);
 
     public abstract string TypeOf(SqlColumnKind kind);
+
+    /// <summary>The column type a typed field of this Avro kind gets (docs/schemas.md, "Type mappings").</summary>
+    public abstract string TypeOf(TypedKind kind);
+
+    /// <summary>
+    /// Whether a column already there, of <c>information_schema.columns.data_type</c> <paramref name="dataType"/>, takes
+    /// values of <paramref name="kind"/>: the same type or a wider one of the same family (an int → long promotion
+    /// writes into the integer column it had; a value beyond it is refused by the server and dead-lettered).
+    /// </summary>
+    public abstract bool Accepts(TypedKind kind, string dataType);
+
+    /// <summary>Whether column names differ only in case (MySQL, MariaDB) or are compared exactly (quoted, PostgreSQL).</summary>
+    public abstract StringComparer ColumnNames { get; }
 
     /// <summary>The SQL expression of the session's schema (database), where an unqualified table lives.</summary>
     public abstract string CurrentSchema { get; }

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Diagnostics;
 using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.Sql;
 
@@ -25,6 +26,10 @@ public abstract class SqlSink : ISink
 
     private DbConnection? _connection;
     private bool _disposed;
+
+    // Per typed log type's schema seen: its columns (made when missing) or why its records cannot be stored. Forgotten
+    // with the connection, so a retry after a failure (a column dropped under us, say) looks at the table again.
+    private readonly Dictionary<TypedLogSchema, SqlTypedLayout> _layouts = new(ReferenceEqualityComparer.Instance);
 
     protected SqlSink(SqlSinkOptions options, string name, SqlDialect dialect)
     {
@@ -167,6 +172,26 @@ public abstract class SqlSink : ISink
         }
         if (count == 0) return new SinkWriteResult(outcomes, reasons);
 
+        // A typed log type's records: their columns made first (DDL outside the batch's transaction; MySQL would
+        // commit it), and the records of a schema the table cannot take rejected with the reason.
+        if (await PrepareTypedAsync(new ArraySegment<SinkRecord>(rows, 0, count), cancellation).ConfigureAwait(false))
+        {
+            var kept = 0;
+            for (var i = 0; i < count; i++)
+            {
+                if (rows[i].Event.Typed is { } typed && _layouts.TryGetValue(typed.Schema, out var layout) && layout.Refusal is { } refusal)
+                {
+                    outcomes[places[i]] = SinkOutcome.Rejected;
+                    (reasons ??= new string?[batch.Count])[places[i]] = refusal;
+                    continue;
+                }
+                rows[kept] = rows[i];
+                places[kept++] = places[i];
+            }
+            count = kept;
+            if (count == 0) return new SinkWriteResult(outcomes, reasons);
+        }
+
         try
         {
             await CommitAsync(new ArraySegment<SinkRecord>(rows, 0, count), cancellation).ConfigureAwait(false);
@@ -266,6 +291,7 @@ public abstract class SqlSink : ISink
     {
         var connection = _connection;
         _connection = null;
+        _layouts.Clear();
         if (connection is null) return;
         try
         {
@@ -277,9 +303,131 @@ public abstract class SqlSink : ISink
         }
     }
 
+    /// <summary>
+    /// Makes the layout of every typed schema among <paramref name="rows"/> not seen yet: true when there are typed
+    /// records. A failure here (connection, a DDL the server refuses) is errored, as any other, and retried.
+    /// </summary>
+    private async Task<bool> PrepareTypedAsync(ArraySegment<SinkRecord> rows, CancellationToken cancellation)
+    {
+        List<TypedLogSchema>? fresh = null;
+        var typed = false;
+        foreach (var record in rows)
+        {
+            if (record.Event.Typed is not { } values) continue; // the untyped path: one null check per record
+            typed = true;
+            if (!_layouts.ContainsKey(values.Schema) && !(fresh?.Contains(values.Schema) ?? false)) (fresh ??= []).Add(values.Schema);
+        }
+        if (fresh is null) return typed;
+        try
+        {
+            var connection = await ConnectionAsync(cancellation).ConfigureAwait(false);
+            var present = await ColumnTypesAsync(connection, cancellation).ConfigureAwait(false);
+            foreach (var schema in fresh) _layouts[schema] = await LayoutAsync(connection, schema, present, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            await DropConnectionAsync().ConfigureAwait(false);
+            throw;
+        }
+        return true;
+    }
+
+    /// <summary>The table's columns and their <c>data_type</c>.</summary>
+    private async Task<Dictionary<string, string>> ColumnTypesAsync(DbConnection connection, CancellationToken cancellation)
+    {
+        var present = new Dictionary<string, string>(Dialect.ColumnNames);
+        await using var query = Command(connection, null, SqlColumns.ColumnsQuery(Dialect, Options.Table));
+        await using var reader = await query.ExecuteReaderAsync(cancellation).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellation).ConfigureAwait(false))
+        {
+            present[reader.GetString(0)] = Convert.ToString(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)!.ToLowerInvariant();
+        }
+        return present;
+    }
+
+    /// <summary>
+    /// One column per typed field: the field's name, its type from the dialect (<see cref="SqlDialect.TypeOf(TypedKind)"/>),
+    /// nullable. A missing one is added (with <c>create-table = on</c>); another writer of the table may add it at the same
+    /// moment, so a failed <c>ALTER</c> is fine when the column is there afterwards. A column already there must take the
+    /// field's values (<see cref="SqlDialect.Accepts"/>): another log type may have made it with another type.
+    /// </summary>
+    private async Task<SqlTypedLayout> LayoutAsync(DbConnection connection, TypedLogSchema schema, Dictionary<string, string> present, CancellationToken cancellation)
+    {
+        var columns = new List<SqlTypedColumn>(schema.Fields.Count);
+        var names = new HashSet<string>(Dialect.ColumnNames);
+        for (var i = 0; i < schema.Fields.Count; i++)
+        {
+            var field = schema.Fields[i];
+            if (SqlTypedLayout.NameProblem(schema, field.Name) is { } problem) return SqlTypedLayout.Refused(schema, problem);
+            if (!names.Add(field.Name)) return SqlTypedLayout.Refused(schema, $"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), and so do not have columns of their own");
+            if (!present.ContainsKey(field.Name))
+            {
+                var alter = SqlColumns.AddTypedColumnSql(Dialect, Options.Table, field.Name, field.Kind);
+                if (!Options.CreateTable)
+                    return SqlTypedLayout.Refused(schema, $"table {Options.Table} has no column for typed field '{field.Name}' ({field.Expected}, schema id {schema.Id}) and create-table = off: {alter}");
+                try
+                {
+                    await using var command = Command(connection, null, alter);
+                    await command.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
+                    columns.Add(new SqlTypedColumn(field.Name, field.Kind, i)); // made for this field: its type
+                    continue;
+                }
+                catch (DbException)
+                {
+                    var now = await ColumnTypesAsync(connection, cancellation).ConfigureAwait(false);
+                    if (!now.ContainsKey(field.Name)) throw;
+                    foreach (var (name, type) in now) present[name] = type; // another writer made it: check its type below
+                }
+            }
+            var dataType = present[field.Name];
+            if (!Dialect.Accepts(field.Kind, dataType))
+                return SqlTypedLayout.Refused(schema, $"column {field.Name} of table {Options.Table} is {dataType}, which cannot hold typed field '{field.Name}' ({field.Expected}, schema id {schema.Id})");
+            columns.Add(new SqlTypedColumn(field.Name, field.Kind, i));
+        }
+        return SqlTypedLayout.Writable(schema, columns);
+    }
+
+    /// <summary>
+    /// The rows by layout: all of them with null (no typed record: the untyped path, nothing allocated), else the
+    /// untyped ones (null) and one run per typed schema. Every statement names one layout's columns.
+    /// </summary>
+    protected IEnumerable<(SqlTypedLayout? Layout, ArraySegment<SinkRecord> Rows)> ByLayout(ArraySegment<SinkRecord> rows)
+    {
+        var anyTyped = false;
+        foreach (var record in rows)
+        {
+            if (record.Event.Typed is not null)
+            {
+                anyTyped = true;
+                break;
+            }
+        }
+        if (!anyTyped) return [(null, rows)];
+        var untyped = new List<SinkRecord>();
+        var typed = new Dictionary<SqlTypedLayout, List<SinkRecord>>(ReferenceEqualityComparer.Instance);
+        foreach (var record in rows)
+        {
+            if (record.Event.Typed is not { } values)
+            {
+                untyped.Add(record);
+                continue;
+            }
+            // Prepared before every commit; refused records were rejected before it.
+            if (!_layouts.TryGetValue(values.Schema, out var layout) || layout.Refusal is not null)
+                throw new InvalidOperationException($"sink {Name}: no columns for schema id {values.Schema.Id}");
+            if (!typed.TryGetValue(layout, out var list)) typed[layout] = list = [];
+            list.Add(record);
+        }
+        var runs = new List<(SqlTypedLayout?, ArraySegment<SinkRecord>)>(typed.Count + 1);
+        if (untyped.Count > 0) runs.Add((null, untyped.ToArray()));
+        foreach (var (layout, list) in typed) runs.Add((layout, list.ToArray()));
+        return runs;
+    }
+
     /// <summary>Writes <paramref name="rows"/> in one transaction; any exception leaves nothing of them written.</summary>
     private async Task CommitAsync(ArraySegment<SinkRecord> rows, CancellationToken cancellation)
     {
+        await PrepareTypedAsync(rows, cancellation).ConfigureAwait(false); // again only after a dropped connection
         var connection = await ConnectionAsync(cancellation).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellation).ConfigureAwait(false);
         await InsertAsync(connection, transaction, rows, cancellation).ConfigureAwait(false);

@@ -256,6 +256,144 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
             Directory.Delete(dir, recursive: true);
         }
     }
+    // A typed log type (docs/schemas.md): version 1, then 2, which adds an optional field and promotes status to long.
+    private const string WebV1 = """
+        {"type":"record","name":"Web","fields":[{"name":"status","type":"int"},{"name":"bytes","type":"long"},
+         {"name":"latency_ms","type":"double"},{"name":"ratio","type":"float"},{"name":"cached","type":"boolean","default":false},
+         {"name":"user","type":["null","string"],"default":null}]}
+        """;
+
+    private const string WebV2 = """
+        {"type":"record","name":"Web","fields":[{"name":"status","type":"long"},{"name":"bytes","type":"long"},
+         {"name":"latency_ms","type":"double"},{"name":"ratio","type":"float"},{"name":"cached","type":"boolean","default":false},
+         {"name":"user","type":["null","string"],"default":null},{"name":"region","type":["null","string"],"default":null}]}
+        """;
+
+    // Ids are process-wide (TypedLogSchemas): each test its own.
+    private static TypedLogSchema TypedSchema(string attributes) =>
+        TypedLogSchemas.Remember(TypedLogSchema.TryCompile(Random.Shared.Next(1_500_000_000, 2_000_000_000), TypedLogSchema.Wrap("web", attributes), out var why)
+            ?? throw new InvalidOperationException(why));
+
+    // As the pump hands it over: encoded by ingress, decoded from its frame.
+    private static SinkRecord TypedRecord(TypedLogSchema schema, long offset, Dictionary<string, string> attributes) =>
+        new(Topic, 0, offset, LogEventAvro.DecodeFramed(schema.TryEncodeFramed(Event(offset) with { Attributes = attributes }) ?? throw new InvalidOperationException("does not fit")));
+
+    private async Task<Dictionary<string, string>> ColumnTypesAsync()
+    {
+        await using var connection = server.Connect();
+        await connection.OpenAsync();
+        await using var select = connection.CreateCommand();
+        select.CommandText = $"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{_table}'";
+        await using var reader = await select.ExecuteReaderAsync();
+        var types = new Dictionary<string, string>();
+        while (await reader.ReadAsync()) types[reader.GetString(0)] = Convert.ToString(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture)!.ToLowerInvariant();
+        return types;
+    }
+
+    [Fact]
+    public async Task A_typed_log_type_gets_typed_columns_a_new_field_adds_one_and_a_value_that_does_not_fit_is_dead_lettered()
+    {
+        var pg = server == SqlTestServer.PostgreSql;
+        var v1 = TypedSchema(WebV1);
+        var deadLetters = new RecordingDeadLetters();
+        await using var sink = server.CreateSink(Options(), "sql");
+        await sink.OpenAsync(CancellationToken.None);
+        var delivery = new SinkDelivery(sink, FastRetry, deadLetters);
+        var batch = Records(0, 2); // untyped rows in the same batch keep today's layout
+        batch.Add(TypedRecord(v1, 2, new() { ["status"] = "200", ["bytes"] = "1534", ["latency_ms"] = "12.5", ["ratio"] = "0.25", ["cached"] = "true", ["user"] = "ann", ["path"] = "/a" }));
+        batch.Add(TypedRecord(v1, 3, new() { ["status"] = "404", ["bytes"] = "3000000000", ["latency_ms"] = "1", ["ratio"] = "1" }));
+        var first = await delivery.DeliverAsync(batch, CancellationToken.None);
+        Assert.True(first.Delivered == 4, string.Join("; ", deadLetters.Letters.Select(l => l.Reason)));
+
+        var types = await ColumnTypesAsync();
+        Assert.Equal(pg ? ["integer", "bigint", "double precision", "real", "boolean", "text"] : ["int", "bigint", "double", "float", "tinyint", "longtext"],
+            new[] { "status", "bytes", "latency_ms", "ratio", "cached", "user" }.Select(c => types[c]));
+
+        await using (var connection = server.Connect())
+        {
+            await connection.OpenAsync();
+            await using var select = connection.CreateCommand();
+            select.CommandText = $"SELECT {server.Quote("offset")}, status, bytes, latency_ms, ratio, cached, {server.Quote("user")}, attributes FROM {server.Quote(_table)} ORDER BY {server.Quote("offset")}";
+            await using var reader = await select.ExecuteReaderAsync();
+            var rows = new List<object?[]>();
+            while (await reader.ReadAsync())
+            {
+                var row = new object?[8];
+                reader.GetValues(row!);
+                rows.Add(row.Select(v => v is DBNull ? null : v).ToArray());
+            }
+            Assert.Equal(4, rows.Count);
+            Assert.All(rows.Take(2), r => Assert.All(r[1..7], Assert.Null)); // untyped: no typed values
+            Assert.Equal(200, Assert.IsType<int>(rows[2][1])); // an int, not "200"
+            Assert.Equal(3_000_000_000L, Assert.IsType<long>(rows[3][2]));
+            Assert.Equal(12.5, Assert.IsType<double>(rows[2][3]));
+            Assert.Equal(0.25f, Assert.IsType<float>(rows[2][4]));
+            Assert.True(Convert.ToBoolean(rows[2][5], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.False(Convert.ToBoolean(rows[3][5], System.Globalization.CultureInfo.InvariantCulture)); // the field's default
+            Assert.Equal("ann", rows[2][6]);
+            Assert.Null(rows[3][6]);
+            // Typed fields have their columns; the other attributes stay in the JSON object.
+            Assert.Equal(new Dictionary<string, string> { ["path"] = "/a" }, JsonSerializer.Deserialize<Dictionary<string, string>>((string)rows[2][7]!));
+            Assert.Equal(new Dictionary<string, string> { ["user"] = "4711" }, JsonSerializer.Deserialize<Dictionary<string, string>>((string)rows[0][7]!));
+        }
+
+        // Version 2 adds region: two writers of the table (this sink and a second, as two nodes) meet it at once, and
+        // both add the column or find it added. 3,000,000,000 fits the long field, not the integer column: dead-lettered.
+        var v2 = TypedSchema(WebV2);
+        await using var other = server.CreateSink(Options(), "sql-2");
+        await other.OpenAsync(CancellationToken.None);
+        var otherLetters = new RecordingDeadLetters();
+        var reports = await Task.WhenAll(
+            delivery.DeliverAsync([TypedRecord(v2, 10, new() { ["status"] = "201", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3", ["region"] = "eu" }),
+                TypedRecord(v2, 11, new() { ["status"] = "3000000000", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" })], CancellationToken.None),
+            new SinkDelivery(other, FastRetry, otherLetters).DeliverAsync([TypedRecord(v2, 12, new() { ["status"] = "202", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3", ["region"] = "us" })], CancellationToken.None));
+        Assert.Equal([1, 1], reports.Select(r => r.Delivered));
+        Assert.Empty(otherLetters.Letters);
+        var letter = Assert.Single(deadLetters.Letters);
+        Assert.Equal(11, letter.Record.Offset);
+        Assert.Contains(pg ? "22003" : "1264", letter.Reason, StringComparison.Ordinal); // numeric value out of range
+
+        types = await ColumnTypesAsync();
+        Assert.Equal(pg ? "text" : "longtext", types["region"]);
+        Assert.Equal(pg ? "integer" : "int", types["status"]); // a column keeps its type
+        Assert.Equal("eu", await server.ScalarAsync($"SELECT region FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 10"));
+        Assert.Equal("us", await server.ScalarAsync($"SELECT region FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 12"));
+        Assert.Equal(202, Convert.ToInt32(await server.ScalarAsync($"SELECT status FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 12"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(6L, Convert.ToInt64(await server.ScalarAsync($"SELECT COUNT(*) FROM {server.Quote(_table)}"), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task A_typed_field_the_table_cannot_take_dead_letters_its_schemas_records_with_the_reason()
+    {
+        var v1 = TypedSchema(WebV1);
+        var good = new Dictionary<string, string> { ["status"] = "200", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" };
+
+        // A DBA's table (create-table = off) without the typed columns: the reason is the ALTER to run.
+        await using (var sink = server.CreateSink(Options(), "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            Assert.True((await sink.WriteAsync(Records(0, 1), CancellationToken.None)).IsAllDelivered);
+        }
+        await using (var sink = server.CreateSink(Options() with { CreateTable = false }, "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            var result = await sink.WriteAsync([TypedRecord(v1, 1, good), .. Records(2, 1)], CancellationToken.None);
+            Assert.Equal([SinkOutcome.Rejected, SinkOutcome.Delivered], result.Outcomes);
+            Assert.Contains($"ADD COLUMN {server.Quote("status")}", result.Reasons![0], StringComparison.Ordinal);
+        }
+
+        // Another log type made status a text column: this type's int cannot go there.
+        await server.ScalarAsync($"ALTER TABLE {server.Quote(_table)} ADD COLUMN status {(server == SqlTestServer.PostgreSql ? "text" : "LONGTEXT")} NULL");
+        await using (var sink = server.CreateSink(Options(), "sql"))
+        {
+            await sink.OpenAsync(CancellationToken.None);
+            var result = await sink.WriteAsync([TypedRecord(v1, 3, good)], CancellationToken.None);
+            Assert.Equal([SinkOutcome.Rejected], result.Outcomes);
+            Assert.Contains("column status", result.Reasons![0], StringComparison.Ordinal);
+            Assert.Contains("cannot hold typed field 'status' (int", result.Reasons![0], StringComparison.Ordinal);
+        }
+        Assert.Equal(2L, Convert.ToInt64(await server.ScalarAsync($"SELECT COUNT(*) FROM {server.Quote(_table)}"), System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
 
 [Trait("Category", TestCategories.Integration)]
