@@ -51,12 +51,6 @@ public sealed class PumpStats
     public string? LastFailure => Volatile.Read(ref _lastFailure);
 
     internal void Failed(Exception e) => Volatile.Write(ref _lastFailure, $"{e.GetType().Name}: {e.Message}");
-
-    /// <summary>Commits that went ahead although the delivered counts they cover were not acknowledged on <c>nwdp.stats</c> yet.</summary>
-    public long CommitsAheadOfCounts => Interlocked.Read(ref _commitsAheadOfCounts);
-
-    private long _commitsAheadOfCounts;
-    internal void AddCommitAheadOfCounts() => Interlocked.Increment(ref _commitsAheadOfCounts);
 }
 
 /// <summary>
@@ -451,10 +445,10 @@ public sealed class DataPump
     }
 
     /// <summary>
-    /// Waits for the delivered counts to be acknowledged on <c>nwdp.stats</c>, trying a few flushes when Kafka refused
-    /// a stats record (one refused record fails every waiter that shares its flush, ingress's too). It never fails the
-    /// stream: the records are in the sink already, and a restart would deliver them again; past the last try the commit
-    /// goes ahead (counted in <see cref="PumpStats.CommitsAheadOfCounts"/>) and the stats loop publishes the counts again.
+    /// Waits for the delivered counts to be acknowledged on <c>nwdp.stats</c>. A refused stats record fails every
+    /// waiter that shared its flush (ingress's and the other pumps' too), and the next flush usually succeeds: so a
+    /// failure is tried again twice before it fails the stream (no commit without durable counts; the restart then
+    /// delivers the batch again, idempotently, and counts it once).
     /// </summary>
     private async Task CountsDurableAsync()
     {
@@ -466,16 +460,10 @@ public sealed class DataPump
                 await _once!.DurableAsync(_abort.Token).ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (!_abort.IsCancellationRequested)
+            catch (Exception e) when (attempt < tries && !_abort.IsCancellationRequested)
             {
-                if (attempt < tries)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _abort.Token).ConfigureAwait(false);
-                    continue;
-                }
-                Stats.AddCommitAheadOfCounts();
-                _log.Warning("pump {0}: delivered counts not acknowledged on the stats topic after {1} tries ({2}); committing, the stats loop publishes them again", _sink.Name, tries, e.Message);
-                return;
+                _log.Warning("pump {0}: delivered counts not acknowledged on the stats topic ({1}); trying again", _sink.Name, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt), _abort.Token).ConfigureAwait(false);
             }
         }
     }
