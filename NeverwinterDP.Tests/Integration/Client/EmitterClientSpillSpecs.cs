@@ -108,7 +108,10 @@ public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
         await using var client = EmitterClient.Start(options);
         try
         {
-            await client.EmitAsync([ClientTestKit.Event(run, "probe", 0, "poison")]).WaitAsync(TimeSpan.FromSeconds(30));
+            // The probe has a type of its own: the next node's embedded broker starts its offsets at 0 again, and a files
+            // sink skips offsets its directory already holds (a known bug of a restarted embedded broker on the same data
+            // directory, see docs/reliability.md), so a probe the first node published would hide a good event here.
+            await client.EmitAsync([ClientTestKit.Event(run, "probe", 0, "probe")]).WaitAsync(TimeSpan.FromSeconds(30));
         }
         finally
         {
@@ -127,7 +130,7 @@ public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
         await using var back = await InProcessNode.StartAsync(data.Path, new ManualClock(Start), busLimit);
         Assert.Equal(port, RemotingPort(back));
         var topic = TopicNames.ForType("poison");
-        await ClientTestKit.Eventually(() => client.Metrics.EventsResent == resentBefore + 200 && client.Metrics.RefusedBatches == 1 && Good(back) >= 200,
+        await ClientTestKit.Eventually(() => client.Metrics.EventsResent == resentBefore + 200 && client.Metrics.RefusedBatches == 1 && back.Published(topic).Count >= 200,
             TimeSpan.FromSeconds(120), () => $"{client.Metrics}; {back.Published(topic).Count} published");
         output.WriteLine(client.Metrics.ToString());
 
@@ -140,14 +143,10 @@ public sealed class EmitterClientSpillSpecs(ITestOutputHelper output)
         Assert.Equal(1, client.Metrics.EventsFailed);
         Assert.Equal(0, client.Metrics.SpillBacklogEvents);
         var published = back.Published(topic).Select(p => p.Message).ToList();
-        // The 200 good ones, each once; the probe at most once. The probe may be missing: it went to the first node, whose
-        // embedded broker is gone with it, and that node's files sink publishes it only if its writers stop within the hand-off.
-        Assert.Equal(200, Good(back));
-        Assert.Equal(200, published.Where(m => !m.Contains("-probe-", StringComparison.Ordinal)).Distinct().Count());
-        Assert.InRange(published.Count(m => m.Contains("-probe-", StringComparison.Ordinal)), 0, 1);
+        // The 200 good ones, each once, nothing else.
+        Assert.Equal(200, published.Count);
+        Assert.Equal(200, published.Distinct().Count());
         Assert.DoesNotContain(published, m => m.Contains("-poison-", StringComparison.Ordinal));
-
-        int Good(InProcessNode n) => n.Published(topic).Count(p => !p.Message.Contains("-probe-", StringComparison.Ordinal));
 
         // Not resent: neither by this client (a later emit goes through, the refusal count stays) nor by the next one on the directory.
         var refusals = client.Metrics.Refusals;
