@@ -33,14 +33,6 @@ public sealed record StatsOptions
     /// <summary><c>nwdp.stats.settle-time</c>: the audit judges a minute once it ended, and its counts stopped changing, this long ago.</summary>
     public TimeSpan SettleTime { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>
-    /// <c>nwdp.stats.durable-accepted-timeout</c>: how long ingress waits, before it answers a batch Kafka acknowledged,
-    /// for the batch's <c>accepted</c> and <c>bus</c> counts to be acknowledged on <c>nwdp.stats</c> (so a SIGKILL takes
-    /// none of them with it). Past it the answer goes anyway and the counts are published later. 0: no wait (the counts
-    /// are then published by the minute, after <see cref="Grace"/>).
-    /// </summary>
-    public TimeSpan DurableAcceptedTimeout { get; init; } = TimeSpan.FromSeconds(5);
-
     /// <summary>Reads <c>nwdp.stats</c>; every key is required (Stats/reference.conf has them all).</summary>
     public static StatsOptions FromConfig(ConfigReader stats) => new()
     {
@@ -52,6 +44,5 @@ public sealed record StatsOptions
         Window = stats.PositiveDuration("window"),
         MaxStoredRecords = stats.PositiveInt("max-stored-records"),
         SettleTime = stats.Duration("settle-time"),
-        DurableAcceptedTimeout = stats.Duration("durable-accepted-timeout"),
     };
 }

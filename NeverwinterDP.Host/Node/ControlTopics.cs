@@ -42,16 +42,14 @@ internal static class ControlTopics
     }
 
     /// <summary>The producer of a control topic's publisher: acks=all, idempotent, small batches.</summary>
-    /// <param name="lingerMs">How long it gathers records before it sends: 50 ms by default; 0 where a caller waits
-    /// for the acknowledgement (the stats, which ingress waits for before it answers).</param>
-    public static IProducer<byte[]?, byte[]> Producer(KafkaBus bus, int lingerMs = 50)
+    public static IProducer<byte[]?, byte[]> Producer(KafkaBus bus)
     {
         Librdkafka.EnsureLoaded();
         return new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig(bus.Clients.Producer())
         {
             Acks = Acks.All,
             EnableIdempotence = true,
-            LingerMs = lingerMs,
+            LingerMs = 50,
         }).Build();
     }
 }
