@@ -446,7 +446,7 @@ public sealed class DataPump
 
     /// <summary>
     /// Waits for the delivered counts to be acknowledged on <c>nwdp.stats</c>. A refused stats record fails every
-    /// waiter that shared its flush (ingress's and the other pumps' too), and the next flush usually succeeds: so a
+    /// waiter that shared its flush (the other pumps' too), and the next flush usually succeeds: so a
     /// failure is tried again twice before it fails the stream (no commit without durable counts; the restart then
     /// delivers the batch again, idempotently, and counts it once).
     /// </summary>
