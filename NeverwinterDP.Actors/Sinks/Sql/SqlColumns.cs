@@ -73,20 +73,6 @@ public static class SqlColumns
     public static string AttributesJson(IReadOnlyDictionary<string, string>? attributes, TypedLogSchema? typed = null)
     {
         if (attributes is null || attributes.Count == 0) return "{}";
-        if (typed is not null) return TypedAttributesJson(attributes, typed);
-        var buffer = _jsonBuffer ??= new ArrayBufferWriter<byte>(256);
-        buffer.ResetWrittenCount();
-        using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
-        {
-            writer.WriteStartObject();
-            foreach (var (key, value) in attributes) writer.WriteString(key, value);
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    private static string TypedAttributesJson(IReadOnlyDictionary<string, string> attributes, TypedLogSchema typed)
-    {
         var buffer = _jsonBuffer ??= new ArrayBufferWriter<byte>(256);
         buffer.ResetWrittenCount();
         using (var writer = new Utf8JsonWriter(buffer, JsonOptions))
@@ -94,7 +80,7 @@ public static class SqlColumns
             writer.WriteStartObject();
             foreach (var (key, value) in attributes)
             {
-                if (!typed.IsTypedField(key)) writer.WriteString(key, value);
+                if (typed is null || !typed.IsTypedField(key)) writer.WriteString(key, value);
             }
             writer.WriteEndObject();
         }
