@@ -316,7 +316,7 @@ public sealed class DataPump
         if (_once is not null && !_fresh.IsEmpty)
         {
             for (var i = 0; i < messages.Count; i++)
-                if (_fresh.TryRemove(messages[i].TopicPartition, out _)) _once.ReadFrom(messages[i].TopicPartition, messages[i].Offset.Value);
+                if (_fresh.TryRemove(messages[i].TopicPartition, out _)) _once.ReadFrom(messages[i].TopicPartition, SinkOffset(messages[i].Offset.Value));
         }
         var records = new List<SinkRecord>(messages.Count);
         List<DeadLetterRecord>? undecodable = null;
@@ -337,7 +337,7 @@ public sealed class DataPump
                     continue;
                 }
                 var logEvent = LogEventAvro.DecodeFramed(r.Message.Value);
-                records.Add(new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, logEvent));
+                records.Add(new SinkRecord(r.Topic, r.Partition.Value, SinkOffset(r.Offset.Value), logEvent));
                 if (observations is not null) Tally(observations, r.Topic, r.Partition.Value, logEvent);
             }
             catch (MalformedRecordException e)
@@ -345,12 +345,15 @@ public sealed class DataPump
                 // Not ours to fix and retrying cannot help: kept in the dead-letter topic (raw bytes), offset committed.
                 _log.Warning("undecodable record {0}-{1}@{2} dead-lettered: {3}", r.Topic, r.Partition.Value, r.Offset.Value, e.Message);
                 (undecodable ??= new List<DeadLetterRecord>()).Add(new DeadLetterRecord(
-                    new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, UndecodableEvent(r.Message.Value)), "undecodable: " + e.Message));
+                    new SinkRecord(r.Topic, r.Partition.Value, SinkOffset(r.Offset.Value), UndecodableEvent(r.Message.Value)), "undecodable: " + e.Message));
             }
         }
         if (markers > 0) Stats.AddMarkers(markers);
         return new Decoded(batch.Offsets, messages.Count, records, undecodable, revocations, disowned, observations, stream, bytes, held);
     }
+
+    /// <summary>The offset the sink sees for a Kafka offset: above those of earlier incarnations of an embedded broker (<see cref="Kafka.Embedded.BusEpoch"/>).</summary>
+    private long SinkOffset(long kafkaOffset) => Kafka.Embedded.BusEpoch.SinkOffset(_options.SinkOffsetBase, kafkaOffset);
 
     /// <summary>Counts the event into the run of its partition, hour and node (a batch mostly holds long runs of one).</summary>
     private static void Tally(List<WatermarkObservation> observations, string topic, int partition, Protocol.LogEvent logEvent)
@@ -432,7 +435,7 @@ public sealed class DataPump
         {
             // The delivered counts of what this commit covers are published before it: a node killed after the
             // commit has published them, one killed before leaves the records (and their counts) to the next reader.
-            _once.Committing(batch.Offsets);
+            _once.Committing(_options.SinkOffsetBase == 0 ? batch.Offsets : batch.Offsets.ToDictionary(o => o.Key, o => SinkOffset(o.Value)));
             await CountsDurableAsync().ConfigureAwait(false);
         }
         await batch.Commit().ConfigureAwait(false);

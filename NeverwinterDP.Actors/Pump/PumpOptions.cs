@@ -60,6 +60,12 @@ public sealed record PumpOptions
     /// <summary><c>lag-interval</c>: the consumer lag (<c>/metrics</c>, <c>GET /v1/lag</c>, <c>nwdp lag</c>) is computed at most this often; askers in between get the last figures.</summary>
     public TimeSpan LagInterval { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Not configured: added to the Kafka offsets the pump hands its sink (<see cref="Kafka.Embedded.BusEpoch"/>): 0 on a
+    /// real Kafka cluster, the incarnation's base on the embedded broker, whose offsets restart at each start.
+    /// </summary>
+    public long SinkOffsetBase { get; init; }
+
     /// <summary><c>lag-timeout</c>: how long one Kafka request of a lag computation may wait.</summary>
     public TimeSpan LagTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -17,6 +17,9 @@ public sealed record ReplayContext(KafkaClients Kafka, Func<string, ISink> Creat
 {
     public int BatchSize { get; init; } = 5000;
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Added to the Kafka offsets handed to a sink, as the pump does (<see cref="Kafka.Embedded.BusEpoch"/>): 0 on a real Kafka cluster.</summary>
+    public long SinkOffsetBase { get; init; }
 }
 
 /// <summary>
@@ -204,11 +207,11 @@ public sealed class ReplayJob
             if (HourMarkerAvro.IsMarker(r.Message.Value)) continue; // a control record, never stored
             try
             {
-                records.Add(new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value, LogEventAvro.DecodeFramed(r.Message.Value)));
+                records.Add(new SinkRecord(r.Topic, r.Partition.Value, Kafka.Embedded.BusEpoch.SinkOffset(_context.SinkOffsetBase, r.Offset.Value), LogEventAvro.DecodeFramed(r.Message.Value)));
             }
             catch (MalformedRecordException e)
             {
-                undecodable.Add(new DeadLetterRecord(new SinkRecord(r.Topic, r.Partition.Value, r.Offset.Value,
+                undecodable.Add(new DeadLetterRecord(new SinkRecord(r.Topic, r.Partition.Value, Kafka.Embedded.BusEpoch.SinkOffset(_context.SinkOffsetBase, r.Offset.Value),
                     new LogEvent { Message = Convert.ToBase64String(r.Message.Value ?? []), Type = "undecodable" }), "undecodable: " + e.Message));
             }
         }

@@ -20,7 +20,8 @@ public sealed class BusService(BusWriter writer, KafkaBus bus, NodeConfig config
         if (bus.Embedded is not null)
             log.LogWarning("No Kafka cluster configured: using the EMBEDDED in-memory Kafka-protocol broker at {Bootstrap} " +
                            "(about 5 MB kept per partition, gone when the node stops). It is for trying NeverwinterDP out and for tests; " +
-                           "give --kafka HOST:PORT for a real cluster.", bus.BootstrapServers);
+                           "give --kafka HOST:PORT for a real cluster. Bus epoch {Epoch} on this data directory: the sinks see Kafka offset + {Base} (docs/reliability.md).",
+                bus.BootstrapServers, bus.Epoch, bus.SinkOffsetBase);
         else
             log.LogInformation("Kafka cluster: {Bootstrap}", bus.Clients); // the address and protocol, never a secret
         if (bus.Embedded is not null && !config.KafkaSecurity.IsPlaintext)

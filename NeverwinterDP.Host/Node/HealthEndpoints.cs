@@ -37,6 +37,7 @@ public static class HealthEndpoints
                 status = !ready ? "not ready" : degraded ? "degraded" : "ready",
                 kafka = bus.BootstrapServers,
                 embedded_kafka = bus.Embedded is not null,
+                bus_epoch = bus.Epoch,
                 ingress = new { running = ingressUp, queued = writer.Queued },
                 pumps,
                 sinks = sinkHealth.ToDictionary(s => s.Sink, s => new { status = s.Health.Healthy ? "healthy" : "unhealthy", reason = s.Health.Detail }),

@@ -13,8 +13,9 @@ public sealed class KafkaBus : IDisposable
 {
     private readonly IDisposable? _provisionerResource;
 
-    private KafkaBus(KafkaClients clients, EmbeddedKafka? embedded, ITopicProvisioner topics, IDisposable? provisionerResource)
+    private KafkaBus(KafkaClients clients, EmbeddedKafka? embedded, ITopicProvisioner topics, IDisposable? provisionerResource, long epoch = 0)
     {
+        Epoch = epoch;
         Clients = clients;
         Embedded = embedded;
         Topics = topics;
@@ -31,7 +32,14 @@ public sealed class KafkaBus : IDisposable
 
     public ITopicProvisioner Topics { get; }
 
-    public static KafkaBus Create(NodeConfig config)
+    /// <summary>This start's incarnation of the embedded broker on the data directory (<see cref="BusEpoch"/>); 0 on a real cluster.</summary>
+    public long Epoch { get; }
+
+    /// <summary>What the pumps and replays add to the Kafka offsets they hand the sinks.</summary>
+    public long SinkOffsetBase => BusEpoch.OffsetBase(Epoch);
+
+    /// <param name="embeddedEpoch">This start's <see cref="BusEpoch"/> on the data directory, when no cluster is configured.</param>
+    public static KafkaBus Create(NodeConfig config, long embeddedEpoch)
     {
         if (config.KafkaBootstrap is { } bootstrap)
         {
@@ -41,7 +49,7 @@ public sealed class KafkaBus : IDisposable
             return new KafkaBus(clients, null, admin, admin);
         }
         var embedded = new EmbeddedKafka(config.EmbeddedKafka);
-        return new KafkaBus(new KafkaClients(embedded.BootstrapServers), embedded, new EmbeddedTopicProvisioner(embedded, config.EmbeddedKafka.DefaultPartitions, config.TopicReplication), null);
+        return new KafkaBus(new KafkaClients(embedded.BootstrapServers), embedded, new EmbeddedTopicProvisioner(embedded, config.EmbeddedKafka.DefaultPartitions, config.TopicReplication), null, embeddedEpoch);
     }
 
     public void Dispose()

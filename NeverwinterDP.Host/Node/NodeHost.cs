@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Kafka.Embedded;
 using Akka.Cluster;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Sinks.Catalog;
@@ -30,6 +31,8 @@ public static class NodeHost
     {
         // Before anything reads the journal: a missing key stops the start, its batches untouched.
         var spillKeys = SpillKeyRing.Load(config.Spill.Encryption, ("nwdp.spill.encryption.key-file", "nwdp.spill.encryption.key-variable"));
+        // Before anything writes to the data directory (a new one is epoch 0): the embedded broker's incarnation on it.
+        var busEpoch = config.KafkaBootstrap is null ? BusEpoch.Next(config.DataDir) : 0;
         Directory.CreateDirectory(config.DataDir);
         // Before anything opens it: a damaged SQLite state store is quarantined and salvaged, not fatal.
         var store = new StateStoreStatus(StateStoreCheck.Run(config));
@@ -48,7 +51,7 @@ public static class NodeHost
             .AddSingleton(spillKeys)
             .AddSingleton(listeners)
             .AddSingleton(clock ?? TimeProvider.System)
-            .AddSingleton(_ => KafkaBus.Create(config))
+            .AddSingleton(_ => KafkaBus.Create(config, busEpoch))
             .AddHostedService<SpillStoreLock>() // first to start, last to stop: nwdp spill export/import see the node running
             .AddNodeStatsPublishing()     // publishes nwdp.stats; stops after the actor system (the pumps' last counts)
             .AddNodeActorSystem(config)   // the actor system: shard regions, remote ingress (NodeActorSystem.cs)

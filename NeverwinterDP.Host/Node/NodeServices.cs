@@ -44,7 +44,8 @@ public static class NodeServices
     /// <summary>What the sink writers share: the sinks configured, the consumer settings, the dead-letter topic, the pumps running here.</summary>
     public static IServiceCollection AddPump(this IServiceCollection services, NodeConfig config) => services
         .AddSingleton<LocalPumps>()
-        .AddSingleton<ISinkCatalog>(sp => new SinkWriterCatalog(sp.GetRequiredService<SinkCatalog>(), config.Pump, config.WritersPerSink))
+        .AddSingleton<ISinkCatalog>(sp => new SinkWriterCatalog(sp.GetRequiredService<SinkCatalog>(),
+            config.Pump with { SinkOffsetBase = sp.GetRequiredService<KafkaBus>().SinkOffsetBase }, config.WritersPerSink))
         .AddSingleton(sp => new KafkaDeadLetterQueue(Producer(sp).CreateKafkaProducer()))
         .AddSingleton(sp =>
         {
@@ -80,6 +81,7 @@ public static class NodeServices
                 new SinkRetryOptions { MinBackoff = config.Pump.RetryMinBackoff, MaxBackoff = config.Pump.RetryMaxBackoff, MaxAttempts = config.Pump.RetryMaxAttempts })
             {
                 BatchSize = config.Pump.BatchSize,
+                SinkOffsetBase = sp.GetRequiredService<KafkaBus>().SinkOffsetBase,
             };
         })
         .AddSingleton(sp => new ReplayJobs(sp.GetRequiredService<ReplayContext>()))

@@ -57,6 +57,42 @@ public sealed class IngressToFilesSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_node_restarted_on_the_embedded_broker_with_its_data_directory_stores_the_events_of_both_starts()
+    {
+        // The embedded broker numbers every partition from 0 again at each start, and the files sink skips offsets its
+        // file names cover: without the bus epoch, the second start's events were accepted and never written.
+        using var dir = new TempDir();
+        var clock = new ManualClock(Start);
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var topic = TopicNames.ForType("again");
+        var epochs = new List<long>();
+        for (var start = 0; start < 2; start++)
+        {
+            await using var node = await InProcessNode.StartAsync(dir.Path, clock);
+            epochs.Add(node.Bus.Epoch);
+            var response = await node.PostNdjsonAsync(Enumerable.Range(start * 100, 100).Select(i => Line(run, i)), type: "again");
+            Assert.Equal($"{{\"accepted\":100}}", await response.Content.ReadAsStringAsync());
+            var expected = (start + 1) * 100;
+            await Eventually(() => node.PublishedLines(topic).Count >= expected, TimeSpan.FromSeconds(30));
+            var health = JsonDocument.Parse(await node.Client.GetStringAsync("/healthz")).RootElement;
+            Assert.Equal(node.Bus.Epoch, health.GetProperty("bus_epoch").GetInt64());
+        }
+
+        Assert.Equal(epochs[0] + 1, epochs[1]);
+        await using (var third = await InProcessNode.StartAsync(dir.Path, clock))
+        {
+            var messages = third.PublishedLines(topic).Select(MessageOf).ToList();
+            Assert.Equal(200, messages.Count);
+            Assert.Equal(Enumerable.Range(0, 200).Select(i => $"{run}-{i} GET /api/orders/{i} 200").Order(), messages.Order());
+        }
+        // Every file of the second start names offsets above every offset of the first.
+        var names = Directory.EnumerateFiles(Path.Combine(dir.Path, "sinks", "files", topic), "*.ndjson", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        var secondBase = NeverwinterDP.Actors.Kafka.Embedded.BusEpoch.OffsetBase(epochs[1]);
+        Assert.Contains(names, n => long.Parse(n!.Split("-o")[1]) >= secondBase);
+        Assert.Contains(names, n => long.Parse(n!.Split("-o")[2].Split('.')[0]) < secondBase);
+    }
+
+    [Fact]
     public async Task A_request_with_one_bad_line_gets_400_naming_the_line_and_none_of_its_events_reach_Kafka()
     {
         using var dir = new TempDir();
