@@ -229,4 +229,154 @@ public sealed partial class WatermarkSpecs
         await Wait.UntilAsync(() => hubs.Select((h, i) => h.Checks >= checks[i] + 3).All(x => x), TimeSpan.FromSeconds(30));
         Assert.All(hubs, h => Assert.Single(h.Completions(topic: topic)));
     }
+    [Fact]
+    public async Task Three_ingress_nodes_an_idle_one_and_one_that_died_the_hours_follow_the_live_writers_through_a_crash_and_a_late_event()
+    {
+        using var kafka = new EmbeddedKafka(new EmbeddedKafkaOptions { DefaultPartitions = 4 });
+        using var dir = new TempDir();
+        var clock = new ManualClock(Start); // 09:50
+        var clockC = new ManualClock(Start); // c's own: it steps back once, as an NTP correction would
+        var topic = TopicNames.ForType("hourly");
+        kafka.CreateTopic(topic, 4);
+        Dictionary<string, string> Settings(string? seed, bool pump, string idleAfter = "1m")
+        {
+            var settings = new Dictionary<string, string>
+            {
+                ["nwdp.kafka.bootstrap-servers"] = kafka.BootstrapServers,
+                ["nwdp.watermarks.check-interval"] = "100ms",
+                ["nwdp.watermarks.grace"] = "45m",
+                ["nwdp.watermarks.idle-after"] = idleAfter,
+                ["nwdp.pump.enabled"] = pump ? "on" : "off",
+                ["nwdp.pump.keep-alive-interval"] = "1s",
+            };
+            if (seed is not null) settings["nwdp.cluster.seeds"] = seed;
+            return settings;
+        }
+        // a, b and c write; e writes in hour 09 and dies before the hour is over; p reads the topic into its files sink
+        // and writes nothing (the idle node). c marks an hour 30 min after it ended, a and b after a minute.
+        await using var a = await InProcessNode.StartAsync(Path.Combine(dir.Path, "a"), clock, Settings(null, pump: false));
+        await using var b = await InProcessNode.StartAsync(Path.Combine(dir.Path, "b"), clock, Settings(a.ClusterAddress, pump: false));
+        await using var c = await InProcessNode.StartAsync(Path.Combine(dir.Path, "c"), clockC, Settings(a.ClusterAddress, pump: false, idleAfter: "30m"));
+        var e = await InProcessNode.StartAsync(Path.Combine(dir.Path, "e"), clock, Settings(a.ClusterAddress, pump: false));
+        var pDir = Path.Combine(dir.Path, "p");
+        var p = await InProcessNode.StartAsync(pDir, clock, Settings(a.ClusterAddress, pump: true));
+        var stopped = new HashSet<InProcessNode>();
+        async Task Stop(InProcessNode node)
+        {
+            if (stopped.Add(node)) await node.DisposeAsync();
+        }
+        try
+        {
+            var writers = new[] { a, b, c, e };
+            var ids = p.App.Services.GetRequiredService<ClusterNodeIds>();
+            await Wait.UntilAsync(() => p.Cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == 5 && writers.All(w => ids.Known.ContainsKey(w.NodeId)),
+                TimeSpan.FromSeconds(90), () => $"{p.Cluster.State.Members.Count} members, ids known: {string.Join(", ", ids.Known.Keys)}");
+            var (aId, bId, cId, eId) = (a.NodeId, b.NodeId, c.NodeId, e.NodeId);
+            async Task Post(InProcessNode node, string tag, int count) => Assert.Equal(HttpStatusCode.OK,
+                (await node.PostNdjsonAsync(Enumerable.Range(0, count).Select(i => $"{{\"msg\":\"{tag} {i}\"}}"), type: "hourly")).StatusCode);
+            WatermarkHub Hub() => p.App.Services.GetRequiredService<WatermarkHub>();
+            HourCompletion? Last(long hour) => Hub().Completions(topic: topic).Where(x => x.HourMs == hour).MaxBy(x => x.Version);
+            async Task NothingDecidedFor(long hour)
+            {
+                var checks = Hub().Checks;
+                await Wait.UntilAsync(() => Hub().Checks >= checks + 3, TimeSpan.FromSeconds(30));
+                Assert.Null(Last(hour));
+            }
+            var nine = Start.AddMinutes(-50).ToUnixTimeMilliseconds();
+            var ten = Start.AddMinutes(10).ToUnixTimeMilliseconds();
+
+            // Hour 09: a, b, c and e write; e dies (stops, its member removed) before it could mark the hour.
+            await Post(a, "a09", 40);
+            await Post(b, "b09", 60);
+            await Post(c, "c09", 20);
+            await Post(e, "e09", 30);
+            await Wait.UntilAsync(() => p.PublishedLines(topic).Count >= 150, TimeSpan.FromSeconds(60));
+            await Stop(e);
+            await Wait.UntilAsync(() => ids.Gone().Contains(eId), TimeSpan.FromSeconds(60), () => $"gone: {string.Join(", ", ids.Gone())}");
+
+            // 10:02: a and b mark 09; 10:32: c too. e's 30 events are in the hour and its markers never come: the hour waits
+            // for them until the grace (10:45), then closes incomplete, naming e. No _SUCCESS. Hour 10's events meanwhile.
+            void Advance(TimeSpan by)
+            {
+                clock.Advance(by);
+                clockC.Advance(by);
+            }
+            Advance(TimeSpan.FromMinutes(12));
+            await Post(a, "a10", 10);
+            await Post(b, "b10", 20);
+            await Post(c, "c10", 30);
+            await Wait.UntilAsync(() => p.PublishedLines(topic).Count >= 210, TimeSpan.FromSeconds(60));
+            Advance(TimeSpan.FromMinutes(30));
+            await NothingDecidedFor(nine);
+            Advance(TimeSpan.FromMinutes(14)); // 10:46
+            await Wait.UntilAsync(() => Last(nine) is not null, TimeSpan.FromSeconds(60), () => $"markers read: {p.Pumps.Sum(x => x.Stats.Markers)}");
+            var closed = Last(nine)!;
+            Assert.Equal((HourCompletion.IncompleteClosed, 1, 120L), (closed.State, closed.Version, closed.Events));
+            Assert.Contains(eId, closed.Reason);
+            Assert.Equal(new[] { aId, bId, cId, eId }.Order(StringComparer.Ordinal), closed.Nodes);
+            var nineDir = Path.Combine(p.FilesDir, topic, "2026", "12", "05", "09");
+            Assert.False(File.Exists(Path.Combine(nineDir, FilesSink.SuccessFile)));
+
+            // Hour 10: e is gone and wrote nothing in it, p wrote nothing: only a, b and c are waited for. At 11:02 a and b
+            // have marked it, c not yet: not complete.
+            Advance(TimeSpan.FromMinutes(16)); // 11:02
+            await NothingDecidedFor(ten);
+
+            // The node with the files dies between the hour's files and its _SUCCESS: here the _SUCCESS cannot be written (a
+            // directory is in its way) when c's markers complete the hour at 11:31. The hour is announced (version 1 on
+            // nwdp.watermarks), the sink could not act on it, and p stops.
+            var tenDir = Path.Combine(p.FilesDir, topic, "2026", "12", "05", "10");
+            Directory.CreateDirectory(Path.Combine(tenDir, FilesSink.SuccessFile));
+            Advance(TimeSpan.FromMinutes(29)); // 11:31
+            await Wait.UntilAsync(() => Last(ten) is not null, TimeSpan.FromSeconds(60), () => $"markers read: {p.Pumps.Sum(x => x.Stats.Markers)}");
+            var done = Last(ten)!;
+            Assert.Equal((HourCompletion.Complete, 1, 60L, 0L), (done.State, done.Version, done.Events, done.LateEvents));
+            Assert.Equal(new[] { aId, bId, cId }.Order(StringComparer.Ordinal), done.Nodes);
+            var checksBefore = Hub().Checks;
+            await Wait.UntilAsync(() => Hub().Checks >= checksBefore + 3, TimeSpan.FromSeconds(30));
+            Assert.True(Directory.Exists(Path.Combine(tenDir, FilesSink.SuccessFile)));
+            await Stop(p);
+            Directory.Delete(Path.Combine(tenDir, FilesSink.SuccessFile));
+
+            // Started again on its data directory, its sink acts on the version it had not acted on: _SUCCESS holds version
+            // 1, counts per partition as the files hold them; no new version of either hour.
+            p = await InProcessNode.StartAsync(pDir, clock, Settings(a.ClusterAddress, pump: true));
+            var successFile = Path.Combine(tenDir, FilesSink.SuccessFile);
+            await Wait.UntilAsync(() => File.Exists(successFile), TimeSpan.FromSeconds(90), () => $"markers read: {p.Pumps.Sum(x => x.Stats.Markers)}");
+            Assert.Equal([.. done.ToJson(), (byte)'\n'], File.ReadAllBytes(successFile));
+            Assert.Equal(done.Counts, PerPartition(tenDir));
+            Assert.False(File.Exists(Path.Combine(nineDir, FilesSink.SuccessFile)));
+            await Wait.UntilAsync(() => Last(ten) is not null && Last(nine) is not null, TimeSpan.FromSeconds(30));
+            Assert.Equal((1, 1), (Last(nine)!.Version, Last(ten)!.Version));
+
+            // A late event: c's clock steps back to 10:59 and it takes an event of hour 10 after it marked the hour. The pump
+            // reads it after c's marker: written, counted late, and a new version; c marks the partition again with the larger
+            // count once its clock is past the hour again; the last version's counts are the files' and _SUCCESS holds it.
+            clockC.Advance(TimeSpan.FromMinutes(-32));
+            await Post(c, "c10-late", 1);
+            await Wait.UntilAsync(() => p.PublishedLines(topic).Count >= 211, TimeSpan.FromSeconds(60));
+            clockC.Advance(TimeSpan.FromMinutes(32));
+            await Wait.UntilAsync(() => Last(ten) is { Events: 61, LateEvents: 1 }, TimeSpan.FromSeconds(60), () => "last: " + (Last(ten) is { } last ? System.Text.Encoding.UTF8.GetString(last.ToJson()) : "none"));
+            var late = Last(ten)!;
+            Assert.True(late.Version >= 2, $"version {late.Version}");
+            Assert.True(late.State == HourCompletion.Complete, System.Text.Encoding.UTF8.GetString(late.ToJson()));
+            Assert.Equal(late.Counts, PerPartition(tenDir));
+            await Wait.UntilAsync(() => HourCompletion.FromJson(File.ReadAllBytes(successFile)).Version == late.Version, TimeSpan.FromSeconds(10));
+            Assert.Contains(p.PublishedLines(topic), l => l.Contains("c10-late 0", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await Stop(p);
+            await Stop(e);
+        }
+    }
+
+    /// <summary>The events each partition's files in an hour directory hold.</summary>
+    private static IReadOnlyList<long> PerPartition(string hourDir)
+    {
+        var files = Directory.EnumerateFiles(hourDir, "*.ndjson")
+            .GroupBy(f => int.Parse(PartitionOfFile().Match(Path.GetFileName(f)).Groups[1].Value))
+            .ToDictionary(g => g.Key, g => (long)g.Sum(f => File.ReadLines(f).Count(l => l.Length > 0)));
+        return Enumerable.Range(0, 4).Select(x => files.GetValueOrDefault(x)).ToList();
+    }
 }
