@@ -79,4 +79,11 @@ public interface IPartitionAwareSink
 public interface IHourCompletionListener
 {
     Task HourCompletedAsync(HourCompletion completion, CancellationToken cancellation);
+
+    /// <summary>
+    /// The key (<c>nwdp.sinks.&lt;name&gt;.&lt;key&gt;</c>) that makes this instance wait for completions for something a
+    /// reader needs (HDFS <c>success-on = complete</c>, Hive <c>register-on = complete</c>), or null. A node with
+    /// <c>nwdp.watermarks.enabled = off</c> announces none, so it refuses to start with such a sink, naming the key.
+    /// </summary>
+    string? RequiresCompletions => null;
 }

@@ -57,7 +57,7 @@ public static class NodeHost
             .AddNodeActorSystem(config)   // the actor system: shard regions, remote ingress (NodeActorSystem.cs)
             .AddHostedService<GracefulLeave>()
             .AddRegistry(config)          // emitter registry and watchdog
-            .AddSinks(config.Sinks, config.DataDir) // the sink kinds this build knows and the instances configured
+            .AddSinks(config.Sinks, config.DataDir, config.Watermarks.Enabled) // the sink kinds this build knows and the instances configured
             .AddPump(config)              // sink writers and the pumps they run
             .AddReplay(config)            // replay jobs and dead-letter replays (Replay/)
             .AddMirrors(config)           // mirrors of nwdp.mirrors: their entities' context, lag, board, metrics (MirrorServices.cs)

@@ -31,8 +31,11 @@ public sealed record SinkKind(string Kind, Func<SinkSection, ISink> Create)
         Resolve(kinds, sinks, dataDir).Select(r => (r.Section, r.Kind.Create(r.Section))).ToList();
 }
 
-/// <summary>Where the sink instances are configured: the <c>nwdp.sinks</c> section and the node's data directory.</summary>
-public sealed record SinkCatalogSettings(Config? Sinks, string DataDir);
+/// <summary>
+/// Where the sink instances are configured: the <c>nwdp.sinks</c> section and the node's data directory;
+/// <paramref name="Completions"/>: whether hour completions are announced (<c>nwdp.watermarks.enabled</c>).
+/// </summary>
+public sealed record SinkCatalogSettings(Config? Sinks, string DataDir, bool Completions = true);
 
 /// <summary>
 /// The sink instances configured under <c>nwdp.sinks</c>, checked once at start (an unknown kind or a bad
@@ -48,7 +51,11 @@ public sealed class SinkCatalog
         foreach (var (section, kind) in SinkKind.Resolve(kinds, settings.Sinks, settings.DataDir))
         {
             // Built once now so every option is validated at start (constructors do no I/O; OpenAsync does).
-            kind.Create(section).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            var sink = kind.Create(section);
+            var waits = sink is IHourCompletionListener { RequiresCompletions: { } key } ? key : null;
+            sink.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            if (waits is not null && !settings.Completions)
+                throw new SinkConfigException(waits, "waits for hour completions, and nwdp.watermarks.enabled = off announces none (the hours would never be marked): turn watermarks on, or set the other choice");
             _sinks[section.Name] = (section, kind);
         }
         Names = _sinks.Keys.Order(StringComparer.Ordinal).ToList();

@@ -34,9 +34,10 @@ public static class SinkKinds
     /// The sinks of a node: every kind above, the <see cref="SinkCatalog"/> of the instances configured in
     /// <paramref name="sinks"/> (<c>nwdp.sinks</c>), and their cached health checks for <c>/healthz</c>.
     /// </summary>
-    public static IServiceCollection AddSinks(this IServiceCollection services, Config? sinks, string dataDir) => services
+    /// <param name="completions">Whether hour completions are announced (<c>nwdp.watermarks.enabled</c>).</param>
+    public static IServiceCollection AddSinks(this IServiceCollection services, Config? sinks, string dataDir, bool completions = true) => services
         .AddSinkKinds()
-        .AddSingleton(new SinkCatalogSettings(sinks, dataDir))
+        .AddSingleton(new SinkCatalogSettings(sinks, dataDir, completions))
         .AddSingleton<SinkCatalog>()
         .AddSingleton(sp => new SinkHealthChecks(sp.GetRequiredService<SinkCatalog>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));
 

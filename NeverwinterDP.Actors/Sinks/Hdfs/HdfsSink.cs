@@ -114,6 +114,9 @@ public sealed class HdfsSink : ISink, IHourCompletionListener
         }
     }
 
+    /// <summary>With <c>success-on = complete</c> (the default) it waits for completions to write any <c>_SUCCESS</c>.</summary>
+    public string? RequiresCompletions => _options.SuccessOnComplete ? _options.Section + ".success-on" : null;
+
     /// <summary>
     /// With <c>success-on = complete</c>: writes the hour directory's <c>_SUCCESS</c>, holding the completion's JSON (counts
     /// per partition, nodes, version), when the pump declares the hour complete; a later version replaces it (CREATE with

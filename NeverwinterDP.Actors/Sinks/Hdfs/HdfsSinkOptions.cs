@@ -19,7 +19,7 @@ namespace NeverwinterDP.Actors.Sinks.Hdfs;
 ///   buffer-limit = 512 MiB                # all open part files together; the largest are published early past it
 ///   request-timeout = 30s                 # one WebHDFS request (an upload included)
 ///   close-hour-after = 10m                # _SUCCESS is written this long after an hour's end at the latest
-///   success-on = closed                   # closed (the rule above) | complete (the hour's watermark: every node's markers read)
+///   success-on = complete                 # complete (the hour's watermark: every node's markers read) | closed (the rule above)
 /// }
 /// </code>
 /// </summary>
@@ -70,7 +70,7 @@ public sealed record HdfsSinkOptions
     /// moved on, or <see cref="CloseHourAfter"/>); <c>complete</c> writes it, holding the completion's JSON, only when the
     /// pump declares the hour complete (<c>nwdp.watermarks</c>: every ingress node's marker read from every partition).
     /// </summary>
-    public bool SuccessOnComplete { get; init; }
+    public bool SuccessOnComplete { get; init; } = true;
 
     /// <summary>Reads and validates the section; keys left out keep their defaults.</summary>
     /// <exception cref="SinkConfigException">A missing or bad value, naming its key.</exception>
@@ -99,7 +99,7 @@ public sealed record HdfsSinkOptions
             BufferLimit = s.GetBytes("buffer-limit", DefaultBufferLimit),
             RequestTimeout = s.GetDuration("request-timeout", TimeSpan.FromSeconds(30)),
             CloseHourAfter = s.GetDuration("close-hour-after", TimeSpan.FromMinutes(10)),
-            SuccessOnComplete = s.GetChoice("success-on", "closed", "closed", "complete") == "complete",
+            SuccessOnComplete = s.GetChoice("success-on", "complete", "complete", "closed") == "complete",
         };
         options.Validate();
         return options;

@@ -33,6 +33,9 @@ public sealed class HiveSink : PartFileSink, IHourCompletionListener
     /// <summary>The table a topic's records go to.</summary>
     public string TableOf(string topic) => HiveLayout.TableName(Options.TablePrefix, topic);
 
+    /// <summary>With <c>register-on = complete</c> it waits for completions to register any partition.</summary>
+    public string? RequiresCompletions => Options.RegisterOnComplete ? $"nwdp.sinks.{Name}.register-on" : null;
+
     /// <summary>
     /// With <c>register-on = complete</c>: the hour's partitions get their <c>ADD PARTITION</c> lines now. An hour closed
     /// incomplete (after the grace) is registered too, under a comment with the reason: its data would otherwise stay

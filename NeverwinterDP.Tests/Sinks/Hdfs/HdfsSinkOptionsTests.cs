@@ -56,7 +56,8 @@ public class HdfsSinkOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(5), options.RequestTimeout);
         Assert.Equal(TimeSpan.FromMinutes(30), options.CloseHourAfter);
         Assert.True(options.SuccessOnComplete);
-        Assert.False(Parse("namenode-url = \"http://nn1:9870\"").SuccessOnComplete);
+        Assert.True(Parse("namenode-url = \"http://nn1:9870\"").SuccessOnComplete); // the default: _SUCCESS only for a complete hour
+        Assert.False(Parse("namenode-url = \"http://nn1:9870\"\nsuccess-on = closed").SuccessOnComplete);
         Assert.Equal("nwdp.sinks.archive", options.Section);
     }
 

@@ -122,9 +122,9 @@ public sealed class HdfsSinkTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_hour_gets_SUCCESS_once_every_partition_held_has_moved_past_it()
+    public async Task With_success_on_closed_an_hour_gets_SUCCESS_once_every_partition_held_has_moved_past_it()
     {
-        await using var sink = await OpenAsync(Sink(_fake, _root));
+        await using var sink = await OpenAsync(new HdfsSink(Options(_fake, _root) with { SuccessOnComplete = false }, "hdfs", new ManualTime(DateTimeOffset.FromUnixTimeMilliseconds(TenOClock))));
         var ten = HourDirectory(_root, TenOClock);
         var eleven = HourDirectory(_root, ElevenOClock);
 
@@ -143,11 +143,11 @@ public sealed class HdfsSinkTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task With_success_on_complete_an_hour_gets_SUCCESS_holding_its_completion_only_when_the_watermark_says_complete()
+    public async Task By_default_an_hour_gets_SUCCESS_holding_its_completion_only_when_the_watermark_says_complete()
     {
         // Long past close-hour-after, with every partition moved on: the closed rule would have marked 10:00 already.
         var time = new ManualTime(DateTimeOffset.FromUnixTimeMilliseconds(ElevenOClock).AddHours(1));
-        await using var sink = await OpenAsync(new HdfsSink(Options(_fake, _root) with { SuccessOnComplete = true }, "hdfs", time));
+        await using var sink = await OpenAsync(new HdfsSink(Options(_fake, _root), "hdfs", time)); // success-on = complete, the default
         var ten = HourDirectory(_root, TenOClock);
         await WriteAllDelivered(sink, [.. Records(0, 9, TenOClock), .. Records(10, 19, ElevenOClock)]);
         await sink.FlushAsync(CancellationToken.None);
@@ -173,10 +173,10 @@ public sealed class HdfsSinkTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_hour_gets_SUCCESS_at_the_first_flush_close_hour_after_its_end()
+    public async Task With_success_on_closed_an_hour_gets_SUCCESS_at_the_first_flush_close_hour_after_its_end()
     {
         var time = new ManualTime(DateTimeOffset.FromUnixTimeMilliseconds(ElevenOClock).AddMinutes(9));
-        await using var sink = await OpenAsync(Sink(_fake, _root, time: time));
+        await using var sink = await OpenAsync(new HdfsSink(Options(_fake, _root) with { SuccessOnComplete = false }, "hdfs", time));
         var marker = HourDirectory(_root, TenOClock) + "/_SUCCESS";
 
         await WriteAllDelivered(sink, Records(0, 9, TenOClock));
