@@ -250,6 +250,12 @@ public sealed partial class WatermarkSpecs
                 ["nwdp.pump.keep-alive-interval"] = "1s",
             };
             if (seed is not null) settings["nwdp.cluster.seeds"] = seed;
+            if (pump)
+            {
+                // Beside the files sink, a Hive sink that registers an hour's partitions only once the hour is decided.
+                settings["nwdp.sinks.lake.kind"] = "hive";
+                settings["nwdp.sinks.lake.register-on"] = "complete";
+            }
             return settings;
         }
         // a, b and c write; e writes in hour 09 and dies before the hour is over; p reads the topic into its files sink
@@ -316,11 +322,17 @@ public sealed partial class WatermarkSpecs
             Assert.Equal(new[] { aId, bId, cId, eId }.Order(StringComparer.Ordinal), closed.Nodes);
             var nineDir = Path.Combine(p.FilesDir, topic, "2026", "12", "05", "09");
             Assert.False(File.Exists(Path.Combine(nineDir, FilesSink.SuccessFile)));
+            // Hive registers the closed hour (its data would otherwise stay out of Hive) under a comment naming why.
+            var ddl = Path.Combine(pDir, "sinks", "lake");
+            string[] Partitions() => Directory.Exists(ddl) ? Directory.EnumerateFiles(ddl, "partitions.sql", SearchOption.AllDirectories).SelectMany(File.ReadAllLines).ToArray() : [];
+            await Wait.UntilAsync(() => Partitions().Any(l => l.Contains("hour='09'", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+            Assert.Contains(Partitions(), l => l.StartsWith("-- 2026-12-05T09:00Z incomplete-closed", StringComparison.Ordinal) && l.Contains(eId, StringComparison.Ordinal));
 
             // Hour 10: e is gone and wrote nothing in it, p wrote nothing: only a, b and c are waited for. At 11:02 a and b
             // have marked it, c not yet: not complete.
             Advance(TimeSpan.FromMinutes(16)); // 11:02
             await NothingDecidedFor(ten);
+            Assert.DoesNotContain(Partitions(), l => l.Contains("hour='10'", StringComparison.Ordinal));
 
             // The node with the files dies between the hour's files and its _SUCCESS: here the _SUCCESS cannot be written (a
             // directory is in its way) when c's markers complete the hour at 11:31. The hour is announced (version 1 on
@@ -348,6 +360,8 @@ public sealed partial class WatermarkSpecs
             Assert.False(File.Exists(Path.Combine(nineDir, FilesSink.SuccessFile)));
             await Wait.UntilAsync(() => Last(ten) is not null && Last(nine) is not null, TimeSpan.FromSeconds(30));
             Assert.Equal((1, 1), (Last(nine)!.Version, Last(ten)!.Version));
+            var tenLine = Assert.Single(Partitions(), l => l.Contains("hour='10'", StringComparison.Ordinal));
+            Assert.Contains("dt='2026-12-05'", tenLine);
 
             // A late event: c's clock steps back to 10:59 and it takes an event of hour 10 after it marked the hour. The pump
             // reads it after c's marker: written, counted late, and a new version; c marks the partition again with the larger
