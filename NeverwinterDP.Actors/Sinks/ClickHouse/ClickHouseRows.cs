@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using NeverwinterDP.Actors.Sinks.Sql;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.ClickHouse;
@@ -29,6 +30,54 @@ internal static class ClickHouseRows
     /// <summary>The name of the API key the event came in with ('' without one): added after the first release, last.</summary>
     public const string SenderColumn = "`lineage_sender` String DEFAULT ''";
 
+    /// <summary>The table's own columns: a typed field may not take one of these names.</summary>
+    public static IReadOnlyList<string> OwnColumns { get; } =
+    [
+        "date", "ts", "system_ts", "host", "ip", "process", "type", "version", "level", "message", "attributes",
+        "lineage_ingress_node", "lineage_source_seq", "topic", "partition", "offset", "lineage_sender",
+    ];
+
+    /// <summary>The column type a typed field of this Avro kind gets (docs/schemas.md, "Type mappings"): nullable, as rows of other types have none.</summary>
+    public static string TypeOf(TypedKind kind) => kind switch
+    {
+        TypedKind.Int => "Nullable(Int32)",
+        TypedKind.Long => "Nullable(Int64)",
+        TypedKind.Float => "Nullable(Float32)",
+        TypedKind.Double => "Nullable(Float64)",
+        TypedKind.Boolean => "Nullable(UInt8)", // 18.x has no Bool; current releases' Bool is a UInt8 too
+        _ => "Nullable(String)",
+    };
+
+    /// <summary>
+    /// Whether a column already there, of <c>system.columns.type</c> <paramref name="type"/>, takes values of
+    /// <paramref name="kind"/>: the same type or a wider one, nullable or not (an int → long promotion writes into the
+    /// Int32 column it had; a value beyond it is refused by the sink, since ClickHouse would store it wrapped).
+    /// </summary>
+    public static bool Accepts(TypedKind kind, string type)
+    {
+        var inner = Unwrap(Unwrap(type, "LowCardinality("), "Nullable(");
+        return kind switch
+        {
+            TypedKind.Int or TypedKind.Long => inner is "Int32" or "Int64",
+            TypedKind.Float => inner is "Float32" or "Float64",
+            TypedKind.Double => inner is "Float64",
+            TypedKind.Boolean => inner is "UInt8" or "Bool",
+            _ => inner is "String",
+        };
+    }
+
+    /// <summary>Whether a column of <paramref name="type"/> is 32 bits wide (a long field's values must fit).</summary>
+    public static bool IsInt32(string type) => Unwrap(type, "Nullable(") is "Int32";
+
+    private static string Unwrap(string type, string wrapper) =>
+        type.StartsWith(wrapper, StringComparison.Ordinal) && type.EndsWith(')') ? type[wrapper.Length..^1] : type;
+
+    /// <summary>Why a typed field cannot be a column of its own (its name is a column every row has), or null. Names are case-sensitive in ClickHouse.</summary>
+    public static string? NameProblem(TypedLogSchema schema, string name) =>
+        OwnColumns.Contains(name, StringComparer.Ordinal)
+            ? $"typed field '{name}' (schema id {schema.Id}) has the name of a column every row has; rename the field in the log type's schema"
+            : null;
+
     /// <summary>Whether the row can be sent at all; false with a reason for what no ClickHouse Date can hold.</summary>
     public static bool CanWrite(SinkRecord record, out string? reason)
     {
@@ -38,10 +87,14 @@ internal static class ClickHouseRows
         return reason is null;
     }
 
-    /// <summary>Appends one JSON object and a newline.</summary>
-    public static void Write(SinkRecord record, ArrayBufferWriter<byte> output)
+    /// <summary>
+    /// Appends one JSON object and a newline. A typed record (<paramref name="typed"/>: its columns) leaves its typed
+    /// fields out of the attributes and writes each in its column as a JSON number, boolean, string or null.
+    /// </summary>
+    public static void Write(SinkRecord record, ArrayBufferWriter<byte> output, IReadOnlyList<SqlTypedColumn>? typed = null)
     {
         var e = record.Event;
+        var skip = typed is null ? null : e.Typed?.Schema;
         Raw(output, "{\"date\":\"");
         Raw(output, DateTime.UnixEpoch.AddMilliseconds(e.SystemTs).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
         Raw(output, "\",\"ts\":");
@@ -59,14 +112,16 @@ internal static class ClickHouseRows
         var first = true;
         foreach (var key in e.Attributes.Keys)
         {
+            if (skip is not null && skip.IsTypedField(key)) continue;
             if (!first) Raw(output, ",");
             String(output, key);
             first = false;
         }
         Raw(output, "],\"attributes.value\":[");
         first = true;
-        foreach (var value in e.Attributes.Values)
+        foreach (var (key, value) in e.Attributes)
         {
+            if (skip is not null && skip.IsTypedField(key)) continue;
             if (!first) Raw(output, ",");
             String(output, value);
             first = false;
@@ -81,7 +136,40 @@ internal static class ClickHouseRows
         Raw(output, ",\"offset\":");
         Number(output, record.Offset);
         Field(output, "lineage_sender", e.Lineage.Sender ?? "");
+        if (typed is not null) Typed(output, e.Typed!, typed);
         Raw(output, "}\n");
+    }
+
+    // The decoded values as JSON literals (finite numbers: the sink turned the others away).
+    private static void Typed(ArrayBufferWriter<byte> output, TypedValues values, IReadOnlyList<SqlTypedColumn> columns)
+    {
+        foreach (var column in columns)
+        {
+            Raw(output, ",\"");
+            Raw(output, column.Name); // an Avro name: letters, digits, underscores
+            Raw(output, "\":");
+            var value = values.Values[column.Field];
+            if (!value.HasValue)
+            {
+                Raw(output, "null");
+                continue;
+            }
+            switch (column.Kind)
+            {
+                case TypedKind.Int or TypedKind.Long: Number(output, value.Integer); break;
+                case TypedKind.Float: Formatted(output, (float)value.Real); break;
+                case TypedKind.Double: Formatted(output, value.Real); break;
+                case TypedKind.Boolean: Raw(output, value.Integer != 0 ? "true" : "false"); break;
+                default: String(output, value.Text!); break;
+            }
+        }
+    }
+
+    // The shortest text that reads back as the same value ("R").
+    private static void Formatted<T>(ArrayBufferWriter<byte> output, T value) where T : IUtf8SpanFormattable
+    {
+        value.TryFormat(output.GetSpan(40), out var written, "R", CultureInfo.InvariantCulture);
+        output.Advance(written);
     }
 
     private static void Field(ArrayBufferWriter<byte> output, string name, string value)

@@ -5,6 +5,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.RegularExpressions;
 using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Actors.Sinks.Sql;
+using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.ClickHouse;
 
@@ -15,7 +17,10 @@ namespace NeverwinterDP.Actors.Sinks.ClickHouse;
 /// until they have run, readers ask for <c>SELECT ... FINAL</c>. Outcomes: a connection failure, a timeout or
 /// a server error that is not about the data (too many parts, memory, a missing table, authentication)
 /// errors the batch (retried); a data error (a value the server cannot parse) is narrowed down by bisecting
-/// the batch, and only the rows the server refuses alone are rejected, with its message.
+/// the batch, and only the rows the server refuses alone are rejected, with its message. A typed log type's typed
+/// fields have columns of their own (<see cref="SqlTypedLayout.DecideAsync"/>, as the SQL sinks: added when the sink
+/// first meets the schema, or its records rejected with the reason); JSONEachRow lets every row name its own
+/// columns, so typed and plain rows share one INSERT and plain rows are written as before.
 /// </summary>
 /// <remarks>Works with ClickHouse 18.16 (Debian 12's) and current releases: only types and syntax both know.</remarks>
 public sealed partial class ClickHouseSink : ISink
@@ -45,6 +50,11 @@ public sealed partial class ClickHouseSink : ISink
     private readonly HttpClient _http;
     private readonly string _insertPath;
     private readonly string _qualifiedTable;
+    private readonly TypedColumnStore _typedStore;
+
+    // Per typed log type's schema seen: its columns (made when missing) or why its records cannot be stored. Forgotten
+    // when a write fails or is refused, so the next batch looks at the table again (a column dropped under us, say).
+    private readonly Dictionary<TypedLogSchema, TypedLayout> _layouts = new(ReferenceEqualityComparer.Instance);
 
     public ClickHouseSink(ClickHouseSinkOptions options, string name = "clickhouse", HttpMessageHandler? handler = null)
     {
@@ -65,6 +75,15 @@ public sealed partial class ClickHouseSink : ISink
         }
         _qualifiedTable = $"`{options.Database}`.`{options.Table}`";
         _insertPath = "?query=" + Uri.EscapeDataString($"INSERT INTO {_qualifiedTable} FORMAT JSONEachRow");
+        _typedStore = new TypedColumnStore(
+            $"{options.Database}.{options.Table}",
+            options.CreateTable,
+            StringComparer.Ordinal,
+            ClickHouseRows.NameProblem,
+            AddTypedColumnSql,
+            ClickHouseRows.Accepts,
+            ColumnTypesAsync,
+            async (sql, cancellation) => (await SendAsync("", new StringContent(sql, Encoding.UTF8), cancellation).ConfigureAwait(false))?.Message);
     }
 
     public string Name { get; }
@@ -77,6 +96,14 @@ public sealed partial class ClickHouseSink : ISink
 
     /// <summary>What gives a table made before <c>lineage_sender</c> existed that column (create-table = on does it at open).</summary>
     public string AddSenderSql => $"ALTER TABLE {_qualifiedTable} ADD COLUMN {ClickHouseRows.SenderColumn}";
+
+    /// <summary>The statement that gives a typed field its column: <c>ALTER TABLE ... ADD COLUMN `status` Nullable(Int32)</c>.</summary>
+    /// <remarks>Without <c>IF NOT EXISTS</c>, which 18.16 does not parse: a failed add is fine when the column is there afterwards.</remarks>
+    public string AddTypedColumnSql(TypedField field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return $"ALTER TABLE {_qualifiedTable} ADD COLUMN `{field.Name}` {ClickHouseRows.TypeOf(field.Kind)}";
+    }
 
     /// <summary>
     /// Creates the table if missing (create-table = on), and gives a table an earlier version made the
@@ -118,6 +145,7 @@ public sealed partial class ClickHouseSink : ISink
         ArgumentNullException.ThrowIfNull(batch);
         var outcomes = new SinkOutcome[batch.Count];
         var reasons = new string?[batch.Count];
+        var typed = await PrepareTypedAsync(batch, cancellation).ConfigureAwait(false);
         var body = new ArrayBufferWriter<byte>(Math.Max(256, batch.Count * 300));
         var rows = new List<(int Index, int Start, int End)>(batch.Count);
         for (var i = 0; i < batch.Count; i++)
@@ -127,8 +155,19 @@ public sealed partial class ClickHouseSink : ISink
                 (outcomes[i], reasons[i]) = (SinkOutcome.Rejected, why);
                 continue;
             }
+            IReadOnlyList<SqlTypedColumn>? columns = null;
+            if (typed && batch[i].Event.Typed is { } values)
+            {
+                var layout = _layouts[values.Schema];
+                if (layout.Refusal(values) is { } refusal)
+                {
+                    (outcomes[i], reasons[i]) = (SinkOutcome.Rejected, refusal);
+                    continue;
+                }
+                columns = layout.Shared.Columns;
+            }
             var start = body.WrittenCount;
-            ClickHouseRows.Write(batch[i], body);
+            ClickHouseRows.Write(batch[i], body, columns);
             rows.Add((i, start, body.WrittenCount));
         }
         if (rows.Count > 0) await BatchBisection.RunAsync(0, rows.Count, InsertAsync, Settle).ConfigureAwait(false);
@@ -148,6 +187,74 @@ public sealed partial class ClickHouseSink : ISink
         void Settle(int from, int to, SinkOutcome outcome, string? reason)
         {
             for (var r = from; r < to; r++) (outcomes[rows[r].Index], reasons[rows[r].Index]) = (outcome, reason);
+            if (outcome != SinkOutcome.Delivered && typed) _layouts.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Decides the columns of every typed schema among <paramref name="batch"/> not seen yet (adding them outside the
+    /// insert): true when there are typed records. The untyped path costs one null check per record. A failure here (the
+    /// server unreachable, an ALTER refused with the column still missing, the table missing) throws: the batch is
+    /// errored and retried, as a failed insert is.
+    /// </summary>
+    private async Task<bool> PrepareTypedAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
+    {
+        List<TypedLogSchema>? fresh = null;
+        var typed = false;
+        foreach (var record in batch)
+        {
+            if (record.Event?.Typed is not { } values) continue;
+            typed = true;
+            if (!_layouts.ContainsKey(values.Schema) && !(fresh?.Contains(values.Schema) ?? false)) (fresh ??= []).Add(values.Schema);
+        }
+        if (fresh is null) return typed;
+        var present = await ColumnTypesAsync(cancellation).ConfigureAwait(false);
+        if (present.Count == 0) throw new HttpRequestException($"ClickHouse sink '{Name}': table {_qualifiedTable} does not exist");
+        foreach (var schema in fresh)
+        {
+            var shared = await SqlTypedLayout.DecideAsync(schema, present, _typedStore, cancellation).ConfigureAwait(false);
+            // A long field writing into the Int32 column an int field made (a promotion): each value must fit.
+            var narrow = shared.Columns.Select(c => c.Kind == TypedKind.Long && present.TryGetValue(c.Name, out var type) && ClickHouseRows.IsInt32(type)).ToArray();
+            _layouts[schema] = new TypedLayout(shared, narrow, _qualifiedTable);
+        }
+        return true;
+    }
+
+    /// <summary>The table's columns and their types (<c>system.columns</c>; none when the table does not exist).</summary>
+    private async Task<Dictionary<string, string>> ColumnTypesAsync(CancellationToken cancellation)
+    {
+        var text = await QueryTextAsync(
+            $"SELECT name, type FROM system.columns WHERE database = '{_options.Database}' AND table = '{_options.Table}' FORMAT TabSeparated", cancellation).ConfigureAwait(false);
+        var present = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var tab = line.IndexOf('\t', StringComparison.Ordinal);
+            if (tab > 0) present[line[..tab]] = line[(tab + 1)..];
+        }
+        return present;
+    }
+
+    /// <summary>A typed schema's columns (<see cref="SqlTypedLayout"/>) and which are Int32 columns a long field writes into.</summary>
+    private sealed record TypedLayout(SqlTypedLayout Shared, bool[] Narrow, string Table)
+    {
+        /// <summary>Why this record cannot be written: the schema's refusal, or a value ClickHouse would not store as it is.</summary>
+        public string? Refusal(TypedValues values)
+        {
+            if (Shared.Refusal is { } refusal) return refusal;
+            var columns = Shared.Columns;
+            for (var c = 0; c < columns.Count; c++)
+            {
+                var column = columns[c];
+                var value = values.Values[column.Field];
+                if (!value.HasValue) continue;
+                // JSONEachRow has no literal for these (our ingress never writes one; another writer may).
+                if (column.Kind is TypedKind.Float or TypedKind.Double && !double.IsFinite(value.Real))
+                    return $"typed field '{column.Name}' is {value.Real.ToString(CultureInfo.InvariantCulture)}, which ClickHouse's JSON input cannot carry";
+                // ClickHouse would store it wrapped around (18.16 does, silently).
+                if (Narrow[c] && value.Integer is < int.MinValue or > int.MaxValue)
+                    return $"typed field '{column.Name}' is {value.Integer.ToString(CultureInfo.InvariantCulture)}, beyond the Int32 column {column.Name} of table {Table}; to take such values: ALTER TABLE {Table} MODIFY COLUMN `{column.Name}` Nullable(Int64)";
+            }
+            return null;
         }
     }
 

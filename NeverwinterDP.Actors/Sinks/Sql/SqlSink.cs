@@ -345,47 +345,29 @@ public abstract class SqlSink : ISink
         return present;
     }
 
-    /// <summary>
-    /// One column per typed field: the field's name, its type from the dialect (<see cref="SqlDialect.TypeOf(TypedKind)"/>),
-    /// nullable. A missing one is added (with <c>create-table = on</c>); another writer of the table may add it at the same
-    /// moment, so a failed <c>ALTER</c> is fine when the column is there afterwards. A column already there must take the
-    /// field's values (<see cref="SqlDialect.Accepts"/>): another log type may have made it with another type.
-    /// </summary>
-    private async Task<SqlTypedLayout> LayoutAsync(DbConnection connection, TypedLogSchema schema, Dictionary<string, string> present, CancellationToken cancellation)
-    {
-        var columns = new List<SqlTypedColumn>(schema.Fields.Count);
-        var names = new HashSet<string>(Dialect.ColumnNames);
-        for (var i = 0; i < schema.Fields.Count; i++)
-        {
-            var field = schema.Fields[i];
-            if (SqlTypedLayout.NameProblem(schema, field.Name) is { } problem) return SqlTypedLayout.Refused(schema, problem);
-            if (!names.Add(field.Name)) return SqlTypedLayout.Refused(schema, $"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), and so do not have columns of their own");
-            if (!present.ContainsKey(field.Name))
+    /// <summary>The columns of a typed schema, or why the table cannot take them (<see cref="SqlTypedLayout.DecideAsync"/>, the dialect's types).</summary>
+    private Task<SqlTypedLayout> LayoutAsync(DbConnection connection, TypedLogSchema schema, Dictionary<string, string> present, CancellationToken cancellation) =>
+        SqlTypedLayout.DecideAsync(schema, present, new TypedColumnStore(
+            Options.Table,
+            Options.CreateTable,
+            Dialect.ColumnNames,
+            SqlTypedLayout.NameProblem,
+            field => SqlColumns.AddTypedColumnSql(Dialect, Options.Table, field.Name, field.Kind),
+            Dialect.Accepts,
+            c => ColumnTypesAsync(connection, c),
+            async Task<string?> (alter, c) =>
             {
-                var alter = SqlColumns.AddTypedColumnSql(Dialect, Options.Table, field.Name, field.Kind);
-                if (!Options.CreateTable)
-                    return SqlTypedLayout.Refused(schema, $"table {Options.Table} has no column for typed field '{field.Name}' ({field.Expected}, schema id {schema.Id}) and create-table = off: {alter}");
                 try
                 {
                     await using var command = Command(connection, null, alter);
-                    await command.ExecuteNonQueryAsync(cancellation).ConfigureAwait(false);
-                    columns.Add(new SqlTypedColumn(field.Name, field.Kind, i)); // made for this field: its type
-                    continue;
+                    await command.ExecuteNonQueryAsync(c).ConfigureAwait(false);
+                    return null;
                 }
-                catch (DbException)
+                catch (DbException e)
                 {
-                    var now = await ColumnTypesAsync(connection, cancellation).ConfigureAwait(false);
-                    if (!now.ContainsKey(field.Name)) throw;
-                    foreach (var (name, type) in now) present[name] = type; // another writer made it: check its type below
+                    return Describe(e);
                 }
-            }
-            var dataType = present[field.Name];
-            if (!Dialect.Accepts(field.Kind, dataType))
-                return SqlTypedLayout.Refused(schema, $"column {field.Name} of table {Options.Table} is {dataType}, which cannot hold typed field '{field.Name}' ({field.Expected}, schema id {schema.Id})");
-            columns.Add(new SqlTypedColumn(field.Name, field.Kind, i));
-        }
-        return SqlTypedLayout.Writable(schema, columns);
-    }
+            }), cancellation);
 
     /// <summary>
     /// The rows by layout: all of them with null (no typed record: the untyped path, nothing allocated), else the

@@ -34,6 +34,49 @@ public sealed class SqlTypedLayout
 
     public static SqlTypedLayout Refused(TypedLogSchema schema, string reason) => new(schema, [], reason);
 
+    /// <summary>
+    /// The decision every sink with typed columns makes for a schema it meets first (the SQL sinks and ClickHouse):
+    /// one column per typed field, named as the field. A name the store refuses (<see cref="TypedColumnStore.NameProblem"/>)
+    /// or two names the store does not tell apart refuse the schema. A missing column is added (<c>create-table = on</c>;
+    /// off: refused, the reason being the statement to run); another writer of the table may add it at the same moment,
+    /// so a failed add is fine when the column is there afterwards. A column already there must take the field's values
+    /// (<see cref="TypedColumnStore.Accepts"/>): another log type may have made it with another type.
+    /// <paramref name="present"/> (the table's columns and their types) is updated with what a re-read found.
+    /// </summary>
+    public static async Task<SqlTypedLayout> DecideAsync(TypedLogSchema schema, Dictionary<string, string> present, TypedColumnStore store, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(present);
+        ArgumentNullException.ThrowIfNull(store);
+        var columns = new List<SqlTypedColumn>(schema.Fields.Count);
+        var names = new HashSet<string>(store.ColumnNames);
+        for (var i = 0; i < schema.Fields.Count; i++)
+        {
+            var field = schema.Fields[i];
+            if (store.NameProblem(schema, field.Name) is { } problem) return Refused(schema, problem);
+            if (!names.Add(field.Name)) return Refused(schema, $"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), and so do not have columns of their own");
+            if (!present.ContainsKey(field.Name))
+            {
+                var alter = store.AddColumnSql(field);
+                if (!store.CreateTable)
+                    return Refused(schema, $"table {store.Table} has no column for typed field '{field.Name}' ({field.Expected}, schema id {schema.Id}) and create-table = off: {alter}");
+                if (await store.TryRunAsync(alter, cancellation).ConfigureAwait(false) is not { } failure)
+                {
+                    columns.Add(new SqlTypedColumn(field.Name, field.Kind, i)); // made for this field: its type
+                    continue;
+                }
+                var now = await store.ColumnTypesAsync(cancellation).ConfigureAwait(false);
+                if (!now.ContainsKey(field.Name)) throw new InvalidOperationException($"table {store.Table}: {alter} failed: {failure}");
+                foreach (var (name, type) in now) present[name] = type; // another writer made it: check its type below
+            }
+            var dataType = present[field.Name];
+            if (!store.Accepts(field.Kind, dataType))
+                return Refused(schema, $"column {field.Name} of table {store.Table} is {dataType}, which cannot hold typed field '{field.Name}' ({field.Expected}, schema id {schema.Id})");
+            columns.Add(new SqlTypedColumn(field.Name, field.Kind, i));
+        }
+        return Writable(schema, columns);
+    }
+
     /// <summary>The longest column name PostgreSQL keeps (MySQL allows 64); a longer field name is refused, not truncated.</summary>
     public const int MaxColumnName = 63;
 
@@ -47,3 +90,19 @@ public sealed class SqlTypedLayout
         return null;
     }
 }
+
+/// <summary>
+/// What <see cref="SqlTypedLayout.DecideAsync"/> needs of a store: the table's name (for messages), whether it may add
+/// columns, how it compares column names, which field names it refuses, the statement adding a field's column, which
+/// existing column types take a field's values, how to read the columns again, and how to run a statement (null when
+/// it ran, else the server's message; a connection failure may throw).
+/// </summary>
+public sealed record TypedColumnStore(
+    string Table,
+    bool CreateTable,
+    StringComparer ColumnNames,
+    Func<TypedLogSchema, string, string?> NameProblem,
+    Func<TypedField, string> AddColumnSql,
+    Func<TypedKind, string, bool> Accepts,
+    Func<CancellationToken, Task<Dictionary<string, string>>> ColumnTypesAsync,
+    Func<string, CancellationToken, Task<string?>> TryRunAsync);
