@@ -208,14 +208,22 @@ public sealed partial class ClickHouseSink : ISink
             if (!_layouts.ContainsKey(values.Schema) && !(fresh?.Contains(values.Schema) ?? false)) (fresh ??= []).Add(values.Schema);
         }
         if (fresh is null) return typed;
-        var present = await ColumnTypesAsync(cancellation).ConfigureAwait(false);
-        if (present.Count == 0) throw new HttpRequestException($"ClickHouse sink '{Name}': table {_qualifiedTable} does not exist");
-        foreach (var schema in fresh)
+        try
         {
-            var shared = await SqlTypedLayout.DecideAsync(schema, present, _typedStore, cancellation).ConfigureAwait(false);
-            // A long field writing into the Int32 column an int field made (a promotion): each value must fit.
-            var narrow = shared.Columns.Select(c => c.Kind == TypedKind.Long && present.TryGetValue(c.Name, out var type) && ClickHouseRows.IsInt32(type)).ToArray();
-            _layouts[schema] = new TypedLayout(shared, narrow, _qualifiedTable);
+            var present = await ColumnTypesAsync(cancellation).ConfigureAwait(false);
+            if (present.Count == 0) throw new HttpRequestException($"ClickHouse sink '{Name}': table {_qualifiedTable} does not exist");
+            foreach (var schema in fresh)
+            {
+                var shared = await SqlTypedLayout.DecideAsync(schema, present, _typedStore, cancellation).ConfigureAwait(false);
+                // A long field writing into the Int32 column an int field made (a promotion): each value must fit.
+                var narrow = shared.Columns.Select(c => c.Kind == TypedKind.Long && present.TryGetValue(c.Name, out var type) && ClickHouseRows.IsInt32(type)).ToArray();
+                _layouts[schema] = new TypedLayout(shared, narrow, _qualifiedTable);
+            }
+        }
+        catch (OperationCanceledException e) when (!cancellation.IsCancellationRequested)
+        {
+            // HttpClient's timeout: an error like any other (retried), not the caller's cancellation.
+            throw new HttpRequestException($"ClickHouse sink '{Name}': no answer within request-timeout ({_options.RequestTimeout.TotalSeconds:0.###}s) while reading the table's columns", e);
         }
         return true;
     }
