@@ -128,6 +128,29 @@ public sealed class ElasticsearchSinkTypedTests
     }
 
     [Fact]
+    public async Task A_mapping_request_the_cluster_cannot_take_now_leaves_the_typed_records_errored_and_is_tried_again()
+    {
+        await using var fake = await FakeElasticsearch.StartAsync(FakeFlavor.OpenSearch);
+        await using var sink = Sink(fake);
+        await sink.OpenAsync(CancellationToken.None);
+        var v1 = TypedSchema(WebV1);
+        fake.FailNextMappingRequests(1, 429);
+        SinkRecord Typed(long offset) => TypedRecord(v1, offset, new() { ["status"] = "200", ["bytes"] = "1", ["latency_ms"] = "1", ["ratio"] = "1" });
+
+        var result = await sink.WriteAsync([Typed(1), new SinkRecord(Topic, 0, 2, Event(2)), Typed(3)], CancellationToken.None);
+
+        // Not sent without the mapping (dynamic mapping would make status a long); the plain event is written.
+        Assert.Equal([SinkOutcome.Errored, SinkOutcome.Delivered, SinkOutcome.Errored], result.Outcomes);
+        Assert.StartsWith("mapping of typed fields in index 'logs-web-2025.11.28' not put: HTTP 429 from PUT", result.Reasons![0]);
+        Assert.Contains("es_rejected_execution_exception", result.Reasons[0], StringComparison.Ordinal);
+        Assert.Single(fake.MappingRequests); // tried once for the batch, not once per record
+
+        await WriteAllDelivered(sink, [Typed(1), Typed(3)]);
+        Assert.Equal("integer", fake.MappedType("logs-web-2025.11.28", "attributes.status"));
+        Assert.Equal(200, Attributes(fake, 3).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
     public async Task A_value_Elasticsearch_cannot_store_is_rejected_before_sending()
     {
         await using var fake = await FakeElasticsearch.StartAsync();

@@ -77,6 +77,7 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
     private readonly List<FakeMappingRequest> _mappingRequests = new();
     private readonly Dictionary<string, ItemFailure> _itemFailures = new(StringComparer.Ordinal);
     private readonly Queue<int> _failNext = new();
+    private readonly Queue<int> _failNextMapping = new();
     private readonly Queue<FakeAbort> _abortNext = new();
     private string? _requiredAuthorization;
     private long _requests;
@@ -174,6 +175,12 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
     public void FailNextBulkRequests(int count, int status)
     {
         lock (_gate) for (var i = 0; i < count; i++) _failNext.Enqueue(status);
+    }
+
+    /// <summary>The next <paramref name="count"/> <c>PUT /{index}/_mapping</c> requests are answered <paramref name="status"/> (429, 503, ...) and change nothing.</summary>
+    public void FailNextMappingRequests(int count, int status)
+    {
+        lock (_gate) for (var i = 0; i < count; i++) _failNextMapping.Enqueue(status);
     }
 
     /// <summary>The next <paramref name="count"/> _bulk requests lose their connection (no response at all).</summary>
@@ -865,9 +872,19 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
         }
         string? conflict = null;
         bool found;
+        int? failStatus = null;
         lock (_gate)
         {
             _mappingRequests.Add(new FakeMappingRequest(name, Encoding.UTF8.GetString(body)));
+            if (_failNextMapping.Count > 0) failStatus = _failNextMapping.Dequeue();
+        }
+        if (failStatus is { } status)
+        {
+            await WriteWholeRequestFailureAsync(context, status);
+            return;
+        }
+        lock (_gate)
+        {
             found = _indices.TryGetValue(name, out var index);
             if (found)
             {
