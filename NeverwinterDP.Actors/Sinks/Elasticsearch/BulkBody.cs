@@ -102,7 +102,11 @@ internal sealed class BulkBody
         _writer.WriteString(Level, e.Level);
         _writer.WriteString(Msg, e.Message);
         _writer.WriteStartObject(Attributes);
-        if (e.Attributes is Dictionary<string, string> dictionary)
+        if (e.Typed is { } typed)
+        {
+            WriteTyped(e.Attributes, typed);
+        }
+        else if (e.Attributes is Dictionary<string, string> dictionary)
         {
             foreach (var (key, value) in dictionary) _writer.WriteString(key, value);
         }
@@ -122,6 +126,34 @@ internal sealed class BulkBody
 
         _ends.Add(_buffer.WrittenCount);
         _records.Add(recordIndex);
+    }
+
+    /// <summary>
+    /// A typed log type's attributes: the untyped ones as strings, as for any event, and each typed field as a JSON
+    /// value of its type under the same name (a null optional left out), which the index maps explicitly (<see cref="TypedMapping"/>).
+    /// </summary>
+    private void WriteTyped(IReadOnlyDictionary<string, string> attributes, TypedValues typed)
+    {
+        var schema = typed.Schema;
+        foreach (var (key, value) in attributes)
+        {
+            if (!schema.IsTypedField(key)) _writer.WriteString(key, value); // typed ones are there as strings too
+        }
+        var fields = schema.Fields;
+        for (var i = 0; i < fields.Count; i++)
+        {
+            var value = typed.Values[i];
+            if (!value.HasValue) continue;
+            var name = fields[i].Name;
+            switch (fields[i].Kind)
+            {
+                case TypedKind.Int or TypedKind.Long: _writer.WriteNumber(name, value.Integer); break;
+                case TypedKind.Float: _writer.WriteNumber(name, (float)value.Real); break; // the float's shortest text, not the double's
+                case TypedKind.Double: _writer.WriteNumber(name, value.Real); break;
+                case TypedKind.Boolean: _writer.WriteBoolean(name, value.Integer != 0); break;
+                default: _writer.WriteString(name, value.Text); break;
+            }
+        }
     }
 
     private void WriteTimestamp(long ts)

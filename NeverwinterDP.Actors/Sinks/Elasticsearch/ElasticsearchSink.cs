@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using NeverwinterDP.Actors.Sinks.Framework;
+using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.Elasticsearch;
 
@@ -20,6 +21,10 @@ namespace NeverwinterDP.Actors.Sinks.Elasticsearch;
 /// 401/403/404 Errored (security or a missing index: an operator's fix, not the record's fault), and every
 /// other 4xx (mapper_parsing_exception, illegal_argument_exception, ...) Rejected with its type and reason.
 /// </para>
+/// <para>
+/// A typed log type's record (<see cref="LogEvent.Typed"/>) has its typed fields written as JSON numbers, booleans
+/// and strings, and its index gets their explicit mapping first, once per index and schema version.
+/// </para>
 /// </summary>
 public sealed class ElasticsearchSink : ISink
 {
@@ -29,8 +34,13 @@ public sealed class ElasticsearchSink : ISink
     private readonly HttpClient _http;
     private readonly BulkBody _body = new();
     private readonly MemoryStream _gzipped = new();
+    private readonly HashSet<(string Index, int SchemaId)> _mapped = new();
+    private Dictionary<(string Index, int SchemaId), string>? _mappingFailures; // this batch's, so a failing put is tried once per batch
     private ProductCheck? _product;
     private int _next;
+
+    /// <summary>How many (index, schema) mappings are remembered as put; beyond it the set starts over (a put again is harmless).</summary>
+    internal const int MaxMappedIndices = 10_000;
 
     public ElasticsearchSink(ElasticsearchSinkOptions options, string name = "elasticsearch", HttpMessageHandler? handler = null)
     {
@@ -82,6 +92,7 @@ public sealed class ElasticsearchSink : ISink
         }
 
         _body.Clear();
+        _mappingFailures?.Clear();
         for (var i = 0; i < batch.Count; i++)
         {
             var index = _options.Index.Render(batch[i].Event);
@@ -91,6 +102,11 @@ public sealed class ElasticsearchSink : ISink
                 reasons[i] = index is null
                     ? $"ts {batch[i].Event.Ts} is not a date (index '{_options.Index}' needs one)"
                     : $"index '{_options.Index}' gives an empty name for type '{batch[i].Event.Type}'";
+                continue;
+            }
+            if (batch[i].Event.Typed is { } typed && await TypedProblemAsync(index, typed, cancellation).ConfigureAwait(false) is { } problem)
+            {
+                (outcomes[i], reasons[i]) = problem;
                 continue;
             }
             _body.Add(i, batch[i], index);
@@ -223,6 +239,112 @@ public sealed class ElasticsearchSink : ISink
         return RangeAttempt.Failed("no node answered: " + string.Join("; ", failures));
     }
 
+    /// <summary>
+    /// Why a typed record is not sent now: a value Elasticsearch cannot store (rejected), or its index's mapping
+    /// for the schema could not be put (errored, tried again). The mapping is put once per index and schema
+    /// version (a new version's new fields get theirs when its first record comes).
+    /// </summary>
+    private async ValueTask<(SinkOutcome, string)?> TypedProblemAsync(string index, TypedValues typed, CancellationToken cancellation)
+    {
+        if (TypedMapping.Unstorable(typed) is { } unstorable) return (SinkOutcome.Rejected, unstorable);
+        var key = (index, typed.Schema.Id);
+        if (_mapped.Contains(key)) return null;
+        if (_mappingFailures is not null && _mappingFailures.TryGetValue(key, out var failed)) return (SinkOutcome.Errored, failed);
+        var failure = await PutTypedMappingAsync(index, typed.Schema, cancellation).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            (_mappingFailures ??= new())[key] = failure;
+            return (SinkOutcome.Errored, failure);
+        }
+        if (_mapped.Count >= MaxMappedIndices) _mapped.Clear();
+        _mapped.Add(key);
+        return null;
+    }
+
+    /// <summary>
+    /// <c>PUT /&lt;index&gt;/_mapping</c> with the schema's fields; a missing index is created with them (a data
+    /// stream when an index template says so). A field the index already maps otherwise cannot change (400): the
+    /// fields are then put one by one, and the documents decide: those Elasticsearch refuses for the old mapping
+    /// come back per item and are dead-lettered with its reason. Null when done; otherwise why not (retried later).
+    /// </summary>
+    private async Task<string?> PutTypedMappingAsync(string index, TypedLogSchema schema, CancellationToken cancellation)
+    {
+        var path = "/" + Uri.EscapeDataString(index);
+        var body = TypedMapping.Body(schema.Fields);
+        var answer = await SendJsonAsync(HttpMethod.Put, path + "/_mapping", body, cancellation).ConfigureAwait(false);
+        if (answer.Status == 404 && answer.Type == "index_not_found_exception")
+        {
+            var created = await SendJsonAsync(HttpMethod.Put, path, TypedMapping.Body(schema.Fields, underMappings: true), cancellation).ConfigureAwait(false);
+            if (created.Type == "illegal_argument_exception" && created.Reason.Contains("data stream", StringComparison.Ordinal))
+            {
+                // An index template makes data streams of this name (logs-*-* on Elasticsearch 8+): create it, then map.
+                created = await SendJsonAsync(HttpMethod.Put, "/_data_stream/" + Uri.EscapeDataString(index), null, cancellation).ConfigureAwait(false);
+                if (created.IsSuccess || created.Type == "resource_already_exists_exception")
+                    created = await SendJsonAsync(HttpMethod.Put, path + "/_mapping", body, cancellation).ConfigureAwait(false);
+            }
+            else if (created.Type == "resource_already_exists_exception")
+            {
+                created = await SendJsonAsync(HttpMethod.Put, path + "/_mapping", body, cancellation).ConfigureAwait(false); // made meanwhile
+            }
+            if (created.IsSuccess) return null;
+            // Any other refusal (an invalid name, ...): the _bulk items are refused with the reason then.
+            return created.IsTransient ? created.Describe(index) : null;
+        }
+        if (answer.IsSuccess) return null;
+        if (answer.IsTransient) return answer.Describe(index);
+        // A conflict (mapper [attributes.x] cannot be changed from type [text] to [integer]) is all or nothing: put the others.
+        foreach (var field in schema.Fields)
+        {
+            var one = await SendJsonAsync(HttpMethod.Put, path + "/_mapping", TypedMapping.Body([field]), cancellation).ConfigureAwait(false);
+            if (one.IsTransient) return one.Describe(index);
+        }
+        return null;
+    }
+
+    /// <summary>A JSON request to the nodes in turn (failing over on connection errors); status 0 when none answered.</summary>
+    private async Task<Answer> SendJsonAsync(HttpMethod method, string path, byte[]? body, CancellationToken cancellation)
+    {
+        var failures = new List<string>();
+        for (var attempt = 0; attempt < _options.Urls.Count; attempt++)
+        {
+            var url = _options.Urls[(int)((uint)_next++ % (uint)_options.Urls.Count)];
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+                timeout.CancelAfter(_options.RequestTimeout);
+                using var request = new HttpRequestMessage(method, new Uri(url, path));
+                if (body is not null)
+                {
+                    request.Content = new ByteArrayContent(body);
+                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                }
+                using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                var status = (int)response.StatusCode;
+                if (status is >= 200 and < 300) return new Answer(status, null, "", $"{method} {path}");
+                var (type, reason) = ErrorOf(await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false));
+                return new Answer(status, type, reason, $"{method} {url}{path.TrimStart('/')}");
+            }
+            catch (Exception e) when (IsConnectionFailure(e, cancellation))
+            {
+                failures.Add($"{url}: {Describe(e)}");
+            }
+        }
+        return new Answer(0, null, "no node answered: " + string.Join("; ", failures), $"{method} {path}");
+    }
+
+    /// <summary>A node's answer to a mapping request: its status and, when it failed, Elasticsearch's error type and reason.</summary>
+    private readonly record struct Answer(int Status, string? Type, string Reason, string Request)
+    {
+        public bool IsSuccess => Status is >= 200 and < 300;
+
+        /// <summary>Not the mapping's fault (no answer, security, throttling, the server's trouble): tried again later.</summary>
+        public bool IsTransient => Status is 0 or 401 or 403 or 404 or 408 or 429 or >= 500;
+
+        public string Describe(string index) => Status == 0
+            ? $"mapping of typed fields in index '{index}' not put: {Reason}"
+            : $"mapping of typed fields in index '{index}' not put: HTTP {Status} from {Request}: {Type}: {Reason}";
+    }
+
     private void ReadItems(BulkSlice slice, JsonElement root, Uri url, SinkOutcome[] outcomes, string?[] reasons)
     {
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("items", out var items) || items.ValueKind != JsonValueKind.Array)
@@ -285,6 +407,24 @@ public sealed class ElasticsearchSink : ISink
         using (var gzip = new GZipStream(_gzipped, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(body.Span);
         if (_gzipped.Capacity > 64 * 1024 * 1024 && _gzipped.Length < 1024 * 1024) _gzipped.Capacity = 1024 * 1024;
         return _gzipped.GetBuffer().AsMemory(0, (int)_gzipped.Length);
+    }
+
+    /// <summary>The error type and reason of an Elasticsearch error body, or ("error", the start of whatever else came).</summary>
+    private static (string? Type, string Reason) ErrorOf(byte[] body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("error", out var error))
+            {
+                if (error.ValueKind == JsonValueKind.String) return ("error", error.GetString() ?? "");
+                return ItemError(doc.RootElement);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return ("error", ErrorText(body));
     }
 
     /// <summary>The <c>error.type: reason</c> of an Elasticsearch error body, or the start of whatever else came.</summary>

@@ -8,6 +8,7 @@ using Confluent.SchemaRegistry.Serdes;
 using NeverwinterDP.Actors.Kafka.Native;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.Integration.Processes;
+using NeverwinterDP.Tests.Sinks.Elasticsearch;
 using NeverwinterDP.Tests.TestKit;
 using Xunit;
 
@@ -18,7 +19,7 @@ namespace NeverwinterDP.Tests.Integration.Schemas;
 /// with <c>nwdp schema set --type</c>, validated at ingress (400 naming field and line, nothing of the request on the
 /// bus), written under its own schema id (read by Confluent's own Avro deserializer against our registry), evolved
 /// through the admin API (an incompatible change refused with the registry's 409), and stored by the files sink as
-/// strings.
+/// strings and by the Elasticsearch sink (against its fake) as typed JSON values under an explicit mapping.
 /// </summary>
 [Collection(ProcessCollection.Name)]
 [Trait("Category", TestCategories.Integration)]
@@ -40,7 +41,9 @@ public sealed class TypedLogTypeSpecs
     {
         using var dir = new TempDir();
         var run = Guid.NewGuid().ToString("N")[..8];
-        await using var node = await NodeProcess.StartAsync("typed", dir.Path);
+        await using var es = await FakeElasticsearch.StartAsync();
+        await using var node = await NodeProcess.StartAsync("typed", dir.Path,
+            settings: [.. NodeProcess.FastPump, "nwdp.sinks.es.kind=elasticsearch", $"nwdp.sinks.es.urls={es.Url}"]);
         var registry = new Uri(node.Http, "/schemas").ToString();
 
         // The CLI: a schema a log type cannot have is a usage error naming the flag; the good one is registered.
@@ -134,6 +137,23 @@ public sealed class TypedLogTypeSpecs
             Assert.Equal("12.5", attributes.GetProperty("latency_ms").GetString());
             Assert.Equal("/a", attributes.GetProperty("path").GetString());
         }
+        // The Elasticsearch sink writes the typed values as JSON numbers under their explicit mapping (data stream on 8+).
+        await Poll.UntilAsync(() => Task.FromResult(es.Documents().Count(d => d.Source.GetProperty("msg").GetString()!.StartsWith(run, StringComparison.Ordinal)) >= 3),
+            Limits.PumpCatchUp, () => $"the elasticsearch sink did not write 3 events of {Type}. {node1()}");
+        JsonElement Doc(string msg) => es.Documents().Single(d => d.Source.GetProperty("msg").GetString() == $"{run}-{msg}").Source.GetProperty("attributes");
+        Assert.Equal(JsonValueKind.Number, Doc("a").GetProperty("status").ValueKind);
+        Assert.Equal(200, Doc("a").GetProperty("status").GetInt32());
+        Assert.Equal(12.5, Doc("a").GetProperty("latency_ms").GetDouble());
+        Assert.Equal("/a", Doc("a").GetProperty("path").GetString());
+        Assert.Equal(204, Doc("b").GetProperty("status").GetInt32());
+        Assert.False(Doc("b").TryGetProperty("user", out _));
+        Assert.Equal("eu", Doc("e").GetProperty("region").GetString());
+        var index = es.Documents().First(d => d.Source.GetProperty("msg").GetString() == $"{run}-a").Index;
+        Assert.Equal("integer", es.MappedType(index, "attributes.status"));
+        Assert.Equal("long", es.MappedType(index, "attributes.bytes"));
+        Assert.Equal("double", es.MappedType(index, "attributes.latency_ms"));
+        Assert.Equal("keyword", es.MappedType(index, "attributes.region"));
+
         Assert.Equal(id, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(Read(node.Kafka, TopicNames.ForType(Type), 1)[0].AsSpan(1, 4)));
     }
 

@@ -47,6 +47,9 @@ public enum FakeAbort
 /// <summary>A stored document.</summary>
 public sealed record FakeDocument(string Index, string Id, long Version, long SeqNo, JsonElement Source);
 
+/// <summary>One <c>PUT /{index}/_mapping</c> as the fake received it.</summary>
+public sealed record FakeMappingRequest(string Index, string Body);
+
 /// <summary>One _bulk request as the fake received it.</summary>
 public sealed record FakeBulkRequest(int Items, long BodyBytes, long WireBytes, string? ContentEncoding, string? ContentType);
 
@@ -54,7 +57,7 @@ public sealed record FakeBulkRequest(int Items, long BodyBytes, long WireBytes, 
 /// An in-memory Elasticsearch/OpenSearch speaking the documented REST API on Kestrel (127.0.0.1, port 0):
 /// <c>GET /</c>, <c>GET /_cluster/health</c>, <c>POST|PUT /_bulk</c> and <c>/{index}/_bulk</c> (create, index,
 /// delete; gzip/deflate bodies), <c>PUT /{index}</c> (mappings), <c>GET /{index}/_doc/{id}</c>,
-/// <c>GET /{index}/_count</c>. Indices are created on first write with dynamic mapping: a field's first value
+/// <c>GET /{index}/_count</c>, <c>PUT /{index}/_mapping</c>, <c>PUT /_data_stream/{name}</c>. Indices are created on first write with dynamic mapping: a field's first value
 /// fixes its type (number, text, date, boolean, object), and a later value that type cannot hold is answered
 /// per item with 400 <c>mapper_parsing_exception</c> (<c>document_parsing_exception</c> on 8/9), as the real
 /// server does. On 8 and 9 an auto-created <c>logs-*-*</c> name is a data stream, as the built-in <c>logs</c>
@@ -71,8 +74,10 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Dictionary<string, FakeIndex> _indices = new(StringComparer.Ordinal);
     private readonly List<FakeBulkRequest> _bulkRequests = new();
+    private readonly List<FakeMappingRequest> _mappingRequests = new();
     private readonly Dictionary<string, ItemFailure> _itemFailures = new(StringComparer.Ordinal);
     private readonly Queue<int> _failNext = new();
+    private readonly Queue<int> _failNextMapping = new();
     private readonly Queue<FakeAbort> _abortNext = new();
     private string? _requiredAuthorization;
     private long _requests;
@@ -172,6 +177,12 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
         lock (_gate) for (var i = 0; i < count; i++) _failNext.Enqueue(status);
     }
 
+    /// <summary>The next <paramref name="count"/> <c>PUT /{index}/_mapping</c> requests are answered <paramref name="status"/> (429, 503, ...) and change nothing.</summary>
+    public void FailNextMappingRequests(int count, int status)
+    {
+        lock (_gate) for (var i = 0; i < count; i++) _failNextMapping.Enqueue(status);
+    }
+
     /// <summary>The next <paramref name="count"/> _bulk requests lose their connection (no response at all).</summary>
     public void AbortNextBulkRequests(int count, FakeAbort when)
     {
@@ -209,6 +220,12 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
     public IReadOnlyList<string> IndexNames()
     {
         lock (_gate) return _indices.Keys.Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Every <c>PUT /{index}/_mapping</c> received, in order.</summary>
+    public IReadOnlyList<FakeMappingRequest> MappingRequests
+    {
+        get { lock (_gate) return _mappingRequests.ToList(); }
     }
 
     /// <summary>The mapped type of a dotted field path in an index (null when unmapped).</summary>
@@ -252,6 +269,12 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
                 return;
             case [var index, "_bulk"] when method is "POST" or "PUT":
                 await BulkAsync(context, index);
+                return;
+            case [var index, "_mapping"] when method is "PUT" or "POST" && !index.StartsWith('_'):
+                await PutMappingAsync(context, index);
+                return;
+            case ["_data_stream", var name] when method == "PUT":
+                await CreateDataStreamAsync(context, name);
                 return;
             case [var index] when method == "PUT" && !index.StartsWith('_'):
                 await CreateIndexAsync(context, index);
@@ -654,6 +677,7 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
         }
         var ok = mapped switch
         {
+            "integer" when value.ValueKind == JsonValueKind.Number => value.TryGetInt32(out _),
             _ when NumericTypes.Contains(mapped) => value.ValueKind == JsonValueKind.Number
                 || (value.ValueKind == JsonValueKind.String && double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out _)), // coerce
             "boolean" => value.ValueKind is JsonValueKind.True or JsonValueKind.False || (value.ValueKind == JsonValueKind.String && value.GetString() is "true" or "false" or ""),
@@ -824,6 +848,80 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
             w.WriteBoolean("shards_acknowledged", true);
             w.WriteString("index", name);
         });
+    }
+
+    /// <summary>
+    /// <c>PUT /{index}/_mapping</c>: adds fields to an existing index (or data stream). As the real server: all or
+    /// nothing, and a field mapped already with another type is refused with 400 illegal_argument_exception
+    /// (<c>mapper [x] cannot be changed from type [text] to [integer]</c>).
+    /// </summary>
+    private async Task PutMappingAsync(HttpContext context, string name)
+    {
+        var read = await ReadBodyAsync(context);
+        if (read is not var (body, _)) return;
+        var mapping = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (doc.RootElement.TryGetProperty("properties", out var properties)) ReadProperties(properties, "", mapping);
+        }
+        catch (JsonException e)
+        {
+            await WriteErrorAsync(context, 400, "x_content_parse_exception", e.Message);
+            return;
+        }
+        string? conflict = null;
+        bool found;
+        int? failStatus = null;
+        lock (_gate)
+        {
+            _mappingRequests.Add(new FakeMappingRequest(name, Encoding.UTF8.GetString(body)));
+            if (_failNextMapping.Count > 0) failStatus = _failNextMapping.Dequeue();
+        }
+        if (failStatus is { } status)
+        {
+            await WriteWholeRequestFailureAsync(context, status);
+            return;
+        }
+        lock (_gate)
+        {
+            found = _indices.TryGetValue(name, out var index);
+            if (found)
+            {
+                foreach (var (path, type) in mapping)
+                {
+                    if (index!.Mapping.TryGetValue(path, out var existing) && existing != type)
+                    {
+                        conflict = type == "object" || existing == "object"
+                            ? $"can't merge a non object mapping [{path}] with an object mapping"
+                            : $"mapper [{path}] cannot be changed from type [{existing}] to [{type}]";
+                        break;
+                    }
+                }
+                if (conflict is null) foreach (var (path, type) in mapping) index!.Mapping[path] = type;
+            }
+        }
+        if (!found) await WriteIndexNotFoundAsync(context, name);
+        else if (conflict is not null) await WriteErrorAsync(context, 400, "illegal_argument_exception", conflict);
+        else await WriteJsonAsync(context, 200, w => w.WriteBoolean("acknowledged", true));
+    }
+
+    /// <summary><c>PUT /_data_stream/{name}</c>: only names an index template makes data streams of (<c>logs-*-*</c> on 8/9).</summary>
+    private async Task CreateDataStreamAsync(HttpContext context, string name)
+    {
+        if (!MakesDataStream(name))
+        {
+            await WriteErrorAsync(context, 400, "illegal_argument_exception", $"no matching index template found for data stream [{name}]");
+            return;
+        }
+        bool exists;
+        lock (_gate)
+        {
+            exists = _indices.ContainsKey(name);
+            if (!exists) _indices[name] = new FakeIndex(name) { DataStream = true };
+        }
+        if (exists) await WriteErrorAsync(context, 400, "resource_already_exists_exception", $"data_stream [{name}] already exists");
+        else await WriteJsonAsync(context, 200, w => w.WriteBoolean("acknowledged", true));
     }
 
     private static void ReadProperties(JsonElement properties, string prefix, Dictionary<string, string> mapping)

@@ -1,0 +1,181 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Elasticsearch;
+using NeverwinterDP.Protocol;
+using Xunit;
+using static NeverwinterDP.Tests.Sinks.Elasticsearch.EsTestKit;
+
+namespace NeverwinterDP.Tests.Sinks.Elasticsearch;
+
+/// <summary>Typed log types (docs/schemas.md) in Elasticsearch: typed JSON values, an explicit mapping put once per index and schema version, conflicts dead-lettered.</summary>
+public sealed class ElasticsearchSinkTypedTests
+{
+    // Version 1, then 2, which adds an optional field and promotes status to long (as in the SQL sinks' tests).
+    private const string WebV1 = """
+        {"type":"record","name":"Web","fields":[{"name":"status","type":"int"},{"name":"bytes","type":"long"},
+         {"name":"latency_ms","type":"double"},{"name":"ratio","type":"float"},{"name":"cached","type":"boolean","default":false},
+         {"name":"user","type":["null","string"],"default":null}]}
+        """;
+
+    private const string WebV2 = """
+        {"type":"record","name":"Web","fields":[{"name":"status","type":"long"},{"name":"bytes","type":"long"},
+         {"name":"latency_ms","type":"double"},{"name":"ratio","type":"float"},{"name":"cached","type":"boolean","default":false},
+         {"name":"user","type":["null","string"],"default":null},{"name":"region","type":["null","string"],"default":null}]}
+        """;
+
+    // Ids are process-wide (TypedLogSchemas): each test its own.
+    private static TypedLogSchema TypedSchema(string attributes) =>
+        TypedLogSchemas.Remember(TypedLogSchema.TryCompile(Random.Shared.Next(1_500_000_000, 2_000_000_000), TypedLogSchema.Wrap("web", attributes), out var why)
+            ?? throw new InvalidOperationException(why));
+
+    // As the pump hands it over: encoded by ingress, decoded from its frame.
+    private static SinkRecord TypedRecord(TypedLogSchema schema, long offset, Dictionary<string, string> attributes) =>
+        new(Topic, 0, offset, LogEventAvro.DecodeFramed(schema.TryEncodeFramed(Event(offset) with { Attributes = attributes }) ?? throw new InvalidOperationException("does not fit")));
+
+    private static JsonElement Attributes(FakeElasticsearch fake, long offset) =>
+        fake.Documents().Single(d => d.Id == Id(offset)).Source.GetProperty("attributes");
+
+    [Theory]
+    [InlineData(FakeFlavor.Elasticsearch8, 2)] // logs-web-2025.11.28 is a data stream there: 404, data stream created, mapped
+    [InlineData(FakeFlavor.OpenSearch, 1)]     // 404, then the index created with the mapping
+    public async Task Typed_fields_are_json_values_of_their_type_under_a_mapping_put_once_per_index_and_schema_version(FakeFlavor flavor, int mappingRequestsForV1)
+    {
+        await using var fake = await FakeElasticsearch.StartAsync(flavor);
+        await using var sink = Sink(fake);
+        await sink.OpenAsync(CancellationToken.None);
+        var v1 = TypedSchema(WebV1);
+
+        await WriteAllDelivered(sink,
+        [
+            TypedRecord(v1, 1, new() { ["status"] = "200", ["bytes"] = "3000000000", ["latency_ms"] = "12.5", ["ratio"] = "0.1", ["cached"] = "true", ["user"] = "ann", ["path"] = "/a" }),
+            TypedRecord(v1, 2, new() { ["status"] = "404", ["bytes"] = "1", ["latency_ms"] = "1", ["ratio"] = "1" }), // user: null
+            new SinkRecord(Topic, 0, 3, Event(3)),
+        ]);
+        await WriteAllDelivered(sink, [TypedRecord(v1, 4, new() { ["status"] = "500", ["bytes"] = "2", ["latency_ms"] = "3", ["ratio"] = "4" })]);
+
+        const string index = "logs-web-2025.11.28";
+        Assert.Equal(mappingRequestsForV1, fake.MappingRequests.Count); // the second batch put nothing
+        Assert.All(fake.MappingRequests, r => Assert.Equal(index, r.Index));
+        Assert.Equal("""{"properties":{"attributes":{"properties":{"status":{"type":"integer"},"bytes":{"type":"long"},"latency_ms":{"type":"double"},"ratio":{"type":"float"},"cached":{"type":"boolean"},"user":{"type":"keyword"}}}}}""",
+            fake.MappingRequests[^1].Body);
+        Assert.Equal("integer", fake.MappedType(index, "attributes.status"));
+        Assert.Equal("long", fake.MappedType(index, "attributes.bytes"));
+        Assert.Equal("double", fake.MappedType(index, "attributes.latency_ms"));
+        Assert.Equal("float", fake.MappedType(index, "attributes.ratio"));
+        Assert.Equal("boolean", fake.MappedType(index, "attributes.cached"));
+        Assert.Equal("keyword", fake.MappedType(index, "attributes.user"));
+
+        var first = Attributes(fake, 1);
+        Assert.Equal(JsonValueKind.Number, first.GetProperty("status").ValueKind);
+        Assert.Equal(200, first.GetProperty("status").GetInt32());
+        Assert.Equal(3_000_000_000L, first.GetProperty("bytes").GetInt64());
+        Assert.Equal("12.5", first.GetProperty("latency_ms").GetRawText());
+        Assert.Equal("0.1", first.GetProperty("ratio").GetRawText()); // the float's text, not 0.10000000149011612
+        Assert.Equal(JsonValueKind.True, first.GetProperty("cached").ValueKind);
+        Assert.Equal("ann", first.GetProperty("user").GetString());
+        Assert.Equal("/a", first.GetProperty("path").GetString()); // an untyped key stays a string
+        var second = Attributes(fake, 2);
+        Assert.False(second.TryGetProperty("user", out _)); // a null optional is left out
+        Assert.Equal(JsonValueKind.False, second.GetProperty("cached").ValueKind); // the default
+        Assert.Equal(JsonValueKind.String, Attributes(fake, 3).GetProperty("user").ValueKind); // a plain event: strings as ever
+
+        // Version 2: region is added; status int -> long is a change the index refuses, so the fields go one by one
+        // and a status an integer cannot hold is refused by the document, with Elasticsearch's reason.
+        var v2 = TypedSchema(WebV2);
+        var result = await sink.WriteAsync(
+        [
+            TypedRecord(v2, 10, new() { ["status"] = "201", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3", ["region"] = "eu" }),
+            TypedRecord(v2, 11, new() { ["status"] = "3000000000", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" }),
+        ], CancellationToken.None);
+        Assert.Equal(mappingRequestsForV1 + 1 + 7, fake.MappingRequests.Count);
+        Assert.Equal("keyword", fake.MappedType(index, "attributes.region"));
+        Assert.Equal("integer", fake.MappedType(index, "attributes.status"));
+        Assert.Equal([SinkOutcome.Delivered, SinkOutcome.Rejected], result.Outcomes);
+        Assert.Contains("failed to parse field [attributes.status] of type [integer]", result.Reasons![1]);
+        Assert.Equal("eu", Attributes(fake, 10).GetProperty("region").GetString());
+    }
+
+    [Fact]
+    public async Task A_field_an_existing_index_maps_otherwise_is_dead_lettered_with_the_reason_and_the_other_fields_are_mapped()
+    {
+        await using var fake = await FakeElasticsearch.StartAsync(FakeFlavor.Elasticsearch8);
+        // An operator's index that maps attributes.cached as a number.
+        using (var http = new HttpClient())
+        {
+            var body = new StringContent("""{"mappings":{"properties":{"attributes":{"properties":{"cached":{"type":"long"}}}}}}""", Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+            using var created = await http.PutAsync(new Uri(fake.Url, "/typed-web"), body);
+            Assert.True(created.IsSuccessStatusCode);
+        }
+        await using var sink = Sink(fake, o => o with { Index = IndexNameTemplate.Parse("typed-{type}") });
+        await sink.OpenAsync(CancellationToken.None);
+        var v1 = TypedSchema(WebV1);
+
+        var result = await sink.WriteAsync(
+        [
+            TypedRecord(v1, 1, new() { ["status"] = "200", ["bytes"] = "1", ["latency_ms"] = "1", ["ratio"] = "1", ["cached"] = "true" }),
+            new SinkRecord(Topic, 0, 2, Event(2)),
+        ], CancellationToken.None);
+
+        Assert.Equal([SinkOutcome.Rejected, SinkOutcome.Delivered], result.Outcomes);
+        Assert.StartsWith("document_parsing_exception: failed to parse field [attributes.cached] of type [long]", result.Reasons![0]);
+        Assert.Contains("Preview of field's value: 'true'", result.Reasons[0], StringComparison.Ordinal);
+        Assert.Equal("long", fake.MappedType("typed-web", "attributes.cached"));
+        Assert.Equal("integer", fake.MappedType("typed-web", "attributes.status")); // put alone after the refused whole
+        Assert.Equal("float", fake.MappedType("typed-web", "attributes.ratio"));
+        Assert.Equal(1 + 6, fake.MappingRequests.Count);
+    }
+
+    [Fact]
+    public async Task A_mapping_request_the_cluster_cannot_take_now_leaves_the_typed_records_errored_and_is_tried_again()
+    {
+        await using var fake = await FakeElasticsearch.StartAsync(FakeFlavor.OpenSearch);
+        await using var sink = Sink(fake);
+        await sink.OpenAsync(CancellationToken.None);
+        var v1 = TypedSchema(WebV1);
+        fake.FailNextMappingRequests(1, 429);
+        SinkRecord Typed(long offset) => TypedRecord(v1, offset, new() { ["status"] = "200", ["bytes"] = "1", ["latency_ms"] = "1", ["ratio"] = "1" });
+
+        var result = await sink.WriteAsync([Typed(1), new SinkRecord(Topic, 0, 2, Event(2)), Typed(3)], CancellationToken.None);
+
+        // Not sent without the mapping (dynamic mapping would make status a long); the plain event is written.
+        Assert.Equal([SinkOutcome.Errored, SinkOutcome.Delivered, SinkOutcome.Errored], result.Outcomes);
+        Assert.StartsWith("mapping of typed fields in index 'logs-web-2025.11.28' not put: HTTP 429 from PUT", result.Reasons![0]);
+        Assert.Contains("es_rejected_execution_exception", result.Reasons[0], StringComparison.Ordinal);
+        Assert.Single(fake.MappingRequests); // tried once for the batch, not once per record
+
+        await WriteAllDelivered(sink, [Typed(1), Typed(3)]);
+        Assert.Equal("integer", fake.MappedType("logs-web-2025.11.28", "attributes.status"));
+        Assert.Equal(200, Attributes(fake, 3).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_value_Elasticsearch_cannot_store_is_rejected_before_sending()
+    {
+        await using var fake = await FakeElasticsearch.StartAsync();
+        await using var sink = Sink(fake);
+        await sink.OpenAsync(CancellationToken.None);
+        var v1 = TypedSchema(WebV1);
+        // A NaN that another producer wrote with Confluent's serializer (our ingress refuses it).
+        var nan = Event(1) with { Typed = new TypedValues(v1, [new(true, 200), new(true, 1), new(true, Real: double.NaN), new(true, Real: 1), new(true, 0), new(false)]) };
+
+        var result = await sink.WriteAsync([new SinkRecord(Topic, 0, 1, nan), new SinkRecord(Topic, 0, 2, Event(2))], CancellationToken.None);
+
+        Assert.Equal([SinkOutcome.Rejected, SinkOutcome.Delivered], result.Outcomes);
+        Assert.Equal("typed field 'latency_ms' is NaN; Elasticsearch stores only finite numbers", result.Reasons![0]);
+        Assert.Empty(fake.MappingRequests);
+        Assert.Single(fake.Documents());
+    }
+
+    [Fact]
+    public void A_plain_event_is_written_byte_for_byte_as_before_typed_log_types()
+    {
+        var body = new BulkBody();
+        body.Add(0, new SinkRecord(Topic, 0, 7, Event(7)), "logs-web-2025.11.28");
+        Assert.Equal(
+            """{"create":{"_index":"logs-web-2025.11.28","_id":"nwdp.logs.web-0-7"}}""" + "\n"
+            + """{"@timestamp":"2025-11-28T10:00:00.007Z","ts":1764324000007,"system_ts":1764324000010,"host":"web-01","ip":"10.1.2.3","process":"checkout","type":"web","version":"2.1.0","level":"info","msg":"message 7","attributes":{"user":"4711","path":"/api/orders"},"lineage":{"node":"node-1","seq":7}}""" + "\n",
+            Encoding.UTF8.GetString(body.Written.Span));
+    }
+}
