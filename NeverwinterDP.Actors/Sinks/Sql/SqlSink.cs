@@ -134,13 +134,8 @@ public abstract class SqlSink : ISink
 
     private async Task<List<SqlColumn>> MissingAddedColumnsAsync(DbConnection connection, CancellationToken cancellation)
     {
-        var present = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        await using (var query = Command(connection, null, SqlColumns.ColumnsQuery(Dialect, Options.Table)))
-        await using (var reader = await query.ExecuteReaderAsync(cancellation).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellation).ConfigureAwait(false)) present.Add(reader.GetString(0));
-        }
-        return present.Count == 0 ? [] : SqlColumns.All.Where(c => c.AddedLater && !present.Contains(c.Name)).ToList();
+        var present = await ColumnTypesAsync(connection, cancellation).ConfigureAwait(false);
+        return present.Count == 0 ? [] : SqlColumns.All.Where(c => c.AddedLater && !present.ContainsKey(c.Name)).ToList();
     }
 
     /// <summary>For the message of a table that cannot be written: how a table made before a column was added gets it.</summary>
