@@ -203,6 +203,38 @@ public sealed class ElasticsearchSink : ISink
         var body = _body.Written.Slice(slice.Start, slice.Length);
         if (_options.Compression) body = Gzip(body);
         var failures = new List<string>();
+        // Nothing usable came back from a node: the next one gets the same body (create makes a resend harmless).
+        var (answered, attempt) = await OnNodesAsync(async (url, timeout) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, "/_bulk"));
+            request.Content = new ReadOnlyMemoryContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(NdjsonContentType);
+            if (_options.Compression) request.Content.Headers.ContentEncoding.Add("gzip");
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is >= 200 and < 300)
+            {
+                await using var stream = await response.Content.ReadAsStreamAsync(timeout).ConfigureAwait(false);
+                using var doc = await JsonDocument.ParseAsync(stream, default, timeout).ConfigureAwait(false);
+                ReadItems(slice, doc.RootElement, url, outcomes, reasons);
+                return RangeAttempt.Settled;
+            }
+            var error = ErrorText(await response.Content.ReadAsByteArrayAsync(timeout).ConfigureAwait(false));
+            // 429/502/503/504 are the server's "later"; 401/403 and anything else unexpected are errored too,
+            // never rejected: a wrong password or a proxy's hiccup must not dead-letter the whole stream.
+            return status == 413
+                ? RangeAttempt.Refused($"document larger than the server accepts (HTTP 413 from {url}; http.max_content_length)")
+                : RangeAttempt.Failed($"HTTP {status} from {url}/_bulk: {error}");
+        }, failures, cancellation).ConfigureAwait(false);
+        return answered ? attempt : RangeAttempt.Failed("no node answered: " + string.Join("; ", failures));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="send"/> against the nodes in turn (from the next one), each try under the request timeout,
+    /// failing over on connection errors (each recorded in <paramref name="failures"/>); not answered when none answered.
+    /// </summary>
+    private async Task<(bool Answered, T Value)> OnNodesAsync<T>(Func<Uri, CancellationToken, Task<T>> send, List<string> failures, CancellationToken cancellation)
+    {
         for (var attempt = 0; attempt < _options.Urls.Count; attempt++)
         {
             var url = _options.Urls[(int)((uint)_next++ % (uint)_options.Urls.Count)];
@@ -210,33 +242,14 @@ public sealed class ElasticsearchSink : ISink
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
                 timeout.CancelAfter(_options.RequestTimeout);
-                using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, "/_bulk"));
-                request.Content = new ReadOnlyMemoryContent(body);
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue(NdjsonContentType);
-                if (_options.Compression) request.Content.Headers.ContentEncoding.Add("gzip");
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
-                var status = (int)response.StatusCode;
-                if (status is >= 200 and < 300)
-                {
-                    await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-                    using var doc = await JsonDocument.ParseAsync(stream, default, timeout.Token).ConfigureAwait(false);
-                    ReadItems(slice, doc.RootElement, url, outcomes, reasons);
-                    return RangeAttempt.Settled;
-                }
-                var error = ErrorText(await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false));
-                // 429/502/503/504 are the server's "later"; 401/403 and anything else unexpected are errored too,
-                // never rejected: a wrong password or a proxy's hiccup must not dead-letter the whole stream.
-                return status == 413
-                    ? RangeAttempt.Refused($"document larger than the server accepts (HTTP 413 from {url}; http.max_content_length)")
-                    : RangeAttempt.Failed($"HTTP {status} from {url}/_bulk: {error}");
+                return (true, await send(url, timeout.Token).ConfigureAwait(false));
             }
             catch (Exception e) when (IsConnectionFailure(e, cancellation))
             {
-                // Nothing usable came back: the next node gets the same body (create makes a resend harmless).
                 failures.Add($"{url}: {Describe(e)}");
             }
         }
-        return RangeAttempt.Failed("no node answered: " + string.Join("; ", failures));
+        return (false, default!);
     }
 
     /// <summary>
@@ -305,31 +318,21 @@ public sealed class ElasticsearchSink : ISink
     private async Task<Answer> SendJsonAsync(HttpMethod method, string path, byte[]? body, CancellationToken cancellation)
     {
         var failures = new List<string>();
-        for (var attempt = 0; attempt < _options.Urls.Count; attempt++)
+        var (answered, answer) = await OnNodesAsync(async (url, timeout) =>
         {
-            var url = _options.Urls[(int)((uint)_next++ % (uint)_options.Urls.Count)];
-            try
+            using var request = new HttpRequestMessage(method, new Uri(url, path));
+            if (body is not null)
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                timeout.CancelAfter(_options.RequestTimeout);
-                using var request = new HttpRequestMessage(method, new Uri(url, path));
-                if (body is not null)
-                {
-                    request.Content = new ByteArrayContent(body);
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                }
-                using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-                var status = (int)response.StatusCode;
-                if (status is >= 200 and < 300) return new Answer(status, null, "", $"{method} {path}");
-                var (type, reason) = ErrorOf(await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false));
-                return new Answer(status, type, reason, $"{method} {url}{path.TrimStart('/')}");
+                request.Content = new ByteArrayContent(body);
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             }
-            catch (Exception e) when (IsConnectionFailure(e, cancellation))
-            {
-                failures.Add($"{url}: {Describe(e)}");
-            }
-        }
-        return new Answer(0, null, "no node answered: " + string.Join("; ", failures), $"{method} {path}");
+            using var response = await _http.SendAsync(request, timeout).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is >= 200 and < 300) return new Answer(status, null, "", $"{method} {path}");
+            var (type, reason) = ErrorOf(await response.Content.ReadAsByteArrayAsync(timeout).ConfigureAwait(false));
+            return new Answer(status, type, reason, $"{method} {url}{path.TrimStart('/')}");
+        }, failures, cancellation).ConfigureAwait(false);
+        return answered ? answer : new Answer(0, null, "no node answered: " + string.Join("; ", failures), $"{method} {path}");
     }
 
     /// <summary>A node's answer to a mapping request: its status and, when it failed, Elasticsearch's error type and reason.</summary>

@@ -17,17 +17,8 @@ public sealed class ClickHouseTypedColumnsTests : IAsyncLifetime
     private static readonly long TenOClock = new DateTimeOffset(2024, 3, 5, 10, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
     // Version 1, then 2, which adds an optional field and promotes status to long (as the SQL sinks' tests).
-    private const string WebV1 = """
-        {"type":"record","name":"Web","fields":[{"name":"status","type":"int"},{"name":"bytes","type":"long"},
-         {"name":"latency_ms","type":"double"},{"name":"ratio","type":"float"},{"name":"cached","type":"boolean","default":false},
-         {"name":"user","type":["null","string"],"default":null}]}
-        """;
-
-    private const string WebV2 = """
-        {"type":"record","name":"Web","fields":[{"name":"status","type":"long"},{"name":"bytes","type":"long"},
-         {"name":"latency_ms","type":"double"},{"name":"ratio","type":"float"},{"name":"cached","type":"boolean","default":false},
-         {"name":"user","type":["null","string"],"default":null},{"name":"region","type":["null","string"],"default":null}]}
-        """;
+    private const string WebV1 = TypedWebSchemas.V1;
+    private const string WebV2 = TypedWebSchemas.V2;
 
     private static readonly string[] V1Columns = ["status", "bytes", "latency_ms", "ratio", "cached", "user"];
 
@@ -59,13 +50,11 @@ public sealed class ClickHouseTypedColumnsTests : IAsyncLifetime
         Enumerable.Range(0, count).Select(i => new SinkRecord(Topic, 0, from + i, Event(from + i))).ToList();
 
     // Ids are process-wide (TypedLogSchemas): each test its own.
-    private static TypedLogSchema TypedSchema(string attributes) =>
-        TypedLogSchemas.Remember(TypedLogSchema.TryCompile(Random.Shared.Next(1_500_000_000, 2_000_000_000), TypedLogSchema.Wrap("web", attributes), out var why)
-            ?? throw new InvalidOperationException(why));
+    private static TypedLogSchema TypedSchema(string attributes) => TypedWebSchemas.Compile(attributes);
 
     // As the pump hands it over: encoded by ingress, decoded from its frame.
     private static SinkRecord TypedRecord(TypedLogSchema schema, long offset, Dictionary<string, string> attributes) =>
-        new(Topic, 0, offset, LogEventAvro.DecodeFramed(schema.TryEncodeFramed(Event(offset, attributes)) ?? throw new InvalidOperationException("does not fit")));
+        TypedWebSchemas.Record(schema, Topic, offset, Event(offset, attributes));
 
     private async Task<Dictionary<string, string>> ColumnTypesAsync() =>
         (await ClickHouseServer.RowsAsync($"SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '{_table}'"))

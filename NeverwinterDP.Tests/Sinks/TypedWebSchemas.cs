@@ -1,0 +1,32 @@
+using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Tests.Sinks;
+
+/// <summary>
+/// The typed log type the sinks' typed-column tests share (docs/schemas.md): version 1, then 2, which adds an optional
+/// field and promotes <c>status</c> to long.
+/// </summary>
+internal static class TypedWebSchemas
+{
+    public const string V1 = """
+        {"type":"record","name":"Web","fields":[{"name":"status","type":"int"},{"name":"bytes","type":"long"},
+         {"name":"latency_ms","type":"double"},{"name":"ratio","type":"float"},{"name":"cached","type":"boolean","default":false},
+         {"name":"user","type":["null","string"],"default":null}]}
+        """;
+
+    public const string V2 = """
+        {"type":"record","name":"Web","fields":[{"name":"status","type":"long"},{"name":"bytes","type":"long"},
+         {"name":"latency_ms","type":"double"},{"name":"ratio","type":"float"},{"name":"cached","type":"boolean","default":false},
+         {"name":"user","type":["null","string"],"default":null},{"name":"region","type":["null","string"],"default":null}]}
+        """;
+
+    /// <summary>A schema of type <c>web</c> with these attributes, under an id of its own (ids are process-wide: <see cref="TypedLogSchemas"/>).</summary>
+    public static TypedLogSchema Compile(string attributes) =>
+        TypedLogSchemas.Remember(TypedLogSchema.TryCompile(Random.Shared.Next(1_500_000_000, 2_000_000_000), TypedLogSchema.Wrap("web", attributes), out var why)
+            ?? throw new InvalidOperationException(why));
+
+    /// <summary>A record as the pump hands it over: <paramref name="plain"/> encoded by ingress under the schema, decoded from its frame.</summary>
+    public static SinkRecord Record(TypedLogSchema schema, string topic, long offset, LogEvent plain) =>
+        new(topic, 0, offset, LogEventAvro.DecodeFramed(schema.TryEncodeFramed(plain) ?? throw new InvalidOperationException("does not fit")));
+}
