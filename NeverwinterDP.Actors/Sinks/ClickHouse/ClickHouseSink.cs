@@ -199,15 +199,7 @@ public sealed partial class ClickHouseSink : ISink
     /// </summary>
     private async Task<bool> PrepareTypedAsync(IReadOnlyList<SinkRecord> batch, CancellationToken cancellation)
     {
-        List<TypedLogSchema>? fresh = null;
-        var typed = false;
-        foreach (var record in batch)
-        {
-            if (record.Event?.Typed is not { } values) continue;
-            typed = true;
-            if (!_layouts.ContainsKey(values.Schema) && !(fresh?.Contains(values.Schema) ?? false)) (fresh ??= []).Add(values.Schema);
-        }
-        if (fresh is null) return typed;
+        if (SqlTypedLayout.Unseen(batch, _layouts, out var typed) is not { } fresh) return typed;
         try
         {
             var present = await ColumnTypesAsync(cancellation).ConfigureAwait(false);

@@ -304,15 +304,7 @@ public abstract class SqlSink : ISink
     /// </summary>
     private async Task<bool> PrepareTypedAsync(ArraySegment<SinkRecord> rows, CancellationToken cancellation)
     {
-        List<TypedLogSchema>? fresh = null;
-        var typed = false;
-        foreach (var record in rows)
-        {
-            if (record.Event.Typed is not { } values) continue; // the untyped path: one null check per record
-            typed = true;
-            if (!_layouts.ContainsKey(values.Schema) && !(fresh?.Contains(values.Schema) ?? false)) (fresh ??= []).Add(values.Schema);
-        }
-        if (fresh is null) return typed;
+        if (SqlTypedLayout.Unseen(rows, _layouts, out var typed) is not { } fresh) return typed;
         try
         {
             var connection = await ConnectionAsync(cancellation).ConfigureAwait(false);

@@ -35,6 +35,23 @@ public sealed class SqlTypedLayout
     public static SqlTypedLayout Refused(TypedLogSchema schema, string reason) => new(schema, [], reason);
 
     /// <summary>
+    /// The typed schemas among <paramref name="records"/> a sink has no layout for yet (null when none), and whether any
+    /// record is typed. The untyped path costs one null check per record.
+    /// </summary>
+    public static List<TypedLogSchema>? Unseen<TLayout>(IReadOnlyList<SinkRecord> records, IReadOnlyDictionary<TypedLogSchema, TLayout> known, out bool typed)
+    {
+        List<TypedLogSchema>? fresh = null;
+        typed = false;
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (records[i].Event?.Typed is not { } values) continue;
+            typed = true;
+            if (!known.ContainsKey(values.Schema) && !(fresh?.Contains(values.Schema) ?? false)) (fresh ??= []).Add(values.Schema);
+        }
+        return fresh;
+    }
+
+    /// <summary>
     /// The decision every sink with typed columns makes for a schema it meets first (the SQL sinks and ClickHouse):
     /// one column per typed field, named as the field. A name the store refuses (<see cref="TypedColumnStore.NameProblem"/>)
     /// or two names the store does not tell apart refuse the schema. A missing column is added (<c>create-table = on</c>;
