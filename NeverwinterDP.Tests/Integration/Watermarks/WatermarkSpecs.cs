@@ -314,6 +314,14 @@ public sealed partial class WatermarkSpecs
             await Wait.UntilAsync(() => p.PublishedLines(topic).Count >= 210, TimeSpan.FromSeconds(60));
             Advance(TimeSpan.FromMinutes(30));
             await NothingDecidedFor(nine);
+            // Both sinks' views hold a's, b's and c's markers of 09 and e's events before the grace ends: a sink that lags
+            // (the Hive one writes Parquet, slower on a loaded machine) would otherwise close the hour naming the markers
+            // it had not read yet, which is right for it but not what this spec is about.
+            string View(string sink) => Hub().Shared!.Merged(sink, topic, nine) is { } m
+                ? $"{sink}: {m.Markers.Count} markers, events of {string.Join(",", m.EventsByNode.Keys)}" : $"{sink}: nothing";
+            bool CaughtUp(string sink) => Hub().Shared!.Merged(sink, topic, nine) is { } m
+                && new[] { aId, bId, cId }.All(n => m.Markers.Keys.Count(k => k.Node == n) == 4) && m.EventsByNode.ContainsKey(eId);
+            await Wait.UntilAsync(() => CaughtUp("files") && CaughtUp("lake"), TimeSpan.FromSeconds(60), () => View("files") + "; " + View("lake"));
             Advance(TimeSpan.FromMinutes(14)); // 10:46
             await Wait.UntilAsync(() => Last(nine) is not null, TimeSpan.FromSeconds(60), () => $"markers read: {p.Pumps.Sum(x => x.Stats.Markers)}");
             var closed = Last(nine)!;
@@ -326,7 +334,8 @@ public sealed partial class WatermarkSpecs
             var ddl = Path.Combine(pDir, "sinks", "lake");
             string[] Partitions() => Directory.Exists(ddl) ? Directory.EnumerateFiles(ddl, "partitions.sql", SearchOption.AllDirectories).SelectMany(File.ReadAllLines).ToArray() : [];
             await Wait.UntilAsync(() => Partitions().Any(l => l.Contains("hour='09'", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
-            Assert.Contains(Partitions(), l => l.StartsWith("-- 2026-12-05T09:00Z incomplete-closed", StringComparison.Ordinal) && l.Contains(eId, StringComparison.Ordinal));
+            Assert.True(Partitions().Any(l => l.StartsWith("-- 2026-12-05T09:00Z incomplete-closed", StringComparison.Ordinal) && l.Contains(eId, StringComparison.Ordinal)),
+                $"no comment naming {eId}: {string.Join(" | ", Partitions())}");
 
             // Hour 10: e is gone and wrote nothing in it, p wrote nothing: only a, b and c are waited for. At 11:02 a and b
             // have marked it, c not yet: not complete.
