@@ -34,7 +34,7 @@ public sealed class KafkaDeadLetterQueue(IProducer<byte[]?, byte[]> producer) : 
                 { "nwdp-dlq-attempts", Encoding.UTF8.GetBytes(letter.Attempts.ToString(CultureInfo.InvariantCulture)) },
             };
             var key = Encoding.UTF8.GetBytes($"{r.Topic}-{r.Partition}-{r.Offset}");
-            sends.Add(producer.ProduceAsync(topic, new Message<byte[]?, byte[]> { Key = key, Value = LogEventAvro.EncodeFramed(r.Event), Headers = headers }, cancellation));
+            sends.Add(producer.ProduceAsync(topic, new Message<byte[]?, byte[]> { Key = key, Value = r.Framed ?? LogEventAvro.EncodeFramed(r.Event), Headers = headers }, cancellation));
         }
         await Task.WhenAll(sends).ConfigureAwait(false);
     }

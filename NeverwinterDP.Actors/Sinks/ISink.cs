@@ -2,8 +2,94 @@ using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks;
 
-/// <summary>One record handed to a sink: the event and where it came from on the bus (for idempotent ids and file names).</summary>
-public sealed record SinkRecord(string Topic, int Partition, long Offset, LogEvent Event);
+/// <summary>
+/// One record handed to a sink: the event and where it came from on the bus (for idempotent ids and file names). The
+/// pump makes records for a sink that <see cref="IEncodedRecordSink.ReadsEncoded">reads encoded records</see> from the
+/// bus bytes (<see cref="Encoded"/>): <see cref="Event"/> is then decoded on first use, and the sink may write
+/// <see cref="Framed"/> as it is. Equal when topic, partition, offset and event are.
+/// </summary>
+public sealed record SinkRecord
+{
+    private LogEvent? _event;
+    private readonly LogEventHeader _header;
+    private readonly byte[]? _framed;
+
+    public SinkRecord(string topic, int partition, long offset, LogEvent @event)
+    {
+        Topic = topic;
+        Partition = partition;
+        Offset = offset;
+        _event = @event;
+    }
+
+    private SinkRecord(string topic, int partition, long offset, byte[] framed, LogEventHeader header)
+    {
+        Topic = topic;
+        Partition = partition;
+        Offset = offset;
+        _framed = framed;
+        _header = header;
+    }
+
+    /// <summary>A record of a framed plain LogEvent that <see cref="LogEventAvro.TryScanFramed"/> read into <paramref name="header"/>.</summary>
+    public static SinkRecord Encoded(string topic, int partition, long offset, byte[] framed, LogEventHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(framed);
+        return new SinkRecord(topic, partition, offset, framed, header);
+    }
+
+    public string Topic { get; init; }
+
+    public int Partition { get; init; }
+
+    public long Offset { get; init; }
+
+    /// <summary>The bus record's value (a Confluent-framed LogEvent) when this record was made from it; else null.</summary>
+    public byte[]? Framed => _framed;
+
+    /// <summary>
+    /// The event; for an encoded record, decoded at the first call (the scan checked it decodes). Setting it (a copy
+    /// made with <c>with</c>) makes the record a decoded one.
+    /// </summary>
+    public LogEvent Event
+    {
+        get => _event ??= LogEventAvro.DecodeFramed(_framed!);
+        init
+        {
+            _event = value;
+            _framed = null;
+        }
+    }
+
+    /// <summary>The event's <c>system_ts</c>, without decoding an encoded record.</summary>
+    public long SystemTs => _framed is null ? _event!.SystemTs : _header.SystemTs;
+
+    /// <summary>The event's type, without decoding an encoded record.</summary>
+    public string Type => _framed is null ? _event!.Type : _header.Type;
+
+    /// <summary>The event's message in UTF-8 bytes, without decoding an encoded record.</summary>
+    public int MessageBytes => _framed is null ? System.Text.Encoding.UTF8.GetByteCount(_event!.Message) : _header.MessageBytes;
+
+    /// <summary>True when there is no event (a record made with a null one: refused by the sinks).</summary>
+    public bool HasNoEvent => _framed is null && _event is null;
+
+    public bool Equals(SinkRecord? other) =>
+        other is not null && Topic == other.Topic && Partition == other.Partition && Offset == other.Offset && Equals(Event, other.Event);
+
+    public override int GetHashCode() => HashCode.Combine(Topic, Partition, Offset);
+
+    public override string ToString() => $"SinkRecord {{ Topic = {Topic}, Partition = {Partition}, Offset = {Offset}, Event = {Event} }}";
+}
+
+/// <summary>
+/// A sink that can write records as the bus carries them (<see cref="SinkRecord.Framed"/>) rather than decoded: the
+/// pump then skips the decode of plain LogEvents and hands it encoded records (the files sink's NDJSON lines are written
+/// straight from the Avro bytes).
+/// </summary>
+public interface IEncodedRecordSink
+{
+    bool ReadsEncoded { get; }
+}
 
 /// <summary>The outcome of one record in a written batch (the vocabulary of Vector's acknowledgements).</summary>
 public enum SinkOutcome

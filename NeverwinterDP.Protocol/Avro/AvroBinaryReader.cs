@@ -89,6 +89,18 @@ internal ref struct AvroBinaryReader
         }
     }
 
+    /// <summary>A string's UTF-8 bytes, checked as <see cref="ReadString"/> checks them, without making a string.</summary>
+    public ReadOnlySpan<byte> ReadUtf8(string field)
+    {
+        var length = ReadLong(field);
+        if (length < 0) throw new MalformedRecordException($"Avro field '{field}': negative string length {length}.");
+        if (length > Remaining) throw Truncated(field);
+        var bytes = _data.Slice(_position, (int)length);
+        _position += (int)length;
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new MalformedRecordException($"Avro field '{field}': string is not valid UTF-8.");
+        return bytes;
+    }
+
     /// <summary>
     /// Reads a map or array block header: the item count, or 0 at the end. A negative count (allowed by the
     /// spec) is followed by the block's byte size, which we do not need.

@@ -184,6 +184,85 @@ public static class LogEventAvro
         }
     }
 
+    /// <summary>Attribute maps larger than this are decoded rather than scanned (the duplicate-key check is quadratic).</summary>
+    public const int MaxScannedAttributes = 32;
+
+    /// <summary>
+    /// Reads a framed plain LogEvent (either version) through to its end, checking it as <see cref="DecodeFramed"/>
+    /// would, without making the event: its <paramref name="header"/>, for a reader that can use the bytes as they are
+    /// (<see cref="LogEventJson.WriteLineFromAvro"/>). False, with nothing thrown, for a record to decode instead: a typed
+    /// log type's record, or attributes with a key twice or more than <see cref="MaxScannedAttributes"/> of them (the
+    /// decoded map keeps one value per key, so only the decoded event says what is stored).
+    /// </summary>
+    /// <exception cref="MalformedRecordException">Bad frame, an unknown schema id, or bad Avro (as <see cref="DecodeFramed"/>).</exception>
+    public static bool TryScanFramed(ReadOnlySpan<byte> frame, RecentStrings strings, out LogEventHeader header)
+    {
+        ArgumentNullException.ThrowIfNull(strings);
+        header = default;
+        var payload = ConfluentWireFormat.Unframe(frame, out var schemaId);
+        if (!IsLogEvent(schemaId))
+        {
+            if (TypedLogSchemas.ById(schemaId) is not null) return false;
+            throw new MalformedRecordException(
+                $"Confluent frame carries schema id {schemaId}, expected {SchemaIds.LogEvent} or {SchemaIds.LogEventV1} (LogEvent) or a typed log type's schema.");
+        }
+        var r = new AvroBinaryReader(payload);
+        r.ReadLong("ts");
+        var systemTs = r.ReadLong("system_ts");
+        r.ReadUtf8("host");
+        r.ReadUtf8("ip");
+        r.ReadUtf8("process");
+        var type = r.ReadUtf8("type");
+        r.ReadUtf8("version");
+        r.ReadUtf8("level");
+        var message = r.ReadUtf8("message");
+        var plain = ScanAttributes(ref r, payload);
+        var node = r.ReadUtf8("lineage.ingress_node");
+        r.ReadLong("lineage.source_seq");
+        if (schemaId != SchemaIds.LogEventV1)
+        {
+            switch (r.ReadLong("lineage.sender"))
+            {
+                case 0: break;
+                case 1: r.ReadUtf8("lineage.sender"); break;
+                case var branch: throw new MalformedRecordException($"Avro LogEvent: lineage.sender has union branch {branch}, expected 0 (null) or 1 (string).");
+            }
+        }
+        if (r.Remaining != 0) throw new MalformedRecordException($"Avro LogEvent: {r.Remaining} bytes left over after the record.");
+        if (!plain) return false;
+        header = new LogEventHeader(systemTs, strings.Get(type), message.Length, strings.Get(node));
+        return true;
+    }
+
+    // Checks the map's entries; false if a key comes twice or there are too many to compare.
+    private static bool ScanAttributes(ref AvroBinaryReader r, ReadOnlySpan<byte> payload)
+    {
+        var plain = true;
+        var seen = 0;
+        Span<int> offsets = stackalloc int[MaxScannedAttributes];
+        Span<int> lengths = stackalloc int[MaxScannedAttributes];
+        long count;
+        while ((count = r.ReadBlockCount("attributes")) != 0)
+        {
+            for (long i = 0; i < count; i++)
+            {
+                var key = r.ReadUtf8("attributes");
+                r.ReadUtf8("attributes");
+                if (!plain) continue;
+                if (seen == MaxScannedAttributes)
+                {
+                    plain = false;
+                    continue;
+                }
+                for (var k = 0; k < seen && plain; k++)
+                    plain = !key.SequenceEqual(payload.Slice(offsets[k], lengths[k]));
+                payload.Overlaps(key, out offsets[seen]);
+                lengths[seen++] = key.Length;
+            }
+        }
+        return plain;
+    }
+
     private static void WriteAttributes(ref AvroBinaryWriter w, IReadOnlyDictionary<string, string> attributes)
     {
         // One block holding every entry, then the empty block that ends the map.

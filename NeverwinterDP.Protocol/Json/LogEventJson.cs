@@ -60,6 +60,58 @@ public static class LogEventJson
         output.Advance(1);
     }
 
+    /// <summary>
+    /// Appends the NDJSON line of a framed plain LogEvent straight from its Avro bytes, byte for byte the line
+    /// <see cref="WriteLine(LogEvent, IBufferWriter{byte})"/> writes for the decoded event, without making the event
+    /// (the Avro fields come in the line's order). Only for a record <see cref="LogEventAvro.TryScanFramed"/> accepted.
+    /// </summary>
+    public static void WriteLineFromAvro(ReadOnlySpan<byte> frame, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var payload = ConfluentWireFormat.Unframe(frame, out var schemaId);
+        var writer = t_writer;
+        if (writer is null) t_writer = writer = new Utf8JsonWriter(output, Options);
+        else writer.Reset(output);
+        try
+        {
+            var r = new AvroBinaryReader(payload);
+            writer.WriteStartObject();
+            writer.WriteNumber(Ts, r.ReadLong("ts"));
+            writer.WriteNumber(SystemTs, r.ReadLong("system_ts"));
+            writer.WriteString(Host, r.ReadUtf8("host"));
+            writer.WriteString(Ip, r.ReadUtf8("ip"));
+            writer.WriteString(Process, r.ReadUtf8("process"));
+            writer.WriteString(Type, r.ReadUtf8("type"));
+            writer.WriteString(Version, r.ReadUtf8("version"));
+            writer.WriteString(Level, r.ReadUtf8("level"));
+            writer.WriteString(Msg, r.ReadUtf8("message"));
+            writer.WriteStartObject(Attributes);
+            long count;
+            while ((count = r.ReadBlockCount("attributes")) != 0)
+            {
+                for (long i = 0; i < count; i++)
+                {
+                    var key = r.ReadUtf8("attributes");
+                    writer.WriteString(key, r.ReadUtf8("attributes"));
+                }
+            }
+            writer.WriteEndObject();
+            writer.WriteStartObject(Lineage);
+            writer.WriteString(Node, r.ReadUtf8("lineage.ingress_node"));
+            writer.WriteNumber(Seq, r.ReadLong("lineage.source_seq"));
+            if (schemaId != SchemaIds.LogEventV1 && r.ReadLong("lineage.sender") == 1) writer.WriteString(Sender, r.ReadUtf8("lineage.sender"));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            writer.Flush();
+        }
+        finally
+        {
+            writer.Reset(Detached);
+        }
+        output.GetSpan(1)[0] = (byte)'\n';
+        output.Advance(1);
+    }
+
     /// <summary>The event's NDJSON line, <c>\n</c> included, as a new array.</summary>
     public static byte[] ToLine(LogEvent logEvent)
     {

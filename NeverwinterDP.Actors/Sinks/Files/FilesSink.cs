@@ -11,7 +11,7 @@ namespace NeverwinterDP.Actors.Sinks.Files;
 /// for idempotence and recovery. Once an hour of a topic is complete (every ingress node's hour marker read from every
 /// partition, see <see cref="IHourCompletionListener"/>), its directory gets a <c>_SUCCESS</c> holding the completion as JSON.
 /// </summary>
-public sealed class FilesSink : PartFileSink, IHourCompletionListener
+public sealed class FilesSink : PartFileSink, IHourCompletionListener, IEncodedRecordSink
 {
     /// <summary>The file a complete hour's directory gets.</summary>
     public const string SuccessFile = HourSuccess.FileName;
@@ -25,6 +25,9 @@ public sealed class FilesSink : PartFileSink, IHourCompletionListener
     }
 
     public FilesSinkOptions Options { get; }
+
+    /// <summary>NDJSON lines are written straight from the bus bytes (byte for byte the decoded event's line).</summary>
+    public bool ReadsEncoded => Options.Format == FilesFormat.Ndjson;
 
     /// <summary>
     /// Writes <c>_SUCCESS</c> (the completion's JSON: counts per partition, nodes, version) into the hour's directory, by atomic

@@ -22,7 +22,7 @@ public interface IDeliveryObserver
 /// <summary>What the loss audit needs of one delivered record: its ingress time, type and message size (UTF-8 bytes).</summary>
 public readonly record struct DeliveryCount(long SystemTs, string Type, int MessageBytes)
 {
-    public static DeliveryCount Of(SinkRecord record) => new(record.Event.SystemTs, record.Event.Type, System.Text.Encoding.UTF8.GetByteCount(record.Event.Message));
+    public static DeliveryCount Of(SinkRecord record) => new(record.SystemTs, record.Type, record.MessageBytes);
 }
 
 /// <summary>

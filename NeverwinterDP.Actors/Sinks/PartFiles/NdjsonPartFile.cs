@@ -20,6 +20,16 @@ internal sealed class NdjsonPartFile : PartFile
 
     public override long Length => _buffer.Length;
 
+    protected override bool TryWrite(SinkRecord record, long offset, out string? reason)
+    {
+        if (record.Framed is not { } framed) return TryWrite(record.Event, offset, out reason);
+        // The line straight from the bus bytes (the pump checked them): no LogEvent, no strings.
+        _buffer.BeginRecord();
+        LogEventJson.WriteLineFromAvro(framed, _buffer);
+        reason = null;
+        return true;
+    }
+
     protected override bool TryWrite(LogEvent logEvent, long offset, out string? reason)
     {
         _buffer.BeginRecord();

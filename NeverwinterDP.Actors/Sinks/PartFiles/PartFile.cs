@@ -54,9 +54,9 @@ internal abstract class PartFile : IDisposable
 
     /// <summary>Appends one record; false (with a reason) when the event cannot be encoded, and then nothing was written.</summary>
     /// <exception cref="IOException">The file failed; it must be abandoned.</exception>
-    public bool TryAppend(LogEvent logEvent, long offset, out string? reason)
+    public bool TryAppend(SinkRecord record, long offset, out string? reason)
     {
-        if (!TryWrite(logEvent, offset, out reason)) return false;
+        if (!TryWrite(record, offset, out reason)) return false;
         LastOffset = offset;
         Count++;
         return true;
@@ -95,6 +95,9 @@ internal abstract class PartFile : IDisposable
     }
 
     protected abstract bool TryWrite(LogEvent logEvent, long offset, out string? reason);
+
+    /// <summary>Writes the record's event; a format that can write an encoded record's bytes as they are overrides this.</summary>
+    protected virtual bool TryWrite(SinkRecord record, long offset, out string? reason) => TryWrite(record.Event, offset, out reason);
 
     /// <summary>Writes out every buffered byte, fsyncs when asked, closes.</summary>
     protected abstract void Seal(bool fsync);

@@ -244,7 +244,7 @@ public abstract class PartFileSink : ISink, IPartitionAwareSink
             try
             {
                 var file = slot.File ?? Open(slot, offset, call);
-                if (!file.TryAppend(record.Event, offset, out why))
+                if (!file.TryAppend(record, offset, out why))
                 {
                     Set(i, SinkOutcome.Rejected, why);
                     continue;

@@ -49,7 +49,7 @@ internal abstract class PartLayout(string root)
     public static string? Malformed(SinkRecord? record) => record switch
     {
         null => "no record",
-        { Event: null } => "the record has no event",
+        { HasNoEvent: true } => "the record has no event",
         { Partition: < 0 } => $"partition {record.Partition} is negative",
         { Offset: < 0 } => $"offset {record.Offset} is negative",
         _ => null,
@@ -59,9 +59,9 @@ internal abstract class PartLayout(string root)
     public static bool TryPlaceInHour(SinkRecord record, out SlotKey key, out string? reason)
     {
         key = default;
-        if (!UtcHour.TryFromEpochMs(record.Event.SystemTs, out var hour))
+        if (!UtcHour.TryFromEpochMs(record.SystemTs, out var hour))
         {
-            reason = $"system_ts {record.Event.SystemTs} is outside the years 0001-9999, so no hour directory can hold it";
+            reason = $"system_ts {record.SystemTs} is outside the years 0001-9999, so no hour directory can hold it";
             return false;
         }
         key = new SlotKey(hour, "");
