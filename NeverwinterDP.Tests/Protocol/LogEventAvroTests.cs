@@ -210,42 +210,7 @@ public class LogEventAvroTests
         Assert.Contains("schema id 42", e.Message);
     }
 
-    private static LogEvent RandomEvent(Random random)
-    {
-        string Text(int max)
-        {
-            var length = random.Next(max);
-            var chars = new StringBuilder(length);
-            for (var i = 0; i < length; i++)
-            {
-                chars.Append(random.Next(10) switch
-                {
-                    0 => "é",
-                    1 => "日",
-                    2 => "🚀",
-                    _ => ((char)random.Next(32, 127)).ToString(),
-                });
-            }
-            return chars.ToString();
-        }
-
-        var attributes = new Dictionary<string, string>();
-        for (var i = random.Next(6); i > 0; i--) attributes[Text(30)] = Text(100);
-        return new LogEvent
-        {
-            Ts = random.NextInt64(long.MinValue, long.MaxValue),
-            SystemTs = random.NextInt64(0, 2_000_000_000_000),
-            Host = Text(40),
-            Ip = Text(20),
-            Process = Text(30),
-            Type = Text(20),
-            Version = Text(10),
-            Level = Text(8),
-            Message = Text(500),
-            Attributes = attributes.Count == 0 ? LogEvent.NoAttributes : attributes,
-            Lineage = new Lineage(Text(20), random.NextInt64(long.MinValue, long.MaxValue), random.Next(2) == 0 ? null : Text(20)),
-        };
-    }
+    private static LogEvent RandomEvent(Random random) => Samples.RandomEvent(random, ["é", "日", "🚀"]);
 
     private static GenericRecord ToGeneric(LogEvent e)
     {

@@ -112,35 +112,8 @@ public class LogEventTranscodeTests
         Assert.True(refused > frame.Length, $"{refused} refused");
     }
 
-    private static LogEvent RandomEvent(Random random)
-    {
-        // Text that needs every kind of JSON escaping: quotes, backslashes, control characters, NUL, HTML-sensitive
-        // characters, line separators, and characters of two, three and four UTF-8 bytes.
-        string[] pieces = ["\"", "\\", "\n", "\t", "\0", "\u001f", "\u007f", "<", ">", "&", "'", "+", "\u2028", "é", "日", "🚀", "\uFEFF", "/"];
-        string Text(int max)
-        {
-            var length = random.Next(max);
-            var text = new StringBuilder(length);
-            for (var i = 0; i < length; i++)
-                text.Append(random.Next(4) == 0 ? pieces[random.Next(pieces.Length)] : ((char)random.Next(32, 127)).ToString());
-            return text.ToString();
-        }
-
-        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = random.Next(8); i > 0; i--) attributes[Text(20)] = Text(60);
-        return new LogEvent
-        {
-            Ts = random.NextInt64(long.MinValue, long.MaxValue),
-            SystemTs = random.NextInt64(0, 2_000_000_000_000),
-            Host = Text(30),
-            Ip = Text(16),
-            Process = Text(20),
-            Type = Text(12),
-            Version = Text(8),
-            Level = Text(8),
-            Message = Text(400),
-            Attributes = attributes.Count == 0 ? LogEvent.NoAttributes : attributes,
-            Lineage = new Lineage(Text(20), random.NextInt64(long.MinValue, long.MaxValue), random.Next(2) == 0 ? null : Text(20)),
-        };
-    }
+    // Text that needs every kind of JSON escaping: quotes, backslashes, control characters, NUL, HTML-sensitive
+    // characters, line separators, and characters of two, three and four UTF-8 bytes.
+    private static LogEvent RandomEvent(Random random) => Samples.RandomEvent(random,
+        ["\"", "\\", "\n", "\t", "\0", "\u001f", "\u007f", "<", ">", "&", "'", "+", "\u2028", "é", "日", "🚀", "\uFEFF", "/"], maxAttributes: 8);
 }

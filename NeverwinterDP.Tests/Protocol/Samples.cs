@@ -52,4 +52,37 @@ internal static class Samples
     /// <summary>A ~200-byte NDJSON line like the ones services post.</summary>
     public static string TypicalLine(int i) =>
         $$"""{"ts":{{1_700_000_000_000 + i}},"host":"web-01","process":"checkout","level":"info","msg":"order {{i}} placed by user 4711 in 23 ms","user":"4711","status":200,"path":"/api/orders","trace":"a3f9c2e17b4d"}""";
+
+    /// <summary>
+    /// A random event: every string field of random length, about one character in four taken from
+    /// <paramref name="specials"/>, up to <paramref name="maxAttributes"/> attributes, a sender half the time.
+    /// </summary>
+    public static LogEvent RandomEvent(Random random, IReadOnlyList<string> specials, int maxAttributes = 6)
+    {
+        string Text(int max)
+        {
+            var length = random.Next(max);
+            var text = new System.Text.StringBuilder(length);
+            for (var i = 0; i < length; i++)
+                text.Append(random.Next(4) == 0 ? specials[random.Next(specials.Count)] : ((char)random.Next(32, 127)).ToString());
+            return text.ToString();
+        }
+
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = random.Next(maxAttributes); i > 0; i--) attributes[Text(30)] = Text(100);
+        return new LogEvent
+        {
+            Ts = random.NextInt64(long.MinValue, long.MaxValue),
+            SystemTs = random.NextInt64(0, 2_000_000_000_000),
+            Host = Text(40),
+            Ip = Text(20),
+            Process = Text(30),
+            Type = Text(20),
+            Version = Text(10),
+            Level = Text(8),
+            Message = Text(500),
+            Attributes = attributes.Count == 0 ? LogEvent.NoAttributes : attributes,
+            Lineage = new Lineage(Text(20), random.NextInt64(long.MinValue, long.MaxValue), random.Next(2) == 0 ? null : Text(20)),
+        };
+    }
 }
