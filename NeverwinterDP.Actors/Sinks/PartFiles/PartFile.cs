@@ -94,6 +94,13 @@ internal abstract class PartFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether the record can go into this file (called before <see cref="TryAppend"/>); false: the file's fixed schema
+    /// has no place for it, so the engine publishes the file and opens another for it (the Hive sink's typed columns).
+    /// </summary>
+    /// <exception cref="IOException">Deciding needed a write that failed.</exception>
+    public virtual bool Fits(LogEvent logEvent) => true;
+
     protected abstract bool TryWrite(LogEvent logEvent, long offset, out string? reason);
 
     /// <summary>Writes out every buffered byte, fsyncs when asked, closes.</summary>
