@@ -18,6 +18,9 @@ namespace NeverwinterDP.Actors.Sinks.Hive;
 /// <c>_ddl</c> directory out of the table's data.
 /// With <paramref name="holdUntilComplete"/> (<c>register-on = complete</c>) a partition's line waits for its hour's
 /// completion (<see cref="Release"/>). The pump's thread registers and flushes, the watermark check releases: one lock.
+/// Parquet tables also get typed columns for typed log types (<see cref="Decide"/>): listed in the CREATE TABLE when
+/// known before it is first written, later as <c>ALTER TABLE ... ADD COLUMNS / CHANGE COLUMN ... CASCADE</c> lines after
+/// it in create_table.sql, which is rewritten atomically and read back at start.
 /// </summary>
 internal sealed partial class HiveCatalog(string root, string locationBase, HiveFormat format, bool fsync, bool holdUntilComplete = false)
 {
