@@ -332,7 +332,8 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
         if (!File.Exists(path)) return;
         var text = File.ReadAllText(path, Encoding.UTF8);
         var end = text.IndexOf(";\n", StringComparison.Ordinal);
-        if (end < 0) return; // not ours: rewritten at the next flush
+        // Not ours, or an Avro table's (the format was switched): rewritten at the next flush, with no typed column.
+        if (end < 0 || !text.AsSpan(0, end).Contains("STORED AS PARQUET", StringComparison.Ordinal)) return;
         var fixedColumns = LogEventParquet.HiveColumns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
         foreach (Match m in CreateColumnLine().Matches(text[..end]))
         {

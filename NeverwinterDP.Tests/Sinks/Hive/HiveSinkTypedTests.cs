@@ -212,7 +212,7 @@ public class HiveSinkTypedTests : IDisposable
     }
 
     [Fact]
-    public async Task Avro_format_keeps_typed_values_as_string_attributes()
+    public async Task Avro_format_keeps_typed_values_as_string_attributes_and_a_switch_to_parquet_adds_the_typed_columns()
     {
         var v1 = TypedWebSchemas.Compile(TypedWebSchemas.V1);
         await using (var sink = Sink(format: HiveFormat.Avro))
@@ -225,6 +225,17 @@ public class HiveSinkTypedTests : IDisposable
         var attributes = (IDictionary<string, object>)record["attributes"];
         Assert.Equal("200", attributes["status"]);
         Assert.DoesNotContain("`status`", CreateTableSql, StringComparison.Ordinal);
+
+        // Switched to Parquet: the Avro table's columns are not taken for typed ones; the typed fields are added.
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(v1, 1, new() { ["status"] = "201", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" })]);
+        }
+        Assert.Contains("STORED AS PARQUET", CreateTableSql, StringComparison.Ordinal);
+        Assert.DoesNotContain("STRUCT", CreateTableSql, StringComparison.Ordinal);
+        Assert.Contains(
+            $"ALTER TABLE `{Table}` ADD COLUMNS (`status` INT, `bytes` BIGINT, `latency_ms` DOUBLE, `ratio` FLOAT, `cached` BOOLEAN, `user` STRING) CASCADE;\n",
+            CreateTableSql, StringComparison.Ordinal);
     }
 
     private static TypedLogSchema Compile(string type, string attributes) =>
