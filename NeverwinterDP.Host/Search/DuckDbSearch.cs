@@ -126,7 +126,7 @@ public sealed class DuckDbSearch(string sink, PartTree tree, string root, Search
         }
         where.Add(DuckDbSql.Condition(request.Query, parameters));
         command.CommandText =
-            $"SELECT ts, system_ts, seq, type, host, process, level, msg, to_json(attributes)::VARCHAR FROM ({Source(files)}) WHERE {string.Join(" AND ", where)} " +
+            $"SELECT ts, system_ts, seq, type, host, process, level, msg, to_json(attributes)::VARCHAR FROM ({Source(files, TypedColumns(connection, files))}) WHERE {string.Join(" AND ", where)} " +
             "ORDER BY ts DESC, system_ts DESC, seq DESC, node, host, process, type, msg LIMIT ?";
         parameters.Add((long)count);
         foreach (var p in parameters) command.Parameters.Add(new DuckDBParameter(p));
@@ -169,16 +169,52 @@ public sealed class DuckDbSearch(string sink, PartTree tree, string root, Search
     /// The files as one relation of (ts, system_ts, seq, node, type, host, process, level, msg, ip, version, attributes);
     /// the paths are ours (found under the sink's root, checked for glob characters), quoted as SQL strings.
     /// </summary>
-    private string Source(List<string> files)
+    private string Source(List<string> files, List<string> typed)
     {
         var list = "[" + string.Join(", ", files.Select(Literal)) + "]";
+        // The Hive sink's typed columns (typed log types) go back into attributes as text, so hits show them and
+        // attributes.KEY clauses match them; a key an untyped row of the type has in its map wins over the null column.
+        var attributes = typed.Count == 0
+            ? "attributes"
+            : $"map_concat(map([{string.Join(", ", typed.Select(Literal))}], [{string.Join(", ", typed.Select(c => $"CAST({Identifier(c)} AS VARCHAR)"))}]), attributes) AS attributes";
         return Tree == PartTree.FilesNdjson
             ? $"SELECT ts, system_ts, lineage.seq AS seq, lineage.node AS node, type, host, process, level, msg, ip, version, attributes FROM read_json({list}, format = 'newline_delimited', " +
               "columns = {ts: 'BIGINT', system_ts: 'BIGINT', host: 'VARCHAR', ip: 'VARCHAR', process: 'VARCHAR', type: 'VARCHAR', version: 'VARCHAR', level: 'VARCHAR', msg: 'VARCHAR', " +
               "attributes: 'MAP(VARCHAR, VARCHAR)', lineage: 'STRUCT(node VARCHAR, seq BIGINT)'})"
-            : $"SELECT epoch_ms(ts) AS ts, epoch_ms(system_ts) AS system_ts, lineage_source_seq AS seq, lineage_ingress_node AS node, type, host, process, level, message AS msg, ip, version, attributes " +
+            : $"SELECT epoch_ms(ts) AS ts, epoch_ms(system_ts) AS system_ts, lineage_source_seq AS seq, lineage_ingress_node AS node, type, host, process, level, message AS msg, ip, version, {attributes} " +
               $"FROM read_parquet({list}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)";
     }
+
+    /// <summary>
+    /// The columns of the Hive sink's files beyond the fixed and partition ones: the typed columns of typed log types
+    /// (docs/sinks/hive.md). Read from the files' footers, as the search reads them.
+    /// </summary>
+    private List<string> TypedColumns(DuckDBConnection connection, List<string> files)
+    {
+        if (Tree != PartTree.HiveParquet) return [];
+        using var describe = connection.CreateCommand();
+        describe.CommandText = $"DESCRIBE SELECT * FROM read_parquet([{string.Join(", ", files.Select(Literal))}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)";
+        var typed = new List<string>();
+        try
+        {
+            using var reader = describe.ExecuteReader();
+            while (reader.Read())
+            {
+                var name = reader.GetString(0);
+                if (!FixedColumns.Contains(name)) typed.Add(name);
+            }
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            throw new SearchBackendException($"DuckDB could not search sink '{Sink}' under {Root}: {e.Message}", e);
+        }
+        return typed;
+    }
+
+    private static readonly HashSet<string> FixedColumns =
+        new(NeverwinterDP.Actors.Sinks.Formats.LogEventParquet.HiveColumns.Select(c => c.Name).Concat(["type", "dt", "hour"]), StringComparer.Ordinal);
+
+    private static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     private static string Literal(string path) => "'" + path.Replace("'", "''", StringComparison.Ordinal) + "'";
 
@@ -190,7 +226,10 @@ public sealed class DuckDbSearch(string sink, PartTree tree, string root, Search
         using var document = JsonDocument.Parse(json);
         if (document.RootElement.ValueKind != JsonValueKind.Object) return result;
         foreach (var property in document.RootElement.EnumerateObject())
+        {
+            if (property.Value.ValueKind == JsonValueKind.Null) continue; // a typed column without a value in this row
             result[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+        }
         return result;
     }
 

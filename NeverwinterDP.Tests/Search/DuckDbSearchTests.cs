@@ -209,6 +209,40 @@ public sealed class DuckDbSearchTests : IDisposable
     }
 
     [Fact]
+    public async Task Typed_columns_of_the_Hive_sinks_files_are_searched_and_shown_as_attributes()
+    {
+        var root = Path.Combine(_dir.Path, "hive");
+        var schema = Sinks.TypedWebSchemas.Compile(Sinks.TypedWebSchemas.V1);
+        const string topic = "nwdp.logs.web";
+        await using (var hive = new HiveSink(new HiveSinkOptions { Directory = root, Fsync = false }))
+        {
+            await hive.OpenAsync(CancellationToken.None);
+            var typed = Event("web", Ten + 1_000, 1, "GET /api/orders") with
+            {
+                Attributes = new Dictionary<string, string> { ["status"] = "503", ["bytes"] = "10", ["latency_ms"] = "1.5", ["ratio"] = "0.5", ["path"] = "/api/orders" },
+            };
+            var result = await hive.WriteAsync(
+            [
+                Sinks.TypedWebSchemas.Record(schema, topic, 0, typed),
+                new SinkRecord(topic, 0, 1, Event("web", Ten + 2_000, 2, "plain") with { Attributes = new Dictionary<string, string> { ["status"] = "200" } }),
+            ], CancellationToken.None);
+            Assert.True(result.IsAllDelivered, string.Join("; ", result.Reasons ?? []));
+            await hive.FlushAsync(CancellationToken.None);
+        }
+        var exact = Options with { TsSlack = TimeSpan.Zero };
+        using var search = new SearchService(exact, new DuckDbSearch("hive", PartTree.HiveParquet, root, exact));
+
+        var hit = Assert.Single((await search.SearchAsync(Request("attributes.status:503"), CancellationToken.None)).Hits);
+        Assert.Equal("GET /api/orders", hit.Msg);
+        // The typed columns as text, the null optional (user) left out, the map's keys as they were.
+        Assert.Equal(
+            new Dictionary<string, string> { ["status"] = "503", ["bytes"] = "10", ["latency_ms"] = "1.5", ["ratio"] = "0.5", ["cached"] = "false", ["path"] = "/api/orders" }.OrderBy(a => a.Key),
+            hit.Attributes.OrderBy(a => a.Key));
+        // The untyped row of the type keeps its string attribute (the null column does not hide it).
+        Assert.Equal("plain", Assert.Single((await search.SearchAsync(Request("attributes.status:200"), CancellationToken.None)).Hits).Msg);
+    }
+
+    [Fact]
     public async Task Cancelling_a_DuckDB_command_interrupts_a_query_that_runs_on_which_the_search_timeout_relies()
     {
         // What DuckDbSearch does on nwdp.search.timeout: command.Cancel() from the token's registration.

@@ -88,8 +88,14 @@ public sealed class LogEventParquet
         return reason is null;
     }
 
-    /// <summary>Buffers one row; call <see cref="CanWrite"/> first.</summary>
-    public void Add(LogEvent logEvent, string topic, int partition, long offset)
+    /// <summary>The file schema with <paramref name="more"/> after the fixed columns (the Hive sink's typed columns).</summary>
+    public static ParquetSchema SchemaWith(IEnumerable<Field> more) => new(Schema.Fields.Concat(more).ToArray());
+
+    /// <summary>
+    /// Buffers one row; call <see cref="CanWrite"/> first. The attributes that are typed fields of <paramref name="typed"/>
+    /// are left out of the map (the caller writes them as columns of their own).
+    /// </summary>
+    public void Add(LogEvent logEvent, string topic, int partition, long offset, TypedLogSchema? typed = null)
     {
         _ts.Add(DateTime.UnixEpoch.AddMilliseconds(logEvent.Ts));
         _systemTs.Add(DateTime.UnixEpoch.AddMilliseconds(logEvent.SystemTs));
@@ -113,6 +119,7 @@ public sealed class LogEventParquet
         var first = true;
         foreach (var (key, value) in logEvent.Attributes)
         {
+            if (typed is not null && typed.IsTypedField(key)) continue;
             _keys.Add(key.AsMemory());
             _values.Add(value.AsMemory());
             _mapDefinitions.Add(2);
@@ -128,7 +135,8 @@ public sealed class LogEventParquet
     }
 
     /// <summary>Writes the buffered rows as one row group and empties the buffer.</summary>
-    public async Task WriteRowGroupAsync(ParquetWriter writer, CancellationToken cancellation = default)
+    /// <param name="more">Writes the columns of <see cref="SchemaWith"/>'s extra fields into the row group, after the fixed ones.</param>
+    public async Task WriteRowGroupAsync(ParquetWriter writer, Func<ParquetRowGroupWriter, Task>? more = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(writer);
         if (Count == 0) return;
@@ -153,6 +161,7 @@ public sealed class LogEventParquet
             await group.WriteAsync<int>(Partition, _partition.ToArray(), null, null, cancellation).ConfigureAwait(false);
             await group.WriteAsync<long>(Offset, _offset.ToArray(), null, null, cancellation).ConfigureAwait(false);
             await group.WriteAsync(Sender, _sender).ConfigureAwait(false);
+            if (more is not null) await more(group).ConfigureAwait(false);
             group.CompleteValidate();
         }
         Clear();

@@ -18,6 +18,9 @@ namespace NeverwinterDP.Actors.Sinks.Hive;
 /// <c>_ddl</c> directory out of the table's data.
 /// With <paramref name="holdUntilComplete"/> (<c>register-on = complete</c>) a partition's line waits for its hour's
 /// completion (<see cref="Release"/>). The pump's thread registers and flushes, the watermark check releases: one lock.
+/// Parquet tables also get typed columns for typed log types (<see cref="Decide"/>): listed in the CREATE TABLE when
+/// known before it is first written, later as <c>ALTER TABLE ... ADD COLUMNS / CHANGE COLUMN ... CASCADE</c> lines after
+/// it in create_table.sql, which is rewritten atomically and read back at start.
 /// </summary>
 internal sealed partial class HiveCatalog(string root, string locationBase, HiveFormat format, bool fsync, bool holdUntilComplete = false)
 {
@@ -123,12 +126,20 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
         }
     }
 
-    /// <summary>The CREATE TABLE statement of <paramref name="table"/> for this format: the columns the files hold, partitioned by type, dt, hour.</summary>
+    /// <summary>
+    /// The CREATE TABLE statement of <paramref name="table"/> for this format: the columns the files hold (Parquet: then
+    /// the typed columns the table had when the statement was first written), partitioned by type, dt, hour.
+    /// </summary>
     public string CreateTable(string table)
+    {
+        lock (_gate) return CreateTable(table, _tables.TryGetValue(table, out var t) ? t.InitialTyped : []);
+    }
+
+    private string CreateTable(string table, IReadOnlyList<HiveColumn> typed)
     {
         var sql = new StringBuilder();
         sql.Append(CultureInfo.InvariantCulture, $"CREATE EXTERNAL TABLE IF NOT EXISTS `{table}` (\n");
-        var columns = format == HiveFormat.Parquet ? LogEventParquet.HiveColumns : AvroColumns;
+        var columns = format == HiveFormat.Parquet ? LogEventParquet.HiveColumns.Concat(typed.Select(c => (c.Name, c.HiveType))) : AvroColumns;
         sql.AppendJoin(",\n", columns.Select(c => $"  `{c.Name}` {c.HiveType}"));
         sql.Append("\n)\nPARTITIONED BY (`type` STRING, `dt` STRING, `hour` STRING)\n");
         sql.Append(format == HiveFormat.Parquet ? "STORED AS PARQUET\n" : "STORED AS AVRO\n");
@@ -181,14 +192,100 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
                 table.Registered.Add($"type={m.Groups[1].Value}/dt={m.Groups[2].Value}/hour={m.Groups[3].Value}");
             }
         }
+        if (format == HiveFormat.Parquet) ReadTypedColumns(name, table);
         _tables.Add(name, table);
         return table;
+    }
+
+    /// <summary>
+    /// How the table takes the fields of <paramref name="schema"/>, deciding and recording it the first time: a field
+    /// without a column gets one (in the CREATE TABLE when the table has no DDL yet, else an <c>ADD COLUMNS ... CASCADE</c>
+    /// line), a numeric column narrower than its field is widened (<c>CHANGE COLUMN ... CASCADE</c>), and
+    /// create_table.sql is rewritten at once, so it is never behind a file that holds the column. The fields join the
+    /// columns of <paramref name="type"/> (<see cref="ColumnsOf"/>).
+    /// </summary>
+    /// <exception cref="IOException">create_table.sql could not be read or written; nothing was recorded.</exception>
+    public HiveTypedPlan Decide(string table, string type, TypedLogSchema schema)
+    {
+        lock (_gate)
+        {
+            var t = TableOf(table);
+            var fields = new List<HiveTypedField>(schema.Fields.Count);
+            var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var added = new List<HiveColumn>();
+            var widened = new List<(int Index, HiveColumn Column)>();
+            for (var i = 0; i < schema.Fields.Count; i++)
+            {
+                var field = schema.Fields[i];
+                if (HiveTypes.Reserved.Contains(field.Name))
+                    return HiveTypedPlan.Refused($"typed field '{field.Name}' (schema id {schema.Id}) has the name of a column or partition column every row of Hive table {table} has (Hive compares names without case); rename the field in the log type's schema");
+                if (!names.Add(field.Name))
+                    return HiveTypedPlan.Refused($"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), which Hive does not tell apart");
+                var index = t.Typed.FindIndex(c => string.Equals(c.Name, field.Name, StringComparison.OrdinalIgnoreCase));
+                var wanted = HiveTypes.Of(field.Kind);
+                if (index < 0) added.Add(new HiveColumn(field.Name, wanted));
+                else if (t.Typed[index].Name != field.Name)
+                    return HiveTypedPlan.Refused($"typed field '{field.Name}' (schema id {schema.Id}) differs only in case from column {t.Typed[index].Name} of Hive table {table}, which Hive does not tell apart");
+                else if (HiveTypes.WidensTo(t.Typed[index].HiveType, field.Kind)) widened.Add((index, new HiveColumn(field.Name, wanted)));
+                else if (!HiveTypes.Holds(t.Typed[index].HiveType, field.Kind))
+                    return HiveTypedPlan.Refused($"column {field.Name} of Hive table {table} is {t.Typed[index].HiveType}, which cannot hold typed field '{field.Name}' ({field.Expected}, schema id {schema.Id})");
+                fields.Add(new HiveTypedField(i, field.Name, field.Kind));
+            }
+            if (added.Count > 0 || widened.Count > 0) Record(table, t, added, widened);
+            var ofType = t.TypeColumns.TryGetValue(type, out var list) ? list : t.TypeColumns[type] = [];
+            foreach (var f in fields)
+            {
+                if (!ofType.Contains(f.Name)) ofType.Add(f.Name);
+            }
+            return HiveTypedPlan.Writable(fields);
+        }
+    }
+
+    /// <summary>The typed columns the files of <paramref name="type"/> get, with the table's types now: every field its schemas met so far.</summary>
+    public HiveColumn[] ColumnsOf(string table, string type)
+    {
+        lock (_gate)
+        {
+            var t = TableOf(table);
+            if (!t.TypeColumns.TryGetValue(type, out var names)) return [];
+            return names.Select(n => t.Typed.First(c => c.Name == n)).ToArray();
+        }
+    }
+
+    private void Record(string table, Table t, List<HiveColumn> added, List<(int Index, HiveColumn Column)> widened)
+    {
+        var ddl = Path.Combine(root, table, DdlDirectory);
+        var fresh = !t.CreateWritten && !File.Exists(Path.Combine(ddl, CreateFile));
+        var before = (t.InitialTyped, t.Typed, t.Alters);
+        var (initial, alters, typed) = (t.InitialTyped.ToList(), t.Alters.ToList(), t.Typed.ToList());
+        foreach (var (index, column) in widened)
+        {
+            typed[index] = column;
+            if (fresh) initial[initial.FindIndex(c => c.Name == column.Name)] = column;
+            else alters.Add(string.Create(CultureInfo.InvariantCulture, $"ALTER TABLE `{table}` CHANGE COLUMN `{column.Name}` `{column.Name}` {column.HiveType} CASCADE;\n"));
+        }
+        typed.AddRange(added);
+        if (fresh) initial.AddRange(added);
+        else if (added.Count > 0)
+            alters.Add(string.Create(CultureInfo.InvariantCulture, $"ALTER TABLE `{table}` ADD COLUMNS ({string.Join(", ", added.Select(c => $"`{c.Name}` {c.HiveType}"))}) CASCADE;\n"));
+        (t.InitialTyped, t.Typed, t.Alters) = (initial, typed, alters);
+        try
+        {
+            WriteCreateTable(ddl, table);
+            t.CreateWritten = true;
+        }
+        catch
+        {
+            (t.InitialTyped, t.Typed, t.Alters) = before; // decided again with the next record
+            throw;
+        }
     }
 
     private void WriteCreateTable(string ddl, string table)
     {
         var path = Path.Combine(ddl, CreateFile);
-        var sql = CreateTable(table);
+        var t = TableOf(table);
+        var sql = CreateTable(table, t.InitialTyped) + string.Concat(t.Alters);
         if (File.Exists(path) && File.ReadAllText(path, Encoding.UTF8) == sql) return;
         var created = !Directory.Exists(ddl);
         Directory.CreateDirectory(ddl);
@@ -228,6 +325,53 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
         }
     }
 
+    // The typed columns a create_table.sql written before records: the CREATE's columns after the fixed ones, then its ALTER lines.
+    private void ReadTypedColumns(string name, Table table)
+    {
+        var path = Path.Combine(root, name, DdlDirectory, CreateFile);
+        if (!File.Exists(path)) return;
+        var text = File.ReadAllText(path, Encoding.UTF8);
+        var end = text.IndexOf(";\n", StringComparison.Ordinal);
+        // Not ours, or an Avro table's (the format was switched): rewritten at the next flush, with no typed column.
+        if (end < 0 || !text.AsSpan(0, end).Contains("STORED AS PARQUET", StringComparison.Ordinal)) return;
+        var fixedColumns = LogEventParquet.HiveColumns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (Match m in CreateColumnLine().Matches(text[..end]))
+        {
+            if (!fixedColumns.Contains(m.Groups[1].Value)) table.InitialTyped.Add(new HiveColumn(m.Groups[1].Value, m.Groups[2].Value));
+        }
+        table.Typed.AddRange(table.InitialTyped);
+        foreach (var line in text[(end + 2)..].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (AddColumnsLine().Match(line) is { Success: true } add)
+            {
+                foreach (Match c in ColumnInList().Matches(add.Groups[1].Value)) table.Typed.Add(new HiveColumn(c.Groups[1].Value, c.Groups[2].Value));
+            }
+            else if (ChangeColumnLine().Match(line) is { Success: true } change)
+            {
+                var index = table.Typed.FindIndex(c => c.Name == change.Groups[1].Value);
+                if (index < 0) continue;
+                table.Typed[index] = new HiveColumn(change.Groups[1].Value, change.Groups[2].Value);
+            }
+            else
+            {
+                continue;
+            }
+            table.Alters.Add(line + "\n");
+        }
+    }
+
+    [GeneratedRegex(@"^  `([^`]+)` (.+?),?$", RegexOptions.Multiline)]
+    private static partial Regex CreateColumnLine();
+
+    [GeneratedRegex(@"^ALTER TABLE `[^`]*` ADD COLUMNS \((.*)\) CASCADE;$")]
+    private static partial Regex AddColumnsLine();
+
+    [GeneratedRegex(@"`([^`]+)` ([A-Z]+)")]
+    private static partial Regex ColumnInList();
+
+    [GeneratedRegex(@"^ALTER TABLE `[^`]*` CHANGE COLUMN `([^`]+)` `[^`]+` ([A-Z]+) CASCADE;$")]
+    private static partial Regex ChangeColumnLine();
+
     [GeneratedRegex(@"PARTITION \(type='([^']*)', dt='([^']*)', hour='([^']*)'\)")]
     private static partial Regex PartitionLine();
 
@@ -238,5 +382,17 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
         public List<string> Pending { get; } = [];
 
         public bool CreateWritten { get; set; }
+
+        /// <summary>The typed columns the CREATE TABLE lists (Parquet).</summary>
+        public List<HiveColumn> InitialTyped { get; set; } = [];
+
+        /// <summary>The ALTER TABLE lines after it, each ending in a newline.</summary>
+        public List<string> Alters { get; set; } = [];
+
+        /// <summary>The typed columns and their types now, in table order.</summary>
+        public List<HiveColumn> Typed { get; set; } = [];
+
+        /// <summary>Per log type, the typed columns its schemas met in this run: what its new files hold.</summary>
+        public Dictionary<string, List<string>> TypeColumns { get; } = new(StringComparer.Ordinal);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using NeverwinterDP.Actors.Sinks.PartFiles;
+using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.Hive;
 
@@ -12,6 +13,7 @@ internal sealed class HiveLayout : PartLayout
     private readonly HiveSinkOptions _options;
     private readonly HiveCatalog _catalog;
     private readonly Dictionary<string, string> _tables = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Table, TypedLogSchema Schema), HiveTypedPlan> _plans = [];
 
     public HiveLayout(HiveSinkOptions options, string root)
         : base(root)
@@ -109,7 +111,30 @@ internal sealed class HiveLayout : PartLayout
     public override PartFile Create(string directory, string topic, int partition, long firstOffset, long batch) =>
         _options.Format == HiveFormat.Avro
             ? new AvroPartFile(Names, directory, topic, partition, firstOffset, _options.AvroCodec, batch)
-            : new ParquetPartFile(Names, directory, topic, partition, firstOffset, _options.ParquetCompression, _options.RowGroupRows, batch);
+            : new ParquetPartFile(Names, directory, topic, partition, firstOffset, _options.ParquetCompression, _options.RowGroupRows, batch,
+                (type, schema) => Plan(topic, type, schema), type => Ddl(() => _catalog.ColumnsOf(Table(topic), type)));
+
+    /// <summary>How the topic's table takes the records of a typed schema: decided once per table and schema (<see cref="HiveCatalog.Decide"/>).</summary>
+    private HiveTypedPlan Plan(string topic, string type, TypedLogSchema schema)
+    {
+        var table = Table(topic);
+        if (_plans.TryGetValue((table, schema), out var plan)) return plan;
+        plan = Ddl(() => _catalog.Decide(table, type, schema));
+        _plans.Add((table, schema), plan);
+        return plan;
+    }
+
+    private T Ddl<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"Writing the Hive DDL under {Root} failed: {e.Message}", e);
+        }
+    }
 
     public override void Published(string topic, SlotKey key, string directory) => _catalog.Register(Table(topic), key.Bucket, key.Hour);
 

@@ -94,6 +94,13 @@ internal abstract class PartFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether the record can go into this file (called before <see cref="TryAppend"/>); false: the file's fixed schema
+    /// has no place for it, so the engine publishes the file and opens another for it (the Hive sink's typed columns).
+    /// </summary>
+    /// <exception cref="IOException">Deciding needed a write that failed.</exception>
+    public virtual bool Fits(SinkRecord record) => true;
+
     protected abstract bool TryWrite(LogEvent logEvent, long offset, out string? reason);
 
     /// <summary>Writes the record's event; a format that can write an encoded record's bytes as they are overrides this.</summary>

@@ -244,6 +244,11 @@ public abstract class PartFileSink : ISink, IPartitionAwareSink
             try
             {
                 var file = slot.File ?? Open(slot, offset, call);
+                if (!file.Fits(record))
+                {
+                    Roll(slot);
+                    file = Open(slot, offset, call);
+                }
                 if (!file.TryAppend(record, offset, out why))
                 {
                     Set(i, SinkOutcome.Rejected, why);

@@ -19,7 +19,8 @@ namespace NeverwinterDP.Tests.Integration.Schemas;
 /// with <c>nwdp schema set --type</c>, validated at ingress (400 naming field and line, nothing of the request on the
 /// bus), written under its own schema id (read by Confluent's own Avro deserializer against our registry), evolved
 /// through the admin API (an incompatible change refused with the registry's 409), and stored by the files sink as
-/// strings and by the Elasticsearch sink (against its fake) as typed JSON values under an explicit mapping.
+/// strings, by the Elasticsearch sink (against its fake) as typed JSON values under an explicit mapping, and by the
+/// Hive sink as typed Parquet columns (read back by DuckDB) with their DDL.
 /// </summary>
 [Collection(ProcessCollection.Name)]
 [Trait("Category", TestCategories.Integration)]
@@ -42,8 +43,9 @@ public sealed class TypedLogTypeSpecs
         using var dir = new TempDir();
         var run = Guid.NewGuid().ToString("N")[..8];
         await using var es = await FakeElasticsearch.StartAsync();
+        var hive = Path.Combine(dir.Path, "hive");
         await using var node = await NodeProcess.StartAsync("typed", dir.Path,
-            settings: [.. NodeProcess.FastPump, "nwdp.sinks.es.kind=elasticsearch", $"nwdp.sinks.es.urls={es.Url}"]);
+            settings: [.. NodeProcess.FastPump, "nwdp.sinks.es.kind=elasticsearch", $"nwdp.sinks.es.urls={es.Url}", "nwdp.sinks.hive.kind=hive", $"nwdp.sinks.hive.directory={hive}"]);
         var registry = new Uri(node.Http, "/schemas").ToString();
 
         // The CLI: a schema a log type cannot have is a usage error naming the flag; the good one is registered.
@@ -153,6 +155,20 @@ public sealed class TypedLogTypeSpecs
         Assert.Equal("long", es.MappedType(index, "attributes.bytes"));
         Assert.Equal("double", es.MappedType(index, "attributes.latency_ms"));
         Assert.Equal("keyword", es.MappedType(index, "attributes.region"));
+
+        // The Hive sink writes typed Parquet columns (DuckDB reads them back), version 2's region in a new file, and its DDL line.
+        var parquet = $"read_parquet({DuckDb.Literal(Path.Combine(hive, "**", "*.parquet"))}, union_by_name = true)";
+        List<object?[]> HiveRows() => Directory.Exists(hive) && Directory.EnumerateFiles(hive, "*.parquet", SearchOption.AllDirectories).Any()
+            ? DuckDb.Query($"SELECT message, status, bytes, latency_ms, \"user\", region, typeof(status), typeof(bytes), typeof(latency_ms) FROM {parquet} WHERE message LIKE '{run}-%' ORDER BY message")
+            : [];
+        await Poll.UntilAsync(() => Task.FromResult(HiveRows().Count >= 3), Limits.PumpCatchUp, () => $"the hive sink did not publish 3 events of {Type}. {node1()}");
+        var hiveRows = HiveRows();
+        Assert.Equal([$"{run}-a", 200, 1534L, 12.5, "ann", null, "INTEGER", "BIGINT", "DOUBLE"], hiveRows[0]);
+        Assert.Equal([$"{run}-b", 204, 0L, 1.0, null, null], hiveRows[1][..6]);
+        Assert.Equal([$"{run}-e", 500, 2L, 3.25, null, "eu"], hiveRows[2][..6]);
+        var ddl = await File.ReadAllTextAsync(Path.Combine(hive, "nwdp_logs_" + Type, "_ddl", "create_table.sql"));
+        Assert.Contains("  `status` INT,\n  `bytes` BIGINT,\n  `latency_ms` DOUBLE,\n  `user` STRING\n)", ddl);
+        Assert.Contains($"ALTER TABLE `nwdp_logs_{Type}` ADD COLUMNS (`region` STRING) CASCADE;", ddl);
 
         Assert.Equal(id, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(Read(node.Kafka, TopicNames.ForType(Type), 1)[0].AsSpan(1, 4)));
     }

@@ -1,0 +1,68 @@
+using NeverwinterDP.Actors.Sinks.Formats;
+using NeverwinterDP.Protocol;
+
+namespace NeverwinterDP.Actors.Sinks.Hive;
+
+/// <summary>A typed column of a Hive table: the field's name and its Hive type (<c>INT</c>, <c>BIGINT</c>, ...).</summary>
+internal sealed record HiveColumn(string Name, string HiveType);
+
+/// <summary>One typed field of a schema as a table's column: the field's place in <see cref="TypedValues.Values"/>, name and kind.</summary>
+internal readonly record struct HiveTypedField(int Field, string Name, TypedKind Kind);
+
+/// <summary>
+/// What the Hive sink does with the records of one typed schema in one table: write its fields as columns
+/// (<see cref="Fields"/>), or refuse them all (<see cref="Refusal"/>, dead-lettered): a field named as a fixed or
+/// partition column, two fields or a field and a column whose names differ only in case (Hive does not tell them
+/// apart), or a column another schema of the table made with a type that neither holds the field nor widens to it.
+/// </summary>
+internal sealed class HiveTypedPlan
+{
+    private HiveTypedPlan(IReadOnlyList<HiveTypedField> fields, string? refusal)
+    {
+        Fields = fields;
+        Refusal = refusal;
+    }
+
+    public IReadOnlyList<HiveTypedField> Fields { get; }
+
+    public string? Refusal { get; }
+
+    public static HiveTypedPlan Writable(IReadOnlyList<HiveTypedField> fields) => new(fields, null);
+
+    public static HiveTypedPlan Refused(string reason) => new([], reason);
+}
+
+/// <summary>The mapping of typed fields to Hive and Parquet types (docs/schemas.md, "Type mappings to the stores").</summary>
+internal static class HiveTypes
+{
+    /// <summary>Names no typed field may take, compared without case: the files' fixed columns and the partition columns.</summary>
+    public static IReadOnlySet<string> Reserved { get; } = new HashSet<string>(
+        LogEventParquet.HiveColumns.Select(c => c.Name).Concat(["type", "dt", "hour"]), StringComparer.OrdinalIgnoreCase);
+
+    public static string Of(TypedKind kind) => kind switch
+    {
+        TypedKind.Int => "INT",
+        TypedKind.Long => "BIGINT",
+        TypedKind.Float => "FLOAT",
+        TypedKind.Double => "DOUBLE",
+        TypedKind.Boolean => "BOOLEAN",
+        _ => "STRING",
+    };
+
+    /// <summary>Whether a column of <paramref name="hiveType"/> takes a value of <paramref name="kind"/> unchanged in meaning: its own type, or a narrower number (Avro's promotions int → long → float → double).</summary>
+    public static bool Holds(string hiveType, TypedKind kind) =>
+        hiveType == Of(kind) || (Rank(hiveType) is { } column && Rank(Of(kind)) is { } field && field < column);
+
+    /// <summary>Whether a column of <paramref name="hiveType"/> can be widened to <paramref name="kind"/>'s type (Hive takes numeric widening in <c>CHANGE COLUMN</c>).</summary>
+    public static bool WidensTo(string hiveType, TypedKind kind) =>
+        Rank(hiveType) is { } column && Rank(Of(kind)) is { } field && field > column;
+
+    private static int? Rank(string hiveType) => hiveType switch
+    {
+        "INT" => 0,
+        "BIGINT" => 1,
+        "FLOAT" => 2,
+        "DOUBLE" => 3,
+        _ => null,
+    };
+}

@@ -1,0 +1,244 @@
+using System.Globalization;
+using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Hive;
+using NeverwinterDP.Protocol;
+using NeverwinterDP.Tests.TestKit;
+using Xunit;
+
+namespace NeverwinterDP.Tests.Sinks.Hive;
+
+/// <summary>
+/// Typed log types in the Hive sink's Parquet files (docs/schemas.md, "Type mappings to the stores"), read back by
+/// DuckDB: one optional column per typed field after the fixed columns, the typed values out of the attributes map,
+/// the matching Hive types in create_table.sql, and an evolved schema as a new column in new files and an ALTER line.
+/// </summary>
+public class HiveSinkTypedTests : IDisposable
+{
+    private const string Topic = "nwdp.logs.mixed";
+    private const string Table = "nwdp_logs_mixed";
+
+    /// <summary>2024-03-05T10:00:00Z.</summary>
+    private static readonly long TenOClock = new DateTimeOffset(2024, 3, 5, 10, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    private static readonly string[] V1Columns = ["status", "bytes", "latency_ms", "ratio", "cached", "user"];
+
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Root => Path.Combine(_dir.Path, "hive");
+
+    private string CreateTableSql => File.ReadAllText(Path.Combine(Root, Table, "_ddl", "create_table.sql"));
+
+    private HiveSink Sink(string? root = null, HiveFormat format = HiveFormat.Parquet) =>
+        new(new HiveSinkOptions { Directory = root ?? Root, Format = format });
+
+    private static LogEvent Event(long offset, string type = "web", IReadOnlyDictionary<string, string>? attributes = null) => new()
+    {
+        Ts = TenOClock + offset - 5,
+        SystemTs = TenOClock + offset,
+        Host = "web-01",
+        Ip = "10.1.2.3",
+        Process = "checkout",
+        Type = type,
+        Version = "2.1.0",
+        Level = "info",
+        Message = $"message {offset}",
+        Attributes = attributes ?? new Dictionary<string, string> { ["user"] = "4711", ["path"] = "/plain" },
+        Lineage = new Lineage("node-3", 500 + offset),
+    };
+
+    private static SinkRecord Plain(long offset, string type = "web") => new(Topic, 0, offset, Event(offset, type));
+
+    private static SinkRecord Typed(TypedLogSchema schema, long offset, Dictionary<string, string> attributes, string type = "web") =>
+        TypedWebSchemas.Record(schema, Topic, offset, Event(offset, type, attributes));
+
+    private static async Task WriteAndFlush(ISink sink, IReadOnlyList<SinkRecord> batch)
+    {
+        var result = await sink.WriteAsync(batch, CancellationToken.None);
+        Assert.True(result.IsAllDelivered, string.Join("; ", result.Reasons?.Where(r => r is not null) ?? []));
+        await sink.FlushAsync(CancellationToken.None);
+    }
+
+    private List<string> FilesOf(string type, string? root = null) =>
+        Directory.GetFiles(Path.Combine(root ?? Root, Table, "type=" + type), "*.parquet", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+
+    private static List<(string Name, string Type)> Describe(string file) =>
+        DuckDb.Query($"DESCRIBE SELECT * FROM read_parquet({DuckDb.Literal(file)}, hive_partitioning = false)").Select(r => ((string)r[0]!, (string)r[1]!)).ToList();
+
+    [Fact]
+    public async Task Typed_fields_are_optional_parquet_columns_of_their_types_after_the_fixed_ones_and_leave_the_attributes()
+    {
+        var v1 = TypedWebSchemas.Compile(TypedWebSchemas.V1);
+        var batch = new List<SinkRecord>
+        {
+            Plain(0, type: "api"), // an untyped type of the same topic
+            Typed(v1, 1, new() { ["status"] = "200", ["bytes"] = "3000000000", ["latency_ms"] = "12.5", ["ratio"] = "0.25", ["cached"] = "true", ["user"] = "ann", ["path"] = "/a" }),
+            Typed(v1, 2, new() { ["status"] = "-404", ["bytes"] = "1", ["latency_ms"] = "1e300", ["ratio"] = "1" }), // user null, cached its default
+            Plain(3), // a web event written untyped (before the schema was registered): nulls in the typed columns
+            Plain(4, type: "api"),
+        };
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, batch);
+        }
+
+        var web = Assert.Single(FilesOf("web"));
+        var columns = Describe(web);
+        Assert.Equal(15 + V1Columns.Length, columns.Count);
+        Assert.Equal("lineage_sender", columns[14].Name); // after the fixed columns, in the schema's order
+        Assert.Equal(
+            [("status", "INTEGER"), ("bytes", "BIGINT"), ("latency_ms", "DOUBLE"), ("ratio", "FLOAT"), ("cached", "BOOLEAN"), ("user", "VARCHAR")],
+            columns[15..]);
+        // The Parquet types themselves, all optional.
+        var physical = DuckDb.Query($"SELECT name, type, repetition_type FROM parquet_schema({DuckDb.Literal(web)})")
+            .Where(r => V1Columns.Contains((string)r[0]!)).ToDictionary(r => (string)r[0]!, r => ((string)r[1]!, (string)r[2]!));
+        Assert.Equal(
+            [("INT32", "OPTIONAL"), ("INT64", "OPTIONAL"), ("DOUBLE", "OPTIONAL"), ("FLOAT", "OPTIONAL"), ("BOOLEAN", "OPTIONAL"), ("BYTE_ARRAY", "OPTIONAL")],
+            V1Columns.Select(c => physical[c]));
+
+        var rows = DuckDb.Query(
+            "SELECT \"offset\", status, bytes, latency_ms, ratio, cached, \"user\", typeof(status), typeof(ratio), to_json(attributes)::VARCHAR, message " +
+            $"FROM read_parquet({DuckDb.Literal(web)}) ORDER BY \"offset\"");
+        Assert.Equal(3, rows.Count);
+        Assert.Equal([1L, 200, 3_000_000_000L, 12.5, 0.25f, true, "ann", "INTEGER", "FLOAT"], rows[0][..9]);
+        Assert.Equal([2L, -404, 1L, 1e300, 1f, false, null], rows[1][..7]);
+        Assert.Equal([3L, null, null, null, null, null, null], rows[2][..7]);
+        // The typed values leave the map; other keys stay as strings. The untyped row keeps all of its.
+        Assert.Equal("""{"path":"/a"}""", rows[0][9]);
+        Assert.Equal("{}", rows[1][9]);
+        Assert.Equal("""{"user":"4711","path":"/plain"}""", rows[2][9]);
+        Assert.Equal("message 1", rows[0][10]);
+
+        // The untyped type's file is byte for byte what a sink that never met a typed record writes.
+        var alone = Path.Combine(_dir.Path, "alone");
+        await using (var sink = Sink(alone))
+        {
+            await WriteAndFlush(sink, [batch[0], batch[4]]);
+        }
+        var api = Assert.Single(FilesOf("api"));
+        Assert.Equal(Path.GetFileName(Assert.Single(FilesOf("api", alone))), Path.GetFileName(api));
+        Assert.Equal(await File.ReadAllBytesAsync(Assert.Single(FilesOf("api", alone))), await File.ReadAllBytesAsync(api));
+        Assert.Equal(15, Describe(api).Count);
+
+        // The table declares them with the Hive types, after the fixed columns.
+        Assert.Contains(
+            "  `lineage_sender` STRING,\n  `status` INT,\n  `bytes` BIGINT,\n  `latency_ms` DOUBLE,\n  `ratio` FLOAT,\n  `cached` BOOLEAN,\n  `user` STRING\n)\n",
+            CreateTableSql, StringComparison.Ordinal);
+        Assert.DoesNotContain("ALTER", CreateTableSql, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_evolved_schema_gets_its_new_column_in_new_files_and_an_alter_line_old_files_untouched_and_a_restart_adds_none()
+    {
+        var v1 = TypedWebSchemas.Compile(TypedWebSchemas.V1);
+        var v2 = TypedWebSchemas.Compile(TypedWebSchemas.V2); // adds region, promotes status to long
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(v1, 0, new() { ["status"] = "200", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" })]);
+            var first = Assert.Single(FilesOf("web"));
+            var firstBytes = await File.ReadAllBytesAsync(first);
+            var sqlBefore = CreateTableSql;
+
+            // In one batch, into the same hour's open file: version 2 does not fit the file started with version 1, so
+            // that file is published and another starts; version 1 after it fits the new one (an int in a BIGINT column).
+            await WriteAndFlush(sink,
+            [
+                Typed(v1, 1, new() { ["status"] = "201", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" }),
+                Typed(v2, 2, new() { ["status"] = "3000000000", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3", ["region"] = "eu" }),
+                Typed(v2, 3, new() { ["status"] = "7", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" }), // region null
+                Typed(v1, 4, new() { ["status"] = "202", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" }),
+            ]);
+
+            var files = FilesOf("web");
+            Assert.Equal(3, files.Count);
+            Assert.Equal(first, files[0]);
+            Assert.Equal(firstBytes, await File.ReadAllBytesAsync(first)); // never rewritten
+            Assert.DoesNotContain(Describe(files[1]), c => c.Name == "region");
+            Assert.Contains(("status", "INTEGER"), Describe(files[1]));
+            var evolved = Describe(files[2]);
+            Assert.Equal([("status", "BIGINT"), ("bytes", "BIGINT"), ("latency_ms", "DOUBLE"), ("ratio", "FLOAT"), ("cached", "BOOLEAN"), ("user", "VARCHAR"), ("region", "VARCHAR")], evolved[15..]);
+
+            var rows = DuckDb.Query(
+                $"SELECT \"offset\", status, region, typeof(status) FROM read_parquet({DuckDb.Literal(Path.Combine(Root, Table, "**", "*.parquet"))}, union_by_name = true) ORDER BY \"offset\"");
+            Assert.Equal(
+                [(0L, 200L, null), (1L, 201L, null), (2L, 3_000_000_000L, "eu"), (3L, 7L, null), (4L, 202L, null)],
+                rows.Select(r => ((long)r[0]!, Convert.ToInt64(r[1], CultureInfo.InvariantCulture), (string?)r[2])));
+            Assert.All(rows, r => Assert.Equal("BIGINT", r[3]));
+
+            // Hive's way: the CREATE TABLE as it was, then the changes (CASCADE: partitions registered already see them too).
+            Assert.Equal(
+                sqlBefore
+                + $"ALTER TABLE `{Table}` CHANGE COLUMN `status` `status` BIGINT CASCADE;\n"
+                + $"ALTER TABLE `{Table}` ADD COLUMNS (`region` STRING) CASCADE;\n",
+                CreateTableSql);
+        }
+
+        // A restart reads the columns back from create_table.sql: version 2 adds nothing, and its files have region.
+        var sql = CreateTableSql;
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(v2, 5, new() { ["status"] = "9", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3", ["region"] = "us" })]);
+        }
+        Assert.Equal(sql, CreateTableSql);
+        var last = FilesOf("web")[^1];
+        Assert.Contains(("region", "VARCHAR"), Describe(last));
+        Assert.Equal([9L, "us"], DuckDb.Query($"SELECT status, region FROM read_parquet({DuckDb.Literal(last)})").Single());
+    }
+
+    [Fact]
+    public async Task A_typed_field_the_table_cannot_take_dead_letters_its_schemas_records_with_the_reason()
+    {
+        var v1 = TypedWebSchemas.Compile(TypedWebSchemas.V1);
+        // Another type of the same topic (so the same table) with a string status; and one with a field named as a fixed column.
+        var shop = Compile("shop", """{"type":"record","name":"Shop","fields":[{"name":"status","type":"string"},{"name":"sku","type":"string"}]}""");
+        var clash = Compile("clash", """{"type":"record","name":"Clash","fields":[{"name":"Offset","type":"long"}]}""");
+        await using var sink = Sink();
+        var result = await sink.WriteAsync(
+        [
+            Typed(v1, 0, new() { ["status"] = "200", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" }),
+            Typed(shop, 1, new() { ["status"] = "open", ["sku"] = "x-1" }, type: "shop"),
+            Typed(clash, 2, new() { ["Offset"] = "5" }, type: "clash"),
+            Plain(3, type: "shop"),
+        ], CancellationToken.None);
+        Assert.Equal([SinkOutcome.Delivered, SinkOutcome.Rejected, SinkOutcome.Rejected, SinkOutcome.Delivered], result.Outcomes);
+        Assert.Contains($"column status of Hive table {Table} is INT, which cannot hold typed field 'status' (string", result.Reasons![1], StringComparison.Ordinal);
+        Assert.Contains("typed field 'Offset'", result.Reasons[2], StringComparison.Ordinal);
+        Assert.Contains("has the name of a column", result.Reasons[2], StringComparison.Ordinal);
+        await sink.FlushAsync(CancellationToken.None);
+        // Nothing of the refused schemas reached the DDL; the untyped shop event has a file of the fixed columns.
+        Assert.DoesNotContain("sku", CreateTableSql, StringComparison.Ordinal);
+        Assert.Equal(15, Describe(Assert.Single(FilesOf("shop"))).Count);
+    }
+
+    [Fact]
+    public async Task Avro_format_keeps_typed_values_as_string_attributes_and_a_switch_to_parquet_adds_the_typed_columns()
+    {
+        var v1 = TypedWebSchemas.Compile(TypedWebSchemas.V1);
+        await using (var sink = Sink(format: HiveFormat.Avro))
+        {
+            await WriteAndFlush(sink, [Typed(v1, 0, new() { ["status"] = "200", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" })]);
+        }
+        var file = Directory.GetFiles(Path.Combine(Root, Table), "*.avro", SearchOption.AllDirectories).Single();
+        using var reader = Avro.File.DataFileReader<Avro.Generic.GenericRecord>.OpenReader(file);
+        var record = reader.Next();
+        var attributes = (IDictionary<string, object>)record["attributes"];
+        Assert.Equal("200", attributes["status"]);
+        Assert.DoesNotContain("`status`", CreateTableSql, StringComparison.Ordinal);
+
+        // Switched to Parquet: the Avro table's columns are not taken for typed ones; the typed fields are added.
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(v1, 1, new() { ["status"] = "201", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" })]);
+        }
+        Assert.Contains("STORED AS PARQUET", CreateTableSql, StringComparison.Ordinal);
+        Assert.DoesNotContain("STRUCT", CreateTableSql, StringComparison.Ordinal);
+        Assert.Contains(
+            $"ALTER TABLE `{Table}` ADD COLUMNS (`status` INT, `bytes` BIGINT, `latency_ms` DOUBLE, `ratio` FLOAT, `cached` BOOLEAN, `user` STRING) CASCADE;\n",
+            CreateTableSql, StringComparison.Ordinal);
+    }
+
+    private static TypedLogSchema Compile(string type, string attributes) =>
+        TypedLogSchemas.Remember(TypedLogSchema.TryCompile(Random.Shared.Next(1_500_000_000, 2_000_000_000), TypedLogSchema.Wrap(type, attributes), out var why)
+            ?? throw new InvalidOperationException(why));
+}
