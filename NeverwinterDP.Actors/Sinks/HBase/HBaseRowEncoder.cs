@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.HBase;
 
@@ -13,6 +15,10 @@ namespace NeverwinterDP.Actors.Sinks.HBase;
 /// rows of a range joined by commas. One cell per field, values as UTF-8 text (numbers in decimal):
 /// <c>ts system_ts host ip process type version level msg ingress source_seq</c>, each attribute as
 /// <c>a.&lt;name&gt;</c>, and where the record came from: <c>topic partition offset</c>.
+/// A typed log type's record (<see cref="LogEvent.Typed"/>) also gets <c>schema_id</c> (the registry id, in decimal),
+/// and its typed fields keep their <c>a.&lt;name&gt;</c> cells but hold HBase's <c>Bytes.toBytes</c> encodings: int 4 and
+/// long 8 bytes big-endian, float 4 and double 8 bytes IEEE 754 big-endian, boolean one byte (0xFF true, 0x00 false),
+/// string UTF-8; a null optional has no cell. Untyped events are encoded exactly as before.
 /// </summary>
 public sealed class HBaseRowEncoder
 {
@@ -27,7 +33,7 @@ public sealed class HBaseRowEncoder
     private readonly byte[] _family;
     private readonly ArrayBufferWriter<byte> _buffer = new(1 << 16);
     private readonly Utf8JsonWriter _json;
-    private readonly List<(string Qualifier, string Value)> _cells = new(24);
+    private readonly List<Cell> _cells = new(24);
     private byte[] _scratch = new byte[1024];
 
     public HBaseRowEncoder(HBaseSinkOptions options)
@@ -62,28 +68,49 @@ public sealed class HBaseRowEncoder
         if (rowLength > MaxRowKeyLength) return (0, 0, $"row key is {rowLength} bytes, over HBase's limit of {MaxRowKeyLength}");
 
         _cells.Clear();
-        _cells.Add(("ts", e.Ts.ToString(CultureInfo.InvariantCulture)));
-        _cells.Add(("system_ts", e.SystemTs.ToString(CultureInfo.InvariantCulture)));
-        _cells.Add(("host", e.Host));
-        _cells.Add(("ip", e.Ip));
-        _cells.Add(("process", e.Process));
-        _cells.Add(("type", e.Type));
-        _cells.Add(("version", e.Version));
-        _cells.Add(("level", e.Level));
-        _cells.Add(("msg", e.Message));
-        _cells.Add(("ingress", e.Lineage.IngressNode ?? ""));
-        _cells.Add(("source_seq", e.Lineage.SourceSeq.ToString(CultureInfo.InvariantCulture)));
-        if (e.Lineage.Sender is { } sender) _cells.Add(("sender", sender)); // only with an API key
-        foreach (var (name, value) in e.Attributes) _cells.Add(("a." + name, value));
-        _cells.Add(("topic", record.Topic));
-        _cells.Add(("partition", record.Partition.ToString(CultureInfo.InvariantCulture)));
-        _cells.Add(("offset", record.Offset.ToString(CultureInfo.InvariantCulture)));
-
-        foreach (var (qualifier, value) in _cells)
+        _cells.Add(new("ts", e.Ts.ToString(CultureInfo.InvariantCulture)));
+        _cells.Add(new("system_ts", e.SystemTs.ToString(CultureInfo.InvariantCulture)));
+        _cells.Add(new("host", e.Host));
+        _cells.Add(new("ip", e.Ip));
+        _cells.Add(new("process", e.Process));
+        _cells.Add(new("type", e.Type));
+        _cells.Add(new("version", e.Version));
+        _cells.Add(new("level", e.Level));
+        _cells.Add(new("msg", e.Message));
+        _cells.Add(new("ingress", e.Lineage.IngressNode ?? ""));
+        _cells.Add(new("source_seq", e.Lineage.SourceSeq.ToString(CultureInfo.InvariantCulture)));
+        if (e.Lineage.Sender is { } sender) _cells.Add(new("sender", sender)); // only with an API key
+        if (e.Typed is not { } typed)
         {
-            long size = KeyValueOverhead + rowLength + _family.Length + Encoding.UTF8.GetByteCount(qualifier) + Encoding.UTF8.GetByteCount(value);
+            foreach (var (name, value) in e.Attributes) _cells.Add(new("a." + name, value));
+        }
+        else
+        {
+            // The id names the schema a reader looks the cells' types up in: an int and a float are both 4 bytes.
+            _cells.Add(new("schema_id", typed.Schema.Id.ToString(CultureInfo.InvariantCulture)));
+            foreach (var (name, value) in e.Attributes)
+            {
+                if (!typed.Schema.IsTypedField(name)) _cells.Add(new("a." + name, value));
+            }
+            for (var i = 0; i < typed.Values.Count; i++)
+            {
+                var v = typed.Values[i];
+                if (!v.HasValue) continue; // a null optional: no cell
+                var field = typed.Schema.Fields[i];
+                _cells.Add(field.Kind == TypedKind.String ? new Cell("a." + field.Name, v.Text ?? "") : new Cell("a." + field.Name, null, field.Kind, v));
+            }
+        }
+        _cells.Add(new("topic", record.Topic));
+        _cells.Add(new("partition", record.Partition.ToString(CultureInfo.InvariantCulture)));
+        _cells.Add(new("offset", record.Offset.ToString(CultureInfo.InvariantCulture)));
+
+        Span<byte> binary = stackalloc byte[8];
+        foreach (var cell in _cells)
+        {
+            var valueLength = cell.Text is { } text ? Encoding.UTF8.GetByteCount(text) : Binary(cell, binary).Length;
+            long size = KeyValueOverhead + rowLength + _family.Length + Encoding.UTF8.GetByteCount(cell.Qualifier) + valueLength;
             if (size > _options.MaxCellSize)
-                return (0, 0, $"cell {_options.ColumnFamily}:{qualifier} is {size} bytes as HBase counts a KeyValue, over max-cell-size {_options.MaxCellSize} (hbase.client.keyvalue.maxsize)");
+                return (0, 0, $"cell {_options.ColumnFamily}:{cell.Qualifier} is {size} bytes as HBase counts a KeyValue, over max-cell-size {_options.MaxCellSize} (hbase.client.keyvalue.maxsize)");
         }
 
         var start = _buffer.WrittenCount;
@@ -91,12 +118,13 @@ public sealed class HBaseRowEncoder
         _json.WriteStartObject();
         _json.WriteBase64String("key"u8, Utf8(rowKey));
         _json.WriteStartArray("Cell"u8);
-        foreach (var (qualifier, value) in _cells)
+        foreach (var cell in _cells)
         {
             _json.WriteStartObject();
-            _json.WriteBase64String("column"u8, Column(qualifier));
+            _json.WriteBase64String("column"u8, Column(cell.Qualifier));
             _json.WriteNumber("timestamp"u8, e.Ts);
-            _json.WriteBase64String("$"u8, Utf8(value));
+            if (cell.Text is { } text) _json.WriteBase64String("$"u8, Utf8(text));
+            else _json.WriteBase64String("$"u8, Binary(cell, binary));
             _json.WriteEndObject();
         }
         _json.WriteEndArray();
@@ -104,6 +132,34 @@ public sealed class HBaseRowEncoder
         _json.Flush();
         return (start, _buffer.WrittenCount - start, null);
     }
+
+    // A typed number or boolean as HBase's Bytes.toBytes writes it (big-endian; floats by their raw IEEE 754 bits; true as 0xFF).
+    private static Span<byte> Binary(in Cell cell, Span<byte> into)
+    {
+        switch (cell.Kind)
+        {
+            case TypedKind.Int:
+                BinaryPrimitives.WriteInt32BigEndian(into, (int)cell.Value.Integer);
+                return into[..4];
+            case TypedKind.Long:
+                BinaryPrimitives.WriteInt64BigEndian(into, cell.Value.Integer);
+                return into[..8];
+            case TypedKind.Float:
+                BinaryPrimitives.WriteSingleBigEndian(into, (float)cell.Value.Real);
+                return into[..4];
+            case TypedKind.Double:
+                BinaryPrimitives.WriteDoubleBigEndian(into, cell.Value.Real);
+                return into[..8];
+            case TypedKind.Boolean:
+                into[0] = cell.Value.Integer != 0 ? (byte)0xFF : (byte)0x00;
+                return into[..1];
+            default:
+                throw new InvalidOperationException($"typed cell {cell.Qualifier} of kind {cell.Kind} has no binary form"); // strings are Text cells
+        }
+    }
+
+    // One cell: UTF-8 text, or (Text null) a typed number or boolean in its binary form.
+    private readonly record struct Cell(string Qualifier, string? Text, TypedKind Kind = default, TypedValue Value = default);
 
     // The bytes of a string in the scratch buffer (valid until the next call).
     private ReadOnlySpan<byte> Utf8(string text)
