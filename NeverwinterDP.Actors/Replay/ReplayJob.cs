@@ -198,16 +198,23 @@ public sealed class ReplayJob
         consumer.Close();
     }
 
+    private RecentStrings? _strings;
+
     private void Deliver(SinkDelivery delivery, List<ConsumeResult<byte[]?, byte[]>> batch)
     {
         var records = new List<SinkRecord>(batch.Count);
         var undecodable = new List<DeadLetterRecord>();
+        // As the pump: a sink that writes records as the bus carries them gets plain LogEvents scanned, not decoded.
+        var encoded = delivery.Sink is IEncodedRecordSink { ReadsEncoded: true } ? _strings ??= new RecentStrings() : null;
         foreach (var r in batch)
         {
             if (HourMarkerAvro.IsMarker(r.Message.Value)) continue; // a control record, never stored
             try
             {
-                records.Add(new SinkRecord(r.Topic, r.Partition.Value, Kafka.Embedded.BusEpoch.SinkOffset(_context.SinkOffsetBase, r.Offset.Value), LogEventAvro.DecodeFramed(r.Message.Value)));
+                var offset = Kafka.Embedded.BusEpoch.SinkOffset(_context.SinkOffsetBase, r.Offset.Value);
+                records.Add(encoded is not null && LogEventAvro.TryScanFramed(r.Message.Value, encoded, out var header)
+                    ? SinkRecord.Encoded(r.Topic, r.Partition.Value, offset, r.Message.Value!, header)
+                    : new SinkRecord(r.Topic, r.Partition.Value, offset, LogEventAvro.DecodeFramed(r.Message.Value)));
             }
             catch (MalformedRecordException e)
             {
