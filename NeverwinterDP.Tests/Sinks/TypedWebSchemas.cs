@@ -29,4 +29,23 @@ internal static class TypedWebSchemas
     /// <summary>A record as the pump hands it over: <paramref name="plain"/> encoded by ingress under the schema, decoded from its frame.</summary>
     public static SinkRecord Record(TypedLogSchema schema, string topic, long offset, LogEvent plain) =>
         new(topic, 0, offset, LogEventAvro.DecodeFramed(schema.TryEncodeFramed(plain) ?? throw new InvalidOperationException("does not fit")));
+
+    /// <summary>2024-03-05T10:00Z, the hour the typed-column tests write in.</summary>
+    public static readonly long TenOClock = new DateTimeOffset(2024, 3, 5, 10, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    /// <summary>A plain event of <paramref name="type"/> at <see cref="TenOClock"/> + <paramref name="offset"/> ms, to encode under a schema or store as it is.</summary>
+    public static LogEvent Event(long offset, string type = "web", IReadOnlyDictionary<string, string>? attributes = null) => new()
+    {
+        Ts = TenOClock + offset - 5,
+        SystemTs = TenOClock + offset,
+        Host = "web-01",
+        Ip = "10.1.2.3",
+        Process = "checkout",
+        Type = type,
+        Version = "2.1.0",
+        Level = "info",
+        Message = $"message {offset}",
+        Attributes = attributes ?? new Dictionary<string, string> { ["user"] = "4711", ["path"] = "/plain" },
+        Lineage = new Lineage("node-3", 500 + offset),
+    };
 }

@@ -14,7 +14,7 @@ namespace NeverwinterDP.Tests.Sinks.ClickHouse;
 public sealed class ClickHouseTypedColumnsTests : IAsyncLifetime
 {
     private const string Topic = "nwdp.logs.web";
-    private static readonly long TenOClock = new DateTimeOffset(2024, 3, 5, 10, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    private static readonly long TenOClock = TypedWebSchemas.TenOClock;
 
     // Version 1, then 2, which adds an optional field and promotes status to long (as the SQL sinks' tests).
     private const string WebV1 = TypedWebSchemas.V1;
@@ -31,20 +31,7 @@ public sealed class ClickHouseTypedColumnsTests : IAsyncLifetime
     private ClickHouseSink Sink(bool createTable = true, string name = "clickhouse") =>
         new(new ClickHouseSinkOptions { Url = ClickHouseServer.Url, Table = _table, CreateTable = createTable }, name);
 
-    private static LogEvent Event(long offset, IReadOnlyDictionary<string, string>? attributes = null) => new()
-    {
-        Ts = TenOClock + offset - 5,
-        SystemTs = TenOClock + offset,
-        Host = "web-01",
-        Ip = "10.1.2.3",
-        Process = "checkout",
-        Type = "web",
-        Version = "2.1.0",
-        Level = "info",
-        Message = $"message {offset}",
-        Attributes = attributes ?? new Dictionary<string, string> { ["user"] = "4711", ["path"] = "/plain" },
-        Lineage = new Lineage("node-3", 500 + offset),
-    };
+    private static LogEvent Event(long offset, IReadOnlyDictionary<string, string>? attributes = null) => TypedWebSchemas.Event(offset, attributes: attributes);
 
     private static List<SinkRecord> Records(long from, int count) =>
         Enumerable.Range(0, count).Select(i => new SinkRecord(Topic, 0, from + i, Event(from + i))).ToList();

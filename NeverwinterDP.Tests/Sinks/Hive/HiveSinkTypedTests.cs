@@ -18,7 +18,7 @@ public class HiveSinkTypedTests : IDisposable
     private const string Table = "nwdp_logs_mixed";
 
     /// <summary>2024-03-05T10:00:00Z.</summary>
-    private static readonly long TenOClock = new DateTimeOffset(2024, 3, 5, 10, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    private static readonly long TenOClock = TypedWebSchemas.TenOClock;
 
     private static readonly string[] V1Columns = ["status", "bytes", "latency_ms", "ratio", "cached", "user"];
 
@@ -33,20 +33,7 @@ public class HiveSinkTypedTests : IDisposable
     private HiveSink Sink(string? root = null, HiveFormat format = HiveFormat.Parquet) =>
         new(new HiveSinkOptions { Directory = root ?? Root, Format = format });
 
-    private static LogEvent Event(long offset, string type = "web", IReadOnlyDictionary<string, string>? attributes = null) => new()
-    {
-        Ts = TenOClock + offset - 5,
-        SystemTs = TenOClock + offset,
-        Host = "web-01",
-        Ip = "10.1.2.3",
-        Process = "checkout",
-        Type = type,
-        Version = "2.1.0",
-        Level = "info",
-        Message = $"message {offset}",
-        Attributes = attributes ?? new Dictionary<string, string> { ["user"] = "4711", ["path"] = "/plain" },
-        Lineage = new Lineage("node-3", 500 + offset),
-    };
+    private static LogEvent Event(long offset, string type = "web", IReadOnlyDictionary<string, string>? attributes = null) => TypedWebSchemas.Event(offset, type, attributes);
 
     private static SinkRecord Plain(long offset, string type = "web") => new(Topic, 0, offset, Event(offset, type));
 
