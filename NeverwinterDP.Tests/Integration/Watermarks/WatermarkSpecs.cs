@@ -281,12 +281,13 @@ public sealed partial class WatermarkSpecs
             async Task Post(InProcessNode node, string tag, int count) => Assert.Equal(HttpStatusCode.OK,
                 (await node.PostNdjsonAsync(Enumerable.Range(0, count).Select(i => $"{{\"msg\":\"{tag} {i}\"}}"), type: "hourly")).StatusCode);
             WatermarkHub Hub() => p.App.Services.GetRequiredService<WatermarkHub>();
-            HourCompletion? Last(long hour) => Hub().Completions(topic: topic).Where(x => x.HourMs == hour).MaxBy(x => x.Version);
+            // The files sink's last version of the hour (the Hive sink "lake" has completions of its own, with its name in them).
+            HourCompletion? Last(long hour) => Hub().Completions(sink: "files", topic: topic).Where(x => x.HourMs == hour).MaxBy(x => x.Version);
             async Task NothingDecidedFor(long hour)
             {
                 var checks = Hub().Checks;
                 await Wait.UntilAsync(() => Hub().Checks >= checks + 3, TimeSpan.FromSeconds(30));
-                Assert.Null(Last(hour));
+                Assert.DoesNotContain(Hub().Completions(topic: topic), c => c.HourMs == hour); // for neither sink
             }
             var nine = Start.AddMinutes(-50).ToUnixTimeMilliseconds();
             var ten = Start.AddMinutes(10).ToUnixTimeMilliseconds();
