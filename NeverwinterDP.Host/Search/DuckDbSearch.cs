@@ -182,8 +182,12 @@ public sealed class DuckDbSearch(string sink, PartTree tree, string root, Search
               "columns = {ts: 'BIGINT', system_ts: 'BIGINT', host: 'VARCHAR', ip: 'VARCHAR', process: 'VARCHAR', type: 'VARCHAR', version: 'VARCHAR', level: 'VARCHAR', msg: 'VARCHAR', " +
               "attributes: 'MAP(VARCHAR, VARCHAR)', lineage: 'STRUCT(node VARCHAR, seq BIGINT)'})"
             : $"SELECT epoch_ms(ts) AS ts, epoch_ms(system_ts) AS system_ts, lineage_source_seq AS seq, lineage_ingress_node AS node, type, host, process, level, message AS msg, ip, version, {attributes} " +
-              $"FROM read_parquet({list}, hive_partitioning = true, hive_types_autocast = false, union_by_name = true)";
+              $"FROM {ReadParquet(files)}";
     }
+
+    // The Hive sink's files as DuckDB reads them: partition columns from the paths, kept as text; columns by name.
+    private static string ReadParquet(List<string> files) =>
+        $"read_parquet([{string.Join(", ", files.Select(Literal))}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)";
 
     /// <summary>
     /// The columns of the Hive sink's files beyond the fixed and partition ones: the typed columns of typed log types
@@ -193,7 +197,7 @@ public sealed class DuckDbSearch(string sink, PartTree tree, string root, Search
     {
         if (Tree != PartTree.HiveParquet) return [];
         using var describe = connection.CreateCommand();
-        describe.CommandText = $"DESCRIBE SELECT * FROM read_parquet([{string.Join(", ", files.Select(Literal))}], hive_partitioning = true, hive_types_autocast = false, union_by_name = true)";
+        describe.CommandText = $"DESCRIBE SELECT * FROM {ReadParquet(files)}";
         var typed = new List<string>();
         try
         {
@@ -201,7 +205,7 @@ public sealed class DuckDbSearch(string sink, PartTree tree, string root, Search
             while (reader.Read())
             {
                 var name = reader.GetString(0);
-                if (!FixedColumns.Contains(name)) typed.Add(name);
+                if (!NeverwinterDP.Actors.Sinks.Formats.LogEventParquet.HiveTableColumns.Contains(name)) typed.Add(name);
             }
         }
         catch (System.Data.Common.DbException e)
@@ -210,9 +214,6 @@ public sealed class DuckDbSearch(string sink, PartTree tree, string root, Search
         }
         return typed;
     }
-
-    private static readonly HashSet<string> FixedColumns =
-        new(NeverwinterDP.Actors.Sinks.Formats.LogEventParquet.HiveColumns.Select(c => c.Name).Concat(["type", "dt", "hour"]), StringComparer.Ordinal);
 
     private static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 

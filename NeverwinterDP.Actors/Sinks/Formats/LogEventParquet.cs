@@ -61,6 +61,13 @@ public sealed class LogEventParquet
         ("lineage_sender", "STRING"),
     ];
 
+    /// <summary>
+    /// Every column a Hive table over these files has whatever its log types: <see cref="HiveColumns"/> and the partition
+    /// columns (type, dt, hour), compared without case as Hive compares names. The others are typed columns.
+    /// </summary>
+    public static IReadOnlySet<string> HiveTableColumns { get; } =
+        new HashSet<string>(HiveColumns.Select(c => c.Name).Concat(["type", "dt", "hour"]), StringComparer.OrdinalIgnoreCase);
+
     private static readonly long MinMs = (DateTime.MinValue - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
     private static readonly long MaxMs = (DateTime.MaxValue - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
 

@@ -217,7 +217,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
             for (var i = 0; i < schema.Fields.Count; i++)
             {
                 var field = schema.Fields[i];
-                if (HiveTypes.Reserved.Contains(field.Name))
+                if (LogEventParquet.HiveTableColumns.Contains(field.Name)) // no typed field takes a fixed or partition column's name
                     return HiveTypedPlan.Refused($"typed field '{field.Name}' (schema id {schema.Id}) has the name of a column or partition column every row of Hive table {table} has (Hive compares names without case); rename the field in the log type's schema");
                 if (!names.Add(field.Name))
                     return HiveTypedPlan.Refused($"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), which Hive does not tell apart");

@@ -98,14 +98,7 @@ internal sealed class HiveLayout : PartLayout
                 .Order(StringComparer.Ordinal)
                 .ToList()
             : [];
-        try
-        {
-            _catalog.Release(table, hour, types, note);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new IOException($"Writing the Hive DDL under {Root} failed: {e.Message}", e);
-        }
+        Ddl(() => _catalog.Release(table, hour, types, note));
     }
 
     public override PartFile Create(string directory, string topic, int partition, long firstOffset, long batch) =>
@@ -124,6 +117,7 @@ internal sealed class HiveLayout : PartLayout
         return plan;
     }
 
+    // EACCES/EPERM on the DDL files: an IOException as any other failed write, so the sink fails the call and tries again.
     private T Ddl<T>(Func<T> call)
     {
         try
@@ -136,20 +130,15 @@ internal sealed class HiveLayout : PartLayout
         }
     }
 
+    private void Ddl(Action call) => Ddl(() =>
+    {
+        call();
+        return true;
+    });
+
     public override void Published(string topic, SlotKey key, string directory) => _catalog.Register(Table(topic), key.Bucket, key.Hour);
 
-    public override void Flush()
-    {
-        try
-        {
-            _catalog.Flush();
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            // EACCES/EPERM: as any other failed write, the flush fails and the next one tries again.
-            throw new IOException($"Writing the Hive DDL under {Root} failed: {e.Message}", e);
-        }
-    }
+    public override void Flush() => Ddl(_catalog.Flush);
 
     private string Table(string topic)
     {

@@ -1,4 +1,3 @@
-using NeverwinterDP.Actors.Sinks.Formats;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.Hive;
@@ -35,10 +34,6 @@ internal sealed class HiveTypedPlan
 /// <summary>The mapping of typed fields to Hive and Parquet types (docs/schemas.md, "Type mappings to the stores").</summary>
 internal static class HiveTypes
 {
-    /// <summary>Names no typed field may take, compared without case: the files' fixed columns and the partition columns.</summary>
-    public static IReadOnlySet<string> Reserved { get; } = new HashSet<string>(
-        LogEventParquet.HiveColumns.Select(c => c.Name).Concat(["type", "dt", "hour"]), StringComparer.OrdinalIgnoreCase);
-
     public static string Of(TypedKind kind) => kind switch
     {
         TypedKind.Int => "INT",
