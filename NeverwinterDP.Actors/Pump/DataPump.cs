@@ -345,15 +345,9 @@ public sealed class DataPump
                     observations?.Add(new WatermarkObservation(r.Topic, r.Partition.Value, marker.HourMs, marker.Node, 0, marker));
                     continue;
                 }
-                if (_encoded is not null && LogEventAvro.TryScanFramed(r.Message.Value, _encoded, out var header))
-                {
-                    records.Add(SinkRecord.Encoded(r.Topic, r.Partition.Value, SinkOffset(r.Offset.Value), r.Message.Value, header));
-                    if (observations is not null) Tally(observations, r.Topic, r.Partition.Value, header.SystemTs, header.IngressNode);
-                    continue;
-                }
-                var logEvent = LogEventAvro.DecodeFramed(r.Message.Value);
-                records.Add(new SinkRecord(r.Topic, r.Partition.Value, SinkOffset(r.Offset.Value), logEvent));
-                if (observations is not null) Tally(observations, r.Topic, r.Partition.Value, logEvent.SystemTs, logEvent.Lineage.IngressNode ?? "");
+                var record = SinkRecord.FromBus(r.Topic, r.Partition.Value, SinkOffset(r.Offset.Value), r.Message.Value, _encoded);
+                records.Add(record);
+                if (observations is not null) Tally(observations, record);
             }
             catch (MalformedRecordException e)
             {
@@ -371,9 +365,10 @@ public sealed class DataPump
     private long SinkOffset(long kafkaOffset) => Kafka.Embedded.BusEpoch.SinkOffset(_options.SinkOffsetBase, kafkaOffset);
 
     /// <summary>Counts the event into the run of its partition, hour and node (a batch mostly holds long runs of one).</summary>
-    private static void Tally(List<WatermarkObservation> observations, string topic, int partition, long systemTs, string node)
+    private static void Tally(List<WatermarkObservation> observations, SinkRecord record)
     {
-        var hour = Protocol.UtcHours.Of(systemTs);
+        var (topic, partition, node) = (record.Topic, record.Partition, record.IngressNode);
+        var hour = Protocol.UtcHours.Of(record.SystemTs);
         if (observations.Count > 0 && observations[^1] is { Marker: null } last && last.Partition == partition && last.HourMs == hour
             && last.Node == node && last.Topic == topic)
         {

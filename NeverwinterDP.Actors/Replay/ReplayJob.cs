@@ -211,10 +211,8 @@ public sealed class ReplayJob
             if (HourMarkerAvro.IsMarker(r.Message.Value)) continue; // a control record, never stored
             try
             {
-                var offset = Kafka.Embedded.BusEpoch.SinkOffset(_context.SinkOffsetBase, r.Offset.Value);
-                records.Add(encoded is not null && LogEventAvro.TryScanFramed(r.Message.Value, encoded, out var header)
-                    ? SinkRecord.Encoded(r.Topic, r.Partition.Value, offset, r.Message.Value!, header)
-                    : new SinkRecord(r.Topic, r.Partition.Value, offset, LogEventAvro.DecodeFramed(r.Message.Value)));
+                records.Add(SinkRecord.FromBus(r.Topic, r.Partition.Value, Kafka.Embedded.BusEpoch.SinkOffset(_context.SinkOffsetBase, r.Offset.Value),
+                    r.Message.Value ?? [], encoded)); // no value: refused as DecodeFramed refuses an empty frame
             }
             catch (MalformedRecordException e)
             {

@@ -5,7 +5,7 @@ namespace NeverwinterDP.Actors.Sinks;
 /// <summary>
 /// One record handed to a sink: the event and where it came from on the bus (for idempotent ids and file names). The
 /// pump makes records for a sink that <see cref="IEncodedRecordSink.ReadsEncoded">reads encoded records</see> from the
-/// bus bytes (<see cref="Encoded"/>): <see cref="Event"/> is then decoded on first use, and the sink may write
+/// bus bytes (<see cref="FromBus"/>): <see cref="Event"/> is then decoded on first use, and the sink may write
 /// <see cref="Framed"/> as it is. Equal when topic, partition, offset and event are.
 /// </summary>
 public sealed record SinkRecord
@@ -31,12 +31,16 @@ public sealed record SinkRecord
         _header = header;
     }
 
-    /// <summary>A record of a framed plain LogEvent that <see cref="LogEventAvro.TryScanFramed"/> read into <paramref name="header"/>.</summary>
-    public static SinkRecord Encoded(string topic, int partition, long offset, byte[] framed, LogEventHeader header)
-    {
-        ArgumentNullException.ThrowIfNull(framed);
-        return new SinkRecord(topic, partition, offset, framed, header);
-    }
+    /// <summary>
+    /// The record of a bus value (a Confluent-framed LogEvent or typed record): encoded when <paramref name="strings"/> is
+    /// given (the sink <see cref="IEncodedRecordSink.ReadsEncoded">reads encoded records</see>) and
+    /// <see cref="LogEventAvro.TryScanFramed"/> takes it, else decoded.
+    /// </summary>
+    /// <exception cref="MalformedRecordException">The value is not a record of ours (an empty or null one neither).</exception>
+    public static SinkRecord FromBus(string topic, int partition, long offset, byte[] framed, RecentStrings? strings) =>
+        strings is not null && LogEventAvro.TryScanFramed(framed, strings, out var header)
+            ? new SinkRecord(topic, partition, offset, framed, header)
+            : new SinkRecord(topic, partition, offset, LogEventAvro.DecodeFramed(framed));
 
     public string Topic { get; init; }
 
@@ -66,6 +70,9 @@ public sealed record SinkRecord
 
     /// <summary>The event's type, without decoding an encoded record.</summary>
     public string Type => _framed is null ? _event!.Type : _header.Type;
+
+    /// <summary>The node that took the event in ("" when none), without decoding an encoded record.</summary>
+    public string IngressNode => _framed is null ? _event!.Lineage.IngressNode ?? "" : _header.IngressNode;
 
     /// <summary>The event's message in UTF-8 bytes, without decoding an encoded record.</summary>
     public int MessageBytes => _framed is null ? System.Text.Encoding.UTF8.GetByteCount(_event!.Message) : _header.MessageBytes;

@@ -114,16 +114,7 @@ public static class LogEventAvro
         var attributes = ReadAttributes(ref r);
         var node = r.ReadString("lineage.ingress_node");
         var seq = r.ReadLong("lineage.source_seq");
-        string? sender = null;
-        if (withSender)
-        {
-            sender = r.ReadLong("lineage.sender") switch
-            {
-                0 => null,
-                1 => r.ReadString("lineage.sender"),
-                var branch => throw new MalformedRecordException($"Avro LogEvent: lineage.sender has union branch {branch}, expected 0 (null) or 1 (string)."),
-            };
-        }
+        var sender = withSender && HasSender(ref r) ? r.ReadString("lineage.sender") : null;
         return new LogEvent
         {
             Ts = ts,
@@ -153,11 +144,21 @@ public static class LogEventAvro
         {
             // A typed log type's record: the envelope, then its typed fields (the writer's schema looked up once per id).
             if (TypedLogSchemas.ById(schemaId) is { } typed) return typed.Decode(payload);
-            throw new MalformedRecordException(
-                $"Confluent frame carries schema id {schemaId}, expected {SchemaIds.LogEvent} or {SchemaIds.LogEventV1} (LogEvent) or a typed log type's schema.");
+            throw UnknownSchema(schemaId);
         }
         return Decode(payload, schemaId);
     }
+
+    private static MalformedRecordException UnknownSchema(int schemaId) => new(
+        $"Confluent frame carries schema id {schemaId}, expected {SchemaIds.LogEvent} or {SchemaIds.LogEventV1} (LogEvent) or a typed log type's schema.");
+
+    /// <summary>Reads version 2's <c>lineage.sender</c> union branch: whether a string follows.</summary>
+    internal static bool HasSender(ref AvroBinaryReader r) => r.ReadLong("lineage.sender") switch
+    {
+        0 => false,
+        1 => true,
+        var branch => throw new MalformedRecordException($"Avro LogEvent: lineage.sender has union branch {branch}, expected 0 (null) or 1 (string)."),
+    };
 
     /// <summary>Whether a frame's schema id is one of the LogEvent's versions.</summary>
     public static bool IsLogEvent(int schemaId) => schemaId is SchemaIds.LogEvent or SchemaIds.LogEventV1;
@@ -203,8 +204,7 @@ public static class LogEventAvro
         if (!IsLogEvent(schemaId))
         {
             if (TypedLogSchemas.ById(schemaId) is not null) return false;
-            throw new MalformedRecordException(
-                $"Confluent frame carries schema id {schemaId}, expected {SchemaIds.LogEvent} or {SchemaIds.LogEventV1} (LogEvent) or a typed log type's schema.");
+            throw UnknownSchema(schemaId);
         }
         var r = new AvroBinaryReader(payload);
         r.ReadLong("ts");
@@ -219,15 +219,7 @@ public static class LogEventAvro
         var plain = ScanAttributes(ref r, payload);
         var node = r.ReadUtf8("lineage.ingress_node");
         r.ReadLong("lineage.source_seq");
-        if (schemaId != SchemaIds.LogEventV1)
-        {
-            switch (r.ReadLong("lineage.sender"))
-            {
-                case 0: break;
-                case 1: r.ReadUtf8("lineage.sender"); break;
-                case var branch: throw new MalformedRecordException($"Avro LogEvent: lineage.sender has union branch {branch}, expected 0 (null) or 1 (string).");
-            }
-        }
+        if (schemaId != SchemaIds.LogEventV1 && HasSender(ref r)) r.ReadUtf8("lineage.sender");
         if (r.Remaining != 0) throw new MalformedRecordException($"Avro LogEvent: {r.Remaining} bytes left over after the record.");
         if (!plain) return false;
         header = new LogEventHeader(systemTs, strings.Get(type), message.Length, strings.Get(node));

@@ -44,9 +44,7 @@ public static class LogEventJson
         ArgumentNullException.ThrowIfNull(logEvent);
         ArgumentNullException.ThrowIfNull(output);
 
-        var writer = t_writer;
-        if (writer is null) t_writer = writer = new Utf8JsonWriter(output, Options);
-        else writer.Reset(output);
+        var writer = Attach(output);
         try
         {
             Write(writer, logEvent);
@@ -56,6 +54,19 @@ public static class LogEventJson
         {
             writer.Reset(Detached);
         }
+        EndLine(output);
+    }
+
+    private static Utf8JsonWriter Attach(IBufferWriter<byte> output)
+    {
+        var writer = t_writer;
+        if (writer is null) t_writer = writer = new Utf8JsonWriter(output, Options);
+        else writer.Reset(output);
+        return writer;
+    }
+
+    private static void EndLine(IBufferWriter<byte> output)
+    {
         output.GetSpan(1)[0] = (byte)'\n';
         output.Advance(1);
     }
@@ -69,9 +80,7 @@ public static class LogEventJson
     {
         ArgumentNullException.ThrowIfNull(output);
         var payload = ConfluentWireFormat.Unframe(frame, out var schemaId);
-        var writer = t_writer;
-        if (writer is null) t_writer = writer = new Utf8JsonWriter(output, Options);
-        else writer.Reset(output);
+        var writer = Attach(output);
         try
         {
             var r = new AvroBinaryReader(payload);
@@ -99,7 +108,7 @@ public static class LogEventJson
             writer.WriteStartObject(Lineage);
             writer.WriteString(Node, r.ReadUtf8("lineage.ingress_node"));
             writer.WriteNumber(Seq, r.ReadLong("lineage.source_seq"));
-            if (schemaId != SchemaIds.LogEventV1 && r.ReadLong("lineage.sender") == 1) writer.WriteString(Sender, r.ReadUtf8("lineage.sender"));
+            if (schemaId != SchemaIds.LogEventV1 && LogEventAvro.HasSender(ref r)) writer.WriteString(Sender, r.ReadUtf8("lineage.sender"));
             writer.WriteEndObject();
             writer.WriteEndObject();
             writer.Flush();
@@ -108,8 +117,7 @@ public static class LogEventJson
         {
             writer.Reset(Detached);
         }
-        output.GetSpan(1)[0] = (byte)'\n';
-        output.Advance(1);
+        EndLine(output);
     }
 
     /// <summary>The event's NDJSON line, <c>\n</c> included, as a new array.</summary>

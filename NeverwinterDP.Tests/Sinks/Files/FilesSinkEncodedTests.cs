@@ -6,14 +6,14 @@ using static NeverwinterDP.Tests.Sinks.Files.FilesSinkTestKit;
 
 namespace NeverwinterDP.Tests.Sinks.Files;
 
-/// <summary>The files sink writes records the pump left encoded (<see cref="SinkRecord.Encoded"/>) as it writes decoded ones.</summary>
+/// <summary>The files sink writes records the pump left encoded (<see cref="SinkRecord.FromBus"/>) as it writes decoded ones.</summary>
 public class FilesSinkEncodedTests
 {
     private static SinkRecord Encoded(SinkRecord record)
     {
-        var frame = LogEventAvro.EncodeFramed(record.Event);
-        Assert.True(LogEventAvro.TryScanFramed(frame, new RecentStrings(), out var header));
-        return SinkRecord.Encoded(record.Topic, record.Partition, record.Offset, frame, header);
+        var encoded = SinkRecord.FromBus(record.Topic, record.Partition, record.Offset, LogEventAvro.EncodeFramed(record.Event), new RecentStrings());
+        Assert.NotNull(encoded.Framed);
+        return encoded;
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public class FilesSinkEncodedTests
         var record = Record(5, TenOClock + 5);
         var encoded = Encoded(record);
 
-        Assert.Equal((record.SystemTs, record.Type, record.MessageBytes), (encoded.SystemTs, encoded.Type, encoded.MessageBytes));
+        Assert.Equal((record.SystemTs, record.Type, record.MessageBytes, record.IngressNode), (encoded.SystemTs, encoded.Type, encoded.MessageBytes, encoded.IngressNode));
         Assert.Equal(record, encoded);
         var changed = encoded with { Event = record.Event with { Message = "changed" } };
         Assert.Null(changed.Framed);
