@@ -444,6 +444,8 @@ public sealed class DataPump
         {
             // The delivered counts of what this commit covers are published before it: a node killed after the
             // commit has published them, one killed before leaves the records (and their counts) to the next reader.
+            // The first commit waits until the positions other nodes counted to are known (a no-op afterwards).
+            await _once.ReadyAsync(_abort.Token).ConfigureAwait(false);
             _once.Committing(_options.SinkOffsetBase == 0 ? batch.Offsets : batch.Offsets.ToDictionary(o => o.Key, o => SinkOffset(o.Value)));
             await CountsDurableAsync().ConfigureAwait(false);
         }

@@ -18,9 +18,15 @@ namespace NeverwinterDP.Actors.Pump;
 /// those counts to be published. Below the counted position of a partition nothing is counted again here (a
 /// commit that failed after its counts were published is followed by the same records once more).
 /// </para>
+/// <para>
+/// The counted positions are published too, after their counts (<see cref="IDurableDeliveryObserver.Committing"/>),
+/// and read back from every node (<paramref name="published"/>): a node killed after its counts were durable and
+/// before its commit leaves records that the next owner reads and writes again, but counts only past the position
+/// the dead node published. (A kill between the counts' and the position's acknowledgement still counts them twice.)
+/// </para>
 /// Thread-safe: writes and commits run in different stages.
 /// </summary>
-public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink) : IDeliveryObserver
+public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink, IDeliveredPositions? published = null) : IDeliveryObserver
 {
     private readonly object _gate = new();
     private readonly Dictionary<(string Topic, int Partition), PartitionState> _partitions = new();
@@ -67,12 +73,7 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink) :
     {
         lock (_gate)
         {
-            if (!_partitions.TryGetValue((partition.Topic, partition.Partition.Value), out var p)) return;
-            List<long>? stale = null;
-            foreach (var o in p.Held.Keys)
-                if (o < offset) (stale ??= new List<long>()).Add(o);
-            if (stale is not null)
-                foreach (var o in stale) p.Held.Remove(o);
+            if (_partitions.TryGetValue((partition.Topic, partition.Partition.Value), out var p)) Drop(p, below: offset);
         }
     }
 
@@ -83,6 +84,7 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink) :
     public void Committing(IReadOnlyDictionary<TopicPartition, long> highestOffsets)
     {
         List<DeliveryCount>? counted = null;
+        List<CountedPosition>? positions = null;
         lock (_gate)
         {
             foreach (var (tp, offset) in highestOffsets)
@@ -90,6 +92,14 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink) :
                 var key = (tp.Topic, tp.Partition.Value);
                 if (!_partitions.TryGetValue(key, out var p)) _partitions[key] = p = new PartitionState();
                 if (offset + 1 <= p.CountedNext) continue;
+                // Counted by another node that published its counts and died before its commit: held, not counted.
+                var elsewhere = Math.Min(published?.CountedNext(sink, tp.Topic, tp.Partition.Value) ?? long.MinValue, offset + 1);
+                if (elsewhere > p.CountedNext)
+                {
+                    CountedElsewhere += Drop(p, below: elsewhere);
+                    p.CountedNext = elsewhere;
+                }
+                var from = p.CountedNext;
                 p.CountedNext = offset + 1;
                 List<long>? done = null;
                 foreach (var (o, count) in p.Held)
@@ -100,10 +110,27 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink) :
                 }
                 if (done is not null)
                     foreach (var o in done) p.Held.Remove(o);
+                if (p.CountedNext > from) (positions ??= new List<CountedPosition>()).Add(new CountedPosition(tp.Topic, tp.Partition.Value, p.CountedNext));
             }
         }
-        if (counted is not null) inner.Committing(sink, counted);
+        if (counted is not null || positions is not null) inner.Committing(sink, counted ?? [], positions ?? []);
     }
+
+    /// <summary>Records held that another node had counted (it published them and died before its commit).</summary>
+    public long CountedElsewhere { get; private set; }
+
+    private static int Drop(PartitionState p, long below)
+    {
+        List<long>? stale = null;
+        foreach (var o in p.Held.Keys)
+            if (o < below) (stale ??= new List<long>()).Add(o);
+        if (stale is null) return 0;
+        foreach (var o in stale) p.Held.Remove(o);
+        return stale.Count;
+    }
+
+    /// <summary>Completes once the positions other nodes published before this one started are known (before the first count).</summary>
+    public Task ReadyAsync(CancellationToken cancellation) => published?.ReadyAsync(cancellation) ?? Task.CompletedTask;
 
     /// <summary>Completes once the counts told so far are durable (published); the pump commits only then.</summary>
     public Task DurableAsync(CancellationToken cancellation) => inner.DurableAsync(cancellation);
@@ -123,11 +150,11 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink) :
 /// restarted, or a partition that moves between two writers of the sink on this node, does not count again what
 /// an earlier pump here counted. Given to the pumps as their observer.
 /// </summary>
-public sealed class DeliveredOnceBySink(IDurableDeliveryObserver inner) : IDeliveryObserver
+public sealed class DeliveredOnceBySink(IDurableDeliveryObserver inner, IDeliveredPositions? published = null) : IDeliveryObserver
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DeliveredOnce> _sinks = new();
 
-    public DeliveredOnce For(string sink) => _sinks.GetOrAdd(sink, s => new DeliveredOnce(inner, s));
+    public DeliveredOnce For(string sink) => _sinks.GetOrAdd(sink, s => new DeliveredOnce(inner, s, published));
 
     public void Delivered(string sink, IReadOnlyList<SinkRecord> records) => For(sink).Delivered(sink, records);
 }

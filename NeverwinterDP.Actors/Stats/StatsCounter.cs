@@ -87,10 +87,12 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
         if (records.Count > 0) CountFlow(StatsPoints.Delivered, sink, records, r => r.Event);
     }
 
-    /// <summary>The pump commits these records' offsets once <see cref="DurableAsync"/> completed: they count as delivered now.</summary>
-    public void Committing(string sink, IReadOnlyList<DeliveryCount> records)
+    /// <summary>
+    /// The pump commits these records' offsets once <see cref="DurableAsync"/> completed: they count as delivered now,
+    /// and the <paramref name="positions"/> are published once these counts are (<see cref="CollectDelivered"/>).
+    /// </summary>
+    public void Committing(string sink, IReadOnlyList<DeliveryCount> records, IReadOnlyList<CountedPosition> positions)
     {
-        if (records.Count == 0) return;
         var cells = new List<Cell>(2);
         Dictionary<(long, SeriesKey), Cell>? index = null;
         Cell? last = null;
@@ -102,8 +104,20 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
             last.Lines[0]++;
             last.Bytes[0] += r.MessageBytes;
         }
-        MergeFlow(StatsPoints.Delivered, sink, cells);
+        // Under one lock with the counts: a collect that takes a position has taken the counts below it.
+        lock (_gate)
+        {
+            MergeFlowLocked(StatsPoints.Delivered, sink, cells);
+            foreach (var p in positions)
+            {
+                var key = (sink, p.Topic, p.Partition);
+                if (p.Next > _counted.GetValueOrDefault(key, long.MinValue)) _counted[key] = p.Next;
+            }
+        }
     }
+
+    /// <summary>Counted positions told and not collected yet, newest per (sink, topic, partition).</summary>
+    private readonly Dictionary<(string Sink, string Topic, int Partition), long> _counted = new();
 
     private readonly TaskCompletionSource<Func<CancellationToken, Task>> _durable = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -216,13 +230,15 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
 
     private void MergeFlow(string point, string? sink, List<Cell> cells)
     {
-        lock (_gate)
+        lock (_gate) MergeFlowLocked(point, sink, cells);
+    }
+
+    private void MergeFlowLocked(string point, string? sink, List<Cell> cells)
+    {
+        foreach (var c in cells)
         {
-            foreach (var c in cells)
-            {
-                if (MinuteFor(c.Minute) is { } m) AddToFlow(m, point, sink, c.Type, c.Lines[0], c.Bytes[0]);
-                else _dropped += c.Lines[0];
-            }
+            if (MinuteFor(c.Minute) is { } m) AddToFlow(m, point, sink, c.Type, c.Lines[0], c.Bytes[0]);
+            else _dropped += c.Lines[0];
         }
     }
 
@@ -354,12 +370,22 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
     /// pumps publish them before they commit, see <see cref="DurableAsync"/>). The minutes' other counts wait for
     /// <see cref="Collect"/>.
     /// </summary>
-    public IReadOnlyList<StatsRecord> CollectDelivered(string node)
+    /// <param name="positions">The counted positions told with those counts or before: to publish once the counts are acknowledged.</param>
+    public IReadOnlyList<StatsRecord> CollectDelivered(string node, out IReadOnlyList<StatsRecord> positions)
     {
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         var records = new List<StatsRecord>();
+        var counted = new List<StatsRecord>();
+        positions = counted;
         lock (_gate)
         {
+            foreach (var ((sink, topic, partition), next) in _counted)
+                counted.Add(new StatsRecord
+                {
+                    Node = node, Point = StatsPoints.Counted, Sink = sink, Minute = StatsRecord.FormatMinute(Floor(now)), MinuteMs = Floor(now), Type = "",
+                    Topic = topic, Partition = partition, Offset = next, PublishedMs = now,
+                });
+            _counted.Clear();
             foreach (var (start, m) in _minutes)
             {
                 if (!m.Dirty) continue;
@@ -376,6 +402,18 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
             }
         }
         return records;
+    }
+
+    /// <summary>Counted positions that were not published (refused, or their counts were): published with the next counts.</summary>
+    public void CountedAgain(IEnumerable<StatsRecord> positions)
+    {
+        lock (_gate)
+            foreach (var p in positions)
+            {
+                if (p.Sink is null || p.Topic is null || p.Partition is null || p.Offset is null) continue;
+                var key = (p.Sink, p.Topic, p.Partition.Value);
+                if (p.Offset.Value > _counted.GetValueOrDefault(key, long.MinValue)) _counted[key] = p.Offset.Value;
+            }
     }
 
     /// <summary>A minute whose records did not reach the bus is published again at the next collect.</summary>

@@ -10,7 +10,8 @@ namespace NeverwinterDP.Actors.Stats;
 /// </summary>
 public sealed class StatsFeed(KafkaClients clients, StatsStore store, StatsOptions options, Action<string>? warn = null) : IAsyncDisposable
 {
-    private readonly TopicWindowFeed _feed = new(TopicNames.Stats, clients, options.Window, value => store.Add(StatsRecord.FromJson(value)), warn);
+    private readonly TopicWindowFeed _feed = new(TopicNames.Stats, clients, options.Window, value => store.Add(StatsRecord.FromJson(value)), warn,
+        caughtUp: store.CaughtUp);
 
     public void Start() => _feed.Start();
 

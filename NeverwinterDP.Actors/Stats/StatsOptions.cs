@@ -33,6 +33,13 @@ public sealed record StatsOptions
     /// <summary><c>nwdp.stats.settle-time</c>: the audit judges a minute once it ended, and its counts stopped changing, this long ago.</summary>
     public TimeSpan SettleTime { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// <c>nwdp.stats.positions-wait</c>: how long a starting node's pumps wait, before their first count, to read the
+    /// counted positions other nodes published (a node killed between its counts and its commit); past it they count
+    /// without (and may count such records twice).
+    /// </summary>
+    public TimeSpan PositionsWait { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Reads <c>nwdp.stats</c>; every key is required (Stats/reference.conf has them all).</summary>
     public static StatsOptions FromConfig(ConfigReader stats) => new()
     {
@@ -44,5 +51,6 @@ public sealed record StatsOptions
         Window = stats.PositiveDuration("window"),
         MaxStoredRecords = stats.PositiveInt("max-stored-records"),
         SettleTime = stats.Duration("settle-time"),
+        PositionsWait = stats.Duration("positions-wait"),
     };
 }

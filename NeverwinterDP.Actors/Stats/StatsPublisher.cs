@@ -65,16 +65,48 @@ public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte
     /// Publishes the <c>delivered</c> counts that changed (of any minute) and completes once Kafka acknowledged every
     /// stats record produced so far; fails when one of them was refused (it is published again at the next tick) or
     /// the publisher stopped. A pump calls it (through <see cref="StatsCounter.DurableAsync"/>) before it commits.
+    /// Then it publishes the counted positions told with those counts (<see cref="StatsPoints.Counted"/>): only once
+    /// the counts are acknowledged, since a position whose counts died with the node would hide them for good (a
+    /// false LOST); a position Kafka refused is published with the next counts.
     /// </summary>
-    public Task DurableAsync(CancellationToken cancellation)
+    public async Task DurableAsync(CancellationToken cancellation)
     {
-        if (_disposed) return Task.FromException(new InvalidOperationException("the stats publisher stopped: counts are no longer published"));
+        if (_disposed) throw new InvalidOperationException("the stats publisher stopped: counts are no longer published");
+        IReadOnlyList<StatsRecord> positions;
         long upTo;
         lock (_produceGate)
         {
-            foreach (var record in counter.CollectDelivered(nodeId())) Produce(record);
+            foreach (var record in counter.CollectDelivered(nodeId(), out positions)) Produce(record);
             upTo = Interlocked.Read(ref _produced);
         }
+        try
+        {
+            await AcknowledgedAsync(upTo, cancellation).ConfigureAwait(false);
+        }
+        catch
+        {
+            counter.CountedAgain(positions);
+            throw;
+        }
+        if (positions.Count == 0) return;
+        lock (_produceGate)
+        {
+            foreach (var position in positions) Produce(position);
+            upTo = Interlocked.Read(ref _produced);
+        }
+        try
+        {
+            await AcknowledgedAsync(upTo, cancellation).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is KafkaException or InvalidOperationException)
+        {
+            // The counts are durable, which is what the commit needs; the refused positions were handed back.
+        }
+    }
+
+    /// <summary>Completes once every record up to <paramref name="upTo"/> was answered; fails when one was refused.</summary>
+    private Task AcknowledgedAsync(long upTo, CancellationToken cancellation)
+    {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_acks)
         {
@@ -106,6 +138,11 @@ public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte
 
     private void Refused(StatsRecord record, string reason)
     {
+        if (record.Point == StatsPoints.Counted)
+        {
+            counter.CountedAgain([record]);
+            return;
+        }
         counter.MarkUnpublished(record.MinuteMs);
         warn?.Invoke($"stats of {record.Minute} not published ({reason}); trying again");
     }

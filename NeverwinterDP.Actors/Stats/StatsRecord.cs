@@ -17,6 +17,12 @@ public static class StatsPoints
 
     /// <summary>Per (minute, type, sink): events a sink delivered.</summary>
     public const string Delivered = "delivered";
+
+    /// <summary>
+    /// Per (sink, topic, partition): the offset below which the sink's records are counted as delivered, published
+    /// after those counts (not a count: the next owner of the partition does not count those records again).
+    /// </summary>
+    public const string Counted = "counted";
 }
 
 /// <summary>
@@ -62,6 +68,13 @@ public sealed record StatsRecord
     /// <summary>For <see cref="StatsPoints.Ingress"/>: message bytes per category; else null.</summary>
     [JsonPropertyName("category_bytes")] public Dictionary<string, long>? CategoryBytes { get; init; }
 
+    /// <summary>For <see cref="StatsPoints.Counted"/>: the topic, partition and offset; else absent.</summary>
+    [JsonPropertyName("topic"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Topic { get; init; }
+
+    [JsonPropertyName("partition"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? Partition { get; init; }
+
+    [JsonPropertyName("offset"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? Offset { get; init; }
+
     /// <summary>When the node published this record, epoch milliseconds (its clock).</summary>
     [JsonPropertyName("published_ms")] public long PublishedMs { get; init; }
 
@@ -73,8 +86,8 @@ public sealed record StatsRecord
     public static StatsRecord FromJson(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize<StatsRecord>(json, Json) ?? throw new JsonException("null stats record");
 
-    /// <summary>The Kafka key: the host for ingress records, the type for the others.</summary>
-    public string Key => Host ?? Type;
+    /// <summary>The Kafka key: the host for ingress records, sink, topic and partition for counted positions, the type for the others.</summary>
+    public string Key => Point == StatsPoints.Counted ? $"{Sink}|{Topic}|{Partition}" : Host ?? Type;
 
     public static string FormatMinute(long minuteMs) => DateTimeOffset.FromUnixTimeMilliseconds(minuteMs).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,5 @@
+using NeverwinterDP.Actors.Sinks.Framework;
+
 namespace NeverwinterDP.Actors.Stats;
 
 /// <summary>One row of <c>GET /v1/stats</c>: a minute and (type, process, host), summed over the nodes that counted it.</summary>
@@ -23,10 +25,12 @@ public static class AuditVerdicts
 /// bounded window (<see cref="StatsOptions.Window"/>, at most <see cref="StatsOptions.MaxStoredRecords"/>), so any
 /// node answers for the whole cluster. Fed by <see cref="StatsFeed"/>; thread-safe.
 /// </summary>
-public sealed class StatsStore(StatsOptions options, TimeProvider clock)
+public sealed class StatsStore(StatsOptions options, TimeProvider clock) : IDeliveredPositions
 {
     private const long MinuteMs = 60_000;
     private readonly object _gate = new();
+    private readonly Dictionary<(string Sink, string Topic, int Partition), long> _counted = new();
+    private readonly TaskCompletionSource _caughtUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SortedDictionary<long, MinuteRecords> _minutes = new();
     private int _count;
 
@@ -44,6 +48,13 @@ public sealed class StatsStore(StatsOptions options, TimeProvider clock)
         lock (_gate)
         {
             Received++;
+            if (record.Point == StatsPoints.Counted)
+            {
+                if (record is { Sink: { } sink, Topic: { } topic, Partition: { } partition, Offset: { } offset }
+                    && offset > _counted.GetValueOrDefault((sink, topic, partition), long.MinValue))
+                    _counted[(sink, topic, partition)] = offset;
+                return;
+            }
             if (record.MinuteMs + MinuteMs < now - (long)options.Window.TotalMilliseconds) return;
             if (!_minutes.TryGetValue(record.MinuteMs, out var m)) _minutes[record.MinuteMs] = m = new MinuteRecords();
             var key = new RecordKey(record.Node, record.Point, record.Sink, record.Type, record.Process, record.Host);
@@ -59,6 +70,34 @@ public sealed class StatsStore(StatsOptions options, TimeProvider clock)
             }
             m.Records[key] = record;
             Evict(now);
+        }
+    }
+
+    /// <summary>The highest counted position any node published for the sink's partition (<see cref="StatsPoints.Counted"/>).</summary>
+    public long CountedNext(string sink, string topic, int partition)
+    {
+        lock (_gate) return _counted.GetValueOrDefault((sink, topic, partition), long.MinValue);
+    }
+
+    /// <summary>The feed read what <c>nwdp.stats</c> held when it started.</summary>
+    public void CaughtUp() => _caughtUp.TrySetResult();
+
+    /// <summary>Whether <see cref="CaughtUp"/> was called.</summary>
+    public bool IsCaughtUp => _caughtUp.Task.IsCompleted;
+
+    private volatile bool _gaveUp;
+
+    /// <summary>Completes once the feed caught up, or after <see cref="StatsOptions.PositionsWait"/> (counted positions are then possibly incomplete).</summary>
+    public async Task ReadyAsync(CancellationToken cancellation)
+    {
+        if (_caughtUp.Task.IsCompleted || _gaveUp) return;
+        try
+        {
+            await _caughtUp.Task.WaitAsync(options.PositionsWait, cancellation).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _gaveUp = true; // once: later commits do not wait again
         }
     }
 

@@ -9,10 +9,14 @@ namespace NeverwinterDP.Actors.Stats;
 /// cluster-wide view: every partition assigned (no consumer group, nothing committed), starting at the records of the
 /// last <paramref name="window"/> (Kafka timestamps), so every node holds every node's records. A record
 /// <paramref name="take"/> refuses with a <see cref="FormatException"/> or <see cref="System.Text.Json.JsonException"/>
-/// is skipped with a warning.
+/// is skipped with a warning. <paramref name="caughtUp"/> is called once, when the records the topic held at the start
+/// were all taken.
 /// </summary>
-public sealed class TopicWindowFeed(string topic, KafkaClients clients, TimeSpan window, Action<byte[]> take, Action<string>? warn = null) : IAsyncDisposable
+public sealed class TopicWindowFeed(string topic, KafkaClients clients, TimeSpan window, Action<byte[]> take, Action<string>? warn = null, Action? caughtUp = null)
+    : IAsyncDisposable
 {
+    private bool _caughtUp;
+
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
@@ -33,12 +37,23 @@ public sealed class TopicWindowFeed(string topic, KafkaClients clients, TimeSpan
             try
             {
                 using var consumer = new ConsumerBuilder<Ignore, byte[]>(config).Build();
-                consumer.Assign(StartPositions(consumer));
+                var start = StartPositions(consumer);
+                consumer.Assign(start);
                 var partitions = consumer.Assignment.Count;
+                var behind = _caughtUp ? null : Behind(consumer, start);
                 var lastCheck = DateTime.UtcNow;
                 while (!_stop.IsCancellationRequested)
                 {
+                    if (behind is { Count: 0 })
+                    {
+                        behind = null;
+                        _caughtUp = true;
+                        caughtUp?.Invoke();
+                    }
                     var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                    if (behind is not null && result?.Message is not null
+                        && behind.TryGetValue(result.Partition.Value, out var end) && result.Offset.Value + 1 >= end)
+                        behind.Remove(result.Partition.Value);
                     if (result?.Message?.Value is { } value)
                     {
                         try
@@ -65,6 +80,19 @@ public sealed class TopicWindowFeed(string topic, KafkaClients clients, TimeSpan
                 _stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
             }
         }
+    }
+
+    /// <summary>Per partition with records past its start position, the offset after its last record now (its high watermark).</summary>
+    private static Dictionary<int, long> Behind(IConsumer<Ignore, byte[]> consumer, List<TopicPartitionOffset> start)
+    {
+        var behind = new Dictionary<int, long>();
+        foreach (var s in start)
+        {
+            var marks = consumer.QueryWatermarkOffsets(s.TopicPartition, TimeSpan.FromSeconds(10));
+            var from = s.Offset == Offset.Beginning || s.Offset.Value < 0 ? marks.Low.Value : s.Offset.Value;
+            if (marks.High.Value > from) behind[s.Partition.Value] = marks.High.Value;
+        }
+        return behind;
     }
 
     private List<TopicPartition> Partitions()

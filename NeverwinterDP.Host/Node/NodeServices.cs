@@ -10,6 +10,7 @@ using NeverwinterDP.Actors.RemoteIngress;
 using NeverwinterDP.Actors.Replay;
 using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Actors.Spillover;
+using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Host.Http;
 using NeverwinterDP.Actors.Emitter;
 using NeverwinterDP.Actors.Watchdog;
@@ -52,7 +53,7 @@ public static class NodeServices
             var consumer = sp.GetRequiredService<KafkaBus>().Clients.Apply(
                 ConsumerSettings<Ignore, byte[]>.Create(sp.GetRequiredService<ActorSystem>(), Deserializers.Ignore, Deserializers.ByteArray));
             return new SinkWriterContext(sp.GetRequiredService<ISinkCatalog>(), consumer, sp.GetRequiredService<KafkaDeadLetterQueue>(), sp.GetRequiredService<LocalPumps>(),
-                sp.GetService<IDeliveryObserver>() is IDurableDeliveryObserver observer ? new DeliveredOnceBySink(observer) : null,
+                sp.GetService<IDeliveryObserver>() is IDurableDeliveryObserver observer ? new DeliveredOnceBySink(observer, sp.GetService<StatsStore>()) : null,
                 config.Watermarks.Enabled ? sp.GetRequiredService<Actors.Watermarks.WatermarkHub>() : null);
         })
         .AddSingleton(sp =>

@@ -18,8 +18,14 @@ public sealed class DeliveredOnceTests
         public List<(string Sink, string Messages)> Calls { get; } = new();
         public int DurableCalls { get; private set; }
 
-        public void Committing(string sink, IReadOnlyList<DeliveryCount> records) =>
-            Calls.Add((sink, records.Select(r => $"{r.Type}@{r.SystemTs}:{r.MessageBytes}").OrderBy(s => s, StringComparer.Ordinal).Aggregate((x, y) => x + "," + y)));
+        public List<CountedPosition> Positions { get; } = new();
+
+        public void Committing(string sink, IReadOnlyList<DeliveryCount> records, IReadOnlyList<CountedPosition> positions)
+        {
+            Positions.AddRange(positions);
+            if (records.Count > 0)
+                Calls.Add((sink, records.Select(r => $"{r.Type}@{r.SystemTs}:{r.MessageBytes}").OrderBy(s => s, StringComparer.Ordinal).Aggregate((x, y) => x + "," + y)));
+        }
 
         public Task DurableAsync(CancellationToken cancellation)
         {
@@ -103,5 +109,54 @@ public sealed class DeliveredOnceTests
         shared.For("drop").Committing(At(0, 1));
         Assert.Equal([("files", Told(Range(0, 4))), ("files", Told(5, 6)), ("drop", Told(0, 1))], recorder.Calls);
         Assert.Same(shared.For("files"), shared.For("files"));
+    }
+
+    /// <summary>The counted positions every node published, as the stats feed holds them.</summary>
+    private sealed class Published : IDeliveredPositions
+    {
+        public Dictionary<(string, string, int), long> Next { get; } = new();
+
+        public long CountedNext(string sink, string topic, int partition) => Next.GetValueOrDefault((sink, topic, partition), long.MinValue);
+
+        public Task ReadyAsync(CancellationToken cancellation) => Task.CompletedTask;
+    }
+
+    [Fact]
+    public void Each_commit_tells_the_positions_below_which_the_sink_counted()
+    {
+        var recorder = new Recorder();
+        var once = new DeliveredOnce(recorder, "files");
+        once.Delivered("files", Records(0, Range(0, 9)));
+        once.Delivered("files", Records(1, Range(0, 3)));
+        once.Committing(new Dictionary<TopicPartition, long> { [new TopicPartition(Topic, 0)] = 9, [new TopicPartition(Topic, 1)] = 3 });
+        // A commit of what was already counted (a retried commit) tells nothing new.
+        once.Committing(At(0, 9));
+        once.Delivered("files", Records(0, Range(10, 11)));
+        once.Committing(At(0, 11));
+        Assert.Equal([new CountedPosition(Topic, 0, 10), new CountedPosition(Topic, 1, 4), new CountedPosition(Topic, 0, 12)], recorder.Positions);
+    }
+
+    [Fact]
+    public void What_a_killed_node_counted_but_did_not_commit_is_written_again_here_and_not_counted_again()
+    {
+        // Node A counted 0..14 of partition 0, published the counts and the position 15, and was killed before its
+        // commit: the group's committed offset is still 5. This node reads from 5 and writes 5..19 again.
+        var published = new Published();
+        published.Next[("files", Topic, 0)] = 15;
+        published.Next[("pg", Topic, 0)] = 100; // another sink's position does not matter here
+        var recorder = new Recorder();
+        var once = new DeliveredOnce(recorder, "files", published);
+        once.ReadFrom(new TopicPartition(Topic, 0), 5);
+        once.Delivered("files", Records(0, Range(5, 12)));
+        // A commit below the dead node's position counts nothing (and tells no position: nothing new is counted).
+        once.Committing(At(0, 12));
+        Assert.Empty(recorder.Calls);
+        Assert.Empty(recorder.Positions);
+        once.Delivered("files", Records(0, Range(13, 19)));
+        once.Committing(At(0, 19));
+        Assert.Equal([("files", Told(Range(15, 19)))], recorder.Calls);
+        Assert.Equal([new CountedPosition(Topic, 0, 20)], recorder.Positions);
+        Assert.Equal(10, once.CountedElsewhere);
+        Assert.Equal(0, once.Held);
     }
 }

@@ -3,6 +3,7 @@ using NeverwinterDP.Actors.Kafka.Embedded;
 using NeverwinterDP.Actors.Kafka.Native;
 using NeverwinterDP.Actors.Pump;
 using NeverwinterDP.Actors.Sinks;
+using NeverwinterDP.Actors.Sinks.Framework;
 using NeverwinterDP.Actors.Stats;
 using NeverwinterDP.Protocol;
 using NeverwinterDP.Tests.TestKit;
@@ -33,7 +34,7 @@ public sealed class DurableDeliveredCountsSpecs : IDisposable
     {
         private readonly IProducer<byte[]?, byte[]> _producer;
 
-        public Node(string id, EmbeddedKafka kafka, StatsOptions options, TimeProvider clock)
+        public Node(string id, EmbeddedKafka kafka, StatsOptions options, TimeProvider clock, IDeliveredPositions? published = null)
         {
             Librdkafka.EnsureLoaded();
             Counter = new StatsCounter(options, clock);
@@ -41,7 +42,7 @@ public sealed class DurableDeliveredCountsSpecs : IDisposable
             Publisher = new StatsPublisher(Counter, _producer, () => id);
             // What Start does, without the timer: the test decides when the periodic publish runs (here: never after a kill).
             Counter.DurableBy(Publisher.DurableAsync);
-            Pg = new DeliveredOnceBySink(Counter).For("pg");
+            Pg = new DeliveredOnceBySink(Counter, published).For("pg");
         }
 
         public StatsCounter Counter { get; }
@@ -51,6 +52,7 @@ public sealed class DurableDeliveredCountsSpecs : IDisposable
         /// <summary>What the pump does at a commit: count what it covers, publish the counts, then commit (the commit itself is the test's business).</summary>
         public async Task CommitAsync(long highestOffset)
         {
+            await Pg.ReadyAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
             Pg.Committing(new Dictionary<TopicPartition, long> { [P0] = highestOffset });
             await Pg.DurableAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         }
@@ -139,5 +141,42 @@ public sealed class DurableDeliveredCountsSpecs : IDisposable
 
         var row = Assert.Single(await AuditAsync(a.Publisher.Published), r => r.Type == "app");
         Assert.Equal((10L, 10L, AuditVerdicts.Ok), (row.Accepted, row.Sinks[0].Delivered, row.Sinks[0].Verdict));
+    }
+
+    [Fact]
+    public async Task A_pump_node_killed_after_its_counts_were_durable_and_before_its_commit_is_not_counted_twice()
+    {
+        var minute = _clock.GetUtcNow().ToUnixTimeMilliseconds() / 60_000 * 60_000 - 5 * 60_000;
+        var app = Records("app", minute, 0, 14);
+        var a = new Node("node-a", _kafka, _options, _clock);
+        a.Counter.Accepted(app.Select(r => r.Event).ToList());
+        a.Publisher.PublishDue(all: true);
+        await a.Publisher.DurableAsync(CancellationToken.None);
+
+        // Node A writes 0..9 and commits; writes 10..14, publishes their counts (and the position 15 after them),
+        // and is killed before the commit: the group's committed offset stays at 10.
+        a.Pg.Delivered("pg", app.Take(10).ToList());
+        await a.CommitAsync(9);
+        a.Pg.Delivered("pg", app.Skip(10).ToList());
+        await a.CommitAsync(14);
+        var published = a.Publisher.Published;
+        a.Kill();
+
+        // Node B reads every node's counted positions from nwdp.stats, then reads the partition from 10 and writes
+        // 10..14 again: delivered again (the sink skips what it has), but A counted them; B counts only what follows.
+        var store = new StatsStore(_options, _clock);
+        await using var feed = new StatsFeed(new NeverwinterDP.Actors.Kafka.Settings.KafkaClients(_kafka.BootstrapServers), store, _options);
+        feed.Start();
+        await using var b = new Node("node-b", _kafka, _options, _clock, published: store);
+        b.Pg.ReadFrom(P0, 10);
+        b.Pg.Delivered("pg", app.Skip(10).ToList());
+        await b.CommitAsync(14);
+        Assert.True(store.IsCaughtUp, "the feed had not read what nwdp.stats held when the first count came");
+        Assert.Equal(15, store.CountedNext("pg", P0.Topic, 0));
+        Assert.Equal(5, b.Pg.CountedElsewhere);
+        published += b.Publisher.Published;
+
+        var row = Assert.Single(await AuditAsync(published), r => r.Type == "app");
+        Assert.Equal((15L, 15L, AuditVerdicts.Ok), (row.Accepted, row.Sinks[0].Delivered, row.Sinks[0].Verdict));
     }
 }

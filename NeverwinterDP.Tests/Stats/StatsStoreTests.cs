@@ -89,4 +89,39 @@ public sealed class StatsStoreTests
         store.Add(Flow("n1", StatsPoints.Accepted, 1, minute: M0)); // older than the window: ignored
         Assert.Equal(3, store.Count);
     }
+
+    [Fact]
+    public async Task Counted_positions_keep_the_highest_of_any_node_per_sink_and_partition_and_are_not_counts()
+    {
+        var clock = new FakeTimeProvider(Minute0.AddMinutes(5));
+        var store = new StatsStore(new StatsOptions { SettleTime = TimeSpan.Zero, PositionsWait = TimeSpan.FromMinutes(5) }, clock);
+        StatsRecord Counted(string node, string sink, int partition, long offset) => new()
+        {
+            Node = node, Point = StatsPoints.Counted, Sink = sink, Topic = "nwdp.logs.app", Partition = partition, Offset = offset, MinuteMs = M0,
+            Minute = StatsRecord.FormatMinute(M0),
+        };
+        store.Add(Counted("n1", "pg", 0, 40));
+        store.Add(Counted("n2", "pg", 0, 25)); // an older owner's position, read later: the highest stays
+        store.Add(Counted("n2", "pg", 1, 7));
+        store.Add(Flow("n1", StatsPoints.Accepted, 3));
+        Assert.Equal(40, store.CountedNext("pg", "nwdp.logs.app", 0));
+        Assert.Equal(7, store.CountedNext("pg", "nwdp.logs.app", 1));
+        Assert.Equal(long.MinValue, store.CountedNext("files", "nwdp.logs.app", 0));
+        Assert.Equal(long.MinValue, store.CountedNext("pg", "nwdp.logs.web", 0));
+        // Not in the audit, not in the stats.
+        var row = Assert.Single(store.Audit(0));
+        Assert.Equal((3L, 0), (row.Accepted, row.Sinks.Count));
+        Assert.Equal(1, store.Count);
+        // Ready once the feed caught up.
+        var ready = store.ReadyAsync(CancellationToken.None);
+        Assert.False(ready.IsCompleted);
+        store.CaughtUp();
+        await ready.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("pg|nwdp.logs.app|0", Counted("n1", "pg", 0, 1).Key);
+        // Its JSON carries topic, partition and offset; the counts' JSON does not.
+        var json = System.Text.Encoding.UTF8.GetString(Counted("n1", "pg", 0, 40).ToJson());
+        Assert.Contains("\"offset\":40", json);
+        Assert.DoesNotContain("\"offset\"", System.Text.Encoding.UTF8.GetString(Flow("n1", StatsPoints.Accepted, 3).ToJson()));
+        Assert.Equal(40, StatsRecord.FromJson(Counted("n1", "pg", 0, 40).ToJson()).Offset);
+    }
 }

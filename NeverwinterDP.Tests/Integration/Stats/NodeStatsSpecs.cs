@@ -103,10 +103,13 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
             // Delivered counts go out at each commit (cumulative for the minute), so the minute may be published more than
             // once: wait for the record of the last commit of each type (the asserts below check that it is the last).
             && records.Any(r => r.Point == StatsPoints.Delivered && r.Type == "app" && r.Lines >= 11)
-            && records.Any(r => r.Point == StatsPoints.Delivered && r.Type == "heartbeat" && r.Lines >= 2));
+            && records.Any(r => r.Point == StatsPoints.Delivered && r.Type == "heartbeat" && r.Lines >= 2)
+            && records.Any(r => r is { Point: StatsPoints.Counted, Topic: "nwdp.logs.app" }));
         var nodeId = node.App.Services.GetRequiredService<NodeIdentity>().Id;
         Assert.All(onTopic, r => Assert.Equal(nodeId, r.Node));
-        Assert.All(onTopic, r => Assert.Equal("2026-11-28T21:18:00Z", r.Minute));
+        // Every count is of the events' minute (counted positions carry the minute they were published in).
+        Assert.All(onTopic.Where(r => r.Point != StatsPoints.Counted), r => Assert.Equal("2026-11-28T21:18:00Z", r.Minute));
+        Assert.Contains(onTopic, r => r is { Point: StatsPoints.Counted, Sink: "files", Topic: "nwdp.logs.app" });
         StatsRecord Series(string type, string host) => onTopic.Last(r => r.Point == StatsPoints.Ingress && r.Type == type && r.Host == host);
         Assert.Equal(Expect(normal: (4, 44), error: (2, 8)), Categories(Series("app", "h1")));
         Assert.Equal(Expect(normal: (3, 33), error: (1, 4)), Categories(Series("app", "h2")));
@@ -376,7 +379,8 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
             var result = await Task.Run(() => consumer.Consume(TimeSpan.FromMilliseconds(200)));
             if (result?.Message is { } message) records.Add((message.Key, StatsRecord.FromJson(message.Value)));
         }
-        Assert.All(records, r => Assert.Equal(r.Record.Host ?? r.Record.Type, r.Key)); // keyed by host (per-type points: by type)
+        // Keyed by host (per-type points: by type; counted positions: by sink, topic and partition).
+        Assert.All(records, r => Assert.Equal(r.Record.Point == StatsPoints.Counted ? $"{r.Record.Sink}|{r.Record.Topic}|{r.Record.Partition}" : r.Record.Host ?? r.Record.Type, r.Key));
         consumer.Close();
         return records.Select(r => r.Record).ToList();
     }
