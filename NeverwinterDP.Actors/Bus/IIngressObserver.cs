@@ -17,4 +17,15 @@ public interface IIngressObserver
     void WrittenToBus(IReadOnlyList<LogEvent> events)
     {
     }
+
+    /// <summary>
+    /// Called when Kafka acknowledged a spilled batch at its replay, once the spillover store recorded it (instead of
+    /// <see cref="WrittenToBus"/>, which it calls unless overridden).
+    /// </summary>
+    void Replayed(IReadOnlyList<LogEvent> events) => WrittenToBus(events);
+
+    /// <summary>Called when a spilled batch the bus refused for good was set aside (quarantined) instead of replayed.</summary>
+    void Quarantined(IReadOnlyList<LogEvent> events)
+    {
+    }
 }

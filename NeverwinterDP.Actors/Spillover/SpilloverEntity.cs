@@ -402,7 +402,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
             foreach (var batch in r.Batches!)
             {
                 var decoded = Decode(batch);
-                foreach (var o in _context.Observers) o.WrittenToBus(decoded);
+                foreach (var o in _context.Observers) o.Replayed(decoded);
             }
             // Everything up to the oldest batch still waiting is replayed: gone from the journal.
             var upTo = DeletableUpTo();
@@ -448,6 +448,8 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
         {
             var events = Forget(q.SequenceNr);
             _quarantined++;
+            var decoded = Decode(batch);
+            foreach (var o in _context.Observers) o.Quarantined(decoded);
             _log.Error("spill {0}: the bus refused batch {1} ({2} events) permanently: {3}; kept aside as {4} and skipped", _topic, seq, events, reason, file);
             var upTo = DeletableUpTo();
             if (upTo > 0) DeleteMessages(upTo);

@@ -25,7 +25,8 @@ public sealed record SeriesTotals(SeriesKey Key, long[] Lines, long[] Bytes);
 /// for one that went to the spillover store. Accepted counts each event in its category (normal, error,
 /// watchdog); Spilled moves the same events from that category to its <c>_spill</c> twin, so a spilled event
 /// ends up counted once, only as spill. Both happen before the minute is published (grace), so a published
-/// minute never shows the intermediate state.
+/// minute never shows the intermediate state. The audit's <c>accepted</c> point counts a spilled event at its
+/// replay (<see cref="Replayed"/>) or when it is set aside (<see cref="Quarantined"/>), not at the spill.
 /// </para>
 /// </summary>
 public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDeliveryObserver, IDurableDeliveryObserver
@@ -80,6 +81,23 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
     public void WrittenToBus(IReadOnlyList<LogEvent> events)
     {
         if (events.Count > 0) CountFlow(StatsPoints.Bus, null, events, e => e);
+    }
+
+    /// <summary>
+    /// A spilled batch reached the bus: it counts as accepted now (the spillover store kept it on disk until then,
+    /// where a SIGKILL does not take it), and as on the bus.
+    /// </summary>
+    public void Replayed(IReadOnlyList<LogEvent> events)
+    {
+        if (events.Count == 0) return;
+        CountFlow(StatsPoints.Accepted, null, events, e => e);
+        CountFlow(StatsPoints.Bus, null, events, e => e);
+    }
+
+    /// <summary>A spilled batch set aside for good: accepted, and never on the bus (the audit shows it as lost).</summary>
+    public void Quarantined(IReadOnlyList<LogEvent> events)
+    {
+        if (events.Count > 0) CountFlow(StatsPoints.Accepted, null, events, e => e);
     }
 
     public void Delivered(string sink, IReadOnlyList<SinkRecord> records)
@@ -204,7 +222,9 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
                     }
                     else AddToSeries(m, key, k, c.Lines[k], c.Bytes[k]);
                 }
-                if (!spilled) AddToFlow(m, StatsPoints.Accepted, null, c.Type, lines, bytes);
+                // A spilled batch counts as accepted when it is replayed (or set aside): until then it is on the
+                // spillover store's disk, while a count here would wait in memory for the bus to come back.
+                AddToFlow(m, StatsPoints.Accepted, null, c.Type, spilled ? -lines : lines, spilled ? -bytes : bytes);
             }
         }
     }

@@ -79,9 +79,22 @@ public sealed class StatsCounterTests
         Assert.Equal(new Dictionary<string, long> { ["normal"] = 1, ["error"] = 0, ["watchdog"] = 0, ["normal_spill"] = 1, ["error_spill"] = 1, ["watchdog_spill"] = 0 }, app.CategoryLines);
         Assert.Equal(1, Ingress(records, "h1", type: "heartbeat").CategoryLines!["watchdog_spill"]);
         Assert.Equal(0, Ingress(records, "h1", type: "heartbeat").CategoryLines!["watchdog"]);
-        Assert.Equal(3, records.Single(r => r.Point == StatsPoints.Accepted && r.Type == "app").Lines);
+        // The audit's accepted point: only the event that went to the bus; the spilled ones count at their replay.
+        Assert.Equal(1, records.Single(r => r.Point == StatsPoints.Accepted && r.Type == "app").Lines);
+        Assert.DoesNotContain(records, r => r.Point == StatsPoints.Accepted && r.Type == "heartbeat" && r.Lines != 0);
         var totals = counter.Totals().Single(t => t.Key == new SeriesKey("app", "web", "h1"));
         Assert.Equal([1L, 0, 0, 1, 1, 0], totals.Lines);
+
+        // Replayed (the spillover store recorded it on the bus): accepted and on the bus now, in the events' minute.
+        counter.Replayed(batch[..2]);
+        counter.Quarantined(batch[2..]);
+        records = counter.Collect("n1");
+        Assert.Equal(3, records.Single(r => r.Point == StatsPoints.Accepted && r.Type == "app").Lines);
+        Assert.Equal(2, records.Single(r => r.Point == StatsPoints.Bus && r.Type == "app").Lines);
+        // Set aside for good: accepted, never on the bus (the audit shows it lost).
+        Assert.Equal(1, records.Single(r => r.Point == StatsPoints.Accepted && r.Type == "heartbeat").Lines);
+        Assert.DoesNotContain(records, r => r.Point == StatsPoints.Bus && r.Type == "heartbeat");
+        Assert.Equal(4, counter.AcceptedEvents); // made durable by ingress: counted once, at the spill, not again at the replay
     }
 
     [Fact]
