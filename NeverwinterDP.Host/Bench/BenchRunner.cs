@@ -147,7 +147,6 @@ public static class BenchRunner
             _files?.Scan(); // files of earlier runs: read now, not counted against this run's first seconds
             _start = Stopwatch.GetTimestamp();
             _startWall = DateTimeOffset.UtcNow;
-            _lastAck = _start;
             _warmupEnd = _start + (long)(_options.Warmup.TotalSeconds * Stopwatch.Frequency);
             _node?.Sample(TimeSpan.Zero);
             var cancelled = false;
@@ -666,6 +665,7 @@ public static class BenchRunner
         {
             var now = Stopwatch.GetTimestamp();
             var previous = Interlocked.Exchange(ref _lastAck, now);
+            if (previous == 0) return; // the first: the time to it is start-up (connections, JIT), not a pause
             var gap = now - previous;
             if (gap <= 0) return; // another worker's later acknowledgement got in first
             var longest = Interlocked.Read(ref _longestGapTicks);
