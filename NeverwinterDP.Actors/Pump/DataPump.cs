@@ -305,8 +305,9 @@ public sealed class DataPump
         long Revocations, HashSet<TopicPartition>? Disowned, List<WatermarkObservation>? Observations,
         System.Runtime.CompilerServices.StrongBox<long> Stream, long Bytes, long Held);
 
-    /// <summary>A written batch on its way to the flush and commit: its offsets, its records, and what the watermarks are told after the commit.</summary>
-    private sealed record Written(CommittableOffsetBatch Offsets, int Count, List<WatermarkObservation>? Observations);
+    /// <summary>A written batch on its way to the flush and commit: its offsets, its records, and what the watermarks are
+    /// told after the commit; <paramref name="Revocations"/> is how many revocations there had been when it was decoded.</summary>
+    private sealed record Written(CommittableOffsetBatch Offsets, int Count, List<WatermarkObservation>? Observations, long Revocations);
 
     private Decoded Decode(CommittableBatch<Ignore, byte[]> batch)
     {
@@ -417,7 +418,7 @@ public sealed class DataPump
             var kept = offsets.Offsets.Keys.ToHashSet();
             observations = observations.Where(o => kept.Contains(new TopicPartition(o.Topic, o.Partition))).ToList();
         }
-        return new Written(offsets, batch.Count, observations);
+        return new Written(offsets, batch.Count, observations, batch.Revocations);
     }
 
     /// <summary>A record that is not a LogEvent travels to the dead-letter topic with its bytes as the message (base64).</summary>
@@ -432,14 +433,32 @@ public sealed class DataPump
         var batch = CommittableOffsetBatch.Empty;
         var count = 0;
         List<WatermarkObservation>? observations = null;
+        // Per partition, the revocation count its earliest batch here was decoded at (a later revocation disowns it).
+        var decodedAt = new Dictionary<TopicPartition, long>();
+        var minRevocations = long.MaxValue;
         foreach (var w in written)
         {
+            foreach (var tp in w.Offsets.Offsets.Keys)
+                decodedAt[tp] = decodedAt.TryGetValue(tp, out var r) ? Math.Min(r, w.Revocations) : w.Revocations;
+            minRevocations = Math.Min(minRevocations, w.Revocations);
             batch.Updated(w.Offsets);
             count += w.Count;
             if (w.Observations is { Count: > 0 } o) (observations ??= new()).AddRange(o);
         }
         await _delivery.FlushAsync(_abort.Token).ConfigureAwait(false);
         Stats.AddFlush();
+        // A partition revoked since its batch was written (while the batch waited for this flush, or during it) is
+        // not committed or counted here either: its next owner may already read it from the committed position, and
+        // would count again what this commit counted (the sink published it once; the audit saw it delivered twice).
+        if (Interlocked.Read(ref _revocations) != minRevocations)
+        {
+            var dropped = decodedAt.Keys.Where(tp => _revokedAt.TryGetValue(tp, out var at) && at > decodedAt[tp]).ToHashSet();
+            if (dropped.Count > 0)
+            {
+                batch = batch.Without(dropped.Contains);
+                observations = observations?.Where(o => !dropped.Contains(new TopicPartition(o.Topic, o.Partition))).ToList();
+            }
+        }
         if (_once is not null)
         {
             // The delivered counts of what this commit covers are published before it: a node killed after the

@@ -9,6 +9,28 @@ public sealed record BenchOptions
     /// <summary>The events URL (<c>http://host:port/v1/events</c>); see <see cref="ResolveEventsUrl"/> for base URLs.</summary>
     public required Uri Url { get; init; }
 
+    /// <summary>
+    /// Every node the batches are spread over (<c>--url</c> repeated): worker <c>i</c> sends to node <c>i mod n</c>,
+    /// and a batch refused by one (connection refused or cut, 503/429) goes to the next (<see cref="BenchTargets"/>).
+    /// Defaults to <see cref="Url"/> alone, which keeps the single-node behaviour (no failover).
+    /// </summary>
+    public IReadOnlyList<Uri> Urls
+    {
+        get => _urls is { Count: > 0 } ? _urls : [Url];
+        init => _urls = value;
+    }
+
+    private readonly IReadOnlyList<Uri>? _urls;
+
+    /// <summary>With several <see cref="Urls"/>: how long a node that failed a batch is passed over before it is tried again.</summary>
+    public TimeSpan FailoverCoolDown { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A gap between two acknowledgements (any node) at least this long is listed in <see cref="BenchReport.AckGaps"/>.</summary>
+    public TimeSpan AckGapThreshold { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>At most this many gaps are listed (the first ones); the longest is reported whatever the count.</summary>
+    public const int MaxAckGaps = 10_000;
+
     /// <summary>Events to send in all; null means no limit (then <see cref="Duration"/> or cancellation stops the run).</summary>
     public long? Events { get; init; } = 1_000_000;
 
@@ -62,7 +84,15 @@ public sealed record BenchOptions
     /// in the published part files of the <see cref="Type"/>'s topic during the run and after it, until every
     /// acknowledged one is there or <see cref="EndToEndWait"/> passed; null for no check.
     /// </summary>
-    public string? EndToEndDirectory { get; init; }
+    public string? EndToEndDirectory
+    {
+        get => EndToEndDirectories.Count > 0 ? EndToEndDirectories[0] : null;
+        init => EndToEndDirectories = value is null ? [] : [value];
+    }
+
+    /// <summary>The end-to-end check over several nodes' data (or files sink) directories: an event counts once
+    /// whichever holds it, and a copy in two of them is a duplicate. <see cref="EndToEndDirectory"/> is the first.</summary>
+    public IReadOnlyList<string> EndToEndDirectories { get; init; } = [];
 
     /// <summary>After the run, how long to wait for acknowledged events still missing from the files.</summary>
     public TimeSpan EndToEndWait { get; init; } = TimeSpan.FromMinutes(2);
@@ -148,6 +178,11 @@ public sealed record BenchOptions
     {
         if (Format.OverHttp ? Url.Scheme is not ("http" or "https") : Url.Scheme != "tcp" || Url.Port < 1)
             throw new ArgumentException(Format.OverHttp ? "Url must be http or https" : $"Url must be tcp://HOST:PORT for format {Format.Name}", nameof(Url));
+        if (Urls.Count > 1 && !Format.OverHttp) throw new ArgumentException($"Urls: several nodes are for the HTTP inputs, not {Format.Name}", nameof(Urls));
+        if (Urls.Count > MaxUrls) throw new ArgumentException($"Urls: at most {MaxUrls}", nameof(Urls));
+        if (Urls.Count > 1 && Urls.Any(u => u.Scheme is not ("http" or "https"))) throw new ArgumentException("Urls must be http or https", nameof(Urls));
+        if (FailoverCoolDown < TimeSpan.Zero) throw new ArgumentException("FailoverCoolDown must not be negative", nameof(FailoverCoolDown));
+        if (AckGapThreshold <= TimeSpan.Zero) throw new ArgumentException("AckGapThreshold must be positive", nameof(AckGapThreshold));
         if (Gzip && !Format.OverHttp) throw new ArgumentException($"Gzip is for HTTP inputs, not {Format.Name}", nameof(Gzip));
         if (Events is < 1) throw new ArgumentException("Events must be at least 1 (or null for no limit)", nameof(Events));
         if (Duration is { } d && d <= TimeSpan.Zero) throw new ArgumentException("Duration must be positive", nameof(Duration));
@@ -165,12 +200,15 @@ public sealed record BenchOptions
         if (RetryTimeout < TimeSpan.Zero) throw new ArgumentException("RetryTimeout must not be negative", nameof(RetryTimeout));
         if (DrainTimeout < TimeSpan.Zero) throw new ArgumentException("DrainTimeout must not be negative", nameof(DrainTimeout));
         if (Warmup < TimeSpan.Zero) throw new ArgumentException("Warmup must not be negative", nameof(Warmup));
-        if (EndToEndDirectory is not null && !Directory.Exists(EndToEndDirectory))
-            throw new ArgumentException($"EndToEndDirectory '{EndToEndDirectory}' is not a directory", nameof(EndToEndDirectory));
+        foreach (var dir in EndToEndDirectories)
+            if (!Directory.Exists(dir)) throw new ArgumentException($"EndToEndDirectory '{dir}' is not a directory", nameof(EndToEndDirectory));
         if (EndToEndWait < TimeSpan.Zero) throw new ArgumentException("EndToEndWait must not be negative", nameof(EndToEndWait));
         if (EndToEndScanInterval <= TimeSpan.Zero) throw new ArgumentException("EndToEndScanInterval must be positive", nameof(EndToEndScanInterval));
         if (NodePid is < 1) throw new ArgumentException("NodePid must be a process id", nameof(NodePid));
     }
+
+    /// <summary>Most nodes one bench spreads its batches over.</summary>
+    public const int MaxUrls = 64;
 
     /// <summary>Largest request body the bench builds (uncompressed).</summary>
     public const long MaxBodyBytes = 256L * 1024 * 1024;

@@ -48,12 +48,40 @@ public sealed record BenchProgress(
     }
 }
 
+/// <summary>One node of a bench run: requests sent to it, events it acknowledged, requests it failed (connection refused
+/// or cut, 503/429) that went to another node.</summary>
+public sealed record BenchUrlReport(Uri Url, long Requests, long EventsAccepted, long FailedOver);
+
+/// <summary>A stretch with no acknowledgement from any node: from the last one before it (wall clock), and how long.</summary>
+public sealed record AckGap(DateTimeOffset From, TimeSpan Length);
+
 /// <summary>What a bench run did. <see cref="ToJson"/> is the <c>nwdp bench --json</c> output, <see cref="ToText"/> the human summary.</summary>
 public sealed record BenchReport
 {
     public required Uri Url { get; init; }
 
     public required string RunId { get; init; }
+
+    /// <summary>Per node, in the order given (one entry without failover).</summary>
+    public IReadOnlyList<BenchUrlReport> Urls { get; init; } = [];
+
+    /// <summary>Requests a node failed that went to another node (several nodes only).</summary>
+    public long Failovers { get; init; }
+
+    /// <summary>Events in batches resent to another node after their answer was lost (connection cut, timeout): the
+    /// node may have taken them, so they may arrive twice (<see cref="EndToEndReport.DuplicatesOfResent"/>).</summary>
+    public long ResentEvents { get; init; }
+
+    /// <summary>The longest time between two acknowledgements (from any node) during the run: the pause a restart or
+    /// failover caused, as a sender saw it.</summary>
+    public TimeSpan LongestAckGap { get; init; }
+
+    /// <summary>Gaps at least this long are listed in <see cref="AckGaps"/>.</summary>
+    public TimeSpan AckGapThreshold { get; init; }
+
+    /// <summary>Every gap between acknowledgements of at least <see cref="AckGapThreshold"/>, in order (at most
+    /// <see cref="BenchOptions.MaxAckGaps"/>).</summary>
+    public IReadOnlyList<AckGap> AckGaps { get; init; } = [];
 
     /// <summary>The input's format the events were sent in (<see cref="BenchFormat.Name"/>).</summary>
     public string Format { get; init; } = "ndjson";
@@ -167,6 +195,30 @@ public sealed record BenchReport
             w.WriteBoolean("cancelled", Cancelled);
             w.WriteNumber("load_elapsed_s", Math.Round(LoadElapsed.TotalSeconds, 3));
             w.WriteNumber("warmup_s", Math.Round(Warmup.TotalSeconds, 3));
+            w.WriteStartArray("urls");
+            foreach (var u in Urls)
+            {
+                w.WriteStartObject();
+                w.WriteString("url", u.Url.ToString());
+                w.WriteNumber("requests", u.Requests);
+                w.WriteNumber("events", u.EventsAccepted);
+                w.WriteNumber("failed_over", u.FailedOver);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteNumber("failovers", Failovers);
+            w.WriteNumber("resent_events", ResentEvents);
+            w.WriteNumber("longest_ack_gap_ms", Math.Round(LongestAckGap.TotalMilliseconds, 1));
+            w.WriteNumber("ack_gap_threshold_ms", Math.Round(AckGapThreshold.TotalMilliseconds, 1));
+            w.WriteStartArray("ack_gaps");
+            foreach (var g in AckGaps)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("from_ms", g.From.ToUnixTimeMilliseconds());
+                w.WriteNumber("ms", Math.Round(g.Length.TotalMilliseconds, 1));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
             WriteSteady(w);
             WriteEndToEnd(w);
             WriteNode(w);
@@ -209,6 +261,7 @@ public sealed record BenchReport
         w.WriteNumber("in_files", e.InFilesAfterWait);
         w.WriteNumber("missing", e.Missing);
         w.WriteNumber("duplicates", e.Duplicates);
+        w.WriteNumber("duplicates_of_resent", e.DuplicatesOfResent);
         w.WriteNumber("unacknowledged_in_files", e.Unacknowledged);
         w.WriteBoolean("exactly_once", e.ExactlyOnce);
         w.WriteNumber("waited_s", Math.Round(e.Waited.TotalSeconds, 3));
@@ -271,6 +324,13 @@ public sealed record BenchReport
         sb.AppendLine();
         sb.Append(c, $"  transport errors  {TransportErrors:N0}").AppendLine();
         sb.Append(c, $"  errors            {Errors:N0}").AppendLine();
+        if (Urls.Count > 1)
+        {
+            sb.Append(c, $"  nodes             {Urls.Count}: {Failovers:N0} requests failed over to another node, {ResentEvents:N0} events resent after a lost answer").AppendLine();
+            foreach (var u in Urls)
+                sb.Append(c, $"    {u.Url}  {u.EventsAccepted:N0} events, {u.Requests:N0} requests, {u.FailedOver:N0} failed over").AppendLine();
+        }
+        sb.Append(c, $"  longest pause     {LongestAckGap.TotalMilliseconds:N0} ms without an acknowledgement ({AckGaps.Count:N0} gaps of {AckGapThreshold.TotalMilliseconds:N0} ms or more)").AppendLine();
         foreach (var sample in ErrorSamples) sb.Append("    ").AppendLine(sample);
         if (Steady is { } s)
         {
@@ -296,7 +356,7 @@ public sealed record BenchReport
         {
             sb.Append(c, $"  end to end        {e.InFilesAtRunEnd:N0} of {e.Acknowledged:N0} acknowledged events in files when the run ended, {e.InFilesAfterWait:N0} after waiting {e.Waited.TotalSeconds:0.0} s").AppendLine();
             if (e.SteadyIntoFilesPerSecond is { } into) sb.Append(c, $"    into files      {into:N0} events/s in the steady state").AppendLine();
-            sb.Append(c, $"    exactly once    {(e.ExactlyOnce ? "yes" : "NO")}: {e.Missing:N0} missing, {e.Duplicates:N0} duplicates ({e.Unacknowledged:N0} unacknowledged events also in files); {e.Files:N0} files in {e.Directory}").AppendLine();
+            sb.Append(c, $"    exactly once    {(e.ExactlyOnce ? "yes" : "NO")}: {e.Missing:N0} missing, {e.Duplicates:N0} duplicates{(e.DuplicatesOfResent > 0 ? $" of which {e.DuplicatesOfResent:N0} the bench's own resends after a lost answer" : "")} ({e.Unacknowledged:N0} unacknowledged events also in files); {e.Files:N0} files in {e.Directory}").AppendLine();
             foreach (var (first, last) in e.MissingRanges) sb.Append(c, $"    missing seq {first}{(last > first ? $"..{last}" : "")}").AppendLine();
             if (e.DuplicateSamples.Count > 0) sb.Append(c, $"    duplicated seq {string.Join(", ", e.DuplicateSamples)}").AppendLine();
             if (e.AvroFilesSkipped > 0) sb.Append(c, $"    {e.AvroFilesSkipped:N0} Avro part files were not read (format = avro): only NDJSON files are checked").AppendLine();

@@ -70,6 +70,18 @@ public static class BenchRunner
         private long _bytesSent;
         private long _inFiles = -1;
         private int _inFlight;
+        private readonly BenchTargets _targets;
+        private readonly long[] _urlRequests;
+        private readonly long[] _urlAccepted;
+        private readonly long[] _urlFailed; // requests a node refused or lost (connection, 503/429) that went elsewhere
+        private readonly SequenceBitmap? _resent;
+        private readonly List<AckGap> _gaps = [];
+        private readonly long _gapThresholdTicks;
+        private DateTimeOffset _startWall;
+        private long _lastAck;
+        private long _longestGapTicks;
+        private long _failovers;
+        private long _resentEvents;
         private volatile bool _stopping;
 
         public Run(BenchOptions options, NodeProcessWatch? node)
@@ -78,10 +90,17 @@ public static class BenchRunner
             _node = node;
             _generator = new BenchEventGenerator(options.RunId ?? BenchEventGenerator.NewRunId(), options.Type, options.Hosts, options.EventSize);
             _limit = Math.Min(options.Events ?? long.MaxValue, BenchEventGenerator.MaxSequence + 1);
-            if (options.EndToEndDirectory is { } dir)
+            _targets = new BenchTargets(options.Urls, options.FailoverCoolDown);
+            _urlRequests = new long[_targets.Count];
+            _urlAccepted = new long[_targets.Count];
+            _urlFailed = new long[_targets.Count];
+            _gapThresholdTicks = (long)(options.AckGapThreshold.TotalSeconds * Stopwatch.Frequency);
+            if (_targets.Count > 1) _resent = new SequenceBitmap();
+            if (options.EndToEndDirectories.Count > 0)
             {
                 _acknowledged = new SequenceBitmap();
-                _files = PartFileTally.ForDirectory(dir, options.Type, _generator.RunId);
+                _files = PartFileTally.ForDirectories(options.EndToEndDirectories, options.Type, _generator.RunId);
+                _files.Resent = _resent;
             }
             // Samples for the steady-state maths at least twice a second, however rare the progress lines.
             if (options.Rate is { } rate) _pacer = new TokenBucket(rate, Math.Max(options.Batch, rate / 10));
@@ -127,6 +146,7 @@ public static class BenchRunner
             using var done = new CancellationTokenSource();
             _files?.Scan(); // files of earlier runs: read now, not counted against this run's first seconds
             _start = Stopwatch.GetTimestamp();
+            _startWall = DateTimeOffset.UtcNow;
             _warmupEnd = _start + (long)(_options.Warmup.TotalSeconds * Stopwatch.Frequency);
             _node?.Sample(TimeSpan.Zero);
             var cancelled = false;
@@ -182,11 +202,22 @@ public static class BenchRunner
                     accepted = results.SelectMany(r => r.Accepted!).ToList();
                     failed = results.SelectMany(r => r.Failed!).ToList();
                 }
+                var urls = new List<BenchUrlReport>(_targets.Count);
+                for (var i = 0; i < _targets.Count; i++)
+                    urls.Add(new BenchUrlReport(_targets.Urls[i], Interlocked.Read(ref _urlRequests[i]), Interlocked.Read(ref _urlAccepted[i]), Interlocked.Read(ref _urlFailed[i])));
+                AckGap[] gaps;
+                lock (_gaps) gaps = _gaps.ToArray();
                 lock (_errorSamples)
                 {
                     return new BenchReport
                     {
                         Url = _options.Url,
+                        Urls = urls,
+                        Failovers = Interlocked.Read(ref _failovers),
+                        ResentEvents = Interlocked.Read(ref _resentEvents),
+                        LongestAckGap = TimeSpan.FromSeconds((double)Interlocked.Read(ref _longestGapTicks) / Stopwatch.Frequency),
+                        AckGapThreshold = _options.AckGapThreshold,
+                        AckGaps = gaps,
                         RunId = _generator.RunId,
                         Format = _options.Format.Name,
                         EventsSent = _eventsSent,
@@ -315,13 +346,14 @@ public static class BenchRunner
             if (steady is not null) intoFiles = SteadyState.Compute(_filesSamples, steady.From, steady.To);
             return new EndToEndReport
             {
-                Directory = PartFileTally.TopicDirectory(_options.EndToEndDirectory!, _options.Type),
+                Directory = string.Join(", ", _options.EndToEndDirectories.Select(d => PartFileTally.TopicDirectory(d, _options.Type))),
                 Acknowledged = ackedCount,
                 InFilesAtRunEnd = atRunEnd,
                 InFilesAfterWait = landed,
                 Waited = Stopwatch.GetElapsedTime(waitStart),
                 LastLandedAfter = landingTime,
                 Duplicates = files.Duplicates,
+                DuplicatesOfResent = files.DuplicatesOfResent,
                 DuplicateSamples = files.DuplicateSamples.ToArray(),
                 Unacknowledged = files.Seen.CountExcept(acknowledged),
                 MissingRanges = acknowledged.RangesExcept(files.Seen, MaxMissingRanges),
@@ -388,7 +420,7 @@ public static class BenchRunner
                         body = compressed.GetBuffer().AsMemory(0, (int)compressed.Length);
                     }
                     ok = transport is null
-                        ? await SendBatchAsync(client, body, length, count, abort).ConfigureAwait(false)
+                        ? await SendBatchAsync(client, worker, first, body, length, count, abort).ConfigureAwait(false)
                         : await SendOverTransportAsync(transport, worker, body, length, count, abort).ConfigureAwait(false);
                 }
                 finally
@@ -403,14 +435,24 @@ public static class BenchRunner
             return (accepted, failed);
         }
 
-        /// <summary>Sends one batch until it is accepted (true) or given up (false), counting everything on the way.</summary>
-        private async Task<bool> SendBatchAsync(HttpClient client, ReadOnlyMemory<byte> body, int rawLength, int events, CancellationToken abort)
+        /// <summary>
+        /// Sends one batch until it is accepted (true) or given up (false), counting everything on the way. With several
+        /// nodes (<see cref="BenchTargets"/>) a batch a node refused (connection refused, 503/429) or whose answer was lost
+        /// (connection cut, timeout) goes to the next node; once every node failed it in a row the batch waits (the
+        /// node's Retry-After, else the cool-down) before the next round, until <see cref="BenchOptions.RetryTimeout"/>.
+        /// A batch resent after a lost answer may arrive twice: its sequence numbers are kept in <c>_resent</c>.
+        /// </summary>
+        private async Task<bool> SendBatchAsync(HttpClient client, int worker, long first, ReadOnlyMemory<byte> body, int rawLength, int events, CancellationToken abort)
         {
             long? retryingSince = null;
             var zeroDelayRetries = 0;
+            var several = _targets.Count > 1;
+            var target = _targets.Pick(_targets.Home(worker));
+            var failedInARow = 0;
+            var resent = false;
             while (true)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, _options.Url);
+                using var request = new HttpRequestMessage(HttpMethod.Post, _targets.Urls[target]);
                 request.Content = new ReadOnlyMemoryContent(body);
                 request.Content.Headers.TryAddWithoutValidation("Content-Type", _options.Format.ContentType);
                 _options.Format.AddHeaders(request.Headers);
@@ -419,6 +461,7 @@ public static class BenchRunner
                 timeout.CancelAfter(_options.RequestTimeout);
 
                 Interlocked.Increment(ref _requests);
+                Interlocked.Increment(ref _urlRequests[target]);
                 Interlocked.Add(ref _bytesSent, body.Length);
                 var sentAt = Stopwatch.GetTimestamp();
                 HttpResponseMessage response;
@@ -432,7 +475,19 @@ public static class BenchRunner
                     var why = abort.IsCancellationRequested ? "aborted after the drain timeout"
                         : e is OperationCanceledException ? $"no answer within {_options.RequestTimeout.TotalSeconds:0.###} s"
                         : e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} ({inner.Message})" : e.Message;
-                    return GiveUp(events, "transport: " + why);
+                    if (!several || abort.IsCancellationRequested) return GiveUp(events, "transport: " + why);
+                    // Refused at connect: the node never saw the batch. Anything else (cut, timeout): it may have
+                    // taken it, so the copy sent elsewhere may be a second one.
+                    if (!NeverSent(e) && !resent)
+                    {
+                        resent = true;
+                        _resent!.AddRange(first, events);
+                        Interlocked.Add(ref _resentEvents, events);
+                    }
+                    var next = await FailOverAsync(target, sentAt, null, ref retryingSince, ref failedInARow, ref zeroDelayRetries, abort).ConfigureAwait(false);
+                    if (next < 0) return GiveUp(events, $"transport: {why}; every node failed it for {_options.RetryTimeout.TotalSeconds:0.###} s");
+                    target = next;
+                    continue;
                 }
                 using (response)
                 {
@@ -461,7 +516,18 @@ public static class BenchRunner
                     {
                         Interlocked.Add(ref _eventsAccepted, events);
                         Interlocked.Add(ref _bytesAccepted, rawLength);
+                        Interlocked.Add(ref _urlAccepted[target], events);
+                        Acknowledged();
                         return true;
+                    }
+                    if (code is 429 or 503 && several)
+                    {
+                        if (abort.IsCancellationRequested) return GiveUp(events, $"{code} and the run was aborted before a retry");
+                        Interlocked.Increment(ref _retries);
+                        var next = await FailOverAsync(target, sentAt, response.Headers.RetryAfter, ref retryingSince, ref failedInARow, ref zeroDelayRetries, abort).ConfigureAwait(false);
+                        if (next < 0) return GiveUp(events, $"{code}: every node refused it for {_options.RetryTimeout.TotalSeconds:0.###} s");
+                        target = next;
+                        continue;
                     }
                     if (code is 429 or 503)
                     {
@@ -508,6 +574,7 @@ public static class BenchRunner
             while (true)
             {
                 Interlocked.Increment(ref _requests);
+                Interlocked.Increment(ref _urlRequests[0]);
                 Interlocked.Add(ref _bytesSent, body.Length);
                 var sentAt = Stopwatch.GetTimestamp();
                 BenchAnswer answer;
@@ -534,6 +601,8 @@ public static class BenchRunner
                 {
                     Interlocked.Add(ref _eventsAccepted, events);
                     Interlocked.Add(ref _bytesAccepted, rawLength);
+                    Interlocked.Add(ref _urlAccepted[0], events);
+                    Acknowledged();
                     return true;
                 }
                 if (answer.Status is not (429 or 503)) return GiveUp(events, answer.Error ?? answer.Status.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -551,6 +620,65 @@ public static class BenchRunner
                     return GiveUp(events, $"{answer.Status} and the run was aborted while waiting to retry");
                 }
             }
+        }
+
+        /// <summary>Connection refused: the request never left (the node did not take the batch).</summary>
+        private static bool NeverSent(Exception e) =>
+            e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } ||
+            e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused };
+
+        /// <summary>
+        /// Node <paramref name="target"/> failed a batch: sets it aside and answers the node to send to next, after waiting
+        /// once every node failed the batch in a row (the hint of the last, else the cool-down); -1 once the batch has been
+        /// failing for longer than <see cref="BenchOptions.RetryTimeout"/> or the run was aborted.
+        /// </summary>
+        private ValueTask<int> FailOverAsync(int target, long sentAt, RetryConditionHeaderValue? retryAfter, ref long? retryingSince, ref int failedInARow,
+            ref int zeroDelayRetries, CancellationToken abort)
+        {
+            retryingSince ??= sentAt;
+            Interlocked.Increment(ref _urlFailed[target]);
+            Interlocked.Increment(ref _failovers);
+            var next = _targets.FailOver(target);
+            if (abort.IsCancellationRequested || Stopwatch.GetElapsedTime(retryingSince.Value) > _options.RetryTimeout) return ValueTask.FromResult(-1);
+            if (++failedInARow < _targets.Count) return ValueTask.FromResult(next);
+            failedInARow = 0;
+            var delay = retryAfter is null ? _options.FailoverCoolDown : RetryDelay(retryAfter, ref zeroDelayRetries);
+            if (delay <= TimeSpan.Zero) delay = TimeSpan.FromMilliseconds(50);
+            return WaitThen(next, delay, abort);
+
+            static async ValueTask<int> WaitThen(int next, TimeSpan delay, CancellationToken abort)
+            {
+                try
+                {
+                    await Task.Delay(delay, abort).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return -1;
+                }
+                return next;
+            }
+        }
+
+        /// <summary>A batch was acknowledged: the gap since the previous acknowledgement (any worker, any node) is measured.</summary>
+        private void Acknowledged()
+        {
+            var now = Stopwatch.GetTimestamp();
+            var previous = Interlocked.Exchange(ref _lastAck, now);
+            if (previous == 0) return; // the first: the time to it is start-up (connections, JIT), not a pause
+            var gap = now - previous;
+            if (gap <= 0) return; // another worker's later acknowledgement got in first
+            var longest = Interlocked.Read(ref _longestGapTicks);
+            while (gap > longest)
+            {
+                var seen = Interlocked.CompareExchange(ref _longestGapTicks, gap, longest);
+                if (seen == longest) break;
+                longest = seen;
+            }
+            if (gap < _gapThresholdTicks) return;
+            var from = _startWall + Stopwatch.GetElapsedTime(_start, previous);
+            lock (_gaps)
+                if (_gaps.Count < BenchOptions.MaxAckGaps) _gaps.Add(new AckGap(from, TimeSpan.FromSeconds((double)gap / Stopwatch.Frequency)));
         }
 
         private TimeSpan RetryDelay(RetryConditionHeaderValue? retryAfter, ref int zeroDelayRetries)

@@ -41,6 +41,16 @@ public sealed class PartFileTally
     /// <summary>Lines whose sequence number was found before: copies beyond the first.</summary>
     public long Duplicates { get; private set; }
 
+    /// <summary>
+    /// Sequence numbers the bench itself sent twice: a batch whose answer was lost (connection cut, timeout) and that
+    /// was resent to another node. A second copy of one of these is counted in <see cref="DuplicatesOfResent"/> too:
+    /// the sender's duplicate, not the pipeline's. Null when the bench never resends.
+    /// </summary>
+    public SequenceBitmap? Resent { get; set; }
+
+    /// <summary>Of <see cref="Duplicates"/>, the copies of sequence numbers in <see cref="Resent"/>.</summary>
+    public long DuplicatesOfResent { get; private set; }
+
     /// <summary>The first few sequence numbers found more than once.</summary>
     public IReadOnlyList<long> DuplicateSamples => _duplicateSamples;
 
@@ -56,6 +66,10 @@ public sealed class PartFileTally
     /// sink's own directory; in either, the topic's directory.
     /// </summary>
     public static PartFileTally ForDirectory(string dir, string type, string runId) => new(runId, Candidates(dir, type));
+
+    /// <summary>As <see cref="ForDirectory"/> over several nodes' directories: an event counts once whichever holds it.</summary>
+    public static PartFileTally ForDirectories(IEnumerable<string> dirs, string type, string runId) =>
+        new(runId, dirs.SelectMany(d => Candidates(d, type)).Distinct(StringComparer.Ordinal).ToArray());
 
     /// <summary>The topic directory <see cref="ForDirectory"/> reads: the one that exists, else the data directory's.</summary>
     public static string TopicDirectory(string dir, string type)
@@ -147,6 +161,7 @@ public sealed class PartFileTally
             Lines++;
             if (Seen.Add(seq)) continue;
             Duplicates++;
+            if (Resent?.Contains(seq) == true) DuplicatesOfResent++;
             if (_duplicateSamples.Count < MaxDuplicateSamples) _duplicateSamples.Add(seq);
         }
     }

@@ -11,7 +11,11 @@ namespace NeverwinterDP.Host.Cli;
 /// </summary>
 public static class BenchVerb
 {
-    private static readonly Option<string?> Url = Flags.Text("--url", "node base URL (http://127.0.0.1:8080) or the full events URL; tcp://HOST:PORT for --format syslog and zeromq (required)", "URL");
+    private static readonly Option<string[]> Url = Flags.Repeated("--url",
+        "node base URL (http://127.0.0.1:8080) or the full events URL; tcp://HOST:PORT for --format syslog and zeromq (required). " +
+        "Several nodes (repeated or comma-separated, HTTP inputs): batches are spread over them, and a batch a node refuses (connection refused or cut, 503/429) goes to the next", "URL");
+    private static readonly Option<TimeSpan?> FailoverCoolDown = Flags.Duration("--failover-cooldown", "with several --url: pass over a node that failed a batch for this long (default 1s)");
+    private static readonly Option<TimeSpan?> GapThreshold = Flags.Duration("--gap-threshold", "list every gap between acknowledgements at least this long in the report (default 1s; the longest is always reported)");
     private static readonly Option<long?> Events = Flags.Long("--events", "events to send (default 1000000; no limit when only --duration is given)", "N", min: 1);
     private static readonly Option<int> Batch = Flags.Int("--batch", "events per request (default 100)", "B", 100, 1, 100_000);
     private static readonly Option<int> Concurrency = Flags.Int("--concurrency", "concurrent requests and connections (default 64)", "C", 64, 1, 10_000);
@@ -35,8 +39,9 @@ public static class BenchVerb
     private static readonly Option<string?> RunId = Flags.Text("--run-id", "id put in every message (run=ID seq=N); random by default", "ID");
     private static readonly Option<bool> Quiet = Flags.Switch("--quiet", "no progress on standard error", alias: "-q");
     private static readonly Option<TimeSpan?> Warmup = Flags.Duration("--warmup", "left out of the steady-state rate, latency and CPU (default 5s; 0 = none)");
-    private static readonly Option<string?> EndToEnd = Flags.Text("--e2e",
-        "end-to-end check: the node's data directory (or its files sink's directory); counts this run's events in the published files, during and after the run", "DIR");
+    private static readonly Option<string[]> EndToEnd = Flags.Repeated("--e2e",
+        "end-to-end check: the node's data directory (or its files sink's directory); counts this run's events in the published files, during and after the run. " +
+        "Several (repeated or comma-separated): every node's, an event counted once whichever holds it", "DIR");
     private static readonly Option<TimeSpan?> EndToEndWait = Flags.Duration("--e2e-wait", "with --e2e: after the run, wait up to this long for acknowledged events to reach the files (default 2m)");
     private static readonly Option<long?> Pid = Flags.Long("--pid", "the node's process id on this machine: report its CPU and resident memory", "PID", min: 1);
 
@@ -53,6 +58,7 @@ public static class BenchVerb
             "Exit 0 when every batch was accepted (and with --e2e every acknowledged event is in files exactly once), 1 otherwise, 2 for usage errors.")
         {
             Url, Events, Batch, Concurrency, Rate, Duration, Warmup, Size, Type, Hosts, Format, HecToken, Gzip, Json, Timeout, RetryTimeout, RunId, EndToEnd, EndToEndWait, Pid, Quiet,
+            FailoverCoolDown, GapThreshold,
         };
         command.SetAction((parsed, cancellation) => RunAsync(parsed, cancellation));
         return command;
@@ -83,9 +89,11 @@ public static class BenchVerb
         if (!quiet)
         {
             await stderr.WriteLineAsync(
-                $"nwdp bench: {what} to {options.Url}, batches of {options.Batch}, {options.Concurrency} connections, ~{options.EventSize} bytes/event{(options.Format.Name != "ndjson" ? ", format " + options.Format.Name : "")}{(options.Gzip ? ", gzip" : "")}");
-            if (options.EndToEndDirectory is { } dir)
-                await stderr.WriteLineAsync($"nwdp bench: counting this run's events in {PartFileTally.TopicDirectory(dir, options.Type)}");
+                $"nwdp bench: {what} to {options.Url}{(options.Urls.Count > 1 ? $" and {options.Urls.Count - 1} more" : "")}, batches of {options.Batch}, {options.Concurrency} connections, ~{options.EventSize} bytes/event{(options.Format.Name != "ndjson" ? ", format " + options.Format.Name : "")}{(options.Gzip ? ", gzip" : "")}");
+            if (options.Urls.Count > 1)
+                await stderr.WriteLineAsync($"nwdp bench: spread over {options.Urls.Count} nodes: {string.Join(", ", options.Urls)}");
+            if (options.EndToEndDirectories.Count > 0)
+                await stderr.WriteLineAsync($"nwdp bench: counting this run's events in {string.Join(", ", options.EndToEndDirectories.Select(d => PartFileTally.TopicDirectory(d, options.Type)))}");
         }
 
         BenchReport report;
@@ -132,9 +140,13 @@ public static class BenchVerb
         var retryTimeout = args.GetValue(RetryTimeout) ?? TimeSpan.FromMinutes(5);
         var warmup = args.GetValue(Warmup) ?? TimeSpan.FromSeconds(5);
         if (warmup < TimeSpan.Zero) throw new CliUsageException("flag '--warmup' must not be negative");
-        var endToEnd = args.GetValue(EndToEnd);
-        if (endToEnd is not null && !Directory.Exists(endToEnd))
-            throw new CliUsageException($"flag '--e2e' must be the node's data directory or its files sink's directory; '{endToEnd}' is not a directory");
+        var endToEnd = SplitList(args.GetValue(EndToEnd));
+        foreach (var dir in endToEnd)
+            if (!Directory.Exists(dir)) throw new CliUsageException($"flag '--e2e' must be the node's data directory or its files sink's directory; '{dir}' is not a directory");
+        var coolDown = args.GetValue(FailoverCoolDown) ?? TimeSpan.FromSeconds(1);
+        if (coolDown < TimeSpan.Zero) throw new CliUsageException("flag '--failover-cooldown' must not be negative");
+        var gapThreshold = args.GetValue(GapThreshold) ?? TimeSpan.FromSeconds(1);
+        if (gapThreshold <= TimeSpan.Zero) throw new CliUsageException("flag '--gap-threshold' must be positive");
         var endToEndWait = args.GetValue(EndToEndWait) ?? TimeSpan.FromMinutes(2);
         if (endToEndWait < TimeSpan.Zero) throw new CliUsageException("flag '--e2e-wait' must not be negative");
         var pid = args.GetValue(Pid);
@@ -147,12 +159,24 @@ public static class BenchVerb
             ?? throw new CliUsageException($"flag '--format' must be one of {string.Join(", ", BenchFormat.Names)}, got '{formatName}'");
         if (args.GetValue(Gzip) && !format.OverHttp) throw new CliUsageException($"flag '--gzip' is for the HTTP inputs, not --format {formatName}");
         // Last, so that 'nwdp bench --events abc' names --events rather than the missing --url.
-        var rawUrl = args.GetValue(Url) ?? throw new CliUsageException("flag '--url' is required (the node's base URL, e.g. http://127.0.0.1:8080)");
-        if (!BenchOptions.TryResolveUrl(rawUrl, format.Path, out var url, out var urlError)) throw new CliUsageException($"flag '--url' {urlError}");
+        var rawUrls = SplitList(args.GetValue(Url));
+        if (rawUrls.Count == 0) throw new CliUsageException("flag '--url' is required (the node's base URL, e.g. http://127.0.0.1:8080)");
+        if (rawUrls.Count > 1 && !format.OverHttp) throw new CliUsageException($"flag '--url' takes one node with --format {formatName}; several are for the HTTP inputs");
+        if (rawUrls.Count > BenchOptions.MaxUrls) throw new CliUsageException($"flag '--url' takes at most {BenchOptions.MaxUrls} nodes");
+        var urls = new List<Uri>(rawUrls.Count);
+        foreach (var rawUrl in rawUrls)
+        {
+            if (!BenchOptions.TryResolveUrl(rawUrl, format.Path, out var resolved, out var urlError)) throw new CliUsageException($"flag '--url' {urlError}");
+            urls.Add(resolved);
+        }
+        var url = urls[0];
 
         return new BenchOptions
         {
             Url = url,
+            Urls = urls,
+            FailoverCoolDown = coolDown,
+            AckGapThreshold = gapThreshold,
             Events = events,
             Duration = duration,
             Batch = batch,
@@ -167,11 +191,15 @@ public static class BenchVerb
             RequestTimeout = timeout,
             RetryTimeout = retryTimeout,
             Warmup = warmup,
-            EndToEndDirectory = endToEnd,
+            EndToEndDirectories = endToEnd,
             EndToEndWait = endToEndWait,
             NodePid = (int?)pid,
         };
     }
+
+    /// <summary>The values of a repeatable flag, each also split at commas, blanks dropped.</summary>
+    private static List<string> SplitList(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
     /// <summary>Writes each progress report as one line, synchronously, in order.</summary>
     private sealed class LineProgress(TextWriter writer) : IProgress<BenchProgress>

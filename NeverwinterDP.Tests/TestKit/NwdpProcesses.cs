@@ -56,13 +56,14 @@ public sealed partial class NodeProcess : IAsyncDisposable
     public static readonly string[] FastPump = ["nwdp.pump.flush-interval=300ms", "nwdp.pump.batch-interval=50ms"];
 
     /// <summary>
-    /// Starts <c>nwdp run --http 127.0.0.1:0 --admin 127.0.0.1:0 --data DIR [--kafka K] [FLAGS] --set ...</c> and
+    /// Starts <c>nwdp run --http HTTP --admin 127.0.0.1:0 --data DIR [--kafka K] [FLAGS] --set ...</c> and
     /// waits for its ready line. The process is killed if it does not get ready.
     /// </summary>
+    /// <param name="http">The ingress endpoint: a free port by default; a fixed one for a node restarted where its senders expect it.</param>
     public static async Task<NodeProcess> StartAsync(string name, string dataDir, string? kafka = null, IEnumerable<string>? settings = null,
-        IEnumerable<string>? flags = null)
+        IEnumerable<string>? flags = null, string http = "127.0.0.1:0")
     {
-        var args = new List<string> { "run", "--http", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data", dataDir };
+        var args = new List<string> { "run", "--http", http, "--admin", "127.0.0.1:0", "--data", dataDir };
         if (kafka is not null) args.AddRange(["--kafka", kafka]);
         args.AddRange(flags ?? []);
         var set = (settings ?? FastPump).ToList();
