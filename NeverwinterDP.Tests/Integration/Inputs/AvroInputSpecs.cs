@@ -51,7 +51,7 @@ public sealed class AvroInputSpecs
         using var client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registry });
         var typedSchema = (RecordSchema)Avro.Schema.Parse((await client.GetSchemaAsync(typedId)).SchemaString);
         var logEventSchema = (RecordSchema)Avro.Schema.Parse(NeverwinterDP.Protocol.Schemas.LogEvent);
-        GenericRecord Envelope(RecordSchema schema, string message)
+        GenericRecord Envelope(RecordSchema schema, string message, string? status = null)
         {
             var lineageSchema = (RecordSchema)schema["lineage"].Schema;
             var lineage = new GenericRecord(lineageSchema);
@@ -62,7 +62,7 @@ public sealed class AvroInputSpecs
             foreach (var (name, value) in new (string, object?)[]
                      {
                          ("ts", 1_700_000_000_000L), ("system_ts", 0L), ("host", "h1"), ("ip", ""), ("process", "p"), ("type", Type), ("version", ""),
-                         ("level", "info"), ("message", $"{run}-{message}"), ("attributes", new Dictionary<string, object> { ["path"] = "/x" }), ("lineage", lineage),
+                         ("level", "info"), ("message", $"{run}-{message}"), ("attributes", status is null ? new Dictionary<string, object> { ["path"] = "/x" } : new Dictionary<string, object> { ["path"] = "/x", ["status"] = status }), ("lineage", lineage),
                      })
                 record.Add(name, value);
             return record;
@@ -74,7 +74,7 @@ public sealed class AvroInputSpecs
             .SerializeAsync(typed, context);
         var plainFrame = await new AvroSerializer<GenericRecord>(client,
                 new AvroSerializerConfig { AutoRegisterSchemas = false, SubjectNameStrategy = SubjectNameStrategy.Record })
-            .SerializeAsync(Envelope(logEventSchema, "framed-plain"), context);
+            .SerializeAsync(Envelope(logEventSchema, "framed-plain", status: "199"), context); // a plain LogEvent of a typed type: its typed field as an attribute
         Assert.Equal(typedId, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(typedFrame.AsSpan(1)));
         Assert.Equal(SchemaIds.LogEvent, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(plainFrame.AsSpan(1)));
 
@@ -94,9 +94,14 @@ public sealed class AvroInputSpecs
         // An unknown schema id refuses the whole body, naming the record; its first (good) record does not arrive.
         var unknown = (byte[])plainFrame.Clone();
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(unknown.AsSpan(1), 987654);
-        var refusedFrames = await PostAsync([.. Encode(Envelope(logEventSchema, "refused-framed")), .. unknown], "application/vnd.confluent.avro");
+        var refusedFrames = await PostAsync([.. Encode(Envelope(logEventSchema, "refused-framed", status: "1")), .. unknown], "application/vnd.confluent.avro");
         Assert.True(refusedFrames.Status == HttpStatusCode.UnprocessableEntity, $"{refusedFrames}. {describe()}");
         Assert.Contains("record 2: schema id 987654 is not known", refusedFrames.Body);
+
+        // A plain LogEvent of the typed type without its typed field is refused as an NDJSON line would be.
+        var untyped = await PostAsync(Encode(Envelope(logEventSchema, "no-status")), "application/vnd.confluent.avro");
+        Assert.True(untyped.Status == HttpStatusCode.BadRequest, $"{untyped}. {describe()}");
+        Assert.Contains("field 'status' is required", JsonDocument.Parse(untyped.Body).RootElement.GetProperty("error").GetString());
 
         // REST Proxy v2 records by schema id; the typed value's union-free int, the key as the partition key.
         string Value(string message, string status) =>
@@ -128,6 +133,7 @@ public sealed class AvroInputSpecs
         JsonElement Stored(string message) => lines.Single(l => l.GetProperty("msg").GetString() == $"{run}-{message}");
         Assert.Equal("201", Stored("framed-typed").GetProperty("attributes").GetProperty("status").GetString());
         Assert.Equal("/x", Stored("framed-plain").GetProperty("attributes").GetProperty("path").GetString());
+        Assert.Equal("199", Stored("framed-plain").GetProperty("attributes").GetProperty("status").GetString());
         Assert.Equal("202", Stored("rest").GetProperty("attributes").GetProperty("status").GetString());
         Assert.Equal("k-1", Stored("rest").GetProperty("attributes").GetProperty("key").GetString());
     }
