@@ -74,10 +74,15 @@ public sealed class AvroWriterSchema(int id, Avro.Schema schema, TypedLogSchema?
 
 /// <summary>
 /// Which schemas Avro bodies may be written with, from this node's registry store (none when the node serves no
-/// registry: then only the LogEvent's fixed ids). An id's schema never changes, so parsed schemas are kept per id.
+/// registry: then only the LogEvent's fixed ids). An id's schema never changes, so parsed schemas are kept per id
+/// for the process; one instance serves one request and remembers its answers, so a body of many records asks the
+/// store once per id, not once per record.
 /// </summary>
 public sealed class AvroWriterSchemas(SchemaStore? store)
 {
+    private readonly Dictionary<int, (AvroSchemaStanding Standing, AvroWriterSchema? Writer)> _resolved = [];
+    private readonly Dictionary<(int Id, string Type), bool> _typeOf = [];
+
     private static readonly ConcurrentDictionary<int, Avro.Schema> Parsed = new();
     private static readonly string LogEventCanonical = SchemaStore.Canonical(NeverwinterDP.Protocol.Schemas.LogEvent);
     private static readonly string LogEventV1Canonical = SchemaStore.Canonical(NeverwinterDP.Protocol.Schemas.LogEventV1);
@@ -90,6 +95,13 @@ public sealed class AvroWriterSchemas(SchemaStore? store)
     public static AvroWriterSchemas Of(IServiceProvider services) => new(services.GetService<SchemaStore>());
 
     public AvroSchemaStanding Resolve(int id, out AvroWriterSchema? writer)
+    {
+        if (!_resolved.TryGetValue(id, out var known)) _resolved[id] = known = (ResolveNew(id, out var found), found);
+        writer = known.Writer;
+        return known.Standing;
+    }
+
+    private AvroSchemaStanding ResolveNew(int id, out AvroWriterSchema? writer)
     {
         writer = null;
         if (LogEventAvro.IsLogEvent(id))
@@ -116,8 +128,11 @@ public sealed class AvroWriterSchemas(SchemaStore? store)
     }
 
     /// <summary>Whether typed schema <paramref name="id"/> is a version of <paramref name="type"/>'s subject (else its records would land in another type).</summary>
-    public bool IsSchemaOf(int id, string type) =>
-        store is not null && store.Versions(TypeSchemaRegistration.SubjectOf(type), deleted: true).Any(v => v.Id == id);
+    public bool IsSchemaOf(int id, string type)
+    {
+        if (_typeOf.TryGetValue((id, type), out var known)) return known;
+        return _typeOf[(id, type)] = store is not null && store.Versions(TypeSchemaRegistration.SubjectOf(type), deleted: true).Any(v => v.Id == id);
+    }
 
     /// <summary>The subjects that hold <paramref name="id"/>, for messages.</summary>
     public string SubjectsOf(int id) => store is null ? "" : string.Join(", ", store.VersionsOfId(id, deleted: true).Select(v => v.Subject).Distinct());

@@ -13,8 +13,8 @@ namespace NeverwinterDP.Tests.Http;
 /// <summary>The Avro inputs of <c>/v1/events</c>: REST Proxy v2 records and Confluent frames, decoded against the registry's store.</summary>
 public class AvroInputTests
 {
-    private const int WebId = 1_500_000_301;
-    private const int OrderId = 1_500_000_302;
+    private const int WebId = 1_500_000_401; // ids no other test uses: the decoders' cache of typed schemas is process-wide
+    private const int OrderId = 1_500_000_402;
     private const string WebAttributes = """{"type":"record","name":"Web","fields":[{"name":"status","type":"int"},{"name":"user","type":["null","string"],"default":null}]}""";
 
     private readonly SchemaStore _store = new(CompatibilityLevel.Backward);
@@ -111,7 +111,7 @@ public class AvroInputTests
     [InlineData("""{"records":[{"value":{}}]}""", 422, 42202, "invalid_schema", null, "does not include value schema")]
     [InlineData("""{"key_schema_id":1,"value_schema_id":1,"records":[{"value":{}}]}""", 422, 42201, "invalid_schema", null, "'key_schema_id' is not taken")]
     [InlineData("""{"value_schema_id":424242,"records":[{"value":{}}]}""", 408, 40801, "unknown_schema", null, "schema id 424242 is not known to this node's registry")]
-    [InlineData("""{"value_schema_id":1500000302,"records":[{"value":{}}]}""", 422, 42205, "schema_not_accepted", null, "schema id 1500000302 (orders-value) is not one ingress takes")]
+    [InlineData("""{"value_schema_id":1500000402,"records":[{"value":{}}]}""", 422, 42205, "schema_not_accepted", null, "schema id 1500000402 (orders-value) is not one ingress takes")]
     [InlineData("""{"value_schema":"{\"type\":\"nope\"}","records":[{"value":{}}]}""", 422, 42205, "invalid_schema", null, "Invalid schema: ")]
     [InlineData("""{"value_schema":"{\"type\":\"record\",\"name\":\"X\",\"fields\":[]}","records":[{"value":{}}]}""", 422, 42205, "schema_not_accepted", null, "is not registered")]
     public async Task A_request_the_REST_Proxy_would_refuse_is_refused_with_its_status_and_error_code(string body, int status, int code, string reason, int? record, string message)
@@ -146,7 +146,7 @@ public class AvroInputTests
     {
         var (wrongType, _) = Rest($$"""{"value_schema_id":{{WebId}},"records":[{"value":{{WebValue("a", "200", type: "other")}}}]}""");
         Assert.Equal(422, wrongType.Status);
-        Assert.Contains("'other' is not the log type of schema id 1500000301 (nwdp.logs.avroweb-value)", wrongType.Error);
+        Assert.Contains("'other' is not the log type of schema id 1500000401 (nwdp.logs.avroweb-value)", wrongType.Error);
 
         var (badKey, _) = Rest($$$"""{"value_schema_id":{{{SchemaIds.LogEvent}}},"records":[{"value":{{{LogEventValue("a")}}},"key":{"int":1}}]}""");
         Assert.Equal(422, badKey.Status);
@@ -223,7 +223,7 @@ public class AvroInputTests
 
         var web = TypedLogSchemas.Remember(TypedLogSchema.TryCompile(WebId, _store.SchemaById(WebId)!, out _)!);
         var misplaced = Framed(web.TryEncodeFramed(Event("t", "other") with { Attributes = new Dictionary<string, string> { ["status"] = "1" } })!);
-        Assert.Contains("record 1: type 'other' is not the log type of schema id 1500000301", misplaced.Error);
+        Assert.Contains("record 1: type 'other' is not the log type of schema id 1500000401", misplaced.Error);
         Assert.Equal(0, _seq);
     }
 
