@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Avro;
@@ -14,6 +15,10 @@ public sealed class AvroJsonException(string path, string message) : Exception(p
 
     /// <summary>What is wrong, without the path.</summary>
     public string Problem { get; } = message;
+
+    /// <summary>The same problem seen from the enclosing value: <paramref name="segment"/> (a field name, <c>[i]</c> or <c>["k"]</c>) before the path.</summary>
+    internal AvroJsonException Under(string segment) =>
+        new(Path.Length == 0 ? segment : Path[0] == '[' ? segment + Path : segment + "." + Path, Problem);
 }
 
 /// <summary>
@@ -31,45 +36,57 @@ public static class AvroJson
     {
         ArgumentNullException.ThrowIfNull(schema);
         var output = new ArrayBufferWriter<byte>(256);
-        Write(schema, value, output, "", unionWrapped: true);
+        Write(schema, value, output, unionWrapped: true);
         return output.WrittenSpan.ToArray();
     }
 
     /// <summary>
     /// Writes one value. <paramref name="unionWrapped"/> is false for a field's default, where a union's value is of its
-    /// first branch and written bare (the specification's rule for defaults).
+    /// first branch and written bare (the specification's rule for defaults). A problem's path is built only when one is
+    /// thrown, each enclosing value adding its segment (<see cref="AvroJsonException.Under"/>), so a good record costs no strings.
     /// </summary>
-    private static void Write(Schema schema, JsonElement value, ArrayBufferWriter<byte> output, string path, bool unionWrapped)
+    private static void Write(Schema schema, JsonElement value, ArrayBufferWriter<byte> output, bool unionWrapped)
     {
         switch (schema)
         {
             case LogicalSchema logical:
-                Write(logical.BaseSchema, value, output, path, unionWrapped);
+                Write(logical.BaseSchema, value, output, unionWrapped);
                 return;
             case UnionSchema union:
-                WriteUnion(union, value, output, path, unionWrapped);
+                WriteUnion(union, value, output, unionWrapped);
                 return;
             case RecordSchema record:
-                WriteRecord(record, value, output, path);
+                WriteRecord(record, value, output);
                 return;
             case EnumSchema enumeration:
                 if (value.ValueKind != JsonValueKind.String || !enumeration.Contains(value.GetString()!))
-                    throw Expected(path, $"one of the symbols {string.Join(", ", enumeration.Symbols)} of enum {enumeration.Fullname}", value);
+                    throw Expected($"one of the symbols {string.Join(", ", enumeration.Symbols)} of enum {enumeration.Fullname}", value);
                 WriteLong(output, enumeration.Ordinal(value.GetString()!));
                 return;
             case ArraySchema array:
-                if (value.ValueKind != JsonValueKind.Array) throw Expected(path, "an array", value);
+                if (value.ValueKind != JsonValueKind.Array) throw Expected("an array", value);
                 var length = value.GetArrayLength();
                 if (length > 0)
                 {
                     WriteLong(output, length);
                     var i = 0;
-                    foreach (var item in value.EnumerateArray()) Write(array.ItemSchema, item, output, $"{path}[{i++}]", unionWrapped: true);
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        try
+                        {
+                            Write(array.ItemSchema, item, output, unionWrapped: true);
+                        }
+                        catch (AvroJsonException e)
+                        {
+                            throw e.Under($"[{i}]");
+                        }
+                        i++;
+                    }
                 }
                 WriteLong(output, 0);
                 return;
             case MapSchema map:
-                if (value.ValueKind != JsonValueKind.Object) throw Expected(path, "an object (a map)", value);
+                if (value.ValueKind != JsonValueKind.Object) throw Expected("an object (a map)", value);
                 var count = 0;
                 foreach (var _ in value.EnumerateObject()) count++;
                 if (count > 0)
@@ -78,120 +95,141 @@ public static class AvroJson
                     foreach (var entry in value.EnumerateObject())
                     {
                         WriteString(output, entry.Name);
-                        Write(map.ValueSchema, entry.Value, output, $"{path}[{JsonSerializer.Serialize(entry.Name)}]", unionWrapped: true);
+                        try
+                        {
+                            Write(map.ValueSchema, entry.Value, output, unionWrapped: true);
+                        }
+                        catch (AvroJsonException e)
+                        {
+                            throw e.Under($"[{JsonSerializer.Serialize(entry.Name)}]");
+                        }
                     }
                 }
                 WriteLong(output, 0);
                 return;
             case FixedSchema fixedSchema:
-                var fixedBytes = Latin1Bytes(value, path, $"a string of {fixedSchema.Size} bytes (fixed {fixedSchema.Fullname})");
-                if (fixedBytes.Length != fixedSchema.Size) throw new AvroJsonException(path, $"expected {fixedSchema.Size} bytes (fixed {fixedSchema.Fullname}), got {fixedBytes.Length}");
+                var fixedBytes = Latin1Bytes(value, $"a string of {fixedSchema.Size} bytes (fixed {fixedSchema.Fullname})");
+                if (fixedBytes.Length != fixedSchema.Size) throw new AvroJsonException("", $"expected {fixedSchema.Size} bytes (fixed {fixedSchema.Fullname}), got {fixedBytes.Length}");
                 output.Write(fixedBytes);
                 return;
             case PrimitiveSchema primitive:
-                WritePrimitive(primitive.Tag, value, output, path);
+                WritePrimitive(primitive.Tag, value, output);
                 return;
             default:
-                throw new AvroJsonException(path, $"schema type {schema.Tag} is not supported");
+                throw new AvroJsonException("", $"schema type {schema.Tag} is not supported");
         }
     }
 
-    private static void WritePrimitive(Schema.Type tag, JsonElement value, ArrayBufferWriter<byte> output, string path)
+    private static void WritePrimitive(Schema.Type tag, JsonElement value, ArrayBufferWriter<byte> output)
     {
         switch (tag)
         {
             case Schema.Type.Null:
-                if (value.ValueKind != JsonValueKind.Null) throw Expected(path, "null", value);
+                if (value.ValueKind != JsonValueKind.Null) throw Expected("null", value);
                 return;
             case Schema.Type.Boolean:
-                if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw Expected(path, "a boolean", value);
+                if (value.ValueKind is not (JsonValueKind.True or JsonValueKind.False)) throw Expected("a boolean", value);
                 output.Write([value.GetBoolean() ? (byte)1 : (byte)0]);
                 return;
             case Schema.Type.Int:
-                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var i)) throw Expected(path, "an int", value);
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var i)) throw Expected("an int", value);
                 WriteLong(output, i);
                 return;
             case Schema.Type.Long:
-                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var l)) throw Expected(path, "a long", value);
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var l)) throw Expected("a long", value);
                 WriteLong(output, l);
                 return;
             case Schema.Type.Float:
-                if (value.ValueKind != JsonValueKind.Number || !float.IsFinite((float)value.GetDouble())) throw Expected(path, "a float", value);
+                if (value.ValueKind != JsonValueKind.Number || !float.IsFinite((float)value.GetDouble())) throw Expected("a float", value);
                 BinaryPrimitives.WriteSingleLittleEndian(output.GetSpan(4), (float)value.GetDouble());
                 output.Advance(4);
                 return;
             case Schema.Type.Double:
-                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var d) || !double.IsFinite(d)) throw Expected(path, "a double", value);
+                if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var d) || !double.IsFinite(d)) throw Expected("a double", value);
                 BinaryPrimitives.WriteDoubleLittleEndian(output.GetSpan(8), d);
                 output.Advance(8);
                 return;
             case Schema.Type.String:
-                if (value.ValueKind != JsonValueKind.String) throw Expected(path, "a string", value);
+                if (value.ValueKind != JsonValueKind.String) throw Expected("a string", value);
                 WriteString(output, value.GetString()!);
                 return;
             case Schema.Type.Bytes:
-                var bytes = Latin1Bytes(value, path, "bytes (a string of code points 0-255)");
+                var bytes = Latin1Bytes(value, "bytes (a string of code points 0-255)");
                 WriteLong(output, bytes.Length);
                 output.Write(bytes);
                 return;
             default:
-                throw new AvroJsonException(path, $"schema type {tag} is not supported");
+                throw new AvroJsonException("", $"schema type {tag} is not supported");
         }
     }
 
-    private static void WriteRecord(RecordSchema record, JsonElement value, ArrayBufferWriter<byte> output, string path)
+    private static void WriteRecord(RecordSchema record, JsonElement value, ArrayBufferWriter<byte> output)
     {
-        if (value.ValueKind != JsonValueKind.Object) throw Expected(path, $"an object (record {record.Fullname})", value);
+        if (value.ValueKind != JsonValueKind.Object) throw Expected($"an object (record {record.Fullname})", value);
         var seen = 0;
         foreach (var field in record.Fields)
         {
-            var fieldPath = path.Length == 0 ? field.Name : $"{path}.{field.Name}";
-            if (value.TryGetProperty(field.Name, out var given))
+            try
             {
-                seen++;
-                Write(field.Schema, given, output, fieldPath, unionWrapped: true);
+                if (value.TryGetProperty(field.Name, out var given))
+                {
+                    seen++;
+                    Write(field.Schema, given, output, unionWrapped: true);
+                }
+                else if (field.DefaultValue is not null)
+                    output.Write(DefaultBytes.GetValue(field, EncodeDefault));
+                else
+                    throw new AvroJsonException("", "missing, and the field has no default");
             }
-            else if (field.DefaultValue is { } defaultValue)
+            catch (AvroJsonException e)
             {
-                using var parsed = JsonDocument.Parse(defaultValue.ToString(Newtonsoft.Json.Formatting.None));
-                Write(field.Schema, parsed.RootElement, output, fieldPath, unionWrapped: false);
+                throw e.Under(field.Name);
             }
-            else
-                throw new AvroJsonException(fieldPath, "missing, and the field has no default");
         }
         if (seen < CountProperties(value))
         {
             foreach (var property in value.EnumerateObject())
             {
                 if (!record.Contains(property.Name))
-                    throw new AvroJsonException(path.Length == 0 ? property.Name : $"{path}.{property.Name}", $"record {record.Fullname} has no such field");
+                    throw new AvroJsonException(property.Name, $"record {record.Fullname} has no such field");
             }
         }
     }
 
-    private static void WriteUnion(UnionSchema union, JsonElement value, ArrayBufferWriter<byte> output, string path, bool unionWrapped)
+    /// <summary>A field's default as Avro binary, encoded once per field (defaults are left out of most records).</summary>
+    private static readonly ConditionalWeakTable<Field, byte[]> DefaultBytes = new();
+
+    private static byte[] EncodeDefault(Field field)
+    {
+        using var parsed = JsonDocument.Parse(field.DefaultValue.ToString(Newtonsoft.Json.Formatting.None));
+        var output = new ArrayBufferWriter<byte>(16);
+        Write(field.Schema, parsed.RootElement, output, unionWrapped: false); // a bad default: the caller adds the field's name
+        return output.WrittenSpan.ToArray();
+    }
+
+    private static void WriteUnion(UnionSchema union, JsonElement value, ArrayBufferWriter<byte> output, bool unionWrapped)
     {
         if (!unionWrapped)
         {
             // A default: of the first branch, bare.
             WriteLong(output, 0);
-            Write(union.Schemas[0], value, output, path, unionWrapped: false);
+            Write(union.Schemas[0], value, output, unionWrapped: false);
             return;
         }
         if (value.ValueKind == JsonValueKind.Null)
         {
             var nullBranch = IndexOf(union, "null");
-            if (nullBranch < 0) throw Expected(path, $"one of {Branches(union)} as {{\"branch\": value}}", value);
+            if (nullBranch < 0) throw Expected($"one of {Branches(union)} as {{\"branch\": value}}", value);
             WriteLong(output, nullBranch);
             return;
         }
         if (value.ValueKind != JsonValueKind.Object || CountProperties(value) != 1)
-            throw Expected(path, $"{{\"branch\": value}} with a branch of {Branches(union)}", value);
+            throw Expected($"{{\"branch\": value}} with a branch of {Branches(union)}", value);
         var only = value.EnumerateObject().First();
         var branch = IndexOf(union, only.Name);
-        if (branch < 0 || only.Name == "null") throw new AvroJsonException(path, $"'{only.Name}' is not a branch of the union {Branches(union)}");
+        if (branch < 0 || only.Name == "null") throw new AvroJsonException("", $"'{only.Name}' is not a branch of the union {Branches(union)}");
         WriteLong(output, branch);
-        Write(union.Schemas[branch], only.Value, output, path, unionWrapped: true);
+        Write(union.Schemas[branch], only.Value, output, unionWrapped: true);
     }
 
     /// <summary>How a branch is named in the JSON encoding: a named type by its full name, any other by its type's name.</summary>
@@ -225,14 +263,14 @@ public static class AvroJson
         return count;
     }
 
-    private static byte[] Latin1Bytes(JsonElement value, string path, string expected)
+    private static byte[] Latin1Bytes(JsonElement value, string expected)
     {
-        if (value.ValueKind != JsonValueKind.String) throw Expected(path, expected, value);
+        if (value.ValueKind != JsonValueKind.String) throw Expected(expected, value);
         var text = value.GetString()!;
         var bytes = new byte[text.Length];
         for (var i = 0; i < text.Length; i++)
         {
-            if (text[i] > 0xFF) throw new AvroJsonException(path, $"expected {expected}, got code point U+{(int)text[i]:X4} at position {i}");
+            if (text[i] > 0xFF) throw new AvroJsonException("", $"expected {expected}, got code point U+{(int)text[i]:X4} at position {i}");
             bytes[i] = (byte)text[i];
         }
         return bytes;
@@ -247,10 +285,10 @@ public static class AvroJson
         output.Write(bytes);
     }
 
-    private static AvroJsonException Expected(string path, string expected, JsonElement got)
+    private static AvroJsonException Expected(string expected, JsonElement got)
     {
         var text = got.GetRawText();
         if (text.Length > 64) text = text[..61] + "...";
-        return new AvroJsonException(path, $"expected {expected}, got {text}");
+        return new AvroJsonException("", $"expected {expected}, got {text}");
     }
 }
