@@ -107,7 +107,7 @@ public sealed class IngressEndpoint(EventIngress ingress, IngressContexts contex
             var parsed = dialect.Parse(request, rented.AsMemory(0, length), context);
             if (!parsed.IsSuccess)
             {
-                await Error(http, dialect, 400, "malformed", parsed.Error, parsed.Line);
+                await Error(http, dialect, parsed.Status, parsed.Reason, parsed.Error, parsed.Line);
                 return;
             }
             if (parsed.Events.Count > options.MaxEventsPerRequest)

@@ -64,7 +64,7 @@ public sealed class NodeMetrics
         _requests = factory.CreateCounter("nwdp_ingress_requests_total", "Ingress requests (POST /v1/events and the other inputs: /v1/fluent-bit, Splunk HEC) by outcome (accepted, refused) and HTTP status.", "outcome", "status");
         _refusals = factory.CreateCounter("nwdp_ingress_refusals_total",
             "Ingress requests (every input) refused, by reason: body_too_large, unsupported_content_type, unsupported_content_encoding, invalid_gzip, " +
-            "malformed, too_many_events, event_too_large, bus_refused, bytes_in_flight, saturated, stopping, bus_failed, spill_full, body_too_slow, bad_framing, unauthorized, forbidden_type, rate_limit, rate_limited.", "reason");
+            "malformed, too_many_events, event_too_large, bus_refused, bytes_in_flight, saturated, stopping, bus_failed, spill_full, body_too_slow, bad_framing, unauthorized, forbidden_type, rate_limit, rate_limited, invalid_typed_field, unknown_schema, schema_not_accepted, invalid_schema.", "reason");
         _bytesInFlight = factory.CreateGauge("nwdp_ingress_bytes_in_flight",
             "Bytes the HTTP ingress requests being handled hold of nwdp.ingress.max-bytes-in-flight (read, inflated, parsed, waiting for Kafka).");
         _inDoubt = factory.CreateGauge("nwdp_ingress_requests_in_doubt",

@@ -20,7 +20,9 @@ public static class NodeEndpoints
             config.Admin.Enabled ? AdminToken.Ensure(config.DataDir, config.Admin.Token) : null, config.Admin.Endpoint?.Host);
         if (config.Cluster.HasRole(NodeRoles.Ingress))
         {
-            app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) => IngressTransportErrors.HandleAsync(http, endpoint.HandleAsync));
+            // Avro bodies (REST Proxy v2 records, Confluent frames) by their Content-Type; everything else is /v1/events' own.
+            app.MapPost("/v1/events", (HttpContext http, IngressEndpoint endpoint) =>
+                IngressTransportErrors.HandleAsync(http, h => endpoint.HandleAsync(h, AvroInput.DialectFor(h) ?? EventsDialect.Default)));
             app.MapFluentBitInput();
             app.MapHecInput(config.HecTokens);
             app.MapOtlpInput();

@@ -89,12 +89,24 @@ public static class LogEventAvro
     /// <exception cref="MalformedRecordException">The bytes are not a LogEvent of this schema.</exception>
     public static LogEvent Decode(ReadOnlySpan<byte> avro, int schemaId = SchemaIds.LogEvent)
     {
+        var logEvent = DecodePrefix(avro, schemaId, out var consumed);
+        if (consumed != avro.Length)
+        {
+            throw new MalformedRecordException($"Avro LogEvent: {avro.Length - consumed} bytes left over after the record.");
+        }
+        return logEvent;
+    }
+
+    /// <summary>
+    /// Decodes the LogEvent at the start of <paramref name="avro"/> and says how many bytes it took: records sent back
+    /// to back (the Avro ingress input) end where their schema says, with no length before them.
+    /// </summary>
+    /// <exception cref="MalformedRecordException">The bytes do not start with a LogEvent of this schema.</exception>
+    public static LogEvent DecodePrefix(ReadOnlySpan<byte> avro, int schemaId, out int consumed)
+    {
         var r = new AvroBinaryReader(avro);
         var logEvent = Read(ref r, withSender: schemaId != SchemaIds.LogEventV1);
-        if (r.Remaining != 0)
-        {
-            throw new MalformedRecordException($"Avro LogEvent: {r.Remaining} bytes left over after the record.");
-        }
+        consumed = avro.Length - r.Remaining;
         return logEvent;
     }
 

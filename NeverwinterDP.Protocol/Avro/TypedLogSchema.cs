@@ -291,6 +291,14 @@ public sealed class TypedLogSchema
     /// <exception cref="MalformedRecordException">The bytes are not a record of this schema.</exception>
     public LogEvent Decode(ReadOnlySpan<byte> avro)
     {
+        var logEvent = DecodePrefix(avro, out var consumed);
+        if (consumed != avro.Length) throw new MalformedRecordException($"Avro record of schema {Id}: {avro.Length - consumed} bytes left over after the record.");
+        return logEvent;
+    }
+
+    /// <summary>As <see cref="Decode"/> for the record at the start of <paramref name="avro"/>, saying how many bytes it took.</summary>
+    public LogEvent DecodePrefix(ReadOnlySpan<byte> avro, out int consumed)
+    {
         var r = new AvroBinaryReader(avro);
         var envelope = LogEventAvro.Read(ref r, withSender: true);
         var attributes = new Dictionary<string, string>(envelope.Attributes.Count + Fields.Count, StringComparer.Ordinal);
@@ -340,7 +348,7 @@ public sealed class TypedLogSchema
                     break;
             }
         }
-        if (r.Remaining != 0) throw new MalformedRecordException($"Avro record of schema {Id}: {r.Remaining} bytes left over after the record.");
+        consumed = avro.Length - r.Remaining;
         return envelope with { Attributes = attributes, Typed = new TypedValues(this, values) };
     }
 

@@ -40,6 +40,15 @@ public sealed class ParseResult
 
     public static ParseResult Failure(int line, string error) => new(None, error, line);
 
+    /// <summary>A failure answered with another status than 400 and counted under its own reason (e.g. 422 for a schema the body names).</summary>
+    public static ParseResult Failure(int line, string error, int status, string reason) => new(None, error, line) { Status = status, Reason = reason };
+
+    /// <summary>The HTTP status of a failure: 400 unless the input said otherwise.</summary>
+    public int Status { get; private init; } = 400;
+
+    /// <summary>The refusal's reason label on /metrics: <c>malformed</c> unless the input said otherwise.</summary>
+    public string Reason { get; private init; } = "malformed";
+
     public override string ToString() =>
         IsSuccess ? $"{Events.Count} events" : $"line {Line}: {Error}";
 }
