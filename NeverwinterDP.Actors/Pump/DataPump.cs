@@ -430,34 +430,34 @@ public sealed class DataPump
 
     private async Task<Done> FlushAndCommitAsync(IEnumerable<Written> written)
     {
+        var all = written as IReadOnlyCollection<Written> ?? written.ToList();
+        await _delivery.FlushAsync(_abort.Token).ConfigureAwait(false);
+        Stats.AddFlush();
+        // A batch of a partition revoked since it was written (while it waited for this flush, or during it) is not
+        // committed or counted here either: the partition's next owner may already read it from the committed
+        // position, and would count again what this commit counted (the sink published it once; the audit saw it
+        // delivered twice). Batches written after the partition came back (an eager rebalance revokes and assigns
+        // every partition) are committed as usual: they were read again from the committed position.
+        var revocations = Interlocked.Read(ref _revocations);
         var batch = CommittableOffsetBatch.Empty;
         var count = 0;
         List<WatermarkObservation>? observations = null;
-        // Per partition, the revocation count its earliest batch here was decoded at (a later revocation disowns it).
-        var decodedAt = new Dictionary<TopicPartition, long>();
-        var minRevocations = long.MaxValue;
-        foreach (var w in written)
+        foreach (var w in all)
         {
-            foreach (var tp in w.Offsets.Offsets.Keys)
-                decodedAt[tp] = decodedAt.TryGetValue(tp, out var r) ? Math.Min(r, w.Revocations) : w.Revocations;
-            minRevocations = Math.Min(minRevocations, w.Revocations);
-            batch.Updated(w.Offsets);
-            count += w.Count;
-            if (w.Observations is { Count: > 0 } o) (observations ??= new()).AddRange(o);
-        }
-        await _delivery.FlushAsync(_abort.Token).ConfigureAwait(false);
-        Stats.AddFlush();
-        // A partition revoked since its batch was written (while the batch waited for this flush, or during it) is
-        // not committed or counted here either: its next owner may already read it from the committed position, and
-        // would count again what this commit counted (the sink published it once; the audit saw it delivered twice).
-        if (Interlocked.Read(ref _revocations) != minRevocations)
-        {
-            var dropped = decodedAt.Keys.Where(tp => _revokedAt.TryGetValue(tp, out var at) && at > decodedAt[tp]).ToHashSet();
-            if (dropped.Count > 0)
+            var offsets = w.Offsets;
+            var observed = w.Observations;
+            if (revocations != w.Revocations)
             {
-                batch = batch.Without(dropped.Contains);
-                observations = observations?.Where(o => !dropped.Contains(new TopicPartition(o.Topic, o.Partition))).ToList();
+                offsets = offsets.Without(tp => _revokedAt.TryGetValue(tp, out var at) && at > w.Revocations);
+                if (!ReferenceEquals(offsets, w.Offsets) && observed is { Count: > 0 })
+                {
+                    var kept = offsets.Offsets.Keys.ToHashSet();
+                    observed = observed.Where(o => kept.Contains(new TopicPartition(o.Topic, o.Partition))).ToList();
+                }
             }
+            batch.Updated(offsets);
+            count += w.Count;
+            if (observed is { Count: > 0 } o) (observations ??= new()).AddRange(o);
         }
         if (_once is not null)
         {
