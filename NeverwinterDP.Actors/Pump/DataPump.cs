@@ -409,16 +409,21 @@ public sealed class DataPump
         var offsets = batch.Offsets;
         if (batch.Disowned is { } disowned || Interlocked.Read(ref _revocations) != batch.Revocations)
         {
-            offsets = offsets.Without(tp => batch.Disowned?.Contains(tp) == true
-                || (_revokedAt.TryGetValue(tp, out var at) && at > batch.Revocations));
+            offsets = offsets.Without(tp => batch.Disowned?.Contains(tp) == true || RevokedSince(tp, batch.Revocations));
         }
-        var observations = batch.Observations;
-        if (observations is not null && !ReferenceEquals(offsets, batch.Offsets))
-        {
-            var kept = offsets.Offsets.Keys.ToHashSet();
-            observations = observations.Where(o => kept.Contains(new TopicPartition(o.Topic, o.Partition))).ToList();
-        }
+        var observations = ReferenceEquals(offsets, batch.Offsets) ? batch.Observations : ObservationsOf(batch.Observations, offsets);
         return new Written(offsets, batch.Count, observations, batch.Revocations);
+    }
+
+    /// <summary>Whether <paramref name="tp"/> was revoked after a batch decoded at <paramref name="revocations"/> was read.</summary>
+    private bool RevokedSince(TopicPartition tp, long revocations) => _revokedAt.TryGetValue(tp, out var at) && at > revocations;
+
+    /// <summary>The watermark observations of the partitions <paramref name="kept"/> still commits.</summary>
+    private static List<WatermarkObservation>? ObservationsOf(List<WatermarkObservation>? observations, CommittableOffsetBatch kept)
+    {
+        if (observations is not { Count: > 0 }) return observations;
+        var partitions = kept.Offsets.Keys.ToHashSet();
+        return observations.Where(o => partitions.Contains(new TopicPartition(o.Topic, o.Partition))).ToList();
     }
 
     /// <summary>A record that is not a LogEvent travels to the dead-letter topic with its bytes as the message (base64).</summary>
@@ -448,12 +453,8 @@ public sealed class DataPump
             var observed = w.Observations;
             if (revocations != w.Revocations)
             {
-                offsets = offsets.Without(tp => _revokedAt.TryGetValue(tp, out var at) && at > w.Revocations);
-                if (!ReferenceEquals(offsets, w.Offsets) && observed is { Count: > 0 })
-                {
-                    var kept = offsets.Offsets.Keys.ToHashSet();
-                    observed = observed.Where(o => kept.Contains(new TopicPartition(o.Topic, o.Partition))).ToList();
-                }
+                offsets = offsets.Without(tp => RevokedSince(tp, w.Revocations));
+                observed = ObservationsOf(observed, offsets);
             }
             batch.Updated(offsets);
             count += w.Count;

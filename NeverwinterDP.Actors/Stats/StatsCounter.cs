@@ -126,11 +126,7 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
         lock (_gate)
         {
             MergeFlowLocked(StatsPoints.Delivered, sink, cells);
-            foreach (var p in positions)
-            {
-                var key = (sink, p.Topic, p.Partition);
-                if (p.Next > _counted.GetValueOrDefault(key, long.MinValue)) _counted[key] = p.Next;
-            }
+            foreach (var p in positions) CountedPositions.Raise(_counted, (sink, p.Topic, p.Partition), p.Next);
         }
     }
 
@@ -429,11 +425,8 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
     {
         lock (_gate)
             foreach (var p in positions)
-            {
-                if (p.Sink is null || p.Topic is null || p.Partition is null || p.Offset is null) continue;
-                var key = (p.Sink, p.Topic, p.Partition.Value);
-                if (p.Offset.Value > _counted.GetValueOrDefault(key, long.MinValue)) _counted[key] = p.Offset.Value;
-            }
+                if (p is { Sink: { } sink, Topic: { } topic, Partition: { } partition, Offset: { } offset })
+                    CountedPositions.Raise(_counted, (sink, topic, partition), offset);
     }
 
     /// <summary>A minute whose records did not reach the bus is published again at the next collect.</summary>

@@ -91,3 +91,13 @@ public sealed record StatsRecord
 
     public static string FormatMinute(long minuteMs) => DateTimeOffset.FromUnixTimeMilliseconds(minuteMs).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
 }
+
+/// <summary>The highest counted position per (sink, topic, partition) (<see cref="StatsPoints.Counted"/>): what a counter has still to publish, what a store read of every node.</summary>
+internal static class CountedPositions
+{
+    /// <summary>Keeps <paramref name="next"/> for the key unless a higher position is held already.</summary>
+    public static void Raise(Dictionary<(string Sink, string Topic, int Partition), long> positions, (string Sink, string Topic, int Partition) key, long next)
+    {
+        if (next > positions.GetValueOrDefault(key, long.MinValue)) positions[key] = next;
+    }
+}

@@ -50,9 +50,8 @@ public sealed class StatsStore(StatsOptions options, TimeProvider clock) : IDeli
             Received++;
             if (record.Point == StatsPoints.Counted)
             {
-                if (record is { Sink: { } sink, Topic: { } topic, Partition: { } partition, Offset: { } offset }
-                    && offset > _counted.GetValueOrDefault((sink, topic, partition), long.MinValue))
-                    _counted[(sink, topic, partition)] = offset;
+                if (record is { Sink: { } sink, Topic: { } topic, Partition: { } partition, Offset: { } offset })
+                    CountedPositions.Raise(_counted, (sink, topic, partition), offset);
                 return;
             }
             if (record.MinuteMs + MinuteMs < now - (long)options.Window.TotalMilliseconds) return;
