@@ -153,7 +153,11 @@ public sealed class BenchFailoverTests
         var stall = TimeSpan.FromMilliseconds(800);
         await using var stub = await IngressStub.StartAsync(async (r, ct) =>
         {
-            if (r.Number == 5) await Task.Delay(stall, ct);
+            // Task.Delay may end a timer tick early by the Stopwatch the bench measures with: wait until the full stall
+            // has passed on that clock.
+            if (r.Number == 5)
+                for (var held = System.Diagnostics.Stopwatch.StartNew(); held.Elapsed < stall;)
+                    await Task.Delay(stall - held.Elapsed + TimeSpan.FromMilliseconds(1), ct);
             return StubAnswer.Ok;
         });
         using var timeout = new CancellationTokenSource(TestTimeout);
