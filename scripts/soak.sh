@@ -282,8 +282,9 @@ for _ in $(seq 60); do
   sleep 5
 done
 "${NWDP[@]}" audit --node "$ADMIN" --token "$TOKEN" --since 30m >"$W/audit.txt" 2>&1
-# Minutes in which a node died are not judged by the audit: a SIGKILLed node's counts since its last publish die
-# with it (docs/reliability.md#soak); those events are checked one by one in the files and PostgreSQL above.
+# Minutes in which a node died are not judged by the audit: the requests in flight at a SIGKILL are on the bus but
+# were never accepted, and a node killed while spilling takes the accepted counts of what it spilled with it
+# (docs/monitoring.md#delivered-counts-and-a-killed-node); those events are checked one by one in the files and PostgreSQL above.
 windows=$(printf '%s\n' "${KILL_WINDOWS[@]}" | jq -R -s 'split("\n") | map(select(length > 0) | split(" ") | map(tonumber))')
 read -r AUDIT_OK AUDIT_LOST AUDIT_DUP AUDIT_EXCUSED AUDIT_LOST_EVENTS AUDIT_DUP_EVENTS < <(jq -r --argjson w "$windows" '
   def killed($m): any($w[]; ($m + 60000) > .[0] - 10000 and $m <= .[1]);

@@ -28,4 +28,11 @@ public interface IIngressObserver
     void Quarantined(IReadOnlyList<LogEvent> events)
     {
     }
+
+    /// <summary>
+    /// Completes once what this observer counted of the batches it was told about so far is durable (the stats:
+    /// published to <c>nwdp.stats</c> and acknowledged); it may fail or time out, the batch is durable all the same.
+    /// Ingress awaits it after <see cref="WrittenToBus"/> and before it answers a batch written to Kafka. Default: at once.
+    /// </summary>
+    Task CountsDurableAsync(CancellationToken cancellation) => Task.CompletedTask;
 }

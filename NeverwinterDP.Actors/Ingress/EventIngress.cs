@@ -10,7 +10,7 @@ namespace NeverwinterDP.Actors.Ingress;
 /// <summary>
 /// The one way events enter the bus, shared by the HTTP endpoint and the Akka-remote receptionist: routes each
 /// event to its topic and key, encodes it, submits the batch as a whole and, once Kafka made it durable, tells
-/// the observers (emitter registry, watchdog, stats).
+/// the observers (emitter registry, watchdog, stats), and answers once their counts of it are durable too.
 /// </summary>
 /// <remarks>
 /// With a spillover store: a batch Kafka did not take (failed, or not acknowledged within <c>nwdp.spill.after</c>) is
@@ -114,6 +114,7 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
                 observer.Accepted(events);
                 observer.WrittenToBus(events);
             }
+            await CountsDurableAsync(cancellation).ConfigureAwait(false);
             return result;
         }
         if (result.Outcome != IngressOutcome.Failed || spillover is null) return result;
@@ -131,6 +132,7 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
                     observer.Accepted(events);
                     observer.WrittenToBus(events);
                 }
+                await CountsDurableAsync(cancellation).ConfigureAwait(false);
                 return (IngressOutcome.Durable, null);
             }
             return (IngressOutcome.Failed, spilled.Error ?? result.Item2);
@@ -143,5 +145,26 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
             observer.Spilled(events);
         }
         return spilled;
+    }
+
+    /// <summary>
+    /// Waits until the observers' counts of what Kafka took are durable (the stats' <c>accepted</c> and <c>bus</c>
+    /// counts acknowledged on <c>nwdp.stats</c>), so a node killed after its answer takes none of them with it. The batch
+    /// is durable either way: when they are not (the stats publisher stopped, timed out, or the sender left), the answer
+    /// goes all the same and the counts are published later. Not for a spilled batch: the bus is down then.
+    /// </summary>
+    private async Task CountsDurableAsync(CancellationToken cancellation)
+    {
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                await observer.CountsDurableAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Not durable yet: published again by the stats publisher; the events themselves are in Kafka.
+            }
+        }
     }
 }

@@ -64,6 +64,15 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
 
     public long Heartbeats => Interlocked.Read(ref _heartbeats);
 
+    /// <summary>Times the audit's counts were collected ahead of the minute (<see cref="CollectFlows"/>: one per flush before an answer or a commit).</summary>
+    public long FlowCollects => Interlocked.Read(ref _flowCollects);
+
+    /// <summary>Records those collects produced.</summary>
+    public long FlowRecords => Interlocked.Read(ref _flowRecords);
+
+    private long _flowCollects;
+    private long _flowRecords;
+
     public void Accepted(IReadOnlyList<LogEvent> events)
     {
         if (events.Count == 0) return;
@@ -107,7 +116,7 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
 
     /// <summary>
     /// The pump commits these records' offsets once <see cref="DurableAsync"/> completed: they count as delivered now,
-    /// and the <paramref name="positions"/> are published once these counts are (<see cref="CollectDelivered"/>).
+    /// and the <paramref name="positions"/> are published once these counts are (<see cref="CollectFlows"/>).
     /// </summary>
     public void Committing(string sink, IReadOnlyList<DeliveryCount> records, IReadOnlyList<CountedPosition> positions)
     {
@@ -141,11 +150,24 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
     /// </summary>
     public void DurableBy(Func<CancellationToken, Task> publish) => _durable.TrySetResult(publish);
 
-    /// <summary>Completes once every count so far is published to <c>nwdp.stats</c> and acknowledged.</summary>
+    /// <summary>Completes once every audit count so far (accepted, bus, delivered) is published to <c>nwdp.stats</c> and acknowledged.</summary>
     public async Task DurableAsync(CancellationToken cancellation)
     {
         var publish = await _durable.Task.WaitAsync(cancellation).ConfigureAwait(false);
         await publish(cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Ingress's wait before it answers a batch it made durable in Kafka: the batch's <c>accepted</c> and <c>bus</c>
+    /// counts published and acknowledged (<see cref="DurableAsync"/>), for at most
+    /// <see cref="StatsOptions.DurableAcceptedTimeout"/>. At once when that is 0 or the publisher has not started yet
+    /// (the stats topic does not exist yet): ingress never waits for what may not come.
+    /// </summary>
+    public Task CountsDurableAsync(CancellationToken cancellation)
+    {
+        var timeout = _options.DurableAcceptedTimeout;
+        if (timeout <= TimeSpan.Zero || !_durable.Task.IsCompletedSuccessfully) return Task.CompletedTask;
+        return _durable.Task.Result(cancellation).WaitAsync(timeout, cancellation);
     }
 
     /// <summary>A heartbeat is one watchdog line of type <c>heartbeat</c> (0 bytes) in the minute it arrived.</summary>
@@ -382,12 +404,12 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
     }
 
     /// <summary>
-    /// The <c>delivered</c> counts that changed since they were last collected, of every minute, open or not (the
-    /// pumps publish them before they commit, see <see cref="DurableAsync"/>). The minutes' other counts wait for
-    /// <see cref="Collect"/>.
+    /// The audit's counts (<c>accepted</c>, <c>bus</c>, <c>delivered</c>) that changed since they were last collected,
+    /// of every minute, open or not: ingress publishes them before it answers and the pumps before they commit (see
+    /// <see cref="DurableAsync"/>), so a SIGKILL takes none of them with it. The per-host series wait for <see cref="Collect"/>.
     /// </summary>
     /// <param name="positions">The counted positions told with those counts or before: to publish once the counts are acknowledged.</param>
-    public IReadOnlyList<StatsRecord> CollectDelivered(string node, out IReadOnlyList<StatsRecord> positions)
+    public IReadOnlyList<StatsRecord> CollectFlows(string node, out IReadOnlyList<StatsRecord> positions)
     {
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         var records = new List<StatsRecord>();
@@ -407,7 +429,7 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
                 if (!m.Dirty) continue;
                 foreach (var (key, t) in m.Flows)
                 {
-                    if (!t.Dirty || key.Point != StatsPoints.Delivered) continue;
+                    if (!t.Dirty) continue;
                     t.Dirty = false;
                     records.Add(new StatsRecord
                     {
@@ -417,6 +439,8 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
                 }
             }
         }
+        Interlocked.Increment(ref _flowCollects);
+        Interlocked.Add(ref _flowRecords, records.Count);
         return records;
     }
 

@@ -40,6 +40,14 @@ public sealed record StatsOptions
     /// </summary>
     public TimeSpan PositionsWait { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// <c>nwdp.stats.durable-accepted-timeout</c>: how long ingress waits, before it answers a batch Kafka acknowledged,
+    /// for the batch's <c>accepted</c> and <c>bus</c> counts to be acknowledged on <c>nwdp.stats</c> (so a SIGKILL takes
+    /// none of them with it). Past it the answer goes anyway and the counts are published later. 0: no wait (the counts
+    /// are then published by the minute, after <see cref="Grace"/>).
+    /// </summary>
+    public TimeSpan DurableAcceptedTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Reads <c>nwdp.stats</c>; every key is required (Stats/reference.conf has them all).</summary>
     public static StatsOptions FromConfig(ConfigReader stats) => new()
     {
@@ -52,5 +60,6 @@ public sealed record StatsOptions
         MaxStoredRecords = stats.PositiveInt("max-stored-records"),
         SettleTime = stats.Duration("settle-time"),
         PositionsWait = stats.Duration("positions-wait"),
+        DurableAcceptedTimeout = stats.Duration("durable-accepted-timeout"),
     };
 }

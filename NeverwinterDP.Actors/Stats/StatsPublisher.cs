@@ -9,11 +9,12 @@ namespace NeverwinterDP.Actors.Stats;
 /// <see cref="StatsOptions.PublishInterval"/>: each closed minute (after the grace), again when it changed, and
 /// every open minute at stop. A minute whose records Kafka refused is published again at the next tick.
 /// <para>
-/// The pumps' <c>delivered</c> counts are also published on demand, before each commit (<see cref="DurableAsync"/>,
-/// through <see cref="StatsCounter.DurableAsync"/>): it publishes what changed of them, of any minute, and completes
-/// once Kafka acknowledged every record produced so far, so a pump never commits offsets whose counts a SIGKILL
-/// could still take with it. Records are produced in the order they were collected (one gate), so the newest count
-/// of a key is also the last on its partition.
+/// The audit's counts (<c>accepted</c>, <c>bus</c>, <c>delivered</c>) are also published on demand
+/// (<see cref="DurableAsync"/>): by ingress before it answers a batch it wrote to Kafka, by the pumps before each
+/// commit. It publishes what changed of them, of any minute, and completes once Kafka acknowledged every record
+/// produced so far, so ingress never answers 2xx, and a pump never commits, counts that a SIGKILL could still take
+/// with it. Records are produced in the order they were collected (one gate), so the newest count of a key is also
+/// the last on its partition.
 /// </para>
 /// </summary>
 public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte[]> producer, Func<string> nodeId, Action<string>? warn = null) : IAsyncDisposable
@@ -28,9 +29,16 @@ public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte
     private long _failedAt = long.MaxValue; // the lowest sequence Kafka refused since the last waiter saw it
     private readonly List<(long Sequence, TaskCompletionSource Done)> _waiters = new();
     private volatile bool _disposed;
+    private readonly object _flushGate = new();
+    private TaskCompletionSource? _next; // the callers waiting for the next flush
+    private bool _flushing;
+    private long _flushes;
 
     /// <summary>Records Kafka acknowledged.</summary>
     public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>Flushes <see cref="DurableAsync"/> ran (each shared by the callers that joined it).</summary>
+    public long Flushes => Interlocked.Read(ref _flushes);
 
     public void Start()
     {
@@ -62,26 +70,67 @@ public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte
     }
 
     /// <summary>
-    /// Publishes the <c>delivered</c> counts that changed (of any minute) and completes once Kafka acknowledged every
-    /// stats record produced so far; fails when one of them was refused (it is published again at the next tick) or
-    /// the publisher stopped. A pump calls it (through <see cref="StatsCounter.DurableAsync"/>) before it commits.
-    /// Then it publishes the counted positions told with those counts (<see cref="StatsPoints.Counted"/>): only once
-    /// the counts are acknowledged, since a position whose counts died with the node would hide them for good (a
-    /// false LOST); a position Kafka refused is published with the next counts.
+    /// Publishes the audit's counts that changed (<c>accepted</c>, <c>bus</c>, <c>delivered</c>, of any minute) and
+    /// completes once Kafka acknowledged every stats record produced so far; fails when one of them was refused (it is
+    /// published again at the next tick) or the publisher stopped. Ingress calls it (through
+    /// <see cref="StatsCounter.CountsDurableAsync"/>) before it answers, a pump (through
+    /// <see cref="StatsCounter.DurableAsync"/>) before it commits.
+    /// <para>
+    /// Callers share flushes (a group commit): one flush at a time collects, produces and waits for its acknowledgements;
+    /// whoever calls meanwhile joins the next one, which starts when it ends. So a busy ingress publishes each changed
+    /// count about once per round trip to Kafka, not once per request, and a caller waits at most two flushes.
+    /// </para>
     /// </summary>
-    public async Task DurableAsync(CancellationToken cancellation)
+    public Task DurableAsync(CancellationToken cancellation)
+    {
+        if (_disposed) return Task.FromException(new InvalidOperationException("the stats publisher stopped: counts are no longer published"));
+        Task joined;
+        lock (_flushGate)
+        {
+            _next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            joined = _next.Task;
+            if (!_flushing) StartFlush();
+        }
+        return joined.WaitAsync(cancellation);
+    }
+
+    /// <summary>Flushes for the callers that joined <see cref="_next"/>; then for those who joined meanwhile (under <see cref="_flushGate"/>).</summary>
+    private void StartFlush()
+    {
+        var joined = _next!;
+        _next = null;
+        _flushing = true;
+        Interlocked.Increment(ref _flushes);
+        _ = FlushAsync().ContinueWith(t =>
+        {
+            if (t.Exception is { } e) joined.TrySetException(e.InnerExceptions);
+            else joined.TrySetResult();
+            lock (_flushGate)
+            {
+                _flushing = false;
+                if (_next is not null) StartFlush();
+            }
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// One flush: the changed audit counts produced and acknowledged; then the counted positions told with them
+    /// (<see cref="StatsPoints.Counted"/>), only once the counts are acknowledged, since a position whose counts died
+    /// with the node would hide them for good (a false LOST); a position Kafka refused is published with the next counts.
+    /// </summary>
+    private async Task FlushAsync()
     {
         if (_disposed) throw new InvalidOperationException("the stats publisher stopped: counts are no longer published");
         IReadOnlyList<StatsRecord> positions;
         long upTo;
         lock (_produceGate)
         {
-            foreach (var record in counter.CollectDelivered(nodeId(), out positions)) Produce(record);
+            foreach (var record in counter.CollectFlows(nodeId(), out positions)) Produce(record);
             upTo = Interlocked.Read(ref _produced);
         }
         try
         {
-            await AcknowledgedAsync(upTo, cancellation).ConfigureAwait(false);
+            await AcknowledgedAsync(upTo).ConfigureAwait(false);
         }
         catch
         {
@@ -96,16 +145,16 @@ public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte
         }
         try
         {
-            await AcknowledgedAsync(upTo, cancellation).ConfigureAwait(false);
+            await AcknowledgedAsync(upTo).ConfigureAwait(false);
         }
         catch (Exception e) when (e is KafkaException or InvalidOperationException)
         {
-            // The counts are durable, which is what the commit needs; the refused positions were handed back.
+            // The counts are durable, which is what the callers need; the refused positions were handed back.
         }
     }
 
     /// <summary>Completes once every record up to <paramref name="upTo"/> was answered; fails when one was refused.</summary>
-    private Task AcknowledgedAsync(long upTo, CancellationToken cancellation)
+    private Task AcknowledgedAsync(long upTo)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_acks)
@@ -113,7 +162,7 @@ public sealed class StatsPublisher(StatsCounter counter, IProducer<byte[]?, byte
             _waiters.Add((upTo, done));
             Release();
         }
-        return done.Task.WaitAsync(cancellation);
+        return done.Task;
     }
 
     private void Produce(StatsRecord record)

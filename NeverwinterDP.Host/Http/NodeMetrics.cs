@@ -15,6 +15,8 @@ public sealed class NodeMetrics
     private static readonly string[] SinkCounterNames = ["delivered", "dead_lettered", "errored", "retries", "batches", "flushes"];
 
     private readonly StatsCounter _stats;
+    private readonly Counter _flowFlushes;
+    private readonly Counter _flowRecords;
     private readonly LocalPumps _pumps;
     private readonly Counter _events;
     private readonly Counter _bytes;
@@ -58,6 +60,9 @@ public sealed class NodeMetrics
         _events = factory.CreateCounter("nwdp_events_total", "Events ingress made durable, per log type, process, host and category (normal, error, watchdog and their _spill twins); heartbeats count as watchdog lines of type heartbeat.", series);
         _bytes = factory.CreateCounter("nwdp_event_bytes_total", "UTF-8 bytes of the messages of those events.", series);
         _dropped = factory.CreateCounter("nwdp_stats_dropped_total", "Events not counted per minute because their minute was past nwdp.stats.retention.");
+        _flowFlushes = factory.CreateCounter("nwdp_stats_flushes_total",
+            "Flushes of the audit counts (accepted, bus, delivered) to nwdp.stats ahead of the minute: ingress waits for one before it answers, a pump before it commits; concurrent requests share one.");
+        _flowRecords = factory.CreateCounter("nwdp_stats_flush_records_total", "nwdp.stats records those flushes produced.");
         _accepted = factory.CreateCounter("nwdp_ingress_events_accepted_total", "Events ingress made durable (in Kafka or spilled).");
         _spilled = factory.CreateCounter("nwdp_ingress_events_spilled_total", "Events ingress wrote to the spillover store.");
         _heartbeats = factory.CreateCounter("nwdp_ingress_heartbeats_total", "Heartbeats received.");
@@ -167,6 +172,8 @@ public sealed class NodeMetrics
             }
         }
         _dropped.IncTo(_stats.Dropped);
+        _flowFlushes.IncTo(_stats.FlowCollects);
+        _flowRecords.IncTo(_stats.FlowRecords);
         _accepted.IncTo(_stats.AcceptedEvents);
         _spilled.IncTo(_stats.SpilledEvents);
         _heartbeats.IncTo(_stats.Heartbeats);

@@ -42,14 +42,16 @@ internal static class ControlTopics
     }
 
     /// <summary>The producer of a control topic's publisher: acks=all, idempotent, small batches.</summary>
-    public static IProducer<byte[]?, byte[]> Producer(KafkaBus bus)
+    /// <param name="lingerMs">How long it gathers records before it sends: 50 ms by default; 0 where a caller waits
+    /// for the acknowledgement (the stats, which ingress waits for before it answers).</param>
+    public static IProducer<byte[]?, byte[]> Producer(KafkaBus bus, int lingerMs = 50)
     {
         Librdkafka.EnsureLoaded();
         return new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig(bus.Clients.Producer())
         {
             Acks = Acks.All,
             EnableIdempotence = true,
-            LingerMs = 50,
+            LingerMs = lingerMs,
         }).Build();
     }
 }

@@ -77,7 +77,8 @@ public sealed class StatsService(StatsCounter counter, StatsStore store, StatsOp
     private async Task StartWhenBusAnswersAsync(CancellationToken stop)
     {
         if (!await ControlTopics.EnsureAsync(bus, TopicNames.Stats, "per-minute stats are kept", log, stop)) return;
-        var producer = ControlTopics.Producer(bus);
+        // No linger: ingress waits for these records before it answers (the publisher already gathers them per flush).
+        var producer = ControlTopics.Producer(bus, lingerMs: 0);
         void Warn(string m) => log.LogWarning("{Message}", m);
         lock (_stop)
         {

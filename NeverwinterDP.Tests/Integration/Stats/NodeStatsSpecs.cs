@@ -98,10 +98,14 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         // The minute closes: each node publishes it to nwdp.stats.
         clock.Advance(TimeSpan.FromMinutes(1) + Grace);
         var onTopic = await ConsumeStatsAsync(node.Bus.BootstrapServers, records =>
-            records.Count(r => r.Point == StatsPoints.Ingress) >= 4 && records.Count(r => r.Point == StatsPoints.Accepted) >= 2
-            && records.Count(r => r.Point == StatsPoints.Bus) >= 2
-            // Delivered counts go out at each commit (cumulative for the minute), so the minute may be published more than
-            // once: wait for the record of the last commit of each type (the asserts below check that it is the last).
+            records.Count(r => r.Point == StatsPoints.Ingress) >= 4
+            // Accepted and bus counts go out before each answer, delivered counts at each commit (cumulative for the
+            // minute), so the minute may be published more than once: wait for the record of the last request and the
+            // last commit of each type (the asserts below check that it is the last).
+            && records.Any(r => r.Point == StatsPoints.Accepted && r.Type == "app" && r.Lines >= 11)
+            && records.Any(r => r.Point == StatsPoints.Accepted && r.Type == "heartbeat" && r.Lines >= 2)
+            && records.Any(r => r.Point == StatsPoints.Bus && r.Type == "app" && r.Lines >= 11)
+            && records.Any(r => r.Point == StatsPoints.Bus && r.Type == "heartbeat" && r.Lines >= 2)
             && records.Any(r => r.Point == StatsPoints.Delivered && r.Type == "app" && r.Lines >= 11)
             && records.Any(r => r.Point == StatsPoints.Delivered && r.Type == "heartbeat" && r.Lines >= 2)
             && records.Any(r => r is { Point: StatsPoints.Counted, Topic: "nwdp.logs.app" }));
@@ -189,7 +193,11 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         clock.Advance(TimeSpan.FromMinutes(1) + Grace);
         var where = node.AdminNode;
         var store = node.App.Services.GetRequiredService<StatsStore>();
-        await Wait.UntilAsync(() => store.Audit(0).Count == 2 && store.Audit(0).All(r => r.Accepted > 0 && r.Sinks.Count > 0), Timeout, () => $"{store.Audit(0).Count} audit rows");
+        // The accepted counts reach the store before the answers, the delivered ones at each commit, the per-host series
+        // with the minute: wait for all of them (a count arriving after the settle time would re-open the minute).
+        await Wait.UntilAsync(() => store.Audit(0) is [{ Type: "lossy", Accepted: 10 } l, { Type: "twice", Accepted: 6 } t]
+                                    && l.Sinks.Sum(s => s.Delivered) == 17 && t.Sinks.Sum(s => s.Delivered) == 8 && store.Stats(0).Count == 2,
+            Timeout, () => string.Join("; ", store.Audit(0).Select(r => $"{r.Type} {r.Accepted}: {string.Join(", ", r.Sinks.Select(s => $"{s.Sink} {s.Delivered}"))}")));
         clock.Advance(Settle);
 
         var (code, stdout, stderr) = await RunAsync("audit", "--node", where, "--since", "1h");
@@ -251,7 +259,9 @@ public sealed class NodeStatsSpecs(ITestOutputHelper output)
         foreach (var node in new[] { a, b })
         {
             var store = node.App.Services.GetRequiredService<StatsStore>();
-            await Wait.UntilAsync(() => store.Audit(0) is [{ Accepted: 8, Sinks: [{ Delivered: 8 }] }], Timeout, () => $"{store.Audit(0).Count} audit rows");
+            // The audit's counts go out ahead of the minute, the per-host series with it: wait for both.
+            await Wait.UntilAsync(() => store.Audit(0) is [{ Accepted: 8, Sinks: [{ Delivered: 8 }] }] && store.Stats(0) is [{ } r] && r.Lines["normal"] + r.Lines["error"] == 8,
+                Timeout, () => $"{store.Audit(0).Count} audit rows, {store.Stats(0).Count} stats rows");
             var row = Assert.Single(store.Stats(0));
             Assert.Equal((3L, 5L), (row.Lines["normal"], row.Lines["error"]));
         }
