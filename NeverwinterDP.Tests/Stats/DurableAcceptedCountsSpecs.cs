@@ -89,7 +89,7 @@ public sealed class DurableAcceptedCountsSpecs : IDisposable
     /// <summary>Node B's pump commits what A's ingress put on the bus: counted as delivered to <c>files</c>, published, acknowledged.</summary>
     private static async Task<long> DeliverAsync(Node b, IEnumerable<LogEvent> events)
     {
-        b.Counter.Committing("files", events.Select(e => new DeliveryCount(e.SystemTs, e.Type, System.Text.Encoding.UTF8.GetByteCount(e.Message))).ToList());
+        b.Counter.Committing("files", events.Select(e => new DeliveryCount(e.SystemTs, e.Type, System.Text.Encoding.UTF8.GetByteCount(e.Message))).ToList(), []);
         await b.Counter.DurableAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
         return b.Publisher.Published;
     }
