@@ -111,6 +111,43 @@ public sealed class SpillSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_replayed_spill_is_counted_as_accepted_on_nwdp_stats_at_its_replay_not_with_the_minute()
+    {
+        using var dir = new TempDir();
+        // No sink (no pump flushes counts before its commits) and no publish tick within the test: only the replay's
+        // own flush can put its counts on nwdp.stats (a node killed before the minute's publish keeps them then).
+        await using var node = await InProcessNode.StartAsync(dir.Path, overrides: new()
+        {
+            ["nwdp.spill.after"] = "1s",
+            ["nwdp.spill.probe-interval"] = "200ms",
+            ["nwdp.sinks.files.enabled"] = "off",
+            ["nwdp.stats.publish-interval"] = "1h",
+        });
+        var store = node.App.Services.GetRequiredService<StatsStore>();
+        (long Accepted, long OnBus) Totals(string type)
+        {
+            var rows = store.Audit(0).Where(r => r.Type == type).ToList();
+            return (rows.Sum(r => r.Accepted), rows.Sum(r => r.OnBus));
+        }
+        // A direct write is answered once its counts are on nwdp.stats: the publisher runs from here on.
+        await Wait.UntilAsync(async () => (await node.PostNdjsonAsync(["{\"msg\":\"warm\"}"], type: "warm")).IsSuccessStatusCode && Totals("warm").Accepted > 0,
+            TimeSpan.FromSeconds(60), () => $"warm-up: {Totals("warm")} in the store");
+
+        node.Bus.Embedded!.BrokerDown(1);
+        for (var b = 0; b < 3; b++)
+        {
+            var response = await node.PostNdjsonAsync(Enumerable.Range(b * 10, 10).Select(i => JsonSerializer.Serialize(new { host = "h", msg = $"spilled {i}" })), type: "replayed");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        Assert.Equal((0L, 0L), Totals("replayed"));
+        node.Bus.Embedded.BrokerUp(1);
+
+        await Wait.UntilAsync(() => node.PublishedLines(TopicNames.ForType("replayed")).Count == 30, TimeSpan.FromSeconds(60),
+            () => $"{node.PublishedLines(TopicNames.ForType("replayed")).Count} of 30 replayed");
+        await Wait.UntilAsync(() => Totals("replayed") == (30, 30), TimeSpan.FromSeconds(30), () => $"{Totals("replayed")} (accepted, on bus) in the store");
+    }
+
+    [Fact]
     public async Task When_the_spill_quota_is_used_up_ingress_answers_503_and_nothing_accepted_before_is_lost()
     {
         using var dir = new TempDir();
