@@ -122,14 +122,26 @@ public sealed class EntityMoveProcessSpecs(ITestOutputHelper output)
             // same deadline: its last beat moved with it) and gone offline then, as it would have without a move.
             List<JsonElement> sourcesAfter = [];
             List<HostState> hostsAfter = [];
+            var attempts = new List<string>(); // what each answer lacked, for the log: how long the move takes and why
             await Wait.UntilAsync(async () =>
             {
-                sourcesAfter = await SourcesAsync(n1);
-                hostsAfter = await WatchdogAsync(n1);
+                var asked = clock.Elapsed - killedAt;
+                try
+                {
+                    sourcesAfter = await SourcesAsync(n1);
+                    hostsAfter = await WatchdogAsync(n1);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    attempts.Add($"{asked.TotalSeconds:0.0}-{(clock.Elapsed - killedAt).TotalSeconds:0.0} s: {e.Message.Split('\n')[0]}");
+                    throw;
+                }
+                attempts.Add($"{asked.TotalSeconds:0.0}-{(clock.Elapsed - killedAt).TotalSeconds:0.0} s: {sourcesAfter.Count} sources, {hostsAfter.Count} hosts");
                 return Same(sourcesBefore, sourcesAfter) && hostsBefore.Count == hostsAfter.Count && hostsBefore.Zip(hostsAfter).All(p => Kept(p.Item1, p.Item2));
             }, Settle, () => $"sources before:\n{Text(sourcesBefore)}\nafter:\n{Text(sourcesAfter)}\nhosts before:\n{Text(hostsBefore.Select(h => h.Json))}\nafter:\n{Text(hostsAfter.Select(h => h.Json))}");
             Log(clock, $"the same sources and hosts answered {(clock.Elapsed - killedAt).TotalSeconds:0.0} s after the kill; "
-                       + $"{hostsAfter.Count(h => live.Contains(h.Host) && !h.Online)} of {Hosts} online hosts past their deadline meanwhile");
+                       + $"{hostsAfter.Count(h => live.Contains(h.Host) && !h.Online)} of {Hosts} online hosts past their deadline meanwhile; "
+                       + $"the answers after the kill:\n    {string.Join("\n    ", attempts)}");
             var movedEmitters = await ShardHomesAsync(n1, "emitter");
             var movedWatchdogs = await ShardHomesAsync(n1, "watchdog");
             Assert.All(onNode3.Emitters, s => Assert.Contains(movedEmitters[Shards.ShardId(s)], new[] { n1.ClusterAddress, n2.ClusterAddress }));
@@ -210,7 +222,8 @@ public sealed class EntityMoveProcessSpecs(ITestOutputHelper output)
     private static async Task<JsonElement> JsonVerbAsync(params string[] args)
     {
         var outcome = await Nwdp.RunAsync([.. args, "--json"]);
-        Assert.True(outcome.ExitCode == 0, outcome.ToString());
+        if (outcome.ExitCode != 0)
+            throw new InvalidOperationException($"nwdp {string.Join(' ', args.TakeWhile(a => a != "--node"))}: exit {outcome.ExitCode}: {outcome.Stderr.Trim()}\n{outcome.Stdout}");
         return JsonDocument.Parse(outcome.Stdout).RootElement.Clone();
     }
 
