@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
@@ -142,8 +143,13 @@ public sealed class SpillSpecs(ITestOutputHelper output)
         Assert.Equal((0L, 0L), Totals("replayed"));
         node.Bus.Embedded.BrokerUp(1);
 
-        await Wait.UntilAsync(() => node.PublishedLines(TopicNames.ForType("replayed")).Count == 30, TimeSpan.FromSeconds(60),
-            () => $"{node.PublishedLines(TopicNames.ForType("replayed")).Count} of 30 replayed");
+        async Task<long> ReplayedEventsAsync()
+        {
+            using var admin = node.AdminClient();
+            var status = await admin.GetFromJsonAsync<JsonElement>("/v1/spill/status");
+            return status.GetProperty("topics").EnumerateArray().Sum(t => t.GetProperty("replayed_events").GetInt64());
+        }
+        await Wait.UntilAsync(async () => await ReplayedEventsAsync() == 30, TimeSpan.FromSeconds(60), () => "the 30 spilled events not replayed");
         await Wait.UntilAsync(() => Totals("replayed") == (30, 30), TimeSpan.FromSeconds(30), () => $"{Totals("replayed")} (accepted, on bus) in the store");
     }
 
