@@ -7,6 +7,9 @@ namespace NeverwinterDP.Actors.Emitter;
 /// What ingress accepted from one source since the last report (aggregated per node, sent about once a second).
 /// Also the emitter's journal event: facts about accepted events, applied by adding.
 /// </summary>
+/// <param name="Reporter">The node incarnation that sent it (its registry's id; null in journals written before reports were acknowledged).</param>
+/// <param name="ReportSeq">Increasing per reporter: the emitter applies a report once (a report sent again after a lost
+/// acknowledgement, or to a node that died before it answered, is acknowledged and not added twice).</param>
 public sealed record SourceActivity(
     string SourceId,
     string Host,
@@ -17,7 +20,9 @@ public sealed record SourceActivity(
     Dictionary<string, long> EventsByType,
     long Events,
     long Bytes,
-    long LastSourceSeq) : IShardedMessage, INodeMessage
+    long LastSourceSeq,
+    string? Reporter = null,
+    long ReportSeq = 0) : IShardedMessage, INodeMessage
 {
     public static string Manifest => "E1";
 
@@ -39,6 +44,12 @@ public sealed record SourceActivity(
             LastSourceSeq = Math.Max(LastSourceSeq, more.LastSourceSeq),
         };
     }
+}
+
+/// <summary>The emitter applied (or had applied) the report <paramref name="ReportSeq"/> of <paramref name="Reporter"/>.</summary>
+public sealed record SourceActivityAck(string SourceId, string Reporter, long ReportSeq) : INodeMessage
+{
+    public static string Manifest => "E6";
 }
 
 /// <summary>Asks an emitter for its <see cref="SourceInfo"/> (answers <see cref="SourceUnknown"/> if it never saw an event).</summary>

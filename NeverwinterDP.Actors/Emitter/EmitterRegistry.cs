@@ -24,13 +24,18 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
     private readonly TimeSpan _askTimeout;
     private readonly SourceTallies _tallies = new();
 
-    public EmitterRegistry(ActorSystem system, IActorRef emitters, IActorRef watchdogs, TimeSpan flushInterval, TimeSpan defaultBeatInterval, TimeSpan? askTimeout = null)
+    /// <param name="resendAfter">How long a source's report waits for its emitter's acknowledgement before it is sent
+    /// again (default: five flush intervals, at least 3 s).</param>
+    public EmitterRegistry(ActorSystem system, IActorRef emitters, IActorRef watchdogs, TimeSpan flushInterval, TimeSpan defaultBeatInterval, TimeSpan? askTimeout = null,
+        TimeSpan? resendAfter = null)
     {
         _system = system;
         _emitters = emitters;
         _watchdogs = watchdogs;
         _askTimeout = askTimeout ?? TimeSpan.FromSeconds(10);
-        _aggregator = system.ActorOf(Props.Create(() => new ActivityAggregator(_tallies, emitters, watchdogs, flushInterval, (long)defaultBeatInterval.TotalMilliseconds)), "emitter-registry");
+        var resend = resendAfter ?? TimeSpan.FromTicks(Math.Max(flushInterval.Ticks * 5, TimeSpan.FromSeconds(3).Ticks));
+        _aggregator = system.ActorOf(Props.Create(() => new ActivityAggregator(_tallies, emitters, watchdogs, flushInterval, (long)defaultBeatInterval.TotalMilliseconds, resend)),
+            "emitter-registry");
         // The last counts go out once ingress has stopped (the phase after the host stopped its data path) and
         // before the regions hand off.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "nwdp-registry-flush", async () =>
@@ -85,7 +90,14 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
         return results;
     }
 
-    /// <summary>Every flush interval (and on <see cref="FlushAsync"/>), sends what the tallies summed per source.</summary>
+    /// <summary>
+    /// Every flush interval (and on <see cref="FlushAsync"/>), sends what the tallies summed per source. Reports are
+    /// acknowledged: one per source is outstanding at a time, what comes meanwhile is summed into the next, and an
+    /// outstanding report is sent again (same <see cref="SourceActivity.ReportSeq"/>) until its emitter answers. A
+    /// report told to a node that died before its removal is lost in transit, and the counts of the events accepted
+    /// then would be missing from <c>nwdp sources</c>; sent again, it reaches the entity on its new node, which applies
+    /// it once.
+    /// </summary>
     private sealed class ActivityAggregator : ReceiveActor, IWithTimers
     {
         public sealed class Flush
@@ -93,25 +105,97 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
             public static readonly Flush Instance = new();
         }
 
-        public ActivityAggregator(SourceTallies tallies, IActorRef emitters, IActorRef watchdogs, TimeSpan interval, long beatIntervalMs)
+        private sealed class Tick
         {
-            Receive<Flush>(_ =>
-            {
-                foreach (var a in tallies.Drain())
-                {
-                    emitters.Tell(a);
-                    watchdogs.Tell(new HostBeat(a.Host, a.Process, a.LastSeenMs, beatIntervalMs, IsHeartbeat: false));
-                }
-                if (!Sender.IsNobody()) Sender.Tell(Akka.Done.Instance);
-            });
-            _interval = interval;
+            public static readonly Tick Instance = new();
         }
 
+        /// <summary>A source's report on its way and the sums that wait for its acknowledgement.</summary>
+        private sealed class Pending(SourceActivity outstanding, DateTime sentAt)
+        {
+            public SourceActivity Outstanding = outstanding;
+            public DateTime SentAt = sentAt;
+            public SourceActivity? Next;
+        }
+
+        private readonly string _reporter = Guid.NewGuid().ToString("N");
+        private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+        private readonly List<IActorRef> _flushWaiters = new();
+        private readonly IActorRef _emitters;
         private readonly TimeSpan _interval;
+        private readonly TimeSpan _resendAfter;
+        private long _seq;
+
+        public ActivityAggregator(SourceTallies tallies, IActorRef emitters, IActorRef watchdogs, TimeSpan interval, long beatIntervalMs, TimeSpan resendAfter)
+        {
+            _emitters = emitters;
+            _interval = interval;
+            _resendAfter = resendAfter;
+            Receive<Tick>(_ =>
+            {
+                Send(tallies, watchdogs, beatIntervalMs);
+                ResendOverdue();
+            });
+            // Done once every report sent so far is acknowledged (shutdown: the last counts are with the entities
+            // before the regions hand off); the caller's ask times out if an emitter cannot be reached.
+            Receive<Flush>(_ =>
+            {
+                Send(tallies, watchdogs, beatIntervalMs);
+                if (Sender.IsNobody()) return;
+                if (_pending.Count == 0) Sender.Tell(Akka.Done.Instance);
+                else _flushWaiters.Add(Sender);
+            });
+            Receive<SourceActivityAck>(OnAck);
+        }
 
         public ITimerScheduler Timers { get; set; } = null!;
 
         // The node flushes once more on shutdown (FlushAsync), before the regions hand off.
-        protected override void PreStart() => Timers.StartPeriodicTimer("flush", Flush.Instance, _interval);
+        protected override void PreStart() => Timers.StartPeriodicTimer("flush", Tick.Instance, _interval);
+
+        private void Send(SourceTallies tallies, IActorRef watchdogs, long beatIntervalMs)
+        {
+            foreach (var a in tallies.Drain())
+            {
+                watchdogs.Tell(new HostBeat(a.Host, a.Process, a.LastSeenMs, beatIntervalMs, IsHeartbeat: false));
+                if (_pending.TryGetValue(a.SourceId, out var p)) p.Next = p.Next is null ? a : p.Next.Plus(a);
+                else _pending[a.SourceId] = new Pending(Report(a), DateTime.UtcNow);
+            }
+        }
+
+        private SourceActivity Report(SourceActivity sums)
+        {
+            var report = sums with { Reporter = _reporter, ReportSeq = ++_seq };
+            _emitters.Tell(report, Self);
+            return report;
+        }
+
+        private void ResendOverdue()
+        {
+            var now = DateTime.UtcNow;
+            foreach (var p in _pending.Values)
+            {
+                if (now - p.SentAt < _resendAfter) continue;
+                _emitters.Tell(p.Outstanding, Self);
+                p.SentAt = now;
+            }
+        }
+
+        private void OnAck(SourceActivityAck ack)
+        {
+            if (ack.Reporter != _reporter || !_pending.TryGetValue(ack.SourceId, out var p) || p.Outstanding.ReportSeq != ack.ReportSeq) return;
+            if (p.Next is { } next)
+            {
+                p.Outstanding = Report(next);
+                p.SentAt = DateTime.UtcNow;
+                p.Next = null;
+            }
+            else _pending.Remove(ack.SourceId);
+            if (_pending.Count == 0 && _flushWaiters.Count > 0)
+            {
+                foreach (var w in _flushWaiters) w.Tell(Akka.Done.Instance);
+                _flushWaiters.Clear();
+            }
+        }
     }
 }

@@ -28,6 +28,7 @@ public sealed class NodeMessageSerializerTests : IDisposable
         ["E3"] = typeof(GetSource),
         ["E4"] = typeof(SourceInfo),
         ["E5"] = typeof(SourceUnknown),
+        ["E6"] = typeof(SourceActivityAck),
         ["W1"] = typeof(HostBeat),
         ["W2"] = typeof(HostBeatRecorded),
         ["W3"] = typeof(HostWentOnline),
@@ -65,8 +66,10 @@ public sealed class NodeMessageSerializerTests : IDisposable
     /// <summary>One instance of every message type under the marker, every member set.</summary>
     private static readonly object[] SampleMessages =
     [
-        new SourceActivity("web-1/nginx", "web-1", "nginx", 1, 2, "1.25", new Dictionary<string, long> { ["access"] = 3, ["error"] = 1 }, 4, 400, 9),
-        new EmitterState("web-1/nginx", "web-1", "nginx", 1, 2, "1.25", new Dictionary<string, long> { ["access"] = 3 }, 3, 300, 8),
+        new SourceActivity("web-1/nginx", "web-1", "nginx", 1, 2, "1.25", new Dictionary<string, long> { ["access"] = 3, ["error"] = 1 }, 4, 400, 9, "a1b2", 17),
+        new EmitterState("web-1/nginx", "web-1", "nginx", 1, 2, "1.25", new Dictionary<string, long> { ["access"] = 3 }, 3, 300, 8)
+            { Reported = new Dictionary<string, ReportMark> { ["a1b2"] = new(17, 2) } },
+        new SourceActivityAck("web-1/nginx", "a1b2", 17),
         new GetSource("web-1/nginx"),
         new SourceInfo("web-1/nginx", "web-1", "nginx", 1, 2, "1.25", new Dictionary<string, long> { ["access"] = 3 }, 3, 300, 8),
         new SourceUnknown("web-9/x"),
