@@ -401,6 +401,7 @@ public sealed class TypedLogSchema
         var whole = point < 0 ? s : s[..point];
         var fraction = point < 0 ? [] : s[(point + 1)..];
         if (whole.IsEmpty && fraction.IsEmpty) return false;
+        if (point >= 0 && fraction.IsEmpty) return false; // "12.": not a number JSON writes
         foreach (var c in whole) if (!char.IsAsciiDigit(c)) return false;
         foreach (var c in fraction) if (!char.IsAsciiDigit(c)) return false;
         whole = whole.TrimStart('0');
