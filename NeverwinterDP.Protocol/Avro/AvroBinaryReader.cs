@@ -89,6 +89,17 @@ internal ref struct AvroBinaryReader
         }
     }
 
+    /// <summary>Avro <c>bytes</c>, copied out of the record.</summary>
+    public byte[] ReadBytes(string field)
+    {
+        var length = ReadLong(field);
+        if (length < 0) throw new MalformedRecordException($"Avro field '{field}': negative bytes length {length}.");
+        if (length > Remaining) throw Truncated(field);
+        var bytes = _data.Slice(_position, (int)length).ToArray();
+        _position += (int)length;
+        return bytes;
+    }
+
     /// <summary>A string's UTF-8 bytes, checked as <see cref="ReadString"/> checks them, without making a string.</summary>
     public ReadOnlySpan<byte> ReadUtf8(string field)
     {

@@ -71,6 +71,15 @@ internal ref struct AvroBinaryWriter
         _position += Encoding.UTF8.GetBytes(value, _span[_position..]);
     }
 
+    /// <summary>Avro <c>bytes</c>: the length, then the bytes.</summary>
+    public void WriteBytes(ReadOnlySpan<byte> value)
+    {
+        Ensure(MaxVarLongBytes + value.Length);
+        _position += WriteVarLong(_span[_position..], value.Length);
+        value.CopyTo(_span[_position..]);
+        _position += value.Length;
+    }
+
     /// <summary>Hands the bytes written so far to the output; call once at the end.</summary>
     public void Flush()
     {

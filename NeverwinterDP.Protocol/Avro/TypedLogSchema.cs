@@ -5,21 +5,46 @@ using Avro;
 
 namespace NeverwinterDP.Protocol;
 
-/// <summary>The Avro types a typed attribute may have (alone or in a union with null).</summary>
-public enum TypedKind { Int, Long, Float, Double, Boolean, String }
+/// <summary>
+/// The Avro types a typed attribute may have (alone or in a union with null): the primitives, <c>bytes</c>, an
+/// <c>enum</c>, and the logical types <c>timestamp-millis</c>, <c>timestamp-micros</c> (on long), <c>date</c> (on
+/// int), <c>decimal</c> (on bytes) and <c>uuid</c> (on string).
+/// </summary>
+public enum TypedKind { Int, Long, Float, Double, Boolean, String, Bytes, Enum, TimestampMillis, TimestampMicros, Date, Decimal, Uuid }
 
 /// <summary>One typed attribute: its Avro type, whether null is allowed (and its union branches), and its default.</summary>
 public sealed record TypedField(string Name, TypedKind Kind, bool Nullable, int NullBranch, bool HasDefault, object? Default)
 {
-    /// <summary>How errors and docs name the type: <c>int</c>, or <c>int or null</c>.</summary>
-    public string Expected => Nullable ? $"{Kind.ToString().ToLowerInvariant()} or null" : Kind.ToString().ToLowerInvariant();
+    /// <summary>A decimal's precision (digits in all) and scale (digits after the point); 0 for other kinds.</summary>
+    public int Precision { get; init; }
+
+    public int Scale { get; init; }
+
+    /// <summary>An enum's symbols, in the schema's order (a symbol's index is its Avro encoding); empty for other kinds.</summary>
+    public IReadOnlyList<string> Symbols { get; init; } = [];
+
+    /// <summary>How errors and docs name the type: <c>int</c>, <c>decimal(10,2)</c>, or <c>int or null</c>.</summary>
+    public string Expected => Nullable ? $"{TypeName} or null" : TypeName;
+
+    /// <summary>The Avro name of the type: <c>int</c>, <c>timestamp-millis</c>, <c>decimal(10,2)</c>, <c>enum {a, b}</c>.</summary>
+    public string TypeName => Kind switch
+    {
+        TypedKind.TimestampMillis => "timestamp-millis",
+        TypedKind.TimestampMicros => "timestamp-micros",
+        TypedKind.Decimal => $"decimal({Precision},{Scale})",
+        TypedKind.Enum => $"enum {{{string.Join(", ", Symbols)}}}",
+        _ => Kind.ToString().ToLowerInvariant(),
+    };
 }
 
 /// <summary>
-/// One decoded typed attribute, unboxed: <see cref="Integer"/> for int, long and boolean (0 or 1), <see cref="Real"/>
-/// for float and double, <see cref="Text"/> for string; <see cref="HasValue"/> false for a null.
+/// One decoded typed attribute, unboxed: <see cref="Integer"/> for int, long, boolean (0 or 1), the timestamps (epoch
+/// milliseconds or microseconds, UTC), date (days since 1970-01-01) and enum (the symbol's index); <see cref="Real"/>
+/// for float and double; <see cref="Text"/> for string, uuid (lowercase, 8-4-4-4-12), enum (the symbol) and decimal
+/// (the exact value with scale digits after the point, <c>-12.50</c>); <see cref="Binary"/> for bytes (and a
+/// decimal's unscaled two's-complement bytes, as Avro writes them); <see cref="HasValue"/> false for a null.
 /// </summary>
-public readonly record struct TypedValue(bool HasValue, long Integer = 0, double Real = 0, string? Text = null);
+public readonly record struct TypedValue(bool HasValue, long Integer = 0, double Real = 0, string? Text = null, byte[]? Binary = null);
 
 /// <summary>A typed record's values, in the order of <see cref="TypedLogSchema.Fields"/> (what <see cref="LogEvent.Typed"/> holds).</summary>
 public sealed class TypedValues(TypedLogSchema schema, TypedValue[] values)
@@ -141,13 +166,19 @@ public sealed class TypedLogSchema
     {
         if (EnvelopeFields.Contains(field.Name))
             throw new TypedSchemaException($"field '{field.Name}' is a field of the LogEvent envelope; name the attribute otherwise");
-        var (kind, nullable, nullBranch) = field.Schema switch
+        var (type, nullable, nullBranch) = field.Schema switch
         {
-            PrimitiveSchema p => (KindOf(field.Name, p), false, -1),
-            UnionSchema { Count: 2 } u when u.Schemas[0].Tag == Schema.Type.Null && u.Schemas[1] is PrimitiveSchema p => (KindOf(field.Name, p), true, 0),
-            UnionSchema { Count: 2 } u when u.Schemas[1].Tag == Schema.Type.Null && u.Schemas[0] is PrimitiveSchema p => (KindOf(field.Name, p), true, 1),
-            var s => throw Unsupported(field.Name, s.ToString()),
+            UnionSchema { Count: 2 } u when u.Schemas[0].Tag == Schema.Type.Null && u.Schemas[1].Tag != Schema.Type.Null => (u.Schemas[1], true, 0),
+            UnionSchema { Count: 2 } u when u.Schemas[1].Tag == Schema.Type.Null && u.Schemas[0].Tag != Schema.Type.Null => (u.Schemas[0], true, 1),
+            UnionSchema u => throw Unsupported(field.Name, u.ToString()),
+            var s => (s, false, -1),
         };
+        var shape = new TypedField(field.Name, KindOf(field.Name, type), nullable, nullBranch, false, null);
+        if (shape.Kind == TypedKind.Decimal) shape = shape with { Precision = DecimalProperty(field.Name, type, "precision"), Scale = DecimalProperty(field.Name, type, "scale") };
+        if (shape.Kind == TypedKind.Decimal && (shape.Precision < 1 || shape.Scale < 0 || shape.Scale > shape.Precision))
+            throw new TypedSchemaException($"field '{field.Name}': a decimal needs a precision of at least 1 and a scale from 0 to the precision, got precision {shape.Precision}, scale {shape.Scale}");
+        if (type is EnumSchema enumeration) shape = shape with { Symbols = enumeration.Symbols.ToArray() };
+        var kind = shape.Kind;
         var hasDefault = field.DefaultValue is not null;
         object? defaultValue = null;
         if (hasDefault)
@@ -161,26 +192,60 @@ public sealed class TypedLogSchema
             {
                 if (nullable && nullBranch == 0)
                     throw new TypedSchemaException($"field '{field.Name}': a union's default is of its first branch (null); put the type first to default to a value");
-                if (!TryParse(kind, token.Type == Newtonsoft.Json.Linq.JTokenType.String ? (string)token! : token.ToString(Newtonsoft.Json.Formatting.None), out defaultValue))
-                    throw new TypedSchemaException($"field '{field.Name}': default {token.ToString(Newtonsoft.Json.Formatting.None)} is not a {kind.ToString().ToLowerInvariant()}");
+                // A default is in Avro's JSON encoding (what other readers resolve it as): a timestamp's or date's
+                // number, bytes and a decimal's unscaled bytes as a string of code points 0-255.
+                var text = token.Type == Newtonsoft.Json.Linq.JTokenType.String ? (string)token! : token.ToString(Newtonsoft.Json.Formatting.None);
+                var isString = token.Type == Newtonsoft.Json.Linq.JTokenType.String;
+                if (kind is TypedKind.TimestampMillis or TypedKind.TimestampMicros or TypedKind.Date && isString) text = "";
+                if (kind is TypedKind.Bytes or TypedKind.Decimal)
+                {
+                    if (!isString || text.Any(c => c > 0xFF))
+                        throw new TypedSchemaException($"field '{field.Name}': a {shape.TypeName} default is a string of code points 0-255 (Avro's JSON encoding of bytes)");
+                    var raw = text.Select(c => (byte)c).ToArray();
+                    text = kind == TypedKind.Bytes ? Convert.ToBase64String(raw)
+                        : DecimalText(raw.Length == 0 ? System.Numerics.BigInteger.Zero : new System.Numerics.BigInteger(raw, isUnsigned: false, isBigEndian: true), shape.Scale);
+                }
+                if (!TryParse(shape, text, out defaultValue))
+                    throw new TypedSchemaException($"field '{field.Name}': default {token.ToString(Newtonsoft.Json.Formatting.None)} is not {Article(shape)} {shape.TypeName}");
             }
         }
-        return new TypedField(field.Name, kind, nullable, nullBranch, hasDefault, defaultValue);
+        return shape with { HasDefault = hasDefault, Default = defaultValue };
     }
 
-    private static TypedKind KindOf(string name, PrimitiveSchema p) => p.Tag switch
+    private static TypedKind KindOf(string name, Schema type) => type switch
     {
-        Schema.Type.Int => TypedKind.Int,
-        Schema.Type.Long => TypedKind.Long,
-        Schema.Type.Float => TypedKind.Float,
-        Schema.Type.Double => TypedKind.Double,
-        Schema.Type.Boolean => TypedKind.Boolean,
-        Schema.Type.String => TypedKind.String,
-        _ => throw Unsupported(name, p.ToString()),
+        LogicalSchema { LogicalTypeName: "timestamp-millis", BaseSchema.Tag: Schema.Type.Long } => TypedKind.TimestampMillis,
+        LogicalSchema { LogicalTypeName: "timestamp-micros", BaseSchema.Tag: Schema.Type.Long } => TypedKind.TimestampMicros,
+        LogicalSchema { LogicalTypeName: "date", BaseSchema.Tag: Schema.Type.Int } => TypedKind.Date,
+        LogicalSchema { LogicalTypeName: "decimal", BaseSchema.Tag: Schema.Type.Bytes } => TypedKind.Decimal,
+        LogicalSchema { LogicalTypeName: "uuid", BaseSchema.Tag: Schema.Type.String } => TypedKind.Uuid,
+        LogicalSchema l => throw Unsupported(name, l.ToString()),
+        EnumSchema => TypedKind.Enum,
+        PrimitiveSchema p => p.Tag switch
+        {
+            Schema.Type.Int => TypedKind.Int,
+            Schema.Type.Long => TypedKind.Long,
+            Schema.Type.Float => TypedKind.Float,
+            Schema.Type.Double => TypedKind.Double,
+            Schema.Type.Boolean => TypedKind.Boolean,
+            Schema.Type.String => TypedKind.String,
+            Schema.Type.Bytes => TypedKind.Bytes,
+            _ => throw Unsupported(name, p.ToString()),
+        },
+        _ => throw Unsupported(name, type.ToString()),
     };
 
+    private static int DecimalProperty(string name, Schema type, string property)
+    {
+        var text = type.GetProperty(property);
+        if (text is null) return property == "scale" ? 0 : throw new TypedSchemaException($"field '{name}': a decimal needs a precision");
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new TypedSchemaException($"field '{name}': a decimal's {property} must be a whole number, got {text}");
+    }
+
     private static TypedSchemaException Unsupported(string name, string type) =>
-        new($"field '{name}' has type {type}; a typed attribute is int, long, float, double, boolean or string, or a union of one of them with null");
+        new($"field '{name}' has type {type}; a typed attribute is int, long, float, double, boolean, string, bytes, an enum, " +
+            "timestamp-millis or timestamp-micros (long), date (int), decimal (bytes) or uuid (string), or a union of one of them with null " +
+            "(arrays, maps, records and fixed are not taken yet)");
 
     /// <summary>
     /// Why <paramref name="logEvent"/> does not fit this schema (<c>field 'status' must be an int, got "abc"</c>, its first field that does not),
@@ -195,30 +260,157 @@ public sealed class TypedLogSchema
                 if (!field.HasDefault && !field.Nullable) return new(field.Name, field.Expected, $"field '{field.Name}' is required (expected {field.Expected})");
                 continue;
             }
-            if (field.Nullable && field.Kind != TypedKind.String && text == "null") continue;
-            if (!Fits(field.Kind, text))
-                return new(field.Name, field.Expected, $"field '{field.Name}' must be {Article(field.Kind)} {field.Expected}, got {Quote(text)}");
+            if (field.Nullable && !IsText(field.Kind) && text == "null") continue;
+            if (!Fits(field, text))
+                return new(field.Name, field.Expected, $"field '{field.Name}' must be {Article(field)} {field.Expected}, got {Quote(text)}{Hint(field)}");
         }
         return null;
     }
 
-    private static string Article(TypedKind kind) => kind == TypedKind.Int ? "an" : "a";
+    /// <summary>Kinds whose every text is (or may be) a value: a "null" there is that text, not a null.</summary>
+    private static bool IsText(TypedKind kind) => kind is TypedKind.String;
+
+    private static string Article(TypedField field) => field.Kind is TypedKind.Int or TypedKind.Enum ? "an" : "a";
+
+    // What the text forms are, for the kinds whose form is not obvious from the type's name.
+    private static string Hint(TypedField field) => field.Kind switch
+    {
+        TypedKind.TimestampMillis => " (an ISO-8601 time with an offset, 2026-12-07T12:00:00.123Z, or epoch milliseconds)",
+        TypedKind.TimestampMicros => " (an ISO-8601 time with an offset, 2026-12-07T12:00:00.123456Z, or epoch microseconds)",
+        TypedKind.Date => " (YYYY-MM-DD)",
+        TypedKind.Uuid => " (8-4-4-4-12 hex digits)",
+        TypedKind.Bytes => " (base64)",
+        TypedKind.Decimal => $" (at most {field.Precision - field.Scale} digits before the point and {field.Scale} after)",
+        _ => "",
+    };
 
     private static string Quote(string text) => text.Length <= 40 ? $"\"{text}\"" : $"\"{text[..40]}...\"";
 
-    /// <summary>What <see cref="TryParse"/> accepts, without boxing the value: validation runs per event at ingress.</summary>
-    private static bool Fits(TypedKind kind, string text)
+    /// <summary>What <see cref="TryParse"/> accepts, without boxing the primitives: validation runs per event at ingress.</summary>
+    private static bool Fits(TypedField field, string text)
     {
         var invariant = CultureInfo.InvariantCulture;
-        return kind switch
+        return field.Kind switch
         {
             TypedKind.Int => int.TryParse(text, NumberStyles.AllowLeadingSign, invariant, out _),
             TypedKind.Long => long.TryParse(text, NumberStyles.AllowLeadingSign, invariant, out _),
             TypedKind.Float => float.TryParse(text, NumberStyles.Float, invariant, out var f) && float.IsFinite(f),
             TypedKind.Double => double.TryParse(text, NumberStyles.Float, invariant, out var d) && double.IsFinite(d),
             TypedKind.Boolean => text is "true" or "false",
-            _ => true,
+            TypedKind.String => true,
+            _ => TryParse(field, text, out _),
         };
+    }
+
+    // Epoch bounds of what every store holds: years 1 to 9999 (.NET's DateTime; PostgreSQL, Parquet and Elasticsearch take more).
+    private static readonly long MinMicros = (DateTime.MinValue.Ticks - DateTime.UnixEpoch.Ticks) / 10, MaxMicros = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+
+    /// <summary>
+    /// An event's attribute text as the field's value: an int, long, float, double, bool or string for the primitives;
+    /// for the others the <see cref="TypedValue"/> the decoder would give (so encoding writes what the sinks read).
+    /// Timestamps: an ISO-8601 time with an offset (<c>Z</c> or <c>+02:00</c>; a time without one is refused as
+    /// ambiguous) or an integer in the field's unit since the epoch. Date: <c>YYYY-MM-DD</c> or an integer of days
+    /// since 1970-01-01. Uuid: 8-4-4-4-12 hex digits, any case. Decimal: a plain number (no exponent) of at most
+    /// precision - scale digits before the point and scale after (never rounded). Bytes: base64. Enum: a symbol.
+    /// </summary>
+    private static bool TryParse(TypedField field, string text, out object? value)
+    {
+        value = null;
+        switch (field.Kind)
+        {
+            case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
+                var micros = field.Kind == TypedKind.TimestampMicros;
+                long epoch;
+                if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)) epoch = n;
+                else if (text.Length >= 20 && text[10] is 'T' or 't' && HasOffset(text)
+                         && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time))
+                {
+                    var ticks = time.UtcTicks - DateTime.UnixEpoch.Ticks;
+                    if (ticks % (micros ? 10 : TimeSpan.TicksPerMillisecond) != 0) return false; // finer than the field's unit: not rounded
+                    epoch = micros ? ticks / 10 : ticks / TimeSpan.TicksPerMillisecond;
+                }
+                else return false;
+                if (!InRange(epoch, micros)) return false;
+                value = new TypedValue(true, Integer: epoch, Text: TimestampText(epoch, micros));
+                return true;
+            case TypedKind.Date:
+                int days;
+                if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var d)) days = d;
+                else if (text.Length == 10 && DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
+                    days = date.DayNumber - Epoch.DayNumber;
+                else return false;
+                if (days < DateOnly.MinValue.DayNumber - Epoch.DayNumber || days > DateOnly.MaxValue.DayNumber - Epoch.DayNumber) return false;
+                value = new TypedValue(true, Integer: days, Text: DateText(days));
+                return true;
+            case TypedKind.Uuid:
+                if (!Guid.TryParseExact(text, "D", out var guid)) return false;
+                value = new TypedValue(true, Text: guid.ToString("D"));
+                return true;
+            case TypedKind.Enum:
+                for (var i = 0; i < field.Symbols.Count; i++)
+                {
+                    if (field.Symbols[i] != text) continue;
+                    value = new TypedValue(true, Integer: i, Text: text);
+                    return true;
+                }
+                return false;
+            case TypedKind.Bytes:
+                var buffer = new byte[(text.Length + 3) / 4 * 3];
+                if (!Convert.TryFromBase64String(text, buffer, out var written)) return false;
+                value = new TypedValue(true, Text: text, Binary: buffer[..written]);
+                return true;
+            case TypedKind.Decimal:
+                if (!TryParseDecimal(text, field.Precision, field.Scale, out var unscaled)) return false;
+                value = new TypedValue(true, Text: DecimalText(unscaled, field.Scale), Binary: unscaled.ToByteArray(isUnsigned: false, isBigEndian: true));
+                return true;
+        }
+        return TryParse(field.Kind, text, out value);
+    }
+
+    private static readonly DateOnly Epoch = new(1970, 1, 1);
+
+    private static bool InRange(long epoch, bool micros) =>
+        micros ? epoch >= MinMicros && epoch <= MaxMicros : epoch >= MinMicros / 1000 && epoch <= MaxMicros / 1000;
+
+    private static bool HasOffset(string text) =>
+        text[^1] is 'Z' or 'z' || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
+
+    /// <summary>A timestamp's text form: ISO-8601 UTC with 3 (millis) or 6 (micros) fraction digits.</summary>
+    public static string TimestampText(long epoch, bool micros) =>
+        (DateTime.UnixEpoch + TimeSpan.FromTicks(micros ? epoch * 10 : epoch * TimeSpan.TicksPerMillisecond))
+        .ToString(micros ? "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>A date's text form, YYYY-MM-DD, from days since 1970-01-01.</summary>
+    public static string DateText(long days) => Epoch.AddDays((int)days).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>A decimal's text form: the unscaled value with <paramref name="scale"/> digits after the point.</summary>
+    public static string DecimalText(System.Numerics.BigInteger unscaled, int scale)
+    {
+        var digits = System.Numerics.BigInteger.Abs(unscaled).ToString(CultureInfo.InvariantCulture).PadLeft(scale + 1, '0');
+        var sign = unscaled.Sign < 0 ? "-" : "";
+        return scale == 0 ? sign + digits : $"{sign}{digits[..^scale]}.{digits[^scale..]}";
+    }
+
+    private static bool TryParseDecimal(string text, int precision, int scale, out System.Numerics.BigInteger unscaled)
+    {
+        unscaled = default;
+        var s = text.AsSpan();
+        var negative = s.Length > 0 && s[0] == '-';
+        if (s.Length > 0 && s[0] is '-' or '+') s = s[1..];
+        var point = s.IndexOf('.');
+        var whole = point < 0 ? s : s[..point];
+        var fraction = point < 0 ? [] : s[(point + 1)..];
+        if (whole.IsEmpty && fraction.IsEmpty) return false;
+        if (point >= 0 && fraction.IsEmpty) return false; // "12.": not a number JSON writes
+        foreach (var c in whole) if (!char.IsAsciiDigit(c)) return false;
+        foreach (var c in fraction) if (!char.IsAsciiDigit(c)) return false;
+        whole = whole.TrimStart('0');
+        var trimmedFraction = fraction.TrimEnd('0');
+        if (trimmedFraction.Length > scale || whole.Length > precision - scale) return false;
+        var digits = string.Concat(whole, trimmedFraction) + new string('0', scale - trimmedFraction.Length);
+        unscaled = System.Numerics.BigInteger.Parse(digits.Length == 0 ? "0" : digits, CultureInfo.InvariantCulture);
+        if (negative) unscaled = -unscaled;
+        return true;
     }
 
     private static bool TryParse(TypedKind kind, string text, out object? value)
@@ -256,8 +448,8 @@ public sealed class TypedLogSchema
                 if (!field.HasDefault && !field.Nullable) return null;
                 value = field.Default; // null for a nullable field with no default
             }
-            else if (field.Nullable && field.Kind != TypedKind.String && text == "null") value = null;
-            else if (!TryParse(field.Kind, text, out value)) return null;
+            else if (field.Nullable && !IsText(field.Kind) && text == "null") value = null;
+            else if (!TryParse(field, text, out value)) return null;
             if (field.Nullable)
             {
                 if (value is null)
@@ -275,6 +467,14 @@ public sealed class TypedLogSchema
                 case double d: w.WriteDouble(d); break;
                 case bool b: w.WriteBoolean(b); break;
                 case string s: w.WriteString(s); break;
+                case TypedValue v:
+                    switch (field.Kind)
+                    {
+                        case TypedKind.Bytes or TypedKind.Decimal: w.WriteBytes(v.Binary!); break;
+                        case TypedKind.Uuid: w.WriteString(v.Text!); break;
+                        default: w.WriteLong(v.Integer); break; // timestamps, date, enum index
+                    }
+                    break;
                 default: return null;
             }
         }
@@ -340,6 +540,52 @@ public sealed class TypedLogSchema
                     var b = r.ReadBoolean(field.Name);
                     values[i] = new TypedValue(true, Integer: b ? 1 : 0);
                     attributes[field.Name] = b ? "true" : "false";
+                    break;
+                case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
+                    var epoch = r.ReadLong(field.Name);
+                    var micros = field.Kind == TypedKind.TimestampMicros;
+                    if (!InRange(epoch, micros))
+                        throw new MalformedRecordException($"Avro field '{field.Name}': {field.TypeName} {epoch} is outside years 1-9999.");
+                    var stamp = TimestampText(epoch, micros);
+                    values[i] = new TypedValue(true, Integer: epoch, Text: stamp);
+                    attributes[field.Name] = stamp;
+                    break;
+                case TypedKind.Date:
+                    var days = r.ReadInt(field.Name);
+                    if (days < DateOnly.MinValue.DayNumber - Epoch.DayNumber || days > DateOnly.MaxValue.DayNumber - Epoch.DayNumber)
+                        throw new MalformedRecordException($"Avro field '{field.Name}': date {days} is outside years 1-9999.");
+                    var day = DateText(days);
+                    values[i] = new TypedValue(true, Integer: days, Text: day);
+                    attributes[field.Name] = day;
+                    break;
+                case TypedKind.Enum:
+                    var index = r.ReadLong(field.Name);
+                    if (index < 0 || index >= field.Symbols.Count) throw new MalformedRecordException($"Avro field '{field.Name}': enum index {index}, the enum has {field.Symbols.Count} symbols.");
+                    values[i] = new TypedValue(true, Integer: index, Text: field.Symbols[(int)index]);
+                    attributes[field.Name] = field.Symbols[(int)index];
+                    break;
+                case TypedKind.Bytes:
+                    var bytes = r.ReadBytes(field.Name);
+                    var base64 = Convert.ToBase64String(bytes);
+                    values[i] = new TypedValue(true, Text: base64, Binary: bytes);
+                    attributes[field.Name] = base64;
+                    break;
+                case TypedKind.Decimal:
+                    var raw = r.ReadBytes(field.Name);
+                    var unscaled = raw.Length == 0 ? System.Numerics.BigInteger.Zero : new System.Numerics.BigInteger(raw, isUnsigned: false, isBigEndian: true);
+                    var number = DecimalText(unscaled, field.Scale);
+                    // A writer other than our ingress may write more digits than the precision: the stores would refuse or round it.
+                    if (System.Numerics.BigInteger.Abs(unscaled) >= System.Numerics.BigInteger.Pow(10, field.Precision))
+                        throw new MalformedRecordException($"Avro field '{field.Name}': decimal {number} has more than {field.Precision} digits.");
+                    values[i] = new TypedValue(true, Text: number, Binary: raw);
+                    attributes[field.Name] = number;
+                    break;
+                case TypedKind.Uuid:
+                    var uuidText = r.ReadString(field.Name);
+                    if (!Guid.TryParseExact(uuidText, "D", out var uuid)) throw new MalformedRecordException($"Avro field '{field.Name}': uuid \"{uuidText}\" is not 8-4-4-4-12 hex digits.");
+                    var canonical = uuid.ToString("D");
+                    values[i] = new TypedValue(true, Text: canonical);
+                    attributes[field.Name] = canonical;
                     break;
                 default:
                     var text = r.ReadString(field.Name);

@@ -48,4 +48,33 @@ internal static class TypedWebSchemas
         Attributes = attributes ?? new Dictionary<string, string> { ["user"] = "4711", ["path"] = "/plain" },
         Lineage = new Lineage("node-3", 500 + offset),
     };
+
+    /// <summary>A log type of every kind beyond the primitives: the logical types, an enum and bytes (the sinks' tests of them share it).</summary>
+    public const string Logical = """
+        {"type":"record","name":"Order","fields":[
+          {"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},
+          {"name":"at_us","type":["null",{"type":"long","logicalType":"timestamp-micros"}],"default":null},
+          {"name":"day","type":{"type":"int","logicalType":"date"}},
+          {"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}},
+          {"name":"order_id","type":{"type":"string","logicalType":"uuid"}},
+          {"name":"state","type":{"type":"enum","name":"State","symbols":["NEW","PAID","SHIPPED"]}},
+          {"name":"blob","type":["null","bytes"],"default":null}
+        ]}
+        """;
+
+    /// <summary>Values of <see cref="Logical"/> as ingress takes them (an ISO time with an offset, a date, the exact decimal, any-case uuid, base64).</summary>
+    public static Dictionary<string, string> LogicalValues() => new()
+    {
+        ["at"] = "2026-12-07T12:00:00.123Z", ["at_us"] = "2026-12-07T13:00:00.123456+01:00", ["day"] = "2026-12-07",
+        ["price"] = "-1234.5", ["order_id"] = "0F8FAD5B-D9CB-469F-A165-70867728950E", ["state"] = "PAID", ["blob"] = "AAH/Ig==", ["path"] = "/x",
+    };
+
+    /// <summary>What <see cref="LogicalValues"/> mean: 2026-12-07 12:00:00.123 UTC, and .123456 for the micros.</summary>
+    public static readonly DateTime At = new(2026, 12, 7, 12, 0, 0, 123, DateTimeKind.Utc);
+
+    public static readonly DateTime AtMicros = At.AddTicks(4560);
+
+    public static readonly byte[] Blob = [0, 1, 255, 34];
+
+    public const string OrderId = "0f8fad5b-d9cb-469f-a165-70867728950e";
 }

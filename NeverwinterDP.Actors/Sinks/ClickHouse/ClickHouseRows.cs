@@ -38,15 +38,33 @@ internal static class ClickHouseRows
     ];
 
     /// <summary>The column type a typed field of this Avro kind gets (docs/schemas.md, "Type mappings"): nullable, as rows of other types have none.</summary>
-    public static string TypeOf(TypedKind kind) => kind switch
+    /// <remarks>
+    /// Timestamps are <c>DateTime64(3|6, 'UTC')</c> on servers that have it (<paramref name="dateTime64"/>: 20.1 on),
+    /// else <c>Int64</c> holding the epoch milliseconds or microseconds (18.x has only whole-second DateTime).
+    /// </remarks>
+    public static string TypeOf(TypedKind kind, bool dateTime64 = false) => kind switch
     {
         TypedKind.Int => "Nullable(Int32)",
         TypedKind.Long => "Nullable(Int64)",
         TypedKind.Float => "Nullable(Float32)",
         TypedKind.Double => "Nullable(Float64)",
         TypedKind.Boolean => "Nullable(UInt8)", // 18.x has no Bool; current releases' Bool is a UInt8 too
-        _ => "Nullable(String)",
+        TypedKind.TimestampMillis => dateTime64 ? "Nullable(DateTime64(3, 'UTC'))" : "Nullable(Int64)",
+        TypedKind.TimestampMicros => dateTime64 ? "Nullable(DateTime64(6, 'UTC'))" : "Nullable(Int64)",
+        TypedKind.Date => "Nullable(Date)",
+        TypedKind.Decimal => "Nullable(Decimal)", // with the field's precision and scale: TypeOf(TypedField)
+        TypedKind.Uuid => "Nullable(UUID)",
+        _ => "Nullable(String)", // string, enum (the symbol), bytes (the bytes themselves: a String holds any)
     };
+
+    public static string TypeOf(TypedField field, bool dateTime64 = false) =>
+        field.Kind == TypedKind.Decimal ? $"Nullable(Decimal({field.Precision}, {field.Scale}))" : TypeOf(field.Kind, dateTime64);
+
+    /// <summary>ClickHouse's Date: days since 1970-01-01 as a UInt16, so 1970-01-01 to 2149-06-06.</summary>
+    public const long MaxDateDay = ushort.MaxValue;
+
+    /// <summary>Decimal128 holds 38 digits (Decimal256, 76, only from 21.x).</summary>
+    public const int MaxDecimalPrecision = 38;
 
     /// <summary>
     /// Whether a column already there, of <c>system.columns.type</c> <paramref name="type"/>, takes values of
@@ -62,6 +80,11 @@ internal static class ClickHouseRows
             TypedKind.Float => inner is "Float32" or "Float64",
             TypedKind.Double => inner is "Float64",
             TypedKind.Boolean => inner is "UInt8" or "Bool",
+            TypedKind.TimestampMillis => inner is "Int64" || inner.StartsWith("DateTime64(3", StringComparison.Ordinal),
+            TypedKind.TimestampMicros => inner is "Int64" || inner.StartsWith("DateTime64(6", StringComparison.Ordinal),
+            TypedKind.Date => inner is "Date" or "Date32",
+            TypedKind.Decimal => inner.StartsWith("Decimal", StringComparison.Ordinal), // its precision is the column's: checked per value by ClickHouse
+            TypedKind.Uuid => inner is "UUID" or "String",
             _ => inner is "String",
         };
     }
@@ -73,10 +96,15 @@ internal static class ClickHouseRows
         type.StartsWith(wrapper, StringComparison.Ordinal) && type.EndsWith(')') ? type[wrapper.Length..^1] : type;
 
     /// <summary>Why a typed field cannot be a column of its own (its name is a column every row has), or null. Names are case-sensitive in ClickHouse.</summary>
-    public static string? NameProblem(TypedLogSchema schema, string name) =>
-        OwnColumns.Contains(name, StringComparer.Ordinal)
-            ? $"typed field '{name}' (schema id {schema.Id}) has the name of a column every row has; rename the field in the log type's schema"
+    public static string? NameProblem(TypedLogSchema schema, string name)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        if (OwnColumns.Contains(name, StringComparer.Ordinal))
+            return $"typed field '{name}' (schema id {schema.Id}) has the name of a column every row has; rename the field in the log type's schema";
+        return schema.Fields.FirstOrDefault(f => f.Name == name) is { Kind: TypedKind.Decimal, Precision: > MaxDecimalPrecision } field
+            ? $"typed field '{name}' is {field.TypeName} (schema id {schema.Id}): ClickHouse's Decimal holds at most {MaxDecimalPrecision} digits"
             : null;
+    }
 
     /// <summary>Whether the row can be sent at all; false with a reason for what no ClickHouse Date can hold.</summary>
     public static bool CanWrite(SinkRecord record, out string? reason)
@@ -160,7 +188,14 @@ internal static class ClickHouseRows
                 case TypedKind.Float: Formatted(output, (float)value.Real); break;
                 case TypedKind.Double: Formatted(output, value.Real); break;
                 case TypedKind.Boolean: Raw(output, value.Integer != 0 ? "true" : "false"); break;
-                default: String(output, value.Text!); break;
+                case TypedKind.TimestampMillis or TypedKind.TimestampMicros when !column.DateTime64: Number(output, value.Integer); break;
+                case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
+                    // DateTime64 parses 'YYYY-MM-DD hh:mm:ss.fff' in the column's time zone (UTC).
+                    String(output, value.Text!.Replace('T', ' ').TrimEnd('Z'));
+                    break;
+                case TypedKind.Decimal: Raw(output, value.Text!); break; // digits and a point: a JSON number, parsed exactly
+                case TypedKind.Bytes: Binary(output, value.Binary!); break;
+                default: String(output, value.Text!); break; // string, enum, uuid, date (YYYY-MM-DD)
             }
         }
     }
@@ -217,6 +252,27 @@ internal static class ClickHouseRows
     {
         Utf8Formatter.TryFormat(value, output.GetSpan(20), out var written);
         output.Advance(written);
+    }
+
+    /// <summary>
+    /// Bytes as a JSON string of those very bytes: ClickHouse's JSON input copies a string's bytes as they come (no
+    /// UTF-8 check), so only the quote, the backslash and control bytes are escaped (\u00XX below 0x20 is one byte).
+    /// </summary>
+    private static void Binary(ArrayBufferWriter<byte> output, byte[] bytes)
+    {
+        Raw(output, "\"");
+        foreach (var b in bytes)
+        {
+            if (b == '"') Raw(output, "\\\"");
+            else if (b == '\\') Raw(output, "\\\\");
+            else if (b < 0x20) Raw(output, $"\\u00{b:x2}");
+            else
+            {
+                output.GetSpan(1)[0] = b;
+                output.Advance(1);
+            }
+        }
+        Raw(output, "\"");
     }
 
     private static void Raw(ArrayBufferWriter<byte> output, string ascii)

@@ -50,6 +50,7 @@ public sealed partial class ClickHouseSink : ISink
     private readonly HttpClient _http;
     private readonly string _insertPath;
     private readonly string _qualifiedTable;
+    private bool? _dateTime64; // whether the server has DateTime64; asked once, when a typed schema is first met
     private readonly TypedColumnStore _typedStore;
 
     // Per typed log type's schema seen: its columns (made when missing) or why its records cannot be stored. Forgotten
@@ -102,7 +103,7 @@ public sealed partial class ClickHouseSink : ISink
     public string AddTypedColumnSql(TypedField field)
     {
         ArgumentNullException.ThrowIfNull(field);
-        return $"ALTER TABLE {_qualifiedTable} ADD COLUMN `{field.Name}` {ClickHouseRows.TypeOf(field.Kind)}";
+        return $"ALTER TABLE {_qualifiedTable} ADD COLUMN `{field.Name}` {ClickHouseRows.TypeOf(field, _dateTime64 == true)}";
     }
 
     /// <summary>
@@ -204,9 +205,18 @@ public sealed partial class ClickHouseSink : ISink
         {
             var present = await ColumnTypesAsync(cancellation).ConfigureAwait(false);
             if (present.Count == 0) throw new HttpRequestException($"ClickHouse sink '{Name}': table {_qualifiedTable} does not exist");
+            _dateTime64 ??= await HasDateTime64Async(cancellation).ConfigureAwait(false);
             foreach (var schema in fresh)
             {
                 var shared = await SqlTypedLayout.DecideAsync(schema, present, _typedStore, cancellation).ConfigureAwait(false);
+                if (shared.Refusal is null && shared.Columns.Any(c => c.Kind is TypedKind.TimestampMillis or TypedKind.TimestampMicros))
+                {
+                    // A column there keeps its type (an Int64 made before an upgrade stays epoch units); one made now is the server's best.
+                    shared = SqlTypedLayout.Writable(schema, shared.Columns.Select(c => c with
+                    {
+                        DateTime64 = present.TryGetValue(c.Name, out var type) ? type.Contains("DateTime64", StringComparison.Ordinal) : _dateTime64 == true,
+                    }).ToList());
+                }
                 // A long field writing into the Int32 column an int field made (a promotion): each value must fit.
                 var narrow = shared.Columns.Select(c => c.Kind == TypedKind.Long && present.TryGetValue(c.Name, out var type) && ClickHouseRows.IsInt32(type)).ToArray();
                 _layouts[schema] = new TypedLayout(shared, narrow, _qualifiedTable);
@@ -218,6 +228,14 @@ public sealed partial class ClickHouseSink : ISink
             throw new HttpRequestException($"ClickHouse sink '{Name}': no answer within request-timeout ({_options.RequestTimeout.TotalSeconds:0.###}s) while reading the table's columns", e);
         }
         return true;
+    }
+
+    /// <summary>Whether the server has DateTime64 (20.1 on): <c>version()</c>'s major number.</summary>
+    private async Task<bool> HasDateTime64Async(CancellationToken cancellation)
+    {
+        var version = (await QueryTextAsync("SELECT version() FORMAT TabSeparated", cancellation).ConfigureAwait(false)).Trim();
+        var dot = version.IndexOf('.', StringComparison.Ordinal);
+        return int.TryParse(dot > 0 ? version[..dot] : version, NumberStyles.None, CultureInfo.InvariantCulture, out var major) && major >= 20;
     }
 
     /// <summary>The table's columns and their types (<c>system.columns</c>; none when the table does not exist).</summary>
@@ -250,6 +268,9 @@ public sealed partial class ClickHouseSink : ISink
                 // JSONEachRow has no literal for these (our ingress never writes one; another writer may).
                 if (column.Kind is TypedKind.Float or TypedKind.Double && !double.IsFinite(value.Real))
                     return $"typed field '{column.Name}' is {value.Real.ToString(CultureInfo.InvariantCulture)}, which ClickHouse's JSON input cannot carry";
+                // ClickHouse's Date is a UInt16 of days: it would store others wrapped around.
+                if (column.Kind == TypedKind.Date && value.Integer is < 0 or > ClickHouseRows.MaxDateDay)
+                    return $"typed field '{column.Name}' is {value.Text}, outside the dates ClickHouse's Date holds (1970-01-01 to 2149-06-06)";
                 // ClickHouse would store it wrapped around (18.16 does, silently).
                 if (Narrow[c] && value.Integer is < int.MinValue or > int.MaxValue)
                     return $"typed field '{column.Name}' is {value.Integer.ToString(CultureInfo.InvariantCulture)}, beyond the Int32 column {column.Name} of table {Table}; to take such values: ALTER TABLE {Table} MODIFY COLUMN `{column.Name}` Nullable(Int64)";

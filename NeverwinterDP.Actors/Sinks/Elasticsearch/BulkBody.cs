@@ -151,7 +151,11 @@ internal sealed class BulkBody
                 case TypedKind.Float: _writer.WriteNumber(name, (float)value.Real); break; // the float's shortest text, not the double's
                 case TypedKind.Double: _writer.WriteNumber(name, value.Real); break;
                 case TypedKind.Boolean: _writer.WriteBoolean(name, value.Integer != 0); break;
-                default: _writer.WriteString(name, value.Text); break;
+                case TypedKind.Decimal when TypedMapping.IsNumber(fields[i]):
+                    _writer.WritePropertyName(name);
+                    _writer.WriteRawValue(value.Text!, skipInputValidation: true); // digits and a point: the exact number
+                    break;
+                default: _writer.WriteString(name, value.Text); break; // strings, enum, uuid, bytes (base64), times and dates (ISO-8601)
             }
         }
     }

@@ -11,7 +11,12 @@ namespace NeverwinterDP.Actors.Sinks.Elasticsearch;
 /// </summary>
 internal static class TypedMapping
 {
-    /// <summary>The Elasticsearch field type of an Avro type: int → integer, long → long, float → float, double → double, boolean → boolean, string → keyword.</summary>
+    /// <summary>
+    /// The Elasticsearch field type of an Avro type: int → integer, long → long, float → float, double → double,
+    /// boolean → boolean, string, enum and uuid → keyword, bytes → binary (base64), timestamp-millis → date,
+    /// timestamp-micros → date_nanos (both written as ISO-8601 UTC text), date → date (<c>strict_date</c>), decimal →
+    /// scaled_float (factor 10^scale) up to 15 digits, which a double holds exactly, else keyword (the exact text).
+    /// </summary>
     public static string FieldType(TypedKind kind) => kind switch
     {
         TypedKind.Int => "integer",
@@ -19,8 +24,30 @@ internal static class TypedMapping
         TypedKind.Float => "float",
         TypedKind.Double => "double",
         TypedKind.Boolean => "boolean",
+        TypedKind.Bytes => "binary",
+        TypedKind.TimestampMillis or TypedKind.Date => "date",
+        TypedKind.TimestampMicros => "date_nanos",
+        TypedKind.Decimal => "scaled_float",
         _ => "keyword",
     };
+
+    /// <summary>The widest decimal mapped as a number: a scaled_float is a long of units, read back through a double (15 exact digits).</summary>
+    public const int MaxScaledFloatDigits = 15;
+
+    public static string FieldType(TypedField field) =>
+        field.Kind == TypedKind.Decimal && field.Precision > MaxScaledFloatDigits ? "keyword" : FieldType(field.Kind);
+
+    /// <summary>Whether the field's value goes into the document as a bare JSON number (a decimal mapped scaled_float).</summary>
+    public static bool IsNumber(TypedField field) => field.Kind == TypedKind.Decimal && field.Precision <= MaxScaledFloatDigits;
+
+    private static void WriteField(Utf8JsonWriter w, TypedField field)
+    {
+        var type = FieldType(field);
+        w.WriteString("type", type);
+        if (type == "scaled_float") w.WriteNumber("scaling_factor", Math.Pow(10, field.Scale));
+        else if (field.Kind == TypedKind.Date) w.WriteString("format", "strict_date");
+        else if (type is "date" or "date_nanos") w.WriteString("format", "strict_date_optional_time");
+    }
 
     /// <summary>The body of <c>PUT /&lt;index&gt;/_mapping</c> for <paramref name="fields"/>: <c>{"properties":{"attributes":{"properties":{...}}}}</c>.</summary>
     public static byte[] Body(IEnumerable<TypedField> fields, bool underMappings = false)
@@ -36,7 +63,7 @@ internal static class TypedMapping
             foreach (var field in fields)
             {
                 w.WriteStartObject(field.Name);
-                w.WriteString("type", FieldType(field.Kind));
+                WriteField(w, field);
                 w.WriteEndObject();
             }
             w.WriteEndObject();

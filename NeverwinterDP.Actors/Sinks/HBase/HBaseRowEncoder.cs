@@ -97,7 +97,7 @@ public sealed class HBaseRowEncoder
                 var v = typed.Values[i];
                 if (!v.HasValue) continue; // a null optional: no cell
                 var field = typed.Schema.Fields[i];
-                _cells.Add(field.Kind == TypedKind.String ? new Cell("a." + field.Name, v.Text ?? "") : new Cell("a." + field.Name, null, field.Kind, v));
+                _cells.Add(field.Kind is TypedKind.String or TypedKind.Enum ? new Cell("a." + field.Name, v.Text ?? "") : new Cell("a." + field.Name, null, field.Kind, v));
             }
         }
         _cells.Add(new("topic", record.Topic));
@@ -133,11 +133,23 @@ public sealed class HBaseRowEncoder
         return (start, _buffer.WrittenCount - start, null);
     }
 
-    // A typed number or boolean as HBase's Bytes.toBytes writes it (big-endian; floats by their raw IEEE 754 bits; true as 0xFF).
-    private static Span<byte> Binary(in Cell cell, Span<byte> into)
+    // A typed number or boolean as HBase's Bytes.toBytes writes it (big-endian; floats by their raw IEEE 754 bits; true as 0xFF);
+    // timestamps as their epoch long, a date as its int of days, a uuid's 16 bytes (RFC 4122 order), bytes as they are, a
+    // decimal as its unscaled two's-complement bytes (Avro's; the scale is the schema's).
+    private static ReadOnlySpan<byte> Binary(in Cell cell, Span<byte> into)
     {
         switch (cell.Kind)
         {
+            case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
+                BinaryPrimitives.WriteInt64BigEndian(into, cell.Value.Integer);
+                return into[..8];
+            case TypedKind.Date:
+                BinaryPrimitives.WriteInt32BigEndian(into, (int)cell.Value.Integer);
+                return into[..4];
+            case TypedKind.Uuid:
+                return Guid.ParseExact(cell.Value.Text!, "D").ToByteArray(bigEndian: true);
+            case TypedKind.Bytes or TypedKind.Decimal:
+                return cell.Value.Binary;
             case TypedKind.Int:
                 BinaryPrimitives.WriteInt32BigEndian(into, (int)cell.Value.Integer);
                 return into[..4];

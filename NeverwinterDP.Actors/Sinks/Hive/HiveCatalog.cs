@@ -222,14 +222,16 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
                 if (!names.Add(field.Name))
                     return HiveTypedPlan.Refused($"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), which Hive does not tell apart");
                 var index = t.Typed.FindIndex(c => string.Equals(c.Name, field.Name, StringComparison.OrdinalIgnoreCase));
-                var wanted = HiveTypes.Of(field.Kind);
+                var wanted = HiveTypes.Of(field);
+                if (field.Kind == TypedKind.Decimal && field.Precision > HiveTypes.MaxDecimalPrecision)
+                    return HiveTypedPlan.Refused($"typed field '{field.Name}' is {field.TypeName} (schema id {schema.Id}): the Hive sink's Parquet writer holds decimals of at most {HiveTypes.MaxDecimalPrecision} digits");
                 if (index < 0) added.Add(new HiveColumn(field.Name, wanted));
                 else if (t.Typed[index].Name != field.Name)
                     return HiveTypedPlan.Refused($"typed field '{field.Name}' (schema id {schema.Id}) differs only in case from column {t.Typed[index].Name} of Hive table {table}, which Hive does not tell apart");
-                else if (HiveTypes.WidensTo(t.Typed[index].HiveType, field.Kind)) widened.Add((index, new HiveColumn(field.Name, wanted)));
-                else if (!HiveTypes.Holds(t.Typed[index].HiveType, field.Kind))
+                else if (HiveTypes.WidensTo(t.Typed[index].HiveType, wanted)) widened.Add((index, new HiveColumn(field.Name, wanted)));
+                else if (!HiveTypes.Holds(t.Typed[index].HiveType, wanted))
                     return HiveTypedPlan.Refused($"column {field.Name} of Hive table {table} is {t.Typed[index].HiveType}, which cannot hold typed field '{field.Name}' ({field.Expected}, schema id {schema.Id})");
-                fields.Add(new HiveTypedField(i, field.Name, field.Kind));
+                fields.Add(new HiveTypedField(i, field.Name, field.Kind, wanted));
             }
             if (added.Count > 0 || widened.Count > 0) Record(table, t, added, widened);
             var ofType = t.TypeColumns.TryGetValue(type, out var list) ? list : t.TypeColumns[type] = [];
@@ -366,7 +368,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     [GeneratedRegex(@"^ALTER TABLE `[^`]*` ADD COLUMNS \((.*)\) CASCADE;$")]
     private static partial Regex AddColumnsLine();
 
-    [GeneratedRegex(@"`([^`]+)` ([A-Z]+)")]
+    [GeneratedRegex(@"`([^`]+)` ([A-Z]+(?:\(\d+,\d+\))?)")]
     private static partial Regex ColumnInList();
 
     [GeneratedRegex(@"^ALTER TABLE `[^`]*` CHANGE COLUMN `([^`]+)` `[^`]+` ([A-Z]+) CASCADE;$")]

@@ -6,7 +6,7 @@ namespace NeverwinterDP.Actors.Sinks.Hive;
 internal sealed record HiveColumn(string Name, string HiveType);
 
 /// <summary>One typed field of a schema as a table's column: the field's place in <see cref="TypedValues.Values"/>, name and kind.</summary>
-internal readonly record struct HiveTypedField(int Field, string Name, TypedKind Kind);
+internal readonly record struct HiveTypedField(int Field, string Name, TypedKind Kind, string HiveType);
 
 /// <summary>
 /// What the Hive sink does with the records of one typed schema in one table: write its fields as columns
@@ -41,16 +41,27 @@ internal static class HiveTypes
         TypedKind.Float => "FLOAT",
         TypedKind.Double => "DOUBLE",
         TypedKind.Boolean => "BOOLEAN",
-        _ => "STRING",
+        TypedKind.Bytes => "BINARY",
+        TypedKind.TimestampMillis or TypedKind.TimestampMicros => "TIMESTAMP",
+        TypedKind.Date => "DATE",
+        TypedKind.Decimal => "DECIMAL",
+        _ => "STRING", // string, enum, uuid (Hive has no UUID type)
     };
 
-    /// <summary>Whether a column of <paramref name="hiveType"/> takes a value of <paramref name="kind"/> unchanged in meaning: its own type, or a narrower number (Avro's promotions int → long → float → double).</summary>
-    public static bool Holds(string hiveType, TypedKind kind) =>
-        hiveType == Of(kind) || (Rank(hiveType) is { } column && Rank(Of(kind)) is { } field && field < column);
+    /// <summary>A field's Hive type: <see cref="Of(TypedKind)"/>, a decimal with its precision and scale (<c>DECIMAL(10,2)</c>).</summary>
+    public static string Of(TypedField field) =>
+        field.Kind == TypedKind.Decimal ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"DECIMAL({field.Precision},{field.Scale})") : Of(field.Kind);
 
-    /// <summary>Whether a column of <paramref name="hiveType"/> can be widened to <paramref name="kind"/>'s type (Hive takes numeric widening in <c>CHANGE COLUMN</c>).</summary>
-    public static bool WidensTo(string hiveType, TypedKind kind) =>
-        Rank(hiveType) is { } column && Rank(Of(kind)) is { } field && field > column;
+    /// <summary>The widest decimal the Parquet writer takes (.NET's decimal: 28 digits).</summary>
+    public const int MaxDecimalPrecision = 28;
+
+    /// <summary>Whether a column of <paramref name="hiveType"/> takes a value of Hive type <paramref name="wanted"/> unchanged in meaning: its own type, or a narrower number (Avro's promotions int → long → float → double).</summary>
+    public static bool Holds(string hiveType, string wanted) =>
+        hiveType == wanted || (Rank(hiveType) is { } column && Rank(wanted) is { } field && field < column);
+
+    /// <summary>Whether a column of <paramref name="hiveType"/> can be widened to <paramref name="wanted"/> (Hive takes numeric widening in <c>CHANGE COLUMN</c>).</summary>
+    public static bool WidensTo(string hiveType, string wanted) =>
+        Rank(hiveType) is { } column && Rank(wanted) is { } field && field > column;
 
     private static int? Rank(string hiveType) => hiveType switch
     {

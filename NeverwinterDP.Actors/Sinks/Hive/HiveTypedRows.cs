@@ -36,7 +36,7 @@ internal sealed class HiveTypedRows
     {
         foreach (var field in plan.Fields)
         {
-            if (!Columns.Any(c => c.Name == field.Name && HiveTypes.Holds(c.HiveType, field.Kind))) return false;
+            if (!Columns.Any(c => c.Name == field.Name && HiveTypes.Holds(c.HiveType, field.HiveType))) return false;
         }
         return true;
     }
@@ -98,6 +98,12 @@ internal sealed class HiveTypedRows
 
         public static Column For(HiveColumn column) => column.HiveType switch
         {
+            // Both timestamp units as INT64 TIMESTAMP(MICROS, UTC): one Hive TIMESTAMP column may get either.
+            "TIMESTAMP" => new Numbers<DateTime>(new DateTimeDataField(column.Name, DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: true),
+                static (v, k) => DateTime.UnixEpoch.AddTicks(v.Integer * (k == TypedKind.TimestampMicros ? 10 : TimeSpan.TicksPerMillisecond))),
+            "DATE" => new Numbers<DateTime>(new DateTimeDataField(column.Name, DateTimeFormat.Date, isNullable: true), static (v, _) => DateTime.UnixEpoch.AddDays(v.Integer)),
+            "BINARY" => new Blobs(column.Name),
+            var t when t.StartsWith("DECIMAL(", StringComparison.Ordinal) => Decimals(column),
             "INT" => new Numbers<int>(column.Name, static (v, _) => (int)v.Integer),
             "BIGINT" => new Numbers<long>(column.Name, static (v, _) => v.Integer),
             "FLOAT" => new Numbers<float>(column.Name, static (v, k) => k is TypedKind.Int or TypedKind.Long ? v.Integer : (float)v.Real),
@@ -116,10 +122,24 @@ internal sealed class HiveTypedRows
         public abstract void Clear();
     }
 
-    private sealed class Numbers<T>(string name, Func<TypedValue, TypedKind, T> convert) : Column
+    // FIXED_LEN_BYTE_ARRAY DECIMAL (what Hive and Impala read); the exact text parses into .NET's decimal (28 digits).
+    private static Numbers<decimal> Decimals(HiveColumn column)
+    {
+        var inside = column.HiveType["DECIMAL(".Length..^1].Split(',');
+        var (precision, scale) = (int.Parse(inside[0], System.Globalization.CultureInfo.InvariantCulture), int.Parse(inside[1], System.Globalization.CultureInfo.InvariantCulture));
+        return new Numbers<decimal>(new DecimalDataField(column.Name, precision, scale, forceByteArrayEncoding: true, isNullable: true),
+            static (v, _) => decimal.Parse(v.Text!, System.Globalization.NumberStyles.AllowLeadingSign | System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private sealed class Numbers<T>(DataField field, Func<TypedValue, TypedKind, T> convert) : Column
         where T : struct
     {
-        private readonly DataField<T?> _field = new(name);
+        public Numbers(string name, Func<TypedValue, TypedKind, T> convert)
+            : this(new DataField<T?>(name), convert)
+        {
+        }
+
+        private readonly DataField _field = field;
         private readonly List<T?> _values = [];
 
         public override Field Field => _field;
@@ -134,6 +154,27 @@ internal sealed class HiveTypedRows
 
         public override Task WriteAsync(ParquetRowGroupWriter group) =>
             group.WriteAsync<T>(_field, _values.ToArray(), null, null, CancellationToken.None);
+
+        public override void Clear() => _values.Clear();
+    }
+
+    private sealed class Blobs(string name) : Column
+    {
+        private readonly DataField _field = new(name, typeof(byte[]), isNullable: true);
+        private readonly List<byte[]?> _values = [];
+
+        public override Field Field => _field;
+
+        public override long Add(TypedValue value, TypedKind kind)
+        {
+            var bytes = value.HasValue ? value.Binary : null;
+            _values.Add(bytes);
+            return bytes?.Length ?? 0;
+        }
+
+        public override void AddNull() => _values.Add(null);
+
+        public override Task WriteAsync(ParquetRowGroupWriter group) => group.WriteAsync(_field, _values!);
 
         public override void Clear() => _values.Clear();
     }

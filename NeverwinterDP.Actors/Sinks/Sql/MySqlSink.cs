@@ -144,7 +144,14 @@ public sealed class MySqlSink : SqlSink
                     case TypedKind.Float: sql.Append(((float)value.Real).ToString("R", CultureInfo.InvariantCulture)); break;
                     case TypedKind.Double: sql.Append(value.Real.ToString("R", CultureInfo.InvariantCulture)); break;
                     case TypedKind.Boolean: sql.Append(value.Integer != 0 ? "TRUE" : "FALSE"); break;
-                    default: AppendQuoted(sql, value.Text!); break;
+                    case TypedKind.Decimal: sql.Append(value.Text); break; // the exact number, digits and a point only
+                    case TypedKind.Bytes: sql.Append("X'").Append(Convert.ToHexString(value.Binary!)).Append('\''); break;
+                    case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
+                        // DATETIME(3|6) in UTC: the value's UTC wall-clock time, whatever the session's time zone.
+                        var time = DateTime.UnixEpoch.AddTicks(value.Integer * (column.Kind == TypedKind.TimestampMicros ? 10 : TimeSpan.TicksPerMillisecond));
+                        sql.Append('\'').Append(time.ToString(column.Kind == TypedKind.TimestampMicros ? "yyyy-MM-dd HH:mm:ss.ffffff" : "yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)).Append('\'');
+                        break;
+                    default: AppendQuoted(sql, value.Text!); break; // string, enum, uuid, date (YYYY-MM-DD)
                 }
             }
         }
@@ -239,8 +246,20 @@ public sealed record MySqlDialect : SqlDialect
         TypedKind.Float => "FLOAT",
         TypedKind.Double => "DOUBLE",
         TypedKind.Boolean => "BOOLEAN",
-        _ => "LONGTEXT",
+        TypedKind.Bytes => "LONGBLOB",
+        TypedKind.TimestampMillis => "DATETIME(3)",
+        TypedKind.TimestampMicros => "DATETIME(6)",
+        TypedKind.Date => "DATE",
+        TypedKind.Decimal => "DECIMAL",
+        TypedKind.Uuid => "CHAR(36)",
+        _ => "LONGTEXT", // string, enum
     };
+
+    /// <summary>MySQL's and MariaDB's DECIMAL holds 65 digits, 30 after the point.</summary>
+    public override string? TypeProblem(TypedLogSchema schema, TypedField field) =>
+        field.Kind == TypedKind.Decimal && (field.Precision > 65 || field.Scale > 30)
+            ? $"typed field '{field.Name}' is {field.TypeName} (schema id {schema.Id}): MySQL and MariaDB hold decimals of at most 65 digits, 30 after the point"
+            : null;
 
     // BOOLEAN is TINYINT(1): information_schema says tinyint.
     public override bool Accepts(TypedKind kind, string dataType) => kind switch
@@ -249,6 +268,11 @@ public sealed record MySqlDialect : SqlDialect
         TypedKind.Float => dataType is "float" or "double",
         TypedKind.Double => dataType is "double",
         TypedKind.Boolean => dataType is "tinyint",
+        TypedKind.Bytes => dataType is "longblob" or "mediumblob" or "blob" or "varbinary",
+        TypedKind.TimestampMillis or TypedKind.TimestampMicros => dataType is "datetime" or "timestamp",
+        TypedKind.Date => dataType is "date",
+        TypedKind.Decimal => dataType is "decimal", // its precision is the column's: a value beyond it is refused (1264) and dead-lettered
+        TypedKind.Uuid => dataType is "char" or "varchar" or "uuid" or "longtext" or "text",
         _ => dataType is "longtext" or "mediumtext" or "text" or "varchar",
     };
 

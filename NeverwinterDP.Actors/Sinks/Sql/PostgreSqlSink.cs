@@ -29,7 +29,8 @@ public sealed class PostgreSqlSink : SqlSink
     {
         if (layout.Statement is { } built) return built;
         var names = SqlColumns.All.Select(c => c.Name).Concat(layout.Columns.Select(c => c.Name));
-        var types = SqlColumns.All.Select(c => Dialect.TypeOf(c.Kind)).Concat(layout.Columns.Select(c => Dialect.TypeOf(c.Kind)));
+        // A decimal goes as text (exact at any precision, which .NET's decimal is not) and is cast by the server.
+        var types = SqlColumns.All.Select(c => Dialect.TypeOf(c.Kind)).Concat(layout.Columns.Select(c => c.Kind == TypedKind.Decimal ? "text[]::numeric" : Dialect.TypeOf(c.Kind)));
         var arrays = string.Join(", ", types.Select((t, i) => $"${i + 1}::{t}[]"));
         var conflict = $"ON CONFLICT ({SqlColumns.ColumnList(Dialect, SqlColumns.Key)}) DO NOTHING";
         return layout.Statement = $"INSERT INTO {QuotedTable} ({SqlColumns.ColumnList(Dialect, names)}) SELECT * FROM unnest({arrays}) {conflict}";
@@ -102,12 +103,31 @@ public sealed class PostgreSqlSink : SqlSink
                 var booleans = new bool?[rows.Count];
                 for (var i = 0; i < booleans.Length; i++) booleans[i] = Value(i) is { HasValue: true } v ? v.Integer != 0 : null;
                 return new NpgsqlParameter<bool?[]> { TypedValue = booleans, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Boolean };
-            default:
+            case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
+                var ticks = column.Kind == TypedKind.TimestampMicros ? 10 : TimeSpan.TicksPerMillisecond;
+                var times = new DateTime?[rows.Count];
+                for (var i = 0; i < times.Length; i++) times[i] = Value(i) is { HasValue: true } v ? DateTime.UnixEpoch.AddTicks(v.Integer * ticks) : null;
+                return new NpgsqlParameter<DateTime?[]> { TypedValue = times, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz };
+            case TypedKind.Date:
+                var dates = new DateOnly?[rows.Count];
+                for (var i = 0; i < dates.Length; i++) dates[i] = Value(i) is { HasValue: true } v ? UnixDay.AddDays((int)v.Integer) : null;
+                return new NpgsqlParameter<DateOnly?[]> { TypedValue = dates, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Date };
+            case TypedKind.Uuid:
+                var uuids = new Guid?[rows.Count];
+                for (var i = 0; i < uuids.Length; i++) uuids[i] = Value(i) is { HasValue: true } v ? Guid.ParseExact(v.Text!, "D") : null;
+                return new NpgsqlParameter<Guid?[]> { TypedValue = uuids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid };
+            case TypedKind.Bytes:
+                var blobs = new byte[]?[rows.Count];
+                for (var i = 0; i < blobs.Length; i++) blobs[i] = Value(i) is { HasValue: true } v ? v.Binary : null;
+                return new NpgsqlParameter<byte[]?[]> { TypedValue = blobs, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea };
+            default: // string, enum (the symbol), decimal (its exact text, cast to numeric by the statement)
                 var texts = new string?[rows.Count];
                 for (var i = 0; i < texts.Length; i++) texts[i] = Value(i) is { HasValue: true } v ? v.Text : null;
                 return new NpgsqlParameter<string?[]> { TypedValue = texts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
         }
     }
+
+    private static readonly DateOnly UnixDay = new(1970, 1, 1);
 
     private static NpgsqlParameter ArrayOf(SqlColumn column, ArraySegment<SinkRecord> rows)
     {
@@ -168,7 +188,12 @@ public sealed record PostgreSqlDialect : SqlDialect
         TypedKind.Float => "real",
         TypedKind.Double => "double precision",
         TypedKind.Boolean => "boolean",
-        _ => "text",
+        TypedKind.Bytes => "bytea",
+        TypedKind.TimestampMillis or TypedKind.TimestampMicros => "timestamptz",
+        TypedKind.Date => "date",
+        TypedKind.Decimal => "numeric",
+        TypedKind.Uuid => "uuid",
+        _ => "text", // string, enum
     };
 
     public override bool Accepts(TypedKind kind, string dataType) => kind switch
@@ -177,6 +202,11 @@ public sealed record PostgreSqlDialect : SqlDialect
         TypedKind.Float => dataType is "real" or "double precision",
         TypedKind.Double => dataType is "double precision",
         TypedKind.Boolean => dataType is "boolean",
+        TypedKind.Bytes => dataType is "bytea",
+        TypedKind.TimestampMillis or TypedKind.TimestampMicros => dataType is "timestamp with time zone",
+        TypedKind.Date => dataType is "date",
+        TypedKind.Decimal => dataType is "numeric", // its precision is the column's: a value beyond it is refused (22003) and dead-lettered
+        TypedKind.Uuid => dataType is "uuid",
         _ => dataType is "text" or "character varying",
     };
 

@@ -98,8 +98,8 @@ public static class SqlColumns
         $"ALTER TABLE {dialect.QuoteTable(table)} ADD COLUMN {Declaration(dialect, column)}";
 
     /// <summary>The <c>ALTER TABLE</c> that adds a typed field's column: nullable (rows of other types, and rows written before, have none).</summary>
-    public static string AddTypedColumnSql(SqlDialect dialect, string table, string name, TypedKind kind) =>
-        $"ALTER TABLE {dialect.QuoteTable(table)} ADD COLUMN {dialect.Quote(name)} {dialect.TypeOf(kind)} NULL";
+    public static string AddTypedColumnSql(SqlDialect dialect, string table, TypedField field) =>
+        $"ALTER TABLE {dialect.QuoteTable(table)} ADD COLUMN {dialect.Quote(field.Name)} {dialect.TypeOf(field)} NULL";
 
     /// <summary>
     /// The query listing the table's columns by name and <c>data_type</c> (one per row) from <c>information_schema.columns</c>, which
@@ -132,6 +132,13 @@ public abstract record SqlDialect
 
     /// <summary>The column type a typed field of this Avro kind gets (docs/schemas.md, "Type mappings").</summary>
     public abstract string TypeOf(TypedKind kind);
+
+    /// <summary>The column type of a typed field: <see cref="TypeOf(TypedKind)"/>, a decimal with its precision and scale.</summary>
+    public virtual string TypeOf(TypedField field) =>
+        field.Kind == TypedKind.Decimal ? $"{TypeOf(field.Kind)}({field.Precision},{field.Scale})" : TypeOf(field.Kind);
+
+    /// <summary>Why this server cannot have a column for <paramref name="field"/>'s type (a decimal beyond its precision), or null.</summary>
+    public virtual string? TypeProblem(TypedLogSchema schema, TypedField field) => null;
 
     /// <summary>
     /// Whether a column already there, of <c>information_schema.columns.data_type</c> <paramref name="dataType"/>, takes

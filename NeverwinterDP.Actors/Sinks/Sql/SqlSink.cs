@@ -338,8 +338,8 @@ public abstract class SqlSink : ISink
             Options.Table,
             Options.CreateTable,
             Dialect.ColumnNames,
-            SqlTypedLayout.NameProblem,
-            field => SqlColumns.AddTypedColumnSql(Dialect, Options.Table, field.Name, field.Kind),
+            (s, name) => SqlTypedLayout.NameProblem(s, name) ?? Dialect.TypeProblem(s, s.Fields.First(f => f.Name == name)),
+            field => SqlColumns.AddTypedColumnSql(Dialect, Options.Table, field),
             Dialect.Accepts,
             c => ColumnTypesAsync(connection, c),
             async Task<string?> (alter, c) =>

@@ -3,7 +3,11 @@ using NeverwinterDP.Protocol;
 namespace NeverwinterDP.Actors.Sinks.Sql;
 
 /// <summary>One column a typed attribute fills: its name (the field's), its Avro kind, and the field's place in <see cref="TypedValues.Values"/>.</summary>
-public sealed record SqlTypedColumn(string Name, TypedKind Kind, int Field);
+public sealed record SqlTypedColumn(string Name, TypedKind Kind, int Field)
+{
+    /// <summary>ClickHouse: a timestamp column is <c>DateTime64</c> (written as a time), not <c>Int64</c> (epoch units).</summary>
+    public bool DateTime64 { get; init; }
+}
 
 /// <summary>
 /// How one SQL sink writes the records of one typed log type's schema (<see cref="TypedLogSchema"/>, one per

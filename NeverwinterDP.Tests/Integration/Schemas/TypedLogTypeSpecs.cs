@@ -173,6 +173,55 @@ public sealed class TypedLogTypeSpecs
         Assert.Equal(id, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(Read(node.Kafka, TopicNames.ForType(Type), 1)[0].AsSpan(1, 4)));
     }
 
+    [Fact]
+    public async Task Logical_types_are_checked_at_ingress_in_their_text_forms_and_confluents_deserializer_reads_them_typed()
+    {
+        const string type = "typedorder";
+        using var dir = new TempDir();
+        await using var node = await NodeProcess.StartAsync("typed-order", dir.Path, settings: NodeProcess.FastPump);
+        using var admin = node.AdminClient();
+        using (var put = await admin.PutAsync($"/v1/types/{type}/schema", new StringContent(NeverwinterDP.Tests.Sinks.TypedWebSchemas.Logical, Encoding.UTF8, "application/json")))
+        {
+            Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+        }
+        using var http = Ingress.NewClient();
+        const string good = """{"msg":"order-1","host":"shop-1","at":"2026-12-07T13:00:00.123+01:00","at_us":1796644800123456,"day":"2026-12-07","price":-1234.5,"order_id":"0F8FAD5B-D9CB-469F-A165-70867728950E","state":"PAID","blob":"AAH/Ig=="}""";
+
+        // A uuid that does not parse: 400 naming the field, the line and the type, nothing of the request kept.
+        using (var response = await Ingress.PostAsync(http, node.Http, type, [good, good.Replace("0F8FAD5B-D9CB", "0F8FAD5B-XXXX", StringComparison.Ordinal)]))
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
+            using var error = JsonDocument.Parse(body);
+            Assert.Equal(2, error.RootElement.GetProperty("line").GetInt32());
+            Assert.Equal("order_id", error.RootElement.GetProperty("field").GetString());
+            Assert.Equal("uuid", error.RootElement.GetProperty("expected").GetString());
+            Assert.Contains("(8-4-4-4-12 hex digits)", error.RootElement.GetProperty("error").GetString());
+        }
+        using (var response = await Ingress.PostAsync(http, node.Http, type, [good.Replace("\"price\":-1234.5", "\"price\":-1234.567", StringComparison.Ordinal)]))
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, body);
+            Assert.Equal("decimal(9,2)", JsonDocument.Parse(body).RootElement.GetProperty("expected").GetString());
+        }
+        using (var response = await Ingress.PostAsync(http, node.Http, type, [good]))
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        }
+
+        using var client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = new Uri(node.Http, "/schemas").ToString() });
+        var record = await new AvroDeserializer<GenericRecord>(client).DeserializeAsync(
+            Assert.Single(Read(node.Kafka, TopicNames.ForType(type), 1)), false, new SerializationContext(MessageComponentType.Value, TopicNames.ForType(type)));
+        Assert.Equal("order-1", record["message"]);
+        Assert.Equal(NeverwinterDP.Tests.Sinks.TypedWebSchemas.At, record["at"]);
+        Assert.Equal(NeverwinterDP.Tests.Sinks.TypedWebSchemas.AtMicros, record["at_us"]);
+        Assert.Equal(new DateTime(2026, 12, 7), record["day"]);
+        Assert.Equal("-1234.50", ((Avro.AvroDecimal)record["price"]).ToString());
+        Assert.Equal(Guid.Parse(NeverwinterDP.Tests.Sinks.TypedWebSchemas.OrderId), record["order_id"]);
+        Assert.Equal("PAID", ((GenericEnum)record["state"]).Value);
+        Assert.Equal(NeverwinterDP.Tests.Sinks.TypedWebSchemas.Blob, record["blob"]);
+    }
+
     private static List<byte[]> Read(string bootstrap, string topic, int count)
     {
         Librdkafka.EnsureLoaded();

@@ -181,4 +181,42 @@ public sealed class ClickHouseTypedColumnsTests : IAsyncLifetime
         Assert.Contains("\"attributes.key\":[\"path\"],\"attributes.value\":[\"/a\"]", text, StringComparison.Ordinal);
         Assert.EndsWith(",\"lineage_sender\":\"\",\"status\":200,\"bytes\":-1,\"latency_ms\":0.1,\"ratio\":0.1,\"cached\":false,\"user\":null}\n", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Logical_types_enum_and_bytes_get_typed_columns_and_a_date_before_1970_is_dead_lettered()
+    {
+        var orders = TypedSchema(TypedWebSchemas.Logical);
+        await using var sink = Sink();
+        await sink.OpenAsync(CancellationToken.None);
+        var nulls = TypedWebSchemas.LogicalValues();
+        nulls.Remove("at_us");
+        nulls.Remove("blob");
+        var early = TypedWebSchemas.LogicalValues();
+        early["day"] = "1969-12-31"; // ClickHouse's Date starts at 1970-01-01: it would store it wrapped around
+        var result = await sink.WriteAsync([TypedRecord(orders, 1, TypedWebSchemas.LogicalValues()), TypedRecord(orders, 2, nulls), TypedRecord(orders, 3, early)], CancellationToken.None);
+        Assert.Equal([SinkOutcome.Delivered, SinkOutcome.Delivered, SinkOutcome.Rejected], result.Outcomes);
+        Assert.Contains("typed field 'day' is 1969-12-31, outside the dates ClickHouse's Date holds", result.Reasons![2], StringComparison.Ordinal);
+
+        var types = await ColumnTypesAsync();
+        var dateTime64 = types["at"].Contains("DateTime64", StringComparison.Ordinal); // 20.1 on; 18.x: Int64 of epoch units
+        Assert.Equal(
+            [dateTime64 ? "Nullable(DateTime64(3, 'UTC'))" : "Nullable(Int64)", dateTime64 ? "Nullable(DateTime64(6, 'UTC'))" : "Nullable(Int64)",
+             "Nullable(Date)", "Nullable(Decimal(9, 2))", "Nullable(UUID)", "Nullable(String)", "Nullable(String)"],
+            new[] { "at", "at_us", "day", "price", "order_id", "state", "blob" }.Select(c => types[c]));
+
+        var rows = await RowsAsync("offset, toString(at) AS at, toString(at_us) AS at_us, toString(day) AS day, toString(price) AS price, toString(order_id) AS order_id, state, hex(blob) AS blob, attributes.key");
+        Assert.Equal(2, rows.Count);
+        var row = rows[0];
+        var epochMillis = new DateTimeOffset(TypedWebSchemas.At).ToUnixTimeMilliseconds();
+        Assert.Equal(dateTime64 ? "2026-12-07 12:00:00.123" : epochMillis.ToString(System.Globalization.CultureInfo.InvariantCulture), row.GetProperty("at").GetString());
+        Assert.Equal(dateTime64 ? "2026-12-07 12:00:00.123456" : (epochMillis * 1000 + 456).ToString(System.Globalization.CultureInfo.InvariantCulture), row.GetProperty("at_us").GetString());
+        Assert.Equal("2026-12-07", row.GetProperty("day").GetString());
+        Assert.Equal("-1234.50", row.GetProperty("price").GetString());
+        Assert.Equal(TypedWebSchemas.OrderId, row.GetProperty("order_id").GetString());
+        Assert.Equal("PAID", row.GetProperty("state").GetString());
+        Assert.Equal(Convert.ToHexString(TypedWebSchemas.Blob), row.GetProperty("blob").GetString()); // the bytes themselves, 0xFF included
+        Assert.Equal(["path"], row.GetProperty("attributes.key").EnumerateArray().Select(k => k.GetString()));
+        Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("at_us").ValueKind);
+        Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("blob").ValueKind);
+    }
 }

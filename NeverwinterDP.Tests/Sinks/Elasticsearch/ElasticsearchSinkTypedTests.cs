@@ -167,4 +167,38 @@ public sealed class ElasticsearchSinkTypedTests
             + """{"@timestamp":"2025-11-28T10:00:00.007Z","ts":1764324000007,"system_ts":1764324000010,"host":"web-01","ip":"10.1.2.3","process":"checkout","type":"web","version":"2.1.0","level":"info","msg":"message 7","attributes":{"user":"4711","path":"/api/orders"},"lineage":{"node":"node-1","seq":7}}""" + "\n",
             Encoding.UTF8.GetString(body.Written.Span));
     }
+
+    [Fact]
+    public async Task Logical_types_enum_and_bytes_are_mapped_and_written_typed_and_a_micros_time_date_nanos_cannot_hold_is_dead_lettered()
+    {
+        await using var fake = await FakeElasticsearch.StartAsync(FakeFlavor.OpenSearch);
+        await using var sink = Sink(fake);
+        await sink.OpenAsync(CancellationToken.None);
+        var orders = TypedSchema(TypedWebSchemas.Logical.Replace("""{"name":"blob","type":["null","bytes"],"default":null}""",
+            """{"name":"blob","type":["null","bytes"],"default":null},{"name":"big","type":["null",{"type":"bytes","logicalType":"decimal","precision":20,"scale":4}],"default":null}""", StringComparison.Ordinal));
+        var values = TypedWebSchemas.LogicalValues();
+        values["big"] = "1234567890123456.7891";
+        var early = TypedWebSchemas.LogicalValues();
+        early["at_us"] = "1969-12-31T23:59:59.999999Z";
+
+        var result = await sink.WriteAsync([TypedRecord(orders, 1, values), TypedRecord(orders, 2, early)], CancellationToken.None);
+
+        Assert.Equal([SinkOutcome.Delivered, SinkOutcome.Rejected], result.Outcomes);
+        Assert.Contains("at_us", result.Reasons![1], StringComparison.Ordinal);
+        const string index = "logs-web-2025.11.28";
+        Assert.Contains("""{"attributes":{"properties":{"at":{"type":"date","format":"strict_date_optional_time"},"at_us":{"type":"date_nanos","format":"strict_date_optional_time"},"day":{"type":"date","format":"strict_date"},"price":{"type":"scaled_float","scaling_factor":100},"order_id":{"type":"keyword"},"state":{"type":"keyword"},"blob":{"type":"binary"},"big":{"type":"keyword"}}}}""",
+            fake.MappingRequests[^1].Body, StringComparison.Ordinal);
+        Assert.Equal("date_nanos", fake.MappedType(index, "attributes.at_us"));
+        Assert.Equal("scaled_float", fake.MappedType(index, "attributes.price"));
+        var document = Attributes(fake, 1);
+        Assert.Equal("2026-12-07T12:00:00.123Z", document.GetProperty("at").GetString());
+        Assert.Equal("2026-12-07T12:00:00.123456Z", document.GetProperty("at_us").GetString());
+        Assert.Equal("2026-12-07", document.GetProperty("day").GetString());
+        Assert.Equal("-1234.50", document.GetProperty("price").GetRawText()); // a JSON number, exact
+        Assert.Equal("1234567890123456.7891", document.GetProperty("big").GetString()); // beyond a double's digits: keyword text
+        Assert.Equal(TypedWebSchemas.OrderId, document.GetProperty("order_id").GetString());
+        Assert.Equal("PAID", document.GetProperty("state").GetString());
+        Assert.Equal(TypedWebSchemas.Blob, document.GetProperty("blob").GetBytesFromBase64());
+        Assert.Equal("/x", document.GetProperty("path").GetString());
+    }
 }

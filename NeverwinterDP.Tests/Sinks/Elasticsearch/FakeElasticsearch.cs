@@ -683,6 +683,9 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
             "boolean" => value.ValueKind is JsonValueKind.True or JsonValueKind.False || (value.ValueKind == JsonValueKind.String && value.GetString() is "true" or "false" or ""),
             "ip" => value.ValueKind == JsonValueKind.String && IsIpLiteral(value.GetString()!),
             "date" => value.ValueKind == JsonValueKind.Number || (value.ValueKind == JsonValueKind.String && DateLike.IsMatch(value.GetString()!)),
+            // Nanoseconds since the epoch in a long: 1970 to 2262 only.
+            "date_nanos" => value.ValueKind == JsonValueKind.String && DateLike.IsMatch(value.GetString()!) && string.CompareOrdinal(value.GetString(), "1970") >= 0 && string.CompareOrdinal(value.GetString(), "2262") < 0,
+            "binary" => value.ValueKind == JsonValueKind.String && Convert.TryFromBase64String(value.GetString()!, new byte[value.GetString()!.Length], out _),
             _ => true, // text, keyword, ...: any scalar as text
         };
         if (ok) return null;

@@ -195,4 +195,25 @@ public sealed class HBaseSinkTypedTests : IAsyncLifetime
         Assert.Equal(B64("2.5"), cells["e:a.latency_ms"]);
         Assert.False(cells.ContainsKey("e:schema_id"));
     }
+
+    [Fact]
+    public async Task Logical_types_enum_and_bytes_hold_their_binary_forms_and_a_null_optional_has_no_cell()
+    {
+        var orders = TypedWebSchemas.Compile(TypedWebSchemas.Logical);
+        var values = TypedWebSchemas.LogicalValues();
+        values.Remove("at_us");
+        await WriteAsync([TypedWebSchemas.Record(orders, Topic, 1, Event(1, values))]);
+
+        var cells = await CellsOverRestAsync(1);
+        byte[] Cell(string field) => Convert.FromBase64String(cells["e:a." + field]);
+        Assert.Equal(new DateTimeOffset(TypedWebSchemas.At).ToUnixTimeMilliseconds(), BinaryPrimitives.ReadInt64BigEndian(Cell("at"))); // Bytes.toLong
+        Assert.False(cells.ContainsKey("e:a.at_us"));
+        Assert.Equal(new DateOnly(2026, 12, 7).DayNumber - new DateOnly(1970, 1, 1).DayNumber, BinaryPrimitives.ReadInt32BigEndian(Cell("day"))); // Bytes.toInt
+        Assert.Equal(-123450, (long)new System.Numerics.BigInteger(Cell("price"), isUnsigned: false, isBigEndian: true)); // new BigDecimal(new BigInteger(bytes), 2)
+        Assert.Equal(Guid.Parse(TypedWebSchemas.OrderId), new Guid(Cell("order_id"), bigEndian: true));
+        Assert.Equal("PAID", Encoding.UTF8.GetString(Cell("state")));
+        Assert.Equal(TypedWebSchemas.Blob, Cell("blob"));
+        Assert.Equal(B64(orders.Id.ToString(CultureInfo.InvariantCulture)), cells["e:schema_id"]);
+        Assert.Equal("/x", Encoding.UTF8.GetString(Cell("path")));
+    }
 }

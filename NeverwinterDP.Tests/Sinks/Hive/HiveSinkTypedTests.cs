@@ -225,6 +225,50 @@ public class HiveSinkTypedTests : IDisposable
             CreateTableSql, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Logical_types_enum_and_bytes_are_typed_parquet_columns_duckdb_reads_and_a_new_decimal_field_is_an_alter_line()
+    {
+        var orders = Compile("orders", TypedWebSchemas.Logical);
+        var nulls = TypedWebSchemas.LogicalValues();
+        nulls.Remove("at_us");
+        nulls.Remove("blob");
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(orders, 1, TypedWebSchemas.LogicalValues(), "orders"), Typed(orders, 2, nulls, "orders")]);
+        }
+
+        var file = Assert.Single(FilesOf("orders"));
+        Assert.Equal(
+            [("at", "TIMESTAMP WITH TIME ZONE"), ("at_us", "TIMESTAMP WITH TIME ZONE"), ("day", "DATE"), ("price", "DECIMAL(9,2)"), ("order_id", "VARCHAR"), ("state", "VARCHAR"), ("blob", "BLOB")],
+            Describe(file)[15..]);
+        var rows = DuckDb.Query(
+            "SELECT CAST(\"at\" AS VARCHAR), CAST(at_us AS VARCHAR), " + // UTC: DuckDB without ICU shows TIMESTAMPTZ in UTC
+            "CAST(\"day\" AS VARCHAR), CAST(price AS VARCHAR), order_id, state, hex(\"blob\"), to_json(attributes)::VARCHAR " +
+            $"FROM read_parquet({DuckDb.Literal(file)}) ORDER BY \"offset\"");
+        Assert.Equal(["2026-12-07 12:00:00.123+00", "2026-12-07 12:00:00.123456+00", "2026-12-07", "-1234.50", TypedWebSchemas.OrderId, "PAID", Convert.ToHexString(TypedWebSchemas.Blob), """{"path":"/x"}"""], rows[0]);
+        Assert.Equal([null, null], new[] { rows[1][1], rows[1][6] });
+        Assert.Contains(
+            "  `at` TIMESTAMP,\n  `at_us` TIMESTAMP,\n  `day` DATE,\n  `price` DECIMAL(9,2),\n  `order_id` STRING,\n  `state` STRING,\n  `blob` BINARY\n)\n",
+            CreateTableSql, StringComparison.Ordinal);
+
+        // A later version adds an optional decimal: one ALTER line with its precision and scale, read back by the next run.
+        var v2 = Compile("orders", TypedWebSchemas.Logical.Replace("""{"name":"blob","type":["null","bytes"],"default":null}""",
+            """{"name":"blob","type":["null","bytes"],"default":null},{"name":"fee","type":["null",{"type":"bytes","logicalType":"decimal","precision":5,"scale":1}],"default":null}""", StringComparison.Ordinal));
+        var withFee = TypedWebSchemas.LogicalValues();
+        withFee["fee"] = "1234.5";
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(v2, 3, withFee, "orders")]);
+        }
+        Assert.EndsWith("ALTER TABLE `nwdp_logs_mixed` ADD COLUMNS (`fee` DECIMAL(5,1)) CASCADE;\n", CreateTableSql, StringComparison.Ordinal);
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(v2, 4, withFee, "orders")]);
+        }
+        Assert.Single(CreateTableSql.Split('\n'), l => l.StartsWith("ALTER", StringComparison.Ordinal)); // the column was known from the file
+        Assert.Equal(["1234.5", "1234.5"], DuckDb.Query($"SELECT CAST(fee AS VARCHAR) FROM read_parquet({DuckDb.Literal(Path.Combine(Root, Table, "type=orders", "**", "*.parquet"))}, union_by_name = true) WHERE fee IS NOT NULL").Select(r => r[0]));
+    }
+
     private static TypedLogSchema Compile(string type, string attributes) =>
         TypedLogSchemas.Remember(TypedLogSchema.TryCompile(Random.Shared.Next(1_500_000_000, 2_000_000_000), TypedLogSchema.Wrap(type, attributes), out var why)
             ?? throw new InvalidOperationException(why));

@@ -383,6 +383,60 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
         }
         Assert.Equal(2L, Convert.ToInt64(await server.ScalarAsync($"SELECT COUNT(*) FROM {server.Quote(_table)}"), System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    [Fact]
+    public async Task Logical_types_enum_and_bytes_get_typed_columns_and_a_decimal_beyond_its_column_is_dead_lettered()
+    {
+        var pg = server == SqlTestServer.PostgreSql;
+        var orders = TypedWebSchemas.Compile(TypedWebSchemas.Logical);
+        var deadLetters = new RecordingDeadLetters();
+        await using var sink = server.CreateSink(Options(), "sql");
+        await sink.OpenAsync(CancellationToken.None);
+        var delivery = new SinkDelivery(sink, FastRetry, deadLetters);
+        var nulls = TypedWebSchemas.LogicalValues();
+        nulls.Remove("at_us");
+        nulls.Remove("blob");
+        var report = await delivery.DeliverAsync([TypedRecord(orders, 1, TypedWebSchemas.LogicalValues()), TypedRecord(orders, 2, nulls)], CancellationToken.None);
+        Assert.True(report.Delivered == 2, string.Join("; ", deadLetters.Letters.Select(l => l.Reason)));
+
+        var types = await ColumnTypesAsync();
+        Assert.Equal(pg ? ["timestamp with time zone", "timestamp with time zone", "date", "numeric", "uuid", "text", "bytea"] : ["datetime", "datetime", "date", "decimal", "char", "longtext", "longblob"],
+            new[] { "at", "at_us", "day", "price", "order_id", "state", "blob" }.Select(c => types[c]));
+
+        await using (var connection = server.Connect())
+        {
+            await connection.OpenAsync();
+            await using var select = connection.CreateCommand();
+            select.CommandText = $"SELECT {string.Join(", ", new[] { "at", "at_us", "day", "price", "order_id", "state", "blob" }.Select(server.Quote))} FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1";
+            await using var reader = await select.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            var at = reader.GetDateTime(0);
+            Assert.Equal(TypedWebSchemas.At, at.Kind == DateTimeKind.Local ? at.ToUniversalTime() : DateTime.SpecifyKind(at, DateTimeKind.Utc)); // UTC, to the millisecond
+            var atMicros = reader.GetDateTime(1);
+            Assert.Equal(TypedWebSchemas.AtMicros, atMicros.Kind == DateTimeKind.Local ? atMicros.ToUniversalTime() : DateTime.SpecifyKind(atMicros, DateTimeKind.Utc));
+            Assert.Equal(new DateTime(2026, 12, 7), reader.GetDateTime(2));
+            Assert.Equal(-1234.50m, reader.GetDecimal(3));
+            Assert.Equal(TypedWebSchemas.OrderId, Convert.ToString(reader.GetValue(4), System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal("PAID", reader.GetString(5));
+            Assert.Equal(TypedWebSchemas.Blob, (byte[])reader.GetValue(6));
+        }
+        Assert.IsType<DBNull>(await server.ScalarAsync($"SELECT {server.Quote("blob")} FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 2"));
+        Assert.Equal("2026-12-07 12:00:00.123", Convert.ToString(await server.ScalarAsync(pg
+            ? $"SELECT to_char(\"at\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS') FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1"
+            : $"SELECT DATE_FORMAT(`at`, '%Y-%m-%d %H:%i:%s.%f') FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1"), System.Globalization.CultureInfo.InvariantCulture)![..23]);
+
+        // Another log type with a wider price: the numeric(9,2) column keeps its precision, and a value beyond it is
+        // refused by the server and dead-lettered, that record alone.
+        var wide = TypedWebSchemas.Compile(TypedWebSchemas.Logical.Replace("\"precision\":9", "\"precision\":12", StringComparison.Ordinal));
+        var big = TypedWebSchemas.LogicalValues();
+        big["price"] = "1234567890.5";
+        report = await delivery.DeliverAsync([TypedRecord(wide, 3, big), TypedRecord(wide, 4, TypedWebSchemas.LogicalValues())], CancellationToken.None);
+        Assert.Equal(1, report.Delivered);
+        var letter = Assert.Single(deadLetters.Letters);
+        Assert.Equal(3, letter.Record.Offset);
+        Assert.Contains(pg ? "22003" : "1264", letter.Reason, StringComparison.Ordinal);
+        Assert.Equal(3L, Convert.ToInt64(await server.ScalarAsync($"SELECT COUNT(*) FROM {server.Quote(_table)}"), System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
 
 [Trait("Category", TestCategories.Integration)]
