@@ -80,9 +80,11 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>dotnet nwdp.dll ARGS</c>. Standard input stays open only when <paramref name="keepStdinOpen"/>.</summary>
-    public static ChildProcess StartNwdp(string name, IEnumerable<string> args, bool keepStdinOpen = false, string? workingDirectory = null)
+    /// <param name="prefix">A program that execs the rest of the command line (<c>setpriv --regid GID --</c>); the process keeps its id.</param>
+    public static ChildProcess StartNwdp(string name, IEnumerable<string> args, bool keepStdinOpen = false, string? workingDirectory = null,
+        IReadOnlyList<string>? prefix = null)
     {
-        var info = new ProcessStartInfo(DotnetHost())
+        var info = new ProcessStartInfo(prefix is { Count: > 0 } ? prefix[0] : DotnetHost())
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -92,6 +94,11 @@ public sealed class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
         };
+        if (prefix is { Count: > 0 })
+        {
+            foreach (var a in prefix.Skip(1)) info.ArgumentList.Add(a);
+            info.ArgumentList.Add(DotnetHost());
+        }
         info.ArgumentList.Add(NwdpDll);
         foreach (var a in LocalAdmins.WithDataDir(args.ToList())) info.ArgumentList.Add(a);
         // The node reads these (over its config file); a developer's shell must not steer the tests.

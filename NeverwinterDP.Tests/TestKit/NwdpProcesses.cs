@@ -60,8 +60,9 @@ public sealed partial class NodeProcess : IAsyncDisposable
     /// waits for its ready line. The process is killed if it does not get ready.
     /// </summary>
     /// <param name="http">The ingress endpoint: a free port by default; a fixed one for a node restarted where its senders expect it.</param>
+    /// <param name="prefix">Runs the node through this program (<see cref="NetworkPartition.Prefix"/>).</param>
     public static async Task<NodeProcess> StartAsync(string name, string dataDir, string? kafka = null, IEnumerable<string>? settings = null,
-        IEnumerable<string>? flags = null, string http = "127.0.0.1:0")
+        IEnumerable<string>? flags = null, string http = "127.0.0.1:0", IReadOnlyList<string>? prefix = null)
     {
         var args = new List<string> { "run", "--http", http, "--admin", "127.0.0.1:0", "--data", dataDir };
         if (kafka is not null) args.AddRange(["--kafka", kafka]);
@@ -70,7 +71,7 @@ public sealed partial class NodeProcess : IAsyncDisposable
         // As InProcessNode: each test node on its own journal, unless the test says otherwise.
         if (!set.Any(s => s.StartsWith(InProcessNode.PrivateJournalKey + "=", StringComparison.Ordinal))) set.Add(InProcessNode.PrivateJournalKey + "=on");
         foreach (var s in set) args.AddRange(["--set", s]);
-        var child = ChildProcess.StartNwdp(name, args);
+        var child = ChildProcess.StartNwdp(name, args, prefix: prefix);
         try
         {
             var line = await child.WaitForStdoutAsync(l => l.StartsWith("ready ", StringComparison.Ordinal), Limits.Ready, "ready line");
