@@ -49,4 +49,13 @@ public static class TopicEnd
         }
         return ends;
     }
+
+    /// <summary>
+    /// Assigns <paramref name="reader"/> again at the <paramref name="ends"/> a <see cref="ReadToEnd"/> returned, so that
+    /// the next <see cref="ReadToEnd"/> reads what came since. Needed by a reader kept across reads: librdkafka tells a
+    /// partition's end once per arrival there, so without new records a second read would never be told and time out;
+    /// assigning again starts the partition's fetch afresh, and it is told again.
+    /// </summary>
+    public static void ResumeAt(IConsumer<byte[]?, byte[]?> reader, IReadOnlyDictionary<TopicPartition, long> ends) =>
+        reader.Assign(ends.Select(e => new TopicPartitionOffset(e.Key, e.Value)));
 }

@@ -198,6 +198,9 @@ public sealed class MirrorCheckpoints
     }
 
     /// <summary>Starts reading the syncs topic at its newest <see cref="MirrorCheckpointOptions.MaxSyncsAtStart"/> records; false while it does not exist yet.</summary>
+    /// <summary>Where the last round's read of the syncs ended (null before the first).</summary>
+    private Dictionary<TopicPartition, long>? _syncsEnds;
+
     private bool AssignSyncs(IConsumer<byte[]?, byte[]?> syncs)
     {
         var tp = new TopicPartition(_mirrorOptions.SyncsTopic, 0);
@@ -217,8 +220,11 @@ public sealed class MirrorCheckpoints
 
     private void Round(IConsumer<byte[]?, byte[]?> syncs, IProducer<byte[]?, byte[]?> producer, IAdminClient sourceAdmin, CancellationToken stop)
     {
-        // The syncs up to the end: copies committed before the groups' offsets are read below translate them.
-        TopicEnd.ReadToEnd(syncs, 1, _mirrorOptions.RequestTimeout, _mirrorOptions.SyncsTopic, result =>
+        // The syncs up to the end: copies committed before the groups' offsets are read below translate them. From the
+        // second round on, the reader is assigned again where the last one ended (else, with no sync written since, it
+        // would not be told the end again and every round would time out).
+        if (_syncsEnds is not null) TopicEnd.ResumeAt(syncs, _syncsEnds);
+        _syncsEnds = TopicEnd.ReadToEnd(syncs, 1, _mirrorOptions.RequestTimeout, _mirrorOptions.SyncsTopic, result =>
         {
             if (OffsetSync.Decode(_mirror, result.Message.Key, result.Message.Value) is { } sync) _translator.Add(sync);
         }, stop);
