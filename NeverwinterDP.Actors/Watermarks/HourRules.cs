@@ -69,6 +69,13 @@ public static class HourRules
         var end = hourMs + UtcHours.Ms;
         if (nowMs < end) return null;
         var expected = Expected(hour.Markers, hour.EventsByNode.Keys, before?.Markers, before?.EventsByNode.Keys, gone);
+        if (last is not null)
+        {
+            // A node awaited only because it wrote the hour before, which the last version did not wait for, was known gone
+            // to the node that decided it. A decider that does not know it yet (restarted, the gossip of the gone ids not
+            // read yet) must not reopen the hour for it: a node alive again marks only hours it wrote in.
+            expected.RemoveWhere(n => !last.Nodes.Contains(n) && !hour.EventsByNode.ContainsKey(n) && !hour.Markers.Keys.Any(k => k.Node == n));
+        }
         var partitions = Partitions(hour.Markers, knownPartitions);
         var missing = Missing(hour.Markers, expected, partitions);
         var complete = missing.Count == 0 && partitions > 0;

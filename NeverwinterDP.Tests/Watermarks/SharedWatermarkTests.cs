@@ -86,6 +86,30 @@ public class SharedWatermarkTests
     }
 
     [Fact]
+    public void A_decider_that_does_not_know_a_writer_of_the_hour_before_is_gone_does_not_reopen_the_hour_for_it()
+    {
+        // v1 was decided by a node that knew z (a writer of the hour before) gone. A pump node restarted since has not
+        // read the gossip of the gone ids yet: to it z is alive and awaited. It announces nothing new for the hour.
+        var before = Observed("p1", H - UtcHours.Ms, [("z", 0, 3), ("z", 1, 0), ("z", 2, 0), ("z", 3, 0)]);
+        var v1 = Decide([P1, P2], End + 1000, before: [before], gone: ["z"])!;
+        Assert.Equal(HourCompletion.Complete, v1.State);
+        Assert.Equal(["x", "y"], v1.Nodes);
+        Assert.Null(Decide([P1, P2], End + 2000, last: v1, before: [before]));
+
+        // Late events of x still make the next version, still without z.
+        var late = Observed("p2", H, [("x", 2, 10), ("y", 2, 3), ("x", 3, 8), ("y", 3, 4)], late: 3);
+        var v2 = Decide([P1, late], End + 3000, last: v1, before: [before])!;
+        Assert.Equal((HourCompletion.Complete, 2), (v2.State, v2.Version));
+        Assert.Equal(["x", "y"], v2.Nodes);
+
+        // z in the hour itself (its marker read only now) is awaited and grows the nodes: the hour is reopened for it.
+        var zInHour = Observed("p3", H, [("z", 0, 1)]);
+        var v3 = Decide([P1, late, zInHour], End + 4000, last: v2, before: [before])!;
+        Assert.Equal(HourCompletion.IncompleteClosed, v3.State);
+        Assert.Equal(["x", "y", "z"], v3.Nodes);
+    }
+
+    [Fact]
     public void A_later_version_only_adds_late_events_or_counts_and_a_view_that_knows_less_announces_nothing()
     {
         var v1 = Decide([P1, P2], End + 1000)!;
