@@ -54,11 +54,13 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
         _ => "SQLite.MS",
     };
 
-    /// <summary>Journal, snapshot store and query plugin over one database; tables created at first use.</summary>
+    /// <summary>Journal, snapshot store and query plugin over one database; tables created at first use (MySQL/MariaDB: at start, <see cref="Persistence.MySqlJournalTables"/>).</summary>
     public string ToHocon()
     {
         var cs = Quote(ConnectionString);
         var provider = Quote(ProviderName);
+        // MySQL/MariaDB: made by MySqlJournalTables before the actor system starts (Akka.Persistence.Sql's set-up fails on MariaDB).
+        var autoInitialize = Provider == "mysql" ? "off" : "on";
         return $$"""
             akka.persistence {
               journal {
@@ -66,7 +68,7 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
                 sql {
                   connection-string = {{cs}}
                   provider-name = {{provider}}
-                  auto-initialize = on
+                  auto-initialize = {{autoInitialize}}
                   # Spilled batches are large blobs: bound as parameters, not spelled out as hex in the SQL text.
                   prefer-parameters-on-multirow-insert = on
                   {{(Provider == "sqlite" ? "parallelism = 1 # SQLite has one writer: more only wait on its lock (in 150 ms sleeps)" : "")}}
@@ -77,7 +79,7 @@ public sealed record PersistenceOptions(string Provider, string ConnectionString
                 sql {
                   connection-string = {{cs}}
                   provider-name = {{provider}}
-                  auto-initialize = on
+                  auto-initialize = {{autoInitialize}}
                 }
               }
               query.journal.sql {

@@ -54,6 +54,7 @@ public static class NodeHost
             .AddSingleton(_ => KafkaBus.Create(config, busEpoch))
             .AddHostedService<SpillStoreLock>() // first to start, last to stop: nwdp spill export/import see the node running
             .AddNodeStatsPublishing()     // publishes nwdp.stats; stops after the actor system (the pumps' last counts)
+            .AddHostedService<MySqlJournalTables>() // MySQL/MariaDB: the journal's tables, made before the actor system uses them
             .AddNodeActorSystem(config)   // the actor system: shard regions, remote ingress (NodeActorSystem.cs)
             .AddHostedService<GracefulLeave>()
             .AddRegistry(config)          // emitter registry and watchdog

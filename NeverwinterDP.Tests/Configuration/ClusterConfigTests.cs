@@ -51,6 +51,24 @@ public sealed class ClusterConfigTests
     }
 
     [Fact]
+    public void A_MariaDB_journal_is_the_mysql_provider_and_its_tables_are_made_by_the_node_not_by_the_plugin()
+    {
+        using var dir = new TempDir();
+        var config = Load(dir.Path, new()
+        {
+            ["nwdp.persistence.provider"] = "mariadb",
+            ["nwdp.persistence.connection-string"] = "Server=db;User ID=nwdp;Password=x;Database=nwdp_state",
+        });
+        Assert.Equal(("mysql", "MySqlConnector"), (config.Persistence.Provider, config.Persistence.ProviderName));
+        // Akka.Persistence.Sql's own MySQL set-up reads information_schema.INNODB_INDEXES, which MariaDB has not.
+        var hocon = Akka.Configuration.ConfigurationFactory.ParseString(config.Persistence.ToHocon());
+        Assert.False(hocon.GetBoolean("akka.persistence.journal.sql.auto-initialize"));
+        Assert.False(hocon.GetBoolean("akka.persistence.snapshot-store.sql.auto-initialize"));
+        var sqlite = Akka.Configuration.ConfigurationFactory.ParseString(Load(dir.Path, new()).Persistence.ToHocon());
+        Assert.True(sqlite.GetBoolean("akka.persistence.journal.sql.auto-initialize"));
+    }
+
+    [Fact]
     public void Flags_and_environment_write_the_akka_keys()
     {
         using var dir = new TempDir();

@@ -28,6 +28,8 @@ start_mariadb() {
 CREATE DATABASE nwdp_test CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
 CREATE USER 'nwdp'@'localhost' IDENTIFIED BY 'nwdp-test';
 GRANT ALL PRIVILEGES ON nwdp_test.* TO 'nwdp'@'localhost';
+-- Databases of their own for tests that need one (MariaDbDatabase: the cluster journal on MariaDB).
+GRANT ALL PRIVILEGES ON `nwdpj\_%`.* TO 'nwdp'@'localhost';
 SQL
   export NWDP_TEST_MARIADB="Server=$dir/run/mariadb.sock;Protocol=Unix;User ID=nwdp;Password=nwdp-test;Database=nwdp_test"
   echo "test.sh: MariaDB on $dir/run/mariadb.sock" >&2

@@ -41,6 +41,18 @@ public sealed class RegistrySpecs(ITestOutputHelper output)
         });
     }
 
+    [Fact]
+    public async Task Sources_and_hosts_survive_a_restart_with_mariadb()
+    {
+        // The journal on MySQL/MariaDB (provider mysql, "mariadb" accepted as its name): tables made at first use.
+        await using var db = await MariaDbDatabase.CreateAsync();
+        await SurviveRestartAsync(new()
+        {
+            ["nwdp.persistence.provider"] = "mariadb",
+            ["nwdp.persistence.connection-string"] = db.ConnectionString,
+        });
+    }
+
     private async Task SurviveRestartAsync(Dictionary<string, string> persistence)
     {
         using var dir = new TempDir();
