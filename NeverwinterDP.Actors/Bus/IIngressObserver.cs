@@ -36,3 +36,26 @@ public interface IIngressObserver
     /// </summary>
     Task CountsDurableAsync(CancellationToken cancellation) => Task.CompletedTask;
 }
+
+public static class IngressObservers
+{
+    /// <summary>
+    /// Waits until every observer's counts are durable (<see cref="IIngressObserver.CountsDurableAsync"/>); never fails:
+    /// counts not durable yet (the stats publisher stopped or timed out, the caller left) are published again by the
+    /// stats publisher, and the events they count are durable either way.
+    /// </summary>
+    public static async Task CountsDurableAsync(IEnumerable<IIngressObserver> observers, CancellationToken cancellation)
+    {
+        foreach (var observer in observers)
+        {
+            try
+            {
+                await observer.CountsDurableAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Not durable yet: see above.
+            }
+        }
+    }
+}

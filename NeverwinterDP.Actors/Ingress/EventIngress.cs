@@ -109,12 +109,7 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
         if (result.Outcome == IngressOutcome.Durable)
         {
             circuit?.Succeeded();
-            foreach (var observer in _observers)
-            {
-                observer.Accepted(events);
-                observer.WrittenToBus(events);
-            }
-            await CountsDurableAsync(cancellation).ConfigureAwait(false);
+            await CountedOnBusAsync(events, cancellation).ConfigureAwait(false);
             return result;
         }
         if (result.Outcome != IngressOutcome.Failed || spillover is null) return result;
@@ -127,12 +122,7 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
             // bus (and the sender's resend twice). Its verdict comes within the producer's message timeout.
             if (late is not null && await late.Outcome.ConfigureAwait(false) is { Outcome: IngressOutcome.Durable })
             {
-                foreach (var observer in _observers)
-                {
-                    observer.Accepted(events);
-                    observer.WrittenToBus(events);
-                }
-                await CountsDurableAsync(cancellation).ConfigureAwait(false);
+                await CountedOnBusAsync(events, cancellation).ConfigureAwait(false);
                 return (IngressOutcome.Durable, null);
             }
             return (IngressOutcome.Failed, spilled.Error ?? result.Item2);
@@ -148,23 +138,18 @@ public sealed class EventIngress(BusWriter pipeline, IngressOptions options, IEn
     }
 
     /// <summary>
-    /// Waits until the observers' counts of what Kafka took are durable (the stats' <c>accepted</c> and <c>bus</c>
-    /// counts acknowledged on <c>nwdp.stats</c>), so a node killed after its answer takes none of them with it. The batch
-    /// is durable either way: when they are not (the stats publisher stopped, timed out, or the sender left), the answer
-    /// goes all the same and the counts are published later. Not for a spilled batch: the bus is down then.
+    /// Counts a batch Kafka took (accepted, on the bus) and waits until those counts are durable (the stats' counts
+    /// acknowledged on <c>nwdp.stats</c>), so a node killed after its answer takes none of them with it. The batch is
+    /// durable either way: when the counts are not (the stats publisher stopped, timed out, or the sender left), the
+    /// answer goes all the same and the counts are published later. Not for a spilled batch: the bus is down then.
     /// </summary>
-    private async Task CountsDurableAsync(CancellationToken cancellation)
+    private Task CountedOnBusAsync(IReadOnlyList<LogEvent> events, CancellationToken cancellation)
     {
         foreach (var observer in _observers)
         {
-            try
-            {
-                await observer.CountsDurableAsync(cancellation).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Not durable yet: published again by the stats publisher; the events themselves are in Kafka.
-            }
+            observer.Accepted(events);
+            observer.WrittenToBus(events);
         }
+        return IngressObservers.CountsDurableAsync(_observers, cancellation);
     }
 }

@@ -405,8 +405,7 @@ public sealed class SpilloverEntity : ReceivePersistentActor, IWithTimers
                 foreach (var o in _context.Observers) o.Replayed(decoded);
             }
             // Publish those counts now, not at the next tick: a node killed in between would take them with it.
-            foreach (var o in _context.Observers)
-                _ = o.CountsDurableAsync(CancellationToken.None).ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            _ = IngressObservers.CountsDurableAsync(_context.Observers, CancellationToken.None);
             // Everything up to the oldest batch still waiting is replayed: gone from the journal.
             var upTo = DeletableUpTo();
             if (upTo > 0) DeleteMessages(upTo);
