@@ -81,10 +81,34 @@ public sealed record SourceInfo(
     public static string Manifest => "E4";
 }
 
-/// <summary>What the ops verbs <c>nwdp sources</c> and <c>nwdp watchdog</c> read.</summary>
+/// <summary>
+/// What a listing of sharded entities found: the answers, and the ids of the entities that did not answer within the
+/// ask timeout (their shard is on a member that crashed and is not removed yet, or is moving).
+/// </summary>
+public sealed record RegistryListing<T>(IReadOnlyList<T> Items, IReadOnlyList<string> Unavailable)
+{
+    /// <summary>All the items, or a <see cref="TimeoutException"/> naming those that did not answer (for callers that decide on whole data only).</summary>
+    public IReadOnlyList<T> Whole(string what) => Unavailable.Count == 0 ? Items
+        : throw new TimeoutException($"{Unavailable.Count} {what} did not answer in time (their shard is on a member that is down or moving): {string.Join(", ", Unavailable.Take(5))}{(Unavailable.Count > 5 ? ", ..." : "")}");
+}
+
+/// <summary>What the ops verbs <c>nwdp sources</c> and <c>nwdp watchdog</c>, the dashboard and the alerts read.</summary>
 public interface IRegistryQueries
 {
-    Task<IReadOnlyList<SourceInfo>> SourcesAsync(CancellationToken cancellation);
+    /// <summary>Every source that answered, and those that did not (a partial answer beats none while a shard moves).</summary>
+    Task<RegistryListing<SourceInfo>> ListSourcesAsync(CancellationToken cancellation);
 
-    Task<IReadOnlyList<HostStatus>> HostsAsync(CancellationToken cancellation);
+    /// <summary>Every host the watchdog tracks that answered, and those that did not.</summary>
+    Task<RegistryListing<HostStatus>> ListHostsAsync(CancellationToken cancellation);
+}
+
+public static class RegistryQueries
+{
+    /// <summary>Every source, or a <see cref="TimeoutException"/> when one did not answer.</summary>
+    public static async Task<IReadOnlyList<SourceInfo>> SourcesAsync(this IRegistryQueries registry, CancellationToken cancellation) =>
+        (await registry.ListSourcesAsync(cancellation).ConfigureAwait(false)).Whole("sources");
+
+    /// <summary>Every host, or a <see cref="TimeoutException"/> when one did not answer.</summary>
+    public static async Task<IReadOnlyList<HostStatus>> HostsAsync(this IRegistryQueries registry, CancellationToken cancellation) =>
+        (await registry.ListHostsAsync(cancellation).ConfigureAwait(false)).Whole("hosts");
 }

@@ -63,31 +63,50 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
 
     public static string SourceIdOf(string host, string process) => host + "/" + process;
 
-    public async Task<IReadOnlyList<SourceInfo>> SourcesAsync(CancellationToken cancellation)
+    public async Task<RegistryListing<SourceInfo>> ListSourcesAsync(CancellationToken cancellation)
     {
         var ids = await EntityIdsAsync(EmitterEntity.TypeName, cancellation).ConfigureAwait(false);
-        var answers = await AskAllAsync(ids, id => new GetSource(id), cancellation).ConfigureAwait(false);
-        return answers.OfType<SourceInfo>().OrderBy(s => s.SourceId, StringComparer.Ordinal).ToList();
+        var (answers, unavailable) = await AskAllAsync(ids, id => new GetSource(id), cancellation).ConfigureAwait(false);
+        return new(answers.OfType<SourceInfo>().OrderBy(s => s.SourceId, StringComparer.Ordinal).ToList(), unavailable);
     }
 
-    public async Task<IReadOnlyList<HostStatus>> HostsAsync(CancellationToken cancellation)
+    public async Task<RegistryListing<HostStatus>> ListHostsAsync(CancellationToken cancellation)
     {
         var ids = await EntityIdsAsync(WatchdogEntity.TypeName, cancellation).ConfigureAwait(false);
-        var answers = await AskAllAsync(ids, id => new GetHostStatus(id), cancellation, watchdog: true).ConfigureAwait(false);
-        return answers.OfType<HostStatus>().OrderBy(h => h.Host, StringComparer.Ordinal).ToList();
+        var (answers, unavailable) = await AskAllAsync(ids, id => new GetHostStatus(id), cancellation, watchdog: true).ConfigureAwait(false);
+        return new(answers.OfType<HostStatus>().OrderBy(h => h.Host, StringComparer.Ordinal).ToList(), unavailable);
     }
 
     private Task<IReadOnlyList<string>> EntityIdsAsync(string typeName, CancellationToken cancellation) =>
         PersistentEntities.IdsAsync(_system, typeName, cancellation);
 
-    private async Task<List<object>> AskAllAsync(IReadOnlyList<string> ids, Func<string, IShardedMessage> query, CancellationToken cancellation, bool watchdog = false)
+    /// <summary>Asks each entity; one that does not answer within the ask timeout is listed as unavailable, not an error of the whole.</summary>
+    private async Task<(List<object> Answers, List<string> Unavailable)> AskAllAsync(IReadOnlyList<string> ids, Func<string, IShardedMessage> query,
+        CancellationToken cancellation, bool watchdog = false)
     {
         var region = watchdog ? _watchdogs : _emitters;
         var results = new List<object>(ids.Count);
+        var unavailable = new List<string>();
         // A few at a time: a query must not flood the cluster with entity recoveries.
         foreach (var chunk in ids.Chunk(32))
-            results.AddRange(await Task.WhenAll(chunk.Select(id => region.Ask<object>(query(id), _askTimeout, cancellation))).ConfigureAwait(false));
-        return results;
+        {
+            var asks = chunk.Select(id => region.Ask<object>(query(id), _askTimeout, cancellation)).ToArray();
+            try
+            {
+                await Task.WhenAll(asks).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException) when (!cancellation.IsCancellationRequested)
+            {
+                // Some did not answer: sorted out below.
+            }
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (asks[i].IsCompletedSuccessfully) results.Add(asks[i].Result);
+                else if (asks[i].Exception?.InnerException is AskTimeoutException) unavailable.Add(chunk[i]);
+                else await asks[i].ConfigureAwait(false); // another failure: the caller's
+            }
+        }
+        return (results, unavailable);
     }
 
     /// <summary>

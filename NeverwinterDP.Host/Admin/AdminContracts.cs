@@ -48,11 +48,11 @@ public sealed record ActorEntry(string Path, int Depth, int Children);
 /// <summary><c>GET /v1/actors?depth=N</c>: the actor tree, depth first, parents before children.</summary>
 public sealed record ActorsResponse(int Depth, bool Truncated, IReadOnlyList<ActorEntry> Actors);
 
-/// <summary><c>GET /v1/sources</c>.</summary>
-public sealed record SourcesResponse(IReadOnlyList<SourceInfo> Sources);
+/// <summary><c>GET /v1/sources</c>: the sources that answered, and the ids of those that did not (their shard is moving).</summary>
+public sealed record SourcesResponse(IReadOnlyList<SourceInfo> Sources, IReadOnlyList<string>? Unavailable = null);
 
-/// <summary><c>GET /v1/watchdog</c>.</summary>
-public sealed record WatchdogResponse(IReadOnlyList<HostStatus> Hosts);
+/// <summary><c>GET /v1/watchdog</c>: the hosts that answered, and those that did not (their shard is moving).</summary>
+public sealed record WatchdogResponse(IReadOnlyList<HostStatus> Hosts, IReadOnlyList<string>? Unavailable = null);
 
 /// <summary>Every 4xx/5xx of the admin API.</summary>
 public sealed record ErrorResponse(string Error);

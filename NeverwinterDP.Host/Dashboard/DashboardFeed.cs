@@ -110,8 +110,8 @@ public sealed class DashboardFeed(
         var sinksTask = Part("sinks", _ => NodeStatusAdmin.SinksStatusAsync(catalog, checks, pumps));
         var lagTask = Part("lag", c => lag.GetAsync(c));
         var spillTask = Part("spill", c => SpillAdmin.StatusOfAsync(spill, quota, circuit, writer, system, config, c));
-        var hostsTask = Part("watchdog", registry.HostsAsync);
-        var sourcesTask = Part("sources", registry.SourcesAsync);
+        var hostsTask = Part("watchdog", registry.ListHostsAsync);
+        var sourcesTask = Part("sources", registry.ListSourcesAsync);
         var mirrorBoard = services.GetService<MirrorsAdmin.MirrorBoard>();
         var mirrorsTask = mirrorBoard is { Catalog.Names.Count: > 0 } ? Part("mirrors", c => mirrorBoard.StatusAsync(null, c)) : Task.FromResult<MirrorsResponse?>(null);
         CountDeadLetters(now);
@@ -123,8 +123,12 @@ public sealed class DashboardFeed(
         var sinks = await sinksTask;
         var lagReport = await lagTask;
         var spillStatus = await spillTask;
-        var hosts = await hostsTask;
-        var sources = await sourcesTask;
+        var hostsListing = await hostsTask;
+        var sourcesListing = await sourcesTask;
+        if (hostsListing is { Unavailable.Count: > 0 }) problems.Add($"watchdog: {hostsListing.Unavailable.Count} hosts not answering (their shard is moving)");
+        if (sourcesListing is { Unavailable.Count: > 0 }) problems.Add($"sources: {sourcesListing.Unavailable.Count} not answering (their shard is moving)");
+        var hosts = hostsListing?.Items;
+        var sources = sourcesListing?.Items;
         var mirrors = await mirrorsTask;
         if (mirrors?.Error is { } mirrorError) problems.Add($"mirrors: {mirrorError}");
         if (lagReport?.Error is { } lagError) problems.Add($"lag: {lagError}");

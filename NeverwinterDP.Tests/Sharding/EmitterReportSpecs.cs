@@ -62,6 +62,40 @@ public sealed class EmitterReportSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_listing_answers_with_the_sources_that_answered_and_names_those_whose_shard_does_not()
+    {
+        var system = JournalFixture.StartSystem(Path.Combine(_dir.Path, "journal.db"), "listing");
+        try
+        {
+            // Two sources in the journal; the "region" reaches web-1's entity but not web-2's (its member crashed, not removed yet).
+            var web1 = system.ActorOf(EmitterEntity.PropsFor("web-1/nginx"));
+            var web2 = system.ActorOf(EmitterEntity.PropsFor("web-2/nginx"));
+            await web1.Ask<SourceActivityAck>(Report("node-a", 1, 5), Timeout);
+            await web2.Ask<SourceActivityAck>(Report("node-a", 1, 7) with { SourceId = "web-2/nginx", Host = "web-2" }, Timeout);
+            var region = system.ActorOf(Props.Create(() => new HalfRegion(web1, "web-1/nginx")));
+            var registry = new EmitterRegistry(system, region, region, TimeSpan.FromHours(1), TimeSpan.FromSeconds(30), askTimeout: TimeSpan.FromMilliseconds(500));
+            RegistryListing<SourceInfo>? listing = null;
+            await Wait.UntilAsync(async () => (listing = await registry.ListSourcesAsync(default)).Items.Count + listing.Unavailable.Count == 2, Timeout);
+            Assert.Equal(("web-1/nginx", 5L), (Assert.Single(listing!.Items).SourceId, listing.Items[0].Events));
+            Assert.Equal(["web-2/nginx"], listing.Unavailable);
+            // Those that decide on whole data only (the alerts) get an error naming who did not answer.
+            var whole = await Assert.ThrowsAsync<TimeoutException>(() => registry.SourcesAsync(default));
+            Assert.Contains("web-2/nginx", whole.Message);
+        }
+        finally
+        {
+            await system.Terminate();
+            SqliteConnection.ClearAllPools();
+        }
+    }
+
+    /// <summary>A region that forwards to one entity and drops what is for the others.</summary>
+    private sealed class HalfRegion : ReceiveActor
+    {
+        public HalfRegion(IActorRef entity, string id) => Receive<GetSource>(q => { if (q.SourceId == id) entity.Forward(q); });
+    }
+
+    [Fact]
     public void The_oldest_reporters_are_forgotten_past_the_bound()
     {
         Dictionary<string, ReportMark>? marks = null;

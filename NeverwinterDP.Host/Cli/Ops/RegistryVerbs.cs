@@ -21,6 +21,7 @@ public static class RegistryVerbs
         var rows = reply.Value.Sources.Select(s => new[] { s.SourceId, s.Events.ToString(), s.Bytes.ToString(), Time(s.LastSeenMs), s.Version }).ToList();
         await AdminVerb.WriteTableAsync(call.Out, ["source", "events", "bytes", "last seen", "version"], rows);
         await call.Out.WriteLineAsync($"Count: {rows.Count} sources");
+        await NotAnsweringAsync(call, reply.Value.Unavailable, "sources");
         return 0;
     }
 
@@ -31,6 +32,14 @@ public static class RegistryVerbs
         var rows = reply.Value.Hosts.Select(h => new[] { h.Host, h.Online ? "online" : "OFFLINE", Time(h.LastHeartbeatMs), string.Join(',', h.Processes) }).ToList();
         await AdminVerb.WriteTableAsync(call.Out, ["host", "state", "last heartbeat", "processes"], rows);
         await call.Out.WriteLineAsync($"Count: {rows.Count} hosts, {reply.Value.Hosts.Count(h => !h.Online)} offline");
+        await NotAnsweringAsync(call, reply.Value.Unavailable, "hosts");
         return 0;
+    }
+
+    private static async Task NotAnsweringAsync(AdminCall call, IReadOnlyList<string>? unavailable, string what)
+    {
+        if (unavailable is not { Count: > 0 }) return;
+        await call.Out.WriteLineAsync($"Not answering: {unavailable.Count} {what} ({string.Join(", ", unavailable.Take(10))}{(unavailable.Count > 10 ? ", ..." : "")}): "
+            + "their shard is on a member that is down and not removed yet, or moving; ask again in a few seconds");
     }
 }

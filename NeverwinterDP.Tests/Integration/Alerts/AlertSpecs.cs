@@ -1,3 +1,4 @@
+using NeverwinterDP.Actors.Emitter;
 using System.Text.Json;
 using Akka.Cluster;
 using Microsoft.Extensions.DependencyInjection;

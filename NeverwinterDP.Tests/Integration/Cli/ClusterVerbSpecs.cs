@@ -262,6 +262,15 @@ public sealed class ClusterVerbSpecs(ITestOutputHelper output)
         Assert.Equal("Count: 1 hosts, 1 offline", watchdog.Lines[^1]);
         var hosts = Json(await Nwdp.RunAsync("watchdog", "--node", n2.AdminNode, "--json"));
         Assert.False(hosts.GetProperty("hosts")[0].GetProperty("online").GetBoolean());
+
+        // While a crashed member's shards have not moved: a partial answer naming who did not answer, not an error.
+        ((FixedRegistry)n2.App.Services.GetRequiredService<IRegistryQueries>()).Unavailable.Add("web-2/app");
+        var partial = await Nwdp.RunAsync("sources", "--node", n2.AdminNode);
+        Assert.True(partial.ExitCode == 0, partial.ToString());
+        Assert.Equal("Count: 1 sources", partial.Lines[^2]);
+        Assert.StartsWith("Not answering: 1 sources (web-2/app): ", partial.Lines[^1]);
+        var partialJson = Json(await Nwdp.RunAsync("sources", "--node", n2.AdminNode, "--json"));
+        Assert.Equal("web-2/app", partialJson.GetProperty("unavailable").EnumerateArray().Single().GetString());
     }
 
     private static async Task ListenersAndRolesAsync(InProcessNode n1, InProcessNode n2, InProcessNode n3)

@@ -50,7 +50,10 @@ public sealed class FixedRegistry : IRegistryQueries
 
     public static readonly HostStatus Host = new("web-1", false, 1_700_000_060_000, 1_700_000_090_000, 1_700_000_090_000, ["nginx"]);
 
-    public Task<IReadOnlyList<SourceInfo>> SourcesAsync(CancellationToken cancellation) => Task.FromResult<IReadOnlyList<SourceInfo>>([Source]);
+    /// <summary>The ids to list as not answering (a shard on a crashed member).</summary>
+    public List<string> Unavailable { get; } = [];
 
-    public Task<IReadOnlyList<HostStatus>> HostsAsync(CancellationToken cancellation) => Task.FromResult<IReadOnlyList<HostStatus>>([Host]);
+    public Task<RegistryListing<SourceInfo>> ListSourcesAsync(CancellationToken cancellation) => Task.FromResult(new RegistryListing<SourceInfo>([Source], Unavailable));
+
+    public Task<RegistryListing<HostStatus>> ListHostsAsync(CancellationToken cancellation) => Task.FromResult(new RegistryListing<HostStatus>([Host], Unavailable));
 }
