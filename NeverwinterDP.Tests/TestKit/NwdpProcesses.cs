@@ -98,6 +98,24 @@ public sealed partial class NodeProcess : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Child.DisposeAsync();
 
+    /// <summary>Polls <c>nwdp cluster show</c> at this node until it lists <paramref name="up"/> members Up (and, if given, <paramref name="total"/> in all).</summary>
+    public Task MembersUpAsync(int up, TimeSpan within, int? total = null) =>
+        Wait.UntilAsync(async () =>
+        {
+            var show = await Nwdp.RunAsync("cluster", "show", "--node", AdminNode!);
+            return show.ExitCode == 0 && show.Lines.Count(l => l.Contains("| Up")) == up && (total is null || show.Lines[^1] == $"Count: {total} nodes");
+        }, within, () => $"{up} members Up{(total is null ? "" : $" of {total}")} not shown by {ClusterAddress}: {Child.Describe()}");
+
+    /// <summary>A loopback port free now (bound to 0 and read back), for a process that must keep its ports across a restart.</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     [GeneratedRegex(@"^ready http=(?<http>https?://\S+) kafka=(?<kafka>\S+) data=(?<data>.+?) node=(?<node>akka\.(ssl\.)?tcp://nwdp@\S+:\d+)( admin=(?<admin>https?://\S+))?( schemas=(?<schemas>https?://\S+))?$")]
     private static partial Regex ReadyLineRegex();
 }

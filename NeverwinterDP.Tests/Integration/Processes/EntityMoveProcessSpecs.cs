@@ -59,7 +59,7 @@ public sealed class EntityMoveProcessSpecs(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         try
         {
-            await MembersUpAsync(n1, 3);
+            await n1.MembersUpAsync(3, Membership);
             await Wait.UntilAsync(() => n3.Child.Stderr.Any(l => l.Contains("sink writer files/") && l.Contains(" started on ")), Membership,
                 () => "no sink writer started on node-3. " + n3.Child.Describe());
             Log(clock, "three members up, a sink writer on node-3");
@@ -114,7 +114,7 @@ public sealed class EntityMoveProcessSpecs(ITestOutputHelper output)
                 .Any(l => l.StartsWith(n3.ClusterAddress + " ", StringComparison.Ordinal) && l.Contains("unreachable")), Membership);
             var down = await Nwdp.RunAsync("cluster", "down-unreachable", "--node", n1.AdminNode!);
             Assert.True(down.ExitCode == 0, down.ToString());
-            await MembersUpAsync(n1, 2, total: 2);
+            await n1.MembersUpAsync(2, Membership, total: 2);
             Log(clock, $"node-3 killed, unreachable, downed and removed in {(clock.Elapsed - killedAt).TotalSeconds:0.0} s");
 
             // After: the same answer from the entities' new homes (asked until every one has recovered there). The
@@ -180,7 +180,7 @@ public sealed class EntityMoveProcessSpecs(ITestOutputHelper output)
 
             // Node-3 again on its data directory: it rejoins and replays its own backlog, exactly once.
             n3b = await NodeProcess.StartAsync("node-3b", d3.Path, broker.Bootstrap, settings, ["--seed", n1.ClusterAddress]);
-            await MembersUpAsync(n1, 3);
+            await n1.MembersUpAsync(3, Membership);
             var all = throughNode1.Concat(spilled).ToList();
             delivered = await PublishedFiles.WaitForAsync(files.Path, Type, m => m.Count >= all.Count, m => $"{m.Count} of {all.Count}",
                 Settle, () => Describe(n1, n2, n3b));
@@ -278,12 +278,4 @@ public sealed class EntityMoveProcessSpecs(ITestOutputHelper output)
     }
 
     private static string Text(IEnumerable<JsonElement> rows) => string.Join('\n', rows.Select(r => r.GetRawText()));
-
-    /// <summary>Polls <c>nwdp cluster show</c> until it lists <paramref name="up"/> members Up (and, if given, <paramref name="total"/> in all).</summary>
-    private static async Task MembersUpAsync(NodeProcess node, int up, int? total = null) =>
-        await Wait.UntilAsync(async () =>
-        {
-            var show = await Nwdp.RunAsync("cluster", "show", "--node", node.AdminNode!);
-            return show.ExitCode == 0 && show.Lines.Count(l => l.Contains("| Up")) == up && (total is null || show.Lines[^1] == $"Count: {total} nodes");
-        }, Membership, () => node.Child.Describe());
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using NeverwinterDP.Host.Bench;
 using Xunit;
 using Xunit.Abstractions;
@@ -37,8 +35,8 @@ public sealed class PartitionProcessSpecs(ITestOutputHelper output)
         await using var broker = await BrokerProcess.StartAsync("broker", "--partitions", "6", "--topic", "nwdp.logs." + Type);
         try
         {
-            var http = Enumerable.Range(0, 3).Select(_ => $"127.0.0.1:{FreePort()}").ToArray();
-            var remoting = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+            var http = Enumerable.Range(0, 3).Select(_ => $"127.0.0.1:{NodeProcess.FreePort()}").ToArray();
+            var remoting = Enumerable.Range(0, 3).Select(_ => NodeProcess.FreePort()).ToArray();
             var seeds = string.Join(',', remoting.Select(p => $"127.0.0.1:{p}"));
             var starts = new int[3];
             async Task<NodeProcess> StartAsync(int i)
@@ -60,7 +58,7 @@ public sealed class PartitionProcessSpecs(ITestOutputHelper output)
                     ["--node-port", remoting[i].ToString(CultureInfo.InvariantCulture), "--seed", seeds], http[i], partition.Prefix(i));
             }
             for (var i = 0; i < 3; i++) nodes[i] = await StartAsync(i);
-            await UpAsync(nodes[0]!, 3);
+            await nodes[0]!.MembersUpAsync(3, Membership);
 
             // The node cut off: node-1, the oldest (the leader, every shard region's coordinator) and, started first, the
             // one that starts the sink writers; it holds at least one of them at the cut (the others may have been
@@ -139,8 +137,8 @@ public sealed class PartitionProcessSpecs(ITestOutputHelper output)
             await nodes[cut]!.DisposeAsync();
             var restartAt = clock.Elapsed;
             nodes[cut] = await StartAsync(cut);
-            await UpAsync(nodes[majority[0]]!, 3);
-            await UpAsync(nodes[cut]!, 3);
+            await nodes[majority[0]]!.MembersUpAsync(3, Membership);
+            await nodes[cut]!.MembersUpAsync(3, Membership);
             output.WriteLine($"node-{cut + 1} restarted: three members Up {(clock.Elapsed - restartAt).TotalSeconds:0.0} s after its start");
 
             var report = await bench;
@@ -196,25 +194,4 @@ public sealed class PartitionProcessSpecs(ITestOutputHelper output)
             .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"sink writer (files/\S+) started on "))
             .Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet();
 
-    /// <summary>Polls <c>nwdp cluster show</c> at <paramref name="node"/> until it lists <paramref name="count"/> members Up.</summary>
-    private static async Task UpAsync(NodeProcess node, int count)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var show = await Nwdp.RunAsync("cluster", "show", "--node", node.AdminNode!);
-            if (show.ExitCode == 0 && show.Lines.Count(l => l.Contains("| Up")) == count) return;
-            if (clock.Elapsed > Membership) throw new TimeoutException($"{count} members Up not shown within {Membership.TotalSeconds:0} s:\n{show}\n{node.Child.Describe()}");
-            await Task.Delay(250);
-        }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using NeverwinterDP.Host.Bench;
 using Xunit;
@@ -33,8 +31,8 @@ public sealed class RollingRestartSpecs(ITestOutputHelper output)
         await using var broker = await BrokerProcess.StartAsync("broker", "--partitions", "4", "--topic", "nwdp.logs." + Type);
         try
         {
-            var http = Enumerable.Range(0, 3).Select(_ => $"127.0.0.1:{FreePort()}").ToArray();
-            var remoting = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+            var http = Enumerable.Range(0, 3).Select(_ => $"127.0.0.1:{NodeProcess.FreePort()}").ToArray();
+            var remoting = Enumerable.Range(0, 3).Select(_ => NodeProcess.FreePort()).ToArray();
             var seeds = string.Join(',', remoting.Select(p => $"127.0.0.1:{p}"));
             var starts = new int[3];
             async Task<NodeProcess> StartAsync(int i)
@@ -55,7 +53,7 @@ public sealed class RollingRestartSpecs(ITestOutputHelper output)
                     ["--node-port", remoting[i].ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", seeds], http[i]);
             }
             for (var i = 0; i < 3; i++) nodes[i] = await StartAsync(i);
-            await UpAsync(nodes[0]!, 3);
+            await nodes[0]!.MembersUpAsync(3, Membership);
 
             var clock = Stopwatch.StartNew();
             using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(4));
@@ -84,7 +82,7 @@ public sealed class RollingRestartSpecs(ITestOutputHelper output)
                 Assert.True(exit == 0, $"node-{i + 1} exited {exit}. {nodes[i]!.Child.Describe()}");
                 await nodes[i]!.DisposeAsync();
                 nodes[i] = await StartAsync(i);
-                await UpAsync(nodes[i]!, 3);
+                await nodes[i]!.MembersUpAsync(3, Membership);
                 output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: node-{i + 1} stopped at {stopped.TotalSeconds:0.0} s, back and three members Up");
             }
 
@@ -135,25 +133,4 @@ public sealed class RollingRestartSpecs(ITestOutputHelper output)
         string Describe() => string.Join('\n', nodes.Where(n => n is not null).Select(n => n!.Child.Describe(stderrLines: 10)));
     }
 
-    /// <summary>Polls <c>nwdp cluster show</c> at <paramref name="node"/> until it lists <paramref name="count"/> members Up.</summary>
-    private static async Task UpAsync(NodeProcess node, int count)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var show = await Nwdp.RunAsync("cluster", "show", "--node", node.AdminNode!);
-            if (show.ExitCode == 0 && show.Lines.Count(l => l.Contains("| Up")) == count) return;
-            if (clock.Elapsed > Membership) throw new TimeoutException($"{count} members Up not shown within {Membership.TotalSeconds:0} s:\n{show}\n{node.Child.Describe()}");
-            await Task.Delay(250);
-        }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }
