@@ -104,8 +104,12 @@ public sealed class ConsumerGroupSpecs : Akka.TestKit.Xunit2.TestKit
             Assert.Equal(Enumerable.Range(0, offsets.Count).Select(i => (long)i), offsets);
         }
         // At-least-once redelivery only of what was not yet committed when a partition moved: at most what a
-        // member can hold uncommitted per partition (its buffer plus an open commit batch), per rebalance.
-        Assert.All(duplicates, g => Assert.True(g.Count() <= 3, $"{g.Key} delivered {g.Count()} times"));
+        // member can hold uncommitted per partition (its buffer plus an open commit batch), per rebalance. Three
+        // rebalances move partitions that hold records (c joins, c leaves, b leaves), so a record is delivered at most
+        // once plus once per rebalance: 4 (seen once on a loaded machine: a record read by a, then by c, then by b,
+        // then by a, each time revoked before its commit went out).
+        const int rebalancesWithRecords = 3;
+        Assert.All(duplicates, g => Assert.True(g.Count() <= 1 + rebalancesWithRecords, $"{g.Key} delivered {g.Count()} times"));
         Assert.True(duplicates.Count <= 2 * partitions * (maxBuffered + commitBatch) , $"{duplicates.Count} redelivered");
         Assert.Equal(all.Count, n + duplicates.Sum(g => g.Count() - 1));
 
