@@ -80,17 +80,30 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
     private Task<IReadOnlyList<string>> EntityIdsAsync(string typeName, CancellationToken cancellation) =>
         PersistentEntities.IdsAsync(_system, typeName, cancellation);
 
-    /// <summary>Asks each entity; one that does not answer within the ask timeout is listed as unavailable, not an error of the whole.</summary>
+    /// <summary>
+    /// Asks each entity; one that does not answer within the ask timeout is listed as unavailable, not an error of the
+    /// whole. The first entity of every shard is asked first: a shard has one home, so once one of its entities timed
+    /// out (its member crashed and is not removed yet) the others are listed unavailable without waiting for them too,
+    /// and a listing costs at most one timeout per round of shards, not one per chunk of entities.
+    /// </summary>
     private async Task<(List<object> Answers, List<string> Unavailable)> AskAllAsync(IReadOnlyList<string> ids, Func<string, IShardedMessage> query,
         CancellationToken cancellation, bool watchdog = false)
     {
         var region = watchdog ? _watchdogs : _emitters;
         var results = new List<object>(ids.Count);
         var unavailable = new List<string>();
+        var shardOf = ids.ToDictionary(id => id, id => Shards.ShardId(id), StringComparer.Ordinal);
+        // Rounds: the first entity of every shard, then the second, ...; a chunk never holds two entities of one shard.
+        var rounds = ids.GroupBy(id => shardOf[id], StringComparer.Ordinal)
+            .SelectMany(shard => shard.Select((id, round) => (id, round)))
+            .GroupBy(x => x.round).OrderBy(g => g.Key).Select(g => g.Select(x => x.id).ToList());
+        var silentShards = new HashSet<string>(StringComparer.Ordinal);
         // A few at a time: a query must not flood the cluster with entity recoveries.
-        foreach (var chunk in ids.Chunk(32))
+        foreach (var chunk in rounds.SelectMany(round => round.Chunk(32)))
         {
-            var asks = chunk.Select(id => region.Ask<object>(query(id), _askTimeout, cancellation)).ToArray();
+            var asked = chunk.Where(id => !silentShards.Contains(shardOf[id])).ToArray();
+            unavailable.AddRange(chunk.Where(id => silentShards.Contains(shardOf[id])));
+            var asks = asked.Select(id => region.Ask<object>(query(id), _askTimeout, cancellation)).ToArray();
             try
             {
                 await Task.WhenAll(asks).ConfigureAwait(false);
@@ -99,15 +112,22 @@ public sealed class EmitterRegistry : IIngressObserver, IHeartbeatListener, IReg
             {
                 // Some did not answer: sorted out below.
             }
-            for (var i = 0; i < chunk.Length; i++)
+            for (var i = 0; i < asked.Length; i++)
             {
                 if (asks[i].IsCompletedSuccessfully) results.Add(asks[i].Result);
-                else if (asks[i].Exception?.InnerException is AskTimeoutException) unavailable.Add(chunk[i]);
+                else if (asks[i].Exception?.InnerException is AskTimeoutException)
+                {
+                    unavailable.Add(asked[i]);
+                    silentShards.Add(shardOf[asked[i]]);
+                }
                 else await asks[i].ConfigureAwait(false); // another failure: the caller's
             }
         }
+        unavailable.Sort(StringComparer.Ordinal);
         return (results, unavailable);
     }
+
+    private static readonly EntityMessageExtractor Shards = new(EntityShards.Count);
 
     /// <summary>
     /// Every flush interval (and on <see cref="FlushAsync"/>), sends what the tallies summed per source. Reports are
