@@ -230,8 +230,17 @@ public sealed class TypedLogSchema
     /// <summary>An array's or map's shape: its items are one of the other kinds, not null, not a container or record.</summary>
     private static TypedField Shape(string name, TypedKind kind, Schema items, string what)
     {
-        if (items is ArraySchema or MapSchema or RecordSchema or UnionSchema or FixedSchema)
-            throw new TypedSchemaException($"field '{name}': {what} are {items.Tag.ToString().ToLowerInvariant()}s; an array's items and a map's values are int, long, float, double, boolean, string, bytes, an enum, " +
+        var refused = items switch
+        {
+            ArraySchema => "an array",
+            MapSchema => "a map",
+            RecordSchema => "a record",
+            UnionSchema => "a union",
+            FixedSchema => "a fixed",
+            _ => null,
+        };
+        if (refused is not null)
+            throw new TypedSchemaException($"field '{name}': {what} may not be {refused}; an array's items and a map's values are int, long, float, double, boolean, string, bytes, an enum, " +
                 "timestamp-millis, timestamp-micros, date, decimal or uuid (nested arrays, maps and records, unions and fixed are not taken)");
         return new TypedField(name, kind, false, -1, false, null) { Item = Shape(name, items) };
     }
@@ -348,7 +357,7 @@ public sealed class TypedLogSchema
     /// <summary>Kinds whose every text is (or may be) a value: a "null" there is that text, not a null.</summary>
     private static bool IsText(TypedKind kind) => kind is TypedKind.String;
 
-    private static string Article(TypedField field) => field.Kind is TypedKind.Int or TypedKind.Enum ? "an" : "a";
+    private static string Article(TypedField field) => field.Kind is TypedKind.Int or TypedKind.Enum or TypedKind.Array ? "an" : "a";
 
     // What the text forms are, for the kinds whose form is not obvious from the type's name.
     private static string Hint(TypedField field) => field.Kind switch

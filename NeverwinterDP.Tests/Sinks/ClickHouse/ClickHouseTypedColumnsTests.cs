@@ -219,4 +219,49 @@ public sealed class ClickHouseTypedColumnsTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("at_us").ValueKind);
         Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("blob").ValueKind);
     }
+
+    [Fact]
+    public async Task Arrays_get_array_columns_maps_their_JSON_text_and_a_long_beyond_an_Int32_item_is_dead_lettered()
+    {
+        var basket = TypedSchema(TypedWebSchemas.Basket);
+        await using var sink = Sink();
+        await sink.OpenAsync(CancellationToken.None);
+        var empty = new Dictionary<string, string> { ["codes"] = "[]", ["counts"] = "{}" }; // tags null, seen its default []
+        var result = await sink.WriteAsync([TypedRecord(basket, 1, TypedWebSchemas.BasketValues()), TypedRecord(basket, 2, empty), .. Records(3, 1)], CancellationToken.None);
+        Assert.True(result.IsAllDelivered, string.Join("; ", result.Reasons ?? []));
+
+        var types = await ColumnTypesAsync();
+        var dateTime64 = types["seen"].Contains("DateTime64", StringComparison.Ordinal);
+        Assert.Equal(["Array(Int32)", "Array(String)", "Nullable(String)", dateTime64 ? "Array(DateTime64(3, 'UTC'))" : "Array(Int64)"],
+            new[] { "codes", "tags", "counts", "seen" }.Select(c => types[c]));
+
+        var rows = await RowsAsync("offset, codes, tags, counts, arrayMap(x -> toString(x), seen) AS seen, codes[2] AS second, visitParamExtractInt(counts, 'pears') AS pears");
+        Assert.Equal(3, rows.Count);
+        Assert.Equal([200, 404, -1], rows[0].GetProperty("codes").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(TypedWebSchemas.Tags, rows[0].GetProperty("tags").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal(new Dictionary<string, long> { ["apples"] = 3, ["pears"] = 12 }, JsonSerializer.Deserialize<Dictionary<string, long>>(rows[0].GetProperty("counts").GetString()!));
+        var epochMillis = new DateTimeOffset(TypedWebSchemas.At).ToUnixTimeMilliseconds();
+        Assert.Equal(dateTime64 ? "2026-12-07 12:00:00.123" : epochMillis.ToString(CultureInfo.InvariantCulture), rows[0].GetProperty("seen").EnumerateArray().Single().GetString());
+        Assert.Equal(404, rows[0].GetProperty("second").GetInt32()); // the server reads into them
+        Assert.Equal(12, ClickHouseServer.Int64(rows[0].GetProperty("pears")));
+        Assert.Empty(rows[1].GetProperty("tags").EnumerateArray()); // a null array reads empty: ClickHouse has no Nullable(Array)
+        Assert.Empty(rows[1].GetProperty("codes").EnumerateArray());
+        Assert.Equal("{}", rows[1].GetProperty("counts").GetString());
+        Assert.Empty(rows[2].GetProperty("codes").EnumerateArray()); // a plain row
+        Assert.Equal(JsonValueKind.Null, rows[2].GetProperty("counts").ValueKind);
+
+        // Version 2 promotes codes to longs and adds a map: its column is added; a long beyond the Array(Int32) column is
+        // dead-lettered (ClickHouse would store it wrapped around), naming the item and the statement that widens it.
+        var v2 = TypedSchema(TypedWebSchemas.BasketV2);
+        var notes = TypedWebSchemas.BasketValues();
+        notes["notes"] = """{"gift": "yes"}""";
+        var wide = TypedWebSchemas.BasketValues();
+        wide["codes"] = "[1, 3000000000]";
+        result = await sink.WriteAsync([TypedRecord(v2, 10, notes), TypedRecord(v2, 11, wide)], CancellationToken.None);
+        Assert.Equal([SinkOutcome.Delivered, SinkOutcome.Rejected], result.Outcomes);
+        Assert.Contains("typed field 'codes' item 1 is 3000000000, beyond the Int32 column codes", result.Reasons![1], StringComparison.Ordinal);
+        Assert.Contains("MODIFY COLUMN `codes` Array(Int64)", result.Reasons![1], StringComparison.Ordinal);
+        Assert.Equal("Nullable(String)", (await ColumnTypesAsync())["notes"]);
+        Assert.Equal("""{"gift":"yes"}""", (await RowsAsync("notes")).Select(r => r.GetProperty("notes")).Single(n => n.ValueKind == JsonValueKind.String).GetString());
+    }
 }
