@@ -221,11 +221,9 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
                     return HiveTypedPlan.Refused($"typed field '{field.Name}' (schema id {schema.Id}) has the name of a column or partition column every row of Hive table {table} has (Hive compares names without case); rename the field in the log type's schema");
                 if (!names.Add(field.Name))
                     return HiveTypedPlan.Refused($"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), which Hive does not tell apart");
-                if (field.IsContainer) // not built: the part files have no LIST or MAP columns yet
-                    return HiveTypedPlan.Refused($"typed field '{field.Name}' is {field.TypeName} (schema id {schema.Id}): the Hive sink does not write arrays and maps to Parquet yet");
                 var index = t.Typed.FindIndex(c => string.Equals(c.Name, field.Name, StringComparison.OrdinalIgnoreCase));
                 var wanted = HiveTypes.Of(field);
-                if (field.Kind == TypedKind.Decimal && field.Precision > HiveTypes.MaxDecimalPrecision)
+                if ((field.Item ?? field) is { Kind: TypedKind.Decimal, Precision: > HiveTypes.MaxDecimalPrecision })
                     return HiveTypedPlan.Refused($"typed field '{field.Name}' is {field.TypeName} (schema id {schema.Id}): the Hive sink's Parquet writer holds decimals of at most {HiveTypes.MaxDecimalPrecision} digits");
                 if (index < 0) added.Add(new HiveColumn(field.Name, wanted));
                 else if (t.Typed[index].Name != field.Name)
@@ -370,7 +368,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     [GeneratedRegex(@"^ALTER TABLE `[^`]*` ADD COLUMNS \((.*)\) CASCADE;$")]
     private static partial Regex AddColumnsLine();
 
-    [GeneratedRegex(@"`([^`]+)` ([A-Z]+(?:\(\d+,\d+\))?)")]
+    [GeneratedRegex(@"`([^`]+)` ((?:ARRAY<|MAP<STRING,)?[A-Z]+(?:\(\d+,\d+\))?>?)")]
     private static partial Regex ColumnInList();
 
     [GeneratedRegex(@"^ALTER TABLE `[^`]*` CHANGE COLUMN `([^`]+)` `[^`]+` ([A-Z]+) CASCADE;$")]
