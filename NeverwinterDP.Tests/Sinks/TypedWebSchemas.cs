@@ -105,6 +105,27 @@ internal static class TypedWebSchemas
         ["seen"] = """["2026-12-07T12:00:00.123Z"]""", ["path"] = "/basket",
     };
 
+    /// <summary>Arrays and a map of the logical types, bytes and an enum (what the stores' literals and casts must carry exactly).</summary>
+    public const string LogicalItems = """
+        {"type":"record","name":"Items","fields":[
+          {"name":"prices","type":{"type":"array","items":{"type":"bytes","logicalType":"decimal","precision":6,"scale":2}}},
+          {"name":"blobs","type":{"type":"array","items":"bytes"}},
+          {"name":"days","type":{"type":"array","items":{"type":"int","logicalType":"date"}}},
+          {"name":"ids","type":{"type":"array","items":{"type":"string","logicalType":"uuid"}}},
+          {"name":"states","type":{"type":"array","items":{"type":"enum","name":"State","symbols":["NEW","PAID"]}}},
+          {"name":"ratios","type":{"type":"array","items":"double"}},
+          {"name":"dues","type":{"type":"map","values":{"type":"bytes","logicalType":"decimal","precision":6,"scale":2}}}
+        ]}
+        """;
+
+    /// <summary>Values of <see cref="LogicalItems"/>: bytes with a quote, a backslash and 0xFF; a negative decimal.</summary>
+    public static Dictionary<string, string> LogicalItemValues() => new()
+    {
+        ["prices"] = "[\"-1234.5\", 0.25]", ["blobs"] = "[\"" + Convert.ToBase64String(Blob) + "\", \"" + Convert.ToBase64String("\"\\"u8.ToArray()) + "\"]",
+        ["days"] = "[\"2026-12-07\", 0]", ["ids"] = "[\"" + OrderId.ToUpperInvariant() + "\"]", ["states"] = "[\"PAID\", \"NEW\"]",
+        ["ratios"] = "[0.1, 1e300, -2.5]", ["dues"] = """{"tea": "3.5"}""",
+    };
+
     /// <summary>What <see cref="BasketValues"/>' tags are.</summary>
     public static readonly string[] Tags = ["a", "b \"q\" \\ c", "x,y", "{}", "NULL"];
 }

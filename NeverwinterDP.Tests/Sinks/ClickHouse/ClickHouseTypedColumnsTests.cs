@@ -264,4 +264,30 @@ public sealed class ClickHouseTypedColumnsTests : IAsyncLifetime
         Assert.Equal("Nullable(String)", (await ColumnTypesAsync())["notes"]);
         Assert.Equal("""{"gift":"yes"}""", (await RowsAsync("notes")).Select(r => r.GetProperty("notes")).Single(n => n.ValueKind == JsonValueKind.String).GetString());
     }
+
+    [Fact]
+    public async Task Arrays_of_decimals_bytes_dates_uuids_enums_and_doubles_are_stored_exactly()
+    {
+        var items = TypedSchema(TypedWebSchemas.LogicalItems);
+        await using var sink = Sink();
+        await sink.OpenAsync(CancellationToken.None);
+        var result = await sink.WriteAsync([TypedRecord(items, 1, TypedWebSchemas.LogicalItemValues())], CancellationToken.None);
+        Assert.True(result.IsAllDelivered, string.Join("; ", result.Reasons ?? []));
+
+        var types = await ColumnTypesAsync();
+        Assert.Equal(["Array(Decimal(6, 2))", "Array(String)", "Array(Date)", "Array(UUID)", "Array(String)", "Array(Float64)", "Nullable(String)"],
+            new[] { "prices", "blobs", "days", "ids", "states", "ratios", "dues" }.Select(c => types[c]));
+        var row = Assert.Single(await RowsAsync(
+            "arrayMap(x -> toString(x), prices) AS prices, arrayMap(x -> hex(x), blobs) AS blobs, arrayMap(x -> toUInt16(x), days) AS days, " +
+            "arrayMap(x -> toString(x), ids) AS ids, states, arrayMap(x -> toString(x), ratios) AS ratios, dues"));
+        string[] Strings(string column) => row.GetProperty(column).EnumerateArray().Select(e => e.GetString()!).ToArray();
+        Assert.Equal(["-1234.50", "0.25"], Strings("prices"));
+        Assert.Equal([Convert.ToHexString(TypedWebSchemas.Blob), "225C"], Strings("blobs")); // the bytes themselves, 0xFF and a quote included
+        // Days since 1970-01-01 (18.x prints day 0, the zero date, as 0000-00-00).
+        Assert.Equal([new DateOnly(2026, 12, 7).DayNumber - new DateOnly(1970, 1, 1).DayNumber, 0], row.GetProperty("days").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal([TypedWebSchemas.OrderId], Strings("ids"));
+        Assert.Equal(["PAID", "NEW"], Strings("states"));
+        Assert.Equal([0.1, 1e300, -2.5], Strings("ratios").Select(r => double.Parse(r, CultureInfo.InvariantCulture)));
+        Assert.Equal("""{"tea":"3.50"}""", row.GetProperty("dues").GetString());
+    }
 }

@@ -517,6 +517,46 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
         Assert.Equal(new Dictionary<string, string> { ["gift"] = "yes", ["wrap"] = "red \"bow\"" },
             JsonSerializer.Deserialize<Dictionary<string, string>>((string)(await server.ScalarAsync($"SELECT notes FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 10"))!));
     }
+
+    [Fact]
+    public async Task Arrays_of_decimals_bytes_dates_uuids_enums_and_doubles_are_stored_exactly()
+    {
+        var pg = server == SqlTestServer.PostgreSql;
+        var items = TypedWebSchemas.Compile(TypedWebSchemas.LogicalItems);
+        var deadLetters = new RecordingDeadLetters();
+        await using var sink = server.CreateSink(Options(), "sql");
+        await sink.OpenAsync(CancellationToken.None);
+        var report = await new SinkDelivery(sink, FastRetry, deadLetters).DeliverAsync([TypedRecord(items, 1, TypedWebSchemas.LogicalItemValues())], CancellationToken.None);
+        Assert.True(report.Delivered == 1, string.Join("; ", deadLetters.Letters.Select(l => l.Reason)));
+
+        var columns = new[] { "prices", "blobs", "days", "ids", "states", "ratios", "dues" };
+        await using var connection = server.Connect();
+        await connection.OpenAsync();
+        await using var select = connection.CreateCommand();
+        select.CommandText = $"SELECT {string.Join(", ", columns)} FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1";
+        await using var reader = await select.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        byte[] quoteBackslash = [0x22, 0x5C];
+        if (pg)
+        {
+            Assert.Equal([-1234.50m, 0.25m], (decimal[])reader.GetValue(0));
+            Assert.Equal([TypedWebSchemas.Blob, quoteBackslash], (byte[][])reader.GetValue(1)); // a quote, a backslash, 0xFF: through the literal
+            Assert.Equal([new DateOnly(2026, 12, 7), new DateOnly(1970, 1, 1)], (DateOnly[])reader.GetValue(2));
+            Assert.Equal([Guid.Parse(TypedWebSchemas.OrderId)], (Guid[])reader.GetValue(3));
+            Assert.Equal(["PAID", "NEW"], (string[])reader.GetValue(4));
+            Assert.Equal([0.1, 1e300, -2.5], (double[])reader.GetValue(5));
+        }
+        else
+        {
+            Assert.Equal(["-1234.50", "0.25"], JsonSerializer.Deserialize<string[]>(reader.GetString(0))!); // exact, as text
+            Assert.Equal([TypedWebSchemas.Blob, quoteBackslash], JsonSerializer.Deserialize<string[]>(reader.GetString(1))!.Select(Convert.FromBase64String));
+            Assert.Equal(["2026-12-07", "1970-01-01"], JsonSerializer.Deserialize<string[]>(reader.GetString(2))!);
+            Assert.Equal([TypedWebSchemas.OrderId], JsonSerializer.Deserialize<string[]>(reader.GetString(3))!);
+            Assert.Equal(["PAID", "NEW"], JsonSerializer.Deserialize<string[]>(reader.GetString(4))!);
+            Assert.Equal([0.1, 1e300, -2.5], JsonSerializer.Deserialize<double[]>(reader.GetString(5))!);
+        }
+        Assert.Equal(new Dictionary<string, string> { ["tea"] = "3.50" }, JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6)));
+    }
 }
 
 [Trait("Category", TestCategories.Integration)]
