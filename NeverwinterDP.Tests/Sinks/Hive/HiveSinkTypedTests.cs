@@ -315,6 +315,26 @@ public class HiveSinkTypedTests : IDisposable
         Assert.Equal(["yes", "yes"], DuckDb.Query($"SELECT notes['gift'] FROM read_parquet({DuckDb.Literal(Path.Combine(Root, Table, "type=basket", "**", "*.parquet"))}, union_by_name = true) WHERE notes IS NOT NULL").Select(r => r[0]));
     }
 
+    [Fact]
+    public async Task Arrays_of_decimals_bytes_dates_uuids_enums_and_doubles_are_parquet_lists_duckdb_reads_exactly()
+    {
+        var items = Compile("items", TypedWebSchemas.LogicalItems);
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(items, 1, TypedWebSchemas.LogicalItemValues(), "items")]);
+        }
+
+        var file = Assert.Single(FilesOf("items"));
+        Assert.Equal([("prices", "DECIMAL(6,2)[]"), ("blobs", "BLOB[]"), ("days", "DATE[]"), ("ids", "VARCHAR[]"), ("states", "VARCHAR[]"), ("ratios", "DOUBLE[]"), ("dues", "MAP(VARCHAR, DECIMAL(6,2))")],
+            Describe(file)[15..]);
+        var row = Assert.Single(DuckDb.Query(
+            "SELECT CAST(prices AS VARCHAR), list_transform(blobs, b -> hex(b))::VARCHAR, CAST(days AS VARCHAR), CAST(ids AS VARCHAR), CAST(states AS VARCHAR), CAST(ratios AS VARCHAR), CAST(dues['tea'] AS VARCHAR) " +
+            $"FROM read_parquet({DuckDb.Literal(file)})"));
+        Assert.Equal(["[-1234.50, 0.25]", $"[{Convert.ToHexString(TypedWebSchemas.Blob)}, 225C]", "[2026-12-07, 1970-01-01]", $"[{TypedWebSchemas.OrderId}]", "[PAID, NEW]", "[0.1, 1e+300, -2.5]", "3.50"], row);
+        Assert.Contains("  `prices` ARRAY<DECIMAL(6,2)>,\n  `blobs` ARRAY<BINARY>,\n  `days` ARRAY<DATE>,\n  `ids` ARRAY<STRING>,\n  `states` ARRAY<STRING>,\n  `ratios` ARRAY<DOUBLE>,\n  `dues` MAP<STRING,DECIMAL(6,2)>\n)\n",
+            CreateTableSql, StringComparison.Ordinal);
+    }
+
     private static TypedLogSchema Compile(string type, string attributes) =>
         TypedLogSchemas.Remember(TypedLogSchema.TryCompile(Random.Shared.Next(1_500_000_000, 2_000_000_000), TypedLogSchema.Wrap(type, attributes), out var why)
             ?? throw new InvalidOperationException(why));
