@@ -231,4 +231,26 @@ public sealed class ElasticsearchSinkTypedTests
         Assert.Equal("[]", second.GetProperty("codes").GetRawText());
         Assert.Equal("{}", second.GetProperty("counts").GetRawText());
     }
+
+    [Fact]
+    public async Task Arrays_of_decimals_bytes_dates_uuids_and_enums_take_their_items_mapping_and_text_forms()
+    {
+        await using var fake = await FakeElasticsearch.StartAsync(FakeFlavor.Elasticsearch8);
+        await using var sink = Sink(fake);
+        await sink.OpenAsync(CancellationToken.None);
+        var items = TypedSchema(TypedWebSchemas.LogicalItems);
+
+        await WriteAllDelivered(sink, [TypedRecord(items, 1, TypedWebSchemas.LogicalItemValues())]);
+
+        Assert.Contains("""{"prices":{"type":"scaled_float","scaling_factor":100},"blobs":{"type":"binary"},"days":{"type":"date","format":"strict_date"},"ids":{"type":"keyword"},"states":{"type":"keyword"},"ratios":{"type":"double"},"dues":{"type":"flattened"}}""",
+            fake.MappingRequests[^1].Body, StringComparison.Ordinal);
+        var document = Attributes(fake, 1);
+        Assert.Equal("[-1234.50,0.25]", document.GetProperty("prices").GetRawText()); // exact JSON numbers
+        Assert.Equal([TypedWebSchemas.Blob, [0x22, 0x5C]], document.GetProperty("blobs").EnumerateArray().Select(b => b.GetBytesFromBase64()));
+        Assert.Equal("""["2026-12-07","1970-01-01"]""", document.GetProperty("days").GetRawText());
+        Assert.Equal(TypedWebSchemas.OrderId, document.GetProperty("ids")[0].GetString());
+        Assert.Equal("""["PAID","NEW"]""", document.GetProperty("states").GetRawText());
+        Assert.Equal([0.1, 1e300, -2.5], document.GetProperty("ratios").EnumerateArray().Select(r => r.GetDouble()));
+        Assert.Equal("""{"tea":3.50}""", document.GetProperty("dues").GetRawText());
+    }
 }
