@@ -56,5 +56,5 @@ public sealed class EventsDialect(Func<string?, ContentKind?> contentKinds) : In
 
     /// <summary><c>{"error": "...", "line": 3, "field": "status", "expected": "int"}</c>.</summary>
     public override Task TypedFieldErrorAsync(HttpContext http, NeverwinterDP.Protocol.TypedFieldProblem problem, int line) =>
-        http.Response.WriteAsJsonAsync(new ErrorBody(problem.Message, line) { Field = problem.Field, Expected = problem.Expected }, IngressJson.Default.ErrorBody);
+        http.Response.WriteAsJsonAsync(new ErrorBody(problem.Message, line) { Field = problem.Field, Expected = problem.Expected, Element = problem.Element }, IngressJson.Default.ErrorBody);
 }

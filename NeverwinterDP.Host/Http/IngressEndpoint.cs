@@ -327,6 +327,9 @@ public sealed record ErrorBody(string Error, int? Line)
 
     /// <summary>The type that attribute must have, e.g. <c>int</c> or <c>string or null</c>.</summary>
     public string? Expected { get; init; }
+
+    /// <summary>For an array or map attribute: the index (<c>"2"</c>) or key of the item at fault.</summary>
+    public string? Element { get; init; }
 }
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase,

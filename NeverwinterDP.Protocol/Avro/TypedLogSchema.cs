@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Avro;
 
@@ -8,9 +9,10 @@ namespace NeverwinterDP.Protocol;
 /// <summary>
 /// The Avro types a typed attribute may have (alone or in a union with null): the primitives, <c>bytes</c>, an
 /// <c>enum</c>, and the logical types <c>timestamp-millis</c>, <c>timestamp-micros</c> (on long), <c>date</c> (on
-/// int), <c>decimal</c> (on bytes) and <c>uuid</c> (on string).
+/// int), <c>decimal</c> (on bytes) and <c>uuid</c> (on string); or an <c>array</c> or <c>map</c> of one of those
+/// (<see cref="TypedField.Item"/>).
 /// </summary>
-public enum TypedKind { Int, Long, Float, Double, Boolean, String, Bytes, Enum, TimestampMillis, TimestampMicros, Date, Decimal, Uuid }
+public enum TypedKind { Int, Long, Float, Double, Boolean, String, Bytes, Enum, TimestampMillis, TimestampMicros, Date, Decimal, Uuid, Array, Map }
 
 /// <summary>One typed attribute: its Avro type, whether null is allowed (and its union branches), and its default.</summary>
 public sealed record TypedField(string Name, TypedKind Kind, bool Nullable, int NullBranch, bool HasDefault, object? Default)
@@ -23,6 +25,12 @@ public sealed record TypedField(string Name, TypedKind Kind, bool Nullable, int 
     /// <summary>An enum's symbols, in the schema's order (a symbol's index is its Avro encoding); empty for other kinds.</summary>
     public IReadOnlyList<string> Symbols { get; init; } = [];
 
+    /// <summary>An array's items or a map's values (a field of one of the other kinds, never null, never a container); null for other kinds.</summary>
+    public TypedField? Item { get; init; }
+
+    /// <summary>Whether this is an array or a map.</summary>
+    public bool IsContainer => Kind is TypedKind.Array or TypedKind.Map;
+
     /// <summary>How errors and docs name the type: <c>int</c>, <c>decimal(10,2)</c>, or <c>int or null</c>.</summary>
     public string Expected => Nullable ? $"{TypeName} or null" : TypeName;
 
@@ -33,6 +41,8 @@ public sealed record TypedField(string Name, TypedKind Kind, bool Nullable, int 
         TypedKind.TimestampMicros => "timestamp-micros",
         TypedKind.Decimal => $"decimal({Precision},{Scale})",
         TypedKind.Enum => $"enum {{{string.Join(", ", Symbols)}}}",
+        TypedKind.Array => $"array<{Item!.TypeName}>",
+        TypedKind.Map => $"map<{Item!.TypeName}>",
         _ => Kind.ToString().ToLowerInvariant(),
     };
 }
@@ -43,8 +53,12 @@ public sealed record TypedField(string Name, TypedKind Kind, bool Nullable, int 
 /// for float and double; <see cref="Text"/> for string, uuid (lowercase, 8-4-4-4-12), enum (the symbol) and decimal
 /// (the exact value with scale digits after the point, <c>-12.50</c>); <see cref="Binary"/> for bytes (and a
 /// decimal's unscaled two's-complement bytes, as Avro writes them); <see cref="HasValue"/> false for a null.
+/// An array or map: <see cref="Items"/> (each as its item kind's value), a map's <see cref="Keys"/> in the same order,
+/// and <see cref="Text"/> the JSON text of the whole (<c>[200,404]</c>, <c>{"a":"x"}</c>: numbers and booleans as
+/// JSON numbers and literals, every other item as a JSON string of its text form).
 /// </summary>
-public readonly record struct TypedValue(bool HasValue, long Integer = 0, double Real = 0, string? Text = null, byte[]? Binary = null);
+public readonly record struct TypedValue(bool HasValue, long Integer = 0, double Real = 0, string? Text = null, byte[]? Binary = null,
+    TypedValue[]? Items = null, string[]? Keys = null);
 
 /// <summary>A typed record's values, in the order of <see cref="TypedLogSchema.Fields"/> (what <see cref="LogEvent.Typed"/> holds).</summary>
 public sealed class TypedValues(TypedLogSchema schema, TypedValue[] values)
@@ -55,7 +69,11 @@ public sealed class TypedValues(TypedLogSchema schema, TypedValue[] values)
 }
 
 /// <summary>Why an event does not fit its type's schema: the field, the type it expects, and a sentence naming both.</summary>
-public sealed record TypedFieldProblem(string Field, string Expected, string Message);
+public sealed record TypedFieldProblem(string Field, string Expected, string Message)
+{
+    /// <summary>For an array or map field: the index (<c>2</c>) or key of the item at fault; null otherwise.</summary>
+    public string? Element { get; init; }
+}
 
 /// <summary>A log type's schema refused before it reaches the registry (the registry's 42201, invalid schema).</summary>
 public sealed class TypedSchemaException(string message) : Exception(message);
@@ -173,12 +191,12 @@ public sealed class TypedLogSchema
             UnionSchema u => throw Unsupported(field.Name, u.ToString()),
             var s => (s, false, -1),
         };
-        var shape = new TypedField(field.Name, KindOf(field.Name, type), nullable, nullBranch, false, null);
-        if (shape.Kind == TypedKind.Decimal) shape = shape with { Precision = DecimalProperty(field.Name, type, "precision"), Scale = DecimalProperty(field.Name, type, "scale") };
-        if (shape.Kind == TypedKind.Decimal && (shape.Precision < 1 || shape.Scale < 0 || shape.Scale > shape.Precision))
-            throw new TypedSchemaException($"field '{field.Name}': a decimal needs a precision of at least 1 and a scale from 0 to the precision, got precision {shape.Precision}, scale {shape.Scale}");
-        if (type is EnumSchema enumeration) shape = shape with { Symbols = enumeration.Symbols.ToArray() };
-        var kind = shape.Kind;
+        var shape = type switch
+        {
+            ArraySchema array => Shape(field.Name, TypedKind.Array, array.ItemSchema, "an array's items"),
+            MapSchema map => Shape(field.Name, TypedKind.Map, map.ValueSchema, "a map's values"),
+            _ => Shape(field.Name, type),
+        } with { Nullable = nullable, NullBranch = nullBranch };
         var hasDefault = field.DefaultValue is not null;
         object? defaultValue = null;
         if (hasDefault)
@@ -192,24 +210,88 @@ public sealed class TypedLogSchema
             {
                 if (nullable && nullBranch == 0)
                     throw new TypedSchemaException($"field '{field.Name}': a union's default is of its first branch (null); put the type first to default to a value");
-                // A default is in Avro's JSON encoding (what other readers resolve it as): a timestamp's or date's
-                // number, bytes and a decimal's unscaled bytes as a string of code points 0-255.
-                var text = token.Type == Newtonsoft.Json.Linq.JTokenType.String ? (string)token! : token.ToString(Newtonsoft.Json.Formatting.None);
-                var isString = token.Type == Newtonsoft.Json.Linq.JTokenType.String;
-                if (kind is TypedKind.TimestampMillis or TypedKind.TimestampMicros or TypedKind.Date && isString) text = "";
-                if (kind is TypedKind.Bytes or TypedKind.Decimal)
-                {
-                    if (!isString || text.Any(c => c > 0xFF))
-                        throw new TypedSchemaException($"field '{field.Name}': a {shape.TypeName} default is a string of code points 0-255 (Avro's JSON encoding of bytes)");
-                    var raw = text.Select(c => (byte)c).ToArray();
-                    text = kind == TypedKind.Bytes ? Convert.ToBase64String(raw)
-                        : DecimalText(raw.Length == 0 ? System.Numerics.BigInteger.Zero : new System.Numerics.BigInteger(raw, isUnsigned: false, isBigEndian: true), shape.Scale);
-                }
-                if (!TryParse(shape, text, out defaultValue))
-                    throw new TypedSchemaException($"field '{field.Name}': default {token.ToString(Newtonsoft.Json.Formatting.None)} is not {Article(shape)} {shape.TypeName}");
+                defaultValue = shape.IsContainer ? ContainerDefault(shape, token) : ScalarDefault(shape, token);
             }
         }
         return shape with { HasDefault = hasDefault, Default = defaultValue };
+    }
+
+    /// <summary>The field's shape for a type that is not a union (its kind, a decimal's precision and scale, an enum's symbols).</summary>
+    private static TypedField Shape(string name, Schema type)
+    {
+        var shape = new TypedField(name, KindOf(name, type), false, -1, false, null);
+        if (shape.Kind == TypedKind.Decimal) shape = shape with { Precision = DecimalProperty(name, type, "precision"), Scale = DecimalProperty(name, type, "scale") };
+        if (shape.Kind == TypedKind.Decimal && (shape.Precision < 1 || shape.Scale < 0 || shape.Scale > shape.Precision))
+            throw new TypedSchemaException($"field '{name}': a decimal needs a precision of at least 1 and a scale from 0 to the precision, got precision {shape.Precision}, scale {shape.Scale}");
+        if (type is EnumSchema enumeration) shape = shape with { Symbols = enumeration.Symbols.ToArray() };
+        return shape;
+    }
+
+    /// <summary>An array's or map's shape: its items are one of the other kinds, not null, not a container or record.</summary>
+    private static TypedField Shape(string name, TypedKind kind, Schema items, string what)
+    {
+        var refused = items switch
+        {
+            ArraySchema => "an array",
+            MapSchema => "a map",
+            RecordSchema => "a record",
+            UnionSchema => "a union",
+            FixedSchema => "a fixed",
+            _ => null,
+        };
+        if (refused is not null)
+            throw new TypedSchemaException($"field '{name}': {what} may not be {refused}; an array's items and a map's values are int, long, float, double, boolean, string, bytes, an enum, " +
+                "timestamp-millis, timestamp-micros, date, decimal or uuid (nested arrays, maps and records, unions and fixed are not taken)");
+        return new TypedField(name, kind, false, -1, false, null) { Item = Shape(name, items) };
+    }
+
+    /// <summary>
+    /// A scalar default as the value <see cref="TryParse(TypedField, string, out object?)"/> gives. A default is in Avro's
+    /// JSON encoding (what other readers resolve it as): a timestamp's or date's number, bytes and a decimal's unscaled
+    /// bytes as a string of code points 0-255.
+    /// </summary>
+    private static object? ScalarDefault(TypedField shape, Newtonsoft.Json.Linq.JToken token)
+    {
+        var kind = shape.Kind;
+        var isString = token.Type == Newtonsoft.Json.Linq.JTokenType.String;
+        var text = isString ? (string)token! : token.ToString(Newtonsoft.Json.Formatting.None);
+        if (kind is TypedKind.TimestampMillis or TypedKind.TimestampMicros or TypedKind.Date && isString) text = "";
+        if (kind is TypedKind.Bytes or TypedKind.Decimal)
+        {
+            if (!isString || text.Any(c => c > 0xFF))
+                throw new TypedSchemaException($"field '{shape.Name}': a {shape.TypeName} default is a string of code points 0-255 (Avro's JSON encoding of bytes)");
+            var raw = text.Select(c => (byte)c).ToArray();
+            text = kind == TypedKind.Bytes ? Convert.ToBase64String(raw)
+                : DecimalText(raw.Length == 0 ? System.Numerics.BigInteger.Zero : new System.Numerics.BigInteger(raw, isUnsigned: false, isBigEndian: true), shape.Scale);
+        }
+        if (!TryParse(shape, text, out var value))
+            throw new TypedSchemaException($"field '{shape.Name}': default {token.ToString(Newtonsoft.Json.Formatting.None)} is not {Article(shape)} {shape.TypeName}");
+        return value;
+    }
+
+    /// <summary>An array's default (a JSON array) or a map's (a JSON object), its items in Avro's JSON encoding.</summary>
+    private static TypedValue ContainerDefault(TypedField shape, Newtonsoft.Json.Linq.JToken token)
+    {
+        var item = shape.Item!;
+        var items = new List<TypedValue>();
+        List<string>? keys = null;
+        switch (token)
+        {
+            case Newtonsoft.Json.Linq.JArray array when shape.Kind == TypedKind.Array:
+                foreach (var element in array) items.Add(ItemValue(item, ScalarDefault(item, element)));
+                break;
+            case Newtonsoft.Json.Linq.JObject map when shape.Kind == TypedKind.Map:
+                keys = [];
+                foreach (var property in map.Properties())
+                {
+                    keys.Add(property.Name);
+                    items.Add(ItemValue(item, ScalarDefault(item, property.Value)));
+                }
+                break;
+            default:
+                throw new TypedSchemaException($"field '{shape.Name}': default {token.ToString(Newtonsoft.Json.Formatting.None)} is not a JSON {(shape.Kind == TypedKind.Array ? "array" : "object")} ({shape.TypeName})");
+        }
+        return Container(item, items.ToArray(), keys?.ToArray());
     }
 
     private static TypedKind KindOf(string name, Schema type) => type switch
@@ -244,8 +326,8 @@ public sealed class TypedLogSchema
 
     private static TypedSchemaException Unsupported(string name, string type) =>
         new($"field '{name}' has type {type}; a typed attribute is int, long, float, double, boolean, string, bytes, an enum, " +
-            "timestamp-millis or timestamp-micros (long), date (int), decimal (bytes) or uuid (string), or a union of one of them with null " +
-            "(arrays, maps, records and fixed are not taken yet)");
+            "timestamp-millis or timestamp-micros (long), date (int), decimal (bytes) or uuid (string), " +
+            "an array or map of one of them, or a union of one of them with null (records, fixed and unions of other types are not taken)");
 
     /// <summary>
     /// Why <paramref name="logEvent"/> does not fit this schema (<c>field 'status' must be an int, got "abc"</c>, its first field that does not),
@@ -261,6 +343,11 @@ public sealed class TypedLogSchema
                 continue;
             }
             if (field.Nullable && !IsText(field.Kind) && text == "null") continue;
+            if (field.IsContainer)
+            {
+                if (!TryParseContainer(field, text, out _, out var problem)) return problem;
+                continue;
+            }
             if (!Fits(field, text))
                 return new(field.Name, field.Expected, $"field '{field.Name}' must be {Article(field)} {field.Expected}, got {Quote(text)}{Hint(field)}");
         }
@@ -270,7 +357,7 @@ public sealed class TypedLogSchema
     /// <summary>Kinds whose every text is (or may be) a value: a "null" there is that text, not a null.</summary>
     private static bool IsText(TypedKind kind) => kind is TypedKind.String;
 
-    private static string Article(TypedField field) => field.Kind is TypedKind.Int or TypedKind.Enum ? "an" : "a";
+    private static string Article(TypedField field) => field.Kind is TypedKind.Int or TypedKind.Enum or TypedKind.Array ? "an" : "a";
 
     // What the text forms are, for the kinds whose form is not obvious from the type's name.
     private static string Hint(TypedField field) => field.Kind switch
@@ -318,6 +405,10 @@ public sealed class TypedLogSchema
         value = null;
         switch (field.Kind)
         {
+            case TypedKind.Array or TypedKind.Map:
+                if (!TryParseContainer(field, text, out var container, out _)) return false;
+                value = container;
+                return true;
             case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
                 var micros = field.Kind == TypedKind.TimestampMicros;
                 long epoch;
@@ -365,6 +456,115 @@ public sealed class TypedLogSchema
                 return true;
         }
         return TryParse(field.Kind, text, out value);
+    }
+
+    /// <summary>
+    /// An array's or map's attribute text (the JSON value's text: <c>[200, "404"]</c>, <c>{"a": 1}</c>) as its value,
+    /// each item parsed as an attribute of the item's type would be (a JSON string's content, a number's or literal's
+    /// text); or the problem naming the item's index or key. Items may not be null, arrays or objects; a key may not repeat.
+    /// </summary>
+    private static bool TryParseContainer(TypedField field, string text, out TypedValue value, out TypedFieldProblem? problem)
+    {
+        value = default;
+        problem = null;
+        var item = field.Item!;
+        var array = field.Kind == TypedKind.Array;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text);
+        }
+        catch (JsonException)
+        {
+            problem = NotContainer(field, text);
+            return false;
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != (array ? JsonValueKind.Array : JsonValueKind.Object))
+            {
+                problem = NotContainer(field, text);
+                return false;
+            }
+            var items = new List<TypedValue>(array ? root.GetArrayLength() : 4);
+            List<string>? keys = array ? null : [];
+            HashSet<string>? seen = array ? null : new(StringComparer.Ordinal);
+            var index = 0;
+            foreach (var (key, element) in array ? root.EnumerateArray().Select(e => ((string?)null, e)) : root.EnumerateObject().Select(p => ((string?)p.Name, p.Value)))
+            {
+                var at = array ? index.ToString(CultureInfo.InvariantCulture) : key!;
+                var where = array ? $"item {index}" : $"key \"{key}\"";
+                index++;
+                if (!array && !seen!.Add(key!))
+                {
+                    problem = new TypedFieldProblem(field.Name, field.Expected, $"field '{field.Name}' has key \"{key}\" twice (a {field.TypeName} holds each key once)") { Element = at };
+                    return false;
+                }
+                var itemText = element.ValueKind switch
+                {
+                    JsonValueKind.String => element.GetString()!,
+                    JsonValueKind.Number => element.GetRawText(),
+                    JsonValueKind.True => "true",
+                    JsonValueKind.False => "false",
+                    _ => null, // null, an array or an object: no item of ours
+                };
+                if (itemText is null || !TryParse(item, itemText, out var parsed))
+                {
+                    var got = itemText is null ? element.GetRawText() : Quote(itemText);
+                    if (got.Length > 43) got = got[..40] + "...";
+                    problem = new TypedFieldProblem(field.Name, field.Expected,
+                        $"field '{field.Name}' {where} must be {Article(item)} {item.TypeName}, got {got}{Hint(item)}") { Element = at };
+                    return false;
+                }
+                items.Add(ItemValue(item, parsed));
+                keys?.Add(key!);
+            }
+            value = Container(item, items.ToArray(), keys?.ToArray());
+            return true;
+        }
+    }
+
+    private static TypedFieldProblem NotContainer(TypedField field, string text) =>
+        new(field.Name, field.Expected, $"field '{field.Name}' must be {Article(field)} {field.Expected}, got {Quote(text)} (a JSON {(field.Kind == TypedKind.Array ? "array" : "object")})");
+
+    /// <summary>An item as the decoder gives it (so encoding writes what the sinks read): the primitives unboxed as <see cref="TypedValue"/>.</summary>
+    private static TypedValue ItemValue(TypedField item, object? parsed) => parsed switch
+    {
+        int i => new TypedValue(true, Integer: i),
+        long l => new TypedValue(true, Integer: l),
+        float f => new TypedValue(true, Real: f),
+        double d => new TypedValue(true, Real: d),
+        bool b => new TypedValue(true, Integer: b ? 1 : 0),
+        string s => new TypedValue(true, Text: s),
+        TypedValue v => v,
+        _ => throw new InvalidOperationException($"item of {item.TypeName}: {parsed}"),
+    };
+
+    /// <summary>An array's or map's value: its items, a map's keys, and the JSON text of the whole (the attribute's text form).</summary>
+    private static TypedValue Container(TypedField item, TypedValue[] items, string[]? keys)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 + items.Length * 8);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            if (keys is null) json.WriteStartArray();
+            else json.WriteStartObject();
+            for (var i = 0; i < items.Length; i++)
+            {
+                if (keys is not null) json.WritePropertyName(keys[i]);
+                switch (item.Kind)
+                {
+                    case TypedKind.Int or TypedKind.Long: json.WriteNumberValue(items[i].Integer); break;
+                    case TypedKind.Float: json.WriteRawValue(((float)items[i].Real).ToString("R", CultureInfo.InvariantCulture)); break;
+                    case TypedKind.Double: json.WriteRawValue(items[i].Real.ToString("R", CultureInfo.InvariantCulture)); break;
+                    case TypedKind.Boolean: json.WriteBooleanValue(items[i].Integer != 0); break;
+                    default: json.WriteStringValue(items[i].Text); break;
+                }
+            }
+            if (keys is null) json.WriteEndArray();
+            else json.WriteEndObject();
+        }
+        return new TypedValue(true, Text: System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan), Items: items, Keys: keys);
     }
 
     private static readonly DateOnly Epoch = new(1970, 1, 1);
@@ -467,14 +667,20 @@ public sealed class TypedLogSchema
                 case double d: w.WriteDouble(d); break;
                 case bool b: w.WriteBoolean(b); break;
                 case string s: w.WriteString(s); break;
-                case TypedValue v:
-                    switch (field.Kind)
+                case TypedValue { Items: { } items } v:
+                    // One block of every item, then the empty block that ends the array or map.
+                    if (items.Length > 0)
                     {
-                        case TypedKind.Bytes or TypedKind.Decimal: w.WriteBytes(v.Binary!); break;
-                        case TypedKind.Uuid: w.WriteString(v.Text!); break;
-                        default: w.WriteLong(v.Integer); break; // timestamps, date, enum index
+                        w.WriteLong(items.Length);
+                        for (var k = 0; k < items.Length; k++)
+                        {
+                            if (v.Keys is { } keys) w.WriteString(keys[k]);
+                            WriteItem(ref w, field.Item!.Kind, items[k]);
+                        }
                     }
+                    w.WriteLong(0);
                     break;
+                case TypedValue v: WriteItem(ref w, field.Kind, v); break;
                 default: return null;
             }
         }
@@ -482,6 +688,20 @@ public sealed class TypedLogSchema
         var bytes = scratch.WrittenSpan.ToArray();
         if (scratch.Capacity > MaxScratch) t_scratch = null;
         return bytes;
+    }
+
+    /// <summary>A value of a kind other than the primitives (and every array or map item): as the decoder reads it back.</summary>
+    private static void WriteItem(ref AvroBinaryWriter w, TypedKind kind, TypedValue v)
+    {
+        switch (kind)
+        {
+            case TypedKind.Float: w.WriteFloat((float)v.Real); break;
+            case TypedKind.Double: w.WriteDouble(v.Real); break;
+            case TypedKind.Boolean: w.WriteBoolean(v.Integer != 0); break;
+            case TypedKind.String or TypedKind.Uuid: w.WriteString(v.Text!); break;
+            case TypedKind.Bytes or TypedKind.Decimal: w.WriteBytes(v.Binary!); break;
+            default: w.WriteLong(v.Integer); break; // int, long, timestamps, date, enum index
+        }
     }
 
     /// <summary>
@@ -504,7 +724,6 @@ public sealed class TypedLogSchema
         var attributes = new Dictionary<string, string>(envelope.Attributes.Count + Fields.Count, StringComparer.Ordinal);
         foreach (var (key, value) in envelope.Attributes) attributes[key] = value;
         var values = new TypedValue[_fields.Length];
-        var invariant = CultureInfo.InvariantCulture;
         for (var i = 0; i < _fields.Length; i++)
         {
             var field = _fields[i];
@@ -514,88 +733,113 @@ public sealed class TypedLogSchema
                 if (branch == field.NullBranch) continue; // default(TypedValue): null
                 if (branch != 1 - field.NullBranch) throw new MalformedRecordException($"Avro field '{field.Name}': union branch {branch}, expected 0 or 1.");
             }
-            switch (field.Kind)
+            if (field.IsContainer)
             {
-                case TypedKind.Int:
-                    var n = r.ReadInt(field.Name);
-                    values[i] = new TypedValue(true, Integer: n);
-                    attributes[field.Name] = n.ToString(invariant);
-                    break;
-                case TypedKind.Long:
-                    var l = r.ReadLong(field.Name);
-                    values[i] = new TypedValue(true, Integer: l);
-                    attributes[field.Name] = l.ToString(invariant);
-                    break;
-                case TypedKind.Float:
-                    var f = r.ReadFloat(field.Name);
-                    values[i] = new TypedValue(true, Real: f);
-                    attributes[field.Name] = f.ToString("R", invariant);
-                    break;
-                case TypedKind.Double:
-                    var d = r.ReadDouble(field.Name);
-                    values[i] = new TypedValue(true, Real: d);
-                    attributes[field.Name] = d.ToString("R", invariant);
-                    break;
-                case TypedKind.Boolean:
-                    var b = r.ReadBoolean(field.Name);
-                    values[i] = new TypedValue(true, Integer: b ? 1 : 0);
-                    attributes[field.Name] = b ? "true" : "false";
-                    break;
-                case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
-                    var epoch = r.ReadLong(field.Name);
-                    var micros = field.Kind == TypedKind.TimestampMicros;
-                    if (!InRange(epoch, micros))
-                        throw new MalformedRecordException($"Avro field '{field.Name}': {field.TypeName} {epoch} is outside years 1-9999.");
-                    var stamp = TimestampText(epoch, micros);
-                    values[i] = new TypedValue(true, Integer: epoch, Text: stamp);
-                    attributes[field.Name] = stamp;
-                    break;
-                case TypedKind.Date:
-                    var days = r.ReadInt(field.Name);
-                    if (days < DateOnly.MinValue.DayNumber - Epoch.DayNumber || days > DateOnly.MaxValue.DayNumber - Epoch.DayNumber)
-                        throw new MalformedRecordException($"Avro field '{field.Name}': date {days} is outside years 1-9999.");
-                    var day = DateText(days);
-                    values[i] = new TypedValue(true, Integer: days, Text: day);
-                    attributes[field.Name] = day;
-                    break;
-                case TypedKind.Enum:
-                    var index = r.ReadLong(field.Name);
-                    if (index < 0 || index >= field.Symbols.Count) throw new MalformedRecordException($"Avro field '{field.Name}': enum index {index}, the enum has {field.Symbols.Count} symbols.");
-                    values[i] = new TypedValue(true, Integer: index, Text: field.Symbols[(int)index]);
-                    attributes[field.Name] = field.Symbols[(int)index];
-                    break;
-                case TypedKind.Bytes:
-                    var bytes = r.ReadBytes(field.Name);
-                    var base64 = Convert.ToBase64String(bytes);
-                    values[i] = new TypedValue(true, Text: base64, Binary: bytes);
-                    attributes[field.Name] = base64;
-                    break;
-                case TypedKind.Decimal:
-                    var raw = r.ReadBytes(field.Name);
-                    var unscaled = raw.Length == 0 ? System.Numerics.BigInteger.Zero : new System.Numerics.BigInteger(raw, isUnsigned: false, isBigEndian: true);
-                    var number = DecimalText(unscaled, field.Scale);
-                    // A writer other than our ingress may write more digits than the precision: the stores would refuse or round it.
-                    if (System.Numerics.BigInteger.Abs(unscaled) >= System.Numerics.BigInteger.Pow(10, field.Precision))
-                        throw new MalformedRecordException($"Avro field '{field.Name}': decimal {number} has more than {field.Precision} digits.");
-                    values[i] = new TypedValue(true, Text: number, Binary: raw);
-                    attributes[field.Name] = number;
-                    break;
-                case TypedKind.Uuid:
-                    var uuidText = r.ReadString(field.Name);
-                    if (!Guid.TryParseExact(uuidText, "D", out var uuid)) throw new MalformedRecordException($"Avro field '{field.Name}': uuid \"{uuidText}\" is not 8-4-4-4-12 hex digits.");
-                    var canonical = uuid.ToString("D");
-                    values[i] = new TypedValue(true, Text: canonical);
-                    attributes[field.Name] = canonical;
-                    break;
-                default:
-                    var text = r.ReadString(field.Name);
-                    values[i] = new TypedValue(true, Text: text);
-                    attributes[field.Name] = text;
-                    break;
+                values[i] = ReadContainer(ref r, field);
+                attributes[field.Name] = values[i].Text!;
+                continue;
             }
+            values[i] = ReadValue(ref r, field, out var text);
+            attributes[field.Name] = text;
         }
         consumed = avro.Length - r.Remaining;
         return envelope with { Attributes = attributes, Typed = new TypedValues(this, values) };
+    }
+
+    /// <summary>One value of a kind other than array and map (a field's or an item's): unboxed, and its text form.</summary>
+    private static TypedValue ReadValue(ref AvroBinaryReader r, TypedField field, out string text)
+    {
+        var invariant = CultureInfo.InvariantCulture;
+        switch (field.Kind)
+        {
+            case TypedKind.Int:
+                var n = r.ReadInt(field.Name);
+                text = n.ToString(invariant);
+                return new TypedValue(true, Integer: n);
+            case TypedKind.Long:
+                var l = r.ReadLong(field.Name);
+                text = l.ToString(invariant);
+                return new TypedValue(true, Integer: l);
+            case TypedKind.Float:
+                var f = r.ReadFloat(field.Name);
+                text = f.ToString("R", invariant);
+                return new TypedValue(true, Real: f);
+            case TypedKind.Double:
+                var d = r.ReadDouble(field.Name);
+                text = d.ToString("R", invariant);
+                return new TypedValue(true, Real: d);
+            case TypedKind.Boolean:
+                var b = r.ReadBoolean(field.Name);
+                text = b ? "true" : "false";
+                return new TypedValue(true, Integer: b ? 1 : 0);
+            case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
+                var epoch = r.ReadLong(field.Name);
+                var micros = field.Kind == TypedKind.TimestampMicros;
+                if (!InRange(epoch, micros))
+                    throw new MalformedRecordException($"Avro field '{field.Name}': {field.TypeName} {epoch} is outside years 1-9999.");
+                var stamp = TimestampText(epoch, micros);
+                text = stamp;
+                return new TypedValue(true, Integer: epoch, Text: stamp);
+            case TypedKind.Date:
+                var days = r.ReadInt(field.Name);
+                if (days < DateOnly.MinValue.DayNumber - Epoch.DayNumber || days > DateOnly.MaxValue.DayNumber - Epoch.DayNumber)
+                    throw new MalformedRecordException($"Avro field '{field.Name}': date {days} is outside years 1-9999.");
+                var day = DateText(days);
+                text = day;
+                return new TypedValue(true, Integer: days, Text: day);
+            case TypedKind.Enum:
+                var index = r.ReadLong(field.Name);
+                if (index < 0 || index >= field.Symbols.Count) throw new MalformedRecordException($"Avro field '{field.Name}': enum index {index}, the enum has {field.Symbols.Count} symbols.");
+                text = field.Symbols[(int)index];
+                return new TypedValue(true, Integer: index, Text: field.Symbols[(int)index]);
+            case TypedKind.Bytes:
+                var bytes = r.ReadBytes(field.Name);
+                var base64 = Convert.ToBase64String(bytes);
+                text = base64;
+                return new TypedValue(true, Text: base64, Binary: bytes);
+            case TypedKind.Decimal:
+                var raw = r.ReadBytes(field.Name);
+                var unscaled = raw.Length == 0 ? System.Numerics.BigInteger.Zero : new System.Numerics.BigInteger(raw, isUnsigned: false, isBigEndian: true);
+                var number = DecimalText(unscaled, field.Scale);
+                // A writer other than our ingress may write more digits than the precision: the stores would refuse or round it.
+                if (System.Numerics.BigInteger.Abs(unscaled) >= System.Numerics.BigInteger.Pow(10, field.Precision))
+                    throw new MalformedRecordException($"Avro field '{field.Name}': decimal {number} has more than {field.Precision} digits.");
+                text = number;
+                return new TypedValue(true, Text: number, Binary: raw);
+            case TypedKind.Uuid:
+                var uuidText = r.ReadString(field.Name);
+                if (!Guid.TryParseExact(uuidText, "D", out var uuid)) throw new MalformedRecordException($"Avro field '{field.Name}': uuid \"{uuidText}\" is not 8-4-4-4-12 hex digits.");
+                var canonical = uuid.ToString("D");
+                text = canonical;
+                return new TypedValue(true, Text: canonical);
+            default:
+                text = r.ReadString(field.Name);
+                return new TypedValue(true, Text: text);
+        }
+    }
+
+    /// <summary>An array's or map's blocks, each item read as <see cref="ReadValue"/> reads a field of its kind.</summary>
+    private static TypedValue ReadContainer(ref AvroBinaryReader r, TypedField field)
+    {
+        var item = field.Item!;
+        var items = new List<TypedValue>();
+        List<string>? keys = field.Kind == TypedKind.Map ? [] : null;
+        long count;
+        while ((count = r.ReadBlockCount(field.Name)) != 0)
+        {
+            // Every item takes a byte at least: a lying count ends in "data ends early", not a huge allocation.
+            if (count > r.Remaining) throw new MalformedRecordException($"Avro field '{field.Name}': a block of {count} items in {r.Remaining} bytes.");
+            for (long k = 0; k < count; k++)
+            {
+                keys?.Add(r.ReadString(field.Name));
+                var value = ReadValue(ref r, item, out _);
+                // The JSON text form has no literal for these (our ingress never writes one; another writer may).
+                if (item.Kind is TypedKind.Float or TypedKind.Double && !double.IsFinite(value.Real))
+                    throw new MalformedRecordException($"Avro field '{field.Name}': item {value.Real.ToString(CultureInfo.InvariantCulture)}, which a {field.TypeName}'s JSON text cannot hold.");
+                items.Add(value);
+            }
+        }
+        return Container(item, items.ToArray(), keys?.ToArray());
     }
 
     /// <summary>Whether <paramref name="name"/> is one of this schema's typed fields.</summary>

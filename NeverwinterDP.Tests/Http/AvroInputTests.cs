@@ -154,6 +154,26 @@ public class AvroInputTests
     }
 
     [Fact]
+    public void A_REST_Proxy_value_with_an_array_and_a_map_arrives_with_their_JSON_text_and_a_wrong_item_is_refused_naming_it()
+    {
+        const int basketId = 1_500_000_403;
+        Register("nwdp.logs.avrobasket-value", 1, basketId, TypedLogSchema.Wrap("avrobasket",
+            """{"type":"record","name":"Basket","fields":[{"name":"codes","type":{"type":"array","items":"int"}},{"name":"counts","type":["null",{"type":"map","values":"long"}],"default":null}]}"""));
+        string Value(string codes) =>
+            """{"ts":1,"system_ts":0,"host":"h","ip":"","type":"avrobasket","message":"m","lineage":{"ingress_node":"","source_seq":0},"codes":""" + codes + ""","counts":{"map":{"apples":3}}}""";
+
+        var (result, _) = Rest($$"""{"value_schema_id":{{basketId}},"records":[{"value":{{Value("[200, 404]")}}}]}""");
+        Assert.True(result.IsSuccess, result.Error);
+        var e = Assert.Single(result.Events);
+        Assert.Equal("[200,404]", e.Attributes["codes"]);
+        Assert.Equal("""{"apples":3}""", e.Attributes["counts"]);
+
+        var (bad, _) = Rest($$"""{"value_schema_id":{{basketId}},"records":[{"value":{{Value("""[200, "x"]""")}}}]}""");
+        Assert.Equal(422, bad.Status);
+        Assert.Contains("records[0].value.codes", bad.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_empty_records_array_is_no_events()
     {
         var (result, _) = Rest("""{"records":[]}""");

@@ -54,9 +54,9 @@ public class TypedLogSchemaTests
     }
 
     [Theory]
-    [InlineData("""{"type":"record","name":"W","fields":[{"name":"tags","type":{"type":"array","items":"string"}}]}""", "field 'tags' has type")]
+    [InlineData("""{"type":"record","name":"W","fields":[{"name":"tags","type":{"type":"array","items":{"type":"array","items":"string"}}}]}""", "field 'tags': an array's items may not be an array")]
     [InlineData("""{"type":"record","name":"W","fields":[{"name":"host","type":"string"}]}""", "field 'host' is a field of the LogEvent envelope")]
-    [InlineData("""{"type":"record","name":"W","fields":[{"name":"m","type":{"type":"map","values":"long"}}]}""", "field 'm' has type")]
+    [InlineData("""{"type":"record","name":"W","fields":[{"name":"m","type":{"type":"record","name":"M","fields":[{"name":"x","type":"long"}]}}]}""", "field 'm' has type")]
     [InlineData("""{"type":"record","name":"W","fields":[{"name":"f","type":{"type":"fixed","name":"F","size":4}}]}""", "field 'f' has type")]
     [InlineData("""{"type":"record","name":"W","fields":[{"name":"n","type":["int","string","null"]}]}""", "field 'n' has type")]
     [InlineData("""{"type":"record","name":"W","fields":[{"name":"n","type":["int","null"],"default":null}]}""", "default null needs")]

@@ -77,4 +77,55 @@ internal static class TypedWebSchemas
     public static readonly byte[] Blob = [0, 1, 255, 34];
 
     public const string OrderId = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+    /// <summary>A log type of arrays and maps (the sinks' tests of them share it); version 2 promotes <c>codes</c> to longs and adds a map.</summary>
+    public const string Basket = """
+        {"type":"record","name":"Basket","fields":[
+          {"name":"codes","type":{"type":"array","items":"int"}},
+          {"name":"tags","type":["null",{"type":"array","items":"string"}],"default":null},
+          {"name":"counts","type":{"type":"map","values":"long"}},
+          {"name":"seen","type":{"type":"array","items":{"type":"long","logicalType":"timestamp-millis"}},"default":[]}
+        ]}
+        """;
+
+    public const string BasketV2 = """
+        {"type":"record","name":"Basket","fields":[
+          {"name":"codes","type":{"type":"array","items":"long"}},
+          {"name":"tags","type":["null",{"type":"array","items":"string"}],"default":null},
+          {"name":"counts","type":{"type":"map","values":"long"}},
+          {"name":"seen","type":{"type":"array","items":{"type":"long","logicalType":"timestamp-millis"}},"default":[]},
+          {"name":"notes","type":["null",{"type":"map","values":"string"}],"default":null}
+        ]}
+        """;
+
+    /// <summary>Values of <see cref="Basket"/> as a sender's JSON gives them (an array's or object's JSON text); the tags need quoting in every store's syntax.</summary>
+    public static Dictionary<string, string> BasketValues() => new()
+    {
+        ["codes"] = "[200, \"404\", -1]", ["tags"] = """["a", "b \"q\" \\ c", "x,y", "{}", "NULL"]""", ["counts"] = """{"apples": 3, "pears": 12}""",
+        ["seen"] = """["2026-12-07T12:00:00.123Z"]""", ["path"] = "/basket",
+    };
+
+    /// <summary>Arrays and a map of the logical types, bytes and an enum (what the stores' literals and casts must carry exactly).</summary>
+    public const string LogicalItems = """
+        {"type":"record","name":"Items","fields":[
+          {"name":"prices","type":{"type":"array","items":{"type":"bytes","logicalType":"decimal","precision":6,"scale":2}}},
+          {"name":"blobs","type":{"type":"array","items":"bytes"}},
+          {"name":"days","type":{"type":"array","items":{"type":"int","logicalType":"date"}}},
+          {"name":"ids","type":{"type":"array","items":{"type":"string","logicalType":"uuid"}}},
+          {"name":"states","type":{"type":"array","items":{"type":"enum","name":"State","symbols":["NEW","PAID"]}}},
+          {"name":"ratios","type":{"type":"array","items":"double"}},
+          {"name":"dues","type":{"type":"map","values":{"type":"bytes","logicalType":"decimal","precision":6,"scale":2}}}
+        ]}
+        """;
+
+    /// <summary>Values of <see cref="LogicalItems"/>: bytes with a quote, a backslash and 0xFF; a negative decimal.</summary>
+    public static Dictionary<string, string> LogicalItemValues() => new()
+    {
+        ["prices"] = "[\"-1234.5\", 0.25]", ["blobs"] = "[\"" + Convert.ToBase64String(Blob) + "\", \"" + Convert.ToBase64String("\"\\"u8.ToArray()) + "\"]",
+        ["days"] = "[\"2026-12-07\", 0]", ["ids"] = "[\"" + OrderId.ToUpperInvariant() + "\"]", ["states"] = "[\"PAID\", \"NEW\"]",
+        ["ratios"] = "[0.1, 1e300, -2.5]", ["dues"] = """{"tea": "3.5"}""",
+    };
+
+    /// <summary>What <see cref="BasketValues"/>' tags are.</summary>
+    public static readonly string[] Tags = ["a", "b \"q\" \\ c", "x,y", "{}", "NULL"];
 }

@@ -57,8 +57,26 @@ internal static class ClickHouseRows
         _ => "Nullable(String)", // string, enum (the symbol), bytes (the bytes themselves: a String holds any)
     };
 
-    public static string TypeOf(TypedField field, bool dateTime64 = false) =>
-        field.Kind == TypedKind.Decimal ? $"Nullable(Decimal({field.Precision}, {field.Scale}))" : TypeOf(field.Kind, dateTime64);
+    /// <remarks>
+    /// An array is <c>Array(T)</c> of its items' type, not nullable (ClickHouse has no <c>Nullable(Array)</c>): a null
+    /// array and the rows of other types read <c>[]</c>. A map is the JSON text of the whole in a <c>Nullable(String)</c>
+    /// (<c>JSONExtract*</c> reads it): <c>Map(String, T)</c> exists only from 21.x (experimental before 21.8).
+    /// </remarks>
+    public static string TypeOf(TypedField field, bool dateTime64 = false) => field.Kind switch
+    {
+        TypedKind.Decimal => $"Nullable(Decimal({field.Precision}, {field.Scale}))",
+        TypedKind.Array => $"Array({Unwrap(TypeOf(field.Item!, dateTime64), "Nullable(")})",
+        TypedKind.Map => "Nullable(String)",
+        _ => TypeOf(field.Kind, dateTime64),
+    };
+
+    /// <summary>As <see cref="Accepts(TypedKind, string)"/> for a field: an array needs an <c>Array</c> of a type its items fit.</summary>
+    public static bool Accepts(TypedField field, string type) => field.Kind switch
+    {
+        TypedKind.Array => type.StartsWith("Array(", StringComparison.Ordinal) && type.EndsWith(')') && Accepts(field.Item!.Kind, type["Array(".Length..^1]),
+        TypedKind.Map => Accepts(TypedKind.String, type),
+        _ => Accepts(field.Kind, type),
+    };
 
     /// <summary>ClickHouse's Date: days since 1970-01-01 as a UInt16, so 1970-01-01 to 2149-06-06.</summary>
     public const long MaxDateDay = ushort.MaxValue;
@@ -90,7 +108,7 @@ internal static class ClickHouseRows
     }
 
     /// <summary>Whether a column of <paramref name="type"/> is 32 bits wide (a long field's values must fit).</summary>
-    public static bool IsInt32(string type) => Unwrap(type, "Nullable(") is "Int32";
+    public static bool IsInt32(string type) => Unwrap(Unwrap(type, "Array("), "Nullable(") is "Int32";
 
     private static string Unwrap(string type, string wrapper) =>
         type.StartsWith(wrapper, StringComparison.Ordinal) && type.EndsWith(')') ? type[wrapper.Length..^1] : type;
@@ -179,24 +197,42 @@ internal static class ClickHouseRows
             var value = values.Values[column.Field];
             if (!value.HasValue)
             {
-                Raw(output, "null");
+                Raw(output, column.Kind == TypedKind.Array ? "[]" : "null"); // an Array column is not nullable
                 continue;
             }
-            switch (column.Kind)
+            if (column.Kind == TypedKind.Array)
             {
-                case TypedKind.Int or TypedKind.Long: Number(output, value.Integer); break;
-                case TypedKind.Float: Formatted(output, (float)value.Real); break;
-                case TypedKind.Double: Formatted(output, value.Real); break;
-                case TypedKind.Boolean: Raw(output, value.Integer != 0 ? "true" : "false"); break;
-                case TypedKind.TimestampMillis or TypedKind.TimestampMicros when !column.DateTime64: Number(output, value.Integer); break;
-                case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
-                    // DateTime64 parses 'YYYY-MM-DD hh:mm:ss.fff' in the column's time zone (UTC).
-                    String(output, value.Text!.Replace('T', ' ').TrimEnd('Z'));
-                    break;
-                case TypedKind.Decimal: Raw(output, value.Text!); break; // digits and a point: a JSON number, parsed exactly
-                case TypedKind.Bytes: Binary(output, value.Binary!); break;
-                default: String(output, value.Text!); break; // string, enum, uuid, date (YYYY-MM-DD)
+                Raw(output, "[");
+                var items = value.Items!;
+                for (var i = 0; i < items.Length; i++)
+                {
+                    if (i > 0) Raw(output, ",");
+                    Value(output, column.Item!.Value, column.DateTime64, items[i]);
+                }
+                Raw(output, "]");
+                continue;
             }
+            Value(output, column.Kind, column.DateTime64, value);
+        }
+    }
+
+    // One value (a column's or an array's item) as a JSON literal.
+    private static void Value(ArrayBufferWriter<byte> output, TypedKind kind, bool dateTime64, TypedValue value)
+    {
+        switch (kind)
+        {
+            case TypedKind.Int or TypedKind.Long: Number(output, value.Integer); break;
+            case TypedKind.Float: Formatted(output, (float)value.Real); break;
+            case TypedKind.Double: Formatted(output, value.Real); break;
+            case TypedKind.Boolean: Raw(output, value.Integer != 0 ? "true" : "false"); break;
+            case TypedKind.TimestampMillis or TypedKind.TimestampMicros when !dateTime64: Number(output, value.Integer); break;
+            case TypedKind.TimestampMillis or TypedKind.TimestampMicros:
+                // DateTime64 parses 'YYYY-MM-DD hh:mm:ss.fff' in the column's time zone (UTC).
+                String(output, value.Text!.Replace('T', ' ').TrimEnd('Z'));
+                break;
+            case TypedKind.Decimal: Raw(output, value.Text!); break; // digits and a point: a JSON number, parsed exactly
+            case TypedKind.Bytes: Binary(output, value.Binary!); break;
+            default: String(output, value.Text!); break; // string, enum, uuid, date (YYYY-MM-DD), a map's JSON text
         }
     }
 

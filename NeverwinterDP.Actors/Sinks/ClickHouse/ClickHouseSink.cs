@@ -209,7 +209,7 @@ public sealed partial class ClickHouseSink : ISink
             foreach (var schema in fresh)
             {
                 var shared = await SqlTypedLayout.DecideAsync(schema, present, _typedStore, cancellation).ConfigureAwait(false);
-                if (shared.Refusal is null && shared.Columns.Any(c => c.Kind is TypedKind.TimestampMillis or TypedKind.TimestampMicros))
+                if (shared.Refusal is null && shared.Columns.Any(c => (c.Item ?? c.Kind) is TypedKind.TimestampMillis or TypedKind.TimestampMicros))
                 {
                     // A column there keeps its type (an Int64 made before an upgrade stays epoch units); one made now is the server's best.
                     shared = SqlTypedLayout.Writable(schema, shared.Columns.Select(c => c with
@@ -218,7 +218,7 @@ public sealed partial class ClickHouseSink : ISink
                     }).ToList());
                 }
                 // A long field writing into the Int32 column an int field made (a promotion): each value must fit.
-                var narrow = shared.Columns.Select(c => c.Kind == TypedKind.Long && present.TryGetValue(c.Name, out var type) && ClickHouseRows.IsInt32(type)).ToArray();
+                var narrow = shared.Columns.Select(c => (c.Item ?? c.Kind) == TypedKind.Long && present.TryGetValue(c.Name, out var type) && ClickHouseRows.IsInt32(type)).ToArray();
                 _layouts[schema] = new TypedLayout(shared, narrow, _qualifiedTable);
             }
         }
@@ -265,16 +265,31 @@ public sealed partial class ClickHouseSink : ISink
                 var column = columns[c];
                 var value = values.Values[column.Field];
                 if (!value.HasValue) continue;
-                // JSONEachRow has no literal for these (our ingress never writes one; another writer may).
-                if (column.Kind is TypedKind.Float or TypedKind.Double && !double.IsFinite(value.Real))
-                    return $"typed field '{column.Name}' is {value.Real.ToString(CultureInfo.InvariantCulture)}, which ClickHouse's JSON input cannot carry";
-                // ClickHouse's Date is a UInt16 of days: it would store others wrapped around.
-                if (column.Kind == TypedKind.Date && value.Integer is < 0 or > ClickHouseRows.MaxDateDay)
-                    return $"typed field '{column.Name}' is {value.Text}, outside the dates ClickHouse's Date holds (1970-01-01 to 2149-06-06)";
-                // ClickHouse would store it wrapped around (18.16 does, silently).
-                if (Narrow[c] && value.Integer is < int.MinValue or > int.MaxValue)
-                    return $"typed field '{column.Name}' is {value.Integer.ToString(CultureInfo.InvariantCulture)}, beyond the Int32 column {column.Name} of table {Table}; to take such values: ALTER TABLE {Table} MODIFY COLUMN `{column.Name}` Nullable(Int64)";
+                if (column.Kind != TypedKind.Array)
+                {
+                    if (ValueProblem(column, column.Kind, c, value, "") is { } problem) return problem;
+                    continue;
+                }
+                for (var i = 0; i < value.Items!.Length; i++)
+                {
+                    if (ValueProblem(column, column.Item!.Value, c, value.Items[i], $" item {i}") is { } problem) return problem;
+                }
             }
+            return null;
+        }
+
+        private string? ValueProblem(SqlTypedColumn column, TypedKind kind, int c, TypedValue value, string item)
+        {
+            // JSONEachRow has no literal for these (our ingress never writes one; another writer may).
+            if (kind is TypedKind.Float or TypedKind.Double && !double.IsFinite(value.Real))
+                return $"typed field '{column.Name}'{item} is {value.Real.ToString(CultureInfo.InvariantCulture)}, which ClickHouse's JSON input cannot carry";
+            // ClickHouse's Date is a UInt16 of days: it would store others wrapped around.
+            if (kind == TypedKind.Date && value.Integer is < 0 or > ClickHouseRows.MaxDateDay)
+                return $"typed field '{column.Name}'{item} is {value.Text}, outside the dates ClickHouse's Date holds (1970-01-01 to 2149-06-06)";
+            // ClickHouse would store it wrapped around (18.16 does, silently).
+            if (Narrow[c] && value.Integer is < int.MinValue or > int.MaxValue)
+                return $"typed field '{column.Name}'{item} is {value.Integer.ToString(CultureInfo.InvariantCulture)}, beyond the Int32 column {column.Name} of table {Table}; to take such values: ALTER TABLE {Table} MODIFY COLUMN `{column.Name}` " +
+                    (column.Kind == TypedKind.Array ? "Array(Int64)" : "Nullable(Int64)");
             return null;
         }
     }

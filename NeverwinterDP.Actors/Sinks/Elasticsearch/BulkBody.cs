@@ -144,19 +144,42 @@ internal sealed class BulkBody
         {
             var value = typed.Values[i];
             if (!value.HasValue) continue;
-            var name = fields[i].Name;
+            _writer.WritePropertyName(fields[i].Name);
             switch (fields[i].Kind)
             {
-                case TypedKind.Int or TypedKind.Long: _writer.WriteNumber(name, value.Integer); break;
-                case TypedKind.Float: _writer.WriteNumber(name, (float)value.Real); break; // the float's shortest text, not the double's
-                case TypedKind.Double: _writer.WriteNumber(name, value.Real); break;
-                case TypedKind.Boolean: _writer.WriteBoolean(name, value.Integer != 0); break;
-                case TypedKind.Decimal when TypedMapping.IsNumber(fields[i]):
-                    _writer.WritePropertyName(name);
-                    _writer.WriteRawValue(value.Text!, skipInputValidation: true); // digits and a point: the exact number
+                case TypedKind.Array: // a JSON array of its items: every field takes an array of its values
+                    _writer.WriteStartArray();
+                    foreach (var item in value.Items!) WriteValue(fields[i].Item!, item);
+                    _writer.WriteEndArray();
                     break;
-                default: _writer.WriteString(name, value.Text); break; // strings, enum, uuid, bytes (base64), times and dates (ISO-8601)
+                case TypedKind.Map: // an object of its keys (a flattened field)
+                    _writer.WriteStartObject();
+                    for (var k = 0; k < value.Items!.Length; k++)
+                    {
+                        _writer.WritePropertyName(value.Keys![k]);
+                        WriteValue(fields[i].Item!, value.Items[k]);
+                    }
+                    _writer.WriteEndObject();
+                    break;
+                default:
+                    WriteValue(fields[i], value);
+                    break;
             }
+        }
+    }
+
+    private void WriteValue(TypedField field, TypedValue value)
+    {
+        switch (field.Kind)
+        {
+            case TypedKind.Int or TypedKind.Long: _writer.WriteNumberValue(value.Integer); break;
+            case TypedKind.Float: _writer.WriteNumberValue((float)value.Real); break; // the float's shortest text, not the double's
+            case TypedKind.Double: _writer.WriteNumberValue(value.Real); break;
+            case TypedKind.Boolean: _writer.WriteBooleanValue(value.Integer != 0); break;
+            case TypedKind.Decimal when TypedMapping.IsNumber(field):
+                _writer.WriteRawValue(value.Text!, skipInputValidation: true); // digits and a point: the exact number
+                break;
+            default: _writer.WriteStringValue(value.Text); break; // strings, enum, uuid, bytes (base64), times and dates (ISO-8601)
         }
     }
 

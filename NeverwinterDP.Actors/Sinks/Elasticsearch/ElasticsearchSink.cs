@@ -283,11 +283,12 @@ public sealed class ElasticsearchSink : ISink
     private async Task<string?> PutTypedMappingAsync(string index, TypedLogSchema schema, CancellationToken cancellation)
     {
         var path = "/" + Uri.EscapeDataString(index);
-        var body = TypedMapping.Body(schema.Fields);
+        var openSearch = _product?.Kind == ProductKind.OpenSearch; // its map type is flat_object
+        var body = TypedMapping.Body(schema.Fields, openSearch: openSearch);
         var answer = await SendJsonAsync(HttpMethod.Put, path + "/_mapping", body, cancellation).ConfigureAwait(false);
         if (answer.Status == 404 && answer.Type == "index_not_found_exception")
         {
-            var created = await SendJsonAsync(HttpMethod.Put, path, TypedMapping.Body(schema.Fields, underMappings: true), cancellation).ConfigureAwait(false);
+            var created = await SendJsonAsync(HttpMethod.Put, path, TypedMapping.Body(schema.Fields, underMappings: true, openSearch: openSearch), cancellation).ConfigureAwait(false);
             if (created.Type == "illegal_argument_exception" && created.Reason.Contains("data stream", StringComparison.Ordinal))
             {
                 // An index template makes data streams of this name (logs-*-* on Elasticsearch 8+): create it, then map.
@@ -308,7 +309,7 @@ public sealed class ElasticsearchSink : ISink
         // A conflict (mapper [attributes.x] cannot be changed from type [text] to [integer]) is all or nothing: put the others.
         foreach (var field in schema.Fields)
         {
-            var one = await SendJsonAsync(HttpMethod.Put, path + "/_mapping", TypedMapping.Body([field]), cancellation).ConfigureAwait(false);
+            var one = await SendJsonAsync(HttpMethod.Put, path + "/_mapping", TypedMapping.Body([field], openSearch: openSearch), cancellation).ConfigureAwait(false);
             if (one.IsTransient) return one.Describe(index);
         }
         return null;

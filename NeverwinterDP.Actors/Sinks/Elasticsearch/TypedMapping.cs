@@ -34,15 +34,26 @@ internal static class TypedMapping
     /// <summary>The widest decimal mapped as a number: a scaled_float is a long of units, read back through a double (15 exact digits).</summary>
     public const int MaxScaledFloatDigits = 15;
 
-    public static string FieldType(TypedField field) =>
-        field.Kind == TypedKind.Decimal && field.Precision > MaxScaledFloatDigits ? "keyword" : FieldType(field.Kind);
+    /// <summary>
+    /// A field's type: <see cref="FieldType(TypedKind)"/>, a wide decimal as keyword; an array its items' type (every
+    /// Elasticsearch field takes an array of its values); a map <c>flattened</c> (<c>flat_object</c> on OpenSearch):
+    /// one field for all its keys, so arbitrary keys do not add a mapped field each (the index's field limit, 1,000 by default).
+    /// </summary>
+    public static string FieldType(TypedField field, bool openSearch = false) => field.Kind switch
+    {
+        TypedKind.Decimal when field.Precision > MaxScaledFloatDigits => "keyword",
+        TypedKind.Array => FieldType(field.Item!),
+        TypedKind.Map => openSearch ? "flat_object" : "flattened",
+        _ => FieldType(field.Kind),
+    };
 
     /// <summary>Whether the field's value goes into the document as a bare JSON number (a decimal mapped scaled_float).</summary>
     public static bool IsNumber(TypedField field) => field.Kind == TypedKind.Decimal && field.Precision <= MaxScaledFloatDigits;
 
-    private static void WriteField(Utf8JsonWriter w, TypedField field)
+    private static void WriteField(Utf8JsonWriter w, TypedField field, bool openSearch)
     {
-        var type = FieldType(field);
+        var type = FieldType(field, openSearch);
+        if (field.Kind == TypedKind.Array) field = field.Item!; // its items' parameters
         w.WriteString("type", type);
         if (type == "scaled_float") w.WriteNumber("scaling_factor", Math.Pow(10, field.Scale));
         else if (field.Kind == TypedKind.Date) w.WriteString("format", "strict_date");
@@ -50,7 +61,7 @@ internal static class TypedMapping
     }
 
     /// <summary>The body of <c>PUT /&lt;index&gt;/_mapping</c> for <paramref name="fields"/>: <c>{"properties":{"attributes":{"properties":{...}}}}</c>.</summary>
-    public static byte[] Body(IEnumerable<TypedField> fields, bool underMappings = false)
+    public static byte[] Body(IEnumerable<TypedField> fields, bool underMappings = false, bool openSearch = false)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var w = new Utf8JsonWriter(buffer))
@@ -63,7 +74,7 @@ internal static class TypedMapping
             foreach (var field in fields)
             {
                 w.WriteStartObject(field.Name);
-                WriteField(w, field);
+                WriteField(w, field, openSearch);
                 w.WriteEndObject();
             }
             w.WriteEndObject();

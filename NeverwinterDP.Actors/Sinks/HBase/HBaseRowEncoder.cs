@@ -97,7 +97,9 @@ public sealed class HBaseRowEncoder
                 var v = typed.Values[i];
                 if (!v.HasValue) continue; // a null optional: no cell
                 var field = typed.Schema.Fields[i];
-                _cells.Add(field.Kind is TypedKind.String or TypedKind.Enum ? new Cell("a." + field.Name, v.Text ?? "") : new Cell("a." + field.Name, null, field.Kind, v));
+                // An array or map is its JSON text (items in their text forms): one cell, read with any JSON parser.
+                _cells.Add(field.Kind is TypedKind.String or TypedKind.Enum or TypedKind.Array or TypedKind.Map
+                    ? new Cell("a." + field.Name, v.Text ?? "") : new Cell("a." + field.Name, null, field.Kind, v));
             }
         }
         _cells.Add(new("topic", record.Topic));

@@ -223,7 +223,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
                     return HiveTypedPlan.Refused($"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), which Hive does not tell apart");
                 var index = t.Typed.FindIndex(c => string.Equals(c.Name, field.Name, StringComparison.OrdinalIgnoreCase));
                 var wanted = HiveTypes.Of(field);
-                if (field.Kind == TypedKind.Decimal && field.Precision > HiveTypes.MaxDecimalPrecision)
+                if ((field.Item ?? field) is { Kind: TypedKind.Decimal, Precision: > HiveTypes.MaxDecimalPrecision })
                     return HiveTypedPlan.Refused($"typed field '{field.Name}' is {field.TypeName} (schema id {schema.Id}): the Hive sink's Parquet writer holds decimals of at most {HiveTypes.MaxDecimalPrecision} digits");
                 if (index < 0) added.Add(new HiveColumn(field.Name, wanted));
                 else if (t.Typed[index].Name != field.Name)
@@ -368,7 +368,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     [GeneratedRegex(@"^ALTER TABLE `[^`]*` ADD COLUMNS \((.*)\) CASCADE;$")]
     private static partial Regex AddColumnsLine();
 
-    [GeneratedRegex(@"`([^`]+)` ([A-Z]+(?:\(\d+,\d+\))?)")]
+    [GeneratedRegex(@"`([^`]+)` ((?:ARRAY<|MAP<STRING,)?[A-Z]+(?:\(\d+,\d+\))?>?)")]
     private static partial Regex ColumnInList();
 
     [GeneratedRegex(@"^ALTER TABLE `[^`]*` CHANGE COLUMN `([^`]+)` `[^`]+` ([A-Z]+) CASCADE;$")]

@@ -48,18 +48,36 @@ internal static class HiveTypes
         _ => "STRING", // string, enum, uuid (Hive has no UUID type)
     };
 
-    /// <summary>A field's Hive type: <see cref="Of(TypedKind)"/>, a decimal with its precision and scale (<c>DECIMAL(10,2)</c>).</summary>
-    public static string Of(TypedField field) =>
-        field.Kind == TypedKind.Decimal ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"DECIMAL({field.Precision},{field.Scale})") : Of(field.Kind);
+    /// <summary>
+    /// A field's Hive type: <see cref="Of(TypedKind)"/>, a decimal with its precision and scale (<c>DECIMAL(10,2)</c>),
+    /// an array <c>ARRAY&lt;T&gt;</c> and a map <c>MAP&lt;STRING,T&gt;</c> of its items' type.
+    /// </summary>
+    public static string Of(TypedField field) => field.Kind switch
+    {
+        TypedKind.Decimal => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"DECIMAL({field.Precision},{field.Scale})"),
+        TypedKind.Array => $"{ArrayOf}{Of(field.Item!)}>",
+        TypedKind.Map => $"{MapOf}{Of(field.Item!)}>",
+        _ => Of(field.Kind),
+    };
+
+    public const string ArrayOf = "ARRAY<", MapOf = "MAP<STRING,";
+
+    /// <summary>A container type's wrapper (<see cref="ArrayOf"/>, <see cref="MapOf"/>) and its items' type; null for other types.</summary>
+    public static (string Wrapper, string Item)? Container(string hiveType) =>
+        !hiveType.EndsWith('>') ? null
+        : hiveType.StartsWith(ArrayOf, StringComparison.Ordinal) ? (ArrayOf, hiveType[ArrayOf.Length..^1])
+        : hiveType.StartsWith(MapOf, StringComparison.Ordinal) ? (MapOf, hiveType[MapOf.Length..^1])
+        : null;
 
     /// <summary>The widest decimal the Parquet writer takes (.NET's decimal: 28 digits).</summary>
     public const int MaxDecimalPrecision = 28;
 
-    /// <summary>Whether a column of <paramref name="hiveType"/> takes a value of Hive type <paramref name="wanted"/> unchanged in meaning: its own type, or a narrower number (Avro's promotions int → long → float → double).</summary>
+    /// <summary>Whether a column of <paramref name="hiveType"/> takes a value of Hive type <paramref name="wanted"/> unchanged in meaning: its own type, or a narrower number (Avro's promotions int → long → float → double). An array or map holds one whose items its items hold.</summary>
     public static bool Holds(string hiveType, string wanted) =>
-        hiveType == wanted || (Rank(hiveType) is { } column && Rank(wanted) is { } field && field < column);
+        hiveType == wanted || (Rank(hiveType) is { } column && Rank(wanted) is { } field && field < column)
+        || (Container(hiveType) is var (wrapper, items) && Container(wanted) is var (wantedWrapper, wantedItems) && wrapper == wantedWrapper && Holds(items, wantedItems));
 
-    /// <summary>Whether a column of <paramref name="hiveType"/> can be widened to <paramref name="wanted"/> (Hive takes numeric widening in <c>CHANGE COLUMN</c>).</summary>
+    /// <summary>Whether a column of <paramref name="hiveType"/> can be widened to <paramref name="wanted"/> (Hive takes numeric widening in <c>CHANGE COLUMN</c>; not an array's or map's items).</summary>
     public static bool WidensTo(string hiveType, string wanted) =>
         Rank(hiveType) is { } column && Rank(wanted) is { } field && field > column;
 

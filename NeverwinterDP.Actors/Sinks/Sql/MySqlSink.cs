@@ -151,7 +151,7 @@ public sealed class MySqlSink : SqlSink
                         var time = DateTime.UnixEpoch.AddTicks(value.Integer * (column.Kind == TypedKind.TimestampMicros ? 10 : TimeSpan.TicksPerMillisecond));
                         sql.Append('\'').Append(time.ToString(column.Kind == TypedKind.TimestampMicros ? "yyyy-MM-dd HH:mm:ss.ffffff" : "yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture)).Append('\'');
                         break;
-                    default: AppendQuoted(sql, value.Text!); break; // string, enum, uuid, date (YYYY-MM-DD)
+                    default: AppendQuoted(sql, value.Text!); break; // string, enum, uuid, date (YYYY-MM-DD), an array's or map's JSON text
                 }
             }
         }
@@ -252,6 +252,7 @@ public sealed record MySqlDialect : SqlDialect
         TypedKind.Date => "DATE",
         TypedKind.Decimal => "DECIMAL",
         TypedKind.Uuid => "CHAR(36)",
+        TypedKind.Array or TypedKind.Map => "JSON", // MariaDB: LONGTEXT with a json_valid check
         _ => "LONGTEXT", // string, enum
     };
 
@@ -273,6 +274,7 @@ public sealed record MySqlDialect : SqlDialect
         TypedKind.Date => dataType is "date",
         TypedKind.Decimal => dataType is "decimal", // its precision is the column's: a value beyond it is refused (1264) and dead-lettered
         TypedKind.Uuid => dataType is "char" or "varchar" or "uuid" or "longtext" or "text",
+        TypedKind.Array or TypedKind.Map => dataType is "json" or "longtext", // MariaDB's JSON is a longtext
         _ => dataType is "longtext" or "mediumtext" or "text" or "varchar",
     };
 

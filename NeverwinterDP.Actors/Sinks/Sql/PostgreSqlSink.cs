@@ -29,11 +29,26 @@ public sealed class PostgreSqlSink : SqlSink
     {
         if (layout.Statement is { } built) return built;
         var names = SqlColumns.All.Select(c => c.Name).Concat(layout.Columns.Select(c => c.Name));
-        // A decimal goes as text (exact at any precision, which .NET's decimal is not) and is cast by the server.
-        var types = SqlColumns.All.Select(c => Dialect.TypeOf(c.Kind)).Concat(layout.Columns.Select(c => c.Kind == TypedKind.Decimal ? "text[]::numeric" : Dialect.TypeOf(c.Kind)));
+        // A decimal goes as text (exact at any precision, which .NET's decimal is not) and is cast by the server. An
+        // array goes as its array literal in a text[] (unnest cannot take an array of arrays), cast per row below.
+        var types = SqlColumns.All.Select(c => Dialect.TypeOf(c.Kind)).Concat(layout.Columns.Select(c => c.Kind switch
+        {
+            TypedKind.Decimal => "text[]::numeric",
+            TypedKind.Array => "text",
+            _ => Dialect.TypeOf(c.Kind),
+        }));
         var arrays = string.Join(", ", types.Select((t, i) => $"${i + 1}::{t}[]"));
         var conflict = $"ON CONFLICT ({SqlColumns.ColumnList(Dialect, SqlColumns.Key)}) DO NOTHING";
-        return layout.Statement = $"INSERT INTO {QuotedTable} ({SqlColumns.ColumnList(Dialect, names)}) SELECT * FROM unnest({arrays}) {conflict}";
+        var select = "*";
+        if (layout.Columns.Any(c => c.Kind == TypedKind.Array))
+        {
+            var all = SqlColumns.All.Count;
+            var aliases = string.Join(", ", Enumerable.Range(1, all + layout.Columns.Count).Select(i => $"c{i}"));
+            select = string.Join(", ", Enumerable.Range(1, all).Select(i => $"c{i}").Concat(layout.Columns.Select((c, i) =>
+                c.Kind == TypedKind.Array ? $"c{all + i + 1}::{Dialect.TypeOf(c.Item!.Value)}[]" : $"c{all + i + 1}")));
+            return layout.Statement = $"INSERT INTO {QuotedTable} ({SqlColumns.ColumnList(Dialect, names)}) SELECT {select} FROM unnest({arrays}) AS u({aliases}) {conflict}";
+        }
+        return layout.Statement = $"INSERT INTO {QuotedTable} ({SqlColumns.ColumnList(Dialect, names)}) SELECT {select} FROM unnest({arrays}) {conflict}";
     }
 
     protected override DbConnection CreateConnection(string connectionString) => new NpgsqlConnection(connectionString);
@@ -120,6 +135,14 @@ public sealed class PostgreSqlSink : SqlSink
                 var blobs = new byte[]?[rows.Count];
                 for (var i = 0; i < blobs.Length; i++) blobs[i] = Value(i) is { HasValue: true } v ? v.Binary : null;
                 return new NpgsqlParameter<byte[]?[]> { TypedValue = blobs, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea };
+            case TypedKind.Array:
+                var literals = new string?[rows.Count];
+                for (var i = 0; i < literals.Length; i++) literals[i] = Value(i) is { HasValue: true } v ? ArrayLiteral(column.Item!.Value, v) : null;
+                return new NpgsqlParameter<string?[]> { TypedValue = literals, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
+            case TypedKind.Map:
+                var maps = new string?[rows.Count];
+                for (var i = 0; i < maps.Length; i++) maps[i] = Value(i) is { HasValue: true } v ? v.Text : null;
+                return new NpgsqlParameter<string?[]> { TypedValue = maps, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb };
             default: // string, enum (the symbol), decimal (its exact text, cast to numeric by the statement)
                 var texts = new string?[rows.Count];
                 for (var i = 0; i < texts.Length; i++) texts[i] = Value(i) is { HasValue: true } v ? v.Text : null;
@@ -128,6 +151,40 @@ public sealed class PostgreSqlSink : SqlSink
     }
 
     private static readonly DateOnly UnixDay = new(1970, 1, 1);
+
+    /// <summary>
+    /// An array's PostgreSQL literal, <c>{"200","404"}</c>, cast to the column's <c>T[]</c> by the statement: every item
+    /// quoted (any type's input takes that), in its exact text form (a float's shortest round-trip text, a time in UTC,
+    /// a decimal's digits, <c>\x..</c> for bytes).
+    /// </summary>
+    public static string ArrayLiteral(TypedKind item, TypedValue array)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        var literal = new System.Text.StringBuilder("{");
+        var items = array.Items!;
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (i > 0) literal.Append(',');
+            var v = items[i];
+            var text = item switch
+            {
+                TypedKind.Int or TypedKind.Long => v.Integer.ToString(invariant),
+                TypedKind.Float => ((float)v.Real).ToString("R", invariant),
+                TypedKind.Double => v.Real.ToString("R", invariant),
+                TypedKind.Boolean => v.Integer != 0 ? "true" : "false",
+                TypedKind.Bytes => "\\x" + Convert.ToHexString(v.Binary!),
+                _ => v.Text!, // string, enum, uuid, decimal, timestamps (ISO-8601 UTC), date
+            };
+            literal.Append('"');
+            foreach (var c in text)
+            {
+                if (c is '"' or '\\') literal.Append('\\');
+                literal.Append(c);
+            }
+            literal.Append('"');
+        }
+        return literal.Append('}').ToString();
+    }
 
     private static NpgsqlParameter ArrayOf(SqlColumn column, ArraySegment<SinkRecord> rows)
     {
@@ -193,7 +250,36 @@ public sealed record PostgreSqlDialect : SqlDialect
         TypedKind.Date => "date",
         TypedKind.Decimal => "numeric",
         TypedKind.Uuid => "uuid",
-        _ => "text", // string, enum
+        TypedKind.Map => "jsonb",
+        _ => "text", // string, enum; an array's type is its items' (TypeOf(TypedField))
+    };
+
+    /// <summary>An array is its items' type as a PostgreSQL array (<c>integer[]</c>, <c>numeric(9,2)[]</c>); a map is <c>jsonb</c>.</summary>
+    public override string TypeOf(TypedField field) =>
+        field.Kind == TypedKind.Array ? base.TypeOf(field.Item!) + "[]" : base.TypeOf(field);
+
+    // information_schema says ARRAY for every array: its udt_name (_int4, _text, ...) tells which.
+    public override string DataTypeColumn => "CASE WHEN data_type = 'ARRAY' THEN udt_name::text ELSE data_type::text END";
+
+    public override bool Accepts(TypedField field, string dataType) => field.Kind switch
+    {
+        TypedKind.Array => dataType.StartsWith('_') && Accepts(field.Item!.Kind, ElementType(dataType[1..])),
+        TypedKind.Map => dataType is "jsonb" or "json",
+        _ => Accepts(field.Kind, dataType),
+    };
+
+    // An array's udt_name names its element by the internal name: as data_type would say it.
+    private static string ElementType(string udt) => udt switch
+    {
+        "int2" => "smallint",
+        "int4" => "integer",
+        "int8" => "bigint",
+        "float4" => "real",
+        "float8" => "double precision",
+        "bool" => "boolean",
+        "varchar" => "character varying",
+        "timestamptz" => "timestamp with time zone",
+        _ => udt, // text, bytea, date, numeric, uuid
     };
 
     public override bool Accepts(TypedKind kind, string dataType) => kind switch

@@ -110,7 +110,7 @@ public static class SqlColumns
     {
         var parts = table.Split('.');
         var schema = parts.Length == 2 ? $"'{parts[0]}'" : dialect.CurrentSchema;
-        return $"SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = {schema} AND table_name = '{parts[^1]}'";
+        return $"SELECT column_name, {dialect.DataTypeColumn} FROM information_schema.columns WHERE table_schema = {schema} AND table_name = '{parts[^1]}'";
     }
 
     private static string Declaration(SqlDialect dialect, SqlColumn c) =>
@@ -146,6 +146,12 @@ public abstract record SqlDialect
     /// writes into the integer column it had; a value beyond it is refused by the server and dead-lettered).
     /// </summary>
     public abstract bool Accepts(TypedKind kind, string dataType);
+
+    /// <summary>As <see cref="Accepts(TypedKind, string)"/> for a field (an array's or map's column depends on its items too).</summary>
+    public virtual bool Accepts(TypedField field, string dataType) => Accepts(field.Kind, dataType);
+
+    /// <summary>What <see cref="SqlColumns.ColumnsQuery"/> reads as a column's type from <c>information_schema.columns</c>.</summary>
+    public virtual string DataTypeColumn => "data_type";
 
     /// <summary>Whether column names differ only in case (MySQL, MariaDB) or are compared exactly (quoted, PostgreSQL).</summary>
     public abstract StringComparer ColumnNames { get; }

@@ -5,6 +5,9 @@ namespace NeverwinterDP.Actors.Sinks.Sql;
 /// <summary>One column a typed attribute fills: its name (the field's), its Avro kind, and the field's place in <see cref="TypedValues.Values"/>.</summary>
 public sealed record SqlTypedColumn(string Name, TypedKind Kind, int Field)
 {
+    /// <summary>An array's items' or a map's values' kind (<see cref="TypedField.Item"/>); null for other kinds.</summary>
+    public TypedKind? Item { get; init; }
+
     /// <summary>ClickHouse: a timestamp column is <c>DateTime64</c> (written as a time), not <c>Int64</c> (epoch units).</summary>
     public bool DateTime64 { get; init; }
 }
@@ -83,7 +86,7 @@ public sealed class SqlTypedLayout
                     return Refused(schema, $"table {store.Table} has no column for typed field '{field.Name}' ({field.Expected}, schema id {schema.Id}) and create-table = off: {alter}");
                 if (await store.TryRunAsync(alter, cancellation).ConfigureAwait(false) is not { } failure)
                 {
-                    columns.Add(new SqlTypedColumn(field.Name, field.Kind, i)); // made for this field: its type
+                    columns.Add(new SqlTypedColumn(field.Name, field.Kind, i) { Item = field.Item?.Kind }); // made for this field: its type
                     continue;
                 }
                 var now = await store.ColumnTypesAsync(cancellation).ConfigureAwait(false);
@@ -91,9 +94,9 @@ public sealed class SqlTypedLayout
                 foreach (var (name, type) in now) present[name] = type; // another writer made it: check its type below
             }
             var dataType = present[field.Name];
-            if (!store.Accepts(field.Kind, dataType))
+            if (!store.Accepts(field, dataType))
                 return Refused(schema, $"column {field.Name} of table {store.Table} is {dataType}, which cannot hold typed field '{field.Name}' ({field.Expected}, schema id {schema.Id})");
-            columns.Add(new SqlTypedColumn(field.Name, field.Kind, i));
+            columns.Add(new SqlTypedColumn(field.Name, field.Kind, i) { Item = field.Item?.Kind });
         }
         return Writable(schema, columns);
     }
@@ -124,6 +127,6 @@ public sealed record TypedColumnStore(
     StringComparer ColumnNames,
     Func<TypedLogSchema, string, string?> NameProblem,
     Func<TypedField, string> AddColumnSql,
-    Func<TypedKind, string, bool> Accepts,
+    Func<TypedField, string, bool> Accepts,
     Func<CancellationToken, Task<Dictionary<string, string>>> ColumnTypesAsync,
     Func<string, CancellationToken, Task<string?>> TryRunAsync);

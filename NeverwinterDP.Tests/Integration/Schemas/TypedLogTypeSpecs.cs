@@ -50,7 +50,7 @@ public sealed class TypedLogTypeSpecs
 
         // The CLI: a schema a log type cannot have is a usage error naming the flag; the good one is registered.
         var unsupported = Path.Combine(dir.Path, "bad.avsc");
-        await File.WriteAllTextAsync(unsupported, """{"type":"record","name":"Web","fields":[{"name":"tags","type":{"type":"array","items":"string"}}]}""");
+        await File.WriteAllTextAsync(unsupported, """{"type":"record","name":"Web","fields":[{"name":"tags","type":{"type":"array","items":{"type":"array","items":"string"}}}]}""");
         var refusedFile = await Nwdp.RunAsync("schema", "set", "--type", Type, unsupported, "--registry", registry);
         Assert.True(refusedFile.ExitCode == 2, refusedFile.ToString());
         Assert.Contains("'--type'", refusedFile.Stderr);

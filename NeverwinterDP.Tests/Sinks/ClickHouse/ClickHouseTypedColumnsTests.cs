@@ -219,4 +219,75 @@ public sealed class ClickHouseTypedColumnsTests : IAsyncLifetime
         Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("at_us").ValueKind);
         Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("blob").ValueKind);
     }
+
+    [Fact]
+    public async Task Arrays_get_array_columns_maps_their_JSON_text_and_a_long_beyond_an_Int32_item_is_dead_lettered()
+    {
+        var basket = TypedSchema(TypedWebSchemas.Basket);
+        await using var sink = Sink();
+        await sink.OpenAsync(CancellationToken.None);
+        var empty = new Dictionary<string, string> { ["codes"] = "[]", ["counts"] = "{}" }; // tags null, seen its default []
+        var result = await sink.WriteAsync([TypedRecord(basket, 1, TypedWebSchemas.BasketValues()), TypedRecord(basket, 2, empty), .. Records(3, 1)], CancellationToken.None);
+        Assert.True(result.IsAllDelivered, string.Join("; ", result.Reasons ?? []));
+
+        var types = await ColumnTypesAsync();
+        var dateTime64 = types["seen"].Contains("DateTime64", StringComparison.Ordinal);
+        Assert.Equal(["Array(Int32)", "Array(String)", "Nullable(String)", dateTime64 ? "Array(DateTime64(3, 'UTC'))" : "Array(Int64)"],
+            new[] { "codes", "tags", "counts", "seen" }.Select(c => types[c]));
+
+        var rows = await RowsAsync("offset, codes, tags, counts, arrayMap(x -> toString(x), seen) AS seen, codes[2] AS second, visitParamExtractInt(counts, 'pears') AS pears");
+        Assert.Equal(3, rows.Count);
+        Assert.Equal([200, 404, -1], rows[0].GetProperty("codes").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(TypedWebSchemas.Tags, rows[0].GetProperty("tags").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal(new Dictionary<string, long> { ["apples"] = 3, ["pears"] = 12 }, JsonSerializer.Deserialize<Dictionary<string, long>>(rows[0].GetProperty("counts").GetString()!));
+        var epochMillis = new DateTimeOffset(TypedWebSchemas.At).ToUnixTimeMilliseconds();
+        Assert.Equal(dateTime64 ? "2026-12-07 12:00:00.123" : epochMillis.ToString(CultureInfo.InvariantCulture), rows[0].GetProperty("seen").EnumerateArray().Single().GetString());
+        Assert.Equal(404, rows[0].GetProperty("second").GetInt32()); // the server reads into them
+        Assert.Equal(12, ClickHouseServer.Int64(rows[0].GetProperty("pears")));
+        Assert.Empty(rows[1].GetProperty("tags").EnumerateArray()); // a null array reads empty: ClickHouse has no Nullable(Array)
+        Assert.Empty(rows[1].GetProperty("codes").EnumerateArray());
+        Assert.Equal("{}", rows[1].GetProperty("counts").GetString());
+        Assert.Empty(rows[2].GetProperty("codes").EnumerateArray()); // a plain row
+        Assert.Equal(JsonValueKind.Null, rows[2].GetProperty("counts").ValueKind);
+
+        // Version 2 promotes codes to longs and adds a map: its column is added; a long beyond the Array(Int32) column is
+        // dead-lettered (ClickHouse would store it wrapped around), naming the item and the statement that widens it.
+        var v2 = TypedSchema(TypedWebSchemas.BasketV2);
+        var notes = TypedWebSchemas.BasketValues();
+        notes["notes"] = """{"gift": "yes"}""";
+        var wide = TypedWebSchemas.BasketValues();
+        wide["codes"] = "[1, 3000000000]";
+        result = await sink.WriteAsync([TypedRecord(v2, 10, notes), TypedRecord(v2, 11, wide)], CancellationToken.None);
+        Assert.Equal([SinkOutcome.Delivered, SinkOutcome.Rejected], result.Outcomes);
+        Assert.Contains("typed field 'codes' item 1 is 3000000000, beyond the Int32 column codes", result.Reasons![1], StringComparison.Ordinal);
+        Assert.Contains("MODIFY COLUMN `codes` Array(Int64)", result.Reasons![1], StringComparison.Ordinal);
+        Assert.Equal("Nullable(String)", (await ColumnTypesAsync())["notes"]);
+        Assert.Equal("""{"gift":"yes"}""", (await RowsAsync("notes")).Select(r => r.GetProperty("notes")).Single(n => n.ValueKind == JsonValueKind.String).GetString());
+    }
+
+    [Fact]
+    public async Task Arrays_of_decimals_bytes_dates_uuids_enums_and_doubles_are_stored_exactly()
+    {
+        var items = TypedSchema(TypedWebSchemas.LogicalItems);
+        await using var sink = Sink();
+        await sink.OpenAsync(CancellationToken.None);
+        var result = await sink.WriteAsync([TypedRecord(items, 1, TypedWebSchemas.LogicalItemValues())], CancellationToken.None);
+        Assert.True(result.IsAllDelivered, string.Join("; ", result.Reasons ?? []));
+
+        var types = await ColumnTypesAsync();
+        Assert.Equal(["Array(Decimal(6, 2))", "Array(String)", "Array(Date)", "Array(UUID)", "Array(String)", "Array(Float64)", "Nullable(String)"],
+            new[] { "prices", "blobs", "days", "ids", "states", "ratios", "dues" }.Select(c => types[c]));
+        var row = Assert.Single(await RowsAsync(
+            "arrayMap(x -> toString(x), prices) AS prices, arrayMap(x -> hex(x), blobs) AS blobs, arrayMap(x -> toUInt16(x), days) AS days, " +
+            "arrayMap(x -> toString(x), ids) AS ids, states, arrayMap(x -> toString(x), ratios) AS ratios, dues"));
+        string[] Strings(string column) => row.GetProperty(column).EnumerateArray().Select(e => e.GetString()!).ToArray();
+        Assert.Equal(["-1234.50", "0.25"], Strings("prices"));
+        Assert.Equal([Convert.ToHexString(TypedWebSchemas.Blob), "225C"], Strings("blobs")); // the bytes themselves, 0xFF and a quote included
+        // Days since 1970-01-01 (18.x prints day 0, the zero date, as 0000-00-00).
+        Assert.Equal([new DateOnly(2026, 12, 7).DayNumber - new DateOnly(1970, 1, 1).DayNumber, 0], row.GetProperty("days").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal([TypedWebSchemas.OrderId], Strings("ids"));
+        Assert.Equal(["PAID", "NEW"], Strings("states"));
+        Assert.Equal([0.1, 1e300, -2.5], Strings("ratios").Select(r => double.Parse(r, CultureInfo.InvariantCulture)));
+        Assert.Equal("""{"tea":"3.50"}""", row.GetProperty("dues").GetString());
+    }
 }

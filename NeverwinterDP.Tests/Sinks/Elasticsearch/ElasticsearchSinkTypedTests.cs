@@ -201,4 +201,56 @@ public sealed class ElasticsearchSinkTypedTests
         Assert.Equal(TypedWebSchemas.Blob, document.GetProperty("blob").GetBytesFromBase64());
         Assert.Equal("/x", document.GetProperty("path").GetString());
     }
+
+    [Theory]
+    [InlineData(FakeFlavor.Elasticsearch8, "flattened")]
+    [InlineData(FakeFlavor.OpenSearch, "flat_object")] // OpenSearch has no flattened (the fake refuses it there, as the real one)
+    public async Task An_array_is_mapped_as_its_items_and_written_as_a_JSON_array_and_a_map_is_one_flattened_field(FakeFlavor flavor, string mapType)
+    {
+        await using var fake = await FakeElasticsearch.StartAsync(flavor);
+        await using var sink = Sink(fake);
+        await sink.OpenAsync(CancellationToken.None);
+        var basket = TypedSchema(TypedWebSchemas.Basket);
+        var empty = new Dictionary<string, string> { ["codes"] = "[]", ["counts"] = "{}" }; // tags null, seen its default []
+
+        await WriteAllDelivered(sink, [TypedRecord(basket, 1, TypedWebSchemas.BasketValues()), TypedRecord(basket, 2, empty)]);
+
+        const string index = "logs-web-2025.11.28";
+        Assert.Contains("""{"attributes":{"properties":{"codes":{"type":"integer"},"tags":{"type":"keyword"},"counts":{"type":"MAP"},"seen":{"type":"date","format":"strict_date_optional_time"}}}}""".Replace("MAP", mapType, StringComparison.Ordinal),
+            fake.MappingRequests[^1].Body, StringComparison.Ordinal);
+        Assert.Equal("integer", fake.MappedType(index, "attributes.codes"));
+        Assert.Equal(mapType, fake.MappedType(index, "attributes.counts"));
+        Assert.Null(fake.MappedType(index, "attributes.counts.apples")); // one field, whatever the keys
+        var document = Attributes(fake, 1);
+        Assert.Equal("[200,404,-1]", document.GetProperty("codes").GetRawText()); // numbers, not the text
+        Assert.Equal(TypedWebSchemas.Tags, document.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!));
+        Assert.Equal("""{"apples":3,"pears":12}""", document.GetProperty("counts").GetRawText());
+        Assert.Equal("""["2026-12-07T12:00:00.123Z"]""", document.GetProperty("seen").GetRawText());
+        var second = Attributes(fake, 2);
+        Assert.False(second.TryGetProperty("tags", out _)); // a null optional is left out
+        Assert.Equal("[]", second.GetProperty("codes").GetRawText());
+        Assert.Equal("{}", second.GetProperty("counts").GetRawText());
+    }
+
+    [Fact]
+    public async Task Arrays_of_decimals_bytes_dates_uuids_and_enums_take_their_items_mapping_and_text_forms()
+    {
+        await using var fake = await FakeElasticsearch.StartAsync(FakeFlavor.Elasticsearch8);
+        await using var sink = Sink(fake);
+        await sink.OpenAsync(CancellationToken.None);
+        var items = TypedSchema(TypedWebSchemas.LogicalItems);
+
+        await WriteAllDelivered(sink, [TypedRecord(items, 1, TypedWebSchemas.LogicalItemValues())]);
+
+        Assert.Contains("""{"prices":{"type":"scaled_float","scaling_factor":100},"blobs":{"type":"binary"},"days":{"type":"date","format":"strict_date"},"ids":{"type":"keyword"},"states":{"type":"keyword"},"ratios":{"type":"double"},"dues":{"type":"flattened"}}""",
+            fake.MappingRequests[^1].Body, StringComparison.Ordinal);
+        var document = Attributes(fake, 1);
+        Assert.Equal("[-1234.50,0.25]", document.GetProperty("prices").GetRawText()); // exact JSON numbers
+        Assert.Equal([TypedWebSchemas.Blob, [0x22, 0x5C]], document.GetProperty("blobs").EnumerateArray().Select(b => b.GetBytesFromBase64()));
+        Assert.Equal("""["2026-12-07","1970-01-01"]""", document.GetProperty("days").GetRawText());
+        Assert.Equal(TypedWebSchemas.OrderId, document.GetProperty("ids")[0].GetString());
+        Assert.Equal("""["PAID","NEW"]""", document.GetProperty("states").GetRawText());
+        Assert.Equal([0.1, 1e300, -2.5], document.GetProperty("ratios").EnumerateArray().Select(r => r.GetDouble()));
+        Assert.Equal("""{"tea":3.50}""", document.GetProperty("dues").GetRawText());
+    }
 }

@@ -653,6 +653,8 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
                 foreach (var item in value.EnumerateArray())
                     if (MapValue(index, path, item, added, id) is { } error) return error;
                 return null;
+            case JsonValueKind.Object when mapped is "flattened" or "flat_object":
+                return null; // one field for every key: nothing mapped per key
             case JsonValueKind.Object:
                 if (mapped is null) added[path] = "object";
                 else if (mapped != "object") return new MappingError($"failed to parse field [{path}] of type [{mapped}] in document with id '{id}'. Preview of field's value: '{Preview(value)}'", ("illegal_state_exception", $"Can't get text on a START_OBJECT"));
@@ -825,6 +827,11 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
                 await WriteErrorAsync(context, 400, "x_content_parse_exception", e.Message);
                 return;
             }
+            if (UnknownType(mapping) is { } unknown)
+            {
+                await WriteErrorAsync(context, 400, "mapper_parsing_exception", unknown);
+                return;
+            }
         }
         lock (_gate)
         {
@@ -871,6 +878,12 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
         catch (JsonException e)
         {
             await WriteErrorAsync(context, 400, "x_content_parse_exception", e.Message);
+            return;
+        }
+        if (UnknownType(mapping) is { } unknown)
+        {
+            lock (_gate) _mappingRequests.Add(new FakeMappingRequest(name, Encoding.UTF8.GetString(body)));
+            await WriteErrorAsync(context, 400, "mapper_parsing_exception", unknown);
             return;
         }
         string? conflict = null;
@@ -925,6 +938,15 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
         }
         if (exists) await WriteErrorAsync(context, 400, "resource_already_exists_exception", $"data_stream [{name}] already exists");
         else await WriteJsonAsync(context, 200, w => w.WriteBoolean("acknowledged", true));
+    }
+
+    /// <summary>A map's field type the product does not have (Elasticsearch's <c>flattened</c>, OpenSearch's <c>flat_object</c>), as the real one refuses it.</summary>
+    private string? UnknownType(Dictionary<string, string> mapping)
+    {
+        var foreign = Flavor == FakeFlavor.OpenSearch ? "flattened" : "flat_object";
+        return mapping.FirstOrDefault(m => m.Value == foreign) is { Key: { } path }
+            ? $"No handler for type [{foreign}] declared on field [{path.Split('.')[^1]}]"
+            : null;
     }
 
     private static void ReadProperties(JsonElement properties, string prefix, Dictionary<string, string> mapping)

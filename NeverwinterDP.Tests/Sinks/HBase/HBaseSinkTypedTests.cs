@@ -216,4 +216,24 @@ public sealed class HBaseSinkTypedTests : IAsyncLifetime
         Assert.Equal(B64(orders.Id.ToString(CultureInfo.InvariantCulture)), cells["e:schema_id"]);
         Assert.Equal("/x", Encoding.UTF8.GetString(Cell("path")));
     }
+
+    [Fact]
+    public async Task Arrays_and_maps_hold_their_JSON_text_and_a_null_optional_has_no_cell()
+    {
+        var basket = TypedWebSchemas.Compile(TypedWebSchemas.Basket);
+        var empty = new Dictionary<string, string> { ["codes"] = "[]", ["counts"] = "{}" }; // tags null, seen its default []
+        await WriteAsync([TypedWebSchemas.Record(basket, Topic, 1, Event(1, TypedWebSchemas.BasketValues())), TypedWebSchemas.Record(basket, Topic, 2, Event(2, empty))]);
+
+        var cells = await CellsOverRestAsync(1);
+        string Cell(string field) => Encoding.UTF8.GetString(Convert.FromBase64String(cells["e:a." + field]));
+        Assert.Equal("[200,404,-1]", Cell("codes")); // the items in their text forms, numbers as JSON numbers
+        Assert.Equal(TypedWebSchemas.Tags, JsonSerializer.Deserialize<string[]>(Cell("tags")));
+        Assert.Equal("""{"apples":3,"pears":12}""", Cell("counts"));
+        Assert.Equal("""["2026-12-07T12:00:00.123Z"]""", Cell("seen"));
+        Assert.Equal(B64(basket.Id.ToString(CultureInfo.InvariantCulture)), cells["e:schema_id"]);
+        var second = await CellsOverRestAsync(2);
+        Assert.False(second.ContainsKey("e:a.tags"));
+        Assert.Equal(B64("[]"), second["e:a.codes"]);
+        Assert.Equal(B64("[]"), second["e:a.seen"]);
+    }
 }

@@ -269,6 +269,72 @@ public class HiveSinkTypedTests : IDisposable
         Assert.Equal(["1234.5", "1234.5"], DuckDb.Query($"SELECT CAST(fee AS VARCHAR) FROM read_parquet({DuckDb.Literal(Path.Combine(Root, Table, "type=orders", "**", "*.parquet"))}, union_by_name = true) WHERE fee IS NOT NULL").Select(r => r[0]));
     }
 
+    [Fact]
+    public async Task Arrays_and_maps_are_parquet_lists_and_maps_duckdb_reads_and_a_new_map_field_is_an_alter_line()
+    {
+        var basket = Compile("basket", TypedWebSchemas.Basket);
+        var empty = new Dictionary<string, string> { ["codes"] = "[]", ["counts"] = "{}" }; // tags null, seen its default []
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(basket, 1, TypedWebSchemas.BasketValues(), "basket"), Typed(basket, 2, empty, "basket")]);
+        }
+
+        var file = Assert.Single(FilesOf("basket"));
+        Assert.Equal([("codes", "INTEGER[]"), ("tags", "VARCHAR[]"), ("counts", "MAP(VARCHAR, BIGINT)"), ("seen", "TIMESTAMP WITH TIME ZONE[]")], Describe(file)[15..]);
+        var rows = DuckDb.Query(
+            "SELECT to_json(codes)::VARCHAR, to_json(tags)::VARCHAR, CAST(counts['pears'] AS VARCHAR), CAST(cardinality(counts) AS VARCHAR), CAST(seen[1] AS VARCHAR), " +
+            "CAST(codes IS NULL AS VARCHAR), CAST(tags IS NULL AS VARCHAR), CAST(len(codes) AS VARCHAR), to_json(attributes)::VARCHAR " +
+            $"FROM read_parquet({DuckDb.Literal(file)}) ORDER BY \"offset\"");
+        Assert.Equal("[200,404,-1]", rows[0][0]);
+        Assert.Equal(TypedWebSchemas.Tags, System.Text.Json.JsonSerializer.Deserialize<string[]>((string)rows[0][1]!));
+        Assert.Equal(["12", "2", "2026-12-07 12:00:00.123+00"], rows[0][2..5]);
+        Assert.Equal("""{"path":"/basket"}""", rows[0][8]);
+        // The second row: an empty array, an empty map and a null optional array are told apart.
+        Assert.Equal(["false", "true", "0"], rows[1][5..8]);
+        Assert.Equal("0", rows[1][3]);
+        Assert.Contains("  `codes` ARRAY<INT>,\n  `tags` ARRAY<STRING>,\n  `counts` MAP<STRING,BIGINT>,\n  `seen` ARRAY<TIMESTAMP>\n)\n", CreateTableSql, StringComparison.Ordinal);
+
+        // Version 2 adds an optional map (and promotes codes' items to long, which the ARRAY<INT> column cannot widen to:
+        // Hive changes no array's items, so that version's records are dead-lettered with the reason).
+        var notes = Compile("basket", TypedWebSchemas.Basket.Replace("""{"name":"seen",""", """{"name":"notes","type":["null",{"type":"map","values":"string"}],"default":null},{"name":"seen",""", StringComparison.Ordinal));
+        var withNotes = TypedWebSchemas.BasketValues();
+        withNotes["notes"] = """{"gift": "yes"}""";
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(notes, 3, withNotes, "basket")]);
+            var refused = await sink.WriteAsync([Typed(Compile("basket", TypedWebSchemas.BasketV2), 4, TypedWebSchemas.BasketValues(), "basket")], CancellationToken.None);
+            Assert.Equal([SinkOutcome.Rejected], refused.Outcomes);
+            Assert.Contains("column codes of Hive table nwdp_logs_mixed is ARRAY<INT>, which cannot hold typed field 'codes' (array<long>", refused.Reasons![0], StringComparison.Ordinal);
+        }
+        Assert.EndsWith("ALTER TABLE `nwdp_logs_mixed` ADD COLUMNS (`notes` MAP<STRING,STRING>) CASCADE;\n", CreateTableSql, StringComparison.Ordinal);
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(notes, 5, withNotes, "basket")]);
+        }
+        Assert.Single(CreateTableSql.Split('\n'), l => l.StartsWith("ALTER", StringComparison.Ordinal)); // the column was read back from the file
+        Assert.Equal(["yes", "yes"], DuckDb.Query($"SELECT notes['gift'] FROM read_parquet({DuckDb.Literal(Path.Combine(Root, Table, "type=basket", "**", "*.parquet"))}, union_by_name = true) WHERE notes IS NOT NULL").Select(r => r[0]));
+    }
+
+    [Fact]
+    public async Task Arrays_of_decimals_bytes_dates_uuids_enums_and_doubles_are_parquet_lists_duckdb_reads_exactly()
+    {
+        var items = Compile("items", TypedWebSchemas.LogicalItems);
+        await using (var sink = Sink())
+        {
+            await WriteAndFlush(sink, [Typed(items, 1, TypedWebSchemas.LogicalItemValues(), "items")]);
+        }
+
+        var file = Assert.Single(FilesOf("items"));
+        Assert.Equal([("prices", "DECIMAL(6,2)[]"), ("blobs", "BLOB[]"), ("days", "DATE[]"), ("ids", "VARCHAR[]"), ("states", "VARCHAR[]"), ("ratios", "DOUBLE[]"), ("dues", "MAP(VARCHAR, DECIMAL(6,2))")],
+            Describe(file)[15..]);
+        var row = Assert.Single(DuckDb.Query(
+            "SELECT CAST(prices AS VARCHAR), list_transform(blobs, b -> hex(b))::VARCHAR, CAST(days AS VARCHAR), CAST(ids AS VARCHAR), CAST(states AS VARCHAR), CAST(ratios AS VARCHAR), CAST(dues['tea'] AS VARCHAR) " +
+            $"FROM read_parquet({DuckDb.Literal(file)})"));
+        Assert.Equal(["[-1234.50, 0.25]", $"[{Convert.ToHexString(TypedWebSchemas.Blob)}, 225C]", "[2026-12-07, 1970-01-01]", $"[{TypedWebSchemas.OrderId}]", "[PAID, NEW]", "[0.1, 1e+300, -2.5]", "3.50"], row);
+        Assert.Contains("  `prices` ARRAY<DECIMAL(6,2)>,\n  `blobs` ARRAY<BINARY>,\n  `days` ARRAY<DATE>,\n  `ids` ARRAY<STRING>,\n  `states` ARRAY<STRING>,\n  `ratios` ARRAY<DOUBLE>,\n  `dues` MAP<STRING,DECIMAL(6,2)>\n)\n",
+            CreateTableSql, StringComparison.Ordinal);
+    }
+
     private static TypedLogSchema Compile(string type, string attributes) =>
         TypedLogSchemas.Remember(TypedLogSchema.TryCompile(Random.Shared.Next(1_500_000_000, 2_000_000_000), TypedLogSchema.Wrap(type, attributes), out var why)
             ?? throw new InvalidOperationException(why));

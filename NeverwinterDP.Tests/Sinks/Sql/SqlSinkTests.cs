@@ -437,6 +437,126 @@ public abstract class SqlSinkTests(SqlTestServer server) : IAsyncLifetime
         Assert.Contains(pg ? "22003" : "1264", letter.Reason, StringComparison.Ordinal);
         Assert.Equal(3L, Convert.ToInt64(await server.ScalarAsync($"SELECT COUNT(*) FROM {server.Quote(_table)}"), System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    [Fact]
+    public async Task Arrays_and_maps_get_typed_columns_and_a_compatible_evolution_adds_a_column()
+    {
+        var pg = server == SqlTestServer.PostgreSql;
+        var basket = TypedWebSchemas.Compile(TypedWebSchemas.Basket);
+        var deadLetters = new RecordingDeadLetters();
+        await using var sink = server.CreateSink(Options(), "sql");
+        await sink.OpenAsync(CancellationToken.None);
+        var delivery = new SinkDelivery(sink, FastRetry, deadLetters);
+        var empty = new Dictionary<string, string> { ["codes"] = "[]", ["counts"] = "{}" }; // tags null, seen its default []
+        var report = await delivery.DeliverAsync([TypedRecord(basket, 1, TypedWebSchemas.BasketValues()), TypedRecord(basket, 2, empty), .. Records(3, 1)], CancellationToken.None);
+        Assert.True(report.Delivered == 3, string.Join("; ", deadLetters.Letters.Select(l => l.Reason)));
+
+        // PostgreSQL: T[] of the items' type, jsonb for a map; MySQL/MariaDB: JSON (MariaDB's is a longtext with a json_valid check).
+        var types = await ColumnTypesAsync();
+        var json = types["codes"] is "json" ? "json" : "longtext";
+        var made = new List<string>();
+        foreach (var column in new[] { "codes", "tags", "counts", "seen" })
+        {
+            made.Add(pg
+                ? (string)(await server.ScalarAsync($"SELECT pg_typeof({server.Quote(column)})::text FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1"))!
+                : types[column]);
+        }
+        Assert.Equal(pg ? ["integer[]", "text[]", "jsonb", "timestamp with time zone[]"] : [json, json, json, json], made);
+
+        await using (var connection = server.Connect())
+        {
+            await connection.OpenAsync();
+            await using var select = connection.CreateCommand();
+            select.CommandText = $"SELECT codes, tags, counts, seen FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1";
+            await using var reader = await select.ExecuteReaderAsync();
+            Assert.True(await reader.ReadAsync());
+            if (pg)
+            {
+                Assert.Equal([200, 404, -1], (int[])reader.GetValue(0));
+                Assert.Equal(TypedWebSchemas.Tags, (string[])reader.GetValue(1)); // quotes, backslash, comma, braces and "NULL" as they were
+                Assert.Equal(TypedWebSchemas.At, ((DateTime[])reader.GetValue(3)).Single().ToUniversalTime()); // to the millisecond
+            }
+            else
+            {
+                Assert.Equal([200, 404, -1], JsonSerializer.Deserialize<int[]>(reader.GetString(0))!);
+                Assert.Equal(TypedWebSchemas.Tags, JsonSerializer.Deserialize<string[]>(reader.GetString(1))!);
+                Assert.Equal(["2026-12-07T12:00:00.123Z"], JsonSerializer.Deserialize<string[]>(reader.GetString(3))!);
+            }
+            Assert.Equal(new Dictionary<string, long> { ["apples"] = 3, ["pears"] = 12 }, JsonSerializer.Deserialize<Dictionary<string, long>>(reader.GetString(2)));
+        }
+        // The server reads into them: an array's item, a map's key.
+        Assert.Equal(404L, Convert.ToInt64(await server.ScalarAsync(pg
+            ? $"SELECT codes[2] FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1"
+            : $"SELECT JSON_EXTRACT(codes, '$[1]') FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(12L, Convert.ToInt64(await server.ScalarAsync(pg
+            ? $"SELECT (counts->>'pears')::bigint FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1"
+            : $"SELECT JSON_EXTRACT(counts, '$.pears') FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.IsType<DBNull>(await server.ScalarAsync($"SELECT tags FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 2")); // a null optional
+        Assert.Equal(0L, Convert.ToInt64(await server.ScalarAsync(pg
+            ? $"SELECT cardinality(codes) FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 2"
+            : $"SELECT JSON_LENGTH(codes) FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 2"), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.IsType<DBNull>(await server.ScalarAsync($"SELECT codes FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 3")); // untyped row
+
+        // Version 2 promotes codes to longs (Avro: array<int> → array<long>) and adds a map: its column is added. The
+        // integer[] column keeps its type, so a long beyond it is refused by PostgreSQL and dead-lettered; JSON holds any number.
+        var v2 = TypedWebSchemas.Compile(TypedWebSchemas.BasketV2);
+        var wide = TypedWebSchemas.BasketValues();
+        wide["codes"] = "[3000000000]";
+        var notes = TypedWebSchemas.BasketValues();
+        notes["notes"] = """{"gift": "yes", "wrap": "red \"bow\""}""";
+        report = await delivery.DeliverAsync([TypedRecord(v2, 10, notes), TypedRecord(v2, 11, wide)], CancellationToken.None);
+        Assert.Equal(pg ? 1 : 2, report.Delivered);
+        if (pg) Assert.Contains("22003", Assert.Single(deadLetters.Letters).Reason, StringComparison.Ordinal);
+        else
+        {
+            var codes = (string)(await server.ScalarAsync($"SELECT codes FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 11"))!;
+            Assert.Equal([3_000_000_000L], JsonSerializer.Deserialize<long[]>(codes)!);
+        }
+        types = await ColumnTypesAsync();
+        Assert.Equal(pg ? "jsonb" : json, types["notes"]);
+        Assert.Equal(new Dictionary<string, string> { ["gift"] = "yes", ["wrap"] = "red \"bow\"" },
+            JsonSerializer.Deserialize<Dictionary<string, string>>((string)(await server.ScalarAsync($"SELECT notes FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 10"))!));
+    }
+
+    [Fact]
+    public async Task Arrays_of_decimals_bytes_dates_uuids_enums_and_doubles_are_stored_exactly()
+    {
+        var pg = server == SqlTestServer.PostgreSql;
+        var items = TypedWebSchemas.Compile(TypedWebSchemas.LogicalItems);
+        var deadLetters = new RecordingDeadLetters();
+        await using var sink = server.CreateSink(Options(), "sql");
+        await sink.OpenAsync(CancellationToken.None);
+        var report = await new SinkDelivery(sink, FastRetry, deadLetters).DeliverAsync([TypedRecord(items, 1, TypedWebSchemas.LogicalItemValues())], CancellationToken.None);
+        Assert.True(report.Delivered == 1, string.Join("; ", deadLetters.Letters.Select(l => l.Reason)));
+
+        var columns = new[] { "prices", "blobs", "days", "ids", "states", "ratios", "dues" };
+        await using var connection = server.Connect();
+        await connection.OpenAsync();
+        await using var select = connection.CreateCommand();
+        select.CommandText = $"SELECT {string.Join(", ", columns)} FROM {server.Quote(_table)} WHERE {server.Quote("offset")} = 1";
+        await using var reader = await select.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        byte[] quoteBackslash = [0x22, 0x5C];
+        if (pg)
+        {
+            Assert.Equal([-1234.50m, 0.25m], (decimal[])reader.GetValue(0));
+            Assert.Equal([TypedWebSchemas.Blob, quoteBackslash], (byte[][])reader.GetValue(1)); // a quote, a backslash, 0xFF: through the literal
+            Assert.Equal([new DateOnly(2026, 12, 7), new DateOnly(1970, 1, 1)], (DateOnly[])reader.GetValue(2));
+            Assert.Equal([Guid.Parse(TypedWebSchemas.OrderId)], (Guid[])reader.GetValue(3));
+            Assert.Equal(["PAID", "NEW"], (string[])reader.GetValue(4));
+            Assert.Equal([0.1, 1e300, -2.5], (double[])reader.GetValue(5));
+        }
+        else
+        {
+            Assert.Equal(["-1234.50", "0.25"], JsonSerializer.Deserialize<string[]>(reader.GetString(0))!); // exact, as text
+            Assert.Equal([TypedWebSchemas.Blob, quoteBackslash], JsonSerializer.Deserialize<string[]>(reader.GetString(1))!.Select(Convert.FromBase64String));
+            Assert.Equal(["2026-12-07", "1970-01-01"], JsonSerializer.Deserialize<string[]>(reader.GetString(2))!);
+            Assert.Equal([TypedWebSchemas.OrderId], JsonSerializer.Deserialize<string[]>(reader.GetString(3))!);
+            Assert.Equal(["PAID", "NEW"], JsonSerializer.Deserialize<string[]>(reader.GetString(4))!);
+            Assert.Equal([0.1, 1e300, -2.5], JsonSerializer.Deserialize<double[]>(reader.GetString(5))!);
+        }
+        Assert.Equal(new Dictionary<string, string> { ["tea"] = "3.50" }, JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(6)));
+    }
 }
 
 [Trait("Category", TestCategories.Integration)]
