@@ -39,7 +39,9 @@ for name in "${services[@]}"; do "start_$name"; done
 # Build once, then two passes over the built solution:
 #  1. unit tests (neither Integration nor Benchmark), xunit running test classes in parallel;
 #  2. integration tests (Category=Integration: in-process nodes, clusters, the embedded broker, processes, real
-#     servers), one class at a time as xunit.runner.json says (they share two cores: timings stay honest).
+#     servers), two test classes at a time (most of their time is waiting: failovers, timeouts, servers); the
+#     classes that start nwdp processes or set the environment (ProcessCollection, ProcessEnvironmentCollection:
+#     DisableParallelization) run after them, one at a time, alone, so their timings and memory figures stay honest.
 # Benchmarks (Category=Benchmark) are left out. Extra arguments ("$@") go to both dotnet test runs (a logger,
 # --results-directory, ...); not --filter (each pass has its own) nor "--" (pass 1 uses it for its run settings).
 logs=()
@@ -60,7 +62,7 @@ run_pass() {
 }
 extra=("$@")
 run_pass "Category!=Benchmark&Category!=Integration" "${extra[@]}" -- xUnit.ParallelizeTestCollections=true xUnit.MaxParallelThreads=2
-run_pass "Category=Integration" "${extra[@]}"
+run_pass "Category=Integration" "${extra[@]}" -- xUnit.ParallelizeTestCollections=true xUnit.MaxParallelThreads=2
 
 # One plain closing line for both passes: "N passed, N failed, N skipped" (each pass's last summary, summed).
 count() { # count WORD LOG: the number on the pass's last "WORD: N" summary line (0 when none)

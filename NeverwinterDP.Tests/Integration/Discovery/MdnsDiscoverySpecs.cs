@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NeverwinterDP.Tests.Integration.Processes;
 using NeverwinterDP.Tests.TestKit;
 using Xunit;
 using Xunit.Abstractions;
@@ -11,6 +12,7 @@ namespace NeverwinterDP.Tests.Integration.Discovery;
 /// <c>nwdp discover</c> finds it with no host given, and a second node with <c>nwdp.cluster.discovery.method = mdns</c>
 /// and no seeds joins its cluster.
 /// </summary>
+[Collection(ProcessCollection.Name)]
 [Trait("Category", TestCategories.Integration)]
 public sealed class MdnsDiscoverySpecs(ITestOutputHelper output)
 {

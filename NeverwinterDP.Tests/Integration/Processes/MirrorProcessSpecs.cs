@@ -10,6 +10,7 @@ using Xunit.Abstractions;
 namespace NeverwinterDP.Tests.Integration.Processes;
 
 /// <summary><c>nwdp mirror</c> as a process, SIGKILLed while records flow: every record is in the target once.</summary>
+[Collection(ProcessCollection.Name)]
 [Trait("Category", TestCategories.Integration)]
 public sealed class MirrorProcessSpecs(ITestOutputHelper output)
 {
