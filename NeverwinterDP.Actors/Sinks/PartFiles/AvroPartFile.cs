@@ -15,14 +15,18 @@ internal sealed class AvroPartFile : PartFile
     private readonly FileStream _stream;
     private readonly AvroCodec _codec;
     private readonly bool _typed;
+    private readonly Func<string, TypedLogSchema, Hive.HiveTypedPlan>? _plan;
     private AvroContainerWriter? _writer;
     private bool _closed;
 
-    public AvroPartFile(FileNames names, string directory, string topic, int partition, long firstOffset, AvroCodec codec, long batch, bool typed = false)
+    /// <param name="plan">Typed: whether the table takes a type's schema (a refusal rejects its records); null: every schema is taken.</param>
+    public AvroPartFile(FileNames names, string directory, string topic, int partition, long firstOffset, AvroCodec codec, long batch, bool typed = false,
+        Func<string, TypedLogSchema, Hive.HiveTypedPlan>? plan = null)
         : base(names, directory, topic, partition, firstOffset, ".avro", batch)
     {
         _codec = codec;
         _typed = typed;
+        _plan = plan;
         _stream = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read, StreamBuffer);
         if (typed) return; // the writer schema is the first record's
         try
@@ -42,23 +46,30 @@ internal sealed class AvroPartFile : PartFile
     /// <summary>The typed schema of the file's records (null: LogEvents, or none written yet).</summary>
     public TypedLogSchema? Typed => _writer?.Typed;
 
-    /// <summary>Typed: a record of the file's writer schema (the first record's), or any record while the file is empty.</summary>
-    public override bool Fits(SinkRecord record) => !_typed || _writer is null || SchemaOf(record)?.Id == _writer.Typed?.Id;
+    /// <summary>Typed: a record of the file's writer schema (the first record's), any record while the file is empty, and one refused by the plan (by TryWrite).</summary>
+    public override bool Fits(SinkRecord record) =>
+        !_typed || _writer is null || SchemaOf(record) is var schema && (schema?.Id == _writer.Typed?.Id || (schema is not null && Refusal(record, schema) is not null));
 
     /// <summary>The typed schema a record is written with; an encoded record (<see cref="SinkRecord.Framed"/>) is a plain LogEvent.</summary>
     public static TypedLogSchema? SchemaOf(SinkRecord record) => record.Framed is null ? record.Event.Typed?.Schema : null;
 
     protected override bool TryWrite(SinkRecord record, long offset, out string? reason)
     {
-        _writer ??= new AvroContainerWriter(_stream, _codec, TempPath, SchemaOf(record));
+        var schema = _typed ? SchemaOf(record) : null;
+        if (schema is not null && Refusal(record, schema) is { } refusal)
+        {
+            reason = refusal;
+            return false;
+        }
+        _writer ??= new AvroContainerWriter(_stream, _codec, TempPath, schema);
         return _writer.TryAppend(record.Event, out reason);
     }
 
-    protected override bool TryWrite(LogEvent logEvent, long offset, out string? reason)
-    {
-        _writer ??= new AvroContainerWriter(_stream, _codec, TempPath, _typed ? logEvent.Typed?.Schema : null);
-        return _writer.TryAppend(logEvent, out reason);
-    }
+    // Every record comes through TryWrite(SinkRecord); this is its event as a plain record of this file's kind.
+    protected override bool TryWrite(LogEvent logEvent, long offset, out string? reason) =>
+        TryWrite(new SinkRecord(Topic, Partition, offset, logEvent), offset, out reason);
+
+    private string? Refusal(SinkRecord record, TypedLogSchema schema) => _plan?.Invoke(record.Event.Type, schema).Refusal;
 
     protected override void Seal(bool fsync)
     {
