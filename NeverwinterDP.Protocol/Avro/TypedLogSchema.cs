@@ -98,9 +98,10 @@ public sealed class TypedLogSchema
     private readonly HashSet<string> _keys;
     private readonly TypedField[] _fields; // looped per event: an array's enumerator does not allocate
 
-    private TypedLogSchema(int id, IReadOnlyList<TypedField> fields)
+    private TypedLogSchema(int id, string text, IReadOnlyList<TypedField> fields)
     {
         Id = id;
+        Text = text;
         Fields = fields;
         _fields = fields.ToArray();
         _keys = new HashSet<string>(fields.Select(f => f.Name), StringComparer.Ordinal);
@@ -111,6 +112,9 @@ public sealed class TypedLogSchema
 
     /// <summary>The typed attributes, in the record's order.</summary>
     public IReadOnlyList<TypedField> Fields { get; }
+
+    /// <summary>The schema's text as the registry holds it: the writer schema of the Avro files written from its records.</summary>
+    public string Text { get; }
 
     /// <summary>
     /// The schema registered for log type <paramref name="logType"/> given its attributes' record
@@ -171,7 +175,7 @@ public sealed class TypedLogSchema
             }
             var fields = record.Fields.Skip(Envelope.Fields.Count).Select(Describe).ToList();
             why = null;
-            return new TypedLogSchema(id, fields);
+            return new TypedLogSchema(id, schema, fields);
         }
         catch (Exception e) when (e is TypedSchemaException or AvroException or Newtonsoft.Json.JsonException or ArgumentException or InvalidOperationException)
         {
@@ -688,6 +692,59 @@ public sealed class TypedLogSchema
         var bytes = scratch.WrittenSpan.ToArray();
         if (scratch.Capacity > MaxScratch) t_scratch = null;
         return bytes;
+    }
+
+    /// <summary>
+    /// Appends the Avro binary of a record decoded under this schema (no frame), from its decoded values
+    /// (<see cref="LogEvent.Typed"/>), not from their text forms: what the writer wrote, byte for byte, unless the
+    /// attributes map was changed since.
+    /// </summary>
+    /// <exception cref="ArgumentException">The event's typed values are not of this schema, or a required field has no value.</exception>
+    public void EncodeDecoded(LogEvent logEvent, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(logEvent);
+        ArgumentNullException.ThrowIfNull(output);
+        if (logEvent.Typed is not { } typed || (!ReferenceEquals(typed.Schema, this) && (typed.Schema.Id != Id || typed.Schema.Text != Text)))
+            throw new ArgumentException($"the event's typed values are not of schema {Id}", nameof(logEvent));
+        LogEventAvro.Encode(logEvent, output, withSender: true, _keys);
+        var w = new AvroBinaryWriter(output);
+        for (var i = 0; i < _fields.Length; i++)
+        {
+            var field = _fields[i];
+            var value = typed.Values[i];
+            if (field.Nullable)
+            {
+                if (!value.HasValue)
+                {
+                    w.WriteLong(field.NullBranch);
+                    continue;
+                }
+                w.WriteLong(1 - field.NullBranch);
+            }
+            else if (!value.HasValue)
+            {
+                throw new ArgumentException($"required field '{field.Name}' of schema {Id} has no value", nameof(logEvent));
+            }
+            if (field.IsContainer)
+            {
+                var items = value.Items ?? [];
+                if (items.Length > 0)
+                {
+                    w.WriteLong(items.Length);
+                    for (var k = 0; k < items.Length; k++)
+                    {
+                        if (value.Keys is { } keys) w.WriteString(keys[k]);
+                        WriteItem(ref w, field.Item!.Kind, items[k]);
+                    }
+                }
+                w.WriteLong(0);
+            }
+            else
+            {
+                WriteItem(ref w, field.Kind, value);
+            }
+        }
+        w.Flush();
     }
 
     /// <summary>A value of a kind other than the primitives (and every array or map item): as the decoder reads it back.</summary>

@@ -35,6 +35,7 @@ public sealed class ElasticsearchSink : ISink
     private readonly BulkBody _body = new();
     private readonly MemoryStream _gzipped = new();
     private readonly HashSet<(string Index, int SchemaId)> _mapped = new();
+    private readonly HashSet<int> _templated = new(); // schema ids in the typed component template (this run)
     private Dictionary<(string Index, int SchemaId), string>? _mappingFailures; // this batch's, so a failing put is tried once per batch
     private ProductCheck? _product;
     private int _next;
@@ -264,6 +265,11 @@ public sealed class ElasticsearchSink : ISink
         if (_mapped.Contains(key)) return null;
         if (_mappingFailures is not null && _mappingFailures.TryGetValue(key, out var failed)) return (SinkOutcome.Errored, failed);
         var failure = await PutTypedMappingAsync(index, typed.Schema, cancellation).ConfigureAwait(false);
+        if (failure is null && _options.TypedComponentTemplate is { } template && !_templated.Contains(typed.Schema.Id))
+        {
+            failure = await PutTypedTemplateAsync(template, typed.Schema, cancellation).ConfigureAwait(false);
+            if (failure is null) _templated.Add(typed.Schema.Id);
+        }
         if (failure is not null)
         {
             (_mappingFailures ??= new())[key] = failure;
@@ -313,6 +319,39 @@ public sealed class ElasticsearchSink : ISink
             if (one.IsTransient) return one.Describe(index);
         }
         return null;
+    }
+
+    /// <summary>
+    /// Adds the schema's field mappings to the sink's component template (<see cref="TypedTemplate"/>): read it, and put it
+    /// back merged when it lacks them. Null when done; otherwise why not (the schema's records are errored and tried again).
+    /// </summary>
+    private async Task<string?> PutTypedTemplateAsync(string name, TypedLogSchema schema, CancellationToken cancellation)
+    {
+        var path = "/_component_template/" + Uri.EscapeDataString(name);
+        var failures = new List<string>();
+        var (answered, (status, content)) = await OnNodesAsync(async (url, timeout) =>
+        {
+            using var response = await _http.GetAsync(new Uri(url, path), timeout).ConfigureAwait(false);
+            return ((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync(timeout).ConfigureAwait(false));
+        }, failures, cancellation).ConfigureAwait(false);
+        if (!answered) return $"component template '{name}' not read: no node answered: {string.Join("; ", failures)}";
+        if (status is not (200 or 404))
+        {
+            var (type, reason) = ErrorOf(content);
+            return $"component template '{name}' not read: HTTP {status} from GET {path}: {type}: {reason}";
+        }
+        byte[]? body;
+        try
+        {
+            body = TypedTemplate.Merge(name, status == 200 ? content : null, TypedMapping.Body(schema.Fields, openSearch: _product?.Kind == ProductKind.OpenSearch), Name);
+        }
+        catch (Exception e) when (e is InvalidOperationException or JsonException)
+        {
+            return e.Message;
+        }
+        if (body is null) return null;
+        var put = await SendJsonAsync(HttpMethod.Put, path, body, cancellation).ConfigureAwait(false);
+        return put.IsSuccess ? null : $"component template '{name}' not put: HTTP {put.Status} from {put.Request}: {put.Type}: {put.Reason}";
     }
 
     /// <summary>A JSON request to the nodes in turn (failing over on connection errors); status 0 when none answered.</summary>

@@ -17,6 +17,7 @@ namespace NeverwinterDP.Actors.Sinks.Elasticsearch;
 ///   request-timeout = 30s
 ///   max-bulk-bytes = 5 MiB                          # a batch is split into _bulk requests of at most this size
 ///   compression = on                                # gzip request bodies
+///   typed-component-template = ""                   # a component template the sink keeps typed mappings in; empty: none
 /// }
 /// </code>
 /// </summary>
@@ -61,6 +62,12 @@ public sealed record ElasticsearchSinkOptions
     /// <summary><c>compression</c>: gzip the request bodies (Elasticsearch and OpenSearch always accept Content-Encoding: gzip).</summary>
     public bool Compression { get; init; } = true;
 
+    /// <summary>
+    /// <c>typed-component-template</c>: the name of a component template the sink owns and keeps the typed log types' field
+    /// mappings in (<see cref="TypedTemplate"/>), for the operator's index template to compose; null (the default): none.
+    /// </summary>
+    public string? TypedComponentTemplate { get; init; }
+
     /// <summary>Reads and validates the section; every problem names its key.</summary>
     /// <exception cref="SinkConfigException">A missing or unusable value.</exception>
     public static ElasticsearchSinkOptions FromSection(SinkSection s)
@@ -76,7 +83,10 @@ public sealed record ElasticsearchSinkOptions
             RequestTimeout = s.GetDuration("request-timeout", DefaultRequestTimeout),
             MaxBulkBytes = s.GetBytes("max-bulk-bytes", DefaultMaxBulkBytes),
             Compression = s.GetBool("compression", true),
+            TypedComponentTemplate = Optional(s, "typed-component-template"),
         };
+        if (options.TypedComponentTemplate is { } template && !IsTemplateName(template))
+            throw new SinkConfigException(s.Key("typed-component-template"), $"must be a template name (letters, digits, '.', '_', '-', '@'; not starting with '_' or '-'), got '{template}'");
         if (options.Username is not null && options.Password is null)
             throw new SinkConfigException(s.Key("password"), "is required when username is set");
         if (options.Password is not null && options.Username is null)
@@ -87,6 +97,9 @@ public sealed record ElasticsearchSinkOptions
             throw new SinkConfigException(s.Key("max-bulk-bytes"), $"must be at most 1 GiB, got {options.MaxBulkBytes} bytes");
         return options;
     }
+
+    private static bool IsTemplateName(string name) =>
+        name.Length <= 255 && name[0] is not ('_' or '-') && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '@');
 
     private static string? Optional(SinkSection s, string key)
     {

@@ -38,6 +38,7 @@ public sealed class HdfsSink : ISink, IHourCompletionListener
     private readonly SinkGate _gate;
     private readonly Dictionary<string, HdfsTopic> _topics = new(StringComparer.Ordinal);
     private readonly HashSet<HourSlot<HdfsPartFile>> _open = [];
+    private readonly Dictionary<TypedLogSchema, string?> _refusals = [];
     private long _buffered;
 
     /// <param name="options">Where and how to write; validated here.</param>
@@ -203,6 +204,17 @@ public sealed class HdfsSink : ISink, IHourCompletionListener
                 Set(i, SinkOutcome.Rejected, $"'{record.Topic}' is not a Kafka topic name ([a-zA-Z0-9._-], at most 249), so not a safe HDFS path component");
                 continue;
             }
+            // A typed log type's records go to files of their own schema (one writer schema per file, named by its id).
+            var typed = AvroPartFile.SchemaOf(record);
+            if (typed is not null)
+            {
+                if (RefusalOf(typed) is { } refusal)
+                {
+                    Set(i, SinkOutcome.Rejected, refusal);
+                    continue;
+                }
+                key = key with { Bucket = FileNames.SchemaBucket(typed.Id) };
+            }
 
             var topic = TopicOf(record.Topic);
             if (!topic.IsListed(hour))
@@ -256,7 +268,7 @@ public sealed class HdfsSink : ISink, IHourCompletionListener
                 }
             }
 
-            var file = slot.File ?? Open(topic, slot, offset);
+            var file = slot.File ?? Open(topic, slot, offset, typed);
             var before = file.Length;
             if (!file.TryAppend(record.Event, offset, out why))
             {
@@ -280,6 +292,14 @@ public sealed class HdfsSink : ISink, IHourCompletionListener
             outcomes[index] = outcome;
             (reasons ??= new string?[batch.Count])[index] = reason;
         }
+    }
+
+    /// <summary>Why this sink's files cannot hold a typed schema's records (Parquet only; Avro files hold any); decided once per schema.</summary>
+    private string? RefusalOf(TypedLogSchema typed)
+    {
+        if (_options.Format != HdfsFormat.Parquet) return null;
+        if (!_refusals.TryGetValue(typed, out var refusal)) _refusals.Add(typed, refusal = HdfsPartFile.ParquetRefusal(typed));
+        return refusal;
     }
 
     private HdfsTopic TopicOf(string name)
@@ -333,10 +353,10 @@ public sealed class HdfsSink : ISink, IHourCompletionListener
         }
     }
 
-    private HdfsPartFile Open(HdfsTopic topic, HourSlot<HdfsPartFile> slot, long firstOffset)
+    private HdfsPartFile Open(HdfsTopic topic, HourSlot<HdfsPartFile> slot, long firstOffset, TypedLogSchema? typed)
     {
         var file = new HdfsPartFile(topic.HourDirectory(slot.Hour), topic.Name, slot.Partition.Partition, firstOffset, _options.AvroCodec, _options.Format,
-            _options.ParquetCompression);
+            _options.ParquetCompression, typed);
         slot.Opened(file);
         _open.Add(slot);
         _buffered += file.Length;

@@ -132,19 +132,20 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     /// </summary>
     public string CreateTable(string table)
     {
-        lock (_gate) return CreateTable(table, _tables.TryGetValue(table, out var t) ? t.InitialTyped : []);
+        lock (_gate) return _tables.TryGetValue(table, out var t) ? CreateTable(table, t.InitialTyped, t.InitialLiteral) : CreateTable(table, [], null);
     }
 
-    private string CreateTable(string table, IReadOnlyList<HiveColumn> typed)
+    /// <param name="literal">An Avro table's reader schema (<see cref="HiveAvroLiteral"/>); null: <see cref="AvroReaderSchema"/>.</param>
+    private string CreateTable(string table, IReadOnlyList<HiveColumn> typed, string? literal)
     {
         var sql = new StringBuilder();
         sql.Append(CultureInfo.InvariantCulture, $"CREATE EXTERNAL TABLE IF NOT EXISTS `{table}` (\n");
-        var columns = format == HiveFormat.Parquet ? LogEventParquet.HiveColumns.Concat(typed.Select(c => (c.Name, c.HiveType))) : AvroColumns;
+        var columns = (format == HiveFormat.Parquet ? LogEventParquet.HiveColumns : AvroColumns).Concat(typed.Select(c => (c.Name, c.HiveType)));
         sql.AppendJoin(",\n", columns.Select(c => $"  `{c.Name}` {c.HiveType}"));
         sql.Append("\n)\nPARTITIONED BY (`type` STRING, `dt` STRING, `hour` STRING)\n");
         sql.Append(format == HiveFormat.Parquet ? "STORED AS PARQUET\n" : "STORED AS AVRO\n");
         sql.Append(CultureInfo.InvariantCulture, $"LOCATION '{Literal(Location(table))}'");
-        if (format == HiveFormat.Avro) sql.Append(CultureInfo.InvariantCulture, $"\nTBLPROPERTIES ('avro.schema.literal'='{Literal(AvroReaderSchema)}')");
+        if (format == HiveFormat.Avro) sql.Append(CultureInfo.InvariantCulture, $"\nTBLPROPERTIES ('avro.schema.literal'='{Literal(literal ?? AvroReaderSchema)}')");
         sql.Append(";\n");
         return sql.ToString();
     }
@@ -193,6 +194,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
             }
         }
         if (format == HiveFormat.Parquet) ReadTypedColumns(name, table);
+        else ReadAvroColumns(name, table);
         _tables.Add(name, table);
         return table;
     }
@@ -223,7 +225,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
                     return HiveTypedPlan.Refused($"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), which Hive does not tell apart");
                 var index = t.Typed.FindIndex(c => string.Equals(c.Name, field.Name, StringComparison.OrdinalIgnoreCase));
                 var wanted = HiveTypes.Of(field);
-                if ((field.Item ?? field) is { Kind: TypedKind.Decimal, Precision: > HiveTypes.MaxDecimalPrecision })
+                if (format == HiveFormat.Parquet && (field.Item ?? field) is { Kind: TypedKind.Decimal, Precision: > HiveTypes.MaxDecimalPrecision })
                     return HiveTypedPlan.Refused($"typed field '{field.Name}' is {field.TypeName} (schema id {schema.Id}): the Hive sink's Parquet writer holds decimals of at most {HiveTypes.MaxDecimalPrecision} digits");
                 if (index < 0) added.Add(new HiveColumn(field.Name, wanted));
                 else if (t.Typed[index].Name != field.Name)
@@ -233,7 +235,14 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
                     return HiveTypedPlan.Refused($"column {field.Name} of Hive table {table} is {t.Typed[index].HiveType}, which cannot hold typed field '{field.Name}' ({field.Expected}, schema id {schema.Id})");
                 fields.Add(new HiveTypedField(i, field.Name, field.Kind, wanted));
             }
-            if (added.Count > 0 || widened.Count > 0) Record(table, t, added, widened);
+            if (format == HiveFormat.Avro)
+            {
+                if (DecideAvro(table, t, schema, added, widened) is { } refusal) return HiveTypedPlan.Refused(refusal);
+            }
+            else if (added.Count > 0 || widened.Count > 0)
+            {
+                Record(table, t, added, widened);
+            }
             var ofType = t.TypeColumns.TryGetValue(type, out var list) ? list : t.TypeColumns[type] = [];
             foreach (var f in fields)
             {
@@ -253,6 +262,97 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
             return names.Select(n => t.Typed.First(c => c.Name == n)).ToArray();
         }
     }
+
+    /// <summary>
+    /// An Avro table: each field's Avro type against its column's (<see cref="HiveAvroLiteral.FitOf"/>: a timestamp of the
+    /// other unit, an enum of other symbols or another name, cannot be read by one reader schema: refused); when a column
+    /// is added or widened or the schema's record name is new, the table's literal is rewritten: in the CREATE TABLE when
+    /// it is not written yet, else as an <c>ALTER TABLE ... SET TBLPROPERTIES ('avro.schema.literal'=...)</c> line.
+    /// </summary>
+    private string? DecideAvro(string table, Table t, TypedLogSchema schema, List<HiveColumn> added, List<(int Index, HiveColumn Column)> widened)
+    {
+        var fieldTypes = HiveAvroLiteral.FieldTypes(schema);
+        var types = new Dictionary<string, System.Text.Json.Nodes.JsonNode>(t.AvroTypes, StringComparer.Ordinal);
+        var changed = false;
+        foreach (var field in schema.Fields)
+        {
+            var wanted = fieldTypes[field.Name];
+            if (!types.TryGetValue(field.Name, out var column))
+            {
+                types[field.Name] = wanted;
+                changed = true;
+                continue;
+            }
+            switch (HiveAvroLiteral.FitOf(column, wanted))
+            {
+                case HiveAvroLiteral.Fit.Widens:
+                    types[field.Name] = wanted;
+                    changed = true;
+                    break;
+                case HiveAvroLiteral.Fit.Refused:
+                    return $"column {field.Name} of Avro table {table} is read as {column.ToJsonString()}, which cannot read typed field '{field.Name}' ({wanted.ToJsonString()}, schema id {schema.Id}): " +
+                        "one reader schema reads every file of the table";
+            }
+        }
+        var aliases = t.Aliases;
+        var name = HiveAvroLiteral.RecordName(schema);
+        if (!aliases.Contains(name))
+        {
+            aliases = [.. aliases, name];
+            changed = true;
+        }
+        if (!changed && added.Count == 0 && widened.Count == 0) return null;
+
+        var ddl = Path.Combine(root, table, DdlDirectory);
+        var fresh = !t.CreateWritten && !File.Exists(Path.Combine(ddl, CreateFile));
+        var before = (t.InitialTyped, t.Typed, t.Alters, t.InitialLiteral, t.AvroTypes, t.Aliases);
+        var typed = t.Typed.ToList();
+        foreach (var (index, column) in widened) typed[index] = column;
+        typed.AddRange(added);
+        var literal = HiveAvroLiteral.Build(typed, types, aliases);
+        var alters = t.Alters.ToList();
+        if (fresh) (t.InitialTyped, t.InitialLiteral) = (typed, literal);
+        else alters.Add(string.Create(CultureInfo.InvariantCulture, $"ALTER TABLE `{table}` SET TBLPROPERTIES ('avro.schema.literal'='{Literal(literal)}');\n"));
+        (t.Typed, t.Alters, t.AvroTypes, t.Aliases) = (typed, alters, types, aliases);
+        try
+        {
+            WriteCreateTable(ddl, table);
+            t.CreateWritten = true;
+        }
+        catch
+        {
+            (t.InitialTyped, t.Typed, t.Alters, t.InitialLiteral, t.AvroTypes, t.Aliases) = before; // decided again with the next record
+            throw;
+        }
+        return null;
+    }
+
+    // An Avro table's typed columns from its create_table.sql: the CREATE's literal, then the last SET TBLPROPERTIES line's.
+    private void ReadAvroColumns(string name, Table table)
+    {
+        var path = Path.Combine(root, name, DdlDirectory, CreateFile);
+        if (!File.Exists(path)) return;
+        var text = File.ReadAllText(path, Encoding.UTF8);
+        var end = text.IndexOf(";\n", StringComparison.Ordinal);
+        // Not ours, or a Parquet table's (the format was switched): rewritten at the next flush, with no typed column.
+        if (end < 0 || !text.AsSpan(0, end).Contains("STORED AS AVRO", StringComparison.Ordinal)) return;
+        if (AvroLiteralText().Match(text[..end]) is not { Success: true } created || HiveAvroLiteral.Parse(Unescape(created.Groups[1].Value)) is not { } initial) return;
+        var (columns, types, aliases) = initial;
+        var alters = new List<string>();
+        foreach (var line in text[(end + 2)..].Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!line.StartsWith("ALTER TABLE ", StringComparison.Ordinal) || AvroLiteralText().Match(line) is not { Success: true } set
+                || HiveAvroLiteral.Parse(Unescape(set.Groups[1].Value)) is not { } later) continue;
+            (columns, types, aliases) = later;
+            alters.Add(line + "\n");
+        }
+        table.InitialTyped = initial.Columns;
+        table.InitialLiteral = initial.Columns.Count > 0 || initial.Aliases.Count > 0 ? Unescape(created.Groups[1].Value) : null;
+        (table.Typed, table.AvroTypes, table.Aliases, table.Alters) = (columns, types, aliases, alters);
+    }
+
+    // The text of a Hive string literal Literal made.
+    private static string Unescape(string literal) => EscapedChar().Replace(literal, "$1");
 
     private void Record(string table, Table t, List<HiveColumn> added, List<(int Index, HiveColumn Column)> widened)
     {
@@ -287,7 +387,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     {
         var path = Path.Combine(ddl, CreateFile);
         var t = TableOf(table);
-        var sql = CreateTable(table, t.InitialTyped) + string.Concat(t.Alters);
+        var sql = CreateTable(table, t.InitialTyped, t.InitialLiteral) + string.Concat(t.Alters);
         if (File.Exists(path) && File.ReadAllText(path, Encoding.UTF8) == sql) return;
         var created = !Directory.Exists(ddl);
         Directory.CreateDirectory(ddl);
@@ -374,6 +474,12 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
     [GeneratedRegex(@"^ALTER TABLE `[^`]*` CHANGE COLUMN `([^`]+)` `[^`]+` ([A-Z]+) CASCADE;$")]
     private static partial Regex ChangeColumnLine();
 
+    [GeneratedRegex(@"'avro\.schema\.literal'='((?:[^'\\]|\\.)*)'")]
+    private static partial Regex AvroLiteralText();
+
+    [GeneratedRegex(@"\\(.)")]
+    private static partial Regex EscapedChar();
+
     [GeneratedRegex(@"PARTITION \(type='([^']*)', dt='([^']*)', hour='([^']*)'\)")]
     private static partial Regex PartitionLine();
 
@@ -393,6 +499,15 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
 
         /// <summary>The typed columns and their types now, in table order.</summary>
         public List<HiveColumn> Typed { get; set; } = [];
+
+        /// <summary>An Avro table's literal in its CREATE TABLE; null: <see cref="AvroReaderSchema"/> (no typed column).</summary>
+        public string? InitialLiteral { get; set; }
+
+        /// <summary>An Avro table's typed columns' Avro types now (each column's non-null branch in the literal).</summary>
+        public Dictionary<string, System.Text.Json.Nodes.JsonNode> AvroTypes { get; set; } = new(StringComparer.Ordinal);
+
+        /// <summary>An Avro table's literal's aliases: the record names of the typed schemas met.</summary>
+        public List<string> Aliases { get; set; } = [];
 
         /// <summary>Per log type, the typed columns its schemas met in this run: what its new files hold.</summary>
         public Dictionary<string, List<string>> TypeColumns { get; } = new(StringComparer.Ordinal);

@@ -103,7 +103,8 @@ internal sealed class HiveLayout : PartLayout
 
     public override PartFile Create(string directory, string topic, int partition, long firstOffset, long batch) =>
         _options.Format == HiveFormat.Avro
-            ? new AvroPartFile(Names, directory, topic, partition, firstOffset, _options.AvroCodec, batch)
+            ? new AvroPartFile(Names, directory, topic, partition, firstOffset, _options.AvroCodec, batch, typed: true,
+                plan: (type, schema) => Plan(topic, type, schema))
             : new ParquetPartFile(Names, directory, topic, partition, firstOffset, _options.ParquetCompression, _options.RowGroupRows, batch,
                 (type, schema) => Plan(topic, type, schema), type => Ddl(() => _catalog.ColumnsOf(Table(topic), type)));
 

@@ -1,17 +1,20 @@
 using Avro;
 using Avro.File;
+using Avro.Generic;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.PartFiles;
 
 /// <summary>
-/// An Avro object container file of <c>neverwinterdp.LogEvent</c> records written to any stream by Apache.Avro's
-/// DataFileWriter (header, blocks, codec, sync markers), with our encoder (<see cref="LogEventDatumWriter"/>).
+/// An Avro object container file written to any stream by Apache.Avro's DataFileWriter (header, blocks, codec, sync
+/// markers) with our encoders: of <c>neverwinterdp.LogEvent</c> records (<see cref="LogEventDatumWriter"/>), or of one
+/// typed log type's schema (<see cref="TypedDatumWriter"/>: a file has one writer schema, so one file per schema).
 /// The files and Hive sinks give it a file, the HDFS sink a memory buffer. The stream is left open.
 /// </summary>
 internal sealed class AvroContainerWriter : IDisposable
 {
-    private readonly LogEventDatumWriter _datumWriter = new();
+    private readonly LogEventDatumWriter? _datumWriter;
+    private readonly TypedDatumWriter? _typedWriter;
     private readonly IFileWriter<LogEvent> _writer;
     private readonly string _target;
     private bool _closed;
@@ -19,12 +22,17 @@ internal sealed class AvroContainerWriter : IDisposable
     /// <param name="stream">Where the file goes; not closed by this writer.</param>
     /// <param name="codec">The block codec.</param>
     /// <param name="target">What the stream is, for error messages (a path).</param>
-    public AvroContainerWriter(Stream stream, AvroCodec codec, string target)
+    /// <param name="typed">The typed schema every record of the file is of; null: plain LogEvents (typed ones written as such).</param>
+    public AvroContainerWriter(Stream stream, AvroCodec codec, string target, TypedLogSchema? typed = null)
     {
         var codecType = codec == AvroCodec.Null ? Codec.Type.Null : Codec.Type.Deflate;
-        _writer = DataFileWriter<LogEvent>.OpenWriter(_datumWriter, stream, Codec.CreateCodec(codecType), leaveOpen: true);
+        DatumWriter<LogEvent> datumWriter = typed is null ? _datumWriter = new LogEventDatumWriter() : _typedWriter = new TypedDatumWriter(typed);
+        _writer = DataFileWriter<LogEvent>.OpenWriter(datumWriter, stream, Codec.CreateCodec(codecType), leaveOpen: true);
         _target = target;
     }
+
+    /// <summary>The typed schema of the file's records; null for LogEvents.</summary>
+    public TypedLogSchema? Typed => _typedWriter?.Typed;
 
     /// <summary>Appends one event; false (with a reason) when it cannot be encoded, and then nothing was written.</summary>
     /// <exception cref="IOException">The stream failed while a full block went to it.</exception>
@@ -32,7 +40,8 @@ internal sealed class AvroContainerWriter : IDisposable
     {
         try
         {
-            _datumWriter.Encode(logEvent);
+            if (_typedWriter is not null) _typedWriter.Encode(logEvent);
+            else _datumWriter!.Encode(logEvent);
         }
         catch (Exception e) when (e is ArgumentException or AvroException or OverflowException)
         {

@@ -30,8 +30,9 @@ internal sealed class TopicScan
     /// <summary>Takes in one entry, named <paramref name="name"/>, of a directory of <paramref name="topic"/>'s slot <paramref name="key"/>; names of another shape are ignored.</summary>
     public void Add(FileNames names, string topic, SlotKey key, string name, string path)
     {
-        if (names.TryParseFinal(name, topic, out var partition, out _, out var last))
+        if (names.TryParseFinal(name, topic, out var partition, out _, out var last, out var schemaId))
         {
+            if (schemaId != 0) key = key with { Bucket = FileNames.SchemaBucket(schemaId) }; // a typed schema's files are a slot of their own
             var slots = Published(partition);
             if (!slots.TryGetValue(key, out var highest) || last > highest) slots[key] = last;
         }

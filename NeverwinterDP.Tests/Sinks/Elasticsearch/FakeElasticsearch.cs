@@ -264,6 +264,15 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
             case ["_cluster", "health"] when method == "GET":
                 await WriteJsonAsync(context, 200, Health);
                 return;
+            case ["_component_template", var name] when method is "PUT" or "GET":
+                await ComponentTemplateAsync(context, name);
+                return;
+            case ["_index_template", var name] when method == "PUT":
+                await PutIndexTemplateAsync(context, name);
+                return;
+            case [var stream, "_rollover"] when method == "POST":
+                await RolloverAsync(context, stream);
+                return;
             case ["_bulk"] when method is "POST" or "PUT":
                 await BulkAsync(context, null);
                 return;
@@ -934,7 +943,11 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
         lock (_gate)
         {
             exists = _indices.ContainsKey(name);
-            if (!exists) _indices[name] = new FakeIndex(name) { DataStream = true };
+            if (!exists)
+            {
+                var stream = _indices[name] = new FakeIndex(name) { DataStream = true };
+                ApplyTemplates(stream);
+            }
         }
         if (exists) await WriteErrorAsync(context, 400, "resource_already_exists_exception", $"data_stream [{name}] already exists");
         else await WriteJsonAsync(context, 200, w => w.WriteBoolean("acknowledged", true));
@@ -1126,7 +1139,12 @@ public sealed partial class FakeElasticsearch : IAsyncDisposable
         /// <summary>A data stream (create only, @timestamp required, ECS dynamic mappings); its documents live in one backing index here.</summary>
         public bool DataStream { get; init; }
 
-        public string BackingIndex { get; } = $".ds-{name}-{DateTime.UtcNow:yyyy.MM.dd}-000001";
+        /// <summary>The data stream's backing index generation (a rollover adds one).</summary>
+        public int Generation { get; set; } = 1;
+
+        public string BackingIndex => $".ds-{Name}-{Created:yyyy.MM.dd}-{Generation:D6}";
+
+        private DateTime Created { get; } = DateTime.UtcNow;
     }
 
     private sealed record StoredDoc(string Id, long Version, long SeqNo, JsonElement Source);

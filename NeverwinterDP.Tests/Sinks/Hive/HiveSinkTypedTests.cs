@@ -198,20 +198,121 @@ public class HiveSinkTypedTests : IDisposable
         Assert.Equal(15, Describe(Assert.Single(FilesOf("shop"))).Count);
     }
 
+    /// <summary>The Avro table's reader schema now: the last <c>avro.schema.literal</c> in create_table.sql.</summary>
+    private Avro.RecordSchema TableLiteral()
+    {
+        var literal = System.Text.RegularExpressions.Regex.Matches(CreateTableSql, @"'avro\.schema\.literal'='((?:[^'\\]|\\.)*)'").Last().Groups[1].Value;
+        return (Avro.RecordSchema)Avro.Schema.Parse(System.Text.RegularExpressions.Regex.Replace(literal, @"\\(.)", "$1"));
+    }
+
+    /// <summary>Every record of the table's Avro files of <paramref name="type"/>, read by Apache.Avro with the file's writer schema resolved to <paramref name="reader"/>.</summary>
+    private List<Avro.Generic.GenericRecord> ReadAvro(string type, Avro.Schema reader)
+    {
+        var records = new List<Avro.Generic.GenericRecord>();
+        foreach (var file in Directory.GetFiles(Path.Combine(Root, Table, "type=" + type), "*.avro", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            using var stream = File.OpenRead(file);
+            using var read = Avro.File.DataFileReader<Avro.Generic.GenericRecord>.OpenReader(stream, reader);
+            while (read.HasNext()) records.Add(read.Next());
+        }
+        return records.OrderBy(r => (string)r["message"], StringComparer.Ordinal).ToList();
+    }
+
+    private List<string> Alters() => CreateTableSql.Split('\n').Where(l => l.StartsWith("ALTER TABLE", StringComparison.Ordinal)).ToList();
+
+    private List<string> AvroWriterSchemas(string type) =>
+        Directory.GetFiles(Path.Combine(Root, Table, "type=" + type), "*.avro", SearchOption.AllDirectories).Order(StringComparer.Ordinal).Select(f =>
+        {
+            using var read = Avro.File.DataFileReader<Avro.Generic.GenericRecord>.OpenReader(f);
+            return read.GetSchema().Fullname;
+        }).ToList();
+
     [Fact]
-    public async Task Avro_format_keeps_typed_values_as_string_attributes_and_a_switch_to_parquet_adds_the_typed_columns()
+    public async Task Avro_format_writes_typed_fields_as_their_avro_types_under_their_schema_and_the_tables_literal_reads_every_file()
+    {
+        var v1 = TypedWebSchemas.Compile(TypedWebSchemas.V1);
+        var logical = Compile("orders", TypedWebSchemas.Logical);
+        await using (var sink = Sink(format: HiveFormat.Avro))
+        {
+            await WriteAndFlush(sink, [
+                Plain(0, type: "api"),
+                Typed(v1, 1, new() { ["status"] = "200", ["bytes"] = "3000000000", ["latency_ms"] = "12.5", ["ratio"] = "0.25", ["cached"] = "true", ["user"] = "ann", ["path"] = "/a" }),
+                Plain(2), // web, untyped: a LogEvent file of its own (one writer schema per file)
+                Typed(v1, 3, new() { ["status"] = "-404", ["bytes"] = "1", ["latency_ms"] = "1e300", ["ratio"] = "1" }),
+                Typed(logical, 4, TypedWebSchemas.LogicalValues(), type: "orders"),
+            ]);
+        }
+        Assert.Equal(["neverwinterdp.logs.web", "neverwinterdp.LogEvent", "neverwinterdp.logs.web"], AvroWriterSchemas("web"));
+        Assert.Equal(["neverwinterdp.LogEvent"], AvroWriterSchemas("api"));
+
+        // The table's literal has a nullable field per typed column: web's in the CREATE TABLE (met before it was first
+        // written), the orders' fields in the one SET TBLPROPERTIES line that follows.
+        Assert.Single(Alters());
+        Assert.Contains("  `lineage` STRUCT<ingress_node:STRING,source_seq:BIGINT,sender:STRING>,\n  `status` INT,\n  `bytes` BIGINT,", CreateTableSql, StringComparison.Ordinal);
+        var literal = TableLiteral();
+        Assert.Equal("""["null","int"]""", literal["status"].Schema.ToString());
+        Assert.Equal("""["null",{"type":"long","logicalType":"timestamp-millis"}]""", literal["at"].Schema.ToString());
+        Assert.Equal("neverwinterdp.logs.State", ((Avro.EnumSchema)((Avro.UnionSchema)literal["state"].Schema).Schemas[1]).Fullname); // the writers' enum's name
+        Assert.Null(literal.Fields.FirstOrDefault(f => f.Name == "type")); // the partition column
+
+        // Apache.Avro resolves every file to it: typed values in their types, null where a file's schema has no such field.
+        var web = ReadAvro("web", literal);
+        Assert.Equal([200, 3_000_000_000L, 12.5, 0.25f, true, "ann"], new[] { "status", "bytes", "latency_ms", "ratio", "cached", "user" }.Select(f => web[0][f]));
+        Assert.Equal(new Dictionary<string, object> { ["path"] = "/a" }, (IDictionary<string, object>)web[0]["attributes"]);
+        Assert.Null(web[1]["status"]); // the plain web event: its values stay string attributes
+        Assert.Equal("4711", ((IDictionary<string, object>)web[1]["attributes"])["user"]);
+        Assert.Equal(-404, web[2]["status"]);
+        Assert.Null(web[0]["at"]);
+        var order = Assert.Single(ReadAvro("orders", literal));
+        Assert.Equal(TypedWebSchemas.At, ((DateTime)order["at"]).ToUniversalTime());
+        Assert.Equal("PAID", ((Avro.Generic.GenericEnum)order["state"]).Value);
+        Assert.Equal(TypedWebSchemas.Blob, order["blob"]);
+        Assert.Null(Assert.Single(ReadAvro("api", literal))["status"]);
+
+        // Version 2 promotes status to long and adds region: the literal is set again, older files read by it (int → long).
+        var v2 = TypedWebSchemas.Compile(TypedWebSchemas.V2);
+        var shop = Compile("shop", """{"type":"record","name":"Shop","fields":[{"name":"state","type":"string"}]}""");
+        await using (var sink = Sink(format: HiveFormat.Avro))
+        {
+            var result = await sink.WriteAsync([
+                Typed(v2, 5, new() { ["status"] = "5000000000", ["bytes"] = "2", ["latency_ms"] = "0.5", ["ratio"] = "2", ["region"] = "eu" }),
+                Typed(shop, 6, new() { ["state"] = "open" }, type: "shop"), // a string where the table reads an enum
+            ], CancellationToken.None);
+            Assert.Equal([SinkOutcome.Delivered, SinkOutcome.Rejected], result.Outcomes);
+            Assert.Contains("column state of Avro table", result.Reasons![1], StringComparison.Ordinal);
+            await sink.FlushAsync(CancellationToken.None);
+        }
+        var alters = Alters();
+        Assert.Equal(2, alters.Count);
+        Assert.All(alters, a => Assert.StartsWith($"ALTER TABLE `{Table}` SET TBLPROPERTIES ('avro.schema.literal'=", a, StringComparison.Ordinal));
+        literal = TableLiteral();
+        Assert.Equal("""["null","long"]""", literal["status"].Schema.ToString());
+        Assert.Equal("""["null","string"]""", literal["region"].Schema.ToString());
+        web = ReadAvro("web", literal);
+        Assert.Equal([200L, null, -404L, 5_000_000_000L], web.Select(r => r["status"]));
+        Assert.Equal([null, null, null, "eu"], web.Select(r => r["region"]));
+
+        // A restart reads the decisions back: the same versions add nothing.
+        await using (var sink = Sink(format: HiveFormat.Avro))
+        {
+            await WriteAndFlush(sink, [
+                Typed(v1, 7, new() { ["status"] = "1", ["bytes"] = "1", ["latency_ms"] = "1", ["ratio"] = "1" }),
+                Typed(v2, 8, new() { ["status"] = "2", ["bytes"] = "2", ["latency_ms"] = "2", ["ratio"] = "2" }),
+            ]);
+        }
+        Assert.Equal(alters, Alters());
+        Assert.Equal([200L, null, -404L, 5_000_000_000L, 1L, 2L], ReadAvro("web", TableLiteral()).Select(r => r["status"]));
+    }
+
+    [Fact]
+    public async Task An_avro_table_switched_to_parquet_adds_the_typed_columns()
     {
         var v1 = TypedWebSchemas.Compile(TypedWebSchemas.V1);
         await using (var sink = Sink(format: HiveFormat.Avro))
         {
             await WriteAndFlush(sink, [Typed(v1, 0, new() { ["status"] = "200", ["bytes"] = "1", ["latency_ms"] = "2", ["ratio"] = "3" })]);
         }
-        var file = Directory.GetFiles(Path.Combine(Root, Table), "*.avro", SearchOption.AllDirectories).Single();
-        using var reader = Avro.File.DataFileReader<Avro.Generic.GenericRecord>.OpenReader(file);
-        var record = reader.Next();
-        var attributes = (IDictionary<string, object>)record["attributes"];
-        Assert.Equal("200", attributes["status"]);
-        Assert.DoesNotContain("`status`", CreateTableSql, StringComparison.Ordinal);
+        Assert.Contains("STORED AS AVRO", CreateTableSql, StringComparison.Ordinal);
 
         // Switched to Parquet: the Avro table's columns are not taken for typed ones; the typed fields are added.
         await using (var sink = Sink())
