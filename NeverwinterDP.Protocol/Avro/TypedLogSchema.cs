@@ -31,6 +31,9 @@ public sealed record TypedField(string Name, TypedKind Kind, bool Nullable, int 
     /// <summary>Whether this is an array or a map.</summary>
     public bool IsContainer => Kind is TypedKind.Array or TypedKind.Map;
 
+    /// <summary>What one value is: an array's or map's <see cref="Item"/>, else the field itself.</summary>
+    public TypedField Leaf => Item ?? this;
+
     /// <summary>How errors and docs name the type: <c>int</c>, <c>decimal(10,2)</c>, or <c>int or null</c>.</summary>
     public string Expected => Nullable ? $"{TypeName} or null" : TypeName;
 
@@ -671,19 +674,7 @@ public sealed class TypedLogSchema
                 case double d: w.WriteDouble(d); break;
                 case bool b: w.WriteBoolean(b); break;
                 case string s: w.WriteString(s); break;
-                case TypedValue { Items: { } items } v:
-                    // One block of every item, then the empty block that ends the array or map.
-                    if (items.Length > 0)
-                    {
-                        w.WriteLong(items.Length);
-                        for (var k = 0; k < items.Length; k++)
-                        {
-                            if (v.Keys is { } keys) w.WriteString(keys[k]);
-                            WriteItem(ref w, field.Item!.Kind, items[k]);
-                        }
-                    }
-                    w.WriteLong(0);
-                    break;
+                case TypedValue { Items: { } items } v: WriteContainer(ref w, field.Item!.Kind, items, v.Keys); break;
                 case TypedValue v: WriteItem(ref w, field.Kind, v); break;
                 default: return null;
             }
@@ -725,29 +716,28 @@ public sealed class TypedLogSchema
             {
                 throw new ArgumentException($"required field '{field.Name}' of schema {Id} has no value", nameof(logEvent));
             }
-            if (field.IsContainer)
-            {
-                var items = value.Items ?? [];
-                if (items.Length > 0)
-                {
-                    w.WriteLong(items.Length);
-                    for (var k = 0; k < items.Length; k++)
-                    {
-                        if (value.Keys is { } keys) w.WriteString(keys[k]);
-                        WriteItem(ref w, field.Item!.Kind, items[k]);
-                    }
-                }
-                w.WriteLong(0);
-            }
-            else
-            {
-                WriteItem(ref w, field.Kind, value);
-            }
+            if (field.IsContainer) WriteContainer(ref w, field.Item!.Kind, value.Items ?? [], value.Keys);
+            else WriteItem(ref w, field.Kind, value);
         }
         w.Flush();
     }
 
     /// <summary>A value of a kind other than the primitives (and every array or map item): as the decoder reads it back.</summary>
+    /// <summary>An array's or map's items (a map's with their <paramref name="keys"/>): one block of them all, then the empty block that ends it.</summary>
+    private static void WriteContainer(ref AvroBinaryWriter w, TypedKind itemKind, TypedValue[] items, string[]? keys)
+    {
+        if (items.Length > 0)
+        {
+            w.WriteLong(items.Length);
+            for (var k = 0; k < items.Length; k++)
+            {
+                if (keys is not null) w.WriteString(keys[k]);
+                WriteItem(ref w, itemKind, items[k]);
+            }
+        }
+        w.WriteLong(0);
+    }
+
     private static void WriteItem(ref AvroBinaryWriter w, TypedKind kind, TypedValue v)
     {
         switch (kind)

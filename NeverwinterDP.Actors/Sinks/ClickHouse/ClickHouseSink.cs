@@ -209,7 +209,7 @@ public sealed partial class ClickHouseSink : ISink
             foreach (var schema in fresh)
             {
                 var shared = await SqlTypedLayout.DecideAsync(schema, present, _typedStore, cancellation).ConfigureAwait(false);
-                if (shared.Refusal is null && shared.Columns.Any(c => (c.Item ?? c.Kind) is TypedKind.TimestampMillis or TypedKind.TimestampMicros))
+                if (shared.Refusal is null && shared.Columns.Any(c => c.LeafKind is TypedKind.TimestampMillis or TypedKind.TimestampMicros))
                 {
                     // A column there keeps its type (an Int64 made before an upgrade stays epoch units); one made now is the server's best.
                     shared = SqlTypedLayout.Writable(schema, shared.Columns.Select(c => c with
@@ -218,7 +218,7 @@ public sealed partial class ClickHouseSink : ISink
                     }).ToList());
                 }
                 // A long field writing into the Int32 column an int field made (a promotion): each value must fit.
-                var narrow = shared.Columns.Select(c => (c.Item ?? c.Kind) == TypedKind.Long && present.TryGetValue(c.Name, out var type) && ClickHouseRows.IsInt32(type)).ToArray();
+                var narrow = shared.Columns.Select(c => c.LeafKind == TypedKind.Long && present.TryGetValue(c.Name, out var type) && ClickHouseRows.IsInt32(type)).ToArray();
                 _layouts[schema] = new TypedLayout(shared, narrow, _qualifiedTable);
             }
         }

@@ -70,7 +70,7 @@ internal sealed class HdfsPartFile : IDisposable
                 return $"typed field '{field.Name}' (schema id {typed.Id}) has the name of a column every row of the HDFS sink's Parquet files has; rename the field in the log type's schema";
             if (!names.Add(field.Name))
                 return $"typed fields of schema id {typed.Id} differ only in case ('{field.Name}'), which Parquet readers do not tell apart";
-            if ((field.Item ?? field) is { Kind: TypedKind.Decimal, Precision: > HiveTypes.MaxDecimalPrecision })
+            if (field.Leaf is { Kind: TypedKind.Decimal, Precision: > HiveTypes.MaxDecimalPrecision })
                 return $"typed field '{field.Name}' is {field.TypeName} (schema id {typed.Id}): the Parquet writer holds decimals of at most {HiveTypes.MaxDecimalPrecision} digits";
         }
         return null;

@@ -225,7 +225,7 @@ internal sealed partial class HiveCatalog(string root, string locationBase, Hive
                     return HiveTypedPlan.Refused($"typed fields of schema id {schema.Id} differ only in case ('{field.Name}'), which Hive does not tell apart");
                 var index = t.Typed.FindIndex(c => string.Equals(c.Name, field.Name, StringComparison.OrdinalIgnoreCase));
                 var wanted = HiveTypes.Of(field);
-                if (format == HiveFormat.Parquet && (field.Item ?? field) is { Kind: TypedKind.Decimal, Precision: > HiveTypes.MaxDecimalPrecision })
+                if (format == HiveFormat.Parquet && field.Leaf is { Kind: TypedKind.Decimal, Precision: > HiveTypes.MaxDecimalPrecision })
                     return HiveTypedPlan.Refused($"typed field '{field.Name}' is {field.TypeName} (schema id {schema.Id}): the Hive sink's Parquet writer holds decimals of at most {HiveTypes.MaxDecimalPrecision} digits");
                 if (index < 0) added.Add(new HiveColumn(field.Name, wanted));
                 else if (t.Typed[index].Name != field.Name)

@@ -54,7 +54,7 @@ internal sealed class HiveTypedRows
         {
             var field = fieldOf[i];
             if (field < 0) _columns[i].AddNull();
-            else BufferedBytes += _columns[i].Add(typed.Values[field], typed.Schema.Fields[field] is var f && f.Item is { } item ? item.Kind : f.Kind);
+            else BufferedBytes += _columns[i].Add(typed.Values[field], typed.Schema.Fields[field].Leaf.Kind);
         }
         BufferedBytes += _columns.Length;
     }

@@ -1,6 +1,5 @@
 using Avro;
 using Avro.File;
-using Avro.Generic;
 using NeverwinterDP.Protocol;
 
 namespace NeverwinterDP.Actors.Sinks.PartFiles;
@@ -13,8 +12,7 @@ namespace NeverwinterDP.Actors.Sinks.PartFiles;
 /// </summary>
 internal sealed class AvroContainerWriter : IDisposable
 {
-    private readonly LogEventDatumWriter? _datumWriter;
-    private readonly TypedDatumWriter? _typedWriter;
+    private readonly PreEncodedDatumWriter _datumWriter;
     private readonly IFileWriter<LogEvent> _writer;
     private readonly string _target;
     private bool _closed;
@@ -26,13 +24,13 @@ internal sealed class AvroContainerWriter : IDisposable
     public AvroContainerWriter(Stream stream, AvroCodec codec, string target, TypedLogSchema? typed = null)
     {
         var codecType = codec == AvroCodec.Null ? Codec.Type.Null : Codec.Type.Deflate;
-        DatumWriter<LogEvent> datumWriter = typed is null ? _datumWriter = new LogEventDatumWriter() : _typedWriter = new TypedDatumWriter(typed);
-        _writer = DataFileWriter<LogEvent>.OpenWriter(datumWriter, stream, Codec.CreateCodec(codecType), leaveOpen: true);
+        _datumWriter = typed is null ? new LogEventDatumWriter() : new TypedDatumWriter(typed);
+        _writer = DataFileWriter<LogEvent>.OpenWriter(_datumWriter, stream, Codec.CreateCodec(codecType), leaveOpen: true);
         _target = target;
     }
 
     /// <summary>The typed schema of the file's records; null for LogEvents.</summary>
-    public TypedLogSchema? Typed => _typedWriter?.Typed;
+    public TypedLogSchema? Typed => (_datumWriter as TypedDatumWriter)?.Typed;
 
     /// <summary>Appends one event; false (with a reason) when it cannot be encoded, and then nothing was written.</summary>
     /// <exception cref="IOException">The stream failed while a full block went to it.</exception>
@@ -40,8 +38,7 @@ internal sealed class AvroContainerWriter : IDisposable
     {
         try
         {
-            if (_typedWriter is not null) _typedWriter.Encode(logEvent);
-            else _datumWriter!.Encode(logEvent);
+            _datumWriter.Encode(logEvent);
         }
         catch (Exception e) when (e is ArgumentException or AvroException or OverflowException)
         {

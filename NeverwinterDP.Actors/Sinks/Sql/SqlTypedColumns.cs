@@ -8,6 +8,9 @@ public sealed record SqlTypedColumn(string Name, TypedKind Kind, int Field)
     /// <summary>An array's items' or a map's values' kind (<see cref="TypedField.Item"/>); null for other kinds.</summary>
     public TypedKind? Item { get; init; }
 
+    /// <summary>The kind of one value: <see cref="Item"/> for an array or map, else <see cref="Kind"/>.</summary>
+    public TypedKind LeafKind => Item ?? Kind;
+
     /// <summary>ClickHouse: a timestamp column is <c>DateTime64</c> (written as a time), not <c>Int64</c> (epoch units).</summary>
     public bool DateTime64 { get; init; }
 }
