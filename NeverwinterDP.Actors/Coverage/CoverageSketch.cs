@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using NeverwinterDP.Protocol;
@@ -83,7 +84,13 @@ public sealed class CoverageSketch
         if (ts < FirstMs) FirstMs = ts;
         if (ts > LastMs) LastMs = ts;
         var minuteStart = ts - ((ts % MinuteMs) + MinuteMs) % MinuteMs;
-        if (!Minutes.TryGetValue(minuteStart, out var minute)) Minutes[minuteStart] = minute = new MinuteCounts();
+        // Consecutive events mostly share their minute: skip the sorted dictionary's search for them.
+        var minute = _lastMinute;
+        if (minute is null || _lastMinuteStart != minuteStart)
+        {
+            if (!Minutes.TryGetValue(minuteStart, out minute)) Minutes[minuteStart] = minute = new MinuteCounts();
+            (_lastMinute, _lastMinuteStart) = (minute, minuteStart);
+        }
         minute.Events++;
         minute.Bytes += bytes;
         if (error) minute.Errors++;
@@ -95,22 +102,31 @@ public sealed class CoverageSketch
         var hostHash = StableHash.Of(e.Host);
         Hosts.AddHash(hostHash);
         Sources.AddHash(StableHash.Mix(hostHash ^ StableHash.Of(e.Process) * 0x9E3779B97F4A7C15UL));
-        foreach (var (key, raw) in e.Attributes)
-        {
-            if (!Keys.TryGetValue(key, out var k))
-            {
-                if (Keys.Count >= _options.MaxKeysPerType)
-                {
-                    KeysDropped++;
-                    continue;
-                }
-                Keys[key] = k = new KeySketch(_options.HllPrecision, _options.TopValues);
-            }
-            var value = raw.Length > _options.MaxValueLength ? raw[.._options.MaxValueLength] : raw;
-            k.Add(value, ts);
-            minute.Keys[key] = minute.Keys.GetValueOrDefault(key) + 1;
-        }
+        // The parsers' Dictionary: its struct enumerator, not the interface's boxed one.
+        if (e.Attributes is Dictionary<string, string> attributes)
+            foreach (var (key, raw) in attributes) AddAttribute(minute, key, raw, ts);
+        else
+            foreach (var (key, raw) in e.Attributes) AddAttribute(minute, key, raw, ts);
     }
+
+    private void AddAttribute(MinuteCounts minute, string key, string raw, long ts)
+    {
+        if (!Keys.TryGetValue(key, out var k))
+        {
+            if (Keys.Count >= _options.MaxKeysPerType)
+            {
+                KeysDropped++;
+                return;
+            }
+            Keys[key] = k = new KeySketch(_options.HllPrecision, _options.TopValues);
+        }
+        var value = raw.Length > _options.MaxValueLength ? raw[.._options.MaxValueLength] : raw;
+        k.Add(value, ts);
+        CollectionsMarshal.GetValueRefOrAddDefault(minute.Keys, key, out _)++;
+    }
+
+    private MinuteCounts? _lastMinute;
+    private long _lastMinuteStart;
 
     /// <summary>Adds another node's (or another hour's) sketch of the same type.</summary>
     public void Merge(CoverageSketch other)
