@@ -657,15 +657,7 @@ public sealed class TypedLogSchema
             }
             else if (field.Nullable && !IsText(field.Kind) && text == "null") value = null;
             else if (!TryParse(field, text, out value)) return null;
-            if (field.Nullable)
-            {
-                if (value is null)
-                {
-                    w.WriteLong(field.NullBranch);
-                    continue;
-                }
-                w.WriteLong(1 - field.NullBranch);
-            }
+            if (!WriteBranch(ref w, field, value is not null)) continue;
             switch (value)
             {
                 case int i: w.WriteLong(i); break;
@@ -703,26 +695,23 @@ public sealed class TypedLogSchema
         {
             var field = _fields[i];
             var value = typed.Values[i];
-            if (field.Nullable)
-            {
-                if (!value.HasValue)
-                {
-                    w.WriteLong(field.NullBranch);
-                    continue;
-                }
-                w.WriteLong(1 - field.NullBranch);
-            }
-            else if (!value.HasValue)
-            {
+            if (!field.Nullable && !value.HasValue)
                 throw new ArgumentException($"required field '{field.Name}' of schema {Id} has no value", nameof(logEvent));
-            }
+            if (!WriteBranch(ref w, field, value.HasValue)) continue;
             if (field.IsContainer) WriteContainer(ref w, field.Item!.Kind, value.Items ?? [], value.Keys);
             else WriteItem(ref w, field.Kind, value);
         }
         w.Flush();
     }
 
-    /// <summary>A value of a kind other than the primitives (and every array or map item): as the decoder reads it back.</summary>
+    /// <summary>A nullable field's union branch (null or the value); false when the value is null, which is then all there is to write.</summary>
+    private static bool WriteBranch(ref AvroBinaryWriter w, TypedField field, bool present)
+    {
+        if (!field.Nullable) return true;
+        w.WriteLong(present ? 1 - field.NullBranch : field.NullBranch);
+        return present;
+    }
+
     /// <summary>An array's or map's items (a map's with their <paramref name="keys"/>): one block of them all, then the empty block that ends it.</summary>
     private static void WriteContainer(ref AvroBinaryWriter w, TypedKind itemKind, TypedValue[] items, string[]? keys)
     {
@@ -738,6 +727,7 @@ public sealed class TypedLogSchema
         w.WriteLong(0);
     }
 
+    /// <summary>A value of a kind other than the primitives (and every array or map item): as the decoder reads it back.</summary>
     private static void WriteItem(ref AvroBinaryWriter w, TypedKind kind, TypedValue v)
     {
         switch (kind)

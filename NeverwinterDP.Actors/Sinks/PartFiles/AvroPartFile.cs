@@ -47,8 +47,13 @@ internal sealed class AvroPartFile : PartFile
     public TypedLogSchema? Typed => _writer?.Typed;
 
     /// <summary>Typed: a record of the file's writer schema (the first record's), any record while the file is empty, and one refused by the plan (by TryWrite).</summary>
-    public override bool Fits(SinkRecord record) =>
-        !_typed || _writer is null || SchemaOf(record) is var schema && (schema?.Id == _writer.Typed?.Id || (schema is not null && Refusal(record, schema) is not null));
+    public override bool Fits(SinkRecord record)
+    {
+        if (!_typed || _writer is null) return true;
+        var schema = SchemaOf(record);
+        if (schema?.Id == _writer.Typed?.Id) return true;
+        return schema is not null && Refusal(record, schema) is not null;
+    }
 
     /// <summary>The typed schema a record is written with; an encoded record (<see cref="SinkRecord.Framed"/>) is a plain LogEvent.</summary>
     public static TypedLogSchema? SchemaOf(SinkRecord record) => record.Framed is null ? record.Event.Typed?.Schema : null;
