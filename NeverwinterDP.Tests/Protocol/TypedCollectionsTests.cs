@@ -29,8 +29,7 @@ public class TypedCollectionsTests
 
     private const int Id = 1_500_000_301;
 
-    private static TypedLogSchema Compiled() =>
-        TypedLogSchema.TryCompile(Id, TypedLogSchema.Wrap("shop", Shop), out var why) ?? throw new InvalidOperationException(why);
+    private static TypedLogSchema Compiled() => TypedTestSchemas.Compile(Id, "shop", Shop);
 
     private static LogEvent Event(Dictionary<string, string> attributes) => new()
     {
@@ -64,10 +63,7 @@ public class TypedCollectionsTests
         var schema = Compiled();
         var frame = schema.TryEncodeFramed(Event(Good()))!;
 
-        var wrapped = (RecordSchema)Schema.Parse(TypedLogSchema.Wrap("shop", Shop));
-        var stream = new MemoryStream(frame, 5, frame.Length - 5);
-        var record = new GenericDatumReader<GenericRecord>(wrapped, wrapped).Read(null!, new BinaryDecoder(stream));
-        Assert.Equal(frame.Length - 5, stream.Position);
+        var record = TypedTestSchemas.ReadFramed(frame, "shop", Shop);
         Assert.Equal(new object[] { 200, 404, -1 }, (object[])record["codes"]);
         Assert.Equal(new object[] { "a", "b \"quoted\"", "7" }, (object[])record["tags"]);
         var counts = (IDictionary<string, object>)record["counts"];

@@ -26,8 +26,7 @@ public class TypedLogSchemaTests
     // Ids no registry of a test node gives (they count from 4): the process-wide lookup cannot mix them up.
     private const int Id = 1_500_000_101;
 
-    private static TypedLogSchema Compiled(int id = Id) =>
-        TypedLogSchema.TryCompile(id, TypedLogSchema.Wrap("web", Web), out var why) ?? throw new InvalidOperationException(why);
+    private static TypedLogSchema Compiled(int id = Id) => TypedTestSchemas.Compile(id, "web", Web);
 
     private static LogEvent Event(Dictionary<string, string> attributes) => new()
     {
@@ -87,10 +86,7 @@ public class TypedLogSchemaTests
         var frame = schema.TryEncodeFramed(logEvent)!;
 
         Assert.Equal(Id, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(1, 4)));
-        var wrapped = (RecordSchema)Schema.Parse(TypedLogSchema.Wrap("web", Web));
-        var stream = new MemoryStream(frame, 5, frame.Length - 5);
-        var record = new GenericDatumReader<GenericRecord>(wrapped, wrapped).Read(null!, new BinaryDecoder(stream));
-        Assert.Equal(frame.Length - 5, stream.Position);
+        var record = TypedTestSchemas.ReadFramed(frame, "web", Web);
         Assert.Equal(200, record["status"]);
         Assert.Equal(1534L, record["bytes"]);
         Assert.Equal(12.5, record["latency_ms"]);

@@ -28,8 +28,7 @@ public class TypedLogicalTypesTests
 
     private const int Id = 1_500_000_201;
 
-    private static TypedLogSchema Compiled() =>
-        TypedLogSchema.TryCompile(Id, TypedLogSchema.Wrap("orders", Order), out var why) ?? throw new InvalidOperationException(why);
+    private static TypedLogSchema Compiled() => TypedTestSchemas.Compile(Id, "orders", Order);
 
     private static LogEvent Event(Dictionary<string, string> attributes) => new()
     {
@@ -63,10 +62,7 @@ public class TypedLogicalTypesTests
         var schema = Compiled();
         var frame = schema.TryEncodeFramed(Event(Good()))!;
 
-        var wrapped = (RecordSchema)Schema.Parse(TypedLogSchema.Wrap("orders", Order));
-        var stream = new MemoryStream(frame, 5, frame.Length - 5);
-        var record = new GenericDatumReader<GenericRecord>(wrapped, wrapped).Read(null!, new BinaryDecoder(stream));
-        Assert.Equal(frame.Length - 5, stream.Position);
+        var record = TypedTestSchemas.ReadFramed(frame, "orders", Order);
         Assert.Equal(new DateTime(2026, 12, 7, 12, 0, 0, 123, DateTimeKind.Utc), record["at"]);
         Assert.Equal(new DateTime(2026, 12, 7, 12, 0, 0, 123, DateTimeKind.Utc).AddTicks(4560), record["at_us"]);
         Assert.Equal(new DateTime(2026, 12, 7), record["day"]);
