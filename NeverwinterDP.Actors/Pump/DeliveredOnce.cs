@@ -54,12 +54,7 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink, I
                     Repeated++;
                     continue;
                 }
-                var count = DeliveryCount.Of(r);
-                if (!p.Held.TryAdd(r.Offset, count))
-                {
-                    Repeated++;
-                    p.Held[r.Offset] = count;
-                }
+                if (!p.Held.Hold(r.Offset, DeliveryCount.Of(r))) Repeated++;
             }
         }
     }
@@ -73,7 +68,7 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink, I
     {
         lock (_gate)
         {
-            if (_partitions.TryGetValue((partition.Topic, partition.Partition.Value), out var p)) Drop(p, below: offset);
+            if (_partitions.TryGetValue((partition.Topic, partition.Partition.Value), out var p)) p.Held.RemoveBelow(offset, into: null);
         }
     }
 
@@ -87,6 +82,9 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink, I
         List<CountedPosition>? positions = null;
         lock (_gate)
         {
+            // One list for the counts of every commit (a flush's can be ~500,000 records): taken here, given back below.
+            var taken = _countedSpare ?? new List<DeliveryCount>();
+            _countedSpare = null;
             foreach (var (tp, offset) in highestOffsets)
             {
                 var key = (tp.Topic, tp.Partition.Value);
@@ -96,38 +94,27 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink, I
                 var elsewhere = Math.Min(published?.CountedNext(sink, tp.Topic, tp.Partition.Value) ?? long.MinValue, offset + 1);
                 if (elsewhere > p.CountedNext)
                 {
-                    CountedElsewhere += Drop(p, below: elsewhere);
+                    CountedElsewhere += p.Held.RemoveBelow(elsewhere, into: null);
                     p.CountedNext = elsewhere;
                 }
                 var from = p.CountedNext;
                 p.CountedNext = offset + 1;
-                List<long>? done = null;
-                foreach (var (o, count) in p.Held)
-                {
-                    if (o > offset) continue;
-                    (counted ??= new List<DeliveryCount>()).Add(count);
-                    (done ??= new List<long>()).Add(o);
-                }
-                if (done is not null)
-                    foreach (var o in done) p.Held.Remove(o);
+                if (p.Held.RemoveBelow(offset + 1, taken) > 0) counted = taken;
                 if (p.CountedNext > from) (positions ??= new List<CountedPosition>()).Add(new CountedPosition(tp.Topic, tp.Partition.Value, p.CountedNext));
             }
+            if (counted is null) _countedSpare = taken;
         }
-        if (counted is not null || positions is not null) inner.Committing(sink, counted ?? [], positions ?? []);
+        if (counted is null && positions is null) return;
+        inner.Committing(sink, counted ?? [], positions ?? []);
+        if (counted is null) return;
+        counted.Clear();
+        lock (_gate) _countedSpare = counted;
     }
+
+    private List<DeliveryCount>? _countedSpare;
 
     /// <summary>Records held that another node had counted (it published them and died before its commit).</summary>
     public long CountedElsewhere { get; private set; }
-
-    private static int Drop(PartitionState p, long below)
-    {
-        List<long>? stale = null;
-        foreach (var o in p.Held.Keys)
-            if (o < below) (stale ??= new List<long>()).Add(o);
-        if (stale is null) return 0;
-        foreach (var o in stale) p.Held.Remove(o);
-        return stale.Count;
-    }
 
     /// <summary>Completes once the positions other nodes published before this one started are known (before the first count).</summary>
     public Task ReadyAsync(CancellationToken cancellation) => published?.ReadyAsync(cancellation) ?? Task.CompletedTask;
@@ -140,8 +127,8 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink, I
         /// <summary>Below this offset every record was counted (or dead-lettered, or never written here).</summary>
         public long CountedNext = long.MinValue;
 
-        /// <summary>Written and not counted yet, by offset.</summary>
-        public readonly Dictionary<long, DeliveryCount> Held = new();
+        /// <summary>Written and not counted yet, in offset order.</summary>
+        public readonly HeldRecords Held = new();
     }
 }
 

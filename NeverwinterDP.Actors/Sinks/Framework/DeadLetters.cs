@@ -36,7 +36,8 @@ public interface IDurableDeliveryObserver
 {
     /// <summary>
     /// These records' offsets are about to be committed: count them, and publish the <paramref name="positions"/>
-    /// below which the sink's records are now counted, once their counts are durable (must not block).
+    /// below which the sink's records are now counted, once their counts are durable (must not block). The caller
+    /// reuses <paramref name="records"/> once this returns: read it here, do not keep it.
     /// </summary>
     void Committing(string sink, IReadOnlyList<DeliveryCount> records, IReadOnlyList<CountedPosition> positions);
 
