@@ -224,20 +224,25 @@ public sealed class BusWriter : IAsyncDisposable
 
     private void NoteAcknowledged(IReadOnlyList<Confluent.Kafka.DeliveryResult<byte[]?, byte[]>> parts)
     {
-        // Parts of one request mostly share a partition (one key per sender): update once per run.
-        Confluent.Kafka.TopicPartition? tp = null;
+        // Parts of one request mostly share a partition (one key per sender): update once per run. (A part's
+        // TopicPartition is a new object per read: compare its topic and partition instead.)
+        string? topic = null;
+        var partition = -1;
         long next = -1;
-        foreach (var part in parts)
+        for (var i = 0; i < parts.Count; i++)
         {
-            if (tp is not null && !part.TopicPartition.Equals(tp))
+            var part = parts[i];
+            var p = part.Partition.Value;
+            if (topic is not null && (p != partition || !(ReferenceEquals(part.Topic, topic) || part.Topic == topic)))
             {
-                NoteNext(tp, next);
+                NoteNext(new Confluent.Kafka.TopicPartition(topic, partition), next);
                 next = -1;
             }
-            tp = part.TopicPartition;
+            topic = part.Topic;
+            partition = p;
             next = Math.Max(next, part.Offset.Value + 1);
         }
-        if (tp is not null) NoteNext(tp, next);
+        if (topic is not null) NoteNext(new Confluent.Kafka.TopicPartition(topic, partition), next);
     }
 
     /// <summary>The topics of a request's records, each once (a request is mostly one type: consecutive repeats are skipped cheaply).</summary>
