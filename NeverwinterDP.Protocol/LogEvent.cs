@@ -45,8 +45,31 @@ public sealed record LogEvent
 
     public string Level { get; init; } = DefaultLevel;
 
+    private string _message = "";
+    // The message's UTF-8 byte count once counted, else -1; reset when a 'with' sets another message.
+    private int _messageBytes = -1;
+
     /// <summary>The log message (JSON <c>msg</c>; Avro <c>message</c>).</summary>
-    public string Message { get; init; } = "";
+    public string Message
+    {
+        get => _message;
+        init
+        {
+            _message = value;
+            _messageBytes = -1;
+        }
+    }
+
+    /// <summary>
+    /// UTF-8 bytes of <see cref="Message"/>, counted on first use: the per-minute stats (twice), the per-source tallies
+    /// and the coverage sketch all count an event's bytes. Thread-safe (a race counts twice and stores the same value).
+    /// </summary>
+    public int MessageByteCount()
+    {
+        var n = _messageBytes;
+        if (n < 0) _messageBytes = n = Encoding.UTF8.GetByteCount(_message);
+        return n;
+    }
 
     /// <summary>Every other key the sender gave; non-string JSON values as their JSON text.</summary>
     public IReadOnlyDictionary<string, string> Attributes { get; init; } = NoAttributes;

@@ -76,7 +76,7 @@ public sealed class CoverageSketch
     public void Add(LogEvent e, bool error, bool sketch = true)
     {
         Dirty = true;
-        var bytes = Encoding.UTF8.GetByteCount(e.Message);
+        var bytes = e.MessageByteCount();
         Events++;
         Bytes += bytes;
         if (error) Errors++;

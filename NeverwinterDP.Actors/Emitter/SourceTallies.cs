@@ -50,7 +50,7 @@ internal sealed class SourceTallies
 
         public bool TryAdd(LogEvent e)
         {
-            var bytes = Encoding.UTF8.GetByteCount(e.Message);
+            var bytes = e.MessageByteCount();
             lock (this)
             {
                 if (_retired) return false;

@@ -75,7 +75,7 @@ public sealed record SinkRecord
     public string IngressNode => _framed is null ? _event!.Lineage.IngressNode ?? "" : _header.IngressNode;
 
     /// <summary>The event's message in UTF-8 bytes, without decoding an encoded record.</summary>
-    public int MessageBytes => _framed is null ? System.Text.Encoding.UTF8.GetByteCount(_event!.Message) : _header.MessageBytes;
+    public int MessageBytes => _framed is null ? _event!.MessageByteCount() : _header.MessageBytes;
 
     /// <summary>True when there is no event (a record made with a null one: refused by the sinks).</summary>
     public bool HasNoEvent => _framed is null && _event is null;

@@ -210,7 +210,7 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
             }
             var category = (int)StatsCategories.Of(e);
             cell.Lines[category]++;
-            cell.Bytes[category] += Encoding.UTF8.GetByteCount(e.Message);
+            cell.Bytes[category] += e.MessageByteCount();
         }
 
         lock (_gate)
@@ -261,7 +261,7 @@ public sealed class StatsCounter : IIngressObserver, IHeartbeatListener, IDelive
                 last = Find(cells, ref index, minute, e.Type, "", "");
             }
             last.Lines[0]++;
-            last.Bytes[0] += Encoding.UTF8.GetByteCount(e.Message);
+            last.Bytes[0] += e.MessageByteCount();
         }
         MergeFlow(point, sink, cells);
     }

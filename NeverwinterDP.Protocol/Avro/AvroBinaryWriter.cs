@@ -65,10 +65,17 @@ internal ref struct AvroBinaryWriter
             return;
         }
 
-        var count = Encoding.UTF8.GetByteCount(value);
-        Ensure(MaxVarLongBytes + count);
-        _position += WriteVarLong(_span[_position..], count);
-        _position += Encoding.UTF8.GetBytes(value, _span[_position..]);
+        WriteString(value, Encoding.UTF8.GetByteCount(value));
+    }
+
+    /// <summary>Avro <c>string</c> whose UTF-8 byte count the caller knows already (<see cref="LogEvent.MessageByteCount"/>).</summary>
+    public void WriteString(string value, int utf8Bytes)
+    {
+        Ensure(MaxVarLongBytes + utf8Bytes);
+        _position += WriteVarLong(_span[_position..], utf8Bytes);
+        var written = Encoding.UTF8.GetBytes(value, _span[_position..]);
+        if (written != utf8Bytes) throw new ArgumentException($"the string has {written} UTF-8 bytes, not {utf8Bytes}", nameof(utf8Bytes));
+        _position += written;
     }
 
     /// <summary>Avro <c>bytes</c>: the length, then the bytes.</summary>

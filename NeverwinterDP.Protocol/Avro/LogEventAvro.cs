@@ -38,7 +38,7 @@ public static class LogEventAvro
         w.WriteString(logEvent.Type);
         w.WriteString(logEvent.Version);
         w.WriteString(logEvent.Level);
-        w.WriteString(logEvent.Message);
+        w.WriteString(logEvent.Message, logEvent.MessageByteCount());
         if (typedKeys is null) WriteAttributes(ref w, logEvent.Attributes);
         else WriteAttributesExcept(ref w, logEvent.Attributes, typedKeys);
         w.WriteString(logEvent.Lineage.IngressNode ?? ""); // default(Lineage) has no node

@@ -252,4 +252,22 @@ public class LogEventAvroTests
             Lineage = new Lineage((string)lineage["ingress_node"], (long)lineage["source_seq"], (string?)lineage["sender"]),
         };
     }
+
+    [Fact]
+    public void The_message_byte_count_is_its_UTF8_length_and_follows_a_new_message()
+    {
+        var e = new LogEvent { Message = "héllo ✓ 🎉" };
+        Assert.Equal(Encoding.UTF8.GetByteCount(e.Message), e.MessageByteCount());
+        Assert.Equal(15, e.MessageByteCount()); // counted once, the same again
+
+        var other = e with { Message = "plain" };
+        Assert.Equal(5, other.MessageByteCount());
+        Assert.Equal(15, e.MessageByteCount());
+
+        // The encoder writes the counted length: Apache.Avro reads the message back whole.
+        var stream = new MemoryStream(LogEventAvro.Encode(e));
+        var record = new GenericDatumReader<GenericRecord>(Schema, Schema).Read(null!, new BinaryDecoder(stream));
+        Assert.Equal(stream.Length, stream.Position);
+        Assert.Equal(e.Message, record["message"]);
+    }
 }
