@@ -44,7 +44,7 @@ public sealed class KeySketch
         if (string.IsNullOrWhiteSpace(value)) Empty++;
         Distinct.Add(value);
         Top.Add(value);
-        if (value.Length is > 0 and < 40 && LooksNumeric(value[0])
+        if (value.Length is > 0 and < 40 && LooksNumeric(value)
             && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number))
         {
             Numeric++;
@@ -53,8 +53,15 @@ public sealed class KeySketch
         }
     }
 
-    // A cheap test before parsing: most values are not numbers.
-    private static bool LooksNumeric(char c) => char.IsAsciiDigit(c) || c is '-' or '+' or '.';
+    // A cheap test before parsing: most values are not numbers, and many that start with a digit are ids (hex, UUIDs)
+    // with a letter soon after. It turns away only values with a character no finite invariant number has.
+    private static bool LooksNumeric(string value)
+    {
+        if (!(char.IsAsciiDigit(value[0]) || value[0] is '-' or '+' or '.')) return false;
+        foreach (var c in value)
+            if (!(char.IsAsciiDigit(c) || c is '-' or '+' or '.' or 'e' or 'E' || char.IsWhiteSpace(c))) return false;
+        return true;
+    }
 
     public void Merge(KeySketch other)
     {
