@@ -89,7 +89,13 @@ internal sealed class ProducerStage<TKey, TValue, TPass> : GraphStage<FlowShape<
 
         public override void PreStart()
         {
-            _onDone = GetAsyncCallback<InFlight>(_ => TryPushHead());
+            _onDone = GetAsyncCallback<InFlight>(_ =>
+            {
+                // Cleared with a full fence before looking at the envelopes: a delivery that found the wake still
+                // pending set its Done before this, so the look below sees it.
+                Interlocked.Exchange(ref _wakePending, 0);
+                TryPushHead();
+            });
             _onFatal = GetAsyncCallback<Error>(e => FailStage(new KafkaException(e)));
             _producer = _stage._sharedProducer ?? _stage._settings.CreateKafkaProducer(
                 onError: (_, e) => { if (e.IsFatal) _onFatal(e); else Log.Warning("kafka producer: {0}", e.Reason); });
@@ -153,9 +159,14 @@ internal sealed class ProducerStage<TKey, TValue, TPass> : GraphStage<FlowShape<
             if (flight.Acknowledge(index, report))
             {
                 flight.Done = true;
-                _onDone!(flight);
+                // One wake of the stage for every delivery that completes an envelope while none is pending: an async
+                // callback is a message to the stage's actor, and single-record envelopes complete one per record.
+                if (Interlocked.Exchange(ref _wakePending, 1) == 0) _onDone!(flight);
             }
         }
+
+        // 1 while a wake (_onDone) is on its way to the stage and has not looked at the envelopes yet.
+        private int _wakePending;
 
         protected override void OnTimer(object timerKey)
         {
