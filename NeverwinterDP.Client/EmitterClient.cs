@@ -341,7 +341,7 @@ public sealed class EmitterClient : IAsyncDisposable
         long n = 5 * 10 + 10 * 5;
         n += Encoding.UTF8.GetByteCount(e.Host) + Encoding.UTF8.GetByteCount(e.Ip) + Encoding.UTF8.GetByteCount(e.Process)
              + Encoding.UTF8.GetByteCount(e.Type) + Encoding.UTF8.GetByteCount(e.Version) + Encoding.UTF8.GetByteCount(e.Level)
-             + Encoding.UTF8.GetByteCount(e.Message) + Encoding.UTF8.GetByteCount(e.Lineage.IngressNode ?? "");
+             + e.MessageByteCount() + Encoding.UTF8.GetByteCount(e.Lineage.IngressNode ?? "");
         foreach (var (k, v) in e.Attributes) n += 10 + Encoding.UTF8.GetByteCount(k) + Encoding.UTF8.GetByteCount(v);
         return n;
     }

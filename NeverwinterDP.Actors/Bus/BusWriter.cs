@@ -233,7 +233,7 @@ public sealed class BusWriter : IAsyncDisposable
         {
             var part = parts[i];
             var p = part.Partition.Value;
-            if (topic is not null && (p != partition || !(ReferenceEquals(part.Topic, topic) || part.Topic == topic)))
+            if (topic is not null && (p != partition || part.Topic != topic))
             {
                 NoteNext(new Confluent.Kafka.TopicPartition(topic, partition), next);
                 next = -1;
@@ -252,7 +252,7 @@ public sealed class BusWriter : IAsyncDisposable
         HashSet<string>? seen = null; // only once a second topic shows up
         foreach (var r in records)
         {
-            if (ReferenceEquals(r.Topic, last) || r.Topic == last) continue;
+            if (r.Topic == last) continue; // string equality looks at the reference first
             if (last is not null && (seen ??= new HashSet<string>(StringComparer.Ordinal) { last }).Contains(r.Topic))
             {
                 last = r.Topic;

@@ -99,10 +99,11 @@ public sealed class DeliveredOnce(IDurableDeliveryObserver inner, string sink, I
                 }
                 var from = p.CountedNext;
                 p.CountedNext = offset + 1;
-                if (p.Held.RemoveBelow(offset + 1, taken) > 0) counted = taken;
+                p.Held.RemoveBelow(offset + 1, taken);
                 if (p.CountedNext > from) (positions ??= new List<CountedPosition>()).Add(new CountedPosition(tp.Topic, tp.Partition.Value, p.CountedNext));
             }
-            if (counted is null) _countedSpare = taken;
+            if (taken.Count > 0) counted = taken;
+            else _countedSpare = taken;
         }
         if (counted is null && positions is null) return;
         inner.Committing(sink, counted ?? [], positions ?? []);
